@@ -1,0 +1,57 @@
+//! The database schema of Resource Reserver: one ordered list of SQL migrations per backend,
+//! embedded into the binary at compile time.
+//!
+//! The server's migration runner (`resource_reserver::storage::migrate`) applies them at start-up
+//! and records each applied version, its name and a checksum of its text in `schema_migrations`.
+//!
+//! Invariants:
+//! - Versions are dense and start at 1; both backends carry the same versions with the same
+//!   meaning, so a database can be described by one number whatever its backend.
+//! - An applied migration is never edited: its checksum is checked at every start. Change the
+//!   schema by adding a migration.
+//! - Every table that both backends share has the same table and column names, so the server's
+//!   queries can be written once.
+
+/// One migration: a version, a short name and the SQL text to run in a single transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal => $name:literal),* $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../", $dir, "/", stringify!($version), "_", $name, ".sql")),
+        }),*]
+    };
+}
+
+/// Migrations for PostgreSQL, in version order.
+pub const POSTGRES: &[Migration] = migrations!("postgres":
+    1 => "foundation",
+);
+
+/// Migrations for SQLite, in version order.
+pub const SQLITE: &[Migration] = migrations!("sqlite":
+    1 => "foundation",
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_dense_and_the_same_on_both_backends() {
+        for list in [POSTGRES, SQLITE] {
+            for (index, migration) in list.iter().enumerate() {
+                assert_eq!(migration.version, index as i64 + 1, "{}", migration.name);
+            }
+        }
+        let names = |list: &[Migration]| list.iter().map(|m| m.name).collect::<Vec<_>>();
+        assert_eq!(names(POSTGRES), names(SQLITE));
+    }
+}

@@ -1,0 +1,570 @@
+//! Configuration: command-line flags over environment variables over defaults.
+//!
+//! Every setting has a flag and an environment variable; the variables keep the names of the
+//! Python original (`DATABASE_URL`, `SECRET_KEY`, `SMTP_HOST`, …) so existing deployments keep
+//! working. Values are parsed once, here, into typed [`Settings`]; a malformed value stops
+//! start-up with an error that names both the variable and the flag.
+//!
+//! The environment is passed in as a lookup function rather than read directly, so tests build
+//! settings without touching (or being affected by) the process environment.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::storage::DatabaseLocation;
+
+/// The original's well-known default key. Accepted in development with a warning, refused in
+/// production.
+pub const DEFAULT_SECRET_KEY: &str = "your-secret-key-change-in-production";
+/// HS256 wants a key of at least 256 bits (RFC 7518 §3.2).
+const MIN_PRODUCTION_SECRET_LEN: usize = 32;
+
+/// Settings flags. Each one falls back to the environment variable named in its help text.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsArgs {
+    /// Address to listen on [env: HOST] [default: 127.0.0.1]
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to listen on; 0 picks a free port [env: PORT] [default: 8000]
+    #[arg(long)]
+    pub port: Option<String>,
+    /// Directory for the embedded database and generated keys [env: DATA_DIR] [default: ./data]
+    #[arg(long)]
+    pub data_dir: Option<String>,
+    /// Database: a postgres:// or postgresql:// URL, or sqlite:///path/to/file.db
+    /// [env: DATABASE_URL] [default: SQLite file resource-reserver.db in the data directory]
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Maximum database connections (PostgreSQL) or reader connections (SQLite)
+    /// [env: DB_POOL_SIZE] [default: 16]
+    #[arg(long)]
+    pub db_pool_size: Option<String>,
+    /// Key that signs access tokens (HS256, at least 32 bytes in production)
+    /// [env: SECRET_KEY] [default: generated once per data directory outside production]
+    #[arg(long)]
+    pub secret_key: Option<String>,
+    /// JWT algorithm; only HS256 is accepted (pinned, RFC 8725) [env: ALGORITHM] [default: HS256]
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// development, staging, production or test; production refuses unsafe settings
+    /// [env: ENVIRONMENT] [default: development]
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// Access-token lifetime in minutes [env: ACCESS_TOKEN_EXPIRE_MINUTES] [default: 30]
+    #[arg(long)]
+    pub access_token_expire_minutes: Option<String>,
+    /// Refresh-token lifetime in days [env: REFRESH_TOKEN_EXPIRE_DAYS] [default: 7]
+    #[arg(long)]
+    pub refresh_token_expire_days: Option<String>,
+    /// Public base URL of this server, used in links it hands out (calendar feeds, e-mails)
+    /// [env: API_URL or API_BASE_URL] [default: http://localhost:8000]
+    #[arg(long)]
+    pub api_url: Option<String>,
+    /// Allowed CORS origins, as a JSON list or comma-separated
+    /// [env: CORS_ORIGINS] [default: http://localhost:3000,http://localhost:8080,http://localhost:8000]
+    #[arg(long)]
+    pub cors_origins: Option<String>,
+    /// Enforce request rate limits [env: RATE_LIMIT_ENABLED] [default: true]
+    #[arg(long)]
+    pub rate_limit_enabled: Option<String>,
+    /// Send e-mail (reminders, confirmations) through SMTP [env: EMAIL_ENABLED] [default: false]
+    #[arg(long)]
+    pub email_enabled: Option<String>,
+    /// SMTP server host [env: SMTP_HOST] [default: localhost]
+    #[arg(long)]
+    pub smtp_host: Option<String>,
+    /// SMTP server port [env: SMTP_PORT] [default: 587]
+    #[arg(long)]
+    pub smtp_port: Option<String>,
+    /// SMTP user name; credentials are used only when set [env: SMTP_USER]
+    #[arg(long)]
+    pub smtp_user: Option<String>,
+    /// SMTP password [env: SMTP_PASSWORD]
+    #[arg(long)]
+    pub smtp_password: Option<String>,
+    /// Sender address [env: SMTP_FROM] [default: noreply@resource-reserver.local]
+    #[arg(long)]
+    pub smtp_from: Option<String>,
+    /// Sender display name [env: SMTP_FROM_NAME] [default: Resource Reserver]
+    #[arg(long)]
+    pub smtp_from_name: Option<String>,
+    /// Upgrade the SMTP connection with STARTTLS [env: SMTP_TLS] [default: true]
+    #[arg(long)]
+    pub smtp_tls: Option<String>,
+    /// Connect to SMTP over implicit TLS [env: SMTP_SSL] [default: false]
+    #[arg(long)]
+    pub smtp_ssl: Option<String>,
+    /// Token that allows re-opening first-run setup [env: SETUP_REOPEN_TOKEN]
+    #[arg(long)]
+    pub setup_reopen_token: Option<String>,
+    /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT
+    /// [env: SHUTDOWN_TIMEOUT] [default: 30]
+    #[arg(long)]
+    pub shutdown_timeout: Option<String>,
+    /// HTTP worker threads [env: WORKERS] [default: number of CPUs]
+    #[arg(long)]
+    pub workers: Option<String>,
+    /// Log format: text or json [env: LOG_FORMAT] [default: text]
+    #[arg(long)]
+    pub log_format: Option<String>,
+}
+
+/// A setting that could not be used; the message names the variable and the flag.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Staging,
+    Production,
+    Test,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The token-signing key. Its `Debug` output never shows the key.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretKey {
+    /// Set by the operator.
+    Configured(String),
+    /// Not set: outside production a random key is generated once and kept in the data directory.
+    GeneratedInDataDir,
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretKey::Configured(_) => f.write_str("Configured(<redacted>)"),
+            SecretKey::GeneratedInDataDir => f.write_str("GeneratedInDataDir"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSettings {
+    pub enabled: bool,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    pub from_address: String,
+    pub from_name: String,
+    pub starttls: bool,
+    pub implicit_tls: bool,
+}
+
+/// Everything the server needs to start, parsed and checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub database: DatabaseLocation,
+    pub db_pool_size: u32,
+    pub secret_key: SecretKey,
+    pub environment: Environment,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub api_url: String,
+    pub cors_origins: Vec<String>,
+    pub rate_limit_enabled: bool,
+    pub email: EmailSettings,
+    pub setup_reopen_token: Option<String>,
+    pub shutdown_timeout: Duration,
+    pub workers: usize,
+    pub log_format: LogFormat,
+}
+
+/// Reads one setting: the flag if given, else the first of its environment variables that is
+/// set and non-empty.
+struct Source<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Source<'_> {
+    fn raw(&self, flag: &Option<String>, vars: &[&'static str]) -> Option<String> {
+        flag.clone().or_else(|| {
+            vars.iter()
+                .find_map(|var| (self.env)(var).filter(|v| !v.trim().is_empty()))
+        })
+    }
+
+    fn parse<T>(
+        &self,
+        flag: &Option<String>,
+        vars: &[&'static str],
+        default: T,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        match self.raw(flag, vars) {
+            None => Ok(default),
+            Some(raw) => parse(raw.trim()).map_err(|why| {
+                let option = format!("--{}", vars[0].to_lowercase().replace('_', "-"));
+                ConfigError(format!("{} ({option}) = {raw:?}: {why}", vars[0]))
+            }),
+        }
+    }
+}
+
+fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
+}
+
+fn parse_number<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    T::Err: std::fmt::Display,
+{
+    move |raw| {
+        let value: T = raw.parse().map_err(|e| format!("not a number ({e})"))?;
+        if value < min || value > max {
+            return Err(format!("must be between {min} and {max}"));
+        }
+        Ok(value)
+    }
+}
+
+fn parse_environment(raw: &str) -> Result<Environment, String> {
+    match raw.to_ascii_lowercase().as_str() {
+        "development" | "dev" => Ok(Environment::Development),
+        "staging" => Ok(Environment::Staging),
+        "production" | "prod" => Ok(Environment::Production),
+        "test" | "testing" => Ok(Environment::Test),
+        _ => Err("expected development, staging, production or test".into()),
+    }
+}
+
+fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
+    let origins: Vec<String> = if raw.starts_with('[') {
+        serde_json::from_str(raw).map_err(|e| format!("not a JSON list of strings ({e})"))?
+    } else {
+        raw.split(',')
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect()
+    };
+    for origin in &origins {
+        if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+            return Err(format!(
+                "origin {origin:?} must start with http:// or https://, or be *"
+            ));
+        }
+    }
+    Ok(origins)
+}
+
+/// `postgres://…`, `postgresql://…`, or SQLAlchemy-style `sqlite:///relative.db` and
+/// `sqlite:////absolute.db`.
+fn parse_database_url(raw: &str) -> Result<DatabaseLocation, String> {
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        return Ok(DatabaseLocation::Postgres(raw.to_owned()));
+    }
+    if let Some(rest) = raw.strip_prefix("sqlite://") {
+        let path = rest.strip_prefix('/').unwrap_or(rest);
+        if path.is_empty() || path.contains(":memory:") {
+            return Err("a SQLite URL needs a file path, e.g. sqlite:///./data/resource-reserver.db".into());
+        }
+        return Ok(DatabaseLocation::Sqlite(PathBuf::from(path)));
+    }
+    Err("expected a postgres://, postgresql:// or sqlite:/// URL".into())
+}
+
+impl Settings {
+    /// Parses flags over the process environment.
+    pub fn from_args(args: &SettingsArgs) -> Result<Settings, ConfigError> {
+        Settings::from_args_and_env(args, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses flags over the given environment lookup.
+    pub fn from_args_and_env(
+        args: &SettingsArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let src = Source { env };
+        let text = |raw: &str| Ok::<_, String>(raw.to_owned());
+
+        let environment = src.parse(
+            &args.environment,
+            &["ENVIRONMENT"],
+            Environment::Development,
+            parse_environment,
+        )?;
+        let data_dir = src.parse(&args.data_dir, &["DATA_DIR"], PathBuf::from("./data"), |raw| {
+            Ok(PathBuf::from(raw))
+        })?;
+        let database = src.parse(
+            &args.database_url,
+            &["DATABASE_URL"],
+            DatabaseLocation::Sqlite(data_dir.join("resource-reserver.db")),
+            parse_database_url,
+        )?;
+        src.parse(&args.algorithm, &["ALGORITHM"], (), |raw| match raw {
+            "HS256" => Ok(()),
+            _ => Err("only HS256 is supported; the algorithm is pinned (RFC 8725)".into()),
+        })?;
+        let secret_key = match src.raw(&args.secret_key, &["SECRET_KEY"]) {
+            Some(key) => SecretKey::Configured(key),
+            None => SecretKey::GeneratedInDataDir,
+        };
+        if environment == Environment::Production {
+            match &secret_key {
+                SecretKey::GeneratedInDataDir => {
+                    return Err(ConfigError(
+                        "SECRET_KEY (--secret-key) is not set: ENVIRONMENT=production requires an explicit \
+                         secret key of at least 32 bytes"
+                            .into(),
+                    ));
+                }
+                SecretKey::Configured(key) if key == DEFAULT_SECRET_KEY => {
+                    return Err(ConfigError(
+                        "SECRET_KEY (--secret-key) is the well-known default: ENVIRONMENT=production requires \
+                         a secret of your own"
+                            .into(),
+                    ));
+                }
+                SecretKey::Configured(key) if key.len() < MIN_PRODUCTION_SECRET_LEN => {
+                    return Err(ConfigError(format!(
+                        "SECRET_KEY (--secret-key) is {} bytes: ENVIRONMENT=production requires at least \
+                         {MIN_PRODUCTION_SECRET_LEN}",
+                        key.len()
+                    )));
+                }
+                SecretKey::Configured(_) => {}
+            }
+        }
+
+        let minutes = src.parse(
+            &args.access_token_expire_minutes,
+            &["ACCESS_TOKEN_EXPIRE_MINUTES"],
+            30,
+            parse_number(1_u64, 24 * 60),
+        )?;
+        let days = src.parse(
+            &args.refresh_token_expire_days,
+            &["REFRESH_TOKEN_EXPIRE_DAYS"],
+            7,
+            parse_number(1_u64, 365),
+        )?;
+        let workers_default = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+        Ok(Settings {
+            host: src.parse(&args.host, &["HOST"], "127.0.0.1".to_owned(), text)?,
+            port: src.parse(&args.port, &["PORT"], 8000, parse_number(0_u16, u16::MAX))?,
+            data_dir,
+            database,
+            db_pool_size: src.parse(&args.db_pool_size, &["DB_POOL_SIZE"], 16, parse_number(1_u32, 1000))?,
+            secret_key,
+            environment,
+            access_token_ttl: Duration::from_secs(minutes * 60),
+            refresh_token_ttl: Duration::from_secs(days * 24 * 3600),
+            api_url: src.parse(
+                &args.api_url,
+                &["API_URL", "API_BASE_URL"],
+                "http://localhost:8000".to_owned(),
+                |raw| {
+                    url::Url::parse(raw).map_err(|e| e.to_string())?;
+                    Ok(raw.trim_end_matches('/').to_owned())
+                },
+            )?,
+            cors_origins: src.parse(
+                &args.cors_origins,
+                &["CORS_ORIGINS"],
+                [
+                    "http://localhost:3000",
+                    "http://localhost:8080",
+                    "http://localhost:8000",
+                ]
+                .map(String::from)
+                .to_vec(),
+                parse_origins,
+            )?,
+            rate_limit_enabled: src.parse(&args.rate_limit_enabled, &["RATE_LIMIT_ENABLED"], true, parse_bool)?,
+            email: EmailSettings {
+                enabled: src.parse(&args.email_enabled, &["EMAIL_ENABLED"], false, parse_bool)?,
+                smtp_host: src.parse(&args.smtp_host, &["SMTP_HOST"], "localhost".to_owned(), text)?,
+                smtp_port: src.parse(&args.smtp_port, &["SMTP_PORT"], 587, parse_number(1_u16, u16::MAX))?,
+                smtp_user: src.raw(&args.smtp_user, &["SMTP_USER"]),
+                smtp_password: src.raw(&args.smtp_password, &["SMTP_PASSWORD"]),
+                from_address: src.parse(
+                    &args.smtp_from,
+                    &["SMTP_FROM"],
+                    "noreply@resource-reserver.local".to_owned(),
+                    |raw| {
+                        if raw.contains('@') {
+                            Ok(raw.to_owned())
+                        } else {
+                            Err("not an e-mail address".into())
+                        }
+                    },
+                )?,
+                from_name: src.parse(
+                    &args.smtp_from_name,
+                    &["SMTP_FROM_NAME"],
+                    "Resource Reserver".to_owned(),
+                    text,
+                )?,
+                starttls: src.parse(&args.smtp_tls, &["SMTP_TLS"], true, parse_bool)?,
+                implicit_tls: src.parse(&args.smtp_ssl, &["SMTP_SSL"], false, parse_bool)?,
+            },
+            setup_reopen_token: src.raw(&args.setup_reopen_token, &["SETUP_REOPEN_TOKEN"]),
+            shutdown_timeout: Duration::from_secs(src.parse(
+                &args.shutdown_timeout,
+                &["SHUTDOWN_TIMEOUT"],
+                30,
+                parse_number(0_u64, 3600),
+            )?),
+            workers: src.parse(&args.workers, &["WORKERS"], workers_default, parse_number(1_usize, 256))?,
+            log_format: src.parse(&args.log_format, &["LOG_FORMAT"], LogFormat::Text, |raw| match raw {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("expected text or json".into()),
+            })?,
+        })
+    }
+
+    /// The signing key: the configured one, or the one generated for this data directory (created
+    /// on first use, readable by the owner only).
+    pub fn resolve_secret_key(&self) -> std::io::Result<String> {
+        match &self.secret_key {
+            SecretKey::Configured(key) => {
+                if key == DEFAULT_SECRET_KEY {
+                    tracing::warn!("SECRET_KEY is the well-known default; set your own before going to production");
+                }
+                Ok(key.clone())
+            }
+            SecretKey::GeneratedInDataDir => load_or_create_secret(&self.data_dir.join("secret.key")),
+        }
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> std::io::Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= MIN_PRODUCTION_SECRET_LEN {
+            return Ok(existing);
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, key.as_bytes())?;
+    tracing::warn!(path = %path.display(), "SECRET_KEY is not set: generated a signing key for this data directory");
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_args_and_env(&SettingsArgs::default(), &move |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_originals() {
+        let s = settings(&[]).unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 8000));
+        assert_eq!(
+            s.database,
+            DatabaseLocation::Sqlite(PathBuf::from("./data/resource-reserver.db"))
+        );
+        assert_eq!(s.access_token_ttl, Duration::from_secs(30 * 60));
+        assert_eq!(s.email.smtp_port, 587);
+        assert!(s.rate_limit_enabled && !s.email.enabled);
+    }
+
+    #[test]
+    fn a_malformed_value_names_its_variable() {
+        let error = settings(&[("PORT", "abc")]).unwrap_err();
+        assert!(error.0.contains("PORT") && error.0.contains("--port"), "{error}");
+        assert!(
+            settings(&[("RATE_LIMIT_ENABLED", "maybe")])
+                .unwrap_err()
+                .0
+                .contains("RATE_LIMIT_ENABLED")
+        );
+        assert!(
+            settings(&[("DATABASE_URL", "mysql://x")])
+                .unwrap_err()
+                .0
+                .contains("DATABASE_URL")
+        );
+        assert!(settings(&[("ALGORITHM", "none")]).unwrap_err().0.contains("ALGORITHM"));
+    }
+
+    #[test]
+    fn flags_override_the_environment() {
+        let args = SettingsArgs {
+            port: Some("9000".into()),
+            ..Default::default()
+        };
+        let s = Settings::from_args_and_env(&args, &|n| (n == "PORT").then(|| "abc".to_owned())).unwrap();
+        assert_eq!(s.port, 9000);
+    }
+
+    #[test]
+    fn production_refuses_a_missing_default_or_short_secret() {
+        for env in [
+            vec![("ENVIRONMENT", "production")],
+            vec![("ENVIRONMENT", "production"), ("SECRET_KEY", DEFAULT_SECRET_KEY)],
+            vec![("ENVIRONMENT", "production"), ("SECRET_KEY", "short")],
+        ] {
+            assert!(settings(&env).unwrap_err().0.contains("SECRET_KEY"));
+        }
+        let key = "k".repeat(40);
+        assert!(settings(&[("ENVIRONMENT", "production"), ("SECRET_KEY", &key)]).is_ok());
+    }
+
+    #[test]
+    fn database_urls_of_both_kinds_parse() {
+        let url = |u: &str| parse_database_url(u).unwrap();
+        assert_eq!(
+            url("postgresql://u@h/db"),
+            DatabaseLocation::Postgres("postgresql://u@h/db".into())
+        );
+        assert_eq!(
+            url("sqlite:///./data/db/x.db"),
+            DatabaseLocation::Sqlite("./data/db/x.db".into())
+        );
+        assert_eq!(
+            url("sqlite:////var/lib/x.db"),
+            DatabaseLocation::Sqlite("/var/lib/x.db".into())
+        );
+        assert!(parse_database_url("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn cors_origins_accept_json_or_commas() {
+        assert_eq!(parse_origins(r#"["http://a.test"]"#).unwrap(), vec!["http://a.test"]);
+        assert_eq!(parse_origins("http://a.test, https://b.test").unwrap().len(), 2);
+        assert!(parse_origins("ftp://x").is_err());
+    }
+
+    #[test]
+    fn the_generated_secret_is_kept_across_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.key");
+        let first = load_or_create_secret(&path).unwrap();
+        assert_eq!(load_or_create_secret(&path).unwrap(), first);
+        assert!(first.len() >= MIN_PRODUCTION_SECRET_LEN);
+    }
+}

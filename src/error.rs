@@ -1,0 +1,148 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Every handler returns `Result<_, ApiError>`. Domain and storage errors convert into
+//! [`ApiError`] through `From` impls (next to the error types they convert), and
+//! [`ApiError`]'s `ResponseError` impl is the only code that picks status codes and writes error
+//! bodies. Bodies keep the original's wire format: `{"detail": "<message>"}`, or for request
+//! validation a 422 with `{"detail": [{"type", "loc", "msg", "input"}]}` like Pydantic's.
+//! A 500 never carries internal details; they go to the log.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::storage::StorageError;
+
+/// One entry of a 422 validation list, shaped like Pydantic v2's error objects.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldError {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub loc: Vec<serde_json::Value>,
+    pub msg: String,
+    pub input: serde_json::Value,
+}
+
+impl FieldError {
+    /// A failed rule on a value: `msg` is prefixed with "Value error, " as Pydantic does.
+    pub fn value_error(loc: &[&str], msg: impl std::fmt::Display, input: impl Serialize) -> FieldError {
+        FieldError {
+            kind: "value_error".into(),
+            loc: loc.iter().map(|part| json!(part)).collect(),
+            msg: format!("Value error, {msg}"),
+            input: serde_json::to_value(input).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// Every way a request can fail, with its status code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Method Not Allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
+    /// A conflict that lists what it conflicts with (`{"detail": …, "conflicts": […]}`).
+    #[error("{detail}")]
+    ConflictWith {
+        detail: String,
+        conflicts: serde_json::Value,
+    },
+    #[error("{0}")]
+    Gone(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnprocessableEntity(String),
+    #[error("request validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_seconds: u64 },
+    /// A dependency (usually the database) is down or overloaded; the request may be retried.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A server fault. The message is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 for one field that failed a rule.
+    pub fn invalid(loc: &[&str], msg: impl std::fmt::Display, input: impl Serialize) -> ApiError {
+        ApiError::Validation(vec![FieldError::value_error(loc, msg, input)])
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) | ApiError::ConflictWith { .. } => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnprocessableEntity(_) | ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        let body = match self {
+            ApiError::Validation(errors) => json!({ "detail": errors }),
+            ApiError::ConflictWith { detail, conflicts } => json!({ "detail": detail, "conflicts": conflicts }),
+            ApiError::Unavailable(why) => {
+                tracing::warn!(%why, "request failed: service unavailable");
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+                json!({ "detail": "Service temporarily unavailable, please retry" })
+            }
+            ApiError::Internal(why) => {
+                tracing::error!(%why, "request failed with a server fault");
+                json!({ "detail": "Internal Server Error" })
+            }
+            ApiError::TooManyRequests {
+                detail,
+                retry_after_seconds,
+            } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+                json!({ "detail": detail })
+            }
+            ApiError::Unauthorized(detail) => {
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                json!({ "detail": detail })
+            }
+            other => json!({ "detail": other.to_string() }),
+        };
+        response.json(body)
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Unavailable(why) => ApiError::Unavailable(why),
+            StorageError::Overlap => ApiError::Conflict("Time slot conflicts with existing reservations".into()),
+            StorageError::UniqueViolation { constraint } => {
+                ApiError::Conflict(format!("Conflicts with an existing record ({constraint})"))
+            }
+            other @ (StorageError::ForeignKey(_) | StorageError::Decode(_) | StorageError::Query(_)) => {
+                ApiError::Internal(other.to_string())
+            }
+        }
+    }
+}

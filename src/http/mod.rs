@@ -1,0 +1,9 @@
+//! HTTP plumbing shared by all routes: the route table, extractors that answer bad input with
+//! 422 lists, and the middleware stack.
+
+pub mod extract;
+pub mod middleware;
+pub mod route_table;
+
+pub use extract::{Form, Json, Path, Query};
+pub use route_table::{Access, Endpoint, RouteTable};

@@ -1,0 +1,123 @@
+//! The route table: every endpoint is declared once, with its method, path, access rule and
+//! legacy aliases, and mounted from here.
+//!
+//! Declaring routes as data rather than with attribute macros gives three guarantees:
+//! - no endpoint exists without an access rule (the [`Access`] argument is mandatory);
+//! - the original's legacy unprefixed aliases run the very same handler as the canonical path;
+//! - a path with several methods answers other methods with a JSON 405, and static segments
+//!   always win over dynamic ones (`/resources/search` before `/resources/{resource_id}`)
+//!   whatever the declaration order.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, ServiceConfig};
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
+
+use crate::error::ApiError;
+use crate::http::middleware::catch_panics;
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without credentials.
+    Public,
+}
+
+/// One declared endpoint.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub method: Method,
+    pub path: String,
+    pub access: Access,
+    /// True for a legacy unprefixed alias of an `/api/v1` endpoint.
+    pub alias: bool,
+}
+
+type RouteFactory = Box<dyn Fn() -> Route>;
+
+#[derive(Default)]
+pub struct RouteTable {
+    entries: Vec<(Endpoint, RouteFactory)>,
+}
+
+impl RouteTable {
+    pub fn new() -> RouteTable {
+        RouteTable::default()
+    }
+
+    /// Declares `method path` served by `handler`, and the same handler at each legacy alias.
+    pub fn route<F, Args>(
+        &mut self,
+        method: Method,
+        path: &str,
+        access: Access,
+        aliases: &[&str],
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        for (index, path) in std::iter::once(path).chain(aliases.iter().copied()).enumerate() {
+            let endpoint = Endpoint {
+                method: method.clone(),
+                path: path.to_owned(),
+                access,
+                alias: index > 0,
+            };
+            let (method, handler) = (method.clone(), handler.clone());
+            self.entries.push((
+                endpoint,
+                Box::new(move || web::method(method.clone()).to(handler.clone())),
+            ));
+        }
+        self
+    }
+
+    pub fn get<F, Args>(&mut self, path: &str, access: Access, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.route(Method::GET, path, access, &[], handler)
+    }
+
+    /// Every declared endpoint, aliases included.
+    pub fn endpoints(&self) -> impl Iterator<Item = &Endpoint> {
+        self.entries.iter().map(|(endpoint, _)| endpoint)
+    }
+
+    /// Mounts the table: one actix resource per path, static paths before dynamic ones, each
+    /// with its own panic guard (it must sit below routing: it keeps a handle on the request).
+    pub fn mount(&self, cfg: &mut ServiceConfig) {
+        let mut by_path: BTreeMap<(Vec<bool>, &str), Vec<&RouteFactory>> = BTreeMap::new();
+        for (endpoint, factory) in &self.entries {
+            let dynamic_segments = endpoint.path.split('/').map(|segment| segment.contains('{')).collect();
+            by_path
+                .entry((dynamic_segments, endpoint.path.as_str()))
+                .or_default()
+                .push(factory);
+        }
+        for ((_, path), factories) in by_path {
+            let resource = factories
+                .into_iter()
+                .fold(web::resource(path), |resource, factory| resource.route(factory()))
+                .default_service(web::to(method_not_allowed))
+                .wrap(from_fn(catch_panics));
+            cfg.service(resource);
+        }
+    }
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// The answer to a path that matches no route.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("Not Found".into()))
+}

@@ -1,0 +1,31 @@
+//! Resource Reserver: an actor-based real-time scheduling server for shared resources.
+//!
+//! Map of the crate (see ARCHITECTURE.md for the invariants of each part):
+//!
+//! - [`config`]: flags over environment variables over defaults, parsed into typed [`Settings`].
+//! - [`startup`]: [`Application`] — connect and migrate the database, assemble the HTTP server,
+//!   run until a graceful shutdown.
+//! - [`storage`]: the [`storage::Backend`] trait with its SQLite and PostgreSQL implementations,
+//!   and the migration runner.
+//! - [`http`]: the route table, 422-producing extractors and the middleware stack.
+//! - [`routes`]: one module per API area; every endpoint is declared in [`routes::table`].
+//! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
+//! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
+//! - [`state`]: what every handler can reach.
+//!
+//! The scheduling core (resource actors, supervisor, notifier, the pure domain) lives in the
+//! `reserver-actors` crate; the SQL migrations in `reserver-schema`.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use error::ApiError;
+pub use startup::{Application, ShutdownHandle};

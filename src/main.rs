@@ -1,0 +1,98 @@
+//! The `resource-reserver` binary: `serve` runs the server, `migrate` prepares the database.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use resource_reserver::config::{Settings, SettingsArgs};
+use resource_reserver::{Application, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "resource-reserver",
+    version,
+    about = "Real-time scheduling server for shared resources"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server until SIGTERM or SIGINT (then finish in-flight requests and exit 0)
+    Serve(SettingsArgs),
+    /// Apply pending database migrations and exit
+    Migrate(SettingsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (Command::Serve(args) | Command::Migrate(args)) = &cli.command;
+    let settings = match Settings::from_args(args) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    // One process-wide TLS provider for every outbound client (webhooks, SMTP).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let result = actix_web::rt::System::new().block_on(async move {
+        match cli.command {
+            Command::Serve(_) => serve(settings).await,
+            Command::Migrate(_) => migrate(settings).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let app = Application::build(settings).await?;
+    let shutdown = app.shutdown_handle();
+    actix_web::rt::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested: finishing in-flight requests");
+        shutdown.graceful().await;
+    });
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let pool = resource_reserver::storage::PoolOptions {
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(5),
+    };
+    let db = resource_reserver::storage::Db::connect(&settings.database, &pool).await?;
+    let report = db.migrate().await?;
+    println!(
+        "schema version {}; applied {:?}",
+        report.current_version, report.applied
+    );
+    db.close().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            tracing::error!("cannot install signal handlers; stop the server with SIGKILL");
+            std::future::pending::<()>().await;
+        }
+    }
+}

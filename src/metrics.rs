@@ -1,0 +1,112 @@
+//! Prometheus metrics, served as text at `/metrics`.
+//!
+//! Each [`Metrics`] owns its own registry (not the process-global one), so several servers in
+//! one process (the test suite) never mix their counts. HTTP series are labelled by the route
+//! *pattern* (`/api/v1/resources/{resource_id}`), never the raw path, which keeps their
+//! cardinality bounded whatever clients request.
+
+use std::time::Instant;
+
+use prometheus::{Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+use crate::storage::PoolState;
+
+/// Route label of requests that matched no route (404s): one series for all of them.
+pub const UNMATCHED_ROUTE: &str = "<unmatched>";
+
+pub struct Metrics {
+    registry: Registry,
+    started: Instant,
+    uptime: Gauge,
+    http_requests: IntCounterVec,
+    http_errors: IntCounterVec,
+    http_duration: HistogramVec,
+    db_pool_size: IntGauge,
+    db_pool_checked_out: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let registry = Registry::new();
+        let uptime = Gauge::new("app_uptime_seconds", "Seconds since the server started").expect("valid metric");
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by method, route pattern and status",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let http_errors = IntCounterVec::new(
+            Opts::new(
+                "http_request_errors_total",
+                "HTTP requests answered with a status of 400 or more",
+            ),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request").buckets(vec![
+                0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        let db_pool_size = IntGauge::new("db_pool_size", "Open database connections").expect("valid metric");
+        let db_pool_checked_out =
+            IntGauge::new("db_pool_checked_out", "Database connections in use").expect("valid metric");
+        let metrics = Metrics {
+            registry,
+            started: Instant::now(),
+            uptime,
+            http_requests,
+            http_errors,
+            http_duration,
+            db_pool_size,
+            db_pool_checked_out,
+        };
+        metrics.register(Box::new(metrics.uptime.clone()));
+        metrics.register(Box::new(metrics.http_requests.clone()));
+        metrics.register(Box::new(metrics.http_errors.clone()));
+        metrics.register(Box::new(metrics.http_duration.clone()));
+        metrics.register(Box::new(metrics.db_pool_size.clone()));
+        metrics.register(Box::new(metrics.db_pool_checked_out.clone()));
+        metrics
+    }
+
+    /// Adds a collector owned by another part of the server (WebSocket sessions, actors, …).
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) {
+        self.registry.register(collector).expect("metric names are unique");
+    }
+
+    pub fn uptime_seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let status = status.to_string();
+        self.http_requests.with_label_values(&[method, route, &status]).inc();
+        if status.as_str() >= "400" {
+            self.http_errors.with_label_values(&[method, route]).inc();
+        }
+        self.http_duration.with_label_values(&[method, route]).observe(seconds);
+    }
+
+    /// The Prometheus text exposition of every registered metric.
+    pub fn render(&self, pool: PoolState) -> String {
+        self.uptime.set(self.uptime_seconds());
+        self.db_pool_size.set(pool.size.into());
+        self.db_pool_checked_out.set(pool.in_use.into());
+        let mut buffer = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(%error, "cannot encode metrics");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}

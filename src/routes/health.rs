@@ -1,0 +1,89 @@
+//! Probes and operational endpoints: `/health`, `/ready`, `/live`, `/metrics`, `/api/versions`.
+//! All public and cheap, for load balancers, orchestrators and Prometheus.
+
+use actix_web::{HttpResponse, web};
+use chrono::SecondsFormat;
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::http::{Access, RouteTable};
+use crate::state::AppState;
+
+pub fn declare(table: &mut RouteTable) {
+    table
+        .get("/health", Access::Public, health)
+        .get("/ready", Access::Public, ready)
+        .get("/live", Access::Public, live)
+        .get("/metrics", Access::Public, metrics)
+        .get("/api/versions", Access::Public, versions);
+}
+
+fn timestamp(state: &AppState) -> String {
+    state.clock.now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Overall health. Always 200 (as the original), with `status` saying whether the database
+/// answers.
+async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let count = match state.db.query_one("SELECT COUNT(*) AS n FROM resources", vec![]).await {
+        Ok(row) => row.get::<i64>("n").map_err(|e| e.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    let healthy = count.is_ok();
+    let status = if healthy { "healthy" } else { "unhealthy" };
+    Ok(HttpResponse::Ok().json(json!({
+        "status": status,
+        "timestamp": timestamp(&state),
+        "version": env!("CARGO_PKG_VERSION"),
+        "database": status,
+        "database_backend": state.db.kind().as_str(),
+        "api": match &count { Ok(_) => "healthy".to_owned(), Err(error) => format!("error: {error}") },
+        "cache": "disabled",
+        "resources_count": count.unwrap_or(0),
+        "rate_limiting": { "enabled": state.settings.rate_limit_enabled },
+    })))
+}
+
+/// Readiness: 503 while the database does not answer, so traffic goes elsewhere.
+async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let database = state.db.ping().await;
+    let body = json!({
+        "ready": database.is_ok(),
+        "components": {
+            "database": { "status": if database.is_ok() { "healthy" } else { "unhealthy" } },
+            "cache": { "status": "disabled", "enabled": false },
+        },
+        "timestamp": timestamp(&state),
+    });
+    Ok(match database {
+        Ok(()) => HttpResponse::Ok().json(body),
+        Err(_) => HttpResponse::ServiceUnavailable().json(body),
+    })
+}
+
+/// Liveness: the process answers.
+async fn live(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let uptime = (state.metrics.uptime_seconds() * 100.0).round() / 100.0;
+    Ok(HttpResponse::Ok().json(json!({ "alive": true, "timestamp": timestamp(&state), "uptime_seconds": uptime })))
+}
+
+async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(state.db.pool_state())))
+}
+
+/// API versions. Only v1 exists; unlike the original, no "v2 preview" is advertised.
+async fn versions() -> Result<HttpResponse, ApiError> {
+    let deprecated = |method: &str, path: &str, alternative: &str| json!({ "method": method, "path": path, "deprecated_since": "1.0.0", "sunset_date": "2025-06-01", "alternative": alternative });
+    Ok(HttpResponse::Ok().json(json!({
+        "current_version": "v1",
+        "versions": { "v1": { "status": "current", "deprecated": false, "sunset_date": null, "message": null } },
+        "deprecated_endpoints": [
+            deprecated("GET", "^/token$", "/api/v1/token"),
+            deprecated("POST", "^/token$", "/api/v1/token"),
+            deprecated("GET", "^/resources$", "/api/v1/resources"),
+            deprecated("GET", "^/reservations$", "/api/v1/reservations"),
+        ],
+    })))
+}

@@ -1,0 +1,15 @@
+//! Every endpoint of the server, declared in one [`RouteTable`].
+//!
+//! One module per area. Each module exposes `declare(&mut RouteTable)` and keeps its handlers
+//! private; the table is the single list of what the server answers.
+
+mod health;
+
+use crate::http::RouteTable;
+
+/// The full route table of the server.
+pub fn table() -> RouteTable {
+    let mut table = RouteTable::new();
+    health::declare(&mut table);
+    table
+}

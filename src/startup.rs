@@ -1,0 +1,162 @@
+//! Building and running the server: [`Application::build`] connects and migrates the database,
+//! binds the listener and assembles the middleware stack; [`Application::run_until_stopped`]
+//! serves until a [`ShutdownHandle`] (or a signal, in `main`) stops it, then lets in-flight
+//! requests finish and closes the database.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{NormalizePath, from_fn};
+use actix_web::{App, HttpServer, web};
+use reserver_actors::{Clock, SystemClock};
+
+use crate::config::Settings;
+use crate::http::middleware::{record_metrics, wire_headers};
+use crate::http::route_table::not_found;
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::state::AppState;
+use crate::storage::{Db, MigrationError, PoolOptions, StorageError};
+
+/// Largest request body accepted (JSON, forms, CSV uploads).
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] StorageError),
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[from] MigrationError),
+    #[error("cannot read or create the signing key: {0}")]
+    SecretKey(std::io::Error),
+    #[error("cannot listen on {address}: {source}")]
+    Listen { address: String, source: std::io::Error },
+}
+
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    state: web::Data<AppState>,
+}
+
+/// Stops a running [`Application`].
+#[derive(Clone)]
+pub struct ShutdownHandle(ServerHandle);
+
+impl ShutdownHandle {
+    /// Stops accepting connections and waits for in-flight requests (up to the configured
+    /// shutdown timeout).
+    pub async fn graceful(&self) {
+        self.0.stop(true).await
+    }
+
+    /// Asks for a graceful stop without waiting for it (usable where nothing can be awaited).
+    pub fn request_stop(&self) {
+        drop(self.0.stop(true));
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        Application::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the server with the given clock (tests pass a manual one).
+    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
+        let pool = PoolOptions {
+            max_connections: settings.db_pool_size,
+            acquire_timeout: Duration::from_secs(5),
+        };
+        let db = Db::connect(&settings.database, &pool).await?;
+        let report = db.migrate().await?;
+        tracing::info!(
+            backend = db.kind().as_str(),
+            schema_version = report.current_version,
+            applied = ?report.applied,
+            "database ready"
+        );
+        settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
+
+        let address = format!("{}:{}", settings.host, settings.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
+            address: address.clone(),
+            source,
+        })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen { address, source })?;
+
+        let metrics = Arc::new(Metrics::new());
+        let state = web::Data::new(AppState {
+            settings: Arc::new(settings),
+            db,
+            clock,
+            metrics: metrics.clone(),
+        });
+        let settings = state.settings.clone();
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let table = routes::table();
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(web::Data::from(metrics.clone()))
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .configure(|cfg| table.mount(cfg))
+                .default_service(web::to(not_found))
+                .wrap(from_fn(wire_headers))
+                .wrap(from_fn(record_metrics))
+                .wrap(cors(&app_state.settings.cors_origins))
+                .wrap(NormalizePath::trim())
+        })
+        .workers(settings.workers)
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen(listener)
+        .map_err(|source| StartupError::Listen {
+            address: bound.to_string(),
+            source,
+        })?
+        .run();
+        tracing::info!("resource-reserver listening on http://{bound}");
+        Ok(Application {
+            server,
+            address: bound,
+            state,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.server.handle())
+    }
+
+    /// Serves until stopped, then closes the database.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        self.state.db.close().await;
+        tracing::info!("resource-reserver stopped");
+        served
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .supports_credentials()
+        .max_age(600);
+    if origins.iter().any(|origin| origin == "*") {
+        return cors.allow_any_origin();
+    }
+    origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
+}

@@ -1,0 +1,17 @@
+//! The state every handler can reach: one [`AppState`] per running server, shared by all
+//! workers as `web::Data<AppState>`.
+
+use std::sync::Arc;
+
+use reserver_actors::Clock;
+
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use crate::storage::Db;
+
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+}

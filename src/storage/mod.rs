@@ -1,0 +1,199 @@
+//! Storage: one [`Backend`] trait, two implementations (embedded SQLite, PostgreSQL), and the
+//! migration runner.
+//!
+//! The rest of the server talks to the database through [`Db`], a cheap clonable handle, with
+//! SQL written once in PostgreSQL's `$1` placeholder style (the SQLite backend rewrites the
+//! placeholders). Parameters and cells are [`Value`]s, so no caller knows which backend it uses.
+//!
+//! Invariants:
+//! - Reads go through [`Db::query`]; anything that writes goes through [`Db::execute`],
+//!   [`Db::query_write`] or a [`Transaction`] from [`Db::begin`]. On SQLite, writes are serialised
+//!   on one connection and reads use a pool of others (WAL mode), so readers never wait for a
+//!   writer.
+//! - A transaction that is dropped without [`Transaction::commit`] is rolled back: a failure half
+//!   way leaves nothing behind.
+//! - Database errors that a request can cause (unique and overlap violations, foreign keys) come
+//!   out as their own [`StorageError`] variants, never as an opaque failure.
+
+mod migrate;
+mod postgres;
+mod sqlite;
+mod value;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+
+pub use migrate::{MigrationError, MigrationReport};
+pub use value::{FromValue, Row, Value};
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Sqlite => "sqlite",
+            BackendKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// What went wrong in the database, in terms the layers above can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database cannot be reached, or no connection became free in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A unique constraint was violated; `constraint` names it as the backend reports it
+    /// (for example `resources_name_key` or `resources.name`).
+    #[error("unique constraint violated: {constraint}")]
+    UniqueViolation { constraint: String },
+    /// Two blocking reservations of one resource would overlap (the exclusion constraint on
+    /// PostgreSQL, the equivalent trigger on SQLite).
+    #[error("overlapping reservation")]
+    Overlap,
+    /// A foreign key points nowhere.
+    #[error("foreign key violated: {0}")]
+    ForeignKey(String),
+    /// A row could not be decoded into the expected type.
+    #[error("cannot decode row: {0}")]
+    Decode(String),
+    /// Any other database error: a server fault.
+    #[error("database error: {0}")]
+    Query(String),
+}
+
+impl StorageError {
+    /// True when a unique constraint whose reported name contains `hint` was violated.
+    pub fn is_unique_violation_of(&self, hint: &str) -> bool {
+        matches!(self, StorageError::UniqueViolation { constraint } if constraint.contains(hint))
+    }
+}
+
+/// Number of connections and how many of them are in use, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolState {
+    pub size: u32,
+    pub in_use: u32,
+}
+
+/// A database the server can run on.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    fn kind(&self) -> BackendKind;
+    /// Runs a read-only statement.
+    async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError>;
+    /// Runs one writing statement on its own and returns the rows it returns (`RETURNING`).
+    async fn query_write(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError>;
+    /// Runs one writing statement on its own and returns the number of rows it changed.
+    async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError>;
+    /// Starts a transaction.
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StorageError>;
+    /// A cheap round trip that proves the database answers.
+    async fn ping(&self) -> Result<(), StorageError>;
+    fn pool_state(&self) -> PoolState;
+    /// Closes every connection; later calls fail with [`StorageError::Unavailable`].
+    async fn close(&self);
+}
+
+/// An open transaction. Dropping it without [`Transaction::commit`] rolls it back.
+#[async_trait]
+pub trait Transaction: Send {
+    async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError>;
+    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError>;
+    /// The first row of a statement, if any.
+    async fn query_opt(&mut self, sql: &str, params: Vec<Value>) -> Result<Option<Row>, StorageError> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
+    /// Runs several `;`-separated statements without parameters (migrations).
+    async fn execute_batch(&mut self, sql: &str) -> Result<(), StorageError>;
+    async fn commit(self: Box<Self>) -> Result<(), StorageError>;
+}
+
+/// Options that shape the connection pools.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Maximum number of connections (PostgreSQL) or reader connections (SQLite).
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it fails.
+    pub acquire_timeout: Duration,
+}
+
+/// Where the data lives, parsed from `DATABASE_URL` or the data directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+/// The handle the server uses: a clonable reference to the configured [`Backend`].
+#[derive(Clone)]
+pub struct Db {
+    backend: Arc<dyn Backend>,
+}
+
+impl Db {
+    /// Opens the database (creating a SQLite file and its directory if needed). Does not migrate.
+    pub async fn connect(location: &DatabaseLocation, options: &PoolOptions) -> Result<Db, StorageError> {
+        let backend: Arc<dyn Backend> = match location {
+            DatabaseLocation::Sqlite(path) => Arc::new(sqlite::SqliteBackend::open(path, options).await?),
+            DatabaseLocation::Postgres(url) => Arc::new(postgres::PostgresBackend::connect(url, options).await?),
+        };
+        Ok(Db { backend })
+    }
+
+    /// Applies the embedded migrations that this database lacks.
+    pub async fn migrate(&self) -> Result<MigrationReport, MigrationError> {
+        migrate::run(self).await
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        self.backend.kind()
+    }
+
+    pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
+        self.backend.query(sql, params).await
+    }
+
+    /// The first row of a read, if any.
+    pub async fn query_opt(&self, sql: &str, params: Vec<Value>) -> Result<Option<Row>, StorageError> {
+        Ok(self.backend.query(sql, params).await?.into_iter().next())
+    }
+
+    /// The single row of a read that always returns one (such as `SELECT COUNT(*)`).
+    pub async fn query_one(&self, sql: &str, params: Vec<Value>) -> Result<Row, StorageError> {
+        self.query_opt(sql, params)
+            .await?
+            .ok_or_else(|| StorageError::Decode("query returned no row".into()))
+    }
+
+    pub async fn query_write(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
+        self.backend.query_write(sql, params).await
+    }
+
+    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError> {
+        self.backend.execute(sql, params).await
+    }
+
+    pub async fn begin(&self) -> Result<Box<dyn Transaction>, StorageError> {
+        self.backend.begin().await
+    }
+
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.backend.ping().await
+    }
+
+    pub fn pool_state(&self) -> PoolState {
+        self.backend.pool_state()
+    }
+
+    pub async fn close(&self) {
+        self.backend.close().await
+    }
+}

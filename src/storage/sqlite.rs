@@ -1,0 +1,399 @@
+//! The embedded SQLite backend.
+//!
+//! One dedicated thread owns the only writing connection and runs write jobs in order; a small
+//! pool of read-only connections serves reads on the blocking thread pool. WAL mode lets readers
+//! proceed while a write is in progress. An async lease on the writer makes a transaction's
+//! statements contiguous: while a [`SqliteTransaction`] is open, no other write can interleave.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+use async_trait::async_trait;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{OwnedMutexGuard, Semaphore, oneshot};
+
+use super::{Backend, BackendKind, PoolOptions, PoolState, Row, StorageError, Transaction, Value};
+
+const OVERLAP_MARKER: &str = "reservations_no_overlap";
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+enum Message {
+    Job(Job),
+    Shutdown,
+}
+
+/// The writer thread's mailbox.
+#[derive(Clone)]
+struct Writer {
+    tx: mpsc::Sender<Message>,
+}
+
+impl Writer {
+    fn spawn(mut conn: Connection) -> Writer {
+        let (tx, rx) = mpsc::channel::<Message>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                while let Ok(Message::Job(job)) = rx.recv() {
+                    job(&mut conn);
+                }
+                // Dropping the connection checkpoints the WAL into the database file.
+            })
+            .expect("spawning the SQLite writer thread");
+        Writer { tx }
+    }
+
+    /// Runs `work` on the writer thread and returns its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = reply.send(work(conn));
+        });
+        self.tx
+            .send(Message::Job(job))
+            .map_err(|_| StorageError::Unavailable("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StorageError::Unavailable("the SQLite writer has stopped".into()))?
+    }
+
+    /// Queues `work` without waiting for it (used from `Drop`).
+    fn run_detached(&self, work: impl FnOnce(&mut Connection) + Send + 'static) {
+        let _ = self.tx.send(Message::Job(Box::new(work)));
+    }
+}
+
+/// Read-only connections, opened on demand up to a limit.
+struct Readers {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+    opened: AtomicU32,
+    max: u32,
+}
+
+pub struct SqliteBackend {
+    writer: Writer,
+    write_lease: Arc<tokio::sync::Mutex<()>>,
+    readers: Arc<Readers>,
+    acquire_timeout: std::time::Duration,
+    closed: AtomicBool,
+}
+
+fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StorageError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(map_error)?;
+    // WAL: readers do not block the writer nor the other way round. NORMAL synchronous is
+    // durable against application crashes; only an OS crash may lose the last transactions.
+    conn.execute_batch(
+        "PRAGMA busy_timeout = 5000;
+         PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = NORMAL;",
+    )
+    .map_err(map_error)?;
+    if !read_only {
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(map_error)?;
+    }
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+impl SqliteBackend {
+    pub async fn open(path: &Path, options: &PoolOptions) -> Result<SqliteBackend, StorageError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StorageError::Unavailable(format!("cannot create the data directory {}: {e}", dir.display()))
+            })?;
+        }
+        let path = path.to_path_buf();
+        let writer_path = path.clone();
+        let conn = tokio::task::spawn_blocking(move || open_connection(&writer_path, false))
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))??;
+        let max = options.max_connections.max(1);
+        Ok(SqliteBackend {
+            writer: Writer::spawn(conn),
+            write_lease: Arc::new(tokio::sync::Mutex::new(())),
+            readers: Arc::new(Readers {
+                path,
+                idle: Mutex::new(Vec::new()),
+                permits: Arc::new(Semaphore::new(max as usize)),
+                opened: AtomicU32::new(0),
+                max,
+            }),
+            acquire_timeout: options.acquire_timeout,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    fn check_open(&self) -> Result<(), StorageError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StorageError::Unavailable("the database has been closed".into()));
+        }
+        Ok(())
+    }
+
+    async fn lease(&self) -> Result<OwnedMutexGuard<()>, StorageError> {
+        self.check_open()?;
+        tokio::time::timeout(self.acquire_timeout, self.write_lease.clone().lock_owned())
+            .await
+            .map_err(|_| StorageError::Unavailable("timed out waiting for the database writer".into()))
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        self.check_open()?;
+        let permit = tokio::time::timeout(self.acquire_timeout, self.readers.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| StorageError::Unavailable("timed out waiting for a database connection".into()))?
+            .map_err(|_| StorageError::Unavailable("the database has been closed".into()))?;
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let idle = readers.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
+            let conn = match idle {
+                Some(conn) => conn,
+                None => {
+                    let conn = open_connection(&readers.path, true)?;
+                    readers.opened.fetch_add(1, Ordering::Relaxed);
+                    conn
+                }
+            };
+            let result = work(&conn);
+            if let Ok(mut idle) = readers.idle.lock() {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StorageError::Query(format!("read task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Sqlite
+    }
+
+    async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
+        let sql = to_sqlite_placeholders(sql);
+        self.read(move |conn| run_query(conn, &sql, &params)).await
+    }
+
+    async fn query_write(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
+        let _lease = self.lease().await?;
+        let sql = to_sqlite_placeholders(sql);
+        self.writer.run(move |conn| run_query(conn, &sql, &params)).await
+    }
+
+    async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError> {
+        let _lease = self.lease().await?;
+        let sql = to_sqlite_placeholders(sql);
+        self.writer.run(move |conn| run_execute(conn, &sql, &params)).await
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StorageError> {
+        let lease = self.lease().await?;
+        self.writer
+            .run(|conn| conn.execute_batch("BEGIN IMMEDIATE").map_err(map_error))
+            .await?;
+        Ok(Box::new(SqliteTransaction {
+            writer: self.writer.clone(),
+            _lease: lease,
+            open: true,
+        }))
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.read(|conn| run_query(conn, "SELECT 1 AS one", &[]).map(|_| ()))
+            .await
+    }
+
+    fn pool_state(&self) -> PoolState {
+        let readers = &self.readers;
+        let in_use_readers = readers.max - readers.permits.available_permits() as u32;
+        let writer_busy = u32::from(self.write_lease.try_lock().is_err());
+        PoolState {
+            size: readers.opened.load(Ordering::Relaxed) + 1,
+            in_use: in_use_readers + writer_busy,
+        }
+    }
+
+    async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        // Wait for the transaction in progress, if any, then stop the writer.
+        let _lease = self.write_lease.lock().await;
+        let _ = self.writer.tx.send(Message::Shutdown);
+        self.readers.permits.close();
+        if let Ok(mut idle) = self.readers.idle.lock() {
+            idle.clear();
+        }
+    }
+}
+
+/// A transaction on the writer thread; holds the writer lease until committed or dropped.
+struct SqliteTransaction {
+    writer: Writer,
+    _lease: OwnedMutexGuard<()>,
+    open: bool,
+}
+
+#[async_trait]
+impl Transaction for SqliteTransaction {
+    async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
+        let sql = to_sqlite_placeholders(sql);
+        self.writer.run(move |conn| run_query(conn, &sql, &params)).await
+    }
+
+    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError> {
+        let sql = to_sqlite_placeholders(sql);
+        self.writer.run(move |conn| run_execute(conn, &sql, &params)).await
+    }
+
+    async fn execute_batch(&mut self, sql: &str) -> Result<(), StorageError> {
+        let sql = sql.to_owned();
+        self.writer
+            .run(move |conn| conn.execute_batch(&sql).map_err(map_error))
+            .await
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+        self.open = false;
+        self.writer
+            .run(|conn| conn.execute_batch("COMMIT").map_err(map_error))
+            .await
+            .inspect_err(|_| {
+                // A failed COMMIT leaves the transaction open on the connection: end it.
+                self.writer.run_detached(|conn| {
+                    let _ = conn.execute_batch("ROLLBACK");
+                });
+            })
+    }
+}
+
+impl Drop for SqliteTransaction {
+    fn drop(&mut self) {
+        if self.open {
+            // Queued before the lease is released, so it runs before the next writer's work.
+            self.writer.run_detached(|conn| {
+                let _ = conn.execute_batch("ROLLBACK");
+            });
+        }
+    }
+}
+
+/// Rewrites PostgreSQL's `$1` placeholders to SQLite's `?1`, leaving string literals alone.
+fn to_sqlite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut in_string = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_string = !in_string;
+                out.push(c);
+            }
+            '$' if !in_string && chars.peek().is_some_and(|n| n.is_ascii_digit()) => out.push('?'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        use rusqlite::types::Value as Sql;
+        Ok(match self {
+            Value::Null => ToSqlOutput::Owned(Sql::Null),
+            Value::Int(v) => ToSqlOutput::Owned(Sql::Integer(*v)),
+            Value::Float(v) => ToSqlOutput::Owned(Sql::Real(*v)),
+            Value::Bool(v) => ToSqlOutput::Owned(Sql::Integer(i64::from(*v))),
+            Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Value::Time(v) => ToSqlOutput::Owned(Sql::Integer(Value::micros(v))),
+            Value::Json(v) => ToSqlOutput::Owned(Sql::Text(v.to_string())),
+        })
+    }
+}
+
+fn run_query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, StorageError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_error)?;
+    let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let width = columns.len();
+    let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(map_error)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_error)? {
+        let mut values = Vec::with_capacity(width);
+        for index in 0..width {
+            values.push(match row.get_ref(index).map_err(map_error)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) => Value::Int(v),
+                ValueRef::Real(v) => Value::Float(v),
+                ValueRef::Text(v) => Value::Text(String::from_utf8_lossy(v).into_owned()),
+                ValueRef::Blob(_) => return Err(StorageError::Decode("unexpected BLOB column".into())),
+            });
+        }
+        out.push(Row::new(columns.clone(), values));
+    }
+    Ok(out)
+}
+
+fn run_execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64, StorageError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_error)?;
+    stmt.execute(rusqlite::params_from_iter(params))
+        .map(|n| n as u64)
+        .map_err(map_error)
+}
+
+fn map_error(error: rusqlite::Error) -> StorageError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(failure, message) = &error {
+        let message = message.clone().unwrap_or_default();
+        if message.contains(OVERLAP_MARKER) {
+            return StorageError::Overlap;
+        }
+        return match failure.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => StorageError::UniqueViolation {
+                constraint: message.trim_start_matches("UNIQUE constraint failed: ").to_owned(),
+            },
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StorageError::ForeignKey(message),
+            _ if matches!(
+                failure.code,
+                ffi::ErrorCode::DatabaseBusy | ffi::ErrorCode::DatabaseLocked
+            ) =>
+            {
+                StorageError::Unavailable(format!("database is busy: {message}"))
+            }
+            _ => StorageError::Query(format!("{error}")),
+        };
+    }
+    StorageError::Query(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_sqlite_placeholders;
+
+    #[test]
+    fn placeholders_are_rewritten_outside_string_literals_only() {
+        assert_eq!(
+            to_sqlite_placeholders("SELECT '$1', x FROM t WHERE a = $1 AND b = $12"),
+            "SELECT '$1', x FROM t WHERE a = ?1 AND b = ?12"
+        );
+    }
+}

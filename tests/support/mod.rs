@@ -1,0 +1,12 @@
+//! Test infrastructure shared by the integration test binaries: fresh databases per test, the
+//! in-process server on port 0, and the real binary as a child process.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+pub mod database;
+pub mod process;
+pub mod server;
+
+#[allow(unused_imports)]
+pub use database::{Backend, TestDatabase};
+#[allow(unused_imports)]
+pub use server::{TestApp, TestAppBuilder};

@@ -1,0 +1,112 @@
+//! The `resource-reserver` binary as a child process, as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running server process; killed when dropped.
+pub struct ServerProcess {
+    pub child: Child,
+    pub address: String,
+    /// Every line the process prints is sent here…
+    lines: mpsc::Receiver<String>,
+    /// …and kept here once read.
+    log: Vec<String>,
+}
+
+/// The server binary with a clean environment (plus `PATH`) and the given variables.
+pub fn server_command(env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_resource-reserver"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command.envs(env.iter().copied()).args(args);
+    command
+}
+
+impl ServerProcess {
+    /// Starts `serve` on port 0 and waits until it listens.
+    pub fn start(env: &[(&str, &str)]) -> ServerProcess {
+        let mut child = server_command(env, &["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting the server binary");
+        let (tx, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        let mut process = ServerProcess {
+            child,
+            address: String::new(),
+            lines,
+            log: Vec::new(),
+        };
+        let line = process.wait_for_line("listening on http://", Duration::from_secs(60));
+        let address = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next());
+        process.address = address.expect("address in the log line").to_owned();
+        process
+    }
+
+    /// Waits for a printed line containing `needle` and returns it (panics on timeout or exit).
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(remaining) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line containing {needle:?}; output so far:\n{}", self.log.join("\n")),
+            }
+        }
+    }
+
+    /// Every line printed so far.
+    pub fn output(&mut self) -> &[String] {
+        self.log.extend(self.lines.try_iter());
+        &self.log
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{signal} failed");
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("waiting for the server") {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the server did not exit within {timeout:?}");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,135 @@
+//! The real server, in process, on port 0, against a fresh database.
+
+use std::sync::Arc;
+
+use reserver_actors::{Clock, ManualClock, SystemClock};
+use resource_reserver::config::{Settings, SettingsArgs};
+use resource_reserver::{Application, ShutdownHandle};
+
+use super::database::{Backend, TestDatabase};
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    /// The manual clock, when the app was built with one.
+    pub clock: Option<Arc<ManualClock>>,
+    database: Option<TestDatabase>,
+    shutdown: ShutdownHandle,
+}
+
+pub struct TestAppBuilder {
+    backend: Backend,
+    clock: Option<Arc<ManualClock>>,
+    args: SettingsArgs,
+    database: Option<TestDatabase>,
+}
+
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("building the HTTP client")
+}
+
+impl TestApp {
+    /// A server with default settings on a fresh database; `None` when the backend is
+    /// unavailable and not required (see [`TestDatabase::create`]).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::builder(backend).spawn().await
+    }
+
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            clock: None,
+            args: SettingsArgs::default(),
+            database: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request failed")
+    }
+
+    /// The server's database.
+    pub fn database(&self) -> &TestDatabase {
+        self.database
+            .as_ref()
+            .expect("the database is kept until the app is stopped")
+    }
+
+    /// Stops the server gracefully and hands back its database (to start another server on it).
+    pub async fn stop(mut self) -> TestDatabase {
+        self.shutdown.graceful().await;
+        self.database
+            .take()
+            .expect("the database is kept until the app is stopped")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.request_stop();
+    }
+}
+
+impl TestAppBuilder {
+    /// Uses a manual clock starting at `start`.
+    pub fn manual_clock(mut self, clock: Arc<ManualClock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Adjusts settings before start (values as they would be given on the command line).
+    pub fn settings(mut self, adjust: impl FnOnce(&mut SettingsArgs)) -> Self {
+        adjust(&mut self.args);
+        self
+    }
+
+    /// Reuses an existing database (e.g. one left by a stopped server).
+    pub fn database(mut self, database: TestDatabase) -> Self {
+        self.database = Some(database);
+        self
+    }
+
+    pub async fn spawn(self) -> Option<TestApp> {
+        let database = match self.database {
+            Some(database) => database,
+            None => TestDatabase::create(self.backend).await?,
+        };
+        let mut args = self.args;
+        args.host.get_or_insert_with(|| "127.0.0.1".into());
+        args.port.get_or_insert_with(|| "0".into());
+        args.workers.get_or_insert_with(|| "2".into());
+        args.environment.get_or_insert_with(|| "test".into());
+        args.data_dir = Some(database.data_dir.path().display().to_string());
+        args.database_url = Some(database.url());
+        // The process environment is not consulted: tests are independent of the developer's shell.
+        let settings = Settings::from_args_and_env(&args, &|_| None).expect("test settings are valid");
+        let clock: Arc<dyn Clock> = match &self.clock {
+            Some(clock) => clock.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let app = Application::build_with_clock(settings, clock)
+            .await
+            .expect("the server starts");
+        let port = app.port();
+        let shutdown = app.shutdown_handle();
+        actix_web::rt::spawn(app.run_until_stopped());
+        Some(TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: http_client(),
+            clock: self.clock,
+            database: Some(database),
+            shutdown,
+        })
+    }
+}
