@@ -5,6 +5,7 @@
 
 mod auth;
 mod health;
+mod mfa;
 mod roles;
 mod setup;
 mod users;
@@ -17,6 +18,7 @@ pub fn table() -> RouteTable {
     health::declare(&mut table);
     auth::declare(&mut table);
     users::declare(&mut table);
+    mfa::declare(&mut table);
     roles::declare(&mut table);
     setup::declare(&mut table);
     table

@@ -5,6 +5,7 @@ mod support;
 
 mod auth_access;
 mod auth_login;
+mod auth_mfa;
 mod auth_registration;
 mod auth_roles;
 mod conventions;
