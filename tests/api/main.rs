@@ -11,3 +11,4 @@ mod auth_roles;
 mod conventions;
 mod health;
 mod storage;
+mod auth_refresh;
