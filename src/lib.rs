@@ -12,10 +12,13 @@
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
+//! - [`auth`]: identity and access — the [`auth::Principal`] extractor, permissions and roles,
+//!   tokens, MFA, OAuth2, first-run setup, the audit log.
 //!
 //! The scheduling core (resource actors, supervisor, notifier, the pure domain) lives in the
 //! `reserver-actors` crate; the SQL migrations in `reserver-schema`.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;

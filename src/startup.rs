@@ -13,6 +13,9 @@ use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
 use reserver_actors::{Clock, SystemClock};
 
+use crate::auth::jwt::TokenKeys;
+use crate::auth::rbac::Authorizer;
+use crate::auth::{Auth, setup};
 use crate::config::Settings;
 use crate::http::middleware::{record_metrics, wire_headers};
 use crate::http::route_table::not_found;
@@ -32,6 +35,8 @@ pub enum StartupError {
     Migration(#[from] MigrationError),
     #[error("cannot read or create the signing key: {0}")]
     SecretKey(std::io::Error),
+    #[error("cannot load the authorization policy: {0}")]
+    Authorization(String),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: String, source: std::io::Error },
 }
@@ -78,7 +83,21 @@ impl Application {
             applied = ?report.applied,
             "database ready"
         );
-        settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
+        let secret_key = settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
+        let setup_token = setup::prepare(&db, clock.now()).await?;
+        if let Some(token) = &setup_token {
+            tracing::warn!(
+                setup_token = %token,
+                "first-run setup is not complete: send this token as X-Setup-Token to /api/v1/setup/initialize"
+            );
+        }
+        let auth = Arc::new(Auth {
+            keys: TokenKeys::new(&secret_key),
+            authorizer: Authorizer::new()
+                .await
+                .map_err(|e| StartupError::Authorization(e.to_string()))?,
+            setup_token,
+        });
 
         let address = format!("{}:{}", settings.host, settings.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
@@ -95,6 +114,7 @@ impl Application {
             db,
             clock,
             metrics: metrics.clone(),
+            auth,
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
@@ -130,6 +150,11 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The one-time setup token of this run, while first-run setup is incomplete.
+    pub fn setup_token(&self) -> Option<String> {
+        self.state.auth.setup_token.clone()
     }
 
     pub fn port(&self) -> u16 {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use reserver_actors::Clock;
 
+use crate::auth::Auth;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::storage::Db;
@@ -14,4 +15,6 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
+    /// Token keys, the RBAC policy and the setup token.
+    pub auth: Arc<Auth>,
 }

@@ -33,11 +33,13 @@ macro_rules! migrations {
 /// Migrations for PostgreSQL, in version order.
 pub const POSTGRES: &[Migration] = migrations!("postgres":
     1 => "foundation",
+    2 => "identity",
 );
 
 /// Migrations for SQLite, in version order.
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "foundation",
+    2 => "identity",
 );
 
 #[cfg(test)]

@@ -15,14 +15,24 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
 
+use crate::auth::{Permission, guard};
 use crate::error::ApiError;
 use crate::http::middleware::catch_panics;
 
-/// Who may call an endpoint.
+/// Who may call an endpoint. Enforced for every route by [`crate::auth::guard`], which also
+/// hands the authenticated [`crate::auth::Principal`] to the handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// Anyone, without credentials.
     Public,
+    /// Any authenticated caller, whatever their roles. A delegated OAuth2 token needs the `read`
+    /// scope for GET and HEAD, `write` for other methods.
+    Authenticated,
+    /// Only the user's own sign-in (a JWT from `/token`), never a delegated OAuth2 token: for
+    /// managing the identity itself (MFA, OAuth2 clients, sign-out).
+    Session,
+    /// A caller whose roles (narrowed by a delegated token's scopes) hold this permission.
+    Permission(Permission),
 }
 
 /// One declared endpoint.
@@ -71,7 +81,11 @@ impl RouteTable {
             let (method, handler) = (method.clone(), handler.clone());
             self.entries.push((
                 endpoint,
-                Box::new(move || web::method(method.clone()).to(handler.clone())),
+                Box::new(move || {
+                    web::method(method.clone())
+                        .to(handler.clone())
+                        .wrap(from_fn(move |req, next| guard::enforce(access, req, next)))
+                }),
             ));
         }
         self
@@ -92,7 +106,8 @@ impl RouteTable {
     }
 
     /// Mounts the table: one actix resource per path, static paths before dynamic ones, each
-    /// with its own panic guard (it must sit below routing: it keeps a handle on the request).
+    /// with its own panic guard (it must sit below routing: it keeps a handle on the request),
+    /// and each route behind the access guard of its [`Access`] rule.
     pub fn mount(&self, cfg: &mut ServiceConfig) {
         let mut by_path: BTreeMap<(Vec<bool>, &str), Vec<&RouteFactory>> = BTreeMap::new();
         for (endpoint, factory) in &self.entries {

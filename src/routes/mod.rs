@@ -3,7 +3,12 @@
 //! One module per area. Each module exposes `declare(&mut RouteTable)` and keeps its handlers
 //! private; the table is the single list of what the server answers.
 
+mod auth;
 mod health;
+mod mfa;
+mod roles;
+mod setup;
+mod users;
 
 use crate::http::RouteTable;
 
@@ -11,5 +16,10 @@ use crate::http::RouteTable;
 pub fn table() -> RouteTable {
     let mut table = RouteTable::new();
     health::declare(&mut table);
+    auth::declare(&mut table);
+    users::declare(&mut table);
+    mfa::declare(&mut table);
+    roles::declare(&mut table);
+    setup::declare(&mut table);
     table
 }

@@ -3,6 +3,12 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod auth_access;
+mod auth_login;
+mod auth_mfa;
+mod auth_registration;
+mod auth_roles;
 mod conventions;
 mod health;
 mod storage;
+mod auth_refresh;

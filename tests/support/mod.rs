@@ -2,10 +2,13 @@
 //! in-process server on port 0, and the real binary as a child process.
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod auth;
 pub mod database;
 pub mod process;
 pub mod server;
 
+#[allow(unused_imports)]
+pub use auth::{PASSWORD, TestUser};
 #[allow(unused_imports)]
 pub use database::{Backend, TestDatabase};
 #[allow(unused_imports)]

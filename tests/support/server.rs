@@ -15,6 +15,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The manual clock, when the app was built with one.
     pub clock: Option<Arc<ManualClock>>,
+    /// The setup token the server logged at start-up (while first-run setup is incomplete).
+    pub setup_token: Option<String>,
+    /// The administrator the auth helpers create on first use (see `support::auth`).
+    pub(crate) first_admin: tokio::sync::OnceCell<super::auth::TestUser>,
     database: Option<TestDatabase>,
     shutdown: ShutdownHandle,
 }
@@ -121,6 +125,7 @@ impl TestAppBuilder {
             .await
             .expect("the server starts");
         let port = app.port();
+        let setup_token = app.setup_token();
         let shutdown = app.shutdown_handle();
         actix_web::rt::spawn(app.run_until_stopped());
         Some(TestApp {
@@ -128,6 +133,8 @@ impl TestAppBuilder {
             port,
             client: http_client(),
             clock: self.clock,
+            setup_token,
+            first_admin: tokio::sync::OnceCell::new(),
             database: Some(database),
             shutdown,
         })

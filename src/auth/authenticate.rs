@@ -1,0 +1,100 @@
+//! From an `Authorization` header to a [`Principal`]: a JWT access token of a live session of
+//! an active user, or an OAuth2 access token (see [`super::oauth`]).
+//!
+//! Every request re-reads the user's state, session and roles in one indexed query, so that a
+//! disabled account, a revoked session or a removed role takes effect at once.
+
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+
+use super::jwt::TokenError;
+use super::principal::Principal;
+use super::{NOT_AUTHENTICATED, bad_credentials};
+use crate::error::ApiError;
+use crate::params;
+use crate::state::AppState;
+
+/// The bearer token of a request: `Ok(None)` without an `Authorization: Bearer` header.
+pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| bad_credentials())?;
+    let mut parts = value.splitn(2, ' ');
+    let scheme = parts.next().unwrap_or_default();
+    let token = parts.next().unwrap_or_default().trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(token.to_owned()))
+}
+
+/// Authenticates a bearer token; `None` is the original's "Not authenticated".
+pub async fn principal(state: &AppState, token: Option<&str>) -> Result<Principal, ApiError> {
+    let token = token.ok_or_else(|| ApiError::Unauthorized(NOT_AUTHENTICATED.into()))?;
+    if token.contains('.') {
+        from_jwt(state, token).await
+    } else {
+        super::oauth::principal(state, token).await
+    }
+}
+
+async fn from_jwt(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let claims = state
+        .auth
+        .keys
+        .verify(token, state.clock.now())
+        .map_err(|error: TokenError| {
+            tracing::debug!(%error, "access token refused");
+            bad_credentials()
+        })?;
+    let rows = state
+        .db
+        .query(
+            "SELECT u.username, u.is_active, s.revoked_at, r.name AS role
+             FROM users u
+             JOIN auth_sessions s ON s.user_id = u.id AND s.id = $2
+             LEFT JOIN user_roles ur ON ur.user_id = u.id
+             LEFT JOIN roles r ON r.id = ur.role_id
+             WHERE u.id = $1",
+            params![claims.uid, claims.sid.as_str()],
+        )
+        .await?;
+    let first = rows.first().ok_or_else(bad_credentials)?;
+    let live = first.get::<bool>("is_active")?
+        && first
+            .get::<Option<chrono::DateTime<chrono::Utc>>>("revoked_at")?
+            .is_none()
+        && first.get::<String>("username")? == claims.sub;
+    if !live {
+        return Err(bad_credentials());
+    }
+    let roles = role_names(&rows)?;
+    let permissions = state
+        .auth
+        .authorizer
+        .permissions(roles.iter().map(String::as_str))
+        .await?;
+    Ok(Principal {
+        user_id: claims.uid,
+        username: claims.sub,
+        roles,
+        scopes: None,
+        client_id: None,
+        session_id: Some(claims.sid),
+        permissions,
+    })
+}
+
+/// The distinct, sorted role names in a `role` column (NULL when the user has none).
+pub(super) fn role_names(rows: &[crate::storage::Row]) -> Result<Vec<String>, ApiError> {
+    let mut roles = rows
+        .iter()
+        .map(|row| row.get::<Option<String>>("role"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    roles.sort();
+    roles.dedup();
+    Ok(roles)
+}

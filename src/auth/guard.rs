@@ -1,0 +1,63 @@
+//! The route guard: the one place where every route's [`Access`] rule is enforced.
+//!
+//! The route table wraps each declared route with [`enforce`], so it runs after routing (the
+//! route, and so its rule, is known) and before the handler's extractors. It authenticates the
+//! caller once and leaves the [`Principal`] in the request's extensions for the handler.
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+
+use super::authenticate;
+use super::principal::Principal;
+use crate::error::ApiError;
+use crate::http::Access;
+use crate::state::AppState;
+
+pub async fn enforce(
+    access: Access,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if access == Access::Public {
+        return next.call(req).await;
+    }
+    match admit(access, &req).await {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            next.call(req).await
+        }
+        Err(error) => Ok(req.error_response(error)),
+    }
+}
+
+async fn admit(access: Access, req: &ServiceRequest) -> Result<Principal, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal("no application state".into()))?;
+    let token = authenticate::bearer(req.headers())?;
+    let principal = authenticate::principal(state, token.as_deref()).await?;
+    match access {
+        Access::Public | Access::Authenticated => {
+            let scope = if matches!(*req.method(), Method::GET | Method::HEAD) {
+                "read"
+            } else {
+                "write"
+            };
+            if !principal.has_scope(scope) {
+                return Err(ApiError::Forbidden(format!("Scope '{scope}' required")));
+            }
+        }
+        Access::Session => {
+            if !principal.is_first_party() {
+                return Err(ApiError::Forbidden(
+                    "This endpoint needs the user's own sign-in; OAuth2 tokens are not accepted".into(),
+                ));
+            }
+        }
+        Access::Permission(permission) => principal.require(permission)?,
+    }
+    Ok(principal)
+}

@@ -1,0 +1,47 @@
+//! Identity and access: who the caller is and what they may do.
+//!
+//! - [`Principal`]: the authenticated caller, an extractor for handlers; [`Principal::require`]
+//!   checks a [`Permission`], [`authorize_owner`] checks access to a user's own data.
+//! - [`guard`]: enforces each route's `Access` rule, for every route of the table.
+//! - [`rbac`]: the casbin policy (roles × permissions); [`permission`]: the permissions.
+//! - [`jwt`]: access tokens; [`sessions`]: login sessions and rotating refresh tokens;
+//!   [`lockout`]: failed-login throttling; [`password`]: argon2id and the password policy;
+//!   [`mfa`]: TOTP and backup codes; [`oauth`]: OAuth2 clients, codes and tokens;
+//!   [`setup`]: first-run setup; [`audit`]: the security audit log; [`users`]: the account store.
+
+pub mod audit;
+pub mod authenticate;
+pub mod guard;
+pub mod jwt;
+pub mod lockout;
+pub mod mfa;
+pub mod oauth;
+pub mod password;
+pub mod permission;
+pub mod principal;
+pub mod rbac;
+pub mod secret;
+pub mod sessions;
+pub mod setup;
+pub mod users;
+
+pub use permission::{Permission, PermissionSet};
+pub use principal::{Principal, authorize_owner};
+
+use crate::error::ApiError;
+
+/// The original's answer to a protected route called without credentials.
+pub const NOT_AUTHENTICATED: &str = "Not authenticated";
+
+/// The original's answer to a bad, expired or revoked token.
+pub fn bad_credentials() -> ApiError {
+    ApiError::Unauthorized("Could not validate credentials".into())
+}
+
+/// What the identity layer keeps for the life of the server.
+pub struct Auth {
+    pub keys: jwt::TokenKeys,
+    pub authorizer: rbac::Authorizer,
+    /// The one-time setup token logged at start-up while setup is incomplete.
+    pub setup_token: Option<String>,
+}

@@ -1,0 +1,139 @@
+//! Passwords: the original's username and password rules, and argon2id hashing with OWASP's
+//! parameters (m = 19456 KiB, t = 2, p = 1).
+//!
+//! Hashing takes tens of milliseconds of CPU by design, so it runs on the blocking thread pool,
+//! never on an HTTP worker's event loop.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::error::ApiError;
+
+/// The special characters the original's policy accepts.
+const SPECIAL: &str = "!@#$%^&*(),.?\":{}|<>-_=+[]\\;'/`~";
+
+fn hasher() -> Result<Argon2<'static>, ApiError> {
+    let params = Params::new(19_456, 2, 1, None).map_err(|e| ApiError::Internal(format!("argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// A hash of a random password, verified against when the username does not exist so that a
+/// failed login takes the same time whether or not the account exists.
+static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| hash_now("not a real password").ok());
+
+fn hash_now(password: &str) -> Result<String, ApiError> {
+    hasher()?
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| ApiError::Internal(format!("argon2 hashing: {e}")))
+}
+
+fn verify_now(password: &str, hash: &str) -> bool {
+    hasher().is_ok_and(|argon| argon.verify_password(password.as_bytes(), hash).is_ok())
+}
+
+/// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) of `password`.
+pub async fn hash(password: &str) -> Result<String, ApiError> {
+    let password = password.to_owned();
+    actix_web::web::block(move || hash_now(&password))
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+}
+
+/// True when `password` matches `hash`; with no hash (unknown user) it spends the same time and
+/// answers false.
+pub async fn verify(password: &str, hash: Option<&str>) -> bool {
+    let password = password.to_owned();
+    let hash = hash.map(str::to_owned);
+    actix_web::web::block(move || match hash {
+        Some(hash) => verify_now(&password, &hash),
+        None => {
+            if let Some(dummy) = DUMMY_HASH.as_deref() {
+                verify_now(&password, dummy);
+            }
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// The original's username rule (3–50 letters, digits, `-`, `_`), as a 422 message.
+pub fn check_username(username: &str) -> Result<(), String> {
+    if !(3..=50).contains(&username.chars().count()) {
+        return Err("Username must be 3-50 characters".into());
+    }
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err("Username can only contain letters, numbers, hyphens and underscores".into());
+    }
+    Ok(())
+}
+
+/// The original's password policy; every failed rule is reported, joined by "; ".
+pub fn check_password(password: &str, username: Option<&str>) -> Result<(), String> {
+    let mut failures = Vec::new();
+    if password.chars().count() < 8 {
+        failures.push("Password must be at least 8 characters");
+    }
+    if !password.chars().any(|c| c.is_uppercase()) {
+        failures.push("Password must contain an uppercase letter");
+    }
+    if !password.chars().any(|c| c.is_lowercase()) {
+        failures.push("Password must contain a lowercase letter");
+    }
+    if !password.chars().any(|c| c.is_ascii_digit()) {
+        failures.push("Password must contain a number");
+    }
+    if !password.chars().any(|c| SPECIAL.contains(c)) {
+        failures.push("Password must contain a special character");
+    }
+    if let Some(username) = username.filter(|u| u.chars().count() >= 3)
+        && password.to_lowercase().contains(&username.to_lowercase())
+    {
+        failures.push("Password cannot contain your username");
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failed_rule_is_reported_in_the_originals_words() {
+        assert_eq!(
+            check_password("abc", None).unwrap_err(),
+            "Password must be at least 8 characters; Password must contain an uppercase letter; Password must \
+             contain a number; Password must contain a special character"
+        );
+        assert_eq!(
+            check_password("Alice-2024!", Some("alice")).unwrap_err(),
+            "Password cannot contain your username"
+        );
+        assert!(check_password("Str0ng-Passw0rd!", Some("alice")).is_ok());
+    }
+
+    #[test]
+    fn usernames_follow_the_original_rule() {
+        assert!(check_username("ab").is_err());
+        assert!(check_username("a b c").is_err());
+        assert!(check_username("bob_the-builder9").is_ok());
+    }
+
+    #[test]
+    fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let hash = hash_now("Str0ng-Passw0rd!").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(verify_now("Str0ng-Passw0rd!", &hash));
+        assert!(!verify_now("wrong", &hash));
+    }
+}

@@ -1,0 +1,102 @@
+//! The authenticated caller, and the checks every handler uses: [`Principal::require`] for a
+//! permission, [`authorize_owner`] for data that belongs to a user.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures::future::LocalBoxFuture;
+
+use super::permission::{Permission, PermissionSet};
+use super::rbac;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Who is calling. Taken by handlers as an extractor; on routes whose access rule is not
+/// `Public` it was already authenticated by the route guard, so extracting it costs nothing.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: i64,
+    /// Lower-case username.
+    pub username: String,
+    /// Role names, sorted.
+    pub roles: Vec<String>,
+    /// For an OAuth2 access token: the scopes it was granted (and its client). `None` for the
+    /// user's own session (a JWT from `/token`).
+    pub scopes: Option<Vec<String>>,
+    pub client_id: Option<String>,
+    /// The login session of a JWT (what logout revokes).
+    pub session_id: Option<String>,
+    pub(crate) permissions: PermissionSet,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.has_role(rbac::ADMIN)
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|held| held == role)
+    }
+
+    /// True when the caller's roles (narrowed by a delegated token's scopes) allow `permission`.
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// `Ok` when the caller may do `permission`, else a 403 with the original's wording.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(permission.denial()))
+        }
+    }
+
+    /// True for the user's own session, false for a delegated OAuth2 token.
+    pub fn is_first_party(&self) -> bool {
+        self.scopes.is_none()
+    }
+
+    /// True when a delegated token was granted `scope` (always true for the user's own session).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes
+            .as_ref()
+            .is_none_or(|scopes| scopes.iter().any(|s| s == scope))
+    }
+}
+
+/// The object-level check for anything a user owns (reservations, waitlist entries, webhooks,
+/// calendar feeds, …): `Ok` for the owner, or for a caller whose roles hold `any` (e.g.
+/// [`Permission::ReservationReadAny`]); otherwise `denied`, which should be the original's
+/// answer for that object — preferably its 404 ("Reservation not found"), so that a stranger
+/// cannot even learn the object exists.
+pub fn authorize_owner(
+    principal: &Principal,
+    owner_user_id: i64,
+    any: Permission,
+    denied: ApiError,
+) -> Result<(), ApiError> {
+    if principal.user_id == owner_user_id || principal.can(any) {
+        Ok(())
+    } else {
+        Err(denied)
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Principal, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(principal) = req.extensions().get::<Principal>() {
+            let principal = principal.clone();
+            return Box::pin(async move { Ok(principal) });
+        }
+        // A public route that still wants to know its caller: authenticate now.
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = super::authenticate::bearer(req.headers());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("no application state".into()))?;
+            super::authenticate::principal(&state, header?.as_deref()).await
+        })
+    }
+}

@@ -1,0 +1,168 @@
+//! Login sessions and rotating refresh tokens (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14).
+//!
+//! A login opens a session (the refresh-token "family"). A refresh token is 256 random bits,
+//! stored only as its SHA-256, valid once: exchanging it marks it rotated and issues the next.
+//! Presenting a rotated token again means it was stolen (or the legitimate client was raced):
+//! the whole session is revoked, which also ends its access tokens, since each access token
+//! names its session and the route guard checks it.
+
+use chrono::{DateTime, Utc};
+
+use super::secret;
+use crate::error::ApiError;
+use crate::params;
+use crate::state::AppState;
+use crate::storage::Transaction;
+
+/// A new session's (or a rotation's) credentials.
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// Why a refresh was refused, with the original's messages.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("Invalid refresh token")]
+    Unknown,
+    #[error("Refresh token has been revoked")]
+    Revoked,
+    #[error("Refresh token has expired")]
+    Expired,
+    #[error("User not found")]
+    NoUser,
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(error: RefreshError) -> ApiError {
+        match error {
+            RefreshError::Api(error) => error,
+            other => ApiError::Unauthorized(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::storage::StorageError> for RefreshError {
+    fn from(error: crate::storage::StorageError) -> RefreshError {
+        RefreshError::Api(error.into())
+    }
+}
+
+async fn store_refresh_token(
+    state: &AppState,
+    tx: &mut dyn Transaction,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ApiError> {
+    let token = secret::random_token(32)?;
+    let ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl).unwrap_or(chrono::Duration::days(7));
+    tx.execute(
+        "INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+        params![secret::digest(&token), session_id, now + ttl, now],
+    )
+    .await?;
+    Ok(token)
+}
+
+fn access_token(
+    state: &AppState,
+    username: &str,
+    user_id: i64,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ApiError> {
+    state
+        .auth
+        .keys
+        .issue(username, user_id, session_id, now, state.settings.access_token_ttl)
+        .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))
+}
+
+/// Opens a session for a user who just proved who they are.
+pub async fn open(state: &AppState, user_id: i64, username: &str) -> Result<Issued, ApiError> {
+    let now = state.clock.now();
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let mut tx = state.db.begin().await?;
+    tx.execute(
+        "INSERT INTO auth_sessions (id, user_id, created_at) VALUES ($1, $2, $3)",
+        params![session_id.as_str(), user_id, now],
+    )
+    .await?;
+    let refresh_token = store_refresh_token(state, tx.as_mut(), &session_id, now).await?;
+    tx.commit().await?;
+    Ok(Issued {
+        access_token: access_token(state, username, user_id, &session_id, now)?,
+        refresh_token,
+    })
+}
+
+/// Exchanges a refresh token for a new pair (rotation), with reuse detection.
+pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(i64, String, Issued), RefreshError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let row = tx
+        .query_opt(
+            "SELECT t.session_id, t.expires_at, t.rotated_at, s.revoked_at, s.user_id
+             FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
+             WHERE t.token_hash = $1",
+            params![secret::digest(refresh_token)],
+        )
+        .await?
+        .ok_or(RefreshError::Unknown)?;
+    let session_id: String = row.get("session_id")?;
+    let user_id: i64 = row.get("user_id")?;
+    let replayed = row.get::<Option<DateTime<Utc>>>("rotated_at")?.is_some()
+        || row.get::<Option<DateTime<Utc>>>("revoked_at")?.is_some();
+    // Marking the token rotated is also the race guard: of two concurrent exchanges, one wins.
+    let claimed = !replayed
+        && tx
+            .execute(
+                "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
+                params![secret::digest(refresh_token), now],
+            )
+            .await?
+            == 1;
+    if !claimed {
+        tx.execute(
+            "UPDATE auth_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            params![session_id.as_str(), now],
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(RefreshError::Revoked);
+    }
+    if row.get::<DateTime<Utc>>("expires_at")? <= now {
+        return Err(RefreshError::Expired);
+    }
+    let user = tx
+        .query_opt("SELECT username, is_active FROM users WHERE id = $1", params![user_id])
+        .await?
+        .ok_or(RefreshError::NoUser)?;
+    if !user.get::<bool>("is_active")? {
+        return Err(RefreshError::NoUser);
+    }
+    let username: String = user.get("username")?;
+    let refresh_token = store_refresh_token(state, tx.as_mut(), &session_id, now).await?;
+    tx.commit().await?;
+    let access_token = access_token(state, &username, user_id, &session_id, now)?;
+    Ok((
+        user_id,
+        username,
+        Issued {
+            access_token,
+            refresh_token,
+        },
+    ))
+}
+
+/// Ends every session of `user_id` (and so all its tokens); the number ended.
+pub async fn revoke_all(state: &AppState, tx: &mut dyn Transaction, user_id: i64) -> Result<u64, ApiError> {
+    Ok(tx
+        .execute(
+            "UPDATE auth_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            params![user_id, state.clock.now()],
+        )
+        .await?)
+}

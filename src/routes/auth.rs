@@ -1,0 +1,221 @@
+//! Registration and tokens: `/register`, `/token` (password login, with MFA when enabled),
+//! `/token/refresh` (rotation with reuse detection), `/logout`.
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::audit::{Event, client_address};
+use crate::auth::lockout::{self, LoginKey};
+use crate::auth::sessions::{self, Issued};
+use crate::auth::{Principal, mfa, password, rbac, setup, users};
+use crate::error::{ApiError, FieldError};
+use crate::http::{Access, Form, Json, Query, RouteTable};
+use crate::state::AppState;
+
+pub fn declare(table: &mut RouteTable) {
+    table
+        .route(
+            Method::POST,
+            "/api/v1/register",
+            Access::Public,
+            &["/register"],
+            register,
+        )
+        .route(Method::POST, "/api/v1/token", Access::Public, &["/token"], token)
+        .route(Method::POST, "/api/v1/token/refresh", Access::Public, &[], refresh)
+        .route(Method::POST, "/api/v1/logout", Access::Session, &[], logout);
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    username: String,
+    password: String,
+}
+
+/// Validates a new account's username (lower-cased) and password, reporting every failure.
+pub(crate) fn validate_credentials(username: &str, password: &str) -> Result<String, ApiError> {
+    let mut errors = Vec::new();
+    if let Err(message) = password::check_username(username) {
+        errors.push(FieldError::value_error(&["body", "username"], message, username));
+    }
+    let username = username.to_lowercase();
+    if let Err(message) = password::check_password(password, Some(&username)) {
+        errors.push(FieldError::value_error(&["body", "password"], message, "********"));
+    }
+    if errors.is_empty() {
+        Ok(username)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Creates an account with the `user` role. While first-run setup is incomplete (and not
+/// reopened), the account that completes it atomically also becomes the first admin.
+async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<Registration>,
+) -> Result<HttpResponse, ApiError> {
+    let username = validate_credentials(&body.username, &body.password)?;
+    let taken = || ApiError::BadRequest("Username already registered".into());
+    if users::exists(&state.db, &username).await? {
+        return Err(taken());
+    }
+    let hash = password::hash(&body.password).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let id = users::insert(tx.as_mut(), &username, &hash, now)
+        .await?
+        .ok_or_else(taken)?;
+    users::grant_role(tx.as_mut(), id, rbac::USER).await?;
+    let first_admin = setup::claim_completion(tx.as_mut(), now, true).await?;
+    if first_admin {
+        users::grant_role(tx.as_mut(), id, rbac::ADMIN).await?;
+    }
+    tx.commit().await?;
+    let event = Event::new("register", "user")
+        .by(Some(id), &username)
+        .on(Some(id), &username);
+    let event = if first_admin {
+        event.details("first user: became admin and completed setup")
+    } else {
+        event
+    };
+    event.record(&state, &req).await;
+    Ok(HttpResponse::Created().json(json!({ "id": id, "username": username })))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    grant_type: Option<String>,
+    /// Sent by the original's frontend once the server asks for MFA.
+    mfa_code: Option<String>,
+}
+
+fn token_response(issued: Issued) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "access_token": issued.access_token,
+        "refresh_token": issued.refresh_token,
+        "token_type": "bearer",
+    }))
+}
+
+/// Password login (OAuth2 password form), throttled per username and client address.
+async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Form(form): Form<LoginForm>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(grant_type) = form.grant_type.as_deref().filter(|g| !g.is_empty() && *g != "password") {
+        return Err(ApiError::invalid(
+            &["body", "grant_type"],
+            "grant_type must be 'password'",
+            grant_type,
+        ));
+    }
+    let username = form.username.to_lowercase();
+    let ip_address = client_address(&req);
+    let key = LoginKey {
+        username: &username,
+        ip_address: &ip_address,
+    };
+    let now = state.clock.now();
+    let failed = |reason: &'static str| Event::new("login_failed", "user").by(None, &username).failed(reason);
+    if let Err(locked) = lockout::check(&state.db, &key, now).await {
+        failed("account locked").record(&state, &req).await;
+        return Err(locked);
+    }
+    let account = users::by_username(&state.db, &username).await?;
+    let matches = password::verify(&form.password, account.as_ref().map(|a| a.hashed_password.as_str())).await;
+    let account = match account {
+        Some(account) if matches => account,
+        _ => {
+            failed("invalid credentials").record(&state, &req).await;
+            return Err(lockout::record_failure(
+                &state.db,
+                &key,
+                now,
+                "invalid_credentials",
+                "Invalid username or password.",
+            )
+            .await?);
+        }
+    };
+    if !account.is_active {
+        failed("account disabled").record(&state, &req).await;
+        return Err(ApiError::Unauthorized("Account is disabled".into()));
+    }
+    if account.mfa_enabled {
+        let Some(code) = form.mfa_code.as_deref().filter(|c| !c.trim().is_empty()) else {
+            return Err(ApiError::Unauthorized("MFA code required".into()));
+        };
+        let secret = account.mfa_secret.as_deref().unwrap_or_default();
+        if !mfa::accept_code(&state.db, account.id, &username, secret, code, now).await? {
+            failed("invalid MFA code").record(&state, &req).await;
+            return Err(lockout::record_failure(&state.db, &key, now, "invalid_mfa_code", "Invalid MFA code.").await?);
+        }
+    }
+    lockout::record_success(&state.db, &key, now).await?;
+    let issued = sessions::open(&state, account.id, &username).await?;
+    Event::new("login", "user")
+        .by(Some(account.id), &username)
+        .on(Some(account.id), &username)
+        .record(&state, &req)
+        .await;
+    Ok(token_response(issued))
+}
+
+#[derive(Deserialize)]
+struct RefreshParams {
+    refresh_token: Option<String>,
+}
+
+/// Exchanges a refresh token, sent (as in the original) as the `refresh_token` query parameter
+/// or, better kept out of access logs, in a JSON body `{"refresh_token": "…"}`.
+async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Query(query): Query<RefreshParams>,
+    body: Option<Json<RefreshParams>>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = body
+        .and_then(|Json(body)| body.refresh_token)
+        .or(query.refresh_token)
+        .ok_or_else(|| {
+            ApiError::Validation(vec![FieldError {
+                kind: "missing".into(),
+                loc: vec![json!("query"), json!("refresh_token")],
+                msg: "Field required".into(),
+                input: serde_json::Value::Null,
+            }])
+        })?;
+    match sessions::refresh(&state, &presented).await {
+        Ok((_, _, issued)) => Ok(token_response(issued)),
+        Err(error) => {
+            if matches!(error, sessions::RefreshError::Revoked) {
+                Event::new("refresh_token_reuse", "session")
+                    .details("a rotated refresh token was presented again: its session was revoked")
+                    .failed(error.to_string())
+                    .record(&state, &req)
+                    .await;
+            }
+            Err(error.into())
+        }
+    }
+}
+
+/// Ends every session of the caller: refresh tokens and access tokens alike stop working.
+async fn logout(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> Result<HttpResponse, ApiError> {
+    let mut tx = state.db.begin().await?;
+    let revoked = sessions::revoke_all(&state, tx.as_mut(), principal.user_id).await?;
+    tx.commit().await?;
+    Event::new("logout", "session")
+        .by_principal(&principal)
+        .record(&state, &req)
+        .await;
+    Ok(HttpResponse::Ok().json(json!({ "message": "Successfully logged out", "revoked_tokens": revoked })))
+}

@@ -1,0 +1,189 @@
+//! MFA management: `/auth/mfa/setup`, `/verify`, `/disable`, `/backup-codes`. Sign-in with a
+//! code is part of `/token` (see `routes::auth`).
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::audit::Event;
+use crate::auth::users::{self, Account};
+use crate::auth::{Principal, mfa, password};
+use crate::error::ApiError;
+use crate::http::{Access, Json, RouteTable};
+use crate::params;
+use crate::state::AppState;
+
+pub fn declare(table: &mut RouteTable) {
+    let session = Access::Session;
+    table
+        .route(
+            Method::POST,
+            "/api/v1/auth/mfa/setup",
+            session,
+            &["/auth/mfa/setup"],
+            setup,
+        )
+        .route(
+            Method::POST,
+            "/api/v1/auth/mfa/verify",
+            session,
+            &["/auth/mfa/verify"],
+            verify,
+        )
+        .route(
+            Method::POST,
+            "/api/v1/auth/mfa/disable",
+            session,
+            &["/auth/mfa/disable"],
+            disable,
+        )
+        .route(
+            Method::POST,
+            "/api/v1/auth/mfa/backup-codes",
+            session,
+            &["/auth/mfa/backup-codes"],
+            backup_codes,
+        );
+}
+
+fn not_enabled() -> ApiError {
+    ApiError::BadRequest("MFA is not enabled".into())
+}
+
+fn already_enabled() -> ApiError {
+    ApiError::BadRequest("MFA is already enabled".into())
+}
+
+async fn account(state: &AppState, principal: &Principal) -> Result<Account, ApiError> {
+    users::by_id(&state.db, principal.user_id)
+        .await?
+        .ok_or_else(crate::auth::bad_credentials)
+}
+
+/// Starts (or restarts) enrolment: a new secret and backup codes; MFA is enabled by `verify`.
+async fn setup(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+    if account(&state, &principal).await?.mfa_enabled {
+        return Err(already_enabled());
+    }
+    let secret = mfa::new_secret()?;
+    let totp_uri = mfa::provisioning_uri(&secret, &principal.username)?;
+    let codes = mfa::new_backup_codes()?;
+    let mut tx = state.db.begin().await?;
+    tx.execute(
+        "UPDATE users SET mfa_secret = $2, mfa_last_step = NULL WHERE id = $1 AND mfa_enabled = $3",
+        params![principal.user_id, secret.as_str(), false],
+    )
+    .await?;
+    mfa::store_backup_codes(tx.as_mut(), principal.user_id, &codes).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "secret": secret,
+        "qr_code": mfa::qr_code(&totp_uri)?,
+        "backup_codes": codes,
+        "totp_uri": totp_uri,
+    })))
+}
+
+#[derive(Deserialize)]
+struct Code {
+    code: String,
+}
+
+async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    Json(body): Json<Code>,
+) -> Result<HttpResponse, ApiError> {
+    if body.code.len() != 6 || !body.code.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid(
+            &["body", "code"],
+            "MFA code must be 6 digits",
+            &body.code,
+        ));
+    }
+    let account = account(&state, &principal).await?;
+    if account.mfa_enabled {
+        return Err(already_enabled());
+    }
+    let invalid = || ApiError::BadRequest("Invalid MFA code".into());
+    let secret = account.mfa_secret.ok_or_else(invalid)?;
+    let step = mfa::totp_step(&secret, &account.username, &body.code, state.clock.now())?.ok_or_else(invalid)?;
+    state
+        .db
+        .execute(
+            "UPDATE users SET mfa_enabled = $2, mfa_last_step = $3 WHERE id = $1",
+            params![account.id, true, step],
+        )
+        .await?;
+    Event::new("mfa_enabled", "user")
+        .by_principal(&principal)
+        .on(Some(account.id), &account.username)
+        .record(&state, &req)
+        .await;
+    Ok(HttpResponse::Ok().json(json!({ "message": "MFA enabled successfully" })))
+}
+
+#[derive(Deserialize)]
+struct Password {
+    password: String,
+}
+
+async fn disable(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    Json(body): Json<Password>,
+) -> Result<HttpResponse, ApiError> {
+    let account = account(&state, &principal).await?;
+    if !account.mfa_enabled {
+        return Err(not_enabled());
+    }
+    if !password::verify(&body.password, Some(&account.hashed_password)).await {
+        Event::new("mfa_disable_failed", "user")
+            .by_principal(&principal)
+            .failed("invalid password")
+            .record(&state, &req)
+            .await;
+        return Err(ApiError::BadRequest("Invalid password".into()));
+    }
+    let mut tx = state.db.begin().await?;
+    tx.execute(
+        "UPDATE users SET mfa_enabled = $2, mfa_secret = NULL, mfa_last_step = NULL WHERE id = $1",
+        params![account.id, false],
+    )
+    .await?;
+    tx.execute("DELETE FROM mfa_backup_codes WHERE user_id = $1", params![account.id])
+        .await?;
+    tx.commit().await?;
+    Event::new("mfa_disabled", "user")
+        .by_principal(&principal)
+        .on(Some(account.id), &account.username)
+        .record(&state, &req)
+        .await;
+    Ok(HttpResponse::Ok().json(json!({ "message": "MFA disabled successfully" })))
+}
+
+/// Replaces all backup codes with ten new ones.
+async fn backup_codes(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    if !account(&state, &principal).await?.mfa_enabled {
+        return Err(not_enabled());
+    }
+    let codes = mfa::new_backup_codes()?;
+    let mut tx = state.db.begin().await?;
+    mfa::store_backup_codes(tx.as_mut(), principal.user_id, &codes).await?;
+    tx.commit().await?;
+    Event::new("mfa_backup_codes_regenerated", "user")
+        .by_principal(&principal)
+        .record(&state, &req)
+        .await;
+    Ok(HttpResponse::Ok().json(json!({
+        "backup_codes": codes,
+        "message": "Save these codes in a safe place - they won't be shown again",
+    })))
+}

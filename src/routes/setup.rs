@@ -1,0 +1,147 @@
+//! First-run setup: `/setup/status`, `/setup/initialize`, `/setup/unlock`.
+//!
+//! Unlike the original, `initialize` needs a token in `X-Setup-Token`: while setup is
+//! incomplete, the one logged at start-up; once reopened, `SETUP_REOPEN_TOKEN`.
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::audit::Event;
+use crate::auth::{password, rbac, secret, setup, users};
+use crate::error::ApiError;
+use crate::http::{Access, Json, RouteTable};
+use crate::params;
+use crate::state::AppState;
+
+pub fn declare(table: &mut RouteTable) {
+    table
+        .route(
+            Method::GET,
+            "/api/v1/setup/status",
+            Access::Public,
+            &["/setup/status"],
+            status,
+        )
+        .route(
+            Method::POST,
+            "/api/v1/setup/initialize",
+            Access::Public,
+            &["/setup/initialize"],
+            initialize,
+        )
+        .route(
+            Method::POST,
+            "/api/v1/setup/unlock",
+            Access::Public,
+            &["/setup/unlock"],
+            unlock,
+        );
+}
+
+async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (complete, reopened) = setup::flags(&state.db).await?;
+    let users: i64 = state
+        .db
+        .query_one("SELECT COUNT(*) AS n FROM users", params![])
+        .await?
+        .get("n")?;
+    Ok(HttpResponse::Ok().json(json!({ "setup_complete": complete, "setup_reopened": reopened, "user_count": users })))
+}
+
+fn presented_token(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get("x-setup-token")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+}
+
+/// Checks `X-Setup-Token` against `expected`, with the original's messages for the reopen token
+/// (`kind` is "Setup reopen token" or "Setup token").
+fn check_token(req: &HttpRequest, expected: Option<&str>, kind: &str) -> Result<(), ApiError> {
+    let expected = expected.ok_or_else(|| ApiError::Forbidden(format!("{kind} is not configured.")))?;
+    let presented = presented_token(req).ok_or_else(|| ApiError::Forbidden(format!("{kind} is required.")))?;
+    if secret::same(presented, expected) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("Invalid {}.", kind.to_lowercase())))
+    }
+}
+
+#[derive(Deserialize)]
+struct Initialize {
+    username: Option<String>,
+    password: Option<String>,
+    existing_username: Option<String>,
+}
+
+async fn initialize(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<Initialize>,
+) -> Result<HttpResponse, ApiError> {
+    let (complete, reopened) = setup::flags(&state.db).await?;
+    if complete && !reopened {
+        return Err(ApiError::BadRequest("Setup already completed".into()));
+    }
+    if reopened {
+        check_token(&req, state.settings.setup_reopen_token.as_deref(), "Setup reopen token")?;
+    } else {
+        check_token(&req, state.auth.setup_token.as_deref(), "Setup token")?;
+    }
+    let now = state.clock.now();
+    let (admin_id, admin_username, created) = match (&body.existing_username, &body.username, &body.password) {
+        (Some(existing), _, _) => {
+            let account = users::by_username(&state.db, &existing.to_lowercase())
+                .await?
+                .ok_or_else(|| ApiError::NotFound("User not found".into()))?;
+            (Some(account.id), account.username, None)
+        }
+        (None, Some(username), Some(password)) => {
+            let username = super::auth::validate_credentials(username, password)?;
+            let hash = password::hash(password).await?;
+            (None, username, Some(hash))
+        }
+        _ => return Err(ApiError::BadRequest("Username and password are required".into())),
+    };
+    let mut tx = state.db.begin().await?;
+    let admin_id = match (admin_id, created) {
+        (Some(id), _) => id,
+        (None, hash) => users::insert(tx.as_mut(), &admin_username, hash.as_deref().unwrap_or_default(), now)
+            .await?
+            .ok_or_else(|| ApiError::BadRequest("Username already registered".into()))?,
+    };
+    if !setup::claim_completion(tx.as_mut(), now, false).await? {
+        return Err(ApiError::BadRequest("Setup already completed".into()));
+    }
+    setup::set_flag(tx.as_mut(), setup::REOPENED, false, now).await?;
+    users::grant_role(tx.as_mut(), admin_id, rbac::USER).await?;
+    users::grant_role(tx.as_mut(), admin_id, rbac::ADMIN).await?;
+    tx.commit().await?;
+    Event::new("setup_initialized", "system")
+        .by(Some(admin_id), &admin_username)
+        .on(Some(admin_id), &admin_username)
+        .record(&state, &req)
+        .await;
+    Ok(HttpResponse::Ok().json(json!({
+        "message": "Setup completed successfully",
+        "admin_user_id": admin_id,
+        "admin_username": admin_username,
+    })))
+}
+
+async fn unlock(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (complete, _) = setup::flags(&state.db).await?;
+    if !complete {
+        return Ok(HttpResponse::Ok().json(json!({ "message": "Setup is already open" })));
+    }
+    check_token(&req, state.settings.setup_reopen_token.as_deref(), "Setup reopen token")?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    setup::set_flag(tx.as_mut(), setup::COMPLETE, false, now).await?;
+    setup::set_flag(tx.as_mut(), setup::REOPENED, true, now).await?;
+    tx.commit().await?;
+    Event::new("setup_reopened", "system").record(&state, &req).await;
+    Ok(HttpResponse::Ok().json(json!({ "message": "Setup reopened" })))
+}

@@ -1,0 +1,102 @@
+//! The caller's own account: `GET /users/me`, `PATCH /users/me/preferences`.
+
+use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::http::{Access, Json, RouteTable};
+use crate::params;
+use crate::state::AppState;
+
+pub fn declare(table: &mut RouteTable) {
+    table
+        .route(
+            Method::GET,
+            "/api/v1/users/me",
+            Access::Authenticated,
+            &["/users/me"],
+            me,
+        )
+        .route(
+            Method::PATCH,
+            "/api/v1/users/me/preferences",
+            Access::Authenticated,
+            &[],
+            update_preferences,
+        );
+}
+
+/// The original's UserDetailOut fields of `user_id`.
+async fn details(state: &AppState, user_id: i64) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let row = state
+        .db
+        .query_opt(
+            "SELECT id, username, email, email_verified, mfa_enabled, email_notifications, reminder_hours
+             FROM users WHERE id = $1",
+            params![user_id],
+        )
+        .await?
+        .ok_or_else(|| ApiError::NotFound("User not found".into()))?;
+    let mut out = serde_json::Map::new();
+    out.insert("id".into(), json!(row.get::<i64>("id")?));
+    out.insert("username".into(), json!(row.get::<String>("username")?));
+    out.insert("email".into(), json!(row.get::<Option<String>>("email")?));
+    out.insert("email_verified".into(), json!(row.get::<bool>("email_verified")?));
+    out.insert("mfa_enabled".into(), json!(row.get::<bool>("mfa_enabled")?));
+    out.insert(
+        "email_notifications".into(),
+        json!(row.get::<bool>("email_notifications")?),
+    );
+    out.insert("reminder_hours".into(), json!(row.get::<i64>("reminder_hours")?));
+    Ok(out)
+}
+
+async fn me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+    let mut out = details(&state, principal.user_id).await?;
+    out.insert("is_admin".into(), json!(principal.is_admin()));
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize)]
+struct Preferences {
+    email_notifications: Option<bool>,
+    reminder_hours: Option<i64>,
+}
+
+async fn update_preferences(
+    state: web::Data<AppState>,
+    principal: Principal,
+    Json(body): Json<Preferences>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(hours) = body.reminder_hours.filter(|h| !(1..=168).contains(h)) {
+        let rule = if hours < 1 {
+            "greater than or equal to 1"
+        } else {
+            "less than or equal to 168"
+        };
+        return Err(ApiError::Validation(vec![crate::error::FieldError {
+            kind: if hours < 1 {
+                "greater_than_equal"
+            } else {
+                "less_than_equal"
+            }
+            .into(),
+            loc: vec![json!("body"), json!("reminder_hours")],
+            msg: format!("Input should be {rule}"),
+            input: json!(hours),
+        }]));
+    }
+    state
+        .db
+        .execute(
+            "UPDATE users SET email_notifications = COALESCE($2, email_notifications),
+                              reminder_hours = COALESCE(CAST($3 AS BIGINT), reminder_hours)
+             WHERE id = $1",
+            params![principal.user_id, body.email_notifications, body.reminder_hours],
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(details(&state, principal.user_id).await?))
+}

@@ -1,0 +1,121 @@
+//! Password login: the original's form and messages, and a lockout that an attacker cannot
+//! turn against the account's owner.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, TestApp};
+use crate::{both_backends, both_backends_with_clock};
+
+async fn detail(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    (status, body["detail"].as_str().unwrap_or_default().to_owned())
+}
+
+/// A client whose connections come from another loopback address (a different attacker).
+fn client_from(address: Ipv4Addr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(address))
+        .build()
+        .unwrap()
+}
+
+async fn login_from(app: &TestApp, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
+    client
+        .post(app.url("/api/v1/token"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+both_backends! {
+    async fn login_answers_like_the_original(app: TestApp) {
+        let bob = app.user("bob").await;
+        let response = app.login("BOB", PASSWORD, None).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["token_type"], "bearer");
+        assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
+        assert_eq!(body["refresh_token"].as_str().unwrap().len(), 43);
+        let me: Value = app.get_as(&bob, "/api/v1/users/me").await.json().await.unwrap();
+        assert_eq!(
+            me,
+            json!({"id": bob.id, "username": "bob", "email": null, "email_verified": false, "mfa_enabled": false,
+                   "email_notifications": true, "reminder_hours": 24, "is_admin": false})
+        );
+        // The legacy alias answers the same (the original's always failed with a 500).
+        assert_eq!(app.get_as(&bob, "/users/me").await.json::<Value>().await.unwrap(), me);
+
+        let response = app.login("bob", "Wrong-Passw0rd!", None).await;
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        assert_eq!(detail(response).await, (401, "Invalid username or password.".into()));
+        let response = app.login("nobody", PASSWORD, None).await;
+        assert_eq!(detail(response).await, (401, "Invalid username or password.".into()));
+        // JSON is not the password form.
+        let response = app.client.post(app.url("/api/v1/token")).json(&json!({"username": "bob", "password": PASSWORD})).send().await.unwrap();
+        assert_eq!(response.status(), 422);
+    }
+
+    async fn preferences_update_and_validate(app: TestApp) {
+        let bob = app.user("bob").await;
+        let response = app.patch_json_as(&bob, "/api/v1/users/me/preferences", &json!({"reminder_hours": 2})).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!((body["reminder_hours"].clone(), body["email_notifications"].clone()), (json!(2), json!(true)));
+        let response = app.patch_json_as(&bob, "/api/v1/users/me/preferences", &json!({"email_notifications": false})).await;
+        let body: Value = response.json().await.unwrap();
+        assert_eq!((body["reminder_hours"].clone(), body["email_notifications"].clone()), (json!(2), json!(false)));
+        for hours in [0, 169] {
+            let response = app.patch_json_as(&bob, "/api/v1/users/me/preferences", &json!({"reminder_hours": hours})).await;
+            assert_eq!(response.status(), 422);
+        }
+    }
+}
+
+both_backends_with_clock! {
+    async fn lockout_counts_down_locks_and_expires(app: TestApp, clock: Arc<ManualClock>) {
+        app.user("bob").await;
+        let wrong = "Wrong-Passw0rd!";
+        assert_eq!(detail(app.login("bob", wrong, None).await).await.1, "Invalid username or password.");
+        assert_eq!(detail(app.login("bob", wrong, None).await).await.1, "Invalid username or password.");
+        assert_eq!(
+            detail(app.login("bob", wrong, None).await).await.1,
+            "Invalid username or password. 2 attempt(s) remaining before lockout."
+        );
+        assert_eq!(
+            detail(app.login("bob", wrong, None).await).await.1,
+            "Invalid username or password. 1 attempt(s) remaining before lockout."
+        );
+        assert_eq!(
+            detail(app.login("bob", wrong, None).await).await,
+            (401, "Account is now locked due to too many failed attempts. Try again in 15 minutes.".into())
+        );
+        // Locked: even the right password is refused, and refusals do not extend the lock.
+        clock.advance(Duration::from_secs(5 * 60));
+        assert_eq!(detail(app.login("bob", PASSWORD, None).await).await.1, "Account is locked. Try again in 11 minutes.");
+        clock.advance(Duration::from_secs(9 * 60 + 30));
+        assert_eq!(detail(app.login("bob", PASSWORD, None).await).await.1, "Account is locked. Try again in 1 minutes.");
+        clock.advance(Duration::from_secs(31));
+        assert_eq!(app.login("bob", PASSWORD, None).await.status(), 200);
+        // A success clears the count.
+        assert_eq!(detail(app.login("bob", wrong, None).await).await.1, "Invalid username or password.");
+    }
+
+    async fn an_attacker_cannot_lock_the_owner_out(app: TestApp, clock: Arc<ManualClock>) {
+        app.user("bob").await;
+        let attacker = client_from(Ipv4Addr::new(127, 0, 0, 2));
+        for _ in 0..12 {
+            login_from(&app, &attacker, "bob", "Wrong-Passw0rd!").await;
+            clock.advance(Duration::from_secs(10));
+        }
+        let (status, message) = detail(login_from(&app, &attacker, "bob", PASSWORD).await).await;
+        assert_eq!(status, 401);
+        assert!(message.starts_with("Account is locked"), "{message}");
+        // The owner, from their own address, is not affected.
+        assert_eq!(app.login("bob", PASSWORD, None).await.status(), 200);
+    }
+}
