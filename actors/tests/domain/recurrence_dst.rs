@@ -167,6 +167,29 @@ fn a_day_long_booking_repeated_daily_overlaps_itself_on_the_23_hour_day() {
 }
 
 #[test]
+fn a_daily_series_across_the_day_samoa_skipped_reports_the_collision() {
+    // Samoa jumped from 29 to 31 December 2011 (-10:00 to +14:00): the whole 30th is a gap, so
+    // its occurrence moves forward by 24 hours, onto the 31st's. Refused rather than doubled.
+    let zone = Pacific::Apia;
+    let first = lasting(at(zone, 2011, 12, 28, 9, 0), 60);
+    let error = expand(
+        &rule(Frequency::Daily, 1, &[], SeriesEnd::AfterCount(5)),
+        first,
+        zone,
+        100,
+    )
+    .unwrap_err();
+    let collision = lasting(utc(2011, 12, 30, 19, 0), 60);
+    assert_eq!(
+        error,
+        RecurrenceError::SelfOverlap {
+            first: collision,
+            second: collision
+        }
+    );
+}
+
+#[test]
 fn monthly_from_leap_day_continues_on_the_29th() {
     let first = lasting(at(Berlin, 2028, 2, 29, 9, 0), 60);
     let series = expand_ok(

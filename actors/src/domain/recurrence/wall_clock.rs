@@ -10,6 +10,9 @@
 //! - **Overlap** (fall back: 02:00–03:00 on the last Sunday of October happens twice): the earlier
 //!   instant, i.e. the first offset (02:30 CEST, not 02:30 CET), as in RFC 5545.
 //!
+//! A gap of a whole day (Samoa skipped 30 December 2011) moves the reading onto the next day;
+//! a daily series then collides with itself there, which `expand` reports.
+//!
 //! Both rules are monotonic: a later reading never gives an earlier instant, so a series
 //! expanded through them is in order.
 
