@@ -3,7 +3,9 @@
 
 pub mod extract;
 pub mod middleware;
+pub mod pagination;
 pub mod route_table;
+pub mod wire_time;
 
 pub use extract::{Form, Json, Path, Query};
 pub use route_table::{Access, Endpoint, RouteTable};

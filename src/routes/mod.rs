@@ -6,6 +6,8 @@
 mod auth;
 mod health;
 mod mfa;
+mod reservations;
+mod resources;
 mod roles;
 mod setup;
 mod users;
@@ -21,5 +23,7 @@ pub fn table() -> RouteTable {
     mfa::declare(&mut table);
     roles::declare(&mut table);
     setup::declare(&mut table);
+    resources::declare(&mut table);
+    reservations::declare(&mut table);
     table
 }

@@ -160,7 +160,9 @@ impl ResourceActor {
         match self.loaded() {
             Ok(_) => Ok(()),
             Err(error) => {
-                ctx.stop();
+                // Not `ctx.stop()` right away: a reply still waiting in the context would be
+                // dropped with it. Stop once the answer is out.
+                ctx.run_later(std::time::Duration::ZERO, |_, ctx| ctx.stop());
                 Err(error)
             }
         }
