@@ -24,117 +24,29 @@ use crate::resources::{import, record, tags};
 use crate::state::AppState;
 use crate::storage::StorageError;
 
+#[rustfmt::skip] // one line per route: the table reads as a table
 pub fn declare(table: &mut RouteTable) {
     use Access::{Permission as Needs, Public};
+    use Permission::{ResourceCreate, ResourceDelete, ResourceMaintenance, ResourceUpdate};
     table
         .route(Method::GET, "/api/v1/resources", Public, &["/resources"], list)
-        .route(
-            Method::POST,
-            "/api/v1/resources",
-            Needs(Permission::ResourceCreate),
-            &["/resources"],
-            create,
-        )
-        .route(
-            Method::GET,
-            "/api/v1/resources/search",
-            Public,
-            &["/resources/search"],
-            search,
-        )
-        .route(
-            Method::POST,
-            "/api/v1/resources/upload",
-            Needs(Permission::ResourceCreate),
-            &[],
-            import::upload,
-        )
-        .route(
-            Method::GET,
-            "/api/v1/resources/availability/summary",
-            Public,
-            &[],
-            summary,
-        )
+        .route(Method::POST, "/api/v1/resources", Needs(ResourceCreate), &["/resources"], create)
+        .route(Method::GET, "/api/v1/resources/search", Public, &["/resources/search"], search)
+        .route(Method::POST, "/api/v1/resources/upload", Needs(ResourceCreate), &[], import::upload)
+        .route(Method::GET, "/api/v1/resources/availability/summary", Public, &[], summary)
         .route(Method::GET, "/api/v1/resources/tags", Public, &[], tags)
-        .route(
-            Method::GET,
-            "/api/v1/resources/tags/details",
-            Needs(Permission::ResourceUpdate),
-            &[],
-            tag_details,
-        )
-        .route(
-            Method::PUT,
-            "/api/v1/resources/tags/rename",
-            Needs(Permission::ResourceUpdate),
-            &[],
-            rename_tag,
-        )
-        .route(
-            Method::DELETE,
-            "/api/v1/resources/tags/{tag_name}",
-            Needs(Permission::ResourceUpdate),
-            &[],
-            delete_tag,
-        )
+        .route(Method::GET, "/api/v1/resources/tags/details", Needs(ResourceUpdate), &[], tag_details)
+        .route(Method::PUT, "/api/v1/resources/tags/rename", Needs(ResourceUpdate), &[], rename_tag)
+        .route(Method::DELETE, "/api/v1/resources/tags/{tag_name}", Needs(ResourceUpdate), &[], delete_tag)
         .route(Method::GET, "/api/v1/resources/{resource_id}", Public, &[], get_one)
-        .route(
-            Method::PUT,
-            "/api/v1/resources/{resource_id}",
-            Needs(Permission::ResourceUpdate),
-            &[],
-            update,
-        )
-        .route(
-            Method::DELETE,
-            "/api/v1/resources/{resource_id}",
-            Needs(Permission::ResourceDelete),
-            &[],
-            delete,
-        )
-        .route(
-            Method::GET,
-            "/api/v1/resources/{resource_id}/availability",
-            Public,
-            &[],
-            schedule,
-        )
-        .route(
-            Method::GET,
-            "/api/v1/resources/{resource_id}/schedule",
-            Public,
-            &[],
-            schedule,
-        )
-        .route(
-            Method::GET,
-            "/api/v1/resources/{resource_id}/status",
-            Public,
-            &[],
-            status,
-        )
-        .route(
-            Method::PUT,
-            "/api/v1/resources/{resource_id}/status/unavailable",
-            Needs(Permission::ResourceMaintenance),
-            &[],
-            start_maintenance,
-        )
-        .route(
-            Method::PUT,
-            "/api/v1/resources/{resource_id}/status/available",
-            Needs(Permission::ResourceMaintenance),
-            &[],
-            end_maintenance,
-        )
-        .route(
-            Method::PUT,
-            "/api/v1/resources/{resource_id}/availability",
-            Needs(Permission::ResourceMaintenance),
-            &[],
-            set_availability,
-        );
+        .route(Method::PUT, "/api/v1/resources/{resource_id}", Needs(ResourceUpdate), &[], update)
+        .route(Method::DELETE, "/api/v1/resources/{resource_id}", Needs(ResourceDelete), &[], delete)
+        .route(Method::GET, "/api/v1/resources/{resource_id}/availability", Public, &[], schedule)
+        .route(Method::GET, "/api/v1/resources/{resource_id}/schedule", Public, &[], schedule)
+        .route(Method::GET, "/api/v1/resources/{resource_id}/status", Public, &[], status)
+        .route(Method::PUT, "/api/v1/resources/{resource_id}/status/unavailable", Needs(ResourceMaintenance), &[], start_maintenance)
+        .route(Method::PUT, "/api/v1/resources/{resource_id}/status/available", Needs(ResourceMaintenance), &[], end_maintenance)
+        .route(Method::PUT, "/api/v1/resources/{resource_id}/availability", Needs(ResourceMaintenance), &[], set_availability);
 }
 
 #[derive(Deserialize)]

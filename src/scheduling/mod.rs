@@ -12,6 +12,9 @@ impl From<ScheduleError> for ApiError {
         let message = error.to_string();
         match error {
             ScheduleError::StartInPast => ApiError::invalid(&["body", "start_time"], message, serde_json::Value::Null),
+            ScheduleError::Recurrence(_) => {
+                ApiError::invalid(&["body", "recurrence"], message, serde_json::Value::Null)
+            }
             ScheduleError::TooShort { .. } => ApiError::invalid(&["body"], message, serde_json::Value::Null),
             ScheduleError::TooLong { .. }
             | ScheduleError::ResourceDisabled

@@ -13,4 +13,5 @@ mod conventions;
 mod health;
 mod reservations;
 mod resources;
+mod series;
 mod storage;

@@ -22,10 +22,11 @@ use chrono::{DateTime, Utc};
 
 use super::error::ScheduleError;
 use super::messages::*;
-use super::store::{Cancellation, LoadedResource, NewBookings, ResourcePatch, StoreError, StoreResult};
+use super::rules::check_open;
+use super::store::{Cancellation, LoadedResource, NewBookings, ResourcePatch, SeriesRecord, StoreError, StoreResult};
 use super::supervisor::Shared;
-use super::types::{Booking, Maintenance, ReservationId, ResourceId, ResourceInfo, ScheduleSnapshot};
-use crate::domain::{Interval, Schedule};
+use super::types::{Booking, Maintenance, ReservationId, ResourceId, ResourceInfo, ScheduleSnapshot, UserRef};
+use crate::domain::{Interval, RecurrenceRule, Schedule, SeriesEnd, expand};
 
 type Reply<T> = AtomicResponse<ResourceActor, Result<T, ScheduleError>>;
 
@@ -294,16 +295,27 @@ impl ResourceActor {
     /// Runs a store write inside the atomic section and, if it succeeds, `apply`s it to the
     /// in-memory state. A failed write whose outcome is unknown (timeout) or that the database
     /// refused (overlap) reloads the state from the store before the next message.
-    fn write<T, R>(&mut self, future: StoreResult<T>, apply: impl FnOnce(&mut Self, T) -> R + 'static) -> Reply<R>
+    fn write<T, R>(
+        &mut self,
+        future: StoreResult<T>,
+        apply: impl FnOnce(&mut Loaded, T) -> R + 'static,
+    ) -> ResponseActFuture<Self, Result<R, ScheduleError>>
     where
         T: Send + 'static,
         R: 'static,
     {
         let future = self.with_timeout(future);
-        AtomicResponse::new(Box::pin(future.into_actor(self).map(move |result, act, ctx| {
-            let outcome = match result {
-                Ok(value) => Ok(apply(act, value)),
-                Err(error) => {
+        Box::pin(future.into_actor(self).map(move |result, act, ctx| {
+            let outcome = match (result, act.loaded_mut()) {
+                (Ok(value), Some(loaded)) => Ok(apply(loaded, value)),
+                (Ok(_), None) => {
+                    // The write committed but the state it applies to is gone: rebuild it.
+                    act.reload(ctx);
+                    Err(ScheduleError::Unavailable(
+                        "the resource was reloaded during the write".into(),
+                    ))
+                }
+                (Err(error), _) => {
                     act.reload(ctx);
                     Err(match error {
                         StoreError::Overlap => ScheduleError::Conflict { existing: Vec::new() },
@@ -317,40 +329,27 @@ impl ResourceActor {
             };
             act.after_change(ctx);
             outcome
-        })))
+        }))
     }
 
-    /// Checks and stores new bookings for one user.
-    fn book(
+    /// Stores bookings already checked against the rules and the schedule.
+    fn store_bookings(
         &mut self,
-        user: super::types::UserRef,
+        user: UserRef,
         intervals: Vec<Interval>,
+        series: Option<SeriesRecord>,
         idempotency_key: Option<String>,
-    ) -> Reply<Booked> {
-        let now = self.now();
-        let loaded = match self.loaded() {
-            Ok(loaded) => loaded,
-            Err(error) => return reply(Err(error)),
-        };
-        for interval in &intervals {
-            if let Err(error) = self.shared.config.rules.check(&loaded.resource, interval, now) {
-                return reply(Err(error));
-            }
-            let existing = loaded.conflicts(interval);
-            if !existing.is_empty() {
-                return reply(Err(ScheduleError::Conflict { existing }));
-            }
-        }
+    ) -> ResponseActFuture<Self, Result<Booked, ScheduleError>> {
         let new = NewBookings {
             resource: self.id,
             user: user.clone(),
             intervals: intervals.clone(),
-            series: None,
+            series,
             idempotency_key,
-            now,
+            now: self.now(),
         };
         let future = self.shared.store.insert_bookings(new);
-        self.write(future, move |act, stored| {
+        self.write(future, move |loaded, stored| {
             let bookings: Vec<Booking> = stored
                 .into_iter()
                 .zip(intervals)
@@ -362,7 +361,6 @@ impl ResourceActor {
                     series: stored.series,
                 })
                 .collect();
-            let loaded = act.loaded_mut().expect("a successful write implies a loaded state");
             for booking in &bookings {
                 loaded.add(booking.clone());
             }
@@ -373,12 +371,36 @@ impl ResourceActor {
         })
     }
 
+    /// Expands a series and checks it: the rules on its slot, and each occurrence against the
+    /// schedule and maintenance. Returns the occurrences to book and the conflicting ones.
+    fn plan_series(&self, msg: &BookSeries) -> Result<(Vec<Interval>, Vec<Interval>), ScheduleError> {
+        let loaded = self.loaded()?;
+        let rules = &self.shared.config.rules;
+        rules.check_slot(&msg.first, self.now())?;
+        check_open(&loaded.resource)?;
+        let zone = loaded.resource.timezone;
+        let end = match msg.until {
+            SeriesUntil::Count(count) => SeriesEnd::AfterCount(count),
+            SeriesUntil::Date(date) => SeriesEnd::OnDate(date),
+            SeriesUntil::Instant(instant) => SeriesEnd::OnDate(instant.with_timezone(&zone).date_naive()),
+            SeriesUntil::Never => SeriesEnd::Never,
+        };
+        let rule = RecurrenceRule::new(msg.frequency, msg.interval, msg.weekdays.clone(), end)
+            .map_err(ScheduleError::Recurrence)?;
+        let occurrences =
+            expand(&rule, msg.first, zone, rules.max_series_occurrences).map_err(ScheduleError::Recurrence)?;
+        let maintenance = loaded.resource.maintenance.as_ref();
+        Ok(occurrences.into_iter().partition(|occurrence| {
+            loaded.conflicts(occurrence).is_empty() && !maintenance.is_some_and(|m| m.blocks(occurrence))
+        }))
+    }
+
     fn cancel(
         &mut self,
         ids: Vec<ReservationId>,
         by: super::types::UserId,
         reason: Option<String>,
-    ) -> Reply<Cancelled> {
+    ) -> ResponseActFuture<Self, Result<Cancelled, ScheduleError>> {
         let now = self.now();
         let cancellation = Cancellation {
             resource: self.id,
@@ -388,8 +410,7 @@ impl ResourceActor {
             now,
         };
         let future = self.shared.store.cancel_bookings(cancellation);
-        self.write(future, move |act, ()| {
-            let loaded = act.loaded_mut().expect("a successful write implies a loaded state");
+        self.write(future, move |loaded, ()| {
             let bookings = ids.iter().filter_map(|id| loaded.remove(*id)).collect();
             Cancelled { bookings, at: now }
         })
@@ -398,12 +419,10 @@ impl ResourceActor {
     fn update(&mut self, patch: ResourcePatch) -> Reply<ResourceInfo> {
         let now = self.now();
         let future = self.shared.store.update_resource(self.id, patch, now);
-        self.write(future, |act, resource| {
-            if let Some(loaded) = act.loaded_mut() {
-                loaded.resource = resource.clone();
-            }
+        AtomicResponse::new(self.write(future, |loaded, resource| {
+            loaded.resource = resource.clone();
             resource
-        })
+        }))
     }
 }
 
@@ -445,7 +464,51 @@ impl Handler<Book> for ResourceActor {
         if let Err(error) = self.on_message(ctx) {
             return reply(Err(error));
         }
-        self.book(msg.user, vec![msg.interval], msg.idempotency_key)
+        let checked = self.loaded().and_then(|loaded| {
+            self.shared
+                .config
+                .rules
+                .check(&loaded.resource, &msg.interval, self.now())?;
+            let existing = loaded.conflicts(&msg.interval);
+            if existing.is_empty() {
+                Ok(())
+            } else {
+                Err(ScheduleError::Conflict { existing })
+            }
+        });
+        if let Err(error) = checked {
+            return reply(Err(error));
+        }
+        AtomicResponse::new(self.store_bookings(msg.user, vec![msg.interval], None, msg.idempotency_key))
+    }
+}
+
+impl Handler<BookSeries> for ResourceActor {
+    type Result = Reply<SeriesBooked>;
+
+    fn handle(&mut self, msg: BookSeries, ctx: &mut Context<Self>) -> Self::Result {
+        if let Err(error) = self.on_message(ctx) {
+            return reply(Err(error));
+        }
+        let (free, conflicting) = match self.plan_series(&msg) {
+            Ok(plan) => plan,
+            Err(error) => return reply(Err(error)),
+        };
+        if !conflicting.is_empty() && !msg.skip_conflicts {
+            return reply(Err(ScheduleError::SeriesConflict {
+                occurrences: conflicting,
+            }));
+        }
+        if free.is_empty() {
+            return reply(Err(ScheduleError::NothingToBook));
+        }
+        let booking = self.store_bookings(msg.user, free, Some(msg.record), msg.idempotency_key);
+        AtomicResponse::new(Box::pin(booking.map(move |result, _, _| {
+            result.map(|booked| SeriesBooked {
+                booked,
+                skipped: conflicting,
+            })
+        })))
     }
 }
 
@@ -477,7 +540,7 @@ impl Handler<Cancel> for ResourceActor {
                 .collect(),
             _ => vec![target.id],
         };
-        self.cancel(ids, msg.by, msg.reason)
+        AtomicResponse::new(self.cancel(ids, msg.by, msg.reason))
     }
 }
 
@@ -511,8 +574,7 @@ impl Handler<Reschedule> for ResourceActor {
             return reply(Err(ScheduleError::Conflict { existing }));
         }
         let future = self.shared.store.reschedule(current.id, msg.by, msg.to, now);
-        self.write(future, move |act, ()| {
-            let loaded = act.loaded_mut().expect("a successful write implies a loaded state");
+        AtomicResponse::new(self.write(future, move |loaded, ()| {
             loaded.remove(current.id);
             let moved = Booking {
                 interval: msg.to,
@@ -523,7 +585,7 @@ impl Handler<Reschedule> for ResourceActor {
                 bookings: vec![moved],
                 resource: loaded.resource.clone(),
             }
-        })
+        }))
     }
 }
 
@@ -606,13 +668,17 @@ impl Handler<DeleteResource> for ResourceActor {
             now,
         };
         let future = self.shared.store.delete_resource(cancellation);
-        self.write(future, move |act, ()| {
-            let bookings = match std::mem::replace(&mut act.state, State::Missing) {
-                State::Ready(mut loaded) => upcoming.iter().filter_map(|id| loaded.remove(*id)).collect(),
-                _ => Vec::new(),
-            };
+        let deletion = self.write(future, move |loaded, ()| {
+            let bookings = upcoming.iter().filter_map(|id| loaded.remove(*id)).collect();
             Cancelled { bookings, at: now }
-        })
+        });
+        AtomicResponse::new(Box::pin(deletion.map(|result, act, ctx| {
+            if result.is_ok() {
+                act.state = State::Missing;
+                act.after_change(ctx);
+            }
+            result
+        })))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 
-use crate::domain::Interval;
+use crate::domain::{Interval, RecurrenceError};
 
 /// Renders a duration the way people say it: "15 minutes", "24 hours", "1 hour 30 minutes".
 pub fn human_duration(duration: Duration) -> String {
@@ -49,6 +49,9 @@ pub enum ScheduleError {
     /// Every occurrence of a series conflicted, so there was nothing left to book.
     #[error("Every occurrence of the series conflicts with existing reservations or maintenance")]
     NothingToBook,
+    /// The recurrence of a series is not acceptable.
+    #[error("{0}")]
+    Recurrence(RecurrenceError),
     #[error("Resource not found")]
     ResourceNotFound,
     #[error("Reservation not found")]

@@ -1,12 +1,12 @@
 //! The messages a resource actor answers. Each is handled alone, database write included.
 
 use actix::Message;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
 use super::error::ScheduleError;
-use super::store::ResourcePatch;
+use super::store::{ResourcePatch, SeriesRecord};
 use super::types::{Booking, ReservationId, ResourceInfo, UserId, UserRef};
-use crate::domain::Interval;
+use crate::domain::{Frequency, Interval};
 
 /// Waits until the actor has loaded its resource.
 #[derive(Debug, Clone, Message)]
@@ -20,6 +20,45 @@ pub struct Book {
     pub user: UserRef,
     pub interval: Interval,
     pub idempotency_key: Option<String>,
+}
+
+/// When a recurring series ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesUntil {
+    /// After this many occurrences.
+    Count(u32),
+    /// With the last occurrence on or before this local date of the resource.
+    Date(NaiveDate),
+    /// With the last occurrence starting on or before the local date of this instant, in the
+    /// resource's time zone.
+    Instant(DateTime<Utc>),
+    /// After the most occurrences a series may have.
+    Never,
+}
+
+/// Books a recurring series: the first slot repeated by the rule, in the resource's time zone.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<SeriesBooked, ScheduleError>")]
+pub struct BookSeries {
+    pub user: UserRef,
+    pub first: Interval,
+    pub frequency: Frequency,
+    pub interval: u32,
+    pub weekdays: Vec<Weekday>,
+    pub until: SeriesUntil,
+    /// The rule as the client sent it, stored with the series.
+    pub record: SeriesRecord,
+    /// Book the occurrences that are free and report the others, instead of refusing the whole
+    /// series when one conflicts.
+    pub skip_conflicts: bool,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeriesBooked {
+    pub booked: Booked,
+    /// Occurrences left out because they conflicted (only with `skip_conflicts`).
+    pub skipped: Vec<Interval>,
 }
 
 /// The outcome of a booking: what was stored, and the resource it was made on.

@@ -29,6 +29,16 @@ impl Default for BookingRules {
 impl BookingRules {
     /// Checks the rules that do not depend on other bookings.
     pub fn check(&self, resource: &ResourceInfo, interval: &Interval, now: DateTime<Utc>) -> Result<(), ScheduleError> {
+        self.check_slot(interval, now)?;
+        check_open(resource)?;
+        if resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval)) {
+            return Err(ScheduleError::UnderMaintenance);
+        }
+        Ok(())
+    }
+
+    /// The rules on the slot itself: in the future, neither too short nor too long.
+    pub fn check_slot(&self, interval: &Interval, now: DateTime<Utc>) -> Result<(), ScheduleError> {
         if interval.start() <= now {
             return Err(ScheduleError::StartInPast);
         }
@@ -38,12 +48,15 @@ impl BookingRules {
         if interval.duration() > self.max_duration {
             return Err(ScheduleError::TooLong { max: self.max_duration });
         }
-        if !resource.enabled {
-            return Err(ScheduleError::ResourceDisabled);
-        }
-        if resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval)) {
-            return Err(ScheduleError::UnderMaintenance);
-        }
         Ok(())
+    }
+}
+
+/// A disabled resource takes no new bookings.
+pub fn check_open(resource: &ResourceInfo) -> Result<(), ScheduleError> {
+    if resource.enabled {
+        Ok(())
+    } else {
+        Err(ScheduleError::ResourceDisabled)
     }
 }
