@@ -2,6 +2,7 @@
 //! 422 lists, and the middleware stack.
 
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod pagination;
 pub mod route_table;

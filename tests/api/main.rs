@@ -11,6 +11,7 @@ mod auth_registration;
 mod auth_roles;
 mod conventions;
 mod health;
+mod idempotency;
 mod reservations;
 mod resources;
 mod series;
