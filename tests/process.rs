@@ -155,3 +155,149 @@ fn serve_help_explains_every_option() {
         assert!(help.contains(expected), "{expected} missing from:\n{help}");
     }
 }
+
+/// Registers `name` through `address` and returns a bearer token.
+async fn sign_up(address: &str, name: &str) -> String {
+    let client = http_client();
+    let password = support::PASSWORD;
+    let registered = client
+        .post(format!("{address}/api/v1/register"))
+        .json(&serde_json::json!({"username": name, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201, "registering {name}");
+    let tokens: Value = client
+        .post(format!("{address}/api/v1/token"))
+        .form(&[("username", name), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let env = [
+        ("DATA_DIR", database.data_dir.path().display().to_string()),
+        ("DATABASE_URL", database.url()),
+        ("SECRET_KEY", "a-shared-secret-for-both-processes-0123456789".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (a, b) = (ServerProcess::start(&env), ServerProcess::start(&env));
+    let admin = sign_up(&a.address, "admin").await;
+    let client = http_client();
+    let room: Value = client
+        .post(format!("{}/api/v1/resources", a.address))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "Contended"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let room = room["id"].as_i64().unwrap();
+    let mut tokens = Vec::new();
+    for i in 0..8 {
+        tokens.push(sign_up(&b.address, &format!("racer{i}")).await);
+    }
+    // Both processes have the resource's schedule in memory before the race.
+    for address in [&a.address, &b.address] {
+        client
+            .get(format!("{address}/api/v1/resources/{room}/status"))
+            .send()
+            .await
+            .unwrap();
+    }
+    for round in 0..10 {
+        // Overlapping slots shifted by 30 minutes each round: each conflicts with its neighbours.
+        let start = chrono::Utc::now() + chrono::Duration::days(1) + chrono::Duration::minutes(30 * round);
+        let end = start + chrono::Duration::hours(1);
+        let attempts = (0..32).map(|i| {
+            let address = if i % 2 == 0 { &a.address } else { &b.address };
+            let request = client
+                .post(format!("{address}/api/v1/reservations"))
+                .bearer_auth(&tokens[i % tokens.len()])
+                .json(&serde_json::json!({"resource_id": room, "start_time": start.to_rfc3339(), "end_time": end.to_rfc3339()}));
+            async move { request.send().await.unwrap().status().as_u16() }
+        });
+        let statuses = futures::future::join_all(attempts).await;
+        assert!(
+            statuses.iter().all(|s| *s == 201 || *s == 409),
+            "round {round}: only 201 and 409, never a 5xx: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().filter(|s| **s == 201).count() <= 1,
+            "round {round}: {statuses:?}"
+        );
+    }
+    let db = database.connect().await;
+    let overlapping = db
+        .query_one(
+            "SELECT COUNT(*) AS n FROM reservations a JOIN reservations b
+               ON a.resource_id = b.resource_id AND a.id < b.id
+              AND a.status = 'active' AND b.status = 'active'
+              AND a.start_time < b.end_time AND b.start_time < a.end_time",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overlapping.get::<i64>("n").unwrap(),
+        0,
+        "never two overlapping active rows"
+    );
+    let booked = db
+        .query_one("SELECT COUNT(*) AS n FROM reservations WHERE status = 'active'", vec![])
+        .await
+        .unwrap();
+    // Hour-long slots 30 minutes apart: each round's slot overlaps the previous one, so exactly
+    // every other round has a winner.
+    assert_eq!(booked.get::<i64>("n").unwrap(), 5);
+    db.close().await;
+}
+
+#[test]
+fn sigterm_lets_a_slow_request_finish_and_exits_0() {
+    use std::io::{Read, Write};
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let dir = data_dir.path().display().to_string();
+    let mut server = ServerProcess::start(&[("DATA_DIR", &dir)]);
+    let host = server.address.trim_start_matches("http://").to_owned();
+    let body = format!(r#"{{"username": "slowpoke", "password": "{}"}}"#, support::PASSWORD);
+    let (first_half, second_half) = body.split_at(body.len() / 2);
+    let mut socket = std::net::TcpStream::connect(&host).unwrap();
+    write!(
+        socket,
+        "POST /api/v1/register HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first_half}",
+        body.len()
+    )
+    .unwrap();
+    socket.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // The request is in flight (half its body sent) when the stop signal arrives.
+    server.signal("TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server waits for the request in flight"
+    );
+    socket.write_all(second_half.as_bytes()).unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 201"),
+        "the slow request completed: {answer}"
+    );
+    assert_eq!(server.wait(Duration::from_secs(30)), Some(0), "then the server exits 0");
+    let refused = std::net::TcpStream::connect(&host);
+    assert!(refused.is_err(), "and it no longer accepts connections");
+}
