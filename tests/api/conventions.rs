@@ -37,3 +37,32 @@ both_backends! {
         assert_eq!(response.headers()["access-control-max-age"], "600");
     }
 }
+
+both_backends! {
+    /// Every legacy unprefixed alias answers like its `/api/v1` twin — never a 500 (four of the
+    /// original's always were).
+    async fn every_legacy_alias_works(app: TestApp) {
+        let admin = app.admin().await;
+        app.resource(&admin, "Aliased").await;
+        let table = resource_reserver::routes::table();
+        let aliases: Vec<_> = table.endpoints().filter(|e| e.alias).cloned().collect();
+        assert!(aliases.len() >= 20, "the original had 28 aliases: {}", aliases.len());
+        for alias in aliases {
+            let path = alias.path.replace("{client_id}", "nope").replace('{', "").replace('}', "");
+            let response = app
+                .request_as(&admin, reqwest::Method::from_bytes(alias.method.as_str().as_bytes()).unwrap(), &path)
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            assert!(status.as_u16() < 500, "{} {path}: {status}", alias.method);
+            assert_ne!(status.as_u16(), 404, "{} {path} is served", alias.method);
+            assert_ne!(status.as_u16(), 405, "{} {path} is served", alias.method);
+        }
+        for (path, expected) in [("/users/me", 200), ("/resources", 200), ("/resources/search", 200), ("/reservations/my", 200)] {
+            assert_eq!(app.get_as(&admin, path).await.status(), expected, "{path} (always a 500 in the original)");
+        }
+    }
+}
