@@ -1,6 +1,7 @@
 //! The resource actor and its supervisor, on an in-memory store that accepts anything: what is
 //! proven here is the actor's own serialisation and timers, not a database constraint.
 
+#[path = "support/memory_store.rs"]
 mod memory_store;
 
 use std::sync::Arc;
@@ -53,6 +54,7 @@ async fn sixty_four_racing_bookings_of_one_slot_yield_exactly_one() {
                     Book {
                         user: user(i),
                         interval: slot(10, 11),
+                        message: None,
                         idempotency_key: None,
                     },
                 )
@@ -85,6 +87,7 @@ async fn a_cancelled_slot_can_be_booked_again_and_touching_slots_coexist() {
             Book {
                 user: user(1),
                 interval: slot(10, 11),
+                message: None,
                 idempotency_key: None,
             },
         )
@@ -96,6 +99,7 @@ async fn a_cancelled_slot_can_be_booked_again_and_touching_slots_coexist() {
             Book {
                 user: user(2),
                 interval: slot(11, 12),
+                message: None,
                 idempotency_key: None,
             },
         )
@@ -121,6 +125,7 @@ async fn a_cancelled_slot_can_be_booked_again_and_touching_slots_coexist() {
             Book {
                 user: user(3),
                 interval: slot(10, 11),
+                message: None,
                 idempotency_key: None,
             },
         )
@@ -143,6 +148,7 @@ async fn bookings_expire_when_the_clock_passes_their_end() {
             Book {
                 user: user(1),
                 interval: slot(10, 11),
+                message: None,
                 idempotency_key: None,
             },
         )
@@ -172,6 +178,7 @@ async fn an_idle_actor_stops_and_is_woken_for_its_next_deadline() {
             Book {
                 user: user(1),
                 interval: slot(10, 11),
+                message: None,
                 idempotency_key: None,
             },
         )

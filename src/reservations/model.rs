@@ -64,7 +64,7 @@ pub struct ReservationOut {
 }
 
 impl ReservationOut {
-    /// A booking the actor holds (active by definition).
+    /// A booking the actor holds (active, pending approval or held).
     pub fn from_booking(booking: &Booking, resource: ResourceOut, zone: OutputZone) -> ReservationOut {
         ReservationOut {
             id: booking.id,
@@ -73,7 +73,7 @@ impl ReservationOut {
             resource,
             start_time: zone.format(booking.interval.start()),
             end_time: zone.format(booking.interval.end()),
-            status: "active".into(),
+            status: booking.status.as_str().into(),
             created_at: zone.format(booking.created_at),
             cancelled_at: None,
             cancellation_reason: None,

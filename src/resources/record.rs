@@ -13,7 +13,7 @@ use crate::storage::{Db, Row, StorageError, Transaction};
 macro_rules! resource_columns {
     () => {
         "r.id, r.name, r.description, r.available, r.status, r.unavailable_since, r.maintenance_until, \
-         r.timezone, r.created_at"
+         r.timezone, r.created_at, r.requires_approval, r.default_approver_id, r.checkin_window_minutes"
     };
 }
 
@@ -38,6 +38,11 @@ pub fn decode(row: &Row, tags: Vec<String>) -> Result<ResourceInfo, StorageError
         maintenance: maintenance.transpose()?,
         timezone: timezone.parse::<Tz>().unwrap_or(Tz::UTC),
         created_at: row.get("created_at")?,
+        requires_approval: row.get("requires_approval")?,
+        approver: row.get("default_approver_id")?,
+        checkin_window: row
+            .get::<Option<i64>>("checkin_window_minutes")?
+            .map(chrono::Duration::minutes),
     })
 }
 

@@ -82,6 +82,7 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let interval = slot(new.start_time, new.end_time)?;
     let message = Book {
+        message: None,
         user: user_of(&principal),
         interval,
         idempotency_key: idempotency_key(&req),

@@ -250,7 +250,7 @@ async fn schedule(
                 "end_time": utc(b.interval.end()),
                 "user_id": b.user.id,
                 "user_name": &*b.user.name,
-                "status": "active",
+                "status": b.status.as_str(),
             })
         })
         .collect();

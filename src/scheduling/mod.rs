@@ -1,6 +1,8 @@
 //! The bridge between the HTTP layer and the resource actors: the SQL [`store::SqlScheduleStore`]
-//! the actors persist through, and the mapping of their errors to HTTP.
+//! the actors persist through (each batch of changes one transaction, see `apply`), and the
+//! mapping of their errors to HTTP.
 
+mod apply;
 pub mod store;
 
 use reserver_actors::resource::ScheduleError;
@@ -21,7 +23,17 @@ impl From<ScheduleError> for ApiError {
             | ScheduleError::AlreadyCancelled
             | ScheduleError::NotActive
             | ScheduleError::AlreadyEnded
-            | ScheduleError::AlreadyStarted => ApiError::BadRequest(message),
+            | ScheduleError::AlreadyStarted
+            | ScheduleError::AlreadyOnWaitlist
+            | ScheduleError::NoOffer
+            | ScheduleError::CheckInNotRequired
+            | ScheduleError::CheckInNotOpen(_)
+            | ScheduleError::AlreadyCheckedIn
+            | ScheduleError::NoApprover
+            | ScheduleError::NotPending => ApiError::BadRequest(message),
+            ScheduleError::OfferExpired | ScheduleError::HoldExpired | ScheduleError::CheckInClosed => {
+                ApiError::Gone(message)
+            }
             ScheduleError::Conflict { .. }
             | ScheduleError::UnderMaintenance
             | ScheduleError::NothingToBook
@@ -39,7 +51,10 @@ impl From<ScheduleError> for ApiError {
                     })
                     .collect(),
             },
-            ScheduleError::ResourceNotFound | ScheduleError::ReservationNotFound => ApiError::NotFound(message),
+            ScheduleError::ResourceNotFound
+            | ScheduleError::ReservationNotFound
+            | ScheduleError::WaitlistEntryNotFound
+            | ScheduleError::HoldNotFound => ApiError::NotFound(message),
             ScheduleError::Unavailable(why) => ApiError::Unavailable(why),
             ScheduleError::Store(why) => ApiError::Internal(why),
         }

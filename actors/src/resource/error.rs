@@ -64,6 +64,30 @@ pub enum ScheduleError {
     AlreadyEnded,
     #[error("Cannot reschedule a reservation that has already started")]
     AlreadyStarted,
+    #[error("Waitlist entry not found")]
+    WaitlistEntryNotFound,
+    #[error("Already on waitlist for this time slot")]
+    AlreadyOnWaitlist,
+    #[error("No active offer for this waitlist entry")]
+    NoOffer,
+    #[error("Offer has expired")]
+    OfferExpired,
+    #[error("Hold not found")]
+    HoldNotFound,
+    #[error("Hold has expired")]
+    HoldExpired,
+    #[error("This resource does not require check-in")]
+    CheckInNotRequired,
+    #[error("Check-in opens {} before the start", human_duration(*.0))]
+    CheckInNotOpen(Duration),
+    #[error("The check-in deadline has passed")]
+    CheckInClosed,
+    #[error("Already checked in")]
+    AlreadyCheckedIn,
+    #[error("Resource requires approval but no approver is configured")]
+    NoApprover,
+    #[error("Request is not pending")]
+    NotPending,
     #[error("A resource with the name '{0}' already exists")]
     DuplicateName(String),
     /// Upcoming reservations prevent deleting the resource.

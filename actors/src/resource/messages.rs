@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
 use super::error::ScheduleError;
 use super::store::{ResourcePatch, SeriesRecord};
-use super::types::{Booking, ReservationId, ResourceInfo, UserId, UserRef};
+use super::types::{Booking, ReservationId, ResourceInfo, UserId, UserRef, WaitlistEntry, WaitlistId};
 use crate::domain::{Frequency, Interval};
 
 /// Waits until the actor has loaded its resource.
@@ -19,6 +19,8 @@ pub struct Ready;
 pub struct Book {
     pub user: UserRef,
     pub interval: Interval,
+    /// For the approver, when the resource requires approval.
+    pub message: Option<String>,
     pub idempotency_key: Option<String>,
 }
 
@@ -138,3 +140,70 @@ pub struct DeleteResource {
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<(), ScheduleError>")]
 pub struct Refresh;
+
+/// Joins the waitlist for a slot (exact) or any free part of a window (flexible). If the slot
+/// is free already, the answer carries an offer.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Joined, ScheduleError>")]
+pub struct JoinWaitlist {
+    pub user: UserRef,
+    pub desired: Interval,
+    pub flexible: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub entry: WaitlistEntry,
+    /// 1 for the first in the resource's queue.
+    pub position: usize,
+}
+
+/// Leaves the waitlist; an offer held for the entry is released (and offered to the next).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<(), ScheduleError>")]
+pub struct LeaveWaitlist {
+    pub entry: WaitlistId,
+}
+
+/// Accepts the offer made to a waitlist entry: the held slot becomes the user's booking.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Booked, ScheduleError>")]
+pub struct AcceptOffer {
+    pub entry: WaitlistId,
+    pub by: UserId,
+}
+
+/// Holds a free slot for a few minutes (while its user fills in a form); it blocks others and
+/// lapses by itself unless confirmed.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Booked, ScheduleError>")]
+pub struct PlaceHold {
+    pub user: UserRef,
+    pub interval: Interval,
+    pub minutes: i64,
+}
+
+/// Turns the caller's hold into a booking.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Booked, ScheduleError>")]
+pub struct ConfirmHold {
+    pub reservation: ReservationId,
+    pub by: UserId,
+}
+
+/// Checks in to a booking on a resource that requires it.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<DateTime<Utc>, ScheduleError>")]
+pub struct CheckIn {
+    pub reservation: ReservationId,
+}
+
+/// The approver's answer to a pending booking.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Booked, ScheduleError>")]
+pub struct Answer {
+    pub reservation: ReservationId,
+    pub approve: bool,
+    pub by: UserId,
+    pub message: Option<String>,
+}

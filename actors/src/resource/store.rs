@@ -1,14 +1,18 @@
 //! What the resource actors need from persistent storage. The server implements it over SQL.
 //!
-//! Every method applies one change atomically — the change itself, its history and (later) its
-//! outbox events in one transaction — or nothing. The actor decides *what* changes; the store
-//! only records it, and its database constraints are the last guard (an overlapping booking is
-//! refused with [`StoreError::Overlap`] whatever the actor believed).
+//! An actor decides *what* changes and hands the store a list of [`Change`]s; the store applies
+//! the whole list in one transaction — the changes, their history, their events — or nothing.
+//! So a cancellation and the waitlist offer of the slot it frees, or an offer's expiry and the
+//! offer to the next person, are one atomic step. The store's constraints are the last guard: an
+//! overlapping booking is refused with [`StoreError::Overlap`] whatever the actor believed.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 
-use super::types::{Booking, Maintenance, ReservationId, ResourceId, ResourceInfo, UserId, UserRef};
+use super::types::{
+    Booking, BookingStatus, Maintenance, ReservationId, ResourceId, ResourceInfo, UserId, UserRef, WaitlistEntry,
+    WaitlistId,
+};
 use crate::domain::Interval;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -26,12 +30,14 @@ pub enum StoreError {
     Other(String),
 }
 
-/// A resource and its blocking bookings, as loaded at actor start.
+/// A resource with its blocking bookings and its active waitlist, as loaded at actor start.
 #[derive(Debug, Clone)]
 pub struct LoadedResource {
     pub info: ResourceInfo,
-    /// Blocking bookings, including ended ones not yet marked expired.
+    /// Blocking bookings (active, pending approval, held), including ended ones not yet expired.
     pub bookings: Vec<Booking>,
+    /// Waiting and offered entries, in queue order.
+    pub waitlist: Vec<WaitlistEntry>,
 }
 
 /// The recurrence of a series as the API received it, stored with the series' bookings.
@@ -48,14 +54,146 @@ pub struct SeriesRecord {
 /// New bookings of one resource for one user: a single booking, or the occurrences of a series.
 #[derive(Debug, Clone)]
 pub struct NewBookings {
-    pub resource: ResourceId,
     pub user: UserRef,
     pub intervals: Vec<Interval>,
     pub series: Option<SeriesRecord>,
+    /// Active, or pending approval (then an approval request goes to `approver`).
+    pub status: BookingStatus,
+    pub approval: Option<ApprovalRequest>,
+    /// On a resource that requires check-in: how long after its start each booking is released
+    /// unless checked in.
+    pub checkin_window: Option<Duration>,
     /// Ties the bookings to the client's `Idempotency-Key`, in the same transaction, so a retry
     /// after a crash finds what was booked.
     pub idempotency_key: Option<String>,
-    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRequest {
+    pub approver: UserId,
+    pub message: Option<String>,
+}
+
+/// Where a blocking booking goes when it stops blocking — or to `Active` when a hold is
+/// confirmed or a request approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Active,
+    Cancelled,
+    /// Ended (active), or lapsed (a hold or an offer nobody took).
+    Expired,
+    /// Not checked in by the deadline.
+    Released,
+    /// Refused by the approver, or no decision before the start.
+    Rejected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Active => "active",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Expired => "expired",
+            Outcome::Released => "released",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// How a waitlist entry leaves the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitlistClosed {
+    Fulfilled,
+    Expired,
+    Cancelled,
+}
+
+impl WaitlistClosed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitlistClosed::Fulfilled => "fulfilled",
+            WaitlistClosed::Expired => "expired",
+            WaitlistClosed::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A reservation referred to by a change: an existing one, or the one made by the change at this
+/// index of the same batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservationRef {
+    Existing(ReservationId),
+    New(usize),
+}
+
+/// One step of an actor's transition. A batch is applied in order, atomically.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// New active or pending bookings (one, or a series) → [`Applied::Booked`].
+    Book(NewBookings),
+    /// A `held` reservation: a temporary hold, or the slot offered to a waitlist entry
+    /// → [`Applied::Reservation`].
+    Hold {
+        user: UserRef,
+        interval: Interval,
+        until: DateTime<Utc>,
+        offer_for: Option<WaitlistId>,
+    },
+    /// A blocking booking changes state; refused unless it is still in `from`.
+    Transition {
+        reservation: ReservationId,
+        from: BookingStatus,
+        to: Outcome,
+        by: Option<UserId>,
+        reason: Option<String>,
+        /// Going to `Active` on a resource that requires check-in: the check-in deadline.
+        checkin_deadline: Option<DateTime<Utc>>,
+    },
+    /// A booking that has not started moves to another slot.
+    Move {
+        reservation: ReservationId,
+        by: UserId,
+        to: Interval,
+    },
+    CheckIn {
+        reservation: ReservationId,
+    },
+    /// Records the approver's answer to a pending booking (its `Transition` comes with it).
+    Answer {
+        reservation: ReservationId,
+        approved: bool,
+        by: Option<UserId>,
+        message: Option<String>,
+    },
+    JoinWaitlist {
+        user: UserRef,
+        desired: Interval,
+        flexible: bool,
+    },
+    /// The entry is offered the slot held by `hold` until `until`.
+    Offer {
+        entry: WaitlistId,
+        hold: ReservationRef,
+        until: DateTime<Utc>,
+    },
+    CloseWaitlist {
+        entry: WaitlistId,
+        status: WaitlistClosed,
+    },
+    /// Changes the resource itself → [`Applied::Resource`].
+    UpdateResource(ResourcePatch),
+    /// Deletes the resource (after the batch's cancellations).
+    DeleteResource,
+}
+
+/// What a change produced, at the change's index in the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    Booked(Vec<StoredBooking>),
+    Reservation(ReservationId),
+    Waitlist(WaitlistId),
+    Resource(ResourceInfo),
+    Done,
 }
 
 /// A booking as stored: its id and creation time, and its place in a series.
@@ -64,16 +202,6 @@ pub struct StoredBooking {
     pub id: ReservationId,
     pub created_at: DateTime<Utc>,
     pub series: Option<super::types::SeriesLink>,
-}
-
-/// Cancellation of bookings of one resource.
-#[derive(Debug, Clone)]
-pub struct Cancellation {
-    pub resource: ResourceId,
-    pub reservations: Vec<ReservationId>,
-    pub by: UserId,
-    pub reason: Option<String>,
-    pub now: DateTime<Utc>,
 }
 
 /// A change to the resource itself. `None` fields are left as they are.
@@ -85,37 +213,20 @@ pub struct ResourcePatch {
     pub timezone: Option<chrono_tz::Tz>,
     pub enabled: Option<bool>,
     pub maintenance: Option<Option<Maintenance>>,
+    pub requires_approval: Option<bool>,
+    pub approver: Option<Option<UserId>>,
+    pub checkin_window: Option<Option<Duration>>,
 }
 
 pub type StoreResult<T> = BoxFuture<'static, Result<T, StoreError>>;
 
 pub trait ScheduleStore: Send + Sync + 'static {
-    /// The resource and its blocking bookings (ended ones included until they are expired);
-    /// `None` if it does not exist.
+    /// The resource, its blocking bookings (ended ones included until they are expired) and its
+    /// active waitlist; `None` if it does not exist.
     fn load(&self, resource: ResourceId) -> StoreResult<Option<LoadedResource>>;
-    /// Stores new bookings (all or none), with their history.
-    fn insert_bookings(&self, bookings: NewBookings) -> StoreResult<Vec<StoredBooking>>;
-    /// Cancels bookings (all or none), with their history.
-    fn cancel_bookings(&self, cancellation: Cancellation) -> StoreResult<()>;
-    /// Moves a booking to a new interval, with its history.
-    fn reschedule(&self, reservation: ReservationId, by: UserId, to: Interval, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Marks bookings that have ended as expired.
-    fn expire_bookings(
-        &self,
-        resource: ResourceId,
-        reservations: Vec<ReservationId>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Applies a patch to the resource and returns it as stored.
-    fn update_resource(
-        &self,
-        resource: ResourceId,
-        patch: ResourcePatch,
-        now: DateTime<Utc>,
-    ) -> StoreResult<ResourceInfo>;
-    /// Deletes the resource after cancelling the given bookings.
-    fn delete_resource(&self, cancellation: Cancellation) -> StoreResult<()>;
-    /// For every resource with time-driven work pending (bookings to expire, maintenance to end),
-    /// the earliest instant it is due. Read once at start-up to re-arm the timers.
+    /// Applies `changes` to `resource` in one transaction, at `now`; one [`Applied`] per change.
+    fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>>;
+    /// For every resource with time-driven work pending, the earliest instant it is due. Read once
+    /// at start-up to re-arm the timers.
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>>;
 }

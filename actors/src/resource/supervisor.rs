@@ -38,6 +38,8 @@ pub struct ActorConfig {
     pub mailbox_capacity: usize,
     /// Arbiter threads the actors are spread over.
     pub threads: usize,
+    /// How long waitlist offers hold their slot.
+    pub timings: super::actor::Timings,
 }
 
 impl Default for ActorConfig {
@@ -48,6 +50,9 @@ impl Default for ActorConfig {
             idle_timeout: Duration::from_secs(600),
             mailbox_capacity: 256,
             threads: 1,
+            timings: super::actor::Timings {
+                offer_period: chrono::Duration::minutes(30),
+            },
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::domain::Interval;
 pub type ResourceId = i64;
 pub type UserId = i64;
 pub type ReservationId = i64;
+pub type WaitlistId = i64;
 
 /// A maintenance window: the resource takes no bookings in `[since, until)` (for ever when
 /// `until` is `None`, until an operator ends it).
@@ -56,6 +57,11 @@ pub struct ResourceInfo {
     /// IANA zone in which recurring series keep their local wall-clock time.
     pub timezone: Tz,
     pub created_at: DateTime<Utc>,
+    /// Bookings wait for this user's approval (pending approval) before they are active.
+    pub approver: Option<UserId>,
+    pub requires_approval: bool,
+    /// Bookings must be checked in within this long after their start, or are released.
+    pub checkin_window: Option<Duration>,
 }
 
 impl ResourceInfo {
@@ -73,6 +79,26 @@ pub struct UserRef {
     pub name: Arc<str>,
 }
 
+/// The states in which a booking blocks its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingStatus {
+    Active,
+    /// Waiting for its resource's approver; expires (rejected) at its start.
+    PendingApproval,
+    /// A temporary hold, or a waitlist offer; lapses at `hold_expires_at`.
+    Held,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Active => "active",
+            BookingStatus::PendingApproval => "pending_approval",
+            BookingStatus::Held => "held",
+        }
+    }
+}
+
 /// A booking that blocks its slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Booking {
@@ -81,6 +107,69 @@ pub struct Booking {
     pub interval: Interval,
     pub created_at: DateTime<Utc>,
     pub series: Option<SeriesLink>,
+    pub status: BookingStatus,
+    /// Held: when the hold lapses.
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    /// Held for a waitlist offer: the entry it is offered to.
+    pub offer_for: Option<WaitlistId>,
+    /// Active, on a resource that requires check-in and not yet checked in: the deadline.
+    pub checkin_deadline: Option<DateTime<Utc>>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+impl Booking {
+    /// A new active booking (the fields of other states empty).
+    pub fn active(id: ReservationId, user: UserRef, interval: Interval, created_at: DateTime<Utc>) -> Booking {
+        Booking {
+            id,
+            user,
+            interval,
+            created_at,
+            series: None,
+            status: BookingStatus::Active,
+            hold_expires_at: None,
+            offer_for: None,
+            checkin_deadline: None,
+            checked_in_at: None,
+        }
+    }
+
+    /// When this booking's state changes by itself, if it does before it ends.
+    pub fn next_deadline(&self) -> DateTime<Utc> {
+        match self.status {
+            BookingStatus::Held => self
+                .hold_expires_at
+                .unwrap_or(self.interval.start())
+                .min(self.interval.end()),
+            BookingStatus::PendingApproval => self.interval.start(),
+            BookingStatus::Active => match (self.checkin_deadline, self.checked_in_at) {
+                (Some(deadline), None) => deadline.min(self.interval.end()),
+                _ => self.interval.end(),
+            },
+        }
+    }
+}
+
+/// A place in a resource's waitlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistEntry {
+    pub id: WaitlistId,
+    pub user: UserRef,
+    /// The slot wanted; a flexible entry takes any free part of it long enough to book.
+    pub desired: Interval,
+    pub flexible: bool,
+    pub created_at: DateTime<Utc>,
+    /// The slot currently offered (held for the entry), if any.
+    pub offer: Option<Offer>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    /// The `held` reservation that keeps the slot.
+    pub reservation: ReservationId,
+    pub interval: Interval,
+    pub offered_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Membership of a booking in a recurring series.
@@ -97,12 +186,16 @@ pub struct ScheduleSnapshot {
     pub resource: ResourceInfo,
     /// Blocking bookings that have not ended, in order of start.
     pub bookings: Vec<Booking>,
+    /// Active waitlist entries (waiting or offered), in queue order.
+    pub waitlist: Vec<WaitlistEntry>,
 }
 
 impl ScheduleSnapshot {
-    /// The booking in progress at `now`, if any.
+    /// The active booking in progress at `now`, if any.
     pub fn current(&self, now: DateTime<Utc>) -> Option<&Booking> {
-        self.bookings.iter().find(|b| b.interval.contains(now))
+        self.bookings
+            .iter()
+            .find(|b| b.status == BookingStatus::Active && b.interval.contains(now))
     }
 
     /// Bookings overlapping `window`, in order.

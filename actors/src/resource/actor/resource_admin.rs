@@ -1,0 +1,131 @@
+//! Handlers that change the resource itself, and housekeeping.
+
+use actix::prelude::*;
+
+use super::{Reply, ResourceActor, reply};
+use crate::resource::error::ScheduleError;
+use crate::resource::messages::*;
+use crate::resource::store::{Change, Outcome, ResourcePatch};
+use crate::resource::types::{Maintenance, ResourceInfo};
+
+impl ResourceActor {
+    fn update(&mut self, patch: ResourcePatch) -> Reply<ResourceInfo> {
+        AtomicResponse::new(self.commit(vec![Change::UpdateResource(patch)], |loaded, _| {
+            Ok(loaded.resource.clone())
+        }))
+    }
+}
+
+impl Handler<Ready> for ResourceActor {
+    type Result = Result<(), ScheduleError>;
+
+    fn handle(&mut self, _: Ready, ctx: &mut Context<Self>) -> Self::Result {
+        self.on_message(ctx)
+    }
+}
+
+impl Handler<ExpireEnded> for ResourceActor {
+    type Result = Reply<usize>;
+
+    fn handle(&mut self, _: ExpireEnded, ctx: &mut Context<Self>) -> Self::Result {
+        if let Err(error) = self.on_message(ctx) {
+            return reply(Err(error));
+        }
+        AtomicResponse::new(self.due_work())
+    }
+}
+
+impl Handler<UpdateResource> for ResourceActor {
+    type Result = Reply<ResourceInfo>;
+
+    fn handle(&mut self, msg: UpdateResource, ctx: &mut Context<Self>) -> Self::Result {
+        if let Err(error) = self.on_message(ctx) {
+            return reply(Err(error));
+        }
+        self.update(msg.0)
+    }
+}
+
+impl Handler<StartMaintenance> for ResourceActor {
+    type Result = Reply<ResourceInfo>;
+
+    fn handle(&mut self, msg: StartMaintenance, ctx: &mut Context<Self>) -> Self::Result {
+        if let Err(error) = self.on_message(ctx) {
+            return reply(Err(error));
+        }
+        let maintenance = Maintenance::starting(self.now(), msg.auto_reset_hours);
+        self.update(ResourcePatch {
+            maintenance: Some(Some(maintenance)),
+            ..ResourcePatch::default()
+        })
+    }
+}
+
+impl Handler<EndMaintenance> for ResourceActor {
+    type Result = Reply<ResourceInfo>;
+
+    fn handle(&mut self, _: EndMaintenance, ctx: &mut Context<Self>) -> Self::Result {
+        if let Err(error) = self.on_message(ctx) {
+            return reply(Err(error));
+        }
+        self.update(ResourcePatch {
+            maintenance: Some(None),
+            ..ResourcePatch::default()
+        })
+    }
+}
+
+impl Handler<DeleteResource> for ResourceActor {
+    type Result = Reply<Cancelled>;
+
+    fn handle(&mut self, msg: DeleteResource, ctx: &mut Context<Self>) -> Self::Result {
+        let now = self.now();
+        let upcoming = match self.on_message(ctx).and_then(|()| self.loaded()) {
+            Ok(loaded) => loaded
+                .schedule
+                .iter()
+                .filter(|(i, _)| i.end() > now)
+                .map(|(_, b)| b.clone())
+                .collect::<Vec<_>>(),
+            Err(error) => return reply(Err(error)),
+        };
+        if !upcoming.is_empty() && !msg.cancel_upcoming {
+            return reply(Err(ScheduleError::HasUpcomingReservations(upcoming.len())));
+        }
+        let mut changes: Vec<Change> = upcoming
+            .iter()
+            .map(|booking| Change::Transition {
+                reservation: booking.id,
+                from: booking.status,
+                to: Outcome::Cancelled,
+                by: Some(msg.by),
+                reason: Some("Resource deleted".into()),
+                checkin_deadline: None,
+            })
+            .collect();
+        changes.push(Change::DeleteResource);
+        let deletion = self.commit(changes, move |_, _| {
+            Ok(Cancelled {
+                bookings: upcoming,
+                at: now,
+            })
+        });
+        AtomicResponse::new(Box::pin(deletion.map(|result, act, ctx| {
+            if result.is_ok() {
+                act.state = super::State::Missing;
+                act.after_change(ctx);
+            }
+            result
+        })))
+    }
+}
+
+impl Handler<Refresh> for ResourceActor {
+    type Result = Result<(), ScheduleError>;
+
+    fn handle(&mut self, _: Refresh, ctx: &mut Context<Self>) -> Self::Result {
+        self.last_message = std::time::Instant::now();
+        self.reload(ctx);
+        Ok(())
+    }
+}

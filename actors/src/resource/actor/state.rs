@@ -1,0 +1,407 @@
+//! The actor's in-memory state and the pure decisions taken on it: what is due now, which
+//! waitlist entries get offers, how a batch of changes transforms the state. No I/O here: the
+//! actor stores the changes first, then applies them to this state with what the store answered.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::super::rules::BookingRules;
+use super::super::store::{
+    Applied, Change, LoadedResource, Outcome, ReservationRef, ResourcePatch, StoredBooking, WaitlistClosed,
+};
+use super::super::types::{
+    Booking, BookingStatus, Offer, ReservationId, ResourceInfo, ScheduleSnapshot, WaitlistEntry, WaitlistId,
+};
+use crate::domain::{Interval, Schedule};
+
+/// The loaded state: the resource, its blocking bookings, its active waitlist.
+#[derive(Debug, Clone)]
+pub(super) struct Loaded {
+    pub resource: ResourceInfo,
+    pub schedule: Schedule<Booking>,
+    /// Reservation id → start, to find a booking in the schedule.
+    starts: HashMap<ReservationId, DateTime<Utc>>,
+    /// Waiting and offered entries, in queue order.
+    pub waitlist: Vec<WaitlistEntry>,
+}
+
+/// Timings of the time-driven features.
+#[derive(Debug, Clone)]
+pub struct Timings {
+    /// How long a waitlist offer holds its slot.
+    pub offer_period: Duration,
+}
+
+impl Loaded {
+    pub fn new(loaded: LoadedResource) -> Loaded {
+        let mut state = Loaded {
+            resource: loaded.info,
+            schedule: Schedule::new(),
+            starts: HashMap::new(),
+            waitlist: loaded.waitlist,
+        };
+        for booking in loaded.bookings {
+            state.add(booking);
+        }
+        state
+    }
+
+    pub fn add(&mut self, booking: Booking) {
+        self.starts.insert(booking.id, booking.interval.start());
+        if let Err((existing, _)) = self.schedule.insert(booking.interval, booking.clone()) {
+            // Impossible with the database constraint in place; keep serving but say so.
+            tracing::error!(
+                resource = self.resource.id,
+                booking = booking.id,
+                ?existing,
+                "stored bookings overlap"
+            );
+        }
+    }
+
+    pub fn remove(&mut self, id: ReservationId) -> Option<Booking> {
+        let start = self.starts.remove(&id)?;
+        self.schedule.remove(start).map(|(_, booking)| booking)
+    }
+
+    pub fn get(&self, id: ReservationId) -> Option<&Booking> {
+        self.schedule.get(*self.starts.get(&id)?).map(|(_, booking)| booking)
+    }
+
+    fn get_mut(&mut self, id: ReservationId) -> Option<&mut Booking> {
+        self.schedule.get_mut(*self.starts.get(&id)?)
+    }
+
+    pub fn entry(&self, id: WaitlistId) -> Option<&WaitlistEntry> {
+        self.waitlist.iter().find(|e| e.id == id)
+    }
+
+    /// The place of an entry in its resource's queue (1 for the first).
+    pub fn position(&self, id: WaitlistId) -> Option<usize> {
+        self.waitlist.iter().position(|e| e.id == id).map(|p| p + 1)
+    }
+
+    /// The blocking bookings overlapping `interval`.
+    pub fn conflicts(&self, interval: &Interval) -> Vec<Interval> {
+        self.schedule.overlapping(interval).map(|(i, _)| i).collect()
+    }
+
+    /// True when `interval` is free of bookings and of maintenance.
+    fn is_free(&self, interval: &Interval) -> bool {
+        self.schedule.first_conflict(interval).is_none()
+            && !self.resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval))
+    }
+
+    pub fn snapshot(&self) -> ScheduleSnapshot {
+        ScheduleSnapshot {
+            resource: self.resource.clone(),
+            bookings: self.schedule.iter().map(|(_, b)| b.clone()).collect(),
+            waitlist: self.waitlist.clone(),
+        }
+    }
+
+    /// The next instant at which time-driven work is due.
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        let bookings = self.schedule.iter().map(|(_, b)| b.next_deadline());
+        let maintenance_end = self.resource.maintenance.as_ref().and_then(|m| m.until);
+        bookings.chain(maintenance_end).min()
+    }
+
+    /// The changes that are due at `now`: ended bookings expire, holds and offers lapse, no-shows
+    /// are released, requests without an answer by their start are rejected, maintenance ends.
+    pub fn due(&self, now: DateTime<Utc>) -> Vec<Change> {
+        let mut changes = Vec::new();
+        for (_, booking) in self.schedule.iter().filter(|(_, b)| b.next_deadline() <= now) {
+            let (to, reason) = match booking.status {
+                BookingStatus::Held => (Outcome::Expired, Some("The hold lapsed".to_owned())),
+                BookingStatus::PendingApproval => (Outcome::Rejected, Some("No decision before the start".to_owned())),
+                BookingStatus::Active if booking.interval.end() <= now => (Outcome::Expired, None),
+                BookingStatus::Active => (Outcome::Released, Some("Not checked in on time".to_owned())),
+            };
+            changes.push(Change::Transition {
+                reservation: booking.id,
+                from: booking.status,
+                to,
+                by: None,
+                reason,
+                checkin_deadline: None,
+            });
+            if booking.status == BookingStatus::PendingApproval {
+                changes.push(Change::Answer {
+                    reservation: booking.id,
+                    approved: false,
+                    by: None,
+                    message: Some("No decision before the start".into()),
+                });
+            }
+            if let Some(entry) = booking.offer_for {
+                changes.push(Change::CloseWaitlist {
+                    entry,
+                    status: WaitlistClosed::Expired,
+                });
+            }
+        }
+        if self
+            .resource
+            .maintenance
+            .as_ref()
+            .is_some_and(|m| m.until.is_some_and(|until| until <= now))
+        {
+            changes.push(Change::UpdateResource(ResourcePatch {
+                maintenance: Some(None),
+                ..ResourcePatch::default()
+            }));
+        }
+        changes
+    }
+
+    /// Offers for waiting entries, in queue order, of slots free now: an exact entry is offered
+    /// its whole slot if it is free; a flexible one the first free part of its slot long enough
+    /// to book. Each offer holds its slot until `now + offer_period` (or the slot's start).
+    pub fn offers(
+        &self,
+        now: DateTime<Utc>,
+        rules: &BookingRules,
+        timings: &Timings,
+        first_index: usize,
+    ) -> Vec<Change> {
+        if !self.resource.enabled || !self.waitlist.iter().any(|e| e.offer.is_none()) {
+            return Vec::new();
+        }
+        let mut scratch = self.clone();
+        let mut changes = Vec::new();
+        for entry in self.waitlist.iter().filter(|e| e.offer.is_none()) {
+            let Some(slot) = scratch.free_slot_for(entry, now, rules) else {
+                continue;
+            };
+            let until = (now + timings.offer_period).min(slot.start());
+            if until <= now {
+                continue;
+            }
+            let hold_index = first_index + changes.len();
+            changes.push(Change::Hold {
+                user: entry.user.clone(),
+                interval: slot,
+                until,
+                offer_for: Some(entry.id),
+            });
+            changes.push(Change::Offer {
+                entry: entry.id,
+                hold: ReservationRef::New(hold_index),
+                until,
+            });
+            let placeholder = Booking {
+                status: BookingStatus::Held,
+                hold_expires_at: Some(until),
+                offer_for: Some(entry.id),
+                ..Booking::active(-(hold_index as i64) - 1, entry.user.clone(), slot, now)
+            };
+            scratch.add(placeholder);
+        }
+        changes
+    }
+
+    /// The slot an entry can be offered now, if any.
+    fn free_slot_for(&self, entry: &WaitlistEntry, now: DateTime<Utc>, rules: &BookingRules) -> Option<Interval> {
+        let fits = |slot: &Interval| rules.check_slot(slot, now).is_ok();
+        if !entry.flexible {
+            return Some(entry.desired).filter(|slot| fits(slot) && self.is_free(slot));
+        }
+        // The first free stretch inside the desired window, from now on.
+        let window = Interval::new(
+            entry.desired.start().max(now + Duration::seconds(1)),
+            entry.desired.end(),
+        )
+        .ok()?;
+        let mut cursor = window.start();
+        let mut blocked: Vec<Interval> = self.schedule.overlapping(&window).map(|(i, _)| i).collect();
+        if let Some(maintenance) = &self.resource.maintenance
+            && let Ok(span) = Interval::new(maintenance.since, maintenance.until.unwrap_or(window.end()))
+            && span.overlaps(&window)
+        {
+            blocked.push(span);
+            blocked.sort();
+        }
+        for block in blocked.iter().chain(std::iter::once(
+            &Interval::new(window.end(), window.end() + Duration::seconds(1)).ok()?,
+        )) {
+            if block.start() > cursor {
+                let gap = Interval::new(cursor, block.start().min(cursor + rules.max_duration)).ok()?;
+                if fits(&gap) {
+                    return Some(gap);
+                }
+            }
+            cursor = cursor.max(block.end());
+        }
+        None
+    }
+
+    /// The state after `changes`, as if stored now (with made-up ids): used to plan the offers
+    /// of the slots a batch frees, inside the same batch.
+    pub fn after(&self, changes: &[Change], now: DateTime<Utc>) -> Loaded {
+        let made_up = |index: usize, sub: usize| -((index as i64 + 1) * 1_000_000 + sub as i64);
+        let applied: Vec<Applied> = changes
+            .iter()
+            .enumerate()
+            .map(|(index, change)| match change {
+                Change::Book(new) => Applied::Booked(
+                    (0..new.intervals.len())
+                        .map(|sub| StoredBooking {
+                            id: made_up(index, sub),
+                            created_at: now,
+                            series: None,
+                        })
+                        .collect(),
+                ),
+                Change::Hold { .. } => Applied::Reservation(made_up(index, 0)),
+                Change::JoinWaitlist { .. } => Applied::Waitlist(made_up(index, 0)),
+                Change::UpdateResource(patch) => Applied::Resource(patched(&self.resource, patch)),
+                _ => Applied::Done,
+            })
+            .collect();
+        let mut next = self.clone();
+        next.apply(changes, &applied, now);
+        next
+    }
+
+    /// Applies a stored batch to the state; `applied` is what the store answered (or, when the
+    /// actor plans ahead, what it would answer).
+    pub fn apply(&mut self, changes: &[Change], applied: &[Applied], now: DateTime<Utc>) {
+        let reservation_of = |reference: ReservationRef| match reference {
+            ReservationRef::Existing(id) => Some(id),
+            ReservationRef::New(index) => match applied.get(index) {
+                Some(Applied::Reservation(id)) => Some(*id),
+                _ => None,
+            },
+        };
+        for (change, result) in changes.iter().zip(applied) {
+            match (change, result) {
+                (Change::Book(new), Applied::Booked(stored)) => {
+                    for (stored, interval) in stored.iter().zip(&new.intervals) {
+                        self.add(Booking {
+                            series: stored.series,
+                            status: new.status,
+                            checkin_deadline: new.checkin_window.map(|w| interval.start() + w),
+                            ..Booking::active(stored.id, new.user.clone(), *interval, stored.created_at)
+                        });
+                    }
+                }
+                (
+                    Change::Hold {
+                        user,
+                        interval,
+                        until,
+                        offer_for,
+                    },
+                    Applied::Reservation(id),
+                ) => self.add(Booking {
+                    status: BookingStatus::Held,
+                    hold_expires_at: Some(*until),
+                    offer_for: *offer_for,
+                    ..Booking::active(*id, user.clone(), *interval, now)
+                }),
+                (
+                    Change::Transition {
+                        reservation,
+                        to: Outcome::Active,
+                        checkin_deadline,
+                        ..
+                    },
+                    _,
+                ) => {
+                    if let Some(booking) = self.get_mut(*reservation) {
+                        booking.status = BookingStatus::Active;
+                        booking.hold_expires_at = None;
+                        booking.offer_for = None;
+                        booking.checkin_deadline = *checkin_deadline;
+                    }
+                }
+                (Change::Transition { reservation, .. }, _) => {
+                    self.remove(*reservation);
+                }
+                (Change::Move { reservation, to, .. }, _) => {
+                    if let Some(booking) = self.remove(*reservation) {
+                        let deadline = self.resource.checkin_window.map(|w| to.start() + w);
+                        self.add(Booking {
+                            interval: *to,
+                            checkin_deadline: deadline,
+                            ..booking
+                        });
+                    }
+                }
+                (Change::CheckIn { reservation }, _) => {
+                    if let Some(booking) = self.get_mut(*reservation) {
+                        booking.checked_in_at = Some(now);
+                    }
+                }
+                (
+                    Change::JoinWaitlist {
+                        user,
+                        desired,
+                        flexible,
+                    },
+                    Applied::Waitlist(id),
+                ) => {
+                    self.waitlist.push(WaitlistEntry {
+                        id: *id,
+                        user: user.clone(),
+                        desired: *desired,
+                        flexible: *flexible,
+                        created_at: now,
+                        offer: None,
+                    });
+                }
+                (Change::Offer { entry, hold, until }, _) => {
+                    let held = reservation_of(*hold).and_then(|id| self.get(id).map(|b| (id, b.interval)));
+                    if let (Some((reservation, interval)), Some(entry)) =
+                        (held, self.waitlist.iter_mut().find(|e| e.id == *entry))
+                    {
+                        entry.offer = Some(Offer {
+                            reservation,
+                            interval,
+                            offered_at: now,
+                            expires_at: *until,
+                        });
+                    }
+                }
+                (Change::CloseWaitlist { entry, .. }, _) => self.waitlist.retain(|e| e.id != *entry),
+                (Change::UpdateResource(_), Applied::Resource(resource)) => self.resource = resource.clone(),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `resource` with `patch` applied, as the store would store it.
+pub(super) fn patched(resource: &ResourceInfo, patch: &ResourcePatch) -> ResourceInfo {
+    let mut next = resource.clone();
+    if let Some(name) = &patch.name {
+        next.name = name.clone();
+    }
+    if let Some(description) = &patch.description {
+        next.description = description.clone();
+    }
+    if let Some(tags) = &patch.tags {
+        next.tags = tags.clone();
+    }
+    if let Some(timezone) = patch.timezone {
+        next.timezone = timezone;
+    }
+    if let Some(enabled) = patch.enabled {
+        next.enabled = enabled;
+    }
+    if let Some(maintenance) = &patch.maintenance {
+        next.maintenance = maintenance.clone();
+    }
+    if let Some(requires_approval) = patch.requires_approval {
+        next.requires_approval = requires_approval;
+    }
+    if let Some(approver) = patch.approver {
+        next.approver = approver;
+    }
+    if let Some(window) = patch.checkin_window {
+        next.checkin_window = window;
+    }
+    next
+}

@@ -1,0 +1,186 @@
+//! An in-memory `ScheduleStore` for the actor tests. It deliberately does NOT refuse
+//! overlapping bookings (unlike the real databases), and every batch takes a few milliseconds,
+//! so any interleaving of two requests inside an actor would show up as a double booking.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use reserver_actors::resource::store::{Applied, Change, LoadedResource, Outcome, StoreResult, StoredBooking};
+use reserver_actors::resource::{Booking, ReservationId, ResourceId, ResourceInfo, ScheduleStore, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub booking: Booking,
+    pub status: &'static str,
+}
+
+#[derive(Default)]
+pub struct Data {
+    pub resources: Vec<ResourceInfo>,
+    pub rows: Vec<Row>,
+    pub next_id: i64,
+    /// Batches in progress right now, and the most ever seen at once.
+    pub in_flight: usize,
+    pub max_in_flight: usize,
+}
+
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    pub data: Arc<Mutex<Data>>,
+    pub write_delay: Duration,
+}
+
+impl MemoryStore {
+    pub fn with_resource(id: ResourceId, write_delay: Duration) -> MemoryStore {
+        let store = MemoryStore {
+            data: Arc::default(),
+            write_delay,
+        };
+        store.data.lock().unwrap().resources.push(ResourceInfo {
+            id,
+            name: format!("Resource {id}"),
+            description: None,
+            tags: Vec::new(),
+            enabled: true,
+            maintenance: None,
+            timezone: Tz::UTC,
+            created_at: DateTime::UNIX_EPOCH,
+            approver: None,
+            requires_approval: false,
+            checkin_window: None,
+        });
+        store
+    }
+
+    pub fn active(&self) -> Vec<Booking> {
+        self.data
+            .lock()
+            .unwrap()
+            .rows
+            .iter()
+            .filter(|r| r.status == "active")
+            .map(|r| r.booking.clone())
+            .collect()
+    }
+
+    pub fn status_of(&self, id: ReservationId) -> Option<&'static str> {
+        self.data
+            .lock()
+            .unwrap()
+            .rows
+            .iter()
+            .find(|r| r.booking.id == id)
+            .map(|r| r.status)
+    }
+}
+
+fn apply_one(d: &mut Data, resource: ResourceId, now: DateTime<Utc>, change: &Change) -> Result<Applied, StoreError> {
+    Ok(match change {
+        Change::Book(new) => {
+            let mut stored = Vec::new();
+            for interval in &new.intervals {
+                d.next_id += 1;
+                let booking = Booking::active(d.next_id, new.user.clone(), *interval, now);
+                d.rows.push(Row {
+                    booking,
+                    status: new.status.as_str(),
+                });
+                stored.push(StoredBooking {
+                    id: d.next_id,
+                    created_at: now,
+                    series: None,
+                });
+            }
+            Applied::Booked(stored)
+        }
+        Change::Transition { reservation, to, .. } => {
+            let status = match to {
+                Outcome::Active => "active",
+                other => other.as_str(),
+            };
+            for row in d.rows.iter_mut().filter(|r| r.booking.id == *reservation) {
+                row.status = status;
+            }
+            Applied::Done
+        }
+        Change::UpdateResource(patch) => {
+            let info = d
+                .resources
+                .iter_mut()
+                .find(|r| r.id == resource)
+                .ok_or(StoreError::Other("gone".into()))?;
+            if let Some(enabled) = patch.enabled {
+                info.enabled = enabled;
+            }
+            if let Some(maintenance) = &patch.maintenance {
+                info.maintenance = maintenance.clone();
+            }
+            Applied::Resource(info.clone())
+        }
+        Change::DeleteResource => {
+            d.resources.retain(|r| r.id != resource);
+            Applied::Done
+        }
+        _ => Applied::Done,
+    })
+}
+
+impl ScheduleStore for MemoryStore {
+    fn load(&self, resource: ResourceId) -> StoreResult<Option<LoadedResource>> {
+        let data = self.data.clone();
+        Box::pin(async move {
+            let d = data.lock().unwrap();
+            Ok(d.resources
+                .iter()
+                .find(|r| r.id == resource)
+                .map(|info| LoadedResource {
+                    info: info.clone(),
+                    bookings: d
+                        .rows
+                        .iter()
+                        .filter(|r| r.status == "active")
+                        .map(|r| r.booking.clone())
+                        .collect(),
+                    waitlist: Vec::new(),
+                }))
+        })
+    }
+
+    fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>> {
+        let (data, delay) = (self.data.clone(), self.write_delay);
+        Box::pin(async move {
+            {
+                let mut d = data.lock().unwrap();
+                d.in_flight += 1;
+                d.max_in_flight = d.max_in_flight.max(d.in_flight);
+            }
+            tokio::time::sleep(delay).await;
+            let mut d = data.lock().unwrap();
+            d.in_flight -= 1;
+            changes
+                .iter()
+                .map(|change| apply_one(&mut d, resource, now, change))
+                .collect()
+        })
+    }
+
+    fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>> {
+        let data = self.data.clone();
+        Box::pin(async move {
+            let d = data.lock().unwrap();
+            let mut deadlines: Vec<(ResourceId, DateTime<Utc>)> = Vec::new();
+            for resource in &d.resources {
+                let next = d
+                    .rows
+                    .iter()
+                    .filter(|r| r.status == "active")
+                    .map(|r| r.booking.interval.end())
+                    .min();
+                deadlines.extend(next.map(|at| (resource.id, at)));
+            }
+            Ok(deadlines)
+        })
+    }
+}

@@ -1,0 +1,436 @@
+//! One [`Change`] of a resource actor's batch, as SQL inside the batch's transaction, with the
+//! reservation history it implies.
+
+use chrono::{DateTime, Utc};
+use reserver_actors::resource::store::{
+    Applied, Change, NewBookings, Outcome, ReservationRef, ResourcePatch, StoredBooking,
+};
+use reserver_actors::resource::{BookingStatus, ReservationId, ResourceId, SeriesLink, StoreError, UserId};
+
+use crate::params;
+use crate::resources::record;
+use crate::storage::{StorageError, Transaction, Value};
+
+type Tx = Box<dyn Transaction>;
+
+fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+async fn history(
+    tx: &mut Tx,
+    reservation: ReservationId,
+    action: &str,
+    user: Option<UserId>,
+    now: DateTime<Utc>,
+    details: String,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO reservation_history (reservation_id, action, user_id, created_at, details)
+         VALUES ($1, $2, $3, $4, $5)",
+        params![reservation, action, user, now, details],
+    )
+    .await
+    .map(drop)
+}
+
+fn new_id(row: Option<crate::storage::Row>, what: &str) -> Result<i64, StoreError> {
+    let row = row.ok_or_else(|| StoreError::Other(format!("no id for the new {what}")))?;
+    Ok(row.get("id")?)
+}
+
+/// Applies `change` to `resource`; `earlier` holds the results of the batch's previous changes.
+pub async fn one(
+    tx: &mut Tx,
+    resource: ResourceId,
+    now: DateTime<Utc>,
+    change: &Change,
+    earlier: &[Applied],
+) -> Result<Applied, StoreError> {
+    match change {
+        Change::Book(new) => book(tx, resource, now, new).await.map(Applied::Booked),
+        Change::Hold {
+            user,
+            interval,
+            until,
+            offer_for,
+        } => {
+            let row = tx
+                .query_opt(
+                    "INSERT INTO reservations (user_id, resource_id, start_time, end_time, status, created_at, hold_expires_at)
+                     VALUES ($1, $2, $3, $4, 'held', $5, $6) RETURNING id",
+                    params![user.id, resource, interval.start(), interval.end(), now, *until],
+                )
+                .await?;
+            let id = new_id(row, "hold")?;
+            let details = match offer_for {
+                Some(entry) => format!("Offered to waitlist entry #{entry} until {}", rfc3339(*until)),
+                None => format!("Held until {}", rfc3339(*until)),
+            };
+            history(tx, id, "held", Some(user.id), now, details).await?;
+            Ok(Applied::Reservation(id))
+        }
+        Change::Transition {
+            reservation,
+            from,
+            to,
+            by,
+            reason,
+            checkin_deadline,
+        } => {
+            transition(
+                tx,
+                resource,
+                now,
+                *reservation,
+                *from,
+                *to,
+                *by,
+                reason.as_deref(),
+                *checkin_deadline,
+            )
+            .await?;
+            Ok(Applied::Done)
+        }
+        Change::Move { reservation, by, to } => {
+            let before = tx
+                .query_opt(
+                    "SELECT r.start_time, r.end_time, s.checkin_window_minutes FROM reservations r
+                     JOIN resources s ON s.id = r.resource_id WHERE r.id = $1 AND r.resource_id = $2",
+                    params![*reservation, resource],
+                )
+                .await?
+                .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone")))?;
+            let (from, until): (DateTime<Utc>, DateTime<Utc>) = (before.get("start_time")?, before.get("end_time")?);
+            let deadline = before
+                .get::<Option<i64>>("checkin_window_minutes")?
+                .map(|minutes| to.start() + chrono::Duration::minutes(minutes));
+            tx.execute(
+                "UPDATE reservations SET start_time = $1, end_time = $2, updated_at = $3, checkin_deadline = $4 WHERE id = $5",
+                params![to.start(), to.end(), now, deadline, *reservation],
+            )
+            .await?;
+            let details = format!(
+                "Moved from {} – {} to {} – {}",
+                rfc3339(from),
+                rfc3339(until),
+                rfc3339(to.start()),
+                rfc3339(to.end())
+            );
+            history(tx, *reservation, "modified", Some(*by), now, details).await?;
+            Ok(Applied::Done)
+        }
+        Change::CheckIn { reservation } => {
+            let changed = tx
+                .execute(
+                    "UPDATE reservations SET checked_in_at = $1 WHERE id = $2 AND status = 'active' AND checked_in_at IS NULL",
+                    params![now, *reservation],
+                )
+                .await?;
+            if changed != 1 {
+                return Err(StoreError::Other(format!(
+                    "reservation {reservation} cannot be checked in"
+                )));
+            }
+            tx.execute(
+                "INSERT INTO reservation_history (reservation_id, action, user_id, created_at, details)
+                 SELECT id, 'checked_in', user_id, $1, $2 FROM reservations WHERE id = $3",
+                params![now, "Checked in", *reservation],
+            )
+            .await?;
+            Ok(Applied::Done)
+        }
+        Change::Answer {
+            reservation,
+            approved,
+            by: _,
+            message,
+        } => {
+            let status = if *approved { "approved" } else { "rejected" };
+            tx.execute(
+                "UPDATE approval_requests SET status = $1, response_message = $2, responded_at = $3
+                 WHERE reservation_id = $4 AND status = 'pending'",
+                params![status, message.clone(), now, *reservation],
+            )
+            .await?;
+            Ok(Applied::Done)
+        }
+        Change::JoinWaitlist {
+            user,
+            desired,
+            flexible,
+        } => {
+            let row = tx
+                .query_opt(
+                    "INSERT INTO waitlist (resource_id, user_id, desired_start, desired_end, flexible_time, status, created_at)
+                     VALUES ($1, $2, $3, $4, $5, 'waiting', $6) RETURNING id",
+                    params![resource, user.id, desired.start(), desired.end(), *flexible, now],
+                )
+                .await?;
+            Ok(Applied::Waitlist(new_id(row, "waitlist entry")?))
+        }
+        Change::Offer { entry, hold, until } => {
+            let hold = match hold {
+                ReservationRef::Existing(id) => *id,
+                ReservationRef::New(index) => match earlier.get(*index) {
+                    Some(Applied::Reservation(id)) => *id,
+                    _ => return Err(StoreError::Other("an offer refers to no hold of its batch".into())),
+                },
+            };
+            let changed = tx
+                .execute(
+                    "UPDATE waitlist SET status = 'offered', offered_at = $1, offer_expires_at = $2, offered_reservation_id = $3
+                     WHERE id = $4 AND status = 'waiting'",
+                    params![now, *until, hold, *entry],
+                )
+                .await?;
+            if changed != 1 {
+                return Err(StoreError::Other(format!("waitlist entry {entry} is not waiting")));
+            }
+            Ok(Applied::Done)
+        }
+        Change::CloseWaitlist { entry, status } => {
+            let changed = tx
+                .execute(
+                    "UPDATE waitlist SET status = $1 WHERE id = $2 AND status IN ('waiting', 'offered')",
+                    params![status.as_str(), *entry],
+                )
+                .await?;
+            if changed != 1 {
+                return Err(StoreError::Other(format!("waitlist entry {entry} is not active")));
+            }
+            Ok(Applied::Done)
+        }
+        Change::UpdateResource(patch) => update_resource(tx, resource, patch, now).await.map(Applied::Resource),
+        Change::DeleteResource => {
+            tx.execute("DELETE FROM resources WHERE id = $1", params![resource])
+                .await?;
+            Ok(Applied::Done)
+        }
+    }
+}
+
+async fn book(
+    tx: &mut Tx,
+    resource: ResourceId,
+    now: DateTime<Utc>,
+    new: &NewBookings,
+) -> Result<Vec<StoredBooking>, StoreError> {
+    let rule_id = match &new.series {
+        None => None,
+        Some(series) => {
+            let timezone = tx
+                .query_opt("SELECT timezone FROM resources WHERE id = $1", params![resource])
+                .await?
+                .map(|row| row.get::<String>("timezone"))
+                .transpose()?
+                .unwrap_or_else(|| "UTC".into());
+            let days = serde_json::to_string(&series.days_of_week).unwrap_or_else(|_| "[]".into());
+            let row = tx
+                .query_opt(
+                    "INSERT INTO recurrence_rules
+                         (frequency, repeat_interval, days_of_week, end_type, end_date, occurrence_count, timezone, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    params![
+                        series.frequency.as_str(),
+                        series.interval,
+                        days,
+                        series.end_type.as_str(),
+                        series.end_date,
+                        series.occurrence_count,
+                        timezone,
+                        now
+                    ],
+                )
+                .await?;
+            Some(new_id(row, "recurrence rule")?)
+        }
+    };
+    let mut stored = Vec::with_capacity(new.intervals.len());
+    let mut parent: Option<ReservationId> = None;
+    for (index, interval) in new.intervals.iter().enumerate() {
+        let deadline = new.checkin_window.map(|window| interval.start() + window);
+        let row = tx
+            .query_opt(
+                "INSERT INTO reservations
+                     (user_id, resource_id, start_time, end_time, status, created_at,
+                      recurrence_rule_id, parent_reservation_id, is_recurring_instance, checkin_deadline)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                params![
+                    new.user.id,
+                    resource,
+                    interval.start(),
+                    interval.end(),
+                    new.status.as_str(),
+                    now,
+                    rule_id,
+                    parent,
+                    parent.is_some(),
+                    deadline
+                ],
+            )
+            .await?;
+        let id = new_id(row, "reservation")?;
+        let details = match rule_id {
+            Some(_) => format!("Created recurring reservation #{}", index + 1),
+            None => format!(
+                "Reserved from {} to {}",
+                rfc3339(interval.start()),
+                rfc3339(interval.end())
+            ),
+        };
+        history(tx, id, "created", Some(new.user.id), now, details).await?;
+        if let Some(approval) = &new.approval {
+            tx.execute(
+                "INSERT INTO approval_requests (reservation_id, approver_id, status, request_message, created_at)
+                 VALUES ($1, $2, 'pending', $3, $4)",
+                params![id, approval.approver, approval.message.clone(), now],
+            )
+            .await?;
+        }
+        stored.push(StoredBooking {
+            id,
+            created_at: now,
+            series: rule_id.map(|rule_id| SeriesLink { rule_id, parent }),
+        });
+        if rule_id.is_some() && parent.is_none() {
+            parent = Some(id);
+        }
+    }
+    if let Some(key) = &new.idempotency_key {
+        let ids: Vec<ReservationId> = stored.iter().map(|s| s.id).collect();
+        tx.execute(
+            "UPDATE idempotency_keys SET reservation_ids = $1 WHERE user_id = $2 AND idempotency_key = $3",
+            params![
+                serde_json::to_string(&ids).unwrap_or_default(),
+                new.user.id,
+                key.as_str()
+            ],
+        )
+        .await?;
+    }
+    Ok(stored)
+}
+
+/// The history action of a transition.
+fn action(from: BookingStatus, to: Outcome) -> &'static str {
+    match (from, to) {
+        (BookingStatus::Held, Outcome::Active) => "confirmed",
+        (BookingStatus::PendingApproval, Outcome::Active) => "approved",
+        (BookingStatus::Active, Outcome::Active) => "modified",
+        (BookingStatus::Held, Outcome::Expired) => "hold_expired",
+        (_, Outcome::Expired) => "expired",
+        (_, Outcome::Cancelled) => "cancelled",
+        (_, Outcome::Released) => "released",
+        (_, Outcome::Rejected) => "rejected",
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn transition(
+    tx: &mut Tx,
+    resource: ResourceId,
+    now: DateTime<Utc>,
+    reservation: ReservationId,
+    from: BookingStatus,
+    to: Outcome,
+    by: Option<UserId>,
+    reason: Option<&str>,
+    checkin_deadline: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    let cancelled_at = matches!(to, Outcome::Cancelled | Outcome::Released | Outcome::Rejected).then_some(now);
+    let changed = tx
+        .execute(
+            "UPDATE reservations
+                SET status = $1, cancelled_at = COALESCE($2, cancelled_at), cancellation_reason = COALESCE($3, cancellation_reason),
+                    hold_expires_at = NULL, checkin_deadline = COALESCE($4, checkin_deadline), updated_at = $5
+              WHERE id = $6 AND resource_id = $7 AND status = $8",
+            params![to.as_str(), cancelled_at, reason, checkin_deadline, now, reservation, resource, from.as_str()],
+        )
+        .await?;
+    if changed != 1 {
+        return Err(StoreError::Other(format!(
+            "reservation {reservation} is no longer {}",
+            from.as_str()
+        )));
+    }
+    let details = match (to, reason) {
+        (Outcome::Cancelled, Some(reason)) => format!("Cancelled reservation (Reason: {reason})"),
+        (Outcome::Cancelled, None) => "Cancelled reservation".to_owned(),
+        (Outcome::Expired, _) if from == BookingStatus::Active => {
+            format!("Reservation automatically expired at {}", rfc3339(now))
+        }
+        (_, Some(reason)) => reason.to_owned(),
+        (_, None) => action(from, to).replace('_', " "),
+    };
+    tx.execute(
+        "INSERT INTO reservation_history (reservation_id, action, user_id, created_at, details)
+         SELECT id, $1, COALESCE($2, user_id), $3, $4 FROM reservations WHERE id = $5",
+        params![action(from, to), by, now, details, reservation],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn update_resource(
+    tx: &mut Tx,
+    resource: ResourceId,
+    patch: &ResourcePatch,
+    now: DateTime<Utc>,
+) -> Result<reserver_actors::resource::ResourceInfo, StoreError> {
+    let mut assignments: Vec<String> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let mut set = |column: &str, value: Value| {
+        values.push(value);
+        assignments.push(format!("{column} = ${}", values.len()));
+    };
+    if let Some(name) = &patch.name {
+        set("name", name.into());
+    }
+    if let Some(description) = &patch.description {
+        set("description", description.clone().into());
+    }
+    if let Some(timezone) = patch.timezone {
+        set("timezone", timezone.name().into());
+    }
+    if let Some(enabled) = patch.enabled {
+        set("available", enabled.into());
+    }
+    if let Some(maintenance) = &patch.maintenance {
+        let status = if maintenance.is_some() {
+            "unavailable"
+        } else {
+            "available"
+        };
+        set("status", status.into());
+        set("unavailable_since", maintenance.as_ref().map(|m| m.since).into());
+        set("maintenance_until", maintenance.as_ref().and_then(|m| m.until).into());
+        set(
+            "auto_reset_hours",
+            maintenance.as_ref().and_then(|m| m.auto_reset_hours()).into(),
+        );
+    }
+    if let Some(requires_approval) = patch.requires_approval {
+        set("requires_approval", requires_approval.into());
+    }
+    if let Some(approver) = patch.approver {
+        set("default_approver_id", approver.into());
+    }
+    if let Some(window) = patch.checkin_window {
+        set("checkin_window_minutes", super::store::window_minutes(window).into());
+    }
+    set("updated_at", now.into());
+    values.push(resource.into());
+    let sql = format!(
+        "UPDATE resources SET {} WHERE id = ${}",
+        assignments.join(", "),
+        values.len()
+    );
+    tx.execute(&sql, values).await?;
+    if let Some(tags) = &patch.tags {
+        record::write_tags(tx, resource, tags).await?;
+    }
+    record::fetch_in(tx, resource)
+        .await?
+        .ok_or_else(|| StoreError::Other(format!("resource {resource} vanished")))
+}
