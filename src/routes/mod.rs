@@ -3,6 +3,7 @@
 //! One module per area. Each module exposes `declare(&mut RouteTable)` and keeps its handlers
 //! private; the table is the single list of what the server answers.
 
+mod admin;
 mod auth;
 mod health;
 mod mfa;
@@ -17,6 +18,7 @@ pub fn table() -> RouteTable {
     let mut table = RouteTable::new();
     health::declare(&mut table);
     auth::declare(&mut table);
+    admin::declare(&mut table);
     users::declare(&mut table);
     mfa::declare(&mut table);
     roles::declare(&mut table);

@@ -4,11 +4,12 @@
 mod support;
 
 mod auth_access;
+mod auth_admin;
 mod auth_login;
 mod auth_mfa;
+mod auth_refresh;
 mod auth_registration;
 mod auth_roles;
 mod conventions;
 mod health;
 mod storage;
-mod auth_refresh;
