@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod health;
 mod mfa;
+mod oauth;
 mod roles;
 mod setup;
 mod users;
@@ -21,6 +22,7 @@ pub fn table() -> RouteTable {
     admin::declare(&mut table);
     users::declare(&mut table);
     mfa::declare(&mut table);
+    oauth::declare(&mut table);
     roles::declare(&mut table);
     setup::declare(&mut table);
     table

@@ -7,6 +7,7 @@ mod auth_access;
 mod auth_admin;
 mod auth_login;
 mod auth_mfa;
+mod auth_oauth;
 mod auth_refresh;
 mod auth_registration;
 mod auth_roles;
