@@ -4,6 +4,7 @@
 //! private; the table is the single list of what the server answers.
 
 mod admin;
+mod audit;
 mod auth;
 mod health;
 mod mfa;
@@ -20,6 +21,7 @@ pub fn table() -> RouteTable {
     health::declare(&mut table);
     auth::declare(&mut table);
     admin::declare(&mut table);
+    audit::declare(&mut table);
     users::declare(&mut table);
     mfa::declare(&mut table);
     oauth::declare(&mut table);
