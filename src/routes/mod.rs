@@ -7,6 +7,7 @@ mod admin;
 mod audit;
 mod auth;
 mod health;
+mod metrics;
 mod mfa;
 mod oauth;
 mod roles;
@@ -24,6 +25,7 @@ pub fn table() -> RouteTable {
     audit::declare(&mut table);
     users::declare(&mut table);
     mfa::declare(&mut table);
+    metrics::declare(&mut table);
     oauth::declare(&mut table);
     roles::declare(&mut table);
     setup::declare(&mut table);

@@ -12,6 +12,7 @@ mod auth_oauth;
 mod auth_refresh;
 mod auth_registration;
 mod auth_roles;
+mod auth_setup;
 mod conventions;
 mod health;
 mod storage;

@@ -99,17 +99,30 @@ impl TestApp {
             "registering {username}: {}",
             registered.text().await.unwrap_or_default()
         );
-        let id = registered.json::<Value>().await.expect("JSON")["id"]
-            .as_i64()
-            .expect("an id");
+        self.sign_in(username, password).await
+    }
+
+    /// Signs an existing account in (a new session).
+    pub async fn sign_in(&self, username: &str, password: &str) -> TestUser {
         let tokens = self.login(username, password, None).await;
         assert_eq!(tokens.status(), 200, "signing in {username}");
         let tokens = tokens.json::<Value>().await.expect("JSON");
+        let token = tokens["access_token"].as_str().expect("access token").to_owned();
+        let me = self
+            .client
+            .get(self.url("/api/v1/users/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request failed")
+            .json::<Value>()
+            .await
+            .expect("JSON");
         TestUser {
-            id,
+            id: me["id"].as_i64().expect("an id"),
             username: username.to_lowercase(),
             password: password.to_owned(),
-            token: tokens["access_token"].as_str().expect("access token").to_owned(),
+            token,
             refresh_token: tokens["refresh_token"].as_str().expect("refresh token").to_owned(),
         }
     }
