@@ -60,7 +60,14 @@ pub async fn check(db: &Db, key: &LoginKey<'_>, now: DateTime<Utc>) -> Result<()
     }
 }
 
+/// Records an attempt, and forgets this username's attempts that no longer count (older than
+/// the window), so the table does not grow without bound as the original's did.
 async fn record(db: &Db, key: &LoginKey<'_>, now: DateTime<Utc>, failure: Option<&str>) -> Result<(), ApiError> {
+    db.execute(
+        "DELETE FROM login_attempts WHERE username = $1 AND attempt_time < $2",
+        params![key.username, now - Duration::minutes(WINDOW_MINUTES)],
+    )
+    .await?;
     db.execute(
         "INSERT INTO login_attempts (username, ip_address, success, attempt_time, failure_reason)
          VALUES ($1, $2, $3, $4, $5)",

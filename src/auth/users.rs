@@ -122,15 +122,3 @@ async fn role_id(tx: &mut dyn Transaction, role: &str) -> Result<Option<i64>, Ap
         .map(|row| row.get::<i64>("id"))
         .transpose()?)
 }
-
-/// Role names of `user_id`, sorted.
-pub async fn roles_of(db: &Db, user_id: i64) -> Result<Vec<String>, ApiError> {
-    db.query(
-        "SELECT r.name FROM roles r JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = $1 ORDER BY r.name",
-        params![user_id],
-    )
-    .await?
-    .iter()
-    .map(|row| row.get::<String>("name").map_err(ApiError::from))
-    .collect()
-}
