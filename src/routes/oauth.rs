@@ -420,11 +420,16 @@ async fn exchange_code(state: &AppState, client: &Client, form: &TokenRequest) -
     if row.get::<bool>("used")? || row.get::<DateTime<Utc>>("expires_at")? <= state.clock.now() {
         return Err(invalid());
     }
-    tx.execute(
-        "UPDATE oauth2_authorization_codes SET used = $2 WHERE code_hash = $1",
-        params![secret::digest(code), true],
-    )
-    .await?;
+    // The compare-and-set is the race guard: of concurrent redemptions, one claims the code.
+    let claimed = tx
+        .execute(
+            "UPDATE oauth2_authorization_codes SET used = $2 WHERE code_hash = $1 AND used = $3",
+            params![secret::digest(code), true, false],
+        )
+        .await?;
+    if claimed != 1 {
+        return Err(invalid());
+    }
     let outcome = check_code(client, &row, redirect_uri, form.code_verifier.as_deref());
     let grant = match outcome {
         Ok(()) => {

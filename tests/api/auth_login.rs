@@ -60,6 +60,20 @@ both_backends! {
         assert_eq!(response.status(), 422);
     }
 
+    async fn the_legacy_root_aliases_run_the_same_handlers(app: TestApp) {
+        let response = app.client.post(app.url("/register")).json(&json!({"username": "old", "password": PASSWORD})).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        let response = app.client.post(app.url("/token")).form(&[("username", "old"), ("password", PASSWORD)]).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["deprecation"], "true");
+        assert_eq!(response.headers()["link"], "</api/v1/token>; rel=\"successor-version\"");
+        let token = response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+        let me = app.client.get(app.url("/users/me")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(me.json::<Value>().await.unwrap()["username"], "old");
+        let roles = app.client.get(app.url("/roles/my-roles/")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(roles.status(), 200);
+    }
+
     async fn preferences_update_and_validate(app: TestApp) {
         let bob = app.user("bob").await;
         let response = app.patch_json_as(&bob, "/api/v1/users/me/preferences", &json!({"reminder_hours": 2})).await;

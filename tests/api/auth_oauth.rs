@@ -242,4 +242,16 @@ both_backends! {
         let response = app.get_as(&bob, "/api/v1/oauth/protected").await;
         assert_eq!(detail(response).await, (401, json!({"detail": "Invalid or expired token"})));
     }
+
+    async fn a_code_redeemed_concurrently_yields_one_token(app: TestApp) {
+        let bob = app.user("bob").await;
+        let (client_id, secret) = client(&app, &bob, "read").await;
+        let code = code_for(&app, &bob, &client_id, "read").await;
+        let form = [("grant_type", "authorization_code"), ("client_id", client_id.as_str()), ("client_secret", secret.as_str()),
+            ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
+        let attempts = (0..8).map(|_| token(&app, &form));
+        let statuses: Vec<u16> = futures::future::join_all(attempts).await.into_iter().map(|(s, _)| s).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 400), "{statuses:?}");
+    }
 }
