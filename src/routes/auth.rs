@@ -153,8 +153,11 @@ async fn token(
         let Some(code) = form.mfa_code.as_deref().filter(|c| !c.trim().is_empty()) else {
             return Err(ApiError::Unauthorized("MFA code required".into()));
         };
-        let secret = account.mfa_secret.as_deref().unwrap_or_default();
-        if !mfa::accept_code(&state.db, account.id, &username, secret, code, now).await? {
+        let accepted = match account.mfa_secret.as_deref() {
+            Some(secret) => mfa::accept_code(&state.db, account.id, &username, secret, code, now).await?,
+            None => false,
+        };
+        if !accepted {
             failed("invalid MFA code").record(&state, &req).await;
             return Err(lockout::record_failure(&state.db, &key, now, "invalid_mfa_code", "Invalid MFA code.").await?);
         }
