@@ -102,10 +102,10 @@ fn default_scope() -> String {
 }
 
 fn validate_client(body: &NewClient) -> Result<(), ApiError> {
-    if !(1..=255).contains(&body.client_name.chars().count()) {
+    if !(1..=255).contains(&body.client_name.chars().count()) || body.client_name.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             &["body", "client_name"],
-            "Client name must be 1-255 characters",
+            "Client name must be 1-255 printable characters",
             &body.client_name,
         ));
     }
@@ -116,11 +116,12 @@ fn validate_client(body: &NewClient) -> Result<(), ApiError> {
             &body.redirect_uris,
         ));
     }
-    if !body
-        .redirect_uris
-        .iter()
-        .all(|u| u.starts_with("http://") || u.starts_with("https://"))
-    {
+    let absolute = |u: &String| {
+        (u.starts_with("http://") || u.starts_with("https://"))
+            && !u.chars().any(char::is_control)
+            && url::Url::parse(u).is_ok()
+    };
+    if !body.redirect_uris.iter().all(absolute) {
         return Err(ApiError::invalid(
             &["body", "redirect_uris"],
             "Redirect URIs must use http:// or https://",

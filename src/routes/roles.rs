@@ -83,10 +83,10 @@ async fn create(
     Json(body): Json<NewRole>,
 ) -> Result<HttpResponse, ApiError> {
     let name = body.name.trim();
-    if !(1..=50).contains(&name.chars().count()) {
+    if !(1..=50).contains(&name.chars().count()) || name.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             &["body", "name"],
-            "Role name must be 1-50 characters",
+            "Role name must be 1-50 printable characters",
             &body.name,
         ));
     }

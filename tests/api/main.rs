@@ -6,6 +6,7 @@ mod support;
 mod auth_access;
 mod auth_admin;
 mod auth_audit;
+mod auth_inputs;
 mod auth_login;
 mod auth_mfa;
 mod auth_oauth;
