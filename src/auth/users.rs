@@ -86,19 +86,11 @@ pub async fn grant_role(tx: &mut dyn Transaction, user_id: i64, role: &str) -> R
     let Some(role_id) = role_id(tx, role).await? else {
         return Ok(false);
     };
-    let held = tx
-        .query_opt(
-            "SELECT user_id FROM user_roles WHERE user_id = $1 AND role_id = $2",
-            params![user_id, role_id],
-        )
-        .await?;
-    if held.is_none() {
-        tx.execute(
-            "INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)",
-            params![user_id, role_id],
-        )
-        .await?;
-    }
+    tx.execute(
+        "INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        params![user_id, role_id],
+    )
+    .await?;
     Ok(true)
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::audit::Event;
-use crate::auth::{Permission, Principal, users};
+use crate::auth::{Permission, Principal, rbac, users};
 use crate::error::ApiError;
 use crate::http::{Access, Json, RouteTable};
 use crate::params;
@@ -181,6 +181,20 @@ async fn change(
     };
     if !known {
         return Err(ApiError::NotFound("Role not found".into()));
+    }
+    // Without an admin nobody could manage the server any more (setup is complete).
+    let admins: i64 = tx
+        .query_opt(
+            "SELECT COUNT(*) AS n FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             JOIN users u ON u.id = ur.user_id WHERE r.name = $1 AND u.is_active = $2",
+            params![rbac::ADMIN, true],
+        )
+        .await?
+        .map(|row| row.get("n"))
+        .transpose()?
+        .unwrap_or(0);
+    if admins == 0 {
+        return Err(ApiError::BadRequest("Cannot remove the last admin".into()));
     }
     tx.commit().await?;
     Event::new(if grant { "role_assigned" } else { "role_removed" }, "user")

@@ -54,6 +54,13 @@ both_backends! {
         assert_eq!(detail(removal).await, (200, json!({"message": "Role 'manager' removed successfully"})));
         let mine: Value = app.get_as(&bob, "/api/v1/roles/my-roles").await.json().await.unwrap();
         assert_eq!(mine.as_array().unwrap().len(), 1);
+        let last_admin = app
+            .request_as(&admin, reqwest::Method::DELETE, "/api/v1/roles/assign")
+            .json(&json!({"user_id": admin.id, "role_name": "admin"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(detail(last_admin).await, (400, json!({"detail": "Cannot remove the last admin"})));
 
         for (body, expected) in [
             (json!({"username": "nobody", "role_name": "user"}), (404, json!({"detail": "User 'nobody' not found"}))),
