@@ -87,19 +87,15 @@ both_backends! {
     }
 
     async fn guests_only_read(app: TestApp) {
-        let admin = app.admin().await;
-        let gus = app.user_with_role("gus", "guest").await;
-        let removal = app
-            .request_as(&admin, reqwest::Method::DELETE, "/api/v1/roles/assign")
-            .json(&json!({"user_id": gus.id, "role_name": "user"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(removal.status(), 200);
+        let gus = app.guest("gus").await;
         assert_eq!(app.get_as(&gus, "/api/v1/users/me").await.status(), 200);
         let response = app
             .post_json_as(&gus, "/api/v1/oauth/clients", &json!({"client_name": "x", "redirect_uris": ["https://x.example"]}))
             .await;
         assert_eq!(detail(response).await, (403, json!({"detail": "Insufficient permissions: manage on oauth_client"})));
+        let manager = app.manager("mia").await;
+        let roles: Value = app.get_as(&manager, "/api/v1/roles/my-roles").await.json().await.unwrap();
+        assert_eq!(roles.as_array().unwrap().len(), 2);
+        assert_eq!(app.assert_denied(&manager, reqwest::Method::GET, "/api/v1/audit/logs", &json!({})).await, 403);
     }
 }
