@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use reserver_actors::resource::{ActorConfig, BookingRules};
+
 use crate::storage::DatabaseLocation;
 
 /// The original's well-known default key. Accepted in development with a warning, refused in
@@ -106,6 +108,26 @@ pub struct SettingsArgs {
     /// HTTP worker threads [env: WORKERS] [default: number of CPUs]
     #[arg(long)]
     pub workers: Option<String>,
+    /// Shortest booking, in minutes [env: RESERVATION_MIN_MINUTES] [default: 15]
+    #[arg(long)]
+    pub reservation_min_minutes: Option<String>,
+    /// Longest booking, in hours [env: RESERVATION_MAX_HOURS] [default: 24]
+    #[arg(long)]
+    pub reservation_max_hours: Option<String>,
+    /// Most occurrences of a recurring series [env: RECURRENCE_MAX_OCCURRENCES] [default: 100]
+    #[arg(long)]
+    pub recurrence_max_occurrences: Option<String>,
+    /// Threads the resource actors run on [env: ACTOR_THREADS] [default: 1]
+    #[arg(long)]
+    pub actor_threads: Option<String>,
+    /// Seconds without messages after which a resource actor stops (it is restarted on demand
+    /// and when its timers fall due) [env: ACTOR_IDLE_SECONDS] [default: 600]
+    #[arg(long)]
+    pub actor_idle_seconds: Option<String>,
+    /// Seconds a resource actor waits for a database write before giving up
+    /// [env: WRITE_TIMEOUT_SECONDS] [default: 5]
+    #[arg(long)]
+    pub write_timeout_seconds: Option<String>,
     /// Log format: text or json [env: LOG_FORMAT] [default: text]
     #[arg(long)]
     pub log_format: Option<String>,
@@ -181,6 +203,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     pub workers: usize,
     pub log_format: LogFormat,
+    /// Booking rules and the tuning of the resource actors.
+    pub actors: ActorConfig,
 }
 
 /// Reads one setting: the flag if given, else the first of its environment variables that is
@@ -358,6 +382,48 @@ impl Settings {
             parse_number(1_u64, 365),
         )?;
         let workers_default = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let rules = BookingRules {
+            min_duration: chrono::Duration::minutes(src.parse(
+                &args.reservation_min_minutes,
+                &["RESERVATION_MIN_MINUTES"],
+                15,
+                parse_number(1_i64, 24 * 60),
+            )?),
+            max_duration: chrono::Duration::hours(src.parse(
+                &args.reservation_max_hours,
+                &["RESERVATION_MAX_HOURS"],
+                24,
+                parse_number(1_i64, 24 * 366),
+            )?),
+            max_series_occurrences: src.parse(
+                &args.recurrence_max_occurrences,
+                &["RECURRENCE_MAX_OCCURRENCES"],
+                100,
+                parse_number(1_usize, 10_000),
+            )?,
+        };
+        if rules.min_duration >= rules.max_duration {
+            return Err(ConfigError(
+                "RESERVATION_MIN_MINUTES must be shorter than RESERVATION_MAX_HOURS, or nothing can be booked".into(),
+            ));
+        }
+        let actors = ActorConfig {
+            rules,
+            write_timeout: Duration::from_secs(src.parse(
+                &args.write_timeout_seconds,
+                &["WRITE_TIMEOUT_SECONDS"],
+                5,
+                parse_number(1_u64, 600),
+            )?),
+            idle_timeout: Duration::from_secs(src.parse(
+                &args.actor_idle_seconds,
+                &["ACTOR_IDLE_SECONDS"],
+                600,
+                parse_number(1_u64, 86_400),
+            )?),
+            threads: src.parse(&args.actor_threads, &["ACTOR_THREADS"], 1, parse_number(1_usize, 64))?,
+            ..ActorConfig::default()
+        };
 
         Ok(Settings {
             host: src.parse(&args.host, &["HOST"], "127.0.0.1".to_owned(), text)?,
@@ -431,6 +497,7 @@ impl Settings {
                 "json" => Ok(LogFormat::Json),
                 _ => Err("expected text or json".into()),
             })?,
+            actors,
         })
     }
 

@@ -9,6 +9,9 @@
 //!   and the migration runner.
 //! - [`http`]: the route table, 422-producing extractors and the middleware stack.
 //! - [`routes`]: one module per API area; every endpoint is declared in [`routes::table`].
+//! - [`resources`], [`reservations`]: the API's views of resources and reservations, and their
+//!   database reads.
+//! - [`scheduling`]: the SQL store of the resource actors and the mapping of their errors.
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
@@ -23,7 +26,10 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod reservations;
+pub mod resources;
 pub mod routes;
+pub mod scheduling;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -11,6 +11,7 @@ use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
+use reserver_actors::resource::ResourceSupervisor;
 use reserver_actors::{Clock, SystemClock};
 
 use crate::auth::jwt::TokenKeys;
@@ -21,6 +22,7 @@ use crate::http::middleware::{record_metrics, wire_headers};
 use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
 use crate::routes;
+use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
 use crate::storage::{Db, MigrationError, PoolOptions, StorageError};
 
@@ -98,6 +100,13 @@ impl Application {
                 .map_err(|e| StartupError::Authorization(e.to_string()))?,
             setup_token,
         });
+        let store = Arc::new(SqlScheduleStore::new(db.clone()));
+        let resources = ResourceSupervisor::start(store, clock.clone(), settings.actors.clone());
+        let timers = resources
+            .restore_timers()
+            .await
+            .map_err(|e| StartupError::Database(StorageError::Unavailable(e.to_string())))?;
+        tracing::info!(resources = timers, "re-armed the timers of resources with pending work");
 
         let address = format!("{}:{}", settings.host, settings.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
@@ -115,6 +124,7 @@ impl Application {
             clock,
             metrics: metrics.clone(),
             auth,
+            resources,
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
@@ -165,9 +175,10 @@ impl Application {
         ShutdownHandle(self.server.handle())
     }
 
-    /// Serves until stopped, then closes the database.
+    /// Serves until stopped, then stops the actors and closes the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.state.resources.shutdown();
         self.state.db.close().await;
         tracing::info!("resource-reserver stopped");
         served

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use reserver_actors::Clock;
+use reserver_actors::resource::ResourceSupervisor;
 
 use crate::auth::Auth;
 use crate::config::Settings;
@@ -17,4 +18,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Token keys, the RBAC policy and the setup token.
     pub auth: Arc<Auth>,
+    /// The resource actors: every change to a resource's schedule is a message to one of them.
+    pub resources: Arc<ResourceSupervisor>,
 }

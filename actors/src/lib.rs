@@ -1,12 +1,18 @@
 //! The scheduling core of Resource Reserver: actors and the pure domain they use.
 //!
 //! - [`clock`]: the source of "now" and of timers, swappable for a manual clock in tests.
-//! - [`domain`]: the pure scheduling domain (intervals, schedules, recurrence).
+//! - [`domain`]: the pure scheduling domain, no I/O:
+//!   - [`domain::interval`]: half-open `[start, end)` intervals of UTC instants;
+//!   - [`domain::schedule`]: a resource's non-overlapping bookings, O(log n) conflict search;
+//!   - [`domain::recurrence`]: recurring series expanded in the resource's IANA time zone, so a
+//!     09:00 booking stays at 09:00 local across DST changes.
+//! - [`resource`]: the resource actors and their supervisor.
 //!
 //! Invariants: this crate performs no I/O of its own and knows nothing of HTTP or SQL; the
 //! server hands it what it needs (a clock, a store) through traits.
 
 pub mod clock;
 pub mod domain;
+pub mod resource;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -34,12 +34,14 @@ macro_rules! migrations {
 pub const POSTGRES: &[Migration] = migrations!("postgres":
     1 => "foundation",
     2 => "identity",
+    3 => "booking",
 );
 
 /// Migrations for SQLite, in version order.
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "foundation",
     2 => "identity",
+    3 => "booking",
 );
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 //! 422 lists, and the middleware stack.
 
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
+pub mod pagination;
 pub mod route_table;
+pub mod wire_time;
 
 pub use extract::{Form, Json, Path, Query};
 pub use route_table::{Access, Endpoint, RouteTable};

@@ -17,6 +17,7 @@ use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
 
 use crate::auth::{Permission, guard};
 use crate::error::ApiError;
+use crate::http::idempotency;
 use crate::http::middleware::catch_panics;
 
 /// Who may call an endpoint. Enforced for every route by [`crate::auth::guard`], which also
@@ -84,6 +85,7 @@ impl RouteTable {
                 Box::new(move || {
                     web::method(method.clone())
                         .to(handler.clone())
+                        .wrap(from_fn(idempotency::remember))
                         .wrap(from_fn(move |req, next| guard::enforce(access, req, next)))
                 }),
             ));

@@ -10,6 +10,8 @@ mod health;
 mod metrics;
 mod mfa;
 mod oauth;
+mod reservations;
+mod resources;
 mod roles;
 mod setup;
 mod users;
@@ -29,5 +31,7 @@ pub fn table() -> RouteTable {
     oauth::declare(&mut table);
     roles::declare(&mut table);
     setup::declare(&mut table);
+    resources::declare(&mut table);
+    reservations::declare(&mut table);
     table
 }

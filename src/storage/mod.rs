@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 pub use migrate::{MigrationError, MigrationReport};
-pub use value::{FromValue, Row, Value};
+pub use value::{Binder, FromValue, Row, Value};
 
 /// Which database a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -78,6 +78,28 @@ macro_rules! params {
     ($($p:expr),+ $(,)?) => { vec![$($crate::storage::Value::from($p)),+] };
 }
 
+/// Collects parameters while a statement is assembled: `bind` returns the placeholder (`$n`)
+/// of the value it adds, so fragments only number the parameters they really use.
+#[derive(Debug, Default, Clone)]
+pub struct Binder {
+    values: Vec<Value>,
+}
+
+impl Binder {
+    pub fn new() -> Binder {
+        Binder::default()
+    }
+
+    pub fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+}
+
 /// One row of a result: cells by position, with the column names shared by all rows.
 #[derive(Debug, Clone)]
 pub struct Row {

@@ -16,4 +16,8 @@ mod auth_roles;
 mod auth_setup;
 mod conventions;
 mod health;
+mod idempotency;
+mod reservations;
+mod resources;
+mod series;
 mod storage;

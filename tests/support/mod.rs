@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod auth;
+pub mod booking;
 pub mod database;
 pub mod process;
 pub mod server;

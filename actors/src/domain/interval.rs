@@ -1,7 +1,9 @@
 //! Half-open time intervals `[start, end)`: a booking from 10:00 to 11:00 and one from 11:00 to
 //! 12:00 touch but do not overlap.
 
-use chrono::{DateTime, Duration, Utc};
+use std::fmt;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 /// A non-empty half-open interval of UTC instants. The constructor guarantees `start < end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,6 +51,19 @@ impl Interval {
     }
 }
 
+/// "2026-03-28T08:00:00Z to 2026-03-28T09:00:00Z": RFC 3339 in UTC, because the text ends up in
+/// user-facing error messages where an instant without its offset would be ambiguous.
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} to {}",
+            self.start.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            self.end.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +86,11 @@ mod tests {
         assert!(!morning.overlaps(&next) && !next.overlaps(&morning));
         assert!(morning.overlaps(&Interval::new(at(8), at(12)).unwrap()));
         assert!(morning.contains(at(9)) && !morning.contains(at(10)));
+    }
+
+    #[test]
+    fn display_is_rfc3339_utc() {
+        let morning = Interval::new(at(9), at(10)).unwrap();
+        assert_eq!(morning.to_string(), "2030-01-01T09:00:00Z to 2030-01-01T10:00:00Z");
     }
 }

@@ -2,9 +2,13 @@
 //!
 //! - [`interval`]: half-open `[start, end)` intervals of UTC instants.
 //! - [`schedule`]: a resource's non-overlapping bookings with O(log n) conflict search.
+//! - [`recurrence`]: recurring series (daily, weekly, monthly) expanded in the resource's IANA
+//!   time zone, keeping the local wall-clock time across DST changes.
 
 pub mod interval;
+pub mod recurrence;
 pub mod schedule;
 
 pub use interval::{EmptyInterval, Interval};
+pub use recurrence::{Frequency, RecurrenceError, RecurrenceRule, SeriesEnd, expand};
 pub use schedule::Schedule;

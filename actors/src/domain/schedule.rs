@@ -99,6 +99,12 @@ impl<T> Schedule<T> {
             .filter_map(|(start, (end, value))| Some((Interval::new(*start, *end).ok()?, value)))
     }
 
+    /// The interval starting at `start` and its value.
+    pub fn get(&self, start: DateTime<Utc>) -> Option<(Interval, &T)> {
+        let (end, value) = self.entries.get(&start)?;
+        Some((Interval::new(start, *end).ok()?, value))
+    }
+
     /// Mutable access to the value of the interval starting at `start`.
     pub fn get_mut(&mut self, start: DateTime<Utc>) -> Option<&mut T> {
         self.entries.get_mut(&start).map(|(_, value)| value)

@@ -1,0 +1,78 @@
+//! Why a request to a resource actor failed. Messages are user-facing (they become `detail`).
+
+use chrono::Duration;
+
+use crate::domain::{Interval, RecurrenceError};
+
+/// Renders a duration the way people say it: "15 minutes", "24 hours", "1 hour 30 minutes".
+pub fn human_duration(duration: Duration) -> String {
+    let minutes = duration.num_minutes();
+    let (hours, minutes) = (minutes / 60, minutes % 60);
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match (hours, minutes) {
+        (0, m) => plural(m, "minute"),
+        (h, 0) => plural(h, "hour"),
+        (h, m) => format!("{} {}", plural(h, "hour"), plural(m, "minute")),
+    }
+}
+
+/// ": 10:00 to 11:00, 14:00 to 15:00" (UTC, as the original), or nothing when unknown.
+fn slots(intervals: &[Interval]) -> String {
+    if intervals.is_empty() {
+        return String::new();
+    }
+    let slots: Vec<String> = intervals
+        .iter()
+        .map(|i| format!("{} to {}", i.start().format("%H:%M"), i.end().format("%H:%M")))
+        .collect();
+    format!(": {}", slots.join(", "))
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("Start time must be in the future")]
+    StartInPast,
+    #[error("Reservation must be at least {}", human_duration(*min))]
+    TooShort { min: Duration },
+    #[error("Reservations cannot exceed {}", human_duration(*max))]
+    TooLong { max: Duration },
+    #[error("Resource is not available for reservations")]
+    ResourceDisabled,
+    #[error("Resource is unavailable for maintenance during the requested time")]
+    UnderMaintenance,
+    /// The slot overlaps these bookings.
+    #[error("Time slot conflicts with existing reservations{}", slots(existing))]
+    Conflict { existing: Vec<Interval> },
+    /// These occurrences of a series overlap bookings (or maintenance); nothing was booked.
+    #[error("{} occurrence(s) of the series conflict with existing reservations or maintenance", occurrences.len())]
+    SeriesConflict { occurrences: Vec<Interval> },
+    /// Every occurrence of a series conflicted, so there was nothing left to book.
+    #[error("Every occurrence of the series conflicts with existing reservations or maintenance")]
+    NothingToBook,
+    /// The recurrence of a series is not acceptable.
+    #[error("{0}")]
+    Recurrence(RecurrenceError),
+    #[error("Resource not found")]
+    ResourceNotFound,
+    #[error("Reservation not found")]
+    ReservationNotFound,
+    #[error("Reservation is already cancelled")]
+    AlreadyCancelled,
+    #[error("Reservation is not active")]
+    NotActive,
+    #[error("Cannot change a reservation that has already ended")]
+    AlreadyEnded,
+    #[error("Cannot reschedule a reservation that has already started")]
+    AlreadyStarted,
+    #[error("A resource with the name '{0}' already exists")]
+    DuplicateName(String),
+    /// Upcoming reservations prevent deleting the resource.
+    #[error("Resource has {0} upcoming reservation(s); cancel them first or delete with cancel_reservations=true")]
+    HasUpcomingReservations(usize),
+    /// The store did not answer in time or is unreachable; the request may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A fault in the store.
+    #[error("storage failure: {0}")]
+    Store(String),
+}

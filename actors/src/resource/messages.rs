@@ -1,0 +1,140 @@
+//! The messages a resource actor answers. Each is handled alone, database write included.
+
+use actix::Message;
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
+
+use super::error::ScheduleError;
+use super::store::{ResourcePatch, SeriesRecord};
+use super::types::{Booking, ReservationId, ResourceInfo, UserId, UserRef};
+use crate::domain::{Frequency, Interval};
+
+/// Waits until the actor has loaded its resource.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<(), ScheduleError>")]
+pub struct Ready;
+
+/// Books one slot.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Booked, ScheduleError>")]
+pub struct Book {
+    pub user: UserRef,
+    pub interval: Interval,
+    pub idempotency_key: Option<String>,
+}
+
+/// When a recurring series ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesUntil {
+    /// After this many occurrences.
+    Count(u32),
+    /// With the last occurrence on or before this local date of the resource.
+    Date(NaiveDate),
+    /// With the last occurrence starting on or before the local date of this instant, in the
+    /// resource's time zone.
+    Instant(DateTime<Utc>),
+    /// After the most occurrences a series may have.
+    Never,
+}
+
+/// Books a recurring series: the first slot repeated by the rule, in the resource's time zone.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<SeriesBooked, ScheduleError>")]
+pub struct BookSeries {
+    pub user: UserRef,
+    pub first: Interval,
+    pub frequency: Frequency,
+    pub interval: u32,
+    pub weekdays: Vec<Weekday>,
+    pub until: SeriesUntil,
+    /// The rule as the client sent it, stored with the series.
+    pub record: SeriesRecord,
+    /// Book the occurrences that are free and report the others, instead of refusing the whole
+    /// series when one conflicts.
+    pub skip_conflicts: bool,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeriesBooked {
+    pub booked: Booked,
+    /// Occurrences left out because they conflicted (only with `skip_conflicts`).
+    pub skipped: Vec<Interval>,
+}
+
+/// The outcome of a booking: what was stored, and the resource it was made on.
+#[derive(Debug, Clone)]
+pub struct Booked {
+    pub bookings: Vec<Booking>,
+    pub resource: ResourceInfo,
+}
+
+/// Which bookings a cancellation covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelScope {
+    /// Only the given booking.
+    One,
+    /// The given booking and every later booking of its series.
+    Following,
+}
+
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Cancelled, ScheduleError>")]
+pub struct Cancel {
+    pub reservation: ReservationId,
+    pub by: UserId,
+    pub reason: Option<String>,
+    pub scope: CancelScope,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cancelled {
+    pub bookings: Vec<Booking>,
+    pub at: DateTime<Utc>,
+}
+
+/// Moves a booking that has not started to another slot of the same resource.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Booked, ScheduleError>")]
+pub struct Reschedule {
+    pub reservation: ReservationId,
+    pub by: UserId,
+    pub to: Interval,
+}
+
+/// Marks every booking that has ended as expired now (the admin clean-up; the actor's own timer
+/// does the same at each booking's end).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<usize, ScheduleError>")]
+pub struct ExpireEnded;
+
+/// Changes the resource (name, description, tags, time zone, enabled flag).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<ResourceInfo, ScheduleError>")]
+pub struct UpdateResource(pub ResourcePatch);
+
+/// Puts the resource under maintenance from now, ending by itself after `auto_reset_hours`.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<ResourceInfo, ScheduleError>")]
+pub struct StartMaintenance {
+    pub auto_reset_hours: Option<i64>,
+}
+
+/// Ends maintenance now.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<ResourceInfo, ScheduleError>")]
+pub struct EndMaintenance;
+
+/// Deletes the resource. Refused while bookings are upcoming unless `cancel_upcoming`, which
+/// cancels them first.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Cancelled, ScheduleError>")]
+pub struct DeleteResource {
+    pub by: UserId,
+    pub cancel_upcoming: bool,
+}
+
+/// Reloads the resource from the store (after a change made outside the actor, such as a tag
+/// renamed across all resources).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<(), ScheduleError>")]
+pub struct Refresh;

@@ -1,0 +1,25 @@
+//! One actor per resource, and their supervisor.
+//!
+//! - [`types`]: what an actor knows about its resource and bookings; the published snapshot.
+//! - [`rules`]: the booking rules every path enforces.
+//! - [`messages`]: what an actor answers.
+//! - [`actor`]: the actor — single writer of its resource's schedule, database write included.
+//! - [`supervisor`]: lazy start, crash replacement, idle stop, wake-ups for due work.
+//! - [`store`]: the persistence the actors need, implemented by the server.
+//! - [`error`]: why a request failed, in user-facing words.
+
+pub mod actor;
+pub mod error;
+pub mod messages;
+pub mod rules;
+pub mod store;
+pub mod supervisor;
+pub mod types;
+
+pub use actor::ResourceActor;
+pub use error::ScheduleError;
+pub use messages::*;
+pub use rules::BookingRules;
+pub use store::{ScheduleStore, StoreError};
+pub use supervisor::{ActorConfig, ResourceSupervisor};
+pub use types::*;

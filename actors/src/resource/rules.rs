@@ -1,0 +1,62 @@
+//! The booking rules every path enforces (single bookings, series, reschedules).
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::error::ScheduleError;
+use super::types::ResourceInfo;
+use crate::domain::Interval;
+
+/// Limits configured by the operator.
+#[derive(Debug, Clone)]
+pub struct BookingRules {
+    pub min_duration: Duration,
+    pub max_duration: Duration,
+    /// Most occurrences a recurring series may have.
+    pub max_series_occurrences: usize,
+}
+
+impl Default for BookingRules {
+    /// The original's limits: 15 minutes to 24 hours, 100 occurrences.
+    fn default() -> Self {
+        BookingRules {
+            min_duration: Duration::minutes(15),
+            max_duration: Duration::hours(24),
+            max_series_occurrences: 100,
+        }
+    }
+}
+
+impl BookingRules {
+    /// Checks the rules that do not depend on other bookings.
+    pub fn check(&self, resource: &ResourceInfo, interval: &Interval, now: DateTime<Utc>) -> Result<(), ScheduleError> {
+        self.check_slot(interval, now)?;
+        check_open(resource)?;
+        if resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval)) {
+            return Err(ScheduleError::UnderMaintenance);
+        }
+        Ok(())
+    }
+
+    /// The rules on the slot itself: in the future, neither too short nor too long.
+    pub fn check_slot(&self, interval: &Interval, now: DateTime<Utc>) -> Result<(), ScheduleError> {
+        if interval.start() <= now {
+            return Err(ScheduleError::StartInPast);
+        }
+        if interval.duration() < self.min_duration {
+            return Err(ScheduleError::TooShort { min: self.min_duration });
+        }
+        if interval.duration() > self.max_duration {
+            return Err(ScheduleError::TooLong { max: self.max_duration });
+        }
+        Ok(())
+    }
+}
+
+/// A disabled resource takes no new bookings.
+pub fn check_open(resource: &ResourceInfo) -> Result<(), ScheduleError> {
+    if resource.enabled {
+        Ok(())
+    } else {
+        Err(ScheduleError::ResourceDisabled)
+    }
+}

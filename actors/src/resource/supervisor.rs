@@ -1,0 +1,276 @@
+//! The supervisor of the resource actors: starts them lazily, replaces dead ones, lets idle
+//! ones stop, and wakes stopped ones when their time-driven work falls due.
+//!
+//! Actors run on a small fixed set of arbiters (threads), chosen by resource id. A registry
+//! maps each resource to its live actor and the snapshot that actor publishes. An actor that
+//! stops (idle, deleted, or after a failed load) leaves the registry and hands its next
+//! deadline to the supervisor, whose single timer starts it again when that deadline comes. An
+//! actor that crashed (a panic kills its task) is noticed on the next send, replaced by a fresh
+//! one loaded from the store, and the message is delivered to the replacement.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use actix::prelude::*;
+use arc_swap::ArcSwapOption;
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+
+use super::actor::ResourceActor;
+use super::error::ScheduleError;
+use super::messages::Ready;
+use super::rules::BookingRules;
+use super::store::{ScheduleStore, StoreError};
+use super::types::{ResourceId, ScheduleSnapshot};
+use crate::clock::Clock;
+
+/// Tuning of the actor system.
+#[derive(Debug, Clone)]
+pub struct ActorConfig {
+    pub rules: BookingRules,
+    /// Longest a store call may take before the actor gives up and reloads.
+    pub write_timeout: Duration,
+    /// An actor that received no message for this long stops (its timers are handed over).
+    pub idle_timeout: Duration,
+    /// Messages that may queue for one actor before senders wait.
+    pub mailbox_capacity: usize,
+    /// Arbiter threads the actors are spread over.
+    pub threads: usize,
+}
+
+impl Default for ActorConfig {
+    fn default() -> Self {
+        ActorConfig {
+            rules: BookingRules::default(),
+            write_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(600),
+            mailbox_capacity: 256,
+            threads: 1,
+        }
+    }
+}
+
+/// What every actor shares.
+pub(super) struct Shared {
+    pub store: Arc<dyn ScheduleStore>,
+    pub clock: Arc<dyn Clock>,
+    pub config: ActorConfig,
+    pub supervisor: Weak<ResourceSupervisor>,
+}
+
+struct Entry {
+    addr: Addr<ResourceActor>,
+    snapshot: Arc<ArcSwapOption<ScheduleSnapshot>>,
+    generation: u64,
+}
+
+pub struct ResourceSupervisor {
+    shared: Arc<Shared>,
+    arbiters: Mutex<Vec<Arbiter>>,
+    handles: Vec<ArbiterHandle>,
+    actors: Mutex<HashMap<ResourceId, Entry>>,
+    generations: AtomicU64,
+    /// Stopped actors to start again at a given instant.
+    wakeups: Mutex<BTreeSet<(DateTime<Utc>, ResourceId)>>,
+    wakeup_changed: Arc<Notify>,
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+impl ResourceSupervisor {
+    /// Starts the arbiters and the wake-up timer. Must be called inside a running actix System.
+    pub fn start(store: Arc<dyn ScheduleStore>, clock: Arc<dyn Clock>, config: ActorConfig) -> Arc<ResourceSupervisor> {
+        let arbiters: Vec<Arbiter> = (0..config.threads.max(1)).map(|_| Arbiter::new()).collect();
+        let handles = arbiters.iter().map(Arbiter::handle).collect();
+        let supervisor = Arc::new_cyclic(|weak| ResourceSupervisor {
+            shared: Arc::new(Shared {
+                store,
+                clock,
+                config,
+                supervisor: weak.clone(),
+            }),
+            arbiters: Mutex::new(arbiters),
+            handles,
+            actors: Mutex::new(HashMap::new()),
+            generations: AtomicU64::new(0),
+            wakeups: Mutex::new(BTreeSet::new()),
+            wakeup_changed: Arc::new(Notify::new()),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+        });
+        actix::spawn(wakeup_loop(Arc::downgrade(&supervisor)));
+        supervisor
+    }
+
+    /// Re-arms every resource's pending time-driven work from the store (once, at start-up).
+    pub async fn restore_timers(&self) -> Result<usize, StoreError> {
+        let deadlines = self.shared.store.pending_deadlines().await?;
+        let count = deadlines.len();
+        for (resource, at) in deadlines {
+            self.schedule_wakeup(resource, at);
+        }
+        Ok(count)
+    }
+
+    /// The live actor of `resource`, started if needed.
+    fn entry(&self, resource: ResourceId) -> (Addr<ResourceActor>, Arc<ArcSwapOption<ScheduleSnapshot>>, u64) {
+        let mut actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = actors.get(&resource).filter(|e| e.addr.connected()) {
+            return (entry.addr.clone(), entry.snapshot.clone(), entry.generation);
+        }
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed);
+        let snapshot = Arc::new(ArcSwapOption::empty());
+        let arbiter = &self.handles[resource.unsigned_abs() as usize % self.handles.len()];
+        let actor = ResourceActor::new(resource, generation, self.shared.clone(), snapshot.clone());
+        let addr = ResourceActor::start_in_arbiter(arbiter, move |_| actor);
+        actors.insert(
+            resource,
+            Entry {
+                addr: addr.clone(),
+                snapshot: snapshot.clone(),
+                generation,
+            },
+        );
+        (addr, snapshot, generation)
+    }
+
+    /// Removes the registry entry of `resource` if it still belongs to `generation`.
+    fn forget(&self, resource: ResourceId, generation: u64) {
+        let mut actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
+        if actors.get(&resource).is_some_and(|e| e.generation == generation) {
+            actors.remove(&resource);
+        }
+    }
+
+    /// Sends `message` to the actor of `resource`, starting or replacing the actor as needed.
+    pub async fn send<M, T>(&self, resource: ResourceId, message: M) -> Result<T, ScheduleError>
+    where
+        M: Message<Result = Result<T, ScheduleError>> + Clone + Send + 'static,
+        T: Send + 'static,
+        ResourceActor: Handler<M>,
+    {
+        for _attempt in 0..2 {
+            let (addr, _, generation) = self.entry(resource);
+            match addr.send(message.clone()).await {
+                Ok(Err(ScheduleError::ResourceNotFound)) => {
+                    self.forget(resource, generation);
+                    return Err(ScheduleError::ResourceNotFound);
+                }
+                Ok(result) => return result,
+                // The actor died before handling the message (a crash, or it was stopping).
+                Err(MailboxError::Closed) => self.forget(resource, generation),
+                Err(MailboxError::Timeout) => break,
+            }
+        }
+        Err(ScheduleError::Unavailable(format!(
+            "the actor of resource {resource} is not answering"
+        )))
+    }
+
+    /// The latest published schedule of `resource`, loading the actor if needed.
+    pub async fn snapshot(&self, resource: ResourceId) -> Result<Arc<ScheduleSnapshot>, ScheduleError> {
+        let (_, snapshot, _) = self.entry(resource);
+        if let Some(current) = snapshot.load_full() {
+            return Ok(current);
+        }
+        self.send(resource, Ready).await?;
+        let (_, snapshot, _) = self.entry(resource);
+        snapshot
+            .load_full()
+            .ok_or_else(|| ScheduleError::Unavailable(format!("resource {resource} is restarting")))
+    }
+
+    /// Makes the live actors of `resources` reload from the store (after a change made outside
+    /// them, such as a tag renamed everywhere); resources without a live actor load fresh anyway.
+    pub fn refresh(&self, resources: &[ResourceId]) {
+        let actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
+        for resource in resources {
+            if let Some(entry) = actors.get(resource) {
+                entry.addr.do_send(super::messages::Refresh);
+            }
+        }
+    }
+
+    /// Called by an actor as it stops.
+    pub(super) fn actor_stopped(&self, resource: ResourceId, generation: u64, next_deadline: Option<DateTime<Utc>>) {
+        self.forget(resource, generation);
+        if let Some(at) = next_deadline {
+            self.schedule_wakeup(resource, at);
+        }
+    }
+
+    fn schedule_wakeup(&self, resource: ResourceId, at: DateTime<Utc>) {
+        self.wakeups
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((at, resource));
+        self.wakeup_changed.notify_one();
+    }
+
+    /// Number of live actors (for metrics and tests).
+    pub fn live_actors(&self) -> usize {
+        self.actors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|e| e.addr.connected())
+            .count()
+    }
+
+    /// Stops every actor and arbiter.
+    pub fn shutdown(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.wakeup_changed.notify_one();
+        self.actors.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        for arbiter in self.arbiters.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            arbiter.stop();
+            let _ = arbiter.join();
+        }
+    }
+}
+
+/// Starts stopped actors whose deadline has come. One timer for all of them: it sleeps until
+/// the earliest wake-up, or until an earlier one is added.
+async fn wakeup_loop(supervisor: Weak<ResourceSupervisor>) {
+    loop {
+        let Some(this) = supervisor.upgrade() else { return };
+        if this.stopping.load(Ordering::Acquire) {
+            return;
+        }
+        let now = this.shared.clock.now();
+        let (due, next) = {
+            let mut wakeups = this.wakeups.lock().unwrap_or_else(|p| p.into_inner());
+            let later = wakeups.split_off(&(now, ResourceId::MAX));
+            let due: Vec<ResourceId> = std::mem::replace(&mut *wakeups, later)
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect();
+            (due, wakeups.first().map(|(at, _)| *at))
+        };
+        for resource in due {
+            // Starting the actor is enough: on load it runs the work that is due.
+            this.entry(resource);
+        }
+        let sleep = next.map(|at| this.shared.clock.sleep_until(at));
+        let notify = this.wakeup_changed.clone();
+        let changed = notify.notified();
+        // A manual clock may jump without notice; look again at least every minute.
+        let clock_lapse = tokio::time::sleep(Duration::from_secs(60));
+        drop(this);
+        match sleep {
+            Some(sleep) => {
+                tokio::select! {
+                    _ = sleep => {}
+                    _ = changed => {}
+                    _ = clock_lapse => {}
+                }
+            }
+            None => {
+                tokio::select! {
+                    _ = changed => {}
+                    _ = clock_lapse => {}
+                }
+            }
+        }
+    }
+}

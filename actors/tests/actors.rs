@@ -1,0 +1,204 @@
+//! The resource actor and its supervisor, on an in-memory store that accepts anything: what is
+//! proven here is the actor's own serialisation and timers, not a database constraint.
+
+mod memory_store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use memory_store::MemoryStore;
+use reserver_actors::domain::Interval;
+use reserver_actors::resource::{
+    ActorConfig, Book, Cancel, CancelScope, Ready, ResourceSupervisor, ScheduleError, UserRef,
+};
+use reserver_actors::{Clock, ManualClock};
+
+const RESOURCE: i64 = 1;
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 1, 7, 8, 0, 0).unwrap()
+}
+
+fn slot(from_hour: u32, to_hour: u32) -> Interval {
+    let at = |h| Utc.with_ymd_and_hms(2030, 1, 7, h, 0, 0).unwrap();
+    Interval::new(at(from_hour), at(to_hour)).unwrap()
+}
+
+fn user(id: i64) -> UserRef {
+    UserRef {
+        id,
+        name: Arc::from(format!("user{id}").as_str()),
+    }
+}
+
+fn supervisor(store: &MemoryStore, clock: Arc<ManualClock>, idle: Duration) -> Arc<ResourceSupervisor> {
+    let config = ActorConfig {
+        idle_timeout: idle,
+        ..ActorConfig::default()
+    };
+    ResourceSupervisor::start(Arc::new(store.clone()), clock as Arc<dyn Clock>, config)
+}
+
+#[actix::test]
+async fn sixty_four_racing_bookings_of_one_slot_yield_exactly_one() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(5));
+    let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
+    let attempts = (0..64).map(|i| {
+        let supervisor = supervisor.clone();
+        async move {
+            supervisor
+                .send(
+                    RESOURCE,
+                    Book {
+                        user: user(i),
+                        interval: slot(10, 11),
+                        idempotency_key: None,
+                    },
+                )
+                .await
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    let lost = results
+        .iter()
+        .filter(|r| matches!(r, Err(ScheduleError::Conflict { .. })))
+        .count();
+    assert_eq!((won, lost), (1, 63));
+    assert_eq!(store.active().len(), 1);
+    assert_eq!(
+        store.data.lock().unwrap().max_in_flight,
+        1,
+        "writes of one resource never overlap in time"
+    );
+    supervisor.shutdown();
+}
+
+#[actix::test]
+async fn a_cancelled_slot_can_be_booked_again_and_touching_slots_coexist() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
+    let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
+    let first = supervisor
+        .send(
+            RESOURCE,
+            Book {
+                user: user(1),
+                interval: slot(10, 11),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    supervisor
+        .send(
+            RESOURCE,
+            Book {
+                user: user(2),
+                interval: slot(11, 12),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    let id = first.bookings[0].id;
+    supervisor
+        .send(
+            RESOURCE,
+            Cancel {
+                reservation: id,
+                by: 1,
+                reason: None,
+                scope: CancelScope::One,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.status_of(id), Some("cancelled"));
+    supervisor
+        .send(
+            RESOURCE,
+            Book {
+                user: user(3),
+                interval: slot(10, 11),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    let snapshot = supervisor.snapshot(RESOURCE).await.unwrap();
+    let owners: Vec<i64> = snapshot.bookings.iter().map(|b| b.user.id).collect();
+    assert_eq!(owners, [3, 2]);
+    supervisor.shutdown();
+}
+
+#[actix::test]
+async fn bookings_expire_when_the_clock_passes_their_end() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
+    let clock = Arc::new(ManualClock::new(start()));
+    let supervisor = supervisor(&store, clock.clone(), Duration::from_secs(600));
+    let booked = supervisor
+        .send(
+            RESOURCE,
+            Book {
+                user: user(1),
+                interval: slot(10, 11),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    let id = booked.bookings[0].id;
+    clock.advance(Duration::from_secs(3 * 3600)); // 11:00 has passed
+    for _ in 0..100 {
+        if store.status_of(id) == Some("expired") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(store.status_of(id), Some("expired"));
+    assert!(supervisor.snapshot(RESOURCE).await.unwrap().bookings.is_empty());
+    supervisor.shutdown();
+}
+
+#[actix::test]
+async fn an_idle_actor_stops_and_is_woken_for_its_next_deadline() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
+    let clock = Arc::new(ManualClock::new(start()));
+    let supervisor = supervisor(&store, clock.clone(), Duration::from_millis(100));
+    let booked = supervisor
+        .send(
+            RESOURCE,
+            Book {
+                user: user(1),
+                interval: slot(10, 11),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(supervisor.live_actors(), 0, "the idle actor stopped");
+    clock.advance(Duration::from_secs(3 * 3600));
+    let id = booked.bookings[0].id;
+    for _ in 0..100 {
+        if store.status_of(id) == Some("expired") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        store.status_of(id),
+        Some("expired"),
+        "the supervisor woke the actor for its deadline"
+    );
+    supervisor.shutdown();
+}
+
+#[actix::test]
+async fn a_missing_resource_is_reported_as_such() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
+    let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
+    assert_eq!(supervisor.send(99, Ready).await, Err(ScheduleError::ResourceNotFound));
+    supervisor.shutdown();
+}

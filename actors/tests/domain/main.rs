@@ -1,0 +1,10 @@
+//! The scheduling domain tested through its public API: the rules of recurring series with the
+//! predecessor's examples, their behaviour across DST in tricky zones, and property tests of
+//! `Interval`, `Schedule` (against a brute-force model) and `expand` (against a day-by-day model).
+
+mod expand_properties;
+mod interval_properties;
+mod recurrence_dst;
+mod recurrence_rules;
+mod schedule_model;
+mod support;

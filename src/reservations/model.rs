@@ -1,0 +1,85 @@
+//! The reservation as the API shows it (the original's `ReservationOut`), and the output time
+//! zone chosen with the `X-Timezone` header.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use reserver_actors::resource::Booking;
+use serde::Serialize;
+
+use crate::resources::model::ResourceOut;
+
+/// The zone reservation times are shown in: the IANA name in `X-Timezone`, UTC when the header
+/// is missing or unknown (as the original).
+#[derive(Debug, Clone, Copy)]
+pub struct OutputZone(pub Tz);
+
+impl FromRequest for OutputZone {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let zone = req
+            .headers()
+            .get("x-timezone")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|name| name.trim().parse::<Tz>().ok())
+            .unwrap_or(Tz::UTC);
+        std::future::ready(Ok(OutputZone(zone)))
+    }
+}
+
+impl OutputZone {
+    /// RFC 3339 with an explicit offset (`Z` for UTC); fractional seconds only when non-zero.
+    pub fn format(&self, time: DateTime<Utc>) -> String {
+        if self.0 == Tz::UTC {
+            return time.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        }
+        time.with_timezone(&self.0)
+            .to_rfc3339_opts(SecondsFormat::AutoSi, false)
+    }
+}
+
+/// UTC times in the API's format.
+pub fn utc(time: DateTime<Utc>) -> String {
+    OutputZone(Tz::UTC).format(time)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReservationOut {
+    pub id: i64,
+    pub user_id: i64,
+    pub resource_id: i64,
+    pub resource: ResourceOut,
+    pub start_time: String,
+    pub end_time: String,
+    pub status: String,
+    pub created_at: String,
+    pub cancelled_at: Option<String>,
+    pub cancellation_reason: Option<String>,
+    pub recurrence_rule_id: Option<i64>,
+    pub parent_reservation_id: Option<i64>,
+    pub is_recurring_instance: bool,
+}
+
+impl ReservationOut {
+    /// A booking the actor holds (active by definition).
+    pub fn from_booking(booking: &Booking, resource: ResourceOut, zone: OutputZone) -> ReservationOut {
+        ReservationOut {
+            id: booking.id,
+            user_id: booking.user.id,
+            resource_id: resource.id,
+            resource,
+            start_time: zone.format(booking.interval.start()),
+            end_time: zone.format(booking.interval.end()),
+            status: "active".into(),
+            created_at: zone.format(booking.created_at),
+            cancelled_at: None,
+            cancellation_reason: None,
+            recurrence_rule_id: booking.series.map(|s| s.rule_id),
+            parent_reservation_id: booking.series.and_then(|s| s.parent),
+            is_recurring_instance: booking.series.is_some_and(|s| s.parent.is_some()),
+        }
+    }
+}

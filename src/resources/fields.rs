@@ -1,0 +1,74 @@
+//! Validated input fields of resources (parse, don't validate: a value of these types is valid).
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// A resource name: trimmed, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ResourceName(String);
+
+impl TryFrom<String> for ResourceName {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err("Resource name must be 1-200 characters".into());
+        }
+        Ok(ResourceName(name.to_owned()))
+    }
+}
+
+impl ResourceName {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// An IANA time zone name, such as `Europe/Berlin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct TimeZone(pub Tz);
+
+impl TryFrom<String> for TimeZone {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.trim()
+            .parse::<Tz>()
+            .map(TimeZone)
+            .map_err(|_| format!("Unknown time zone {raw:?}; use an IANA name such as Europe/Berlin"))
+    }
+}
+
+/// Tags: each trimmed, empty ones dropped, duplicates removed (first spelling kept).
+pub fn clean_tags(tags: Option<Vec<String>>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    tags.unwrap_or_default()
+        .into_iter()
+        .map(|tag| tag.trim().to_owned())
+        .filter(|tag| !tag.is_empty() && seen.insert(tag.to_lowercase()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            ResourceName::try_from("  Room A ".to_owned()).unwrap().into_inner(),
+            "Room A"
+        );
+        assert!(ResourceName::try_from("   ".to_owned()).is_err());
+        assert!(ResourceName::try_from("x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn tags_are_cleaned() {
+        let tags = clean_tags(Some(vec![" a ".into(), "".into(), "A".into(), "b".into()]));
+        assert_eq!(tags, ["a", "b"]);
+    }
+}

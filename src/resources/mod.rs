@@ -1,0 +1,12 @@
+//! Resources: the things people book.
+//!
+//! - [`record`]: a resource row ↔ the actors' `ResourceInfo`.
+//! - [`model`]: `ResourceOut` and the live status.
+//! - [`queries`]: lists, searches, summaries and tags, read from the database.
+
+pub mod fields;
+pub mod import;
+pub mod model;
+pub mod queries;
+pub mod record;
+pub mod tags;

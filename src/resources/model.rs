@@ -1,0 +1,64 @@
+//! The resource as the API shows it (the original's `ResourceOut`), and its live status.
+
+use chrono::{DateTime, Utc};
+use reserver_actors::resource::{ResourceInfo, ScheduleSnapshot};
+use serde::Serialize;
+
+/// `available` when bookable now, `in_use` while a booking is in progress, `unavailable` under
+/// maintenance. Derived from the data at `now`, never stored, so it is never stale.
+pub fn live_status(resource: &ResourceInfo, in_use: bool, now: DateTime<Utc>) -> &'static str {
+    if resource.maintenance_at(now).is_some() {
+        "unavailable"
+    } else if in_use {
+        "in_use"
+    } else {
+        "available"
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceOut {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub available: bool,
+    pub current_availability: Option<bool>,
+    pub status: &'static str,
+    pub current_user_name: Option<String>,
+    pub tags: Vec<String>,
+    pub timezone: &'static str,
+}
+
+impl ResourceOut {
+    /// As embedded in other objects and in create/update answers: `current_availability` and
+    /// `current_user_name` are null, as in the original.
+    pub fn embedded(resource: &ResourceInfo, status: &'static str) -> ResourceOut {
+        ResourceOut {
+            id: resource.id,
+            name: resource.name.clone(),
+            description: resource.description.clone(),
+            available: resource.enabled,
+            current_availability: None,
+            status,
+            current_user_name: None,
+            tags: resource.tags.clone(),
+            timezone: resource.timezone.name(),
+        }
+    }
+
+    /// From an actor's snapshot, with the live status at `now`.
+    pub fn from_snapshot(snapshot: &ScheduleSnapshot, now: DateTime<Utc>) -> ResourceOut {
+        let status = live_status(&snapshot.resource, snapshot.current(now).is_some(), now);
+        ResourceOut::embedded(&snapshot.resource, status)
+    }
+
+    /// As listed and searched: with `current_availability`, and the current user while in use.
+    pub fn listed(resource: &ResourceInfo, current_user: Option<String>, now: DateTime<Utc>) -> ResourceOut {
+        let status = live_status(resource, current_user.is_some(), now);
+        ResourceOut {
+            current_availability: Some(resource.enabled && status == "available"),
+            current_user_name: current_user.filter(|_| status == "in_use"),
+            ..ResourceOut::embedded(resource, status)
+        }
+    }
+}

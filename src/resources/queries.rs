@@ -1,0 +1,282 @@
+//! Reads of resources straight from the database: lists, searches, summaries, tags.
+//! (The schedule of one resource is read from its actor's snapshot instead.)
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use reserver_actors::domain::Interval;
+use reserver_actors::resource::ResourceInfo;
+
+use super::model::ResourceOut;
+use super::record;
+use crate::error::ApiError;
+use crate::http::pagination::{Page, Paged, SortKey, SortKind};
+use crate::params;
+use crate::resource_columns;
+use crate::storage::{Binder, Db, StorageError, Value};
+
+/// Live status as SQL, with "now" bound as `$1` (list queries bind it first, so sort keys can
+/// use this text as is).
+const STATUS_SQL: &str = "CASE WHEN r.status = 'unavailable' AND (r.maintenance_until IS NULL OR r.maintenance_until > $1) \
+     THEN 'unavailable' WHEN EXISTS (SELECT 1 FROM reservations x WHERE x.resource_id = r.id AND x.status = 'active' \
+     AND x.start_time <= $1 AND x.end_time > $1) THEN 'in_use' ELSE 'available' END";
+
+/// Maintenance in force at `now` (a placeholder).
+fn in_maintenance_sql(now: &str) -> String {
+    format!("(r.status = 'unavailable' AND (r.maintenance_until IS NULL OR r.maintenance_until > {now}))")
+}
+
+/// Who holds the booking in progress, if any; "now" is `$1`.
+pub const CURRENT_USER_SQL: &str = "(SELECT u.username FROM reservations x JOIN users u ON u.id = x.user_id \
+     WHERE x.resource_id = r.id AND x.status = 'active' AND x.start_time <= $1 AND x.end_time > $1 LIMIT 1)";
+
+pub const SORT_KEYS: &[SortKey] = &[
+    SortKey {
+        name: "id",
+        sql: "r.id",
+        kind: SortKind::Int,
+    },
+    SortKey {
+        name: "name",
+        sql: "LOWER(r.name)",
+        kind: SortKind::Text,
+    },
+    SortKey {
+        name: "status",
+        sql: STATUS_SQL,
+        kind: SortKind::Text,
+    },
+    SortKey {
+        name: "created_at",
+        sql: "r.created_at",
+        kind: SortKind::Time,
+    },
+];
+
+/// Which resources a list shows, by their state now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    /// Enabled and not under maintenance: bookable.
+    Available,
+    InUse,
+    /// Disabled or under maintenance.
+    Unavailable,
+}
+
+impl StatusFilter {
+    pub fn parse(raw: &str) -> Result<StatusFilter, ApiError> {
+        match raw {
+            "all" => Ok(StatusFilter::All),
+            "available" => Ok(StatusFilter::Available),
+            "in_use" => Ok(StatusFilter::InUse),
+            "unavailable" => Ok(StatusFilter::Unavailable),
+            _ => Err(ApiError::BadRequest(
+                "Invalid status. Must be one of: available, in_use, unavailable, all".into(),
+            )),
+        }
+    }
+}
+
+/// What to look for.
+#[derive(Debug, Clone)]
+pub struct ResourceFilter {
+    /// Case-insensitive substring of the name or of a tag.
+    pub query: Option<String>,
+    /// Every one of these tags (case-insensitive).
+    pub tags: Vec<String>,
+    pub status: StatusFilter,
+    /// Free (no blocking booking, no maintenance) for this whole window.
+    pub free_during: Option<Interval>,
+}
+
+impl ResourceFilter {
+    pub fn everything() -> ResourceFilter {
+        ResourceFilter {
+            query: None,
+            tags: Vec::new(),
+            status: StatusFilter::All,
+            free_during: None,
+        }
+    }
+
+    /// The WHERE clause, binding the values it uses.
+    fn clause(&self, binder: &mut Binder, now: DateTime<Utc>) -> String {
+        let mut conditions = vec!["1 = 1".to_owned()];
+        match self.status {
+            StatusFilter::All => {}
+            StatusFilter::Available => {
+                let (enabled, now) = (binder.bind(true), binder.bind(now));
+                conditions.push(format!("r.available = {enabled} AND NOT {}", in_maintenance_sql(&now)));
+            }
+            StatusFilter::InUse => {
+                let now = binder.bind(now);
+                conditions.push(format!("({}) = 'in_use'", STATUS_SQL.replace("$1", &now)));
+            }
+            StatusFilter::Unavailable => {
+                let (enabled, now) = (binder.bind(false), binder.bind(now));
+                conditions.push(format!("(r.available = {enabled} OR {})", in_maintenance_sql(&now)));
+            }
+        }
+        if let Some(query) = &self.query {
+            let pattern = binder.bind(format!("%{}%", escape_like(&query.to_lowercase())));
+            conditions.push(format!(
+                "(LOWER(r.name) LIKE {pattern} ESCAPE '\\' OR EXISTS (SELECT 1 FROM resource_tags t \
+                 WHERE t.resource_id = r.id AND LOWER(t.tag) LIKE {pattern} ESCAPE '\\'))"
+            ));
+        }
+        for tag in &self.tags {
+            let tag = binder.bind(tag.to_lowercase());
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM resource_tags t WHERE t.resource_id = r.id AND LOWER(t.tag) = {tag})"
+            ));
+        }
+        if let Some(window) = &self.free_during {
+            let (from, until, enabled) = (
+                binder.bind(window.start()),
+                binder.bind(window.end()),
+                binder.bind(true),
+            );
+            conditions.push(format!(
+                "r.available = {enabled} \
+                 AND NOT EXISTS (SELECT 1 FROM reservations x WHERE x.resource_id = r.id \
+                     AND x.status IN ('active', 'pending_approval', 'held') AND x.start_time < {until} AND x.end_time > {from}) \
+                 AND NOT (r.status = 'unavailable' AND (r.unavailable_since IS NULL OR r.unavailable_since < {until}) \
+                     AND (r.maintenance_until IS NULL OR r.maintenance_until > {from}))"
+            ));
+        }
+        conditions.join(" AND ")
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Tags of several resources at once.
+async fn tags_of(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, StorageError> {
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(tags);
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT resource_id, tag FROM resource_tags WHERE resource_id IN ({}) ORDER BY tag",
+        placeholders.join(", ")
+    );
+    for row in db.query(&sql, ids.iter().map(|id| Value::Int(*id)).collect()).await? {
+        tags.entry(row.get("resource_id")?).or_default().push(row.get("tag")?);
+    }
+    Ok(tags)
+}
+
+/// One page of resources matching `filter`, as the paginated envelope.
+pub async fn page(
+    db: &Db,
+    filter: &ResourceFilter,
+    page: &Page,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, ApiError> {
+    let total = if page.include_total {
+        let mut binder = Binder::new();
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM resources r WHERE {}",
+            filter.clause(&mut binder, now)
+        );
+        Some(db.query_one(&sql, binder.into_values()).await?.get::<i64>("n")?)
+    } else {
+        None
+    };
+    let mut binder = Binder::new();
+    binder.bind(now); // $1, used by the status and current-user expressions
+    let filter_sql = filter.clause(&mut binder, now);
+    let keyset = page.condition("r.id", &mut binder);
+    let limit = binder.bind(page.fetch_limit());
+    let sql = format!(
+        "SELECT {columns}, {CURRENT_USER_SQL} AS current_user_name, {sort} AS sort_value
+         FROM resources r WHERE {filter_sql} AND {keyset} ORDER BY {order} LIMIT {limit}",
+        columns = resource_columns!(),
+        sort = page.key.sql,
+        order = page.order_by("r.id"),
+    );
+    let rows = db.query(&sql, binder.into_values()).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect::<Result<_, _>>()?;
+    let mut tags = tags_of(db, &ids).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = row.get("id")?;
+        let info = record::decode(row, tags.remove(&id).unwrap_or_default())?;
+        let item = ResourceOut::listed(&info, row.get("current_user_name")?, now);
+        items.push(Paged {
+            item,
+            sort_value: page.sort_value(row)?,
+            id,
+        });
+    }
+    Ok(page.envelope(items, total))
+}
+
+/// A single resource as listed, or `None`.
+pub async fn one(db: &Db, id: i64, now: DateTime<Utc>) -> Result<Option<ResourceOut>, StorageError> {
+    let Some(info) = record::fetch(db, id).await? else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT {CURRENT_USER_SQL} AS current_user_name FROM resources r WHERE r.id = $2");
+    let current = db.query_one(&sql, params![now, id]).await?.get("current_user_name")?;
+    Ok(Some(ResourceOut::listed(&info, current, now)))
+}
+
+/// The original's availability summary.
+pub async fn summary(db: &Db, now: DateTime<Utc>) -> Result<serde_json::Value, StorageError> {
+    let sql = format!(
+        "SELECT COUNT(*) AS total,
+                COALESCE(SUM(CASE WHEN r.available = $2 AND NOT {} THEN 1 ELSE 0 END), 0) AS available,
+                (SELECT COUNT(*) FROM reservations x WHERE x.status = 'active' AND x.start_time <= $1 AND x.end_time > $1) AS in_use
+         FROM resources r",
+        in_maintenance_sql("$1")
+    );
+    let row = db.query_one(&sql, params![now, true]).await?;
+    let (total, available): (i64, i64) = (row.get("total")?, row.get("available")?);
+    Ok(serde_json::json!({
+        "total_resources": total,
+        "available_now": available,
+        "unavailable_now": total - available,
+        "currently_in_use": row.get::<i64>("in_use")?,
+        "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    }))
+}
+
+/// Distinct tags with how many resources carry each, by name.
+pub async fn tag_counts(db: &Db) -> Result<Vec<(String, i64)>, StorageError> {
+    let rows = db
+        .query(
+            "SELECT tag, COUNT(*) AS n FROM resource_tags GROUP BY tag ORDER BY tag",
+            vec![],
+        )
+        .await?;
+    rows.iter().map(|row| Ok((row.get("tag")?, row.get("n")?))).collect()
+}
+
+/// Resources carrying `tag` (case-insensitive).
+pub async fn with_tag(db: &Db, tag: &str) -> Result<Vec<i64>, StorageError> {
+    let rows = db
+        .query(
+            "SELECT DISTINCT resource_id FROM resource_tags WHERE LOWER(tag) = $1",
+            params![tag.to_lowercase()],
+        )
+        .await?;
+    rows.iter().map(|row| row.get("resource_id")).collect()
+}
+
+/// Whether some resource already has this name (exactly).
+pub async fn name_taken(db: &Db, name: &str) -> Result<bool, StorageError> {
+    Ok(db
+        .query_opt("SELECT id FROM resources WHERE name = $1", params![name])
+        .await?
+        .is_some())
+}
+
+/// Info of one resource by id (for handlers that need the row, not the live view).
+pub async fn info(db: &Db, id: i64) -> Result<Option<ResourceInfo>, StorageError> {
+    record::fetch(db, id).await
+}

@@ -1,0 +1,61 @@
+//! Renaming and deleting a tag across every resource. Matching is case-insensitive, as in the
+//! original; the caller refreshes the actors of the resources returned.
+
+use crate::error::ApiError;
+use crate::params;
+use crate::storage::Db;
+
+async fn resources_with(tx: &mut Box<dyn crate::storage::Transaction>, tag: &str) -> Result<Vec<i64>, ApiError> {
+    let rows = tx
+        .query(
+            "SELECT DISTINCT resource_id FROM resource_tags WHERE LOWER(tag) = $1 ORDER BY resource_id",
+            params![tag.to_lowercase()],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.get("resource_id"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Renames `old` to `new` on every resource; returns the resources changed.
+pub async fn rename(db: &Db, old: &str, new: &str) -> Result<Vec<i64>, ApiError> {
+    let mut tx = db.begin().await?;
+    let resources = resources_with(&mut tx, old).await?;
+    if resources.is_empty() {
+        return Err(ApiError::BadRequest(format!("Tag '{old}' does not exist")));
+    }
+    if !old.eq_ignore_ascii_case(new) && !resources_with(&mut tx, new).await?.is_empty() {
+        return Err(ApiError::BadRequest(format!("Tag '{new}' already exists")));
+    }
+    tx.execute(
+        "DELETE FROM resource_tags WHERE LOWER(tag) = $1",
+        params![old.to_lowercase()],
+    )
+    .await?;
+    for resource in &resources {
+        tx.execute(
+            "INSERT INTO resource_tags (resource_id, tag) VALUES ($1, $2)",
+            params![*resource, new],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(resources)
+}
+
+/// Removes `tag` from every resource; returns the resources changed.
+pub async fn delete(db: &Db, tag: &str) -> Result<Vec<i64>, ApiError> {
+    let mut tx = db.begin().await?;
+    let resources = resources_with(&mut tx, tag).await?;
+    if resources.is_empty() {
+        return Err(ApiError::BadRequest(format!("Tag '{tag}' does not exist")));
+    }
+    tx.execute(
+        "DELETE FROM resource_tags WHERE LOWER(tag) = $1",
+        params![tag.to_lowercase()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(resources)
+}

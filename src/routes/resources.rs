@@ -1,0 +1,453 @@
+//! `/api/v1/resources`: the catalogue (public reads), administration (writes), schedules and
+//! maintenance. Every change to one resource goes through its actor; lists and searches read
+//! the database; one resource's schedule is read from its actor's snapshot.
+
+use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
+use chrono::Duration;
+use reserver_actors::domain::Interval;
+use reserver_actors::resource::store::ResourcePatch;
+use reserver_actors::resource::{DeleteResource, EndMaintenance, StartMaintenance, UpdateResource};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{Permission, Principal};
+use crate::error::ApiError;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::wire_time::WireTime;
+use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::reservations::model::utc;
+use crate::resources::fields::{ResourceName, TimeZone, clean_tags};
+use crate::resources::model::{ResourceOut, live_status};
+use crate::resources::queries::{self, ResourceFilter, StatusFilter};
+use crate::resources::{import, record, tags};
+use crate::state::AppState;
+use crate::storage::StorageError;
+
+#[rustfmt::skip] // one line per route: the table reads as a table
+pub fn declare(table: &mut RouteTable) {
+    use Access::{Permission as Needs, Public};
+    use Permission::{ResourceCreate, ResourceDelete, ResourceMaintenance, ResourceUpdate};
+    table
+        .route(Method::GET, "/api/v1/resources", Public, &["/resources"], list)
+        .route(Method::POST, "/api/v1/resources", Needs(ResourceCreate), &["/resources"], create)
+        .route(Method::GET, "/api/v1/resources/search", Public, &["/resources/search"], search)
+        .route(Method::POST, "/api/v1/resources/upload", Needs(ResourceCreate), &[], import::upload)
+        .route(Method::GET, "/api/v1/resources/availability/summary", Public, &[], summary)
+        .route(Method::GET, "/api/v1/resources/tags", Public, &[], tags)
+        .route(Method::GET, "/api/v1/resources/tags/details", Needs(ResourceUpdate), &[], tag_details)
+        .route(Method::PUT, "/api/v1/resources/tags/rename", Needs(ResourceUpdate), &[], rename_tag)
+        .route(Method::DELETE, "/api/v1/resources/tags/{tag_name}", Needs(ResourceUpdate), &[], delete_tag)
+        .route(Method::GET, "/api/v1/resources/{resource_id}", Public, &[], get_one)
+        .route(Method::PUT, "/api/v1/resources/{resource_id}", Needs(ResourceUpdate), &[], update)
+        .route(Method::DELETE, "/api/v1/resources/{resource_id}", Needs(ResourceDelete), &[], delete)
+        .route(Method::GET, "/api/v1/resources/{resource_id}/availability", Public, &[], schedule)
+        .route(Method::GET, "/api/v1/resources/{resource_id}/schedule", Public, &[], schedule)
+        .route(Method::GET, "/api/v1/resources/{resource_id}/status", Public, &[], status)
+        .route(Method::PUT, "/api/v1/resources/{resource_id}/status/unavailable", Needs(ResourceMaintenance), &[], start_maintenance)
+        .route(Method::PUT, "/api/v1/resources/{resource_id}/status/available", Needs(ResourceMaintenance), &[], end_maintenance)
+        .route(Method::PUT, "/api/v1/resources/{resource_id}/availability", Needs(ResourceMaintenance), &[], set_availability);
+}
+
+#[derive(Deserialize)]
+struct ResourceId {
+    resource_id: i64,
+}
+
+async fn list(state: web::Data<AppState>, Query(params): Query<PageParams>) -> Result<HttpResponse, ApiError> {
+    let page = Page::parse(&params, queries::SORT_KEYS, "name", false)?;
+    let body = queries::page(&state.db, &ResourceFilter::everything(), &page, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    status: Option<String>,
+    available_only: Option<bool>,
+    available_from: Option<WireTime>,
+    available_until: Option<WireTime>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+async fn search(
+    state: web::Data<AppState>,
+    Query(params): Query<SearchParams>,
+    Query(page): Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let page = Page::parse(&page, queries::SORT_KEYS, "name", false)?;
+    let status = match (&params.status, params.available_only) {
+        (Some(status), _) => StatusFilter::parse(status)?,
+        (None, Some(false)) => StatusFilter::All,
+        (None, _) => StatusFilter::Available,
+    };
+    let free_during = match (params.available_from, params.available_until) {
+        (Some(WireTime(from)), Some(WireTime(until))) => {
+            if from <= now {
+                return Err(ApiError::BadRequest("Start time must be in the future".into()));
+            }
+            Some(Interval::new(from, until).map_err(|e| ApiError::BadRequest(e.to_string()))?)
+        }
+        _ => None,
+    };
+    let filter = ResourceFilter {
+        query: params.q.filter(|q| !q.trim().is_empty()),
+        tags: params.tags.into_iter().filter(|t| !t.trim().is_empty()).collect(),
+        status,
+        free_during,
+    };
+    Ok(HttpResponse::Ok().json(queries::page(&state.db, &filter, &page, now).await?))
+}
+
+#[derive(Deserialize)]
+struct NewResource {
+    name: ResourceName,
+    description: Option<String>,
+    tags: Option<Vec<String>>,
+    #[serde(default = "enabled_by_default")]
+    available: bool,
+    timezone: Option<TimeZone>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+async fn create(state: web::Data<AppState>, Json(new): Json<NewResource>) -> Result<HttpResponse, ApiError> {
+    let name = new.name.into_inner();
+    let tags = clean_tags(new.tags);
+    let timezone = new.timezone.map_or(chrono_tz::Tz::UTC, |tz| tz.0);
+    let description = new.description.filter(|d| !d.trim().is_empty());
+    let id = record::insert(
+        &state.db,
+        &name,
+        description.as_deref(),
+        &tags,
+        new.available,
+        timezone,
+        state.clock.now(),
+    )
+    .await
+    .map_err(|error| duplicate_name(error, &name))?;
+    let snapshot = state.resources.snapshot(id).await?;
+    Ok(HttpResponse::Created().json(ResourceOut::embedded(&snapshot.resource, "available")))
+}
+
+/// A unique violation on the name is the client's mistake: 409 with the original's message.
+fn duplicate_name(error: StorageError, name: &str) -> ApiError {
+    if error.is_unique_violation_of("name") {
+        ApiError::Conflict(format!("A resource with the name '{name}' already exists"))
+    } else {
+        error.into()
+    }
+}
+
+async fn get_one(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Result<HttpResponse, ApiError> {
+    let resource = queries::one(&state.db, path.resource_id, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Resource not found".into()))?;
+    Ok(HttpResponse::Ok().json(resource))
+}
+
+#[derive(Deserialize)]
+struct ResourceChanges {
+    name: Option<ResourceName>,
+    description: Option<String>,
+    tags: Option<Vec<String>>,
+    timezone: Option<TimeZone>,
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    Path(path): Path<ResourceId>,
+    Json(changes): Json<ResourceChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let name = changes.name.map(ResourceName::into_inner);
+    let patch = ResourcePatch {
+        name: name.clone(),
+        // An empty description clears it, as in the original.
+        description: changes.description.map(|d| Some(d).filter(|d| !d.trim().is_empty())),
+        tags: changes.tags.map(|tags| clean_tags(Some(tags))),
+        timezone: changes.timezone.map(|tz| tz.0),
+        ..ResourcePatch::default()
+    };
+    let resource = state
+        .resources
+        .send(path.resource_id, UpdateResource(patch))
+        .await
+        .map_err(|error| match (error, &name) {
+            (reserver_actors::resource::ScheduleError::DuplicateName(_), Some(name)) => {
+                ApiError::Conflict(format!("A resource with the name '{name}' already exists"))
+            }
+            (error, _) => error.into(),
+        })?;
+    let snapshot = state.resources.snapshot(resource.id).await?;
+    Ok(HttpResponse::Ok().json(ResourceOut::from_snapshot(&snapshot, state.clock.now())))
+}
+
+#[derive(Deserialize)]
+struct DeleteParams {
+    #[serde(default)]
+    cancel_reservations: bool,
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    Path(path): Path<ResourceId>,
+    Query(params): Query<DeleteParams>,
+) -> Result<HttpResponse, ApiError> {
+    let message = DeleteResource {
+        by: principal.user_id,
+        cancel_upcoming: params.cancel_reservations,
+    };
+    let cancelled = state.resources.send(path.resource_id, message).await?;
+    let ids: Vec<i64> = cancelled.bookings.iter().map(|b| b.id).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "message": "Resource deleted successfully",
+        "resource_id": path.resource_id,
+        "cancelled_reservations": ids,
+    })))
+}
+
+#[derive(Deserialize)]
+struct ScheduleParams {
+    #[serde(default = "default_days_ahead")]
+    days_ahead: i64,
+}
+
+fn default_days_ahead() -> i64 {
+    7
+}
+
+/// The bookings of one resource from the start of today (UTC) to `days_ahead` days from now,
+/// in the original's `{success, data}` envelope, from the actor's snapshot.
+async fn schedule(
+    state: web::Data<AppState>,
+    Path(path): Path<ResourceId>,
+    Query(params): Query<ScheduleParams>,
+) -> Result<HttpResponse, ApiError> {
+    if !(0..=365).contains(&params.days_ahead) {
+        return Err(ApiError::invalid(
+            &["query", "days_ahead"],
+            "days_ahead must be between 0 and 365",
+            params.days_ahead,
+        ));
+    }
+    let snapshot = state.resources.snapshot(path.resource_id).await?;
+    let now = state.clock.now();
+    let today = now.date_naive().and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc());
+    let window = Interval::new(today, now + Duration::days(params.days_ahead))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let reservations: Vec<_> = snapshot
+        .overlapping(&window)
+        .map(|b| {
+            json!({
+                "id": b.id,
+                "start_time": utc(b.interval.start()),
+                "end_time": utc(b.interval.end()),
+                "user_id": b.user.id,
+                "user_name": &*b.user.name,
+                "status": "active",
+            })
+        })
+        .collect();
+    let resource = &snapshot.resource;
+    let available_now = live_status(resource, snapshot.current(now).is_some(), now) == "available" && resource.enabled;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "data": {
+            "resource_id": resource.id,
+            "resource_name": resource.name,
+            "current_time": utc(now),
+            "is_currently_available": available_now,
+            "base_available": resource.enabled,
+            "timezone": resource.timezone.name(),
+            "reservations": reservations,
+        }
+    })))
+}
+
+async fn status(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.resources.snapshot(path.resource_id).await?;
+    let now = state.clock.now();
+    let resource = &snapshot.resource;
+    let current = snapshot.current(now);
+    let status = live_status(resource, current.is_some(), now);
+    let mut body = json!({
+        "resource_id": resource.id,
+        "resource_name": resource.name,
+        "base_available": resource.enabled,
+        "status": status,
+        "is_available_for_reservation": resource.enabled && status != "unavailable",
+        "is_currently_in_use": current.is_some(),
+        "is_unavailable": status == "unavailable",
+        "current_time": utc(now),
+    });
+    if let Some(maintenance) = resource.maintenance_at(now) {
+        let hours_until = maintenance
+            .until
+            .map(|until| ((until - now).num_seconds() as f64 / 3600.0).max(0.0));
+        body["unavailable_since"] = json!(utc(maintenance.since));
+        body["auto_reset_hours"] = json!(maintenance.auto_reset_hours());
+        body["hours_unavailable"] = json!(round2((now - maintenance.since).num_seconds() as f64 / 3600.0));
+        body["hours_until_auto_reset"] = json!(hours_until.map(round2));
+        body["will_auto_reset"] = json!(hours_until.is_some_and(|h| h > 0.0));
+    }
+    if let Some(current) = current {
+        body["current_reservation"] = json!({
+            "id": current.id,
+            "start_time": utc(current.interval.start()),
+            "end_time": utc(current.interval.end()),
+            "user_id": current.user.id,
+        });
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+#[derive(Deserialize)]
+struct MaintenanceParams {
+    #[serde(default = "default_auto_reset_hours")]
+    auto_reset_hours: i64,
+}
+
+fn default_auto_reset_hours() -> i64 {
+    8
+}
+
+async fn start_maintenance(
+    state: web::Data<AppState>,
+    Path(path): Path<ResourceId>,
+    Query(params): Query<MaintenanceParams>,
+) -> Result<HttpResponse, ApiError> {
+    let hours = params.auto_reset_hours;
+    if !(1..=8760).contains(&hours) {
+        return Err(ApiError::invalid(
+            &["query", "auto_reset_hours"],
+            "auto_reset_hours must be between 1 and 8760",
+            hours,
+        ));
+    }
+    let resource = state
+        .resources
+        .send(
+            path.resource_id,
+            StartMaintenance {
+                auto_reset_hours: Some(hours),
+            },
+        )
+        .await?;
+    let since = resource.maintenance.as_ref().map(|m| utc(m.since));
+    Ok(HttpResponse::Ok().json(json!({
+        "message": format!("Resource set to unavailable for maintenance (auto-reset in {hours} hours)"),
+        "resource": {
+            "id": resource.id,
+            "name": resource.name,
+            "status": "unavailable",
+            "auto_reset_hours": hours,
+            "unavailable_since": since,
+        }
+    })))
+}
+
+async fn end_maintenance(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Result<HttpResponse, ApiError> {
+    let resource = state.resources.send(path.resource_id, EndMaintenance).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "message": "Resource reset to available",
+        "resource": { "id": resource.id, "name": resource.name, "status": "available" }
+    })))
+}
+
+#[derive(Deserialize)]
+struct Availability {
+    available: bool,
+}
+
+async fn set_availability(
+    state: web::Data<AppState>,
+    Path(path): Path<ResourceId>,
+    Json(body): Json<Availability>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = ResourcePatch {
+        enabled: Some(body.available),
+        ..ResourcePatch::default()
+    };
+    state.resources.send(path.resource_id, UpdateResource(patch)).await?;
+    let snapshot = state.resources.snapshot(path.resource_id).await?;
+    let word = if body.available { "available" } else { "unavailable" };
+    Ok(HttpResponse::Ok().json(json!({
+        "message": format!("Resource availability updated to {word}"),
+        "resource": ResourceOut::from_snapshot(&snapshot, state.clock.now()),
+    })))
+}
+
+async fn summary(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(queries::summary(&state.db, state.clock.now()).await?))
+}
+
+async fn tags(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let tags: Vec<String> = queries::tag_counts(&state.db)
+        .await?
+        .into_iter()
+        .map(|(tag, _)| tag)
+        .collect();
+    Ok(HttpResponse::Ok().json(tags))
+}
+
+async fn tag_details(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let details: Vec<_> = queries::tag_counts(&state.db)
+        .await?
+        .into_iter()
+        .map(|(name, count)| json!({ "name": name, "resource_count": count }))
+        .collect();
+    Ok(HttpResponse::Ok().json(details))
+}
+
+#[derive(Deserialize)]
+struct TagRename {
+    old_name: String,
+    new_name: String,
+}
+
+async fn rename_tag(state: web::Data<AppState>, Json(body): Json<TagRename>) -> Result<HttpResponse, ApiError> {
+    let (old, new) = (body.old_name.trim().to_owned(), body.new_name.trim().to_owned());
+    for (field, value) in [("old_name", &old), ("new_name", &new)] {
+        if value.is_empty() || value.chars().count() > 100 {
+            return Err(ApiError::invalid(&["body", field], "Tag name cannot be empty", value));
+        }
+    }
+    if old == new {
+        return Err(ApiError::BadRequest(
+            "New tag name must be different from the old name".into(),
+        ));
+    }
+    let resources = tags::rename(&state.db, &old, &new).await?;
+    state.resources.refresh(&resources);
+    Ok(HttpResponse::Ok().json(json!({
+        "message": "Tag renamed successfully",
+        "old_name": old,
+        "new_name": new,
+        "updated_resources": resources.len(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct TagName {
+    tag_name: String,
+}
+
+async fn delete_tag(state: web::Data<AppState>, Path(path): Path<TagName>) -> Result<HttpResponse, ApiError> {
+    let resources = tags::delete(&state.db, &path.tag_name).await?;
+    state.resources.refresh(&resources);
+    Ok(HttpResponse::Ok().json(json!({
+        "message": "Tag deleted successfully",
+        "deleted_tag": path.tag_name,
+        "updated_resources": resources.len(),
+    })))
+}
