@@ -254,4 +254,30 @@ both_backends! {
         assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
         assert!(statuses.iter().all(|s| *s == 200 || *s == 400), "{statuses:?}");
     }
+
+    async fn delegated_tokens_book_only_with_the_write_scope(app: TestApp) {
+        let admin = app.admin().await;
+        let room = app.resource(&admin, "Room 1").await;
+        let bob = app.user("bob").await;
+        let (client_id, secret) = client(&app, &bob, "read write").await;
+        let delegated = |scope: &'static str| {
+            let (app, bob, client_id, secret) = (&app, &bob, client_id.clone(), secret.clone());
+            async move {
+                let code = code_for(app, bob, &client_id, scope).await;
+                let (_, grant) = token(app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("client_secret", &secret),
+                    ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]).await;
+                TestUser { token: grant["access_token"].as_str().unwrap().into(), ..bob.clone() }
+            }
+        };
+        let start = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%dT10:00:00Z").to_string();
+        let end = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%dT11:00:00Z").to_string();
+        let reader = delegated("read").await;
+        assert_eq!(
+            detail(app.book(&reader, room, &start, &end).await).await,
+            (403, json!({"detail": "Scope 'write' required"}))
+        );
+        assert_eq!(app.get_as(&reader, "/api/v1/reservations/my").await.status(), 200);
+        let writer = delegated("write").await;
+        assert_eq!(app.book(&writer, room, &start, &end).await.status(), 201);
+    }
 }
