@@ -119,6 +119,23 @@ both_backends_with_clock! {
         assert_eq!(detail(app.login("bob", wrong, None).await).await.1, "Invalid username or password.");
     }
 
+    async fn a_burst_of_parallel_guesses_gets_five_checked_at_most(app: TestApp, clock: Arc<ManualClock>) {
+        app.user("bob").await;
+        let guesses = (0..20).map(|i| {
+            let app = &app;
+            async move { detail(app.login("bob", &format!("Wrong-Passw0rd-{i}!"), None).await).await }
+        });
+        let answers = futures::future::join_all(guesses).await;
+        let checked = answers
+            .iter()
+            .filter(|(_, message)| message.starts_with("Invalid username or password") || message.starts_with("Account is now locked"))
+            .count();
+        assert!(checked <= 5, "{answers:?}");
+        assert!(answers.iter().all(|(status, _)| *status == 401));
+        clock.advance(Duration::from_secs(60));
+        assert!(detail(app.login("bob", PASSWORD, None).await).await.1.starts_with("Account is locked"));
+    }
+
     async fn an_attacker_cannot_lock_the_owner_out(app: TestApp, clock: Arc<ManualClock>) {
         app.user("bob").await;
         let attacker = client_from(Ipv4Addr::new(127, 0, 0, 2));
