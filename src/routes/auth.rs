@@ -199,7 +199,7 @@ async fn refresh(
             }])
         })?;
     match sessions::refresh(&state, &presented).await {
-        Ok((_, _, issued)) => Ok(token_response(issued)),
+        Ok(issued) => Ok(token_response(issued)),
         Err(error) => {
             if matches!(error, sessions::RefreshError::Revoked) {
                 Event::new("refresh_token_reuse", "session")
