@@ -154,9 +154,10 @@ mod reopening {
         body(Backend::Postgres).await;
     }
 
-    #[actix_web::test]
-    async fn without_a_reopen_token_setup_cannot_be_reopened() {
-        let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    async fn without_token(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
         app.admin().await;
         let response = app
             .client
@@ -169,5 +170,15 @@ mod reopening {
             detail(response).await,
             (403, json!({"detail": "Setup reopen token is not configured."}))
         );
+    }
+
+    #[actix_web::test]
+    async fn without_a_reopen_token_setup_cannot_be_reopened_sqlite() {
+        without_token(Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn without_a_reopen_token_setup_cannot_be_reopened_postgres() {
+        without_token(Backend::Postgres).await;
     }
 }
