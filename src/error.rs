@@ -140,6 +140,9 @@ impl From<StorageError> for ApiError {
             StorageError::UniqueViolation { constraint } => {
                 ApiError::Conflict(format!("Conflicts with an existing record ({constraint})"))
             }
+            StorageError::InvalidText(_) => {
+                ApiError::UnprocessableEntity("Text values must not contain NUL characters".into())
+            }
             other @ (StorageError::ForeignKey(_) | StorageError::Decode(_) | StorageError::Query(_)) => {
                 ApiError::Internal(other.to_string())
             }

@@ -105,6 +105,32 @@ impl Metrics {
     }
 }
 
+/// HTTP totals since start, for `/api/v1/metrics/summary`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RequestSummary {
+    pub total: u64,
+    pub errors: u64,
+    pub seconds: f64,
+}
+
+impl Metrics {
+    /// Requests, errors and time spent answering them, summed over every route.
+    pub fn request_summary(&self) -> RequestSummary {
+        let mut summary = RequestSummary::default();
+        for family in self.registry.gather() {
+            for metric in family.get_metric() {
+                match family.name() {
+                    "http_requests_total" => summary.total += metric.get_counter().get_value() as u64,
+                    "http_request_errors_total" => summary.errors += metric.get_counter().get_value() as u64,
+                    "http_request_duration_seconds" => summary.seconds += metric.get_histogram().get_sample_sum(),
+                    _ => {}
+                }
+            }
+        }
+        summary
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()

@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 
 use super::authenticate;
-use super::principal::Principal;
+use super::principal::{FIRST_PARTY_ONLY, Principal};
 use crate::error::ApiError;
 use crate::http::Access;
 use crate::state::AppState;
@@ -52,9 +52,7 @@ async fn admit(access: Access, req: &ServiceRequest) -> Result<Principal, ApiErr
         }
         Access::Session => {
             if !principal.is_first_party() {
-                return Err(ApiError::Forbidden(
-                    "This endpoint needs the user's own sign-in; OAuth2 tokens are not accepted".into(),
-                ));
+                return Err(ApiError::Forbidden(FIRST_PARTY_ONLY.into()));
             }
         }
         Access::Permission(permission) => principal.require(permission)?,

@@ -57,3 +57,118 @@ pub async fn principal(state: &AppState, token: &str) -> Result<Principal, ApiEr
         permissions,
     })
 }
+
+/// Scopes a client may be registered for (the original's list).
+pub const KNOWN_SCOPES: &[&str] = &["read", "write", "delete", "admin", "user:profile"];
+/// Grant types a client may be registered for.
+pub const KNOWN_GRANTS: &[&str] = &["authorization_code", "client_credentials", "refresh_token"];
+/// Lifetime of an OAuth2 access token (the original's).
+pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
+/// Lifetime of an authorization code.
+pub const CODE_SECONDS: i64 = 600;
+
+/// A registered client, as the token endpoints need it.
+pub struct Client {
+    pub client_id: String,
+    pub owner_id: i64,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scope: Vec<String>,
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        // A client that may obtain refresh tokens may also use them.
+        self.grant_types.iter().any(|g| g == grant)
+            || (grant == "refresh_token" && self.grant_types.iter().any(|g| g == "authorization_code"))
+    }
+
+    /// True when every requested scope is one the client was registered for.
+    pub fn covers(&self, requested: &[String]) -> bool {
+        !requested.is_empty() && requested.iter().all(|s| self.scope.contains(s))
+    }
+}
+
+async fn client_row(state: &AppState, client_id: &str) -> Result<Option<(Client, String)>, ApiError> {
+    let Some(row) = state
+        .db
+        .query_opt(
+            "SELECT client_id, client_secret_hash, owner_id, redirect_uris, grant_types, scope
+             FROM oauth2_clients WHERE client_id = $1",
+            params![client_id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let uris: serde_json::Value = row.get("redirect_uris")?;
+    let client = Client {
+        client_id: row.get("client_id")?,
+        owner_id: row.get("owner_id")?,
+        redirect_uris: serde_json::from_value(uris).unwrap_or_default(),
+        grant_types: scopes(&row.get::<String>("grant_types")?),
+        scope: scopes(&row.get::<String>("scope")?),
+    };
+    Ok(Some((client, row.get("client_secret_hash")?)))
+}
+
+/// A registered client by id, whatever the caller (for the authorization endpoint).
+pub async fn client(state: &AppState, client_id: &str) -> Result<Option<Client>, ApiError> {
+    Ok(client_row(state, client_id).await?.map(|(client, _)| client))
+}
+
+/// The client whose id and secret these are; the original's 401 otherwise.
+pub async fn authenticate_client(state: &AppState, client_id: &str, client_secret: &str) -> Result<Client, ApiError> {
+    let invalid = || ApiError::Unauthorized("Invalid client credentials".into());
+    let (client, secret_hash) = client_row(state, client_id).await?.ok_or_else(invalid)?;
+    if secret::same(&secret::digest(client_secret), &secret_hash) {
+        Ok(client)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// Issued OAuth2 tokens.
+pub struct Grant {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+/// Stores and returns a new token pair for `client` acting for `user_id` (`None`: the client
+/// itself, client credentials).
+pub async fn issue(
+    state: &AppState,
+    tx: &mut dyn crate::storage::Transaction,
+    client_id: &str,
+    user_id: Option<i64>,
+    scope: &str,
+    with_refresh: bool,
+) -> Result<Grant, ApiError> {
+    let now = state.clock.now();
+    let access_token = secret::random_token(48)?;
+    let refresh_token = if with_refresh {
+        Some(secret::random_token(48)?)
+    } else {
+        None
+    };
+    tx.execute(
+        "INSERT INTO oauth2_tokens (client_id, user_id, access_token_hash, refresh_token_hash, scope, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        params![
+            client_id,
+            user_id,
+            secret::digest(&access_token),
+            refresh_token.as_deref().map(secret::digest),
+            scope,
+            now + chrono::Duration::seconds(ACCESS_TOKEN_SECONDS),
+            now
+        ],
+    )
+    .await?;
+    Ok(Grant {
+        access_token,
+        refresh_token,
+        scope: scope.to_owned(),
+    })
+}

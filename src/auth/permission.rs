@@ -7,7 +7,7 @@
 use std::fmt;
 
 macro_rules! permissions {
-    ($($(#[$doc:meta])* $name:ident = ($object:literal, $action:literal, $scope:literal)),* $(,)?) => {
+    ($($(#[$doc:meta])* $name:ident = ($object:literal, $action:literal, $scope:expr)),* $(,)?) => {
         /// One thing a caller may be allowed to do.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Permission {
@@ -28,8 +28,9 @@ macro_rules! permissions {
                 match self { $(Permission::$name => $action),* }
             }
 
-            /// The OAuth2 scope a delegated (OAuth2) token needs to use this permission.
-            pub fn scope(self) -> &'static str {
+            /// The OAuth2 scope a delegated (OAuth2) token needs to use this permission; `None`
+            /// for what only the user's own sign-in may do.
+            pub fn scope(self) -> Option<&'static str> {
                 match self { $(Permission::$name => $scope),* }
             }
         }
@@ -38,44 +39,44 @@ macro_rules! permissions {
 
 permissions! {
     /// See resources, their schedules and availability (everyone, guests included).
-    ResourceRead = ("resource", "read", "read"),
-    ResourceCreate = ("resource", "create", "write"),
-    ResourceUpdate = ("resource", "update", "write"),
-    ResourceDelete = ("resource", "delete", "delete"),
+    ResourceRead = ("resource", "read", Some("read")),
+    ResourceCreate = ("resource", "create", Some("write")),
+    ResourceUpdate = ("resource", "update", Some("write")),
+    ResourceDelete = ("resource", "delete", Some("delete")),
     /// Set maintenance and availability of a resource.
-    ResourceMaintenance = ("resource", "maintenance", "write"),
+    ResourceMaintenance = ("resource", "maintenance", Some("write")),
     /// Book (and see, change, cancel one's own bookings).
-    ReservationCreate = ("reservation", "create", "write"),
+    ReservationCreate = ("reservation", "create", Some("write")),
     /// See, export and search everyone's reservations.
-    ReservationReadAny = ("reservation", "read_any", "read"),
+    ReservationReadAny = ("reservation", "read_any", Some("read")),
     /// Change or cancel anyone's reservation.
-    ReservationCancelAny = ("reservation", "cancel_any", "write"),
+    ReservationCancelAny = ("reservation", "cancel_any", Some("write")),
     /// Approve or reject reservations that need approval.
-    ReservationApprove = ("reservation", "approve", "write"),
+    ReservationApprove = ("reservation", "approve", Some("write")),
     /// Join the waitlist (and see and leave one's own entries).
-    WaitlistJoin = ("waitlist", "create", "write"),
+    WaitlistJoin = ("waitlist", "create", Some("write")),
     /// See and manage everyone's waitlist entries.
-    WaitlistManageAny = ("waitlist", "manage_any", "write"),
+    WaitlistManageAny = ("waitlist", "manage_any", Some("write")),
     /// Own webhooks.
-    WebhookManage = ("webhook", "manage", "write"),
+    WebhookManage = ("webhook", "manage", Some("write")),
     /// See and manage everyone's webhooks.
-    WebhookManageAny = ("webhook", "manage_any", "admin"),
+    WebhookManageAny = ("webhook", "manage_any", Some("admin")),
     /// One's own calendar feed.
-    CalendarRead = ("calendar", "read", "read"),
+    CalendarRead = ("calendar", "read", Some("read")),
     /// Read anyone's calendar feed and exports.
-    CalendarReadAny = ("calendar", "read_any", "admin"),
-    /// Register and manage one's own OAuth2 clients.
-    OAuthClientManage = ("oauth_client", "manage", "write"),
+    CalendarReadAny = ("calendar", "read_any", Some("admin")),
+    /// Register and manage one's own OAuth2 clients (never through a delegated token).
+    OAuthClientManage = ("oauth_client", "manage", None),
     /// List roles.
-    RoleRead = ("user", "read", "admin"),
+    RoleRead = ("user", "read", Some("admin")),
     /// Create roles, assign and remove them.
-    RoleManage = ("role", "manage", "admin"),
+    RoleManage = ("role", "manage", Some("admin")),
     /// List, disable and reset users.
-    UserAdmin = ("user", "manage", "admin"),
+    UserAdmin = ("user", "manage", Some("admin")),
     /// Read and export the audit log, apply retention.
-    AuditRead = ("audit", "read", "admin"),
+    AuditRead = ("audit", "read", Some("admin")),
     /// Server-wide maintenance tasks (cleanups, settings).
-    SystemAdmin = ("system", "manage", "admin"),
+    SystemAdmin = ("system", "manage", Some("admin")),
 }
 
 impl Permission {
@@ -126,7 +127,7 @@ impl PermissionSet {
     pub fn within_scopes(self, scopes: &[String]) -> PermissionSet {
         Permission::ALL
             .iter()
-            .filter(|p| self.contains(**p) && scopes.iter().any(|s| s == p.scope()))
+            .filter(|p| self.contains(**p) && p.scope().is_some_and(|scope| scopes.iter().any(|s| s == scope)))
             .fold(PermissionSet::default(), |mut set, p| {
                 set.insert(*p);
                 set

@@ -10,6 +10,9 @@ use super::rbac;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The refusal of a delegated OAuth2 token on what only the user's own sign-in may do.
+pub const FIRST_PARTY_ONLY: &str = "This endpoint needs the user's own sign-in; OAuth2 tokens are not accepted";
+
 /// Who is calling. Taken by handlers as an extractor; on routes whose access rule is not
 /// `Public` it was already authenticated by the route guard, so extracting it costs nothing.
 #[derive(Debug, Clone)]
@@ -42,12 +45,18 @@ impl Principal {
         self.permissions.contains(permission)
     }
 
-    /// `Ok` when the caller may do `permission`, else a 403 with the original's wording.
+    /// `Ok` when the caller may do `permission`, else a 403: for a delegated token that lacks
+    /// the scope, which scope it needs; otherwise the original's wording.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.can(permission) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(permission.denial()))
+            return Ok(());
+        }
+        match (&self.scopes, permission.scope()) {
+            (Some(_), None) => Err(ApiError::Forbidden(FIRST_PARTY_ONLY.into())),
+            (Some(_), Some(scope)) if !self.has_scope(scope) => {
+                Err(ApiError::Forbidden(format!("Scope '{scope}' required")))
+            }
+            _ => Err(ApiError::Forbidden(permission.denial())),
         }
     }
 

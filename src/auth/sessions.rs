@@ -99,7 +99,7 @@ pub async fn open(state: &AppState, user_id: i64, username: &str) -> Result<Issu
 }
 
 /// Exchanges a refresh token for a new pair (rotation), with reuse detection.
-pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(i64, String, Issued), RefreshError> {
+pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, RefreshError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let row = tx
@@ -147,14 +147,10 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(i64, Stri
     let refresh_token = store_refresh_token(state, tx.as_mut(), &session_id, now).await?;
     tx.commit().await?;
     let access_token = access_token(state, &username, user_id, &session_id, now)?;
-    Ok((
-        user_id,
-        username,
-        Issued {
-            access_token,
-            refresh_token,
-        },
-    ))
+    Ok(Issued {
+        access_token,
+        refresh_token,
+    })
 }
 
 /// Ends every session of `user_id` (and so all its tokens); the number ended.

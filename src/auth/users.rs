@@ -86,19 +86,11 @@ pub async fn grant_role(tx: &mut dyn Transaction, user_id: i64, role: &str) -> R
     let Some(role_id) = role_id(tx, role).await? else {
         return Ok(false);
     };
-    let held = tx
-        .query_opt(
-            "SELECT user_id FROM user_roles WHERE user_id = $1 AND role_id = $2",
-            params![user_id, role_id],
-        )
-        .await?;
-    if held.is_none() {
-        tx.execute(
-            "INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)",
-            params![user_id, role_id],
-        )
-        .await?;
-    }
+    tx.execute(
+        "INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        params![user_id, role_id],
+    )
+    .await?;
     Ok(true)
 }
 
@@ -121,16 +113,4 @@ async fn role_id(tx: &mut dyn Transaction, role: &str) -> Result<Option<i64>, Ap
         .await?
         .map(|row| row.get::<i64>("id"))
         .transpose()?)
-}
-
-/// Role names of `user_id`, sorted.
-pub async fn roles_of(db: &Db, user_id: i64) -> Result<Vec<String>, ApiError> {
-    db.query(
-        "SELECT r.name FROM roles r JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = $1 ORDER BY r.name",
-        params![user_id],
-    )
-    .await?
-    .iter()
-    .map(|row| row.get::<String>("name").map_err(ApiError::from))
-    .collect()
 }

@@ -125,41 +125,46 @@ async fn token(
     };
     let now = state.clock.now();
     let failed = |reason: &'static str| Event::new("login_failed", "user").by(None, &username).failed(reason);
-    if let Err(locked) = lockout::check(&state.db, &key, now).await {
-        failed("account locked").record(&state, &req).await;
-        return Err(locked);
-    }
+    let attempt = match lockout::admit(&state.db, &key, now).await {
+        Ok(attempt) => attempt,
+        Err(locked) => {
+            failed("account locked").record(&state, &req).await;
+            return Err(locked);
+        }
+    };
     let account = users::by_username(&state.db, &username).await?;
     let matches = password::verify(&form.password, account.as_ref().map(|a| a.hashed_password.as_str())).await;
     let account = match account {
         Some(account) if matches => account,
         _ => {
             failed("invalid credentials").record(&state, &req).await;
-            return Err(lockout::record_failure(
-                &state.db,
-                &key,
-                now,
-                "invalid_credentials",
-                "Invalid username or password.",
-            )
-            .await?);
+            let message = "Invalid username or password.";
+            return Err(attempt.failed(&state.db, &key, "invalid_credentials", message).await?);
         }
     };
+    // The password was right: what follows is not a guess to count against the pair.
     if !account.is_active {
+        attempt.forget(&state.db).await?;
         failed("account disabled").record(&state, &req).await;
         return Err(ApiError::Unauthorized("Account is disabled".into()));
     }
     if account.mfa_enabled {
         let Some(code) = form.mfa_code.as_deref().filter(|c| !c.trim().is_empty()) else {
+            attempt.forget(&state.db).await?;
             return Err(ApiError::Unauthorized("MFA code required".into()));
         };
-        let secret = account.mfa_secret.as_deref().unwrap_or_default();
-        if !mfa::accept_code(&state.db, account.id, &username, secret, code, now).await? {
+        let accepted = match account.mfa_secret.as_deref() {
+            Some(secret) => mfa::accept_code(&state.db, account.id, &username, secret, code, now).await?,
+            None => false,
+        };
+        if !accepted {
             failed("invalid MFA code").record(&state, &req).await;
-            return Err(lockout::record_failure(&state.db, &key, now, "invalid_mfa_code", "Invalid MFA code.").await?);
+            return Err(attempt
+                .failed(&state.db, &key, "invalid_mfa_code", "Invalid MFA code.")
+                .await?);
         }
     }
-    lockout::record_success(&state.db, &key, now).await?;
+    attempt.succeeded(&state.db).await?;
     let issued = sessions::open(&state, account.id, &username).await?;
     Event::new("login", "user")
         .by(Some(account.id), &username)
@@ -194,7 +199,7 @@ async fn refresh(
             }])
         })?;
     match sessions::refresh(&state, &presented).await {
-        Ok((_, _, issued)) => Ok(token_response(issued)),
+        Ok(issued) => Ok(token_response(issued)),
         Err(error) => {
             if matches!(error, sessions::RefreshError::Revoked) {
                 Event::new("refresh_token_reuse", "session")

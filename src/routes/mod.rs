@@ -3,9 +3,13 @@
 //! One module per area. Each module exposes `declare(&mut RouteTable)` and keeps its handlers
 //! private; the table is the single list of what the server answers.
 
+mod admin;
+mod audit;
 mod auth;
 mod health;
+mod metrics;
 mod mfa;
+mod oauth;
 mod reservations;
 mod resources;
 mod roles;
@@ -19,8 +23,12 @@ pub fn table() -> RouteTable {
     let mut table = RouteTable::new();
     health::declare(&mut table);
     auth::declare(&mut table);
+    admin::declare(&mut table);
+    audit::declare(&mut table);
     users::declare(&mut table);
     mfa::declare(&mut table);
+    metrics::declare(&mut table);
+    oauth::declare(&mut table);
     roles::declare(&mut table);
     setup::declare(&mut table);
     resources::declare(&mut table);

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::audit::Event;
-use crate::auth::{Permission, Principal, users};
+use crate::auth::{Permission, Principal, rbac, users};
 use crate::error::ApiError;
 use crate::http::{Access, Json, RouteTable};
 use crate::params;
@@ -83,10 +83,10 @@ async fn create(
     Json(body): Json<NewRole>,
 ) -> Result<HttpResponse, ApiError> {
     let name = body.name.trim();
-    if !(1..=50).contains(&name.chars().count()) {
+    if !(1..=50).contains(&name.chars().count()) || name.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             &["body", "name"],
-            "Role name must be 1-50 characters",
+            "Role name must be 1-50 printable characters",
             &body.name,
         ));
     }
@@ -181,6 +181,20 @@ async fn change(
     };
     if !known {
         return Err(ApiError::NotFound("Role not found".into()));
+    }
+    // Without an admin nobody could manage the server any more (setup is complete).
+    let admins: i64 = tx
+        .query_opt(
+            "SELECT COUNT(*) AS n FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             JOIN users u ON u.id = ur.user_id WHERE r.name = $1 AND u.is_active = $2",
+            params![rbac::ADMIN, true],
+        )
+        .await?
+        .map(|row| row.get("n"))
+        .transpose()?
+        .unwrap_or(0);
+    if admins == 0 {
+        return Err(ApiError::BadRequest("Cannot remove the last admin".into()));
     }
     tx.commit().await?;
     Event::new(if grant { "role_assigned" } else { "role_removed" }, "user")

@@ -69,6 +69,12 @@ fn check_token(req: &HttpRequest, expected: Option<&str>, kind: &str) -> Result<
     }
 }
 
+/// Who `initialize` makes the admin: an existing account, or a new one (username, hash).
+enum Candidate {
+    Existing(i64, String),
+    New(String, String),
+}
+
 #[derive(Deserialize)]
 struct Initialize {
     username: Option<String>,
@@ -91,26 +97,28 @@ async fn initialize(
         check_token(&req, state.auth.setup_token.as_deref(), "Setup token")?;
     }
     let now = state.clock.now();
-    let (admin_id, admin_username, created) = match (&body.existing_username, &body.username, &body.password) {
+    let candidate = match (&body.existing_username, &body.username, &body.password) {
         (Some(existing), _, _) => {
             let account = users::by_username(&state.db, &existing.to_lowercase())
                 .await?
                 .ok_or_else(|| ApiError::NotFound("User not found".into()))?;
-            (Some(account.id), account.username, None)
+            Candidate::Existing(account.id, account.username)
         }
         (None, Some(username), Some(password)) => {
             let username = super::auth::validate_credentials(username, password)?;
-            let hash = password::hash(password).await?;
-            (None, username, Some(hash))
+            Candidate::New(username, password::hash(password).await?)
         }
         _ => return Err(ApiError::BadRequest("Username and password are required".into())),
     };
     let mut tx = state.db.begin().await?;
-    let admin_id = match (admin_id, created) {
-        (Some(id), _) => id,
-        (None, hash) => users::insert(tx.as_mut(), &admin_username, hash.as_deref().unwrap_or_default(), now)
-            .await?
-            .ok_or_else(|| ApiError::BadRequest("Username already registered".into()))?,
+    let (admin_id, admin_username) = match candidate {
+        Candidate::Existing(id, username) => (id, username),
+        Candidate::New(username, hash) => {
+            let id = users::insert(tx.as_mut(), &username, &hash, now)
+                .await?
+                .ok_or_else(|| ApiError::BadRequest("Username already registered".into()))?;
+            (id, username)
+        }
     };
     if !setup::claim_completion(tx.as_mut(), now, false).await? {
         return Err(ApiError::BadRequest("Setup already completed".into()));

@@ -61,6 +61,10 @@ pub enum StorageError {
     /// A foreign key points nowhere.
     #[error("foreign key violated: {0}")]
     ForeignKey(String),
+    /// A text value the database cannot store (PostgreSQL refuses NUL characters): the input's
+    /// fault, not the server's.
+    #[error("text the database cannot store: {0}")]
+    InvalidText(String),
     /// A row could not be decoded into the expected type.
     #[error("cannot decode row: {0}")]
     Decode(String),

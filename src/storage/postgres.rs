@@ -327,6 +327,10 @@ fn map_error(error: tokio_postgres::Error) -> StorageError {
         if *code == SqlState::FOREIGN_KEY_VIOLATION {
             return StorageError::ForeignKey(db.message().to_owned());
         }
+        // Text PostgreSQL cannot store (a NUL character) came from the client: bad input.
+        if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *code == SqlState::UNTRANSLATABLE_CHARACTER {
+            return StorageError::InvalidText(db.message().to_owned());
+        }
         return StorageError::Query(format!("{}: {}", code.code(), db.message()));
     }
     if error.is_closed() {

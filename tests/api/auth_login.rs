@@ -60,6 +60,20 @@ both_backends! {
         assert_eq!(response.status(), 422);
     }
 
+    async fn the_legacy_root_aliases_run_the_same_handlers(app: TestApp) {
+        let response = app.client.post(app.url("/register")).json(&json!({"username": "old", "password": PASSWORD})).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        let response = app.client.post(app.url("/token")).form(&[("username", "old"), ("password", PASSWORD)]).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["deprecation"], "true");
+        assert_eq!(response.headers()["link"], "</api/v1/token>; rel=\"successor-version\"");
+        let token = response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+        let me = app.client.get(app.url("/users/me")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(me.json::<Value>().await.unwrap()["username"], "old");
+        let roles = app.client.get(app.url("/roles/my-roles/")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(roles.status(), 200);
+    }
+
     async fn preferences_update_and_validate(app: TestApp) {
         let bob = app.user("bob").await;
         let response = app.patch_json_as(&bob, "/api/v1/users/me/preferences", &json!({"reminder_hours": 2})).await;
@@ -103,6 +117,30 @@ both_backends_with_clock! {
         assert_eq!(app.login("bob", PASSWORD, None).await.status(), 200);
         // A success clears the count.
         assert_eq!(detail(app.login("bob", wrong, None).await).await.1, "Invalid username or password.");
+    }
+
+    async fn parallel_guesses_get_no_more_checks_than_sequential_ones(app: TestApp, clock: Arc<ManualClock>) {
+        app.user("bob").await;
+        let checked = |answers: &[(u16, String)]| {
+            answers
+                .iter()
+                .filter(|(_, m)| m.starts_with("Invalid username or password") || m.starts_with("Account is now locked"))
+                .count()
+        };
+        let guesses = (0..20).map(|i| {
+            let app = &app;
+            async move { detail(app.login("bob", &format!("Wrong-Passw0rd-{i}!"), None).await).await }
+        });
+        let burst = futures::future::join_all(guesses).await;
+        assert!(burst.iter().all(|(status, _)| *status == 401));
+        let mut later = Vec::new();
+        for i in 0..10 {
+            later.push(detail(app.login("bob", &format!("Again-Wr0ng-{i}!"), None).await).await);
+        }
+        // Five guesses are checked in the window, however they are sent; then the pair is locked.
+        assert_eq!(checked(&burst) + checked(&later), 5, "{burst:?} {later:?}");
+        clock.advance(Duration::from_secs(60));
+        assert!(detail(app.login("bob", PASSWORD, None).await).await.1.starts_with("Account is locked"));
     }
 
     async fn an_attacker_cannot_lock_the_owner_out(app: TestApp, clock: Arc<ManualClock>) {

@@ -55,6 +55,14 @@ both_backends! {
         assert_eq!(app.login("bob", &bob.password, None).await.status(), 200);
     }
 
+    async fn a_refresh_token_used_concurrently_is_exchanged_once(app: TestApp) {
+        let bob = app.user("bob").await;
+        let attempts = (0..8).map(|_| refresh_by_body(&app, &bob.refresh_token));
+        let statuses: Vec<u16> = futures::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 401), "{statuses:?}");
+    }
+
     async fn refresh_input_errors_are_the_originals(app: TestApp) {
         assert_eq!(
             detail(refresh_by_query(&app, "unknown").await).await,

@@ -7,7 +7,7 @@ use crate::both_backends;
 use crate::support::{PASSWORD, TestApp};
 
 async fn roles_of(app: &TestApp, username: &str) -> Vec<String> {
-    let user = app.register_and_login_existing(username).await;
+    let user = app.sign_in(username, PASSWORD).await;
     let roles: Value = app.get_as(&user, "/api/v1/roles/my-roles").await.json().await.unwrap();
     roles
         .as_array()
@@ -15,19 +15,6 @@ async fn roles_of(app: &TestApp, username: &str) -> Vec<String> {
         .iter()
         .map(|r| r["name"].as_str().unwrap().to_owned())
         .collect()
-}
-
-impl TestApp {
-    async fn register_and_login_existing(&self, username: &str) -> crate::support::TestUser {
-        let tokens: Value = self.login(username, PASSWORD, None).await.json().await.unwrap();
-        crate::support::TestUser {
-            id: 0,
-            username: username.into(),
-            password: PASSWORD.into(),
-            token: tokens["access_token"].as_str().unwrap().into(),
-            refresh_token: tokens["refresh_token"].as_str().unwrap().into(),
-        }
-    }
 }
 
 both_backends! {
@@ -67,7 +54,7 @@ both_backends! {
         assert_eq!(app.register("second", PASSWORD).await.status(), 201);
         assert_eq!(roles_of(&app, "first").await, ["admin", "user"]);
         assert_eq!(roles_of(&app, "second").await, ["user"]);
-        let first = app.register_and_login_existing("first").await;
+        let first = app.sign_in("first", PASSWORD).await;
         let me: Value = app.get_as(&first, "/users/me").await.json().await.unwrap();
         assert_eq!(me["is_admin"], true);
         let status: Value = app.get("/setup/status").await.json().await.unwrap();

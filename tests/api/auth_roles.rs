@@ -54,6 +54,13 @@ both_backends! {
         assert_eq!(detail(removal).await, (200, json!({"message": "Role 'manager' removed successfully"})));
         let mine: Value = app.get_as(&bob, "/api/v1/roles/my-roles").await.json().await.unwrap();
         assert_eq!(mine.as_array().unwrap().len(), 1);
+        let last_admin = app
+            .request_as(&admin, reqwest::Method::DELETE, "/api/v1/roles/assign")
+            .json(&json!({"user_id": admin.id, "role_name": "admin"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(detail(last_admin).await, (400, json!({"detail": "Cannot remove the last admin"})));
 
         for (body, expected) in [
             (json!({"username": "nobody", "role_name": "user"}), (404, json!({"detail": "User 'nobody' not found"}))),
@@ -77,5 +84,18 @@ both_backends! {
             .unwrap();
         assert_eq!(removal.status(), 200);
         assert_eq!(app.get_as(&bob, "/api/v1/roles").await.status(), 403);
+    }
+
+    async fn guests_only_read(app: TestApp) {
+        let gus = app.guest("gus").await;
+        assert_eq!(app.get_as(&gus, "/api/v1/users/me").await.status(), 200);
+        let response = app
+            .post_json_as(&gus, "/api/v1/oauth/clients", &json!({"client_name": "x", "redirect_uris": ["https://x.example"]}))
+            .await;
+        assert_eq!(detail(response).await, (403, json!({"detail": "Insufficient permissions: manage on oauth_client"})));
+        let manager = app.manager("mia").await;
+        let roles: Value = app.get_as(&manager, "/api/v1/roles/my-roles").await.json().await.unwrap();
+        assert_eq!(roles.as_array().unwrap().len(), 2);
+        assert_eq!(app.assert_denied(&manager, reqwest::Method::GET, "/api/v1/audit/logs", &json!({})).await, 403);
     }
 }

@@ -4,11 +4,16 @@
 mod support;
 
 mod auth_access;
+mod auth_admin;
+mod auth_audit;
+mod auth_inputs;
 mod auth_login;
 mod auth_mfa;
+mod auth_oauth;
 mod auth_refresh;
 mod auth_registration;
 mod auth_roles;
+mod auth_setup;
 mod conventions;
 mod health;
 mod idempotency;

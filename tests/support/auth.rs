@@ -9,6 +9,8 @@
 //! let admin = app.admin().await;
 //! let bob = app.user("bob").await;
 //! let response = app.post_json_as(&bob, "/api/v1/reservations", &json!({...})).await;
+//! let eve = app.user("eve").await;
+//! app.assert_denied(&eve, Method::GET, &format!("/api/v1/reservations/{id}"), &json!({})).await;
 //! ```
 
 use reqwest::{Method, RequestBuilder, Response};
@@ -66,6 +68,41 @@ impl TestApp {
         user
     }
 
+    /// A new user holding `manager` (and `user`).
+    pub async fn manager(&self, username: &str) -> TestUser {
+        self.user_with_role(username, "manager").await
+    }
+
+    /// A new account holding only `guest` (read-only).
+    pub async fn guest(&self, username: &str) -> TestUser {
+        let admin = self.admin().await;
+        let guest = self.user_with_role(username, "guest").await;
+        let response = self
+            .request_as(&admin, Method::DELETE, "/api/v1/roles/assign")
+            .json(&json!({"user_id": guest.id, "role_name": "user"}))
+            .send()
+            .await
+            .expect("request failed");
+        assert_eq!(response.status(), 200, "removing the user role");
+        guest
+    }
+
+    /// The object-level check from outside: `stranger` sending `method path` (with a JSON body)
+    /// must be refused with 404 or 403. Returns the status, to assert which one when it matters.
+    pub async fn assert_denied(&self, stranger: &TestUser, method: Method, path: &str, body: &impl Serialize) -> u16 {
+        let status = self
+            .send_json_as(stranger, method.clone(), path, body)
+            .await
+            .status()
+            .as_u16();
+        assert!(
+            status == 404 || status == 403,
+            "{method} {path} as {} answered {status}",
+            stranger.username
+        );
+        status
+    }
+
     /// `POST /api/v1/register`.
     pub async fn register(&self, username: &str, password: &str) -> Response {
         self.client
@@ -99,17 +136,30 @@ impl TestApp {
             "registering {username}: {}",
             registered.text().await.unwrap_or_default()
         );
-        let id = registered.json::<Value>().await.expect("JSON")["id"]
-            .as_i64()
-            .expect("an id");
+        self.sign_in(username, password).await
+    }
+
+    /// Signs an existing account in (a new session).
+    pub async fn sign_in(&self, username: &str, password: &str) -> TestUser {
         let tokens = self.login(username, password, None).await;
         assert_eq!(tokens.status(), 200, "signing in {username}");
         let tokens = tokens.json::<Value>().await.expect("JSON");
+        let token = tokens["access_token"].as_str().expect("access token").to_owned();
+        let me = self
+            .client
+            .get(self.url("/api/v1/users/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request failed")
+            .json::<Value>()
+            .await
+            .expect("JSON");
         TestUser {
-            id,
+            id: me["id"].as_i64().expect("an id"),
             username: username.to_lowercase(),
             password: password.to_owned(),
-            token: tokens["access_token"].as_str().expect("access token").to_owned(),
+            token,
             refresh_token: tokens["refresh_token"].as_str().expect("refresh token").to_owned(),
         }
     }

@@ -1,0 +1,228 @@
+//! Account administration: list users, reset a password, disable and re-enable an account.
+
+use std::collections::HashMap;
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::audit::Event;
+use crate::auth::{Permission, Principal, password, sessions, users};
+use crate::error::{ApiError, FieldError};
+use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::params;
+use crate::state::AppState;
+
+pub fn declare(table: &mut RouteTable) {
+    let admin = Access::Permission(Permission::UserAdmin);
+    table
+        .route(Method::GET, "/api/v1/auth/admin/users", admin, &[], list)
+        .route(
+            Method::POST,
+            "/api/v1/auth/admin/reset-password",
+            admin,
+            &[],
+            reset_password,
+        )
+        .route(
+            Method::POST,
+            "/api/v1/auth/admin/users/{user_id}/disable",
+            admin,
+            &[],
+            disable,
+        )
+        .route(
+            Method::POST,
+            "/api/v1/auth/admin/users/{user_id}/enable",
+            admin,
+            &[],
+            enable,
+        );
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    skip: i64,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    50
+}
+
+/// Pydantic's bound error for a query parameter.
+pub(crate) fn out_of_range(name: &str, value: i64, min: i64, max: i64) -> ApiError {
+    let (kind, rule) = if value < min {
+        ("greater_than_equal", format!("greater than or equal to {min}"))
+    } else {
+        ("less_than_equal", format!("less than or equal to {max}"))
+    };
+    ApiError::Validation(vec![FieldError {
+        kind: kind.into(),
+        loc: vec![json!("query"), json!(name)],
+        msg: format!("Input should be {rule}"),
+        input: json!(value.to_string()),
+    }])
+}
+
+async fn list(state: web::Data<AppState>, Query(page): Query<Page>) -> Result<HttpResponse, ApiError> {
+    if page.skip < 0 {
+        return Err(out_of_range("skip", page.skip, 0, i64::MAX));
+    }
+    if !(1..=1000).contains(&page.limit) {
+        return Err(out_of_range("limit", page.limit, 1, 1000));
+    }
+    let rows = state
+        .db
+        .query(
+            "SELECT id, username, email, is_active, mfa_enabled, created_at FROM users ORDER BY id LIMIT $1 OFFSET $2",
+            params![page.limit, page.skip],
+        )
+        .await?;
+    let mut roles: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in state
+        .db
+        .query(
+            "SELECT ur.user_id, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             WHERE ur.user_id IN (SELECT id FROM users ORDER BY id LIMIT $1 OFFSET $2)
+             ORDER BY r.name",
+            params![page.limit, page.skip],
+        )
+        .await?
+    {
+        roles.entry(row.get("user_id")?).or_default().push(row.get("name")?);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.get("id")?;
+        out.push(json!({
+            "id": id,
+            "username": row.get::<String>("username")?,
+            "email": row.get::<Option<String>>("email")?,
+            "is_active": row.get::<bool>("is_active")?,
+            "mfa_enabled": row.get::<bool>("mfa_enabled")?,
+            "created_at": row.get::<chrono::DateTime<chrono::Utc>>("created_at")?,
+            "roles": roles.remove(&id).unwrap_or_default(),
+        }));
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize)]
+struct Reset {
+    username: String,
+    new_password: String,
+}
+
+/// Sets a user's password (under the full password policy, unlike the original), ends all their
+/// sessions and clears their failed sign-ins.
+async fn reset_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    Json(body): Json<Reset>,
+) -> Result<HttpResponse, ApiError> {
+    if body.username.is_empty() {
+        return Err(ApiError::invalid(
+            &["body", "username"],
+            "Username is required",
+            &body.username,
+        ));
+    }
+    let account = users::by_username(&state.db, &body.username)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("User '{}' not found", body.username)))?;
+    if account.id == principal.user_id {
+        return Err(ApiError::BadRequest(
+            "Cannot reset your own password through admin endpoint. Use profile settings instead.".into(),
+        ));
+    }
+    password::check_password(&body.new_password, Some(&account.username))
+        .map_err(|message| ApiError::invalid(&["body", "new_password"], message, "********"))?;
+    let hash = password::hash(&body.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    tx.execute(
+        "UPDATE users SET hashed_password = $2 WHERE id = $1",
+        params![account.id, hash],
+    )
+    .await?;
+    sessions::revoke_all(&state, tx.as_mut(), account.id).await?;
+    tx.execute(
+        "DELETE FROM login_attempts WHERE username = $1",
+        params![account.username.as_str()],
+    )
+    .await?;
+    tx.commit().await?;
+    Event::new("password_reset", "user")
+        .by_principal(&principal)
+        .on(Some(account.id), &account.username)
+        .record(&state, &req)
+        .await;
+    Ok(HttpResponse::Ok().json(json!({
+        "message": format!("Password for user '{}' has been reset successfully", account.username)
+    })))
+}
+
+#[derive(Deserialize)]
+struct UserId {
+    user_id: i64,
+}
+
+async fn disable(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    Path(path): Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    set_active(&state, &req, &principal, path.user_id, false).await
+}
+
+async fn enable(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    Path(path): Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    set_active(&state, &req, &principal, path.user_id, true).await
+}
+
+/// Disabling ends the account's sessions too, so re-enabling it does not revive old tokens.
+async fn set_active(
+    state: &AppState,
+    req: &HttpRequest,
+    principal: &Principal,
+    user_id: i64,
+    active: bool,
+) -> Result<HttpResponse, ApiError> {
+    if user_id == principal.user_id && !active {
+        return Err(ApiError::BadRequest("You cannot disable your own account".into()));
+    }
+    let account = users::by_id(&state.db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("User not found".into()))?;
+    let mut tx = state.db.begin().await?;
+    tx.execute(
+        "UPDATE users SET is_active = $2 WHERE id = $1",
+        params![user_id, active],
+    )
+    .await?;
+    if !active {
+        sessions::revoke_all(state, tx.as_mut(), user_id).await?;
+    }
+    tx.commit().await?;
+    Event::new(if active { "user_enabled" } else { "user_disabled" }, "user")
+        .by_principal(principal)
+        .on(Some(user_id), &account.username)
+        .record(state, req)
+        .await;
+    let verb = if active { "enabled" } else { "disabled" };
+    Ok(HttpResponse::Ok().json(json!({
+        "message": format!("User '{}' has been {verb}", account.username),
+        "id": user_id,
+        "username": account.username,
+        "is_active": active,
+    })))
+}
