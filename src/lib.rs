@@ -21,6 +21,7 @@
 //! The scheduling core (resource actors, supervisor, notifier, the pure domain) lives in the
 //! `reserver-actors` crate; the SQL migrations in `reserver-schema`.
 
+pub mod approvals;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -34,6 +35,7 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod waitlist;
 
 pub use config::Settings;
 pub use error::ApiError;

@@ -44,6 +44,14 @@ const WAIT_FOR_OWNER: Duration = Duration::from_secs(10);
 const KEY_HEADER: &str = "idempotency-key";
 const REPLAYED_HEADER: &str = "idempotent-replayed";
 
+/// The request's `Idempotency-Key`, for handlers that tie it to a booking's transaction.
+pub fn key_of(req: &actix_web::HttpRequest) -> Option<String> {
+    req.headers()
+        .get(KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// What the table holds for a key.
 struct Claim {
     request_hash: String,

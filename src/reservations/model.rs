@@ -5,7 +5,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use reserver_actors::resource::Booking;
+use reserver_actors::resource::{Booked, Booking};
 use serde::Serialize;
 
 use crate::resources::model::ResourceOut;
@@ -81,5 +81,20 @@ impl ReservationOut {
             parent_reservation_id: booking.series.and_then(|s| s.parent),
             is_recurring_instance: booking.series.is_some_and(|s| s.parent.is_some()),
         }
+    }
+}
+
+impl ReservationOut {
+    /// What an actor booked, as the API shows it, with the resource's status at `now`.
+    pub fn from_booked(booked: &Booked, zone: OutputZone, now: DateTime<Utc>) -> Vec<ReservationOut> {
+        booked
+            .bookings
+            .iter()
+            .map(|booking| {
+                let in_use = booking.interval.contains(now);
+                let status = crate::resources::model::live_status(&booked.resource, in_use, now);
+                ReservationOut::from_booking(booking, ResourceOut::embedded(&booked.resource, status), zone)
+            })
+            .collect()
     }
 }

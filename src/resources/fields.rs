@@ -42,6 +42,29 @@ impl TryFrom<String> for TimeZone {
     }
 }
 
+/// A check-in window: 1 to 1440 minutes after a booking's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "i64")]
+pub struct CheckInWindow(pub i64);
+
+impl TryFrom<i64> for CheckInWindow {
+    type Error = String;
+
+    fn try_from(minutes: i64) -> Result<Self, Self::Error> {
+        if (1..=1440).contains(&minutes) {
+            Ok(CheckInWindow(minutes))
+        } else {
+            Err("checkin_window_minutes must be between 1 and 1440".into())
+        }
+    }
+}
+
+impl CheckInWindow {
+    pub fn duration(self) -> chrono::Duration {
+        chrono::Duration::minutes(self.0)
+    }
+}
+
 /// Tags: each trimmed, empty ones dropped, duplicates removed (first spelling kept).
 pub fn clean_tags(tags: Option<Vec<String>>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();

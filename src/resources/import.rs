@@ -78,18 +78,15 @@ pub async fn upload(
     let mut tx = state.db.begin().await?;
     let mut created = Vec::with_capacity(rows.len());
     for row in &rows {
-        let timezone: Tz = row.timezone.parse().unwrap_or(Tz::UTC);
-        let id = record::insert_in(
-            &mut tx,
-            &row.name,
-            row.description.as_deref(),
-            &row.tags,
-            row.available,
-            timezone,
-            now,
-        )
-        .await
-        .map_err(|error| {
+        let new = record::NewResource {
+            name: row.name.clone(),
+            description: row.description.clone(),
+            tags: row.tags.clone(),
+            enabled: row.available,
+            timezone: row.timezone.parse().unwrap_or(Tz::UTC),
+            checkin_window_minutes: None,
+        };
+        let id = record::insert_in(&mut tx, &new, now).await.map_err(|error| {
             if error.is_unique_violation_of("name") {
                 ApiError::Conflict(format!("Row {}: Resource '{}' already exists.", row.line, row.name))
             } else {

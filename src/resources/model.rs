@@ -27,6 +27,8 @@ pub struct ResourceOut {
     pub current_user_name: Option<String>,
     pub tags: Vec<String>,
     pub timezone: &'static str,
+    pub requires_approval: bool,
+    pub checkin_window_minutes: Option<i64>,
 }
 
 impl ResourceOut {
@@ -43,6 +45,8 @@ impl ResourceOut {
             current_user_name: None,
             tags: resource.tags.clone(),
             timezone: resource.timezone.name(),
+            requires_approval: resource.requires_approval,
+            checkin_window_minutes: resource.checkin_window.map(|w| w.num_minutes()),
         }
     }
 

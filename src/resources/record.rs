@@ -88,18 +88,22 @@ pub async fn write_tags(tx: &mut Box<dyn Transaction>, id: i64, tags: &[String])
     Ok(())
 }
 
+/// A resource to create.
+#[derive(Debug, Clone)]
+pub struct NewResource {
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub enabled: bool,
+    pub timezone: Tz,
+    /// Bookings must be checked in within this many minutes of their start.
+    pub checkin_window_minutes: Option<i64>,
+}
+
 /// Inserts a resource with its tags (in one transaction) and returns its id.
-pub async fn insert(
-    db: &Db,
-    name: &str,
-    description: Option<&str>,
-    tags: &[String],
-    enabled: bool,
-    timezone: Tz,
-    now: DateTime<Utc>,
-) -> Result<i64, StorageError> {
+pub async fn insert(db: &Db, new: &NewResource, now: DateTime<Utc>) -> Result<i64, StorageError> {
     let mut tx = db.begin().await?;
-    let id = insert_in(&mut tx, name, description, tags, enabled, timezone, now).await?;
+    let id = insert_in(&mut tx, new, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -107,22 +111,25 @@ pub async fn insert(
 /// [`insert`] inside a caller's transaction (bulk imports).
 pub async fn insert_in(
     tx: &mut Box<dyn Transaction>,
-    name: &str,
-    description: Option<&str>,
-    tags: &[String],
-    enabled: bool,
-    timezone: Tz,
+    new: &NewResource,
     now: DateTime<Utc>,
 ) -> Result<i64, StorageError> {
     let row = tx
         .query_opt(
-            "INSERT INTO resources (name, description, available, timezone, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            params![name, description, enabled, timezone.name(), now],
+            "INSERT INTO resources (name, description, available, timezone, checkin_window_minutes, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            params![
+                new.name.as_str(),
+                new.description.clone(),
+                new.enabled,
+                new.timezone.name(),
+                new.checkin_window_minutes,
+                now
+            ],
         )
         .await?
         .ok_or_else(|| StorageError::Decode("INSERT returned no id".into()))?;
     let id: i64 = row.get("id")?;
-    write_tags(tx, id, tags).await?;
+    write_tags(tx, id, &new.tags).await?;
     Ok(id)
 }

@@ -4,17 +4,21 @@
 //! private; the table is the single list of what the server answers.
 
 mod admin;
+mod approvals;
 mod audit;
 mod auth;
 mod health;
+mod holds;
 mod metrics;
 mod mfa;
 mod oauth;
 mod reservations;
 mod resources;
 mod roles;
+mod series;
 mod setup;
 mod users;
+mod waitlist;
 
 use crate::http::RouteTable;
 
@@ -33,5 +37,9 @@ pub fn table() -> RouteTable {
     setup::declare(&mut table);
     resources::declare(&mut table);
     reservations::declare(&mut table);
+    series::declare(&mut table);
+    waitlist::declare(&mut table);
+    holds::declare(&mut table);
+    approvals::declare(&mut table);
     table
 }

@@ -17,7 +17,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
 use crate::reservations::model::utc;
-use crate::resources::fields::{ResourceName, TimeZone, clean_tags};
+use crate::resources::fields::{CheckInWindow, ResourceName, TimeZone, clean_tags};
 use crate::resources::model::{ResourceOut, live_status};
 use crate::resources::queries::{self, ResourceFilter, StatusFilter};
 use crate::resources::{import, record, tags};
@@ -109,6 +109,7 @@ struct NewResource {
     #[serde(default = "enabled_by_default")]
     available: bool,
     timezone: Option<TimeZone>,
+    checkin_window_minutes: Option<CheckInWindow>,
 }
 
 fn enabled_by_default() -> bool {
@@ -116,21 +117,17 @@ fn enabled_by_default() -> bool {
 }
 
 async fn create(state: web::Data<AppState>, Json(new): Json<NewResource>) -> Result<HttpResponse, ApiError> {
-    let name = new.name.into_inner();
-    let tags = clean_tags(new.tags);
-    let timezone = new.timezone.map_or(chrono_tz::Tz::UTC, |tz| tz.0);
-    let description = new.description.filter(|d| !d.trim().is_empty());
-    let id = record::insert(
-        &state.db,
-        &name,
-        description.as_deref(),
-        &tags,
-        new.available,
-        timezone,
-        state.clock.now(),
-    )
-    .await
-    .map_err(|error| duplicate_name(error, &name))?;
+    let resource = record::NewResource {
+        name: new.name.into_inner(),
+        description: new.description.filter(|d| !d.trim().is_empty()),
+        tags: clean_tags(new.tags),
+        enabled: new.available,
+        timezone: new.timezone.map_or(chrono_tz::Tz::UTC, |tz| tz.0),
+        checkin_window_minutes: new.checkin_window_minutes.map(|w| w.0),
+    };
+    let id = record::insert(&state.db, &resource, state.clock.now())
+        .await
+        .map_err(|error| duplicate_name(error, &resource.name))?;
     let snapshot = state.resources.snapshot(id).await?;
     Ok(HttpResponse::Created().json(ResourceOut::embedded(&snapshot.resource, "available")))
 }
@@ -157,6 +154,8 @@ struct ResourceChanges {
     description: Option<String>,
     tags: Option<Vec<String>>,
     timezone: Option<TimeZone>,
+    /// Minutes after the start by which bookings must be checked in; `0` turns check-in off.
+    checkin_window_minutes: Option<i64>,
 }
 
 async fn update(
@@ -171,6 +170,15 @@ async fn update(
         description: changes.description.map(|d| Some(d).filter(|d| !d.trim().is_empty())),
         tags: changes.tags.map(|tags| clean_tags(Some(tags))),
         timezone: changes.timezone.map(|tz| tz.0),
+        checkin_window: match changes.checkin_window_minutes {
+            None => None,
+            Some(0) => Some(None),
+            Some(minutes) => Some(Some(
+                CheckInWindow::try_from(minutes)
+                    .map_err(|why| ApiError::invalid(&["body", "checkin_window_minutes"], why, minutes))?
+                    .duration(),
+            )),
+        },
         ..ResourcePatch::default()
     };
     let resource = state

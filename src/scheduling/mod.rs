@@ -5,9 +5,20 @@
 mod apply;
 pub mod store;
 
-use reserver_actors::resource::ScheduleError;
+use std::sync::Arc;
 
+use reserver_actors::resource::{ScheduleError, UserRef};
+
+use crate::auth::Principal;
 use crate::error::ApiError;
+
+/// The caller, as the actors know users.
+pub fn user_ref(principal: &Principal) -> UserRef {
+    UserRef {
+        id: principal.user_id,
+        name: Arc::from(principal.username.as_str()),
+    }
+}
 
 impl From<ScheduleError> for ApiError {
     fn from(error: ScheduleError) -> Self {
