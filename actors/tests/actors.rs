@@ -114,6 +114,7 @@ async fn a_cancelled_slot_can_be_booked_again_and_touching_slots_coexist() {
                 by: 1,
                 reason: None,
                 scope: CancelScope::One,
+                only_if: None,
             },
         )
         .await

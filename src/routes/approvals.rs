@@ -214,6 +214,7 @@ async fn withdraw(
         by: principal.user_id,
         reason: Some("Cancelled pending approval".into()),
         scope: CancelScope::One,
+        only_if: Some(BookingStatus::PendingApproval),
     };
     state.resources.send(record.resource_id, message).await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true, "message": "Request cancelled", "approval_id": record.id })))

@@ -4,7 +4,7 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use reserver_actors::resource::{Booking, Cancel, CancelScope, ConfirmHold, PlaceHold, ScheduleError};
+use reserver_actors::resource::{Booking, BookingStatus, Cancel, CancelScope, ConfirmHold, PlaceHold, ScheduleError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -176,6 +176,7 @@ async fn release(
         by: principal.user_id,
         reason: Some("Hold released".into()),
         scope: CancelScope::One,
+        only_if: Some(BookingStatus::Held),
     };
     state.resources.send(resource, message).await?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Hold released", "hold_id": path.hold_id })))

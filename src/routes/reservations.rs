@@ -194,7 +194,7 @@ async fn cancel(
     };
     match record.status.as_str() {
         "cancelled" => return Err(ApiError::BadRequest("Reservation is already cancelled".into())),
-        "active" => {}
+        "active" | "pending_approval" | "held" => {}
         _ => {
             return Err(ApiError::BadRequest(format!(
                 "Cannot cancel a reservation that is {}",
@@ -208,6 +208,7 @@ async fn cancel(
         by: principal.user_id,
         reason,
         scope,
+        only_if: None,
     };
     let cancelled = state.resources.send(record.resource_id, message).await?;
     let ids: Vec<i64> = cancelled.bookings.iter().map(|b| b.id).collect();

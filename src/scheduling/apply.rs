@@ -2,9 +2,7 @@
 //! reservation history it implies.
 
 use chrono::{DateTime, Utc};
-use reserver_actors::resource::store::{
-    Applied, Change, NewBookings, Outcome, ReservationRef, ResourcePatch, StoredBooking,
-};
+use reserver_actors::resource::store::{Applied, Change, NewBookings, Outcome, ResourcePatch, StoredBooking};
 use reserver_actors::resource::{BookingStatus, ReservationId, ResourceId, SeriesLink, StoreError, UserId};
 
 use crate::params;
@@ -63,7 +61,7 @@ pub async fn one(
                 )
                 .await?;
             let id = new_id(row, "hold")?;
-            let details = match offer_for {
+            let details = match offer_for.and_then(|entry| entry.resolve(earlier)) {
                 Some(entry) => format!("Offered to waitlist entry #{entry} until {}", rfc3339(*until)),
                 None => format!("Held until {}", rfc3339(*until)),
             };
@@ -170,18 +168,14 @@ pub async fn one(
             Ok(Applied::Waitlist(new_id(row, "waitlist entry")?))
         }
         Change::Offer { entry, hold, until } => {
-            let hold = match hold {
-                ReservationRef::Existing(id) => *id,
-                ReservationRef::New(index) => match earlier.get(*index) {
-                    Some(Applied::Reservation(id)) => *id,
-                    _ => return Err(StoreError::Other("an offer refers to no hold of its batch".into())),
-                },
-            };
+            let unresolved = || StoreError::Other("an offer refers to nothing in its batch".into());
+            let hold = hold.resolve(earlier).ok_or_else(unresolved)?;
+            let entry = entry.resolve(earlier).ok_or_else(unresolved)?;
             let changed = tx
                 .execute(
                     "UPDATE waitlist SET status = 'offered', offered_at = $1, offer_expires_at = $2, offered_reservation_id = $3
                      WHERE id = $4 AND status = 'waiting'",
-                    params![now, *until, hold, *entry],
+                    params![now, *until, hold, entry],
                 )
                 .await?;
             if changed != 1 {

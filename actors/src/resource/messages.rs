@@ -86,6 +86,9 @@ pub struct Cancel {
     pub by: UserId,
     pub reason: Option<String>,
     pub scope: CancelScope,
+    /// Cancel only if the booking is still in this state (withdrawing a request that may have
+    /// just been approved, releasing a hold that may have just been confirmed).
+    pub only_if: Option<super::types::BookingStatus>,
 }
 
 #[derive(Debug, Clone)]

@@ -126,6 +126,40 @@ pub enum ReservationRef {
     New(usize),
 }
 
+/// A waitlist entry referred to by a change: an existing one, or the one added by the change at
+/// this index of the same batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitlistRef {
+    Existing(WaitlistId),
+    New(usize),
+}
+
+impl WaitlistRef {
+    /// The entry's id, given what the batch's earlier changes produced.
+    pub fn resolve(self, applied: &[Applied]) -> Option<WaitlistId> {
+        match self {
+            WaitlistRef::Existing(id) => Some(id),
+            WaitlistRef::New(index) => match applied.get(index) {
+                Some(Applied::Waitlist(id)) => Some(*id),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ReservationRef {
+    /// The reservation's id, given what the batch's earlier changes produced.
+    pub fn resolve(self, applied: &[Applied]) -> Option<ReservationId> {
+        match self {
+            ReservationRef::Existing(id) => Some(id),
+            ReservationRef::New(index) => match applied.get(index) {
+                Some(Applied::Reservation(id)) => Some(*id),
+                _ => None,
+            },
+        }
+    }
+}
+
 /// One step of an actor's transition. A batch is applied in order, atomically.
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -137,7 +171,7 @@ pub enum Change {
         user: UserRef,
         interval: Interval,
         until: DateTime<Utc>,
-        offer_for: Option<WaitlistId>,
+        offer_for: Option<WaitlistRef>,
     },
     /// A blocking booking changes state; refused unless it is still in `from`.
     Transition {
@@ -172,7 +206,7 @@ pub enum Change {
     },
     /// The entry is offered the slot held by `hold` until `until`.
     Offer {
-        entry: WaitlistId,
+        entry: WaitlistRef,
         hold: ReservationRef,
         until: DateTime<Utc>,
     },

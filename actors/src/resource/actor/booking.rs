@@ -139,6 +139,9 @@ impl Handler<Cancel> for ResourceActor {
         let now = self.now();
         let plan = self.on_message(ctx).and_then(|()| self.loaded()).and_then(|loaded| {
             let target = loaded.get(msg.reservation).ok_or(ScheduleError::NotActive)?;
+            if msg.only_if.is_some_and(|status| status != target.status) {
+                return Err(ScheduleError::NotPending);
+            }
             if target.interval.end() <= now {
                 return Err(ScheduleError::AlreadyEnded);
             }

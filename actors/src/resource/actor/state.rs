@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::super::rules::BookingRules;
 use super::super::store::{
-    Applied, Change, LoadedResource, Outcome, ReservationRef, ResourcePatch, StoredBooking, WaitlistClosed,
+    Applied, Change, LoadedResource, Outcome, ReservationRef, ResourcePatch, StoredBooking, WaitlistClosed, WaitlistRef,
 };
 use super::super::types::{
     Booking, BookingStatus, Offer, ReservationId, ResourceInfo, ScheduleSnapshot, WaitlistEntry, WaitlistId,
@@ -180,14 +180,15 @@ impl Loaded {
                 continue;
             }
             let hold_index = first_index + changes.len();
+            let reference = waitlist_ref(entry.id);
             changes.push(Change::Hold {
                 user: entry.user.clone(),
                 interval: slot,
                 until,
-                offer_for: Some(entry.id),
+                offer_for: Some(reference),
             });
             changes.push(Change::Offer {
-                entry: entry.id,
+                entry: reference,
                 hold: ReservationRef::New(hold_index),
                 until,
             });
@@ -237,10 +238,9 @@ impl Loaded {
         None
     }
 
-    /// The state after `changes`, as if stored now (with made-up ids): used to plan the offers
-    /// of the slots a batch frees, inside the same batch.
+    /// The state after `changes`, as if stored now (with made-up ids, see [`made_up_id`]): used
+    /// to plan the offers of the slots a batch frees, inside the same batch.
     pub fn after(&self, changes: &[Change], now: DateTime<Utc>) -> Loaded {
-        let made_up = |index: usize, sub: usize| -((index as i64 + 1) * 1_000_000 + sub as i64);
         let applied: Vec<Applied> = changes
             .iter()
             .enumerate()
@@ -248,14 +248,14 @@ impl Loaded {
                 Change::Book(new) => Applied::Booked(
                     (0..new.intervals.len())
                         .map(|sub| StoredBooking {
-                            id: made_up(index, sub),
+                            id: made_up_id(index, sub),
                             created_at: now,
                             series: None,
                         })
                         .collect(),
                 ),
-                Change::Hold { .. } => Applied::Reservation(made_up(index, 0)),
-                Change::JoinWaitlist { .. } => Applied::Waitlist(made_up(index, 0)),
+                Change::Hold { .. } => Applied::Reservation(made_up_id(index, 0)),
+                Change::JoinWaitlist { .. } => Applied::Waitlist(made_up_id(index, 0)),
                 Change::UpdateResource(patch) => Applied::Resource(patched(&self.resource, patch)),
                 _ => Applied::Done,
             })
@@ -268,13 +268,6 @@ impl Loaded {
     /// Applies a stored batch to the state; `applied` is what the store answered (or, when the
     /// actor plans ahead, what it would answer).
     pub fn apply(&mut self, changes: &[Change], applied: &[Applied], now: DateTime<Utc>) {
-        let reservation_of = |reference: ReservationRef| match reference {
-            ReservationRef::Existing(id) => Some(id),
-            ReservationRef::New(index) => match applied.get(index) {
-                Some(Applied::Reservation(id)) => Some(*id),
-                _ => None,
-            },
-        };
         for (change, result) in changes.iter().zip(applied) {
             match (change, result) {
                 (Change::Book(new), Applied::Booked(stored)) => {
@@ -298,7 +291,7 @@ impl Loaded {
                 ) => self.add(Booking {
                     status: BookingStatus::Held,
                     hold_expires_at: Some(*until),
-                    offer_for: *offer_for,
+                    offer_for: offer_for.and_then(|entry| entry.resolve(applied)),
                     ..Booking::active(*id, user.clone(), *interval, now)
                 }),
                 (
@@ -353,9 +346,12 @@ impl Loaded {
                     });
                 }
                 (Change::Offer { entry, hold, until }, _) => {
-                    let held = reservation_of(*hold).and_then(|id| self.get(id).map(|b| (id, b.interval)));
+                    let held = hold
+                        .resolve(applied)
+                        .and_then(|id| self.get(id).map(|b| (id, b.interval)));
+                    let entry = entry.resolve(applied);
                     if let (Some((reservation, interval)), Some(entry)) =
-                        (held, self.waitlist.iter_mut().find(|e| e.id == *entry))
+                        (held, self.waitlist.iter_mut().find(|e| Some(e.id) == entry))
                     {
                         entry.offer = Some(Offer {
                             reservation,
@@ -404,4 +400,19 @@ pub(super) fn patched(resource: &ResourceInfo, patch: &ResourcePatch) -> Resourc
         next.checkin_window = window;
     }
     next
+}
+
+/// The id given to the `sub`-th row made by the change at `index` when a batch is planned ahead:
+/// negative, so it can never be a stored id, and decodable back into a reference to that change.
+fn made_up_id(index: usize, sub: usize) -> i64 {
+    -((index as i64 + 1) * 1_000_000 + sub as i64)
+}
+
+/// A reference to a waitlist entry: an existing one, or the one a planned batch adds.
+fn waitlist_ref(id: WaitlistId) -> WaitlistRef {
+    if id < 0 {
+        WaitlistRef::New((-id / 1_000_000 - 1) as usize)
+    } else {
+        WaitlistRef::Existing(id)
+    }
 }

@@ -1,0 +1,157 @@
+//! The waitlist: offers made by the resource's actor when a slot frees, held for their period,
+//! passed on at expiry, accepted without any possible conflict, re-armed after a restart.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::clocked_tests;
+use crate::support::TestApp;
+use crate::support::timers::eventually;
+
+const TEN: &str = "2030-01-01T10:00:00Z";
+const ELEVEN: &str = "2030-01-01T11:00:00Z";
+
+async fn join(app: &TestApp, user: &crate::support::TestUser, room: i64, flexible: bool) -> Value {
+    let body = json!({"resource_id": room, "desired_start": TEN, "desired_end": ELEVEN, "flexible_time": flexible});
+    let response = app.post_json_as(user, "/api/v1/waitlist", &body).await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn entry(app: &TestApp, user: &crate::support::TestUser, id: &Value) -> Value {
+    app.get_as(user, &format!("/api/v1/waitlist/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn wait_for_status(app: &TestApp, user: &crate::support::TestUser, id: &Value, status: &str) -> Value {
+    eventually(&format!("entry {id} {status}"), || async {
+        let entry = entry(app, user, id).await;
+        (entry["status"] == status).then_some(entry)
+    })
+    .await
+}
+
+clocked_tests! {
+    async fn a_freed_slot_is_offered_held_and_passed_on_at_expiry(app: TestApp, clock: Arc<ManualClock>) {
+        let admin = app.admin().await;
+        let (alice, bob, carol, dave) = (app.user("alice").await, app.user("bob").await, app.user("carol").await, app.user("dave").await);
+        let room = app.resource(&admin, "Room 1").await;
+        let booked: Value = app.book(&alice, room, TEN, ELEVEN).await.json().await.unwrap();
+        let bobs = join(&app, &bob, room, false).await;
+        assert_eq!((bobs["status"].as_str(), bobs["position"].as_i64()), (Some("waiting"), Some(1)));
+        let carols = join(&app, &carol, room, false).await;
+        assert_eq!(carols["position"], 2);
+        let duplicate = app.post_json_as(&bob, "/api/v1/waitlist", &json!({"resource_id": room, "desired_start": TEN, "desired_end": ELEVEN})).await;
+        assert_eq!(duplicate.status(), 400);
+
+        let cancel = app.post_json_as(&alice, &format!("/api/v1/reservations/{}/cancel", booked["id"]), &json!({})).await;
+        assert_eq!(cancel.status(), 200);
+        let offered = entry(&app, &bob, &bobs["id"]).await;
+        assert_eq!(offered["status"], "offered", "the cancellation and the offer are one step");
+        assert_eq!(offered["offer_expires_at"], "2030-01-01T09:30:00Z", "30 minutes to accept");
+        assert_eq!(app.book(&dave, room, TEN, ELEVEN).await.status(), 409, "the offered slot is held");
+        assert_eq!(entry(&app, &carol, &carols["id"]).await["status"], "waiting");
+
+        clock.advance(Duration::from_secs(31 * 60));
+        wait_for_status(&app, &carol, &carols["id"], "offered").await;
+        assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "expired");
+        let late = app.post_json_as(&bob, &format!("/api/v1/waitlist/{}/accept", bobs["id"]), &json!({})).await;
+        assert_eq!(late.status(), 410, "an expired offer is gone");
+
+        let accepted = app.post_json_as(&carol, &format!("/api/v1/waitlist/{}/accept", carols["id"]), &json!({})).await;
+        assert_eq!(accepted.status(), 201);
+        let reservation: Value = accepted.json().await.unwrap();
+        assert_eq!((reservation["status"].as_str(), reservation["user_id"].as_i64()), (Some("active"), Some(carol.id)));
+        assert_eq!(entry(&app, &carol, &carols["id"]).await["status"], "fulfilled");
+        assert_eq!(app.stored_reservations("active").await, 1);
+        // Nobody else can see, leave or accept Carol's entry.
+        assert_eq!(app.get_as(&dave, &format!("/api/v1/waitlist/{}", carols["id"])).await.status(), 404);
+    }
+
+    async fn accepting_never_loses_to_a_racing_booking(app: TestApp, clock: Arc<ManualClock>) {
+        let admin = app.admin().await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let mut others = Vec::new();
+        for i in 0..8 {
+            others.push(app.user(&format!("other{i}")).await);
+        }
+        let room = app.resource(&admin, "Room 1").await;
+        let booked: Value = app.book(&alice, room, TEN, ELEVEN).await.json().await.unwrap();
+        let bobs = join(&app, &bob, room, false).await;
+        app.post_json_as(&alice, &format!("/api/v1/reservations/{}/cancel", booked["id"]), &json!({})).await;
+        let app = &app;
+        let accept = async { app.post_json_as(&bob, &format!("/api/v1/waitlist/{}/accept", bobs["id"]), &json!({})).await.status().as_u16() };
+        let grabs = others.iter().map(|other| async move { app.book(other, room, TEN, ELEVEN).await.status().as_u16() });
+        let (accepted, grabbed) = futures::join!(accept, futures::future::join_all(grabs));
+        assert_eq!(accepted, 201);
+        assert!(grabbed.iter().all(|s| *s == 409), "{grabbed:?}");
+        assert_eq!(app.stored_reservations("active").await, 1);
+        let _ = clock;
+    }
+
+    async fn an_offer_survives_a_restart_and_still_expires_on_time(app: TestApp, clock: Arc<ManualClock>) {
+        let admin = app.admin().await;
+        let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
+        let room = app.resource(&admin, "Room 1").await;
+        let booked: Value = app.book(&alice, room, TEN, ELEVEN).await.json().await.unwrap();
+        let bobs = join(&app, &bob, room, false).await;
+        let carols = join(&app, &carol, room, false).await;
+        app.post_json_as(&alice, &format!("/api/v1/reservations/{}/cancel", booked["id"]), &json!({})).await;
+        assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "offered");
+
+        // Restart: a new server on the same database and clock, nothing in memory.
+        let database = app.stop().await;
+        let app = TestApp::builder(database.backend())
+            .database(database)
+            .manual_clock(clock.clone())
+            .settings(|args| args.access_token_expire_minutes = Some("1440".into()))
+            .spawn()
+            .await
+            .unwrap();
+        clock.advance(Duration::from_secs(29 * 60));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "offered", "not before its time");
+        clock.advance(Duration::from_secs(2 * 60));
+        wait_for_status(&app, &carol, &carols["id"], "offered").await;
+        assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "expired");
+    }
+
+    async fn leaving_releases_an_offer_to_the_next_person(app: TestApp, clock: Arc<ManualClock>) {
+        let admin = app.admin().await;
+        let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
+        let room = app.resource(&admin, "Room 1").await;
+        let booked: Value = app.book(&alice, room, TEN, ELEVEN).await.json().await.unwrap();
+        let bobs = join(&app, &bob, room, false).await;
+        let carols = join(&app, &carol, room, true).await;
+        app.post_json_as(&alice, &format!("/api/v1/reservations/{}/cancel", booked["id"]), &json!({})).await;
+        let left = app.delete_as(&bob, &format!("/api/v1/waitlist/{}", bobs["id"])).await;
+        assert_eq!(left.status(), 200);
+        assert_eq!(left.json::<Value>().await.unwrap()["status"], "cancelled");
+        let offered = entry(&app, &carol, &carols["id"]).await;
+        assert_eq!(offered["status"], "offered");
+        assert_eq!((offered["offered_start"].as_str(), offered["offered_end"].as_str()), (Some(TEN), Some(ELEVEN)));
+        assert_eq!(app.delete_as(&bob, &format!("/api/v1/waitlist/{}", bobs["id"])).await.status(), 400, "no longer active");
+        let queue: Value = app.get_as(&bob, &format!("/api/v1/waitlist/resource/{room}")).await.json().await.unwrap();
+        assert_eq!(queue[0]["user_id"], Value::Null, "others' places show no user");
+        let _ = clock;
+    }
+
+    async fn joining_for_a_free_slot_is_an_offer_at_once(app: TestApp, clock: Arc<ManualClock>) {
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        let room = app.resource(&admin, "Room 1").await;
+        let joined = join(&app, &bob, room, false).await;
+        assert_eq!(joined["status"], "offered");
+        let accepted = app.post_json_as(&bob, &format!("/api/v1/waitlist/{}/accept", joined["id"]), &json!({})).await;
+        assert_eq!(accepted.status(), 201);
+        let past = json!({"resource_id": room, "desired_start": "2029-01-01T10:00:00Z", "desired_end": "2029-01-01T11:00:00Z"});
+        assert_eq!(app.post_json_as(&bob, "/api/v1/waitlist", &past).await.status(), 422);
+        let unknown = json!({"resource_id": 9999, "desired_start": TEN, "desired_end": ELEVEN});
+        assert_eq!(app.post_json_as(&bob, "/api/v1/waitlist", &unknown).await.status(), 404);
+        let _ = clock;
+    }
+}
