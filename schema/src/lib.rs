@@ -35,6 +35,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     1 => "foundation",
     2 => "identity",
     3 => "booking",
+    4 => "events",
 );
 
 /// Migrations for SQLite, in version order.
@@ -42,6 +43,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "foundation",
     2 => "identity",
     3 => "booking",
+    4 => "events",
 );
 
 #[cfg(test)]

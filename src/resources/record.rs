@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reserver_actors::resource::{Maintenance, ResourceInfo};
 
+use crate::events::{NewEvent, outbox};
 use crate::params;
 use crate::storage::{Db, Row, StorageError, Transaction};
 
@@ -83,7 +84,8 @@ pub async fn write_tags(tx: &mut Box<dyn Transaction>, id: i64, tags: &[String])
     Ok(())
 }
 
-/// Inserts a resource with its tags (in one transaction) and returns its id.
+/// Inserts a resource with its tags and its `resource_created` event (in one transaction) and
+/// returns its id.
 pub async fn insert(
     db: &Db,
     name: &str,
@@ -119,5 +121,7 @@ pub async fn insert_in(
         .ok_or_else(|| StorageError::Decode("INSERT returned no id".into()))?;
     let id: i64 = row.get("id")?;
     write_tags(tx, id, tags).await?;
+    let event = NewEvent::resource_created(id, name, description, tags, enabled, timezone.name());
+    outbox::append(tx, event, now).await?;
     Ok(id)
 }

@@ -11,6 +11,7 @@ mod resources;
 mod roles;
 mod setup;
 mod users;
+mod ws;
 
 use crate::http::RouteTable;
 
@@ -25,5 +26,6 @@ pub fn table() -> RouteTable {
     setup::declare(&mut table);
     resources::declare(&mut table);
     reservations::declare(&mut table);
+    ws::declare(&mut table);
     table
 }

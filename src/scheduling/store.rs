@@ -1,5 +1,6 @@
 //! The resource actors' [`ScheduleStore`], over SQL. Each method is one transaction: the change,
-//! its reservation history, and its idempotency record commit together or not at all.
+//! its reservation history, its idempotency record and its outbox events commit together or not
+//! at all; the tailer is woken after the commit.
 
 use std::sync::Arc;
 
@@ -12,17 +13,21 @@ use reserver_actors::resource::{
     Booking, ReservationId, ResourceId, ResourceInfo, ScheduleStore, SeriesLink, StoreError, UserId, UserRef,
 };
 
+use crate::events::event::ReservationRef;
+use crate::events::{NewEvent, Wake, commit_with};
 use crate::params;
+use crate::resources::model::live_status;
 use crate::resources::record;
-use crate::storage::{Db, StorageError, Transaction, Value};
+use crate::storage::{Db, Row, StorageError, Transaction, Value};
 
 pub struct SqlScheduleStore {
     db: Db,
+    wake: Wake,
 }
 
 impl SqlScheduleStore {
-    pub fn new(db: Db) -> SqlScheduleStore {
-        SqlScheduleStore { db }
+    pub fn new(db: Db, wake: Wake) -> SqlScheduleStore {
+        SqlScheduleStore { db, wake }
     }
 }
 
@@ -58,6 +63,22 @@ async fn history(
     .map(drop)
 }
 
+fn not_active(reservation: ReservationId) -> StoreError {
+    StoreError::Other(format!("reservation {reservation} is not active"))
+}
+
+/// A reservation as events describe it, from a row with `user_id`, `start_time`, `end_time`.
+fn reservation_ref(id: ReservationId, resource: ResourceId, row: &Row) -> Result<ReservationRef, StoreError> {
+    let interval = Interval::new(row.get("start_time")?, row.get("end_time")?)
+        .map_err(|e| StoreError::Other(format!("stored reservation with {e}")))?;
+    Ok(ReservationRef {
+        id,
+        resource,
+        owner: row.get("user_id")?,
+        interval,
+    })
+}
+
 /// Sets the status of an active booking of `resource`; fails if it is not active any more.
 async fn leave_active(
     tx: &mut Box<dyn Transaction>,
@@ -65,31 +86,32 @@ async fn leave_active(
     reservation: ReservationId,
     status: &str,
     cancellation: Option<(&Option<String>, DateTime<Utc>)>,
-) -> Result<(), StoreError> {
+) -> Result<ReservationRef, StoreError> {
     let (reason, cancelled_at) = match cancellation {
         Some((reason, at)) => (reason.clone(), Some(at)),
         None => (None, None),
     };
-    let changed = tx
-        .execute(
+    let row = tx
+        .query_opt(
             "UPDATE reservations SET status = $1, cancelled_at = $2, cancellation_reason = $3
-             WHERE id = $4 AND resource_id = $5 AND status = 'active'",
+             WHERE id = $4 AND resource_id = $5 AND status = 'active'
+             RETURNING user_id, start_time, end_time",
             params![status, cancelled_at, reason, reservation, resource],
         )
-        .await?;
-    if changed != 1 {
-        return Err(StoreError::Other(format!("reservation {reservation} is not active")));
-    }
-    Ok(())
+        .await?
+        .ok_or_else(|| not_active(reservation))?;
+    reservation_ref(reservation, resource, &row)
 }
 
-async fn cancel_in(tx: &mut Box<dyn Transaction>, cancellation: &Cancellation) -> Result<(), StoreError> {
+/// Cancels the bookings in `tx`; returns the events announcing it.
+async fn cancel_in(tx: &mut Box<dyn Transaction>, cancellation: &Cancellation) -> Result<Vec<NewEvent>, StoreError> {
     let details = match &cancellation.reason {
         Some(reason) => format!("Cancelled reservation (Reason: {reason})"),
         None => "Cancelled reservation".to_owned(),
     };
+    let mut events = Vec::with_capacity(cancellation.reservations.len());
     for reservation in &cancellation.reservations {
-        leave_active(
+        let cancelled = leave_active(
             tx,
             cancellation.resource,
             *reservation,
@@ -97,6 +119,7 @@ async fn cancel_in(tx: &mut Box<dyn Transaction>, cancellation: &Cancellation) -
             Some((&cancellation.reason, cancellation.now)),
         )
         .await?;
+        events.push(NewEvent::reservation_cancelled(&cancelled, cancellation.now));
         history(
             tx,
             *reservation,
@@ -107,7 +130,7 @@ async fn cancel_in(tx: &mut Box<dyn Transaction>, cancellation: &Cancellation) -
         )
         .await?;
     }
-    Ok(())
+    Ok(events)
 }
 
 async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, StoreError> {
@@ -151,7 +174,7 @@ async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, St
     Ok(Some(LoadedResource { info, bookings }))
 }
 
-async fn insert_bookings(db: Db, new: NewBookings) -> Result<Vec<StoredBooking>, StoreError> {
+async fn insert_bookings(db: Db, wake: Wake, new: NewBookings) -> Result<Vec<StoredBooking>, StoreError> {
     let mut tx = db.begin().await?;
     let rule_id = match &new.series {
         None => None,
@@ -185,6 +208,7 @@ async fn insert_bookings(db: Db, new: NewBookings) -> Result<Vec<StoredBooking>,
         }
     };
     let mut stored = Vec::with_capacity(new.intervals.len());
+    let mut events = Vec::with_capacity(new.intervals.len());
     let mut parent: Option<ReservationId> = None;
     for (index, interval) in new.intervals.iter().enumerate() {
         let row = tx
@@ -216,6 +240,12 @@ async fn insert_bookings(db: Db, new: NewBookings) -> Result<Vec<StoredBooking>,
             ),
         };
         history(&mut tx, id, "created", Some(new.user.id), new.now, details).await?;
+        events.push(NewEvent::reservation_created(&ReservationRef {
+            id,
+            resource: new.resource,
+            owner: new.user.id,
+            interval: *interval,
+        }));
         stored.push(StoredBooking {
             id,
             created_at: new.now,
@@ -237,19 +267,20 @@ async fn insert_bookings(db: Db, new: NewBookings) -> Result<Vec<StoredBooking>,
         )
         .await?;
     }
-    tx.commit().await?;
+    commit_with(tx, events, new.now, &wake).await?;
     Ok(stored)
 }
 
-async fn cancel_bookings(db: Db, cancellation: Cancellation) -> Result<(), StoreError> {
+async fn cancel_bookings(db: Db, wake: Wake, cancellation: Cancellation) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    cancel_in(&mut tx, &cancellation).await?;
-    tx.commit().await?;
+    let events = cancel_in(&mut tx, &cancellation).await?;
+    commit_with(tx, events, cancellation.now, &wake).await?;
     Ok(())
 }
 
 async fn reschedule(
     db: Db,
+    wake: Wake,
     reservation: ReservationId,
     by: UserId,
     to: Interval,
@@ -258,14 +289,15 @@ async fn reschedule(
     let mut tx = db.begin().await?;
     let Some(before) = tx
         .query_opt(
-            "SELECT start_time, end_time FROM reservations WHERE id = $1 AND status = 'active'",
+            "SELECT resource_id, user_id, start_time, end_time FROM reservations WHERE id = $1 AND status = 'active'",
             params![reservation],
         )
         .await?
     else {
-        return Err(StoreError::Other(format!("reservation {reservation} is not active")));
+        return Err(not_active(reservation));
     };
-    let (from, until): (DateTime<Utc>, DateTime<Utc>) = (before.get("start_time")?, before.get("end_time")?);
+    let previous = reservation_ref(reservation, before.get("resource_id")?, &before)?;
+    let (from, until) = (previous.interval.start(), previous.interval.end());
     tx.execute(
         "UPDATE reservations SET start_time = $1, end_time = $2, updated_at = $3 WHERE id = $4",
         params![to.start(), to.end(), now, reservation],
@@ -279,19 +311,32 @@ async fn reschedule(
         rfc3339(to.end())
     );
     history(&mut tx, reservation, "modified", Some(by), now, details).await?;
-    tx.commit().await?;
+    let moved = ReservationRef {
+        interval: to,
+        ..previous
+    };
+    commit_with(
+        tx,
+        vec![NewEvent::reservation_updated(&moved, previous.interval)],
+        now,
+        &wake,
+    )
+    .await?;
     Ok(())
 }
 
 async fn expire_bookings(
     db: Db,
+    wake: Wake,
     resource: ResourceId,
     reservations: Vec<ReservationId>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
+    let mut events = Vec::with_capacity(reservations.len());
     for reservation in reservations {
-        leave_active(&mut tx, resource, reservation, "expired", None).await?;
+        let expired = leave_active(&mut tx, resource, reservation, "expired", None).await?;
+        events.push(NewEvent::reservation_expired(&expired, now));
         tx.execute(
             "INSERT INTO reservation_history (reservation_id, action, user_id, created_at, details)
              SELECT id, 'expired', user_id, $1, $2 FROM reservations WHERE id = $3",
@@ -303,16 +348,35 @@ async fn expire_bookings(
         )
         .await?;
     }
-    tx.commit().await?;
+    commit_with(tx, events, now, &wake).await?;
     Ok(())
+}
+
+/// Whether a booking of `resource` is in progress at `now` (for the status word of events).
+async fn in_use(tx: &mut Box<dyn Transaction>, resource: ResourceId, now: DateTime<Utc>) -> Result<bool, StorageError> {
+    let row = tx
+        .query_opt(
+            "SELECT COUNT(*) AS n FROM reservations
+             WHERE resource_id = $1 AND status = 'active' AND start_time <= $2 AND end_time > $2",
+            params![resource, now],
+        )
+        .await?;
+    Ok(row.map(|row| row.get::<i64>("n")).transpose()?.unwrap_or(0) > 0)
 }
 
 async fn update_resource(
     db: Db,
+    wake: Wake,
     resource: ResourceId,
     patch: ResourcePatch,
     now: DateTime<Utc>,
 ) -> Result<ResourceInfo, StoreError> {
+    // A change of maintenance or of the base flag is a status change (the original's
+    // `resource_status_changed`); other fields are announced as `resource_updated`.
+    let status_changed = patch.enabled.is_some() || patch.maintenance.is_some();
+    let entering_maintenance = matches!(patch.maintenance, Some(Some(_)));
+    let details_changed =
+        patch.name.is_some() || patch.description.is_some() || patch.tags.is_some() || patch.timezone.is_some();
     let mut assignments: Vec<String> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     let mut set = |column: &str, value: Value| {
@@ -361,16 +425,25 @@ async fn update_resource(
     let info = record::fetch_in(&mut tx, resource)
         .await?
         .ok_or_else(|| StoreError::Other(format!("resource {resource} vanished")))?;
-    tx.commit().await?;
+    let mut events = Vec::new();
+    if status_changed {
+        let status = live_status(&info, in_use(&mut tx, resource, now).await?, now);
+        events.push(NewEvent::resource_status_changed(&info, status, entering_maintenance));
+    }
+    if details_changed {
+        events.push(NewEvent::resource_updated(&info));
+    }
+    commit_with(tx, events, now, &wake).await?;
     Ok(info)
 }
 
-async fn delete_resource(db: Db, cancellation: Cancellation) -> Result<(), StoreError> {
+async fn delete_resource(db: Db, wake: Wake, cancellation: Cancellation) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    cancel_in(&mut tx, &cancellation).await?;
+    let mut events = cancel_in(&mut tx, &cancellation).await?;
     tx.execute("DELETE FROM resources WHERE id = $1", params![cancellation.resource])
         .await?;
-    tx.commit().await?;
+    events.push(NewEvent::resource_deleted(cancellation.resource));
+    commit_with(tx, events, cancellation.now, &wake).await?;
     Ok(())
 }
 
@@ -395,15 +468,15 @@ impl ScheduleStore for SqlScheduleStore {
     }
 
     fn insert_bookings(&self, bookings: NewBookings) -> StoreResult<Vec<StoredBooking>> {
-        Box::pin(insert_bookings(self.db.clone(), bookings))
+        Box::pin(insert_bookings(self.db.clone(), self.wake.clone(), bookings))
     }
 
     fn cancel_bookings(&self, cancellation: Cancellation) -> StoreResult<()> {
-        Box::pin(cancel_bookings(self.db.clone(), cancellation))
+        Box::pin(cancel_bookings(self.db.clone(), self.wake.clone(), cancellation))
     }
 
     fn reschedule(&self, reservation: ReservationId, by: UserId, to: Interval, now: DateTime<Utc>) -> StoreResult<()> {
-        Box::pin(reschedule(self.db.clone(), reservation, by, to, now))
+        Box::pin(reschedule(self.db.clone(), self.wake.clone(), reservation, by, to, now))
     }
 
     fn expire_bookings(
@@ -412,7 +485,13 @@ impl ScheduleStore for SqlScheduleStore {
         reservations: Vec<ReservationId>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        Box::pin(expire_bookings(self.db.clone(), resource, reservations, now))
+        Box::pin(expire_bookings(
+            self.db.clone(),
+            self.wake.clone(),
+            resource,
+            reservations,
+            now,
+        ))
     }
 
     fn update_resource(
@@ -421,11 +500,17 @@ impl ScheduleStore for SqlScheduleStore {
         patch: ResourcePatch,
         now: DateTime<Utc>,
     ) -> StoreResult<ResourceInfo> {
-        Box::pin(update_resource(self.db.clone(), resource, patch, now))
+        Box::pin(update_resource(
+            self.db.clone(),
+            self.wake.clone(),
+            resource,
+            patch,
+            now,
+        ))
     }
 
     fn delete_resource(&self, cancellation: Cancellation) -> StoreResult<()> {
-        Box::pin(delete_resource(self.db.clone(), cancellation))
+        Box::pin(delete_resource(self.db.clone(), self.wake.clone(), cancellation))
     }
 
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>> {

@@ -14,3 +14,5 @@ mod health;
 mod reservations;
 mod resources;
 mod storage;
+mod ws;
+mod ws_delivery;

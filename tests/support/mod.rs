@@ -7,6 +7,7 @@ pub mod booking;
 pub mod database;
 pub mod process;
 pub mod server;
+pub mod ws;
 
 #[allow(unused_imports)]
 pub use auth::{PASSWORD, TestUser};
