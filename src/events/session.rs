@@ -75,6 +75,9 @@ pub async fn start(
         })
         .await
         .map_err(|_| ApiError::Unavailable("live updates are stopping".into()))?;
+    // Counted from registration, so the count is right as soon as the handshake is answered.
+    events.metrics.active.inc();
+    events.metrics.opened.inc();
     let session = Session {
         id,
         last_seq: published,
@@ -110,8 +113,6 @@ impl Session {
         published: i64,
     ) {
         let metrics = self.events.metrics.clone();
-        metrics.active.inc();
-        metrics.opened.inc();
         let end = match since {
             Some(since) => match self.replay(since, published).await {
                 Ok(()) => self.serve(&mut stream, queue).await,

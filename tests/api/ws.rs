@@ -61,12 +61,17 @@ both_backends! {
     async fn a_booking_reaches_every_socket_of_its_owner_and_of_the_resource_subscribers_only(app: TestApp) {
         let admin = app.admin().await;
         let (bob, alice, carol) = (app.user("bob").await, app.user("alice").await, app.user("carol").await);
-        let room = app.resource(&admin, "Room 1").await;
-        let other = app.resource(&admin, "Room 2").await;
         let mut bob_phone = app.ws(&bob).await;
         let mut bob_laptop = app.ws(&bob).await;
         let mut alice_socket = app.ws(&alice).await;
         let mut carol_socket = app.ws(&carol).await;
+        let room = app.resource(&admin, "Room 1").await;
+        let other = app.resource(&admin, "Room 2").await;
+        for socket in [&mut bob_phone, &mut bob_laptop, &mut alice_socket, &mut carol_socket] {
+            for resource in [room, other] {
+                assert_eq!(socket.next_of("resource_created").await["resource_id"], resource);
+            }
+        }
         carol_socket.subscribe(json!({"resources": [room]})).await;
 
         let response = app.book(&bob, room, &at(10, 0), &at(11, 0)).await;

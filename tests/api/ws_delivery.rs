@@ -65,7 +65,7 @@ both_backends! {
         let room = app.resource(&admin, "Room 1").await;
         let mut socket = app.ws(&bob).await;
         booked_id(app.book(&bob, room, &at(1, 0), &at(2, 0)).await).await;
-        let since = socket.next_json().await["seq"].as_i64().unwrap();
+        let since = socket.next_of("reservation_created").await["seq"].as_i64().unwrap();
         socket.close().await;
 
         // Missed while disconnected (and alice's bookings, which are not bob's business).
@@ -107,7 +107,7 @@ both_backends! {
         let room = app.resource(&admin, "Room 1").await;
         let mut wall = app.ws_with(&carol, &format!("resources={room}")).await;
         booked_id(app.book(&bob, room, &at(1, 0), &at(2, 0)).await).await;
-        let since = wall.next_json().await["seq"].as_i64().unwrap();
+        let since = wall.next_of("reservation_created").await["seq"].as_i64().unwrap();
         wall.close().await;
         let missed = booked_id(app.book(&bob, room, &at(3, 0), &at(4, 0)).await).await;
         let mut wall = app.ws_with(&carol, &format!("resources={room}&since={since}")).await;
@@ -129,7 +129,7 @@ both_backends_with_clock! {
         let room = app.resource(&admin, "Room 1").await;
         let mut socket = app.ws(&bob).await;
         booked_id(app.book(&bob, room, &at(1, 0), &at(2, 0)).await).await;
-        let since = socket.next_json().await["seq"].as_i64().unwrap();
+        let since = socket.next_of("reservation_created").await["seq"].as_i64().unwrap();
         socket.close().await;
         booked_id(app.book(&bob, room, &at(3, 0), &at(4, 0)).await).await;
 
@@ -220,12 +220,16 @@ async fn events_reach_the_sockets_of_another_process() {
     let mut on_second = second.ws(&bob).await;
     let mut on_first = first.ws(&bob).await;
     let id = booked_id(first.book(&bob, room, &at(10, 0), &at(11, 0)).await).await;
-    let remote = on_second.next_json().await;
+    let remote = on_second.next_of("reservation_created").await;
     assert_eq!(
         (remote["type"].as_str(), remote["reservation_id"].as_i64()),
         (Some("reservation_created"), Some(id))
     );
-    assert_eq!(on_first.next_json().await, remote, "the same message, seq included");
+    assert_eq!(
+        on_first.next_of("reservation_created").await,
+        remote,
+        "the same message, seq included"
+    );
     // And the other way round.
     let other = booked_id(second.book(&bob, room, &at(12, 0), &at(13, 0)).await).await;
     assert_eq!(on_first.next_json().await["reservation_id"], other);

@@ -90,6 +90,17 @@ impl WsClient {
         }
     }
 
+    /// The next message of type `kind`, skipping others (such as a `resource_created` committed
+    /// just before the socket connected, which may still arrive after it).
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let message = self.next_json().await;
+            if message["type"] == kind {
+                return message;
+            }
+        }
+    }
+
     /// The next text message, or how the socket ended.
     pub async fn next_text(&mut self) -> Result<String, Ending> {
         loop {
