@@ -15,6 +15,7 @@ use clap::Args;
 
 use reserver_actors::resource::{ActorConfig, BookingRules};
 
+use crate::events::LiveConfig;
 use crate::storage::DatabaseLocation;
 
 /// The original's well-known default key. Accepted in development with a warning, refused in
@@ -131,6 +132,22 @@ pub struct SettingsArgs {
     /// Log format: text or json [env: LOG_FORMAT] [default: text]
     #[arg(long)]
     pub log_format: Option<String>,
+    /// Seconds between pings to each WebSocket client; a client silent for two intervals is
+    /// dropped [env: WS_PING_INTERVAL_SECONDS] [default: 30]
+    #[arg(long)]
+    pub ws_ping_interval_seconds: Option<String>,
+    /// Messages queued for one WebSocket client before it is dropped as a slow consumer
+    /// [env: WS_SEND_QUEUE] [default: 256]
+    #[arg(long)]
+    pub ws_send_queue: Option<String>,
+    /// Hours events are kept for WebSocket clients that resume with ?since=
+    /// [env: EVENTS_RETENTION_HOURS] [default: 24]
+    #[arg(long)]
+    pub events_retention_hours: Option<String>,
+    /// Milliseconds between reads of the event outbox for events committed by other server
+    /// processes [env: EVENTS_POLL_MILLISECONDS] [default: 100]
+    #[arg(long)]
+    pub events_poll_milliseconds: Option<String>,
 }
 
 /// A setting that could not be used; the message names the variable and the flag.
@@ -205,6 +222,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Booking rules and the tuning of the resource actors.
     pub actors: ActorConfig,
+    /// Live updates: WebSocket pings and buffers, event retention, outbox polling.
+    pub live: LiveConfig,
 }
 
 /// Reads one setting: the flag if given, else the first of its environment variables that is
@@ -424,6 +443,33 @@ impl Settings {
             threads: src.parse(&args.actor_threads, &["ACTOR_THREADS"], 1, parse_number(1_usize, 64))?,
             ..ActorConfig::default()
         };
+        let live = LiveConfig {
+            ping_interval: Duration::from_secs(src.parse(
+                &args.ws_ping_interval_seconds,
+                &["WS_PING_INTERVAL_SECONDS"],
+                30,
+                parse_number(1_u64, 3600),
+            )?),
+            send_queue: src.parse(
+                &args.ws_send_queue,
+                &["WS_SEND_QUEUE"],
+                256,
+                parse_number(1_usize, 65_536),
+            )?,
+            retention: chrono::Duration::hours(src.parse(
+                &args.events_retention_hours,
+                &["EVENTS_RETENTION_HOURS"],
+                24,
+                parse_number(1_i64, 24 * 30),
+            )?),
+            poll_interval: Duration::from_millis(src.parse(
+                &args.events_poll_milliseconds,
+                &["EVENTS_POLL_MILLISECONDS"],
+                100,
+                parse_number(1_u64, 60_000),
+            )?),
+            ..LiveConfig::default()
+        };
 
         Ok(Settings {
             host: src.parse(&args.host, &["HOST"], "127.0.0.1".to_owned(), text)?,
@@ -498,6 +544,7 @@ impl Settings {
                 _ => Err("expected text or json".into()),
             })?,
             actors,
+            live,
         })
     }
 

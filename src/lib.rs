@@ -13,6 +13,8 @@
 //!   database reads.
 //! - [`scheduling`]: the SQL store of the resource actors and the mapping of their errors.
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
+//! - [`events`]: live updates — the outbox of events, its tailer, and the WebSocket sessions
+//!   the notifier actor fans events out to.
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
 //! - [`auth`]: identity and access — the [`auth::Principal`] extractor, permissions and roles,
@@ -25,6 +27,7 @@ pub mod approvals;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod reservations;

@@ -18,6 +18,7 @@ use crate::auth::jwt::TokenKeys;
 use crate::auth::rbac::Authorizer;
 use crate::auth::{Auth, setup};
 use crate::config::Settings;
+use crate::events::Events;
 use crate::http::middleware::{record_metrics, wire_headers};
 use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
@@ -51,18 +52,23 @@ pub struct Application {
 
 /// Stops a running [`Application`].
 #[derive(Clone)]
-pub struct ShutdownHandle(ServerHandle);
+pub struct ShutdownHandle {
+    server: ServerHandle,
+    events: Arc<Events>,
+}
 
 impl ShutdownHandle {
-    /// Stops accepting connections and waits for in-flight requests (up to the configured
-    /// shutdown timeout).
+    /// Closes the WebSocket sessions, stops accepting connections and waits for in-flight
+    /// requests (up to the configured shutdown timeout).
     pub async fn graceful(&self) {
-        self.0.stop(true).await
+        self.events.close_sessions();
+        self.server.stop(true).await
     }
 
     /// Asks for a graceful stop without waiting for it (usable where nothing can be awaited).
     pub fn request_stop(&self) {
-        drop(self.0.stop(true));
+        self.events.close_sessions();
+        drop(self.server.stop(true));
     }
 }
 
@@ -100,7 +106,9 @@ impl Application {
                 .map_err(|e| StartupError::Authorization(e.to_string()))?,
             setup_token,
         });
-        let store = Arc::new(SqlScheduleStore::new(db.clone()));
+        let metrics = Arc::new(Metrics::new());
+        let events = Events::start(db.clone(), clock.clone(), settings.live.clone(), &metrics).await?;
+        let store = Arc::new(SqlScheduleStore::new(db.clone(), events.wake.clone()));
         let resources = ResourceSupervisor::start(store, clock.clone(), settings.actors.clone());
         let timers = resources
             .restore_timers()
@@ -117,7 +125,6 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Listen { address, source })?;
 
-        let metrics = Arc::new(Metrics::new());
         let state = web::Data::new(AppState {
             settings: Arc::new(settings),
             db,
@@ -125,6 +132,7 @@ impl Application {
             metrics: metrics.clone(),
             auth,
             resources,
+            events,
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
@@ -172,12 +180,17 @@ impl Application {
     }
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle(self.server.handle())
+        ShutdownHandle {
+            server: self.server.handle(),
+            events: self.state.events.clone(),
+        }
     }
 
     /// Serves until stopped, then stops the actors and closes the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.state.events.close_sessions();
+        self.state.events.stop();
         self.state.resources.shutdown();
         self.state.db.close().await;
         tracing::info!("resource-reserver stopped");

@@ -8,6 +8,7 @@ use reserver_actors::resource::ResourceSupervisor;
 
 use crate::auth::Auth;
 use crate::config::Settings;
+use crate::events::Events;
 use crate::metrics::Metrics;
 use crate::storage::Db;
 
@@ -20,4 +21,6 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The resource actors: every change to a resource's schedule is a message to one of them.
     pub resources: Arc<ResourceSupervisor>,
+    /// Live updates: the notifier, the outbox tailer's wake-up, WebSocket metrics.
+    pub events: Arc<Events>,
 }

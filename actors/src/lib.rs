@@ -7,12 +7,14 @@
 //!   - [`domain::recurrence`]: recurring series expanded in the resource's IANA time zone, so a
 //!     09:00 booking stays at 09:00 local across DST changes.
 //! - [`resource`]: the resource actors and their supervisor.
+//! - [`notifier`]: fans committed events out to live (WebSocket) sessions by topic.
 //!
 //! Invariants: this crate performs no I/O of its own and knows nothing of HTTP or SQL; the
 //! server hands it what it needs (a clock, a store) through traits.
 
 pub mod clock;
 pub mod domain;
+pub mod notifier;
 pub mod resource;
 
 pub use clock::{Clock, ManualClock, SystemClock};

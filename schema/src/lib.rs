@@ -36,6 +36,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     2 => "identity",
     3 => "booking",
     4 => "waitlist_holds_approvals",
+    5 => "events",
 );
 
 /// Migrations for SQLite, in version order.
@@ -44,6 +45,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     2 => "identity",
     3 => "booking",
     4 => "waitlist_holds_approvals",
+    5 => "events",
 );
 
 #[cfg(test)]

@@ -37,10 +37,13 @@ async fn admit(access: Access, req: &ServiceRequest) -> Result<Principal, ApiErr
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("no application state".into()))?;
-    let token = authenticate::bearer(req.headers())?;
+    let token = match access {
+        Access::QueryToken => query_token(req.query_string()),
+        _ => authenticate::bearer(req.headers())?,
+    };
     let principal = authenticate::principal(state, token.as_deref()).await?;
     match access {
-        Access::Public | Access::Authenticated => {
+        Access::Public | Access::Authenticated | Access::QueryToken => {
             let scope = if matches!(*req.method(), Method::GET | Method::HEAD) {
                 "read"
             } else {
@@ -58,4 +61,12 @@ async fn admit(access: Access, req: &ServiceRequest) -> Result<Principal, ApiErr
         Access::Permission(permission) => principal.require(permission)?,
     }
     Ok(principal)
+}
+
+/// The `token` query parameter (WebSocket upgrades).
+fn query_token(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, token)| token.into_owned())
+        .filter(|token| !token.is_empty())
 }

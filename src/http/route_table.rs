@@ -34,6 +34,9 @@ pub enum Access {
     Session,
     /// A caller whose roles (narrowed by a delegated token's scopes) hold this permission.
     Permission(Permission),
+    /// Any authenticated caller, like `Authenticated`, but the access token comes in the `token`
+    /// query parameter: browsers cannot set headers on a WebSocket upgrade (`/ws`).
+    QueryToken,
 }
 
 /// One declared endpoint.

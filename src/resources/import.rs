@@ -96,6 +96,7 @@ pub async fn upload(
         created.push(id);
     }
     tx.commit().await?;
+    state.events.wake.committed();
     Ok(HttpResponse::Ok().json(json!({ "created_count": created.len(), "created": created, "errors": [] })))
 }
 

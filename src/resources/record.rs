@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reserver_actors::resource::{Maintenance, ResourceInfo};
 
+use crate::events::{NewEvent, outbox};
 use crate::params;
 use crate::storage::{Db, Row, StorageError, Transaction};
 
@@ -100,7 +101,8 @@ pub struct NewResource {
     pub checkin_window_minutes: Option<i64>,
 }
 
-/// Inserts a resource with its tags (in one transaction) and returns its id.
+/// Inserts a resource with its tags and its `resource_created` event (in one transaction) and
+/// returns its id.
 pub async fn insert(db: &Db, new: &NewResource, now: DateTime<Utc>) -> Result<i64, StorageError> {
     let mut tx = db.begin().await?;
     let id = insert_in(&mut tx, new, now).await?;
@@ -131,5 +133,14 @@ pub async fn insert_in(
         .ok_or_else(|| StorageError::Decode("INSERT returned no id".into()))?;
     let id: i64 = row.get("id")?;
     write_tags(tx, id, &new.tags).await?;
+    let event = NewEvent::resource_created(
+        id,
+        &new.name,
+        new.description.as_deref(),
+        &new.tags,
+        new.enabled,
+        new.timezone.name(),
+    );
+    outbox::append(tx, event, now).await?;
     Ok(id)
 }

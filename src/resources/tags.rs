@@ -1,7 +1,11 @@
 //! Renaming and deleting a tag across every resource. Matching is case-insensitive, as in the
-//! original; the caller refreshes the actors of the resources returned.
+//! original; each change is announced to everyone (`tag_renamed`, `tag_deleted`) in its own
+//! transaction. The caller refreshes the actors of the resources returned.
+
+use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
+use crate::events::{NewEvent, Wake, commit_with};
 use crate::params;
 use crate::storage::Db;
 
@@ -19,7 +23,7 @@ async fn resources_with(tx: &mut Box<dyn crate::storage::Transaction>, tag: &str
 }
 
 /// Renames `old` to `new` on every resource; returns the resources changed.
-pub async fn rename(db: &Db, old: &str, new: &str) -> Result<Vec<i64>, ApiError> {
+pub async fn rename(db: &Db, wake: &Wake, old: &str, new: &str, now: DateTime<Utc>) -> Result<Vec<i64>, ApiError> {
     let mut tx = db.begin().await?;
     let resources = resources_with(&mut tx, old).await?;
     if resources.is_empty() {
@@ -40,12 +44,12 @@ pub async fn rename(db: &Db, old: &str, new: &str) -> Result<Vec<i64>, ApiError>
         )
         .await?;
     }
-    tx.commit().await?;
+    commit_with(tx, vec![NewEvent::tag_renamed(old, new, resources.len())], now, wake).await?;
     Ok(resources)
 }
 
 /// Removes `tag` from every resource; returns the resources changed.
-pub async fn delete(db: &Db, tag: &str) -> Result<Vec<i64>, ApiError> {
+pub async fn delete(db: &Db, wake: &Wake, tag: &str, now: DateTime<Utc>) -> Result<Vec<i64>, ApiError> {
     let mut tx = db.begin().await?;
     let resources = resources_with(&mut tx, tag).await?;
     if resources.is_empty() {
@@ -56,6 +60,6 @@ pub async fn delete(db: &Db, tag: &str) -> Result<Vec<i64>, ApiError> {
         params![tag.to_lowercase()],
     )
     .await?;
-    tx.commit().await?;
+    commit_with(tx, vec![NewEvent::tag_deleted(tag, resources.len())], now, wake).await?;
     Ok(resources)
 }

@@ -52,6 +52,7 @@ async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         "components": {
             "database": { "status": if database.is_ok() { "healthy" } else { "unhealthy" } },
             "cache": { "status": "disabled", "enabled": false },
+            "websocket": { "status": "healthy", "active_connections": state.events.metrics.active.get() },
         },
         "timestamp": timestamp(&state),
     });

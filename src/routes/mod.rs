@@ -19,6 +19,7 @@ mod series;
 mod setup;
 mod users;
 mod waitlist;
+mod ws;
 
 use crate::http::RouteTable;
 
@@ -41,5 +42,6 @@ pub fn table() -> RouteTable {
     waitlist::declare(&mut table);
     holds::declare(&mut table);
     approvals::declare(&mut table);
+    ws::declare(&mut table);
     table
 }

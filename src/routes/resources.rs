@@ -128,6 +128,7 @@ async fn create(state: web::Data<AppState>, Json(new): Json<NewResource>) -> Res
     let id = record::insert(&state.db, &resource, state.clock.now())
         .await
         .map_err(|error| duplicate_name(error, &resource.name))?;
+    state.events.wake.committed();
     let snapshot = state.resources.snapshot(id).await?;
     Ok(HttpResponse::Created().json(ResourceOut::embedded(&snapshot.resource, "available")))
 }
@@ -435,7 +436,7 @@ async fn rename_tag(state: web::Data<AppState>, Json(body): Json<TagRename>) -> 
             "New tag name must be different from the old name".into(),
         ));
     }
-    let resources = tags::rename(&state.db, &old, &new).await?;
+    let resources = tags::rename(&state.db, &state.events.wake, &old, &new, state.clock.now()).await?;
     state.resources.refresh(&resources);
     Ok(HttpResponse::Ok().json(json!({
         "message": "Tag renamed successfully",
@@ -451,7 +452,7 @@ struct TagName {
 }
 
 async fn delete_tag(state: web::Data<AppState>, Path(path): Path<TagName>) -> Result<HttpResponse, ApiError> {
-    let resources = tags::delete(&state.db, &path.tag_name).await?;
+    let resources = tags::delete(&state.db, &state.events.wake, &path.tag_name, state.clock.now()).await?;
     state.resources.refresh(&resources);
     Ok(HttpResponse::Ok().json(json!({
         "message": "Tag deleted successfully",

@@ -1,13 +1,22 @@
 //! One [`Change`] of a resource actor's batch, as SQL inside the batch's transaction, with the
-//! reservation history it implies.
+//! reservation history and the events (for `/ws`) it implies.
 
 use chrono::{DateTime, Utc};
-use reserver_actors::resource::store::{Applied, Change, NewBookings, Outcome, ResourcePatch, StoredBooking};
-use reserver_actors::resource::{BookingStatus, ReservationId, ResourceId, SeriesLink, StoreError, UserId};
+use reserver_actors::domain::Interval;
+use reserver_actors::resource::store::{
+    Applied, Change, NewBookings, Outcome, ResourcePatch, StoredBooking, WaitlistClosed,
+};
+use reserver_actors::resource::{
+    BookingStatus, ReservationId, ResourceId, ResourceInfo, SeriesLink, StoreError, UserId,
+};
+use serde_json::json;
 
+use crate::events::NewEvent;
+use crate::events::event::ReservationRef as EventRef;
 use crate::params;
+use crate::resources::model::live_status;
 use crate::resources::record;
-use crate::storage::{StorageError, Transaction, Value};
+use crate::storage::{Row, StorageError, Transaction, Value};
 
 type Tx = Box<dyn Transaction>;
 
@@ -32,21 +41,69 @@ async fn history(
     .map(drop)
 }
 
-fn new_id(row: Option<crate::storage::Row>, what: &str) -> Result<i64, StoreError> {
+fn new_id(row: Option<Row>, what: &str) -> Result<i64, StoreError> {
     let row = row.ok_or_else(|| StoreError::Other(format!("no id for the new {what}")))?;
     Ok(row.get("id")?)
 }
 
+/// A reservation as events describe it, from a row with `user_id`, `start_time`, `end_time`.
+fn event_ref(id: ReservationId, resource: ResourceId, row: &Row) -> Result<EventRef, StoreError> {
+    let interval = Interval::new(row.get("start_time")?, row.get("end_time")?)
+        .map_err(|e| StoreError::Other(format!("stored reservation with {e}")))?;
+    Ok(EventRef {
+        id,
+        resource,
+        owner: row.get("user_id")?,
+        interval,
+    })
+}
+
+/// The reservation `id` of `resource`, as events describe it.
+async fn reservation_ref(tx: &mut Tx, resource: ResourceId, id: ReservationId) -> Result<EventRef, StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT user_id, start_time, end_time FROM reservations WHERE id = $1",
+            params![id],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Other(format!("reservation {id} is gone")))?;
+    event_ref(id, resource, &row)
+}
+
+async fn resource_name(tx: &mut Tx, resource: ResourceId) -> Result<String, StoreError> {
+    let row = tx
+        .query_opt("SELECT name FROM resources WHERE id = $1", params![resource])
+        .await?;
+    Ok(row
+        .map(|row| row.get::<String>("name"))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// Whether a booking of `resource` is in progress at `now` (for the status word of events).
+async fn in_use(tx: &mut Tx, resource: ResourceId, now: DateTime<Utc>) -> Result<bool, StorageError> {
+    let row = tx
+        .query_opt(
+            "SELECT COUNT(*) AS n FROM reservations
+             WHERE resource_id = $1 AND status = 'active' AND start_time <= $2 AND end_time > $2",
+            params![resource, now],
+        )
+        .await?;
+    Ok(row.map(|row| row.get::<i64>("n")).transpose()?.unwrap_or(0) > 0)
+}
+
 /// Applies `change` to `resource`; `earlier` holds the results of the batch's previous changes.
+/// The events announcing it are added to `events`.
 pub async fn one(
     tx: &mut Tx,
     resource: ResourceId,
     now: DateTime<Utc>,
     change: &Change,
     earlier: &[Applied],
+    events: &mut Vec<NewEvent>,
 ) -> Result<Applied, StoreError> {
     match change {
-        Change::Book(new) => book(tx, resource, now, new).await.map(Applied::Booked),
+        Change::Book(new) => book(tx, resource, now, new, events).await.map(Applied::Booked),
         Change::Hold {
             user,
             interval,
@@ -61,11 +118,27 @@ pub async fn one(
                 )
                 .await?;
             let id = new_id(row, "hold")?;
-            let details = match offer_for.and_then(|entry| entry.resolve(earlier)) {
+            let offered_to = offer_for.and_then(|entry| entry.resolve(earlier));
+            let details = match offered_to {
                 Some(entry) => format!("Offered to waitlist entry #{entry} until {}", rfc3339(*until)),
                 None => format!("Held until {}", rfc3339(*until)),
             };
             history(tx, id, "held", Some(user.id), now, details).await?;
+            // An offer is announced by its `Offer` change.
+            if offer_for.is_none() {
+                let held = EventRef {
+                    id,
+                    resource,
+                    owner: user.id,
+                    interval: *interval,
+                };
+                events.push(NewEvent::reservation(
+                    "hold_created",
+                    &held,
+                    "held",
+                    json!({ "expires_at": rfc3339(*until) }),
+                ));
+            }
             Ok(Applied::Reservation(id))
         }
         Change::Transition {
@@ -76,30 +149,28 @@ pub async fn one(
             reason,
             checkin_deadline,
         } => {
-            transition(
-                tx,
-                resource,
-                now,
-                *reservation,
-                *from,
-                *to,
-                *by,
-                reason.as_deref(),
-                *checkin_deadline,
-            )
+            let moved = Transition {
+                reservation: *reservation,
+                from: *from,
+                to: *to,
+                by: *by,
+                reason: reason.as_deref(),
+            }
+            .apply(tx, resource, now, *checkin_deadline)
             .await?;
+            events.push(transition_event(tx, resource, now, &moved, *from, *to, reason.as_deref()).await?);
             Ok(Applied::Done)
         }
         Change::Move { reservation, by, to } => {
             let before = tx
                 .query_opt(
-                    "SELECT r.start_time, r.end_time, s.checkin_window_minutes FROM reservations r
+                    "SELECT r.user_id, r.start_time, r.end_time, s.checkin_window_minutes FROM reservations r
                      JOIN resources s ON s.id = r.resource_id WHERE r.id = $1 AND r.resource_id = $2",
                     params![*reservation, resource],
                 )
                 .await?
                 .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone")))?;
-            let (from, until): (DateTime<Utc>, DateTime<Utc>) = (before.get("start_time")?, before.get("end_time")?);
+            let previous = event_ref(*reservation, resource, &before)?;
             let deadline = before
                 .get::<Option<i64>>("checkin_window_minutes")?
                 .map(|minutes| to.start() + chrono::Duration::minutes(minutes));
@@ -108,6 +179,7 @@ pub async fn one(
                 params![to.start(), to.end(), now, deadline, *reservation],
             )
             .await?;
+            let (from, until) = (previous.interval.start(), previous.interval.end());
             let details = format!(
                 "Moved from {} – {} to {} – {}",
                 rfc3339(from),
@@ -116,6 +188,13 @@ pub async fn one(
                 rfc3339(to.end())
             );
             history(tx, *reservation, "modified", Some(*by), now, details).await?;
+            events.push(NewEvent::reservation_updated(
+                &EventRef {
+                    interval: *to,
+                    ..previous
+                },
+                previous.interval,
+            ));
             Ok(Applied::Done)
         }
         Change::CheckIn { reservation } => {
@@ -130,12 +209,23 @@ pub async fn one(
                     "reservation {reservation} cannot be checked in"
                 )));
             }
-            tx.execute(
-                "INSERT INTO reservation_history (reservation_id, action, user_id, created_at, details)
-                 SELECT id, 'checked_in', user_id, $1, $2 FROM reservations WHERE id = $3",
-                params![now, "Checked in", *reservation],
+            let checked = reservation_ref(tx, resource, *reservation).await?;
+            history(
+                tx,
+                *reservation,
+                "checked_in",
+                Some(checked.owner),
+                now,
+                "Checked in".into(),
             )
             .await?;
+            let extra = json!({ "checked_in_at": rfc3339(now) });
+            events.push(NewEvent::reservation(
+                "reservation_checked_in",
+                &checked,
+                "active",
+                extra,
+            ));
             Ok(Applied::Done)
         }
         Change::Answer {
@@ -144,6 +234,7 @@ pub async fn one(
             by: _,
             message,
         } => {
+            // Announced by the booking's transition, which comes with it.
             let status = if *approved { "approved" } else { "rejected" };
             tx.execute(
                 "UPDATE approval_requests SET status = $1, response_message = $2, responded_at = $3
@@ -181,24 +272,42 @@ pub async fn one(
             if changed != 1 {
                 return Err(StoreError::Other(format!("waitlist entry {entry} is not waiting")));
             }
+            let held = reservation_ref(tx, resource, hold).await?;
+            let name = resource_name(tx, resource).await?;
+            events.push(NewEvent::waitlist_offer(entry, held.owner, &held, &name, *until));
             Ok(Applied::Done)
         }
         Change::CloseWaitlist { entry, status } => {
-            let changed = tx
-                .execute(
-                    "UPDATE waitlist SET status = $1 WHERE id = $2 AND status IN ('waiting', 'offered')",
+            let row = tx
+                .query_opt(
+                    "UPDATE waitlist SET status = $1 WHERE id = $2 AND status IN ('waiting', 'offered') RETURNING user_id",
                     params![status.as_str(), *entry],
                 )
-                .await?;
-            if changed != 1 {
-                return Err(StoreError::Other(format!("waitlist entry {entry} is not active")));
+                .await?
+                .ok_or_else(|| StoreError::Other(format!("waitlist entry {entry} is not active")))?;
+            if *status == WaitlistClosed::Expired {
+                events.push(NewEvent::waitlist_offer_expired(*entry, row.get("user_id")?, resource));
             }
             Ok(Applied::Done)
         }
-        Change::UpdateResource(patch) => update_resource(tx, resource, patch, now).await.map(Applied::Resource),
+        Change::UpdateResource(patch) => {
+            let info = update_resource(tx, resource, patch, now).await?;
+            // A change of maintenance or of the base flag is a status change (the original's
+            // `resource_status_changed`); other fields are announced as `resource_updated`.
+            if patch.enabled.is_some() || patch.maintenance.is_some() {
+                let status = live_status(&info, in_use(tx, resource, now).await?, now);
+                let entering_maintenance = matches!(patch.maintenance, Some(Some(_)));
+                events.push(NewEvent::resource_status_changed(&info, status, entering_maintenance));
+            }
+            if patch.name.is_some() || patch.description.is_some() || patch.tags.is_some() || patch.timezone.is_some() {
+                events.push(NewEvent::resource_updated(&info));
+            }
+            Ok(Applied::Resource(info))
+        }
         Change::DeleteResource => {
             tx.execute("DELETE FROM resources WHERE id = $1", params![resource])
                 .await?;
+            events.push(NewEvent::resource_deleted(resource));
             Ok(Applied::Done)
         }
     }
@@ -209,6 +318,7 @@ async fn book(
     resource: ResourceId,
     now: DateTime<Utc>,
     new: &NewBookings,
+    events: &mut Vec<NewEvent>,
 ) -> Result<Vec<StoredBooking>, StoreError> {
     let rule_id = match &new.series {
         None => None,
@@ -274,13 +384,38 @@ async fn book(
             ),
         };
         history(tx, id, "created", Some(new.user.id), now, details).await?;
-        if let Some(approval) = &new.approval {
-            tx.execute(
-                "INSERT INTO approval_requests (reservation_id, approver_id, status, request_message, created_at)
-                 VALUES ($1, $2, 'pending', $3, $4)",
-                params![id, approval.approver, approval.message.clone(), now],
-            )
-            .await?;
+        let booked = EventRef {
+            id,
+            resource,
+            owner: new.user.id,
+            interval: *interval,
+        };
+        match &new.approval {
+            None => events.push(NewEvent::reservation_created(&booked)),
+            Some(approval) => {
+                let row = tx
+                    .query_opt(
+                        "INSERT INTO approval_requests (reservation_id, approver_id, status, request_message, created_at)
+                         VALUES ($1, $2, 'pending', $3, $4) RETURNING id",
+                        params![id, approval.approver, approval.message.clone(), now],
+                    )
+                    .await?;
+                let approval_id = new_id(row, "approval request")?;
+                let name = resource_name(tx, resource).await?;
+                events.push(NewEvent::reservation(
+                    "reservation_created",
+                    &booked,
+                    "pending_approval",
+                    json!({}),
+                ));
+                events.push(NewEvent::approval_request(
+                    approval_id,
+                    approval.approver,
+                    id,
+                    &name,
+                    &new.user.name,
+                ));
+            }
         }
         stored.push(StoredBooking {
             id,
@@ -320,50 +455,120 @@ fn action(from: BookingStatus, to: Outcome) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn transition(
-    tx: &mut Tx,
-    resource: ResourceId,
-    now: DateTime<Utc>,
+/// A blocking booking changing state.
+struct Transition<'a> {
     reservation: ReservationId,
     from: BookingStatus,
     to: Outcome,
     by: Option<UserId>,
-    reason: Option<&str>,
-    checkin_deadline: Option<DateTime<Utc>>,
-) -> Result<(), StoreError> {
-    let cancelled_at = matches!(to, Outcome::Cancelled | Outcome::Released | Outcome::Rejected).then_some(now);
-    let changed = tx
-        .execute(
-            "UPDATE reservations
-                SET status = $1, cancelled_at = COALESCE($2, cancelled_at), cancellation_reason = COALESCE($3, cancellation_reason),
-                    hold_expires_at = NULL, checkin_deadline = COALESCE($4, checkin_deadline), updated_at = $5
-              WHERE id = $6 AND resource_id = $7 AND status = $8",
-            params![to.as_str(), cancelled_at, reason, checkin_deadline, now, reservation, resource, from.as_str()],
+    reason: Option<&'a str>,
+}
+
+impl Transition<'_> {
+    /// Stores it (refused unless the booking is still in `from`) with its history; returns the
+    /// booking as events describe it.
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        resource: ResourceId,
+        now: DateTime<Utc>,
+        checkin_deadline: Option<DateTime<Utc>>,
+    ) -> Result<EventRef, StoreError> {
+        let Transition {
+            reservation,
+            from,
+            to,
+            by,
+            reason,
+        } = *self;
+        let cancelled_at = matches!(to, Outcome::Cancelled | Outcome::Released | Outcome::Rejected).then_some(now);
+        let row = tx
+            .query_opt(
+                "UPDATE reservations
+                    SET status = $1, cancelled_at = COALESCE($2, cancelled_at),
+                        cancellation_reason = COALESCE($3, cancellation_reason), hold_expires_at = NULL,
+                        checkin_deadline = COALESCE($4, checkin_deadline), updated_at = $5
+                  WHERE id = $6 AND resource_id = $7 AND status = $8
+                  RETURNING user_id, start_time, end_time",
+                params![
+                    to.as_str(),
+                    cancelled_at,
+                    reason,
+                    checkin_deadline,
+                    now,
+                    reservation,
+                    resource,
+                    from.as_str()
+                ],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is no longer {}", from.as_str())))?;
+        let moved = event_ref(reservation, resource, &row)?;
+        let details = match (to, reason) {
+            (Outcome::Cancelled, Some(reason)) => format!("Cancelled reservation (Reason: {reason})"),
+            (Outcome::Cancelled, None) => "Cancelled reservation".to_owned(),
+            (Outcome::Expired, _) if from == BookingStatus::Active => {
+                format!("Reservation automatically expired at {}", rfc3339(now))
+            }
+            (_, Some(reason)) => reason.to_owned(),
+            (_, None) => action(from, to).replace('_', " "),
+        };
+        history(
+            tx,
+            reservation,
+            action(from, to),
+            Some(by.unwrap_or(moved.owner)),
+            now,
+            details,
         )
         .await?;
-    if changed != 1 {
-        return Err(StoreError::Other(format!(
-            "reservation {reservation} is no longer {}",
-            from.as_str()
-        )));
+        Ok(moved)
     }
-    let details = match (to, reason) {
-        (Outcome::Cancelled, Some(reason)) => format!("Cancelled reservation (Reason: {reason})"),
-        (Outcome::Cancelled, None) => "Cancelled reservation".to_owned(),
-        (Outcome::Expired, _) if from == BookingStatus::Active => {
-            format!("Reservation automatically expired at {}", rfc3339(now))
+}
+
+/// The event announcing a transition.
+async fn transition_event(
+    tx: &mut Tx,
+    resource: ResourceId,
+    now: DateTime<Utc>,
+    reservation: &EventRef,
+    from: BookingStatus,
+    to: Outcome,
+    reason: Option<&str>,
+) -> Result<NewEvent, StoreError> {
+    Ok(match (from, to) {
+        (BookingStatus::PendingApproval, Outcome::Active | Outcome::Rejected) => {
+            let approval = tx
+                .query_opt(
+                    "SELECT id FROM approval_requests WHERE reservation_id = $1",
+                    params![reservation.id],
+                )
+                .await?
+                .map(|row| row.get::<i64>("id"))
+                .transpose()?;
+            let name = resource_name(tx, resource).await?;
+            NewEvent::approval_answer(to == Outcome::Active, reservation, approval, &name, reason)
         }
-        (_, Some(reason)) => reason.to_owned(),
-        (_, None) => action(from, to).replace('_', " "),
-    };
-    tx.execute(
-        "INSERT INTO reservation_history (reservation_id, action, user_id, created_at, details)
-         SELECT id, $1, COALESCE($2, user_id), $3, $4 FROM reservations WHERE id = $5",
-        params![action(from, to), by, now, details, reservation],
-    )
-    .await?;
-    Ok(())
+        // A confirmed hold or an accepted offer is a new booking.
+        (BookingStatus::Held, Outcome::Active) => NewEvent::reservation_created(reservation),
+        (BookingStatus::Held, Outcome::Expired) => {
+            NewEvent::reservation("hold_expired", reservation, "expired", json!({}))
+        }
+        (BookingStatus::Held, _) => NewEvent::reservation("hold_released", reservation, "cancelled", json!({})),
+        (_, Outcome::Cancelled) => NewEvent::reservation_cancelled(reservation, now),
+        (_, Outcome::Expired) => NewEvent::reservation_expired(reservation, now),
+        (_, Outcome::Released) => {
+            let extra = json!({ "released_at": rfc3339(now), "reason": reason });
+            NewEvent::reservation("reservation_released", reservation, "released", extra)
+        }
+        (_, Outcome::Rejected) => NewEvent::reservation(
+            "reservation_rejected",
+            reservation,
+            "rejected",
+            json!({ "reason": reason }),
+        ),
+        (_, Outcome::Active) => NewEvent::reservation("reservation_updated", reservation, "active", json!({})),
+    })
 }
 
 async fn update_resource(
@@ -371,7 +576,7 @@ async fn update_resource(
     resource: ResourceId,
     patch: &ResourcePatch,
     now: DateTime<Utc>,
-) -> Result<reserver_actors::resource::ResourceInfo, StoreError> {
+) -> Result<ResourceInfo, StoreError> {
     let mut assignments: Vec<String> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     let mut set = |column: &str, value: Value| {
@@ -411,7 +616,7 @@ async fn update_resource(
         set("default_approver_id", approver.into());
     }
     if let Some(window) = patch.checkin_window {
-        set("checkin_window_minutes", super::store::window_minutes(window).into());
+        set("checkin_window_minutes", window.map(|w| w.num_minutes()).into());
     }
     set("updated_at", now.into());
     values.push(resource.into());

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::store::{Applied, Change, LoadedResource, StoreResult};
 use reserver_actors::resource::{
@@ -12,17 +12,20 @@ use reserver_actors::resource::{
 };
 
 use super::apply;
+use crate::events::{Wake, commit_with};
 use crate::params;
 use crate::resources::record;
 use crate::storage::{Db, Row, StorageError};
 
 pub struct SqlScheduleStore {
     db: Db,
+    /// Woken after each commit, so the batch's events reach `/ws` at once.
+    wake: Wake,
 }
 
 impl SqlScheduleStore {
-    pub fn new(db: Db) -> SqlScheduleStore {
-        SqlScheduleStore { db }
+    pub fn new(db: Db, wake: Wake) -> SqlScheduleStore {
+        SqlScheduleStore { db, wake }
     }
 }
 
@@ -142,17 +145,19 @@ async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, St
 
 async fn apply_batch(
     db: Db,
+    wake: Wake,
     resource: ResourceId,
     now: DateTime<Utc>,
     changes: Vec<Change>,
 ) -> Result<Vec<Applied>, StoreError> {
     let mut tx = db.begin().await?;
     let mut applied = Vec::with_capacity(changes.len());
+    let mut events = Vec::new();
     for change in &changes {
-        let result = apply::one(&mut tx, resource, now, change, &applied).await?;
+        let result = apply::one(&mut tx, resource, now, change, &applied, &mut events).await?;
         applied.push(result);
     }
-    tx.commit().await?;
+    commit_with(tx, events, now, &wake).await?;
     Ok(applied)
 }
 
@@ -191,15 +196,10 @@ impl ScheduleStore for SqlScheduleStore {
     }
 
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>> {
-        Box::pin(apply_batch(self.db.clone(), resource, now, changes))
+        Box::pin(apply_batch(self.db.clone(), self.wake.clone(), resource, now, changes))
     }
 
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>> {
         Box::pin(pending_deadlines(self.db.clone()))
     }
-}
-
-/// Minutes of a check-in window, as stored.
-pub fn window_minutes(window: Option<Duration>) -> Option<i64> {
-    window.map(|w| w.num_minutes())
 }

@@ -23,3 +23,5 @@ mod resources;
 mod series;
 mod storage;
 mod waitlist;
+mod ws;
+mod ws_delivery;

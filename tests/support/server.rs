@@ -108,35 +108,49 @@ impl TestAppBuilder {
             Some(database) => database,
             None => TestDatabase::create(self.backend).await?,
         };
-        let mut args = self.args;
-        args.host.get_or_insert_with(|| "127.0.0.1".into());
-        args.port.get_or_insert_with(|| "0".into());
-        args.workers.get_or_insert_with(|| "2".into());
-        args.environment.get_or_insert_with(|| "test".into());
-        args.data_dir = Some(database.data_dir.path().display().to_string());
-        args.database_url = Some(database.url());
-        // The process environment is not consulted: tests are independent of the developer's shell.
-        let settings = Settings::from_args_and_env(&args, &|_| None).expect("test settings are valid");
-        let clock: Arc<dyn Clock> = match &self.clock {
-            Some(clock) => clock.clone(),
-            None => Arc::new(SystemClock),
-        };
-        let app = Application::build_with_clock(settings, clock)
-            .await
-            .expect("the server starts");
-        let port = app.port();
-        let setup_token = app.setup_token();
-        let shutdown = app.shutdown_handle();
-        actix_web::rt::spawn(app.run_until_stopped());
-        Some(TestApp {
-            address: format!("http://127.0.0.1:{port}"),
-            port,
-            client: http_client(),
-            clock: self.clock,
-            setup_token,
-            first_admin: tokio::sync::OnceCell::new(),
-            database: Some(database),
-            shutdown,
-        })
+        let mut app = start(self.args, &database, self.clock).await;
+        app.database = Some(database);
+        Some(app)
+    }
+}
+
+/// Starts a server on `database` (which the caller keeps).
+async fn start(mut args: SettingsArgs, database: &TestDatabase, clock: Option<Arc<ManualClock>>) -> TestApp {
+    args.host.get_or_insert_with(|| "127.0.0.1".into());
+    args.port.get_or_insert_with(|| "0".into());
+    args.workers.get_or_insert_with(|| "2".into());
+    args.environment.get_or_insert_with(|| "test".into());
+    args.data_dir = Some(database.data_dir.path().display().to_string());
+    args.database_url = Some(database.url());
+    // The process environment is not consulted: tests are independent of the developer's shell.
+    let settings = Settings::from_args_and_env(&args, &|_| None).expect("test settings are valid");
+    let dyn_clock: Arc<dyn Clock> = match &clock {
+        Some(clock) => clock.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let app = Application::build_with_clock(settings, dyn_clock)
+        .await
+        .expect("the server starts");
+    let port = app.port();
+    let setup_token = app.setup_token();
+    let shutdown = app.shutdown_handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: http_client(),
+        clock,
+        setup_token,
+        first_admin: tokio::sync::OnceCell::new(),
+        database: None,
+        shutdown,
+    }
+}
+
+impl TestApp {
+    /// A second server on this one's database and data directory (so the same signing key):
+    /// another process of the same deployment. It does not own the database.
+    pub async fn sibling(&self) -> TestApp {
+        start(SettingsArgs::default(), self.database(), self.clock.clone()).await
     }
 }

@@ -1,0 +1,180 @@
+//! The notifier: routing by topic, one copy per session, the replay seam, slow consumers.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use reserver_actors::notifier::*;
+use tokio::sync::{mpsc, oneshot};
+
+fn event(seq: i64, audience: Audience) -> Event {
+    Event {
+        seq,
+        audience,
+        frame: Arc::from(format!("{{\"seq\":{seq}}}")),
+    }
+}
+
+fn for_user(user: i64, resource: i64) -> Audience {
+    Audience {
+        user: Some(user),
+        resource: Some(resource),
+        everyone: false,
+        availability: true,
+    }
+}
+
+fn broadcast() -> Audience {
+    Audience {
+        everyone: true,
+        ..Audience::default()
+    }
+}
+
+struct Client {
+    id: SessionId,
+    published: i64,
+    queue: mpsc::Receiver<Event>,
+    dismissed: oneshot::Receiver<Dismissal>,
+}
+
+impl Client {
+    fn seqs(&mut self) -> Vec<i64> {
+        let mut seqs = Vec::new();
+        while let Ok(event) = self.queue.try_recv() {
+            seqs.push(event.seq);
+        }
+        seqs
+    }
+}
+
+async fn connect(notifier: &Addr<Notifier>, user: i64, capacity: usize) -> Client {
+    let (queue, rx) = mpsc::channel(capacity);
+    let (dismiss, dismissed) = oneshot::channel();
+    let interests = Interests {
+        user,
+        ..Interests::default()
+    };
+    let Connected { id, published } = notifier
+        .send(Connect {
+            interests,
+            queue,
+            dismiss,
+        })
+        .await
+        .unwrap();
+    Client {
+        id,
+        published,
+        queue: rx,
+        dismissed,
+    }
+}
+
+#[actix_rt::test]
+async fn events_go_to_their_user_their_resource_subscribers_and_everyone_once() {
+    let notifier = Notifier::new(41, 100).start();
+    let mut bob = connect(&notifier, 1, 16).await;
+    let mut alice = connect(&notifier, 2, 16).await;
+    let mut wall = connect(&notifier, 3, 16).await;
+    let mut dashboard = connect(&notifier, 4, 16).await;
+    assert_eq!(bob.published, 41, "replays end where live delivery starts");
+    let add = |resources: Vec<i64>, availability| SubscriptionChange::Add {
+        resources,
+        availability,
+    };
+    let subscribed = notifier
+        .send(Subscribe {
+            id: wall.id,
+            change: add(vec![7], false),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(subscribed.resources.into_iter().collect::<Vec<_>>(), [7]);
+    notifier
+        .send(Subscribe {
+            id: dashboard.id,
+            change: add(vec![], true),
+        })
+        .await
+        .unwrap();
+    // Bob is also subscribed to his own resource: still one copy.
+    notifier
+        .send(Subscribe {
+            id: bob.id,
+            change: add(vec![7], false),
+        })
+        .await
+        .unwrap();
+
+    notifier
+        .send(Publish(vec![
+            event(41, broadcast()), // already published before: ignored
+            event(42, for_user(1, 7)),
+            event(43, for_user(2, 8)),
+            event(44, broadcast()),
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(bob.seqs(), [42, 44]);
+    assert_eq!(alice.seqs(), [43, 44]);
+    assert_eq!(wall.seqs(), [42, 44]);
+    assert_eq!(dashboard.seqs(), [42, 43, 44]);
+
+    notifier
+        .send(Subscribe {
+            id: wall.id,
+            change: SubscriptionChange::Remove {
+                resources: vec![7],
+                availability: false,
+            },
+        })
+        .await
+        .unwrap();
+    notifier.send(Publish(vec![event(45, for_user(1, 7))])).await.unwrap();
+    assert!(wall.seqs().is_empty());
+    let late = connect(&notifier, 2, 16).await;
+    assert_eq!(late.published, 45);
+}
+
+#[actix_rt::test]
+async fn a_full_queue_dismisses_that_session_only() {
+    let notifier = Notifier::new(0, 100).start();
+    let mut slow = connect(&notifier, 1, 2).await;
+    let mut fast = connect(&notifier, 2, 16).await;
+    let events: Vec<Event> = (1..=5).map(|seq| event(seq, broadcast())).collect();
+    notifier.send(Publish(events)).await.unwrap();
+    assert_eq!(fast.seqs(), [1, 2, 3, 4, 5]);
+    assert_eq!(slow.seqs(), [1, 2]);
+    assert_eq!(slow.dismissed.try_recv(), Ok(Dismissal::SlowConsumer));
+    // Gone from the index: later events go to the others only.
+    notifier.send(Publish(vec![event(6, broadcast())])).await.unwrap();
+    assert_eq!(fast.seqs(), [6]);
+    assert!(slow.queue.try_recv().is_err());
+}
+
+#[actix_rt::test]
+async fn shutdown_dismisses_everyone_and_disconnect_forgets_a_session() {
+    let notifier = Notifier::new(0, 100).start();
+    let mut gone = connect(&notifier, 1, 4).await;
+    let mut staying = connect(&notifier, 1, 4).await;
+    notifier.send(Disconnect { id: gone.id }).await.unwrap();
+    notifier.send(Publish(vec![event(1, for_user(1, 1))])).await.unwrap();
+    assert!(gone.seqs().is_empty());
+    assert_eq!(staying.seqs(), [1]);
+    notifier.send(Shutdown).await.unwrap();
+    assert_eq!(staying.dismissed.try_recv(), Ok(Dismissal::Shutdown));
+}
+
+#[test]
+fn interests_admit_what_the_audience_names() {
+    let interests = Interests {
+        user: 1,
+        resources: [5].into(),
+        availability: false,
+    };
+    assert!(interests.admits(&for_user(1, 9)));
+    assert!(interests.admits(&for_user(2, 5)));
+    assert!(!interests.admits(&for_user(2, 6)));
+    assert!(interests.admits(&broadcast()));
+}

@@ -1,0 +1,154 @@
+//! Live updates: events written to an outbox with the change they describe, tailed after
+//! commit, fanned out by the notifier actor to WebSocket sessions (`/ws`).
+//!
+//! ```text
+//! store transaction ──append──▶ events (outbox) ──tail──▶ Notifier ──queue──▶ session ──▶ socket
+//!        └─commit──wake──────────────────────────────┘ (other processes: poll)
+//! ```
+//!
+//! - [`event`]: the message types and who receives each.
+//! - [`outbox`]: the `events` table — append, read, prune.
+//! - [`tailer`]: reads committed events in order (gap-safe) and publishes them.
+//! - [`session`]: one WebSocket connection: replay, live delivery, subscriptions, pings.
+//! - [`protocol`]: what clients may send.
+//! - [`metrics`]: socket counts for Prometheus and `/ready`.
+//!
+//! Invariants: an event is appended in the same transaction as its change, so it exists if and
+//! only if the change committed; nothing is sent from inside a request, so a failed send never
+//! fails a committed request; every event reaches sockets through the tailer, whichever process
+//! made it.
+
+pub mod event;
+pub mod metrics;
+pub mod outbox;
+pub mod protocol;
+pub mod session;
+pub mod tailer;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::prelude::*;
+use reserver_actors::Clock;
+use reserver_actors::notifier::{Notifier, Shutdown};
+use tokio::sync::Notify;
+
+pub use event::NewEvent;
+pub use metrics::SocketMetrics;
+
+use crate::metrics::Metrics;
+use crate::storage::{Db, StorageError, Transaction};
+
+/// Most resources one WebSocket session may subscribe to.
+pub const MAX_SUBSCRIPTIONS: usize = 1000;
+
+/// Tuning of live updates (see `Settings`).
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// Interval between pings to each client; a client silent for two intervals is dropped.
+    pub ping_interval: Duration,
+    /// Messages queued per client before it is dropped as a slow consumer.
+    pub send_queue: usize,
+    /// How long events are kept for clients that resume with `?since=`.
+    pub retention: chrono::Duration,
+    /// How often the outbox is polled for events committed by other processes.
+    pub poll_interval: Duration,
+    /// Most events a resuming client is replayed; further behind, it is told to resync.
+    pub replay_limit: i64,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            ping_interval: Duration::from_secs(30),
+            send_queue: 256,
+            retention: chrono::Duration::hours(24),
+            poll_interval: Duration::from_millis(100),
+            replay_limit: 10_000,
+        }
+    }
+}
+
+/// Tells the tailer that events were committed. Cheap, and coalesced: many commits before the
+/// tailer looks cost one read.
+#[derive(Clone, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    pub fn committed(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Appends `events` in `tx`, commits, and wakes the tailer.
+pub async fn commit_with(
+    mut tx: Box<dyn Transaction>,
+    events: Vec<NewEvent>,
+    now: chrono::DateTime<chrono::Utc>,
+    wake: &Wake,
+) -> Result<(), StorageError> {
+    for event in events {
+        outbox::append(&mut tx, event, now).await?;
+    }
+    tx.commit().await?;
+    wake.committed();
+    Ok(())
+}
+
+/// The live-update machinery of one server: the notifier on its own thread, the tailer beside
+/// it, and what sessions need.
+pub struct Events {
+    pub notifier: Addr<Notifier>,
+    pub wake: Wake,
+    pub metrics: SocketMetrics,
+    pub config: LiveConfig,
+    pub db: Db,
+    arbiter: Mutex<Option<Arbiter>>,
+}
+
+impl Events {
+    /// Starts the notifier and the tailer at the current end of the outbox. Must be called
+    /// inside a running actix System.
+    pub async fn start(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        config: LiveConfig,
+        metrics: &Metrics,
+    ) -> Result<Arc<Events>, StorageError> {
+        let position = outbox::latest(&db).await?;
+        let arbiter = Arbiter::new();
+        let notifier =
+            Notifier::start_in_arbiter(&arbiter.handle(), move |_| Notifier::new(position, MAX_SUBSCRIPTIONS));
+        let wake = Wake::default();
+        let tailer = tailer::Tailer::new(
+            db.clone(),
+            notifier.clone(),
+            wake.0.clone(),
+            clock,
+            config.clone(),
+            position,
+        );
+        arbiter.spawn(tailer.run());
+        Ok(Arc::new(Events {
+            notifier,
+            wake,
+            metrics: SocketMetrics::register(metrics),
+            config,
+            db,
+            arbiter: Mutex::new(Some(arbiter)),
+        }))
+    }
+
+    /// Closes every session with a "going away" close frame (the server is stopping).
+    pub fn close_sessions(&self) {
+        self.notifier.do_send(Shutdown);
+    }
+
+    /// Stops the notifier and the tailer.
+    pub fn stop(&self) {
+        let arbiter = self.arbiter.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(arbiter) = arbiter {
+            arbiter.stop();
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The outbox table `events`: appended inside the transaction of the change an event describes,
+//! read back after commit (by the tailer, and by sessions that resume), pruned after the
+//! retention period.
+//!
+//! Invariant: [`append`] is called after the transaction's first write (every store method
+//! writes its change first). On PostgreSQL this guarantees the transaction holds its xid before
+//! it takes the sequence value, which the tailer's gap rule relies on (see [`super::tailer`]).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use reserver_actors::notifier::{Audience, Event};
+use serde_json::Value as Json;
+
+use super::event::NewEvent;
+use crate::params;
+use crate::reservations::model::utc;
+use crate::storage::{BackendKind, Db, Row, StorageError, Transaction};
+
+/// Appends `event` to the outbox inside the caller's transaction.
+pub async fn append(tx: &mut Box<dyn Transaction>, event: NewEvent, now: DateTime<Utc>) -> Result<(), StorageError> {
+    let audience = event.audience;
+    tx.execute(
+        "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        params![
+            event.kind,
+            audience.user,
+            audience.resource,
+            audience.everyone,
+            audience.availability,
+            event.payload,
+            now
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+/// An event as stored.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub kind: String,
+    pub audience: Audience,
+    pub payload: Json,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at";
+
+impl StoredEvent {
+    fn decode(row: &Row) -> Result<StoredEvent, StorageError> {
+        Ok(StoredEvent {
+            id: row.get("id")?,
+            kind: row.get("kind")?,
+            audience: Audience {
+                user: row.get("user_id")?,
+                resource: row.get("resource_id")?,
+                everyone: row.get("broadcast")?,
+                availability: row.get("availability")?,
+            },
+            payload: row.get("payload")?,
+            created_at: row.get("created_at")?,
+        })
+    }
+
+    /// The wire message: the payload's fields plus `type`, `seq` and `timestamp`.
+    pub fn frame(&self) -> String {
+        let mut message = match &self.payload {
+            Json::Object(fields) => fields.clone(),
+            _ => serde_json::Map::new(),
+        };
+        message.insert("type".into(), Json::from(self.kind.as_str()));
+        message.insert("seq".into(), Json::from(self.id));
+        message.insert("timestamp".into(), Json::from(utc(self.created_at)));
+        Json::Object(message).to_string()
+    }
+
+    /// Ready for the notifier: the frame is encoded once and shared by every recipient.
+    pub fn into_event(self) -> Event {
+        Event {
+            seq: self.id,
+            audience: self.audience,
+            frame: Arc::from(self.frame()),
+        }
+    }
+}
+
+/// PostgreSQL's view of in-flight transactions when a [`tail`] was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Every transaction id below this had ended (`pg_snapshot_xmin`).
+    pub xmin: i64,
+    /// No transaction id at or above this had been assigned yet (`pg_snapshot_xmax`).
+    pub xmax: i64,
+}
+
+/// One read of the outbox after a position.
+#[derive(Debug, Default)]
+pub struct Tail {
+    pub events: Vec<StoredEvent>,
+    /// `None` on SQLite, where writes are serialised and ids become visible in order.
+    pub snapshot: Option<Snapshot>,
+}
+
+/// The visible events after `after`, in id order, at most `limit`; on PostgreSQL with the
+/// snapshot the rows were read in (one statement, so both describe the same instant).
+pub async fn tail(db: &Db, after: i64, limit: i64) -> Result<Tail, StorageError> {
+    match db.kind() {
+        BackendKind::Sqlite => Ok(Tail {
+            events: range(db, after, i64::MAX, limit).await?,
+            snapshot: None,
+        }),
+        BackendKind::Postgres => {
+            let sql = format!(
+                "SELECT s.xmin, s.xmax, {COLUMNS}
+                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+                              pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) s
+                 LEFT JOIN LATERAL (SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2) e ON TRUE
+                 ORDER BY e.id"
+            );
+            let rows = db.query(&sql, params![after, limit]).await?;
+            let first = rows
+                .first()
+                .ok_or_else(|| StorageError::Decode("the snapshot row is missing".into()))?;
+            let snapshot = Snapshot {
+                xmin: first.get("xmin")?,
+                xmax: first.get("xmax")?,
+            };
+            let mut events = Vec::with_capacity(rows.len());
+            for row in &rows {
+                if row.get::<Option<i64>>("id")?.is_some() {
+                    events.push(StoredEvent::decode(row)?);
+                }
+            }
+            Ok(Tail {
+                events,
+                snapshot: Some(snapshot),
+            })
+        }
+    }
+}
+
+/// The events with `after < id <= upto`, in id order, at most `limit` (replays).
+pub async fn range(db: &Db, after: i64, upto: i64, limit: i64) -> Result<Vec<StoredEvent>, StorageError> {
+    let sql = format!("SELECT {COLUMNS} FROM events e WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id LIMIT $3");
+    db.query(&sql, params![after, upto, limit])
+        .await?
+        .iter()
+        .map(StoredEvent::decode)
+        .collect()
+}
+
+/// The highest id in the outbox (0 when empty).
+pub async fn latest(db: &Db) -> Result<i64, StorageError> {
+    let row = db.query_one("SELECT MAX(id) AS id FROM events", vec![]).await?;
+    Ok(row.get::<Option<i64>>("id")?.unwrap_or(0))
+}
+
+/// The lowest id still kept, if any.
+pub async fn oldest(db: &Db) -> Result<Option<i64>, StorageError> {
+    let row = db.query_one("SELECT MIN(id) AS id FROM events", vec![]).await?;
+    row.get("id")
+}
+
+/// Deletes up to `limit` events created before `before` and delivered already (`id <= upto`);
+/// returns how many went.
+pub async fn prune(db: &Db, before: DateTime<Utc>, upto: i64, limit: i64) -> Result<u64, StorageError> {
+    db.execute(
+        "DELETE FROM events WHERE id IN
+             (SELECT id FROM events WHERE created_at < $1 AND id <= $2 ORDER BY id LIMIT $3)",
+        params![before, upto, limit],
+    )
+    .await
+}

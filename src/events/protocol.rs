@@ -1,0 +1,115 @@
+//! The WebSocket protocol beyond the original's server messages: what clients may send, and the
+//! server's control messages.
+//!
+//! Client → server (JSON text frames):
+//! - `{"type":"subscribe","resources":[1,2]}` and/or `"availability":true` → `subscribed`
+//! - `{"type":"unsubscribe","resources":[1]}` and/or `"availability":true` → `unsubscribed`
+//! - `{"type":"ping"}` → `pong` (an application-level keep-alive for clients that cannot see
+//!   WebSocket pings)
+//!
+//! Anything else is answered with an `error` message; the connection stays open. Every control
+//! message carries `seq`: the sequence number of the last event sent before it, so that a
+//! client may always resume from the highest `seq` it has seen.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    Subscribe {
+        #[serde(default)]
+        resources: Vec<i64>,
+        #[serde(default)]
+        availability: bool,
+    },
+    Unsubscribe {
+        #[serde(default)]
+        resources: Vec<i64>,
+        #[serde(default)]
+        availability: bool,
+    },
+    Ping,
+}
+
+impl ClientMessage {
+    /// Parses a text frame; the error is the `detail` of the `error` message to send back.
+    pub fn parse(text: &str) -> Result<ClientMessage, String> {
+        serde_json::from_str(text).map_err(|error| {
+            format!(
+                "cannot understand the message ({error}); expected {{\"type\":\"subscribe\",\"resources\":[…]}}, \
+                 {{\"type\":\"subscribe\",\"availability\":true}}, \"unsubscribe\" likewise, or {{\"type\":\"ping\"}}"
+            )
+        })
+    }
+}
+
+/// A control message of the server.
+pub fn control(kind: &str, seq: i64, mut fields: Value) -> String {
+    if let Value::Object(map) = &mut fields {
+        map.insert("type".into(), json!(kind));
+        map.insert("seq".into(), json!(seq));
+    }
+    fields.to_string()
+}
+
+/// The answer to `subscribe`/`unsubscribe`: the subscriptions now in force.
+pub fn subscriptions(kind: &str, seq: i64, resources: &BTreeSet<i64>, availability: bool) -> String {
+    control(
+        kind,
+        seq,
+        json!({ "resources": resources, "availability": availability }),
+    )
+}
+
+pub fn error(seq: i64, detail: &str) -> String {
+    control("error", seq, json!({ "detail": detail }))
+}
+
+/// The client must reload its state through the API: the events since its `since` cannot be
+/// replayed. Live events follow from `seq` on.
+pub fn resync_required(seq: i64, reason: &str) -> String {
+    control("resync_required", seq, json!({ "reason": reason }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriptions_and_malformed_frames_parse_without_panicking() {
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"subscribe","resources":[3,4]}"#),
+            Ok(ClientMessage::Subscribe {
+                resources: vec![3, 4],
+                availability: false
+            })
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"unsubscribe","availability":true}"#),
+            Ok(ClientMessage::Unsubscribe {
+                resources: vec![],
+                availability: true
+            })
+        );
+        for bad in [
+            "",
+            "ping",
+            "{}",
+            r#"{"type":"subscribe","resources":"x"}"#,
+            r#"{"type":"nope"}"#,
+            "[1]",
+        ] {
+            assert!(ClientMessage::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn control_messages_carry_type_and_seq() {
+        let text = resync_required(7, "too old");
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value, json!({"type": "resync_required", "seq": 7, "reason": "too old"}));
+    }
+}

@@ -1,0 +1,317 @@
+//! One WebSocket session: registration with the notifier, replay of missed events, then live
+//! events, subscriptions and pings until the client leaves or is dropped.
+//!
+//! Invariants:
+//! - Messages go out in `seq` order with no duplicate: replay covers `(since, published]`
+//!   (`published` as the notifier reported it at registration) and the queue holds only later
+//!   events; anything at or below the last `seq` sent is skipped all the same.
+//! - Every wait on the socket also watches for dismissal, so a client that stopped reading is
+//!   closed as soon as the notifier gives up on it, never waited for.
+//! - Nothing a client sends can end the session except a close frame or a protocol violation;
+//!   malformed messages get an `error` message.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream};
+use reserver_actors::notifier::{
+    Connect, Connected, Disconnect, Dismissal, Event, Interests, SessionId, Subscribe, SubscriptionChange,
+};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use super::Events;
+use super::outbox;
+use super::protocol::{self, ClientMessage};
+use crate::auth::{Permission, Principal};
+use crate::error::ApiError;
+
+/// Largest frame a client may send.
+const MAX_CLIENT_FRAME: usize = 16 * 1024;
+/// Events read per replay query.
+const REPLAY_BATCH: i64 = 500;
+/// How long a closing session waits for room to send its close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+enum Outgoing {
+    Text(String),
+    Ping,
+    Pong(actix_web::web::Bytes),
+}
+
+/// How a session ends.
+enum End {
+    /// Send a close frame with this reason.
+    Close(CloseReason),
+    /// The connection is gone; nothing can be sent.
+    Vanished,
+}
+
+fn close(code: CloseCode, description: &str) -> End {
+    End::Close(CloseReason {
+        code,
+        description: Some(description.to_owned()),
+    })
+}
+
+/// Registers a session with the notifier (before the handshake answer, so that the client
+/// receives every event committed after it is connected) and starts serving it.
+pub async fn start(
+    events: Arc<Events>,
+    principal: Principal,
+    interests: Interests,
+    since: Option<i64>,
+    ws: actix_ws::Session,
+    stream: MessageStream,
+) -> Result<(), ApiError> {
+    let (queue, queue_rx) = mpsc::channel(events.config.send_queue);
+    let (dismiss, dismissed) = oneshot::channel();
+    let Connected { id, published } = events
+        .notifier
+        .send(Connect {
+            interests: interests.clone(),
+            queue,
+            dismiss,
+        })
+        .await
+        .map_err(|_| ApiError::Unavailable("live updates are stopping".into()))?;
+    // Counted from registration, so the count is right as soon as the handshake is answered.
+    events.metrics.active.inc();
+    events.metrics.opened.inc();
+    let session = Session {
+        id,
+        last_seq: published,
+        last_heard: Instant::now(),
+        events,
+        principal,
+        interests,
+        ws,
+        dismissed,
+    };
+    actix_web::rt::spawn(session.run(stream.max_frame_size(MAX_CLIENT_FRAME), queue_rx, since, published));
+    Ok(())
+}
+
+struct Session {
+    id: SessionId,
+    events: Arc<Events>,
+    principal: Principal,
+    interests: Interests,
+    ws: actix_ws::Session,
+    dismissed: oneshot::Receiver<Dismissal>,
+    /// The `seq` of the last event sent (or skipped as already known to the client).
+    last_seq: i64,
+    last_heard: Instant,
+}
+
+impl Session {
+    async fn run(
+        mut self,
+        mut stream: MessageStream,
+        queue: mpsc::Receiver<Event>,
+        since: Option<i64>,
+        published: i64,
+    ) {
+        let metrics = self.events.metrics.clone();
+        let end = match since {
+            Some(since) => match self.replay(since, published).await {
+                Ok(()) => self.serve(&mut stream, queue).await,
+                Err(end) => end,
+            },
+            None => self.serve(&mut stream, queue).await,
+        };
+        self.events.notifier.do_send(Disconnect { id: self.id });
+        metrics.active.dec();
+        if let End::Close(reason) = end {
+            // A client that does not read may leave no room for the close frame.
+            let _ = tokio::time::timeout(CLOSE_WAIT, self.ws.close(Some(reason))).await;
+        }
+    }
+
+    /// Live events, client messages and pings, until the session ends.
+    async fn serve(&mut self, stream: &mut MessageStream, mut queue: mpsc::Receiver<Event>) -> End {
+        let interval = self.events.config.ping_interval;
+        let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        loop {
+            let step = tokio::select! {
+                biased;
+                dismissal = &mut self.dismissed => Err(self.dismissal(dismissal)),
+                event = queue.recv() => match event {
+                    Some(event) => self.deliver(event).await,
+                    None => Err(End::Vanished),
+                },
+                message = stream.recv() => self.on_client(message).await,
+                _ = pings.tick() => self.on_tick(interval).await,
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    fn dismissal(&self, dismissal: Result<Dismissal, oneshot::error::RecvError>) -> End {
+        match dismissal {
+            Ok(Dismissal::SlowConsumer) => {
+                self.events.metrics.slow_dropped.inc();
+                close(CloseCode::Policy, "slow consumer: messages were not read in time")
+            }
+            Ok(Dismissal::Shutdown) | Err(_) => close(CloseCode::Away, "server shutting down"),
+        }
+    }
+
+    /// Sends a frame, unless the session is dismissed meanwhile.
+    async fn send_frame(&mut self, frame: Outgoing) -> Result<(), End> {
+        let sent = tokio::select! {
+            biased;
+            dismissal = &mut self.dismissed => return Err(self.dismissal(dismissal)),
+            sent = async {
+                match frame {
+                    Outgoing::Text(text) => self.ws.text(text).await,
+                    Outgoing::Ping => self.ws.ping(b"").await,
+                    Outgoing::Pong(bytes) => self.ws.pong(&bytes).await,
+                }
+            } => sent,
+        };
+        sent.map_err(|_| End::Vanished)
+    }
+
+    /// Sends a text message and counts it.
+    async fn send(&mut self, text: String) -> Result<(), End> {
+        self.send_frame(Outgoing::Text(text)).await?;
+        self.events.metrics.sent.inc();
+        Ok(())
+    }
+
+    async fn deliver(&mut self, event: Event) -> Result<(), End> {
+        if event.seq <= self.last_seq {
+            return Ok(());
+        }
+        self.last_seq = event.seq;
+        self.send(event.frame.to_string()).await
+    }
+
+    /// Sends what the client missed after `since`, up to where live delivery took over.
+    async fn replay(&mut self, since: i64, published: i64) -> Result<(), End> {
+        if since >= published {
+            return match since == published {
+                true => Ok(()),
+                false => self.resync(published, "since is ahead of the server's events").await,
+            };
+        }
+        if published - since > self.events.config.replay_limit {
+            return self.resync(published, "too many events were missed").await;
+        }
+        match outbox::oldest(&self.events.db).await {
+            Ok(oldest) if since + 1 >= oldest.unwrap_or(published + 1) => {}
+            Ok(_) => return self.resync(published, "the missed events are no longer kept").await,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the event outbox for a replay");
+                return self.resync(published, "the missed events cannot be read now").await;
+            }
+        }
+        let mut after = since;
+        while after < published {
+            let batch = match outbox::range(&self.events.db, after, published, REPLAY_BATCH).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the event outbox for a replay");
+                    return self.resync(published, "the missed events cannot be read now").await;
+                }
+            };
+            let Some(last) = batch.last().map(|event| event.id) else {
+                break;
+            };
+            let frames: Vec<String> = batch
+                .iter()
+                .filter(|event| self.interests.admits(&event.audience))
+                .map(outbox::StoredEvent::frame)
+                .collect();
+            for frame in frames {
+                self.send(frame).await?;
+            }
+            after = last;
+        }
+        self.last_seq = published;
+        Ok(())
+    }
+
+    async fn resync(&mut self, published: i64, reason: &str) -> Result<(), End> {
+        self.last_seq = published;
+        self.send(protocol::resync_required(published, reason)).await
+    }
+
+    async fn on_client(&mut self, message: Option<Result<Message, actix_ws::ProtocolError>>) -> Result<(), End> {
+        self.last_heard = Instant::now();
+        match message {
+            None => Err(End::Vanished),
+            Some(Err(error)) => Err(close(CloseCode::Protocol, &error.to_string())),
+            Some(Ok(Message::Close(_))) => Err(close(CloseCode::Normal, "bye")),
+            Some(Ok(Message::Ping(bytes))) => self.send_frame(Outgoing::Pong(bytes)).await,
+            Some(Ok(Message::Text(text))) => self.on_text(&text).await,
+            Some(Ok(Message::Binary(_))) => {
+                self.send(protocol::error(
+                    self.last_seq,
+                    "binary frames are not understood; send JSON text",
+                ))
+                .await
+            }
+            Some(Ok(Message::Pong(_) | Message::Continuation(_) | Message::Nop)) => Ok(()),
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), End> {
+        let message = match ClientMessage::parse(text) {
+            Ok(message) => message,
+            Err(detail) => return self.send(protocol::error(self.last_seq, &detail)).await,
+        };
+        let (kind, change) = match message {
+            ClientMessage::Ping => return self.send(protocol::control("pong", self.last_seq, json!({}))).await,
+            ClientMessage::Subscribe {
+                resources,
+                availability,
+            } => (
+                "subscribed",
+                SubscriptionChange::Add {
+                    resources,
+                    availability,
+                },
+            ),
+            ClientMessage::Unsubscribe {
+                resources,
+                availability,
+            } => (
+                "unsubscribed",
+                SubscriptionChange::Remove {
+                    resources,
+                    availability,
+                },
+            ),
+        };
+        if !self.principal.can(Permission::ResourceRead) {
+            let denial = Permission::ResourceRead.denial();
+            return self.send(protocol::error(self.last_seq, &denial)).await;
+        }
+        let subscribe = Subscribe { id: self.id, change };
+        match self.events.notifier.send(subscribe).await {
+            Ok(Some(interests)) => self.interests = interests,
+            // The notifier let go of this session (dismissed) or is stopping: the next turn of
+            // the loop sees why.
+            Ok(None) | Err(_) => return Ok(()),
+        }
+        let answer = protocol::subscriptions(
+            kind,
+            self.last_seq,
+            &self.interests.resources,
+            self.interests.availability,
+        );
+        self.send(answer).await
+    }
+
+    /// Pings the client, or drops it when it has not been heard from for two intervals.
+    async fn on_tick(&mut self, interval: Duration) -> Result<(), End> {
+        if self.last_heard.elapsed() >= interval * 2 {
+            return Err(close(CloseCode::Policy, "no answer to pings"));
+        }
+        self.send_frame(Outgoing::Ping).await
+    }
+}

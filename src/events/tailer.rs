@@ -1,0 +1,281 @@
+//! The outbox tailer: the one path by which events reach the notifier, whichever process
+//! committed them.
+//!
+//! It reads the outbox after its position, one `SELECT` per wake-up (in batches while there is
+//! a backlog), and publishes the rows in id order. It wakes at once when this process commits
+//! events (an in-process [`Notify`]) and otherwise polls every `poll_interval`, which is how
+//! events committed by other processes arrive.
+//!
+//! **Gaps.** Ids are taken from a sequence when a row is inserted but become visible when its
+//! transaction commits, so under concurrent writers id 11 can be visible while id 10 is not yet
+//! — or never will be (rolled back). Reading `id > position` naively would skip 10 for ever.
+//! The tailer therefore only advances over a contiguous prefix of ids. A missing id is waited
+//! for until it is known to be dead:
+//! - on SQLite, at once: writes are serialised, so ids become visible in commit order and a
+//!   missing id was rolled back;
+//! - on PostgreSQL, when a later snapshot's `xmin` reaches the `xmax` of the snapshot in which
+//!   the gap was first seen: every transaction that could hold the id (it took the id before
+//!   that snapshot, and held its xid before it took the id) has then ended, and the id is still
+//!   not visible, so it was rolled back. Usually that is one short re-check later.
+//! - in any case after [`MAX_GAP_WAIT`], with a warning: only a writing transaction longer than
+//!   that (far beyond the actors' write timeout) can hold a gap open so long; its events are
+//!   then not delivered live (they stay in the outbox: only a replay from before them shows
+//!   them).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::Addr;
+use chrono::{DateTime, Utc};
+use reserver_actors::Clock;
+use reserver_actors::notifier::{Notifier, Publish};
+use tokio::sync::Notify;
+
+use super::LiveConfig;
+use super::outbox::{self, Snapshot, StoredEvent, Tail};
+use crate::storage::{Db, StorageError};
+
+/// Rows read per `SELECT`.
+const BATCH: i64 = 1000;
+/// How soon a pending gap is looked at again.
+const GAP_RECHECK: Duration = Duration::from_millis(2);
+/// Longest wait for a missing id before it is skipped.
+pub const MAX_GAP_WAIT: Duration = Duration::from_secs(10);
+/// How often old events are pruned, by the server's clock.
+const PRUNE_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+/// Rows deleted per prune statement, and statements per prune.
+const PRUNE_BATCH: i64 = 10_000;
+const PRUNE_ROUNDS: usize = 10;
+/// Pause after a failed read (the database is away).
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// A run of missing ids, first seen in a snapshot whose `xmax` it remembers.
+#[derive(Debug, Clone, Copy)]
+struct Gap {
+    from: i64,
+    to: i64,
+    xmax: i64,
+    since: Instant,
+}
+
+/// The tailer's position in the outbox, with the gap it waits on.
+#[derive(Debug)]
+struct Cursor {
+    /// Every id up to here has been published or is known dead.
+    position: i64,
+    gap: Option<Gap>,
+}
+
+impl Cursor {
+    /// The contiguous prefix of `tail` after the position (gaps known dead are stepped over);
+    /// advances the position past it.
+    fn take_ready(&mut self, tail: Tail) -> Vec<StoredEvent> {
+        let mut ready = Vec::with_capacity(tail.events.len());
+        for event in tail.events {
+            let missing_from = self.position + 1;
+            if event.id > missing_from && !self.gap_is_dead(missing_from, event.id, tail.snapshot) {
+                break;
+            }
+            self.position = event.id;
+            if self.gap.is_some_and(|gap| event.id >= gap.to) {
+                self.gap = None;
+            }
+            ready.push(event);
+        }
+        ready
+    }
+
+    /// Whether the ids `from..to` (missing, with `to` visible) will never appear.
+    fn gap_is_dead(&mut self, from: i64, to: i64, snapshot: Option<Snapshot>) -> bool {
+        let Some(snapshot) = snapshot else {
+            return true;
+        };
+        let gap = match self.gap {
+            Some(gap) if gap.from <= from && from < gap.to => gap,
+            _ => {
+                let gap = Gap {
+                    from,
+                    to,
+                    xmax: snapshot.xmax,
+                    since: Instant::now(),
+                };
+                self.gap = Some(gap);
+                gap
+            }
+        };
+        if snapshot.xmin >= gap.xmax {
+            return true;
+        }
+        if gap.since.elapsed() >= MAX_GAP_WAIT {
+            tracing::warn!(
+                from,
+                to,
+                "outbox ids still missing after {MAX_GAP_WAIT:?}; skipping them (a writing transaction is \
+                 running for too long)"
+            );
+            return true;
+        }
+        false
+    }
+}
+
+pub struct Tailer {
+    db: Db,
+    notifier: Addr<Notifier>,
+    wake: Arc<Notify>,
+    clock: Arc<dyn Clock>,
+    config: LiveConfig,
+    cursor: Cursor,
+    last_prune: Option<DateTime<Utc>>,
+}
+
+impl Tailer {
+    pub fn new(
+        db: Db,
+        notifier: Addr<Notifier>,
+        wake: Arc<Notify>,
+        clock: Arc<dyn Clock>,
+        config: LiveConfig,
+        position: i64,
+    ) -> Tailer {
+        Tailer {
+            db,
+            notifier,
+            wake,
+            clock,
+            config,
+            cursor: Cursor { position, gap: None },
+            last_prune: None,
+        }
+    }
+
+    /// Runs until the task is dropped (the server stops).
+    pub async fn run(mut self) {
+        loop {
+            let wait = match self.cursor.gap {
+                Some(_) => GAP_RECHECK,
+                None => self.config.poll_interval,
+            };
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+            if let Err(error) = self.catch_up().await {
+                tracing::warn!(%error, "cannot read the event outbox; retrying");
+                tokio::time::sleep(RETRY_AFTER).await;
+                continue;
+            }
+            self.prune_if_due().await;
+        }
+    }
+
+    /// Publishes everything that is ready.
+    async fn catch_up(&mut self) -> Result<(), StorageError> {
+        loop {
+            let tail = outbox::tail(&self.db, self.cursor.position, BATCH).await?;
+            let full = tail.events.len() as i64 == BATCH;
+            let ready: Vec<_> = self
+                .cursor
+                .take_ready(tail)
+                .into_iter()
+                .map(StoredEvent::into_event)
+                .collect();
+            let advanced = !ready.is_empty();
+            if advanced && self.notifier.send(Publish(ready)).await.is_err() {
+                // The notifier has stopped: the server is shutting down.
+                return Ok(());
+            }
+            if !full || !advanced {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn prune_if_due(&mut self) {
+        let now = self.clock.now();
+        if self.last_prune.is_some_and(|last| now - last < PRUNE_EVERY) {
+            return;
+        }
+        self.last_prune = Some(now);
+        let before = now - self.config.retention;
+        for _ in 0..PRUNE_ROUNDS {
+            match outbox::prune(&self.db, before, self.cursor.position, PRUNE_BATCH).await {
+                Ok(deleted) if deleted as i64 == PRUNE_BATCH => continue,
+                Ok(_) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot prune the event outbox");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tail(ids: &[i64], snapshot: Option<(i64, i64)>) -> Tail {
+        Tail {
+            events: ids
+                .iter()
+                .map(|&id| StoredEvent {
+                    id,
+                    kind: "tag_deleted".into(),
+                    audience: Default::default(),
+                    payload: serde_json::json!({}),
+                    created_at: chrono::DateTime::UNIX_EPOCH,
+                })
+                .collect(),
+            snapshot: snapshot.map(|(xmin, xmax)| Snapshot { xmin, xmax }),
+        }
+    }
+
+    fn ids(events: Vec<StoredEvent>) -> Vec<i64> {
+        events.into_iter().map(|e| e.id).collect()
+    }
+
+    #[test]
+    fn on_postgres_a_gap_holds_later_events_until_it_fills() {
+        let mut cursor = Cursor { position: 9, gap: None };
+        // 11 is visible, 10 is not (its transaction, xid 100, is still running).
+        assert_eq!(ids(cursor.take_ready(tail(&[11], Some((100, 105))))), Vec::<i64>::new());
+        assert_eq!(cursor.position, 9);
+        // Still running in a later snapshot: still held.
+        assert!(ids(cursor.take_ready(tail(&[11, 12], Some((100, 107))))).is_empty());
+        // 10 committed: both go, in order.
+        assert_eq!(
+            ids(cursor.take_ready(tail(&[10, 11, 12], Some((106, 108))))),
+            [10, 11, 12]
+        );
+        assert_eq!(cursor.position, 12);
+        assert!(cursor.gap.is_none());
+    }
+
+    #[test]
+    fn on_postgres_a_gap_is_stepped_over_once_every_transaction_that_could_fill_it_ended() {
+        let mut cursor = Cursor { position: 9, gap: None };
+        assert!(ids(cursor.take_ready(tail(&[11], Some((100, 105))))).is_empty());
+        // xmin passed 105, the xmax when the gap was first seen, and 10 is still not visible:
+        // it was rolled back.
+        assert_eq!(ids(cursor.take_ready(tail(&[11], Some((105, 110))))), [11]);
+        assert_eq!(cursor.position, 11);
+    }
+
+    #[test]
+    fn on_postgres_the_first_sighting_of_a_gap_decides_how_long_to_wait() {
+        let mut cursor = Cursor { position: 9, gap: None };
+        assert!(ids(cursor.take_ready(tail(&[13], Some((100, 105))))).is_empty());
+        // 10 arrived, 11 and 12 are still missing: they were taken before the first sighting,
+        // so its xmax (105) still bounds their transactions.
+        assert_eq!(ids(cursor.take_ready(tail(&[10, 13], Some((104, 120))))), [10]);
+        assert_eq!(ids(cursor.take_ready(tail(&[13], Some((105, 121))))), [13]);
+    }
+
+    #[test]
+    fn on_sqlite_ids_become_visible_in_order_so_a_gap_is_a_rollback() {
+        let mut cursor = Cursor { position: 9, gap: None };
+        assert_eq!(ids(cursor.take_ready(tail(&[11, 12], None))), [11, 12]);
+        assert_eq!(cursor.position, 12);
+    }
+}

@@ -1,0 +1,78 @@
+//! `GET /ws?token=<access JWT>`: live updates over a WebSocket (see `crate::events`).
+//!
+//! The token comes in the query string because browsers cannot set headers on a WebSocket
+//! upgrade; the route guard authenticates it (`Access::QueryToken`) before the handshake, so a
+//! missing or invalid token is an HTTP 401 and no socket is opened. Optional parameters:
+//! `since=<seq>` to resume after a disconnect, `resources=1,2` and `availability=true` to
+//! subscribe at once (so that a resumed replay covers the subscriptions too).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use reserver_actors::notifier::Interests;
+use serde::Deserialize;
+
+use crate::auth::{Permission, Principal};
+use crate::error::ApiError;
+use crate::events::{MAX_SUBSCRIPTIONS, session};
+use crate::http::{Access, Query, RouteTable};
+use crate::state::AppState;
+
+pub fn declare(table: &mut RouteTable) {
+    table.get("/ws", Access::QueryToken, connect);
+}
+
+#[derive(Deserialize)]
+struct Params {
+    since: Option<i64>,
+    resources: Option<String>,
+    #[serde(default)]
+    availability: bool,
+}
+
+/// `1,2,3` → ids (an empty list for an empty or absent parameter).
+fn resource_ids(raw: Option<&str>) -> Result<Vec<i64>, ApiError> {
+    let ids = raw
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::parse::<i64>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::invalid(&["query", "resources"], "expected comma-separated resource ids", raw))?;
+    if ids.len() > MAX_SUBSCRIPTIONS {
+        return Err(ApiError::invalid(
+            &["query", "resources"],
+            format!("at most {MAX_SUBSCRIPTIONS} resources"),
+            ids.len(),
+        ));
+    }
+    Ok(ids)
+}
+
+async fn connect(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    principal: Principal,
+    Query(params): Query<Params>,
+) -> Result<HttpResponse, ApiError> {
+    let resources = resource_ids(params.resources.as_deref())?;
+    if !resources.is_empty() || params.availability {
+        principal.require(Permission::ResourceRead)?;
+    }
+    if params.since.is_some_and(|since| since < 0) {
+        return Err(ApiError::invalid(
+            &["query", "since"],
+            "since must not be negative",
+            params.since,
+        ));
+    }
+    let (response, ws, stream) = actix_ws::handle(&req, body)
+        .map_err(|error| ApiError::BadRequest(format!("A WebSocket upgrade is expected: {error}")))?;
+    let interests = Interests {
+        user: principal.user_id,
+        resources: resources.into_iter().collect(),
+        availability: params.availability,
+    };
+    session::start(state.events.clone(), principal, interests, params.since, ws, stream).await?;
+    Ok(response)
+}
