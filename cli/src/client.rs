@@ -266,7 +266,23 @@ impl Request<'_> {
             let fresh = self.client.refresh(Refresh::Rejected(used)).await?;
             response = self.attempt(Some(&fresh.access_token)).await?;
         }
-        decode(response).await
+        decode(response)
+            .await
+            .map_err(|error| self.explain_unknown_route(error))
+    }
+
+    /// The server's bare 404 for a path it does not serve (unlike "Reservation not found"),
+    /// which says the server is older than this CLI.
+    fn explain_unknown_route(&self, error: anyhow::Error) -> anyhow::Error {
+        match CliError::api(&error) {
+            Some((404, "Not Found", _)) => anyhow::anyhow!(
+                "Not Found: the server at {} does not offer {} {} (is it older than this CLI?)",
+                self.client.base,
+                self.method,
+                self.path
+            ),
+            _ => error,
+        }
     }
 
     async fn attempt(&self, token: Option<&str>) -> Result<reqwest::Response> {

@@ -312,7 +312,13 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
                 .delete(path(id))
                 .flag("cancel_reservations", cancel_reservations)
                 .send()
-                .await?;
+                .await
+                .map_err(|error| match CliError::api(&error) {
+                    Some((409, detail, _)) if !cancel_reservations => {
+                        anyhow::anyhow!("{detail} (add --cancel-reservations to cancel them)")
+                    }
+                    _ => error,
+                })?;
             ctx.out.emit(&answer, |out| {
                 out.ok(message_of(&answer, "Resource deleted"));
                 if let Some(ids) = answer["cancelled_reservations"]
