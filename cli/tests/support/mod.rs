@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The `resource-reserver` binary of this workspace, built once per test run (or the one named
-/// by `RR_SERVER_BIN`).
+/// The `resource-reserver` binary of this workspace (or the one named by `RR_SERVER_BIN`).
+/// It is built once per test run unless it is newer than every source of the server (as after
+/// `cargo test --workspace`, which builds it for its own tests with other features: building it
+/// again here would compile much of the server a second time).
 fn server_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
@@ -22,6 +24,10 @@ fn server_binary() -> &'static Path {
             .parent()
             .expect("the CLI binary is in a directory")
             .to_owned();
+        let binary = dir.join(format!("resource-reserver{}", std::env::consts::EXE_SUFFIX));
+        if is_fresh(&binary) {
+            return binary;
+        }
         let mut build = Command::new(env!("CARGO"));
         build
             .args([
@@ -38,10 +44,38 @@ fn server_binary() -> &'static Path {
         }
         let status = build.status().expect("running cargo build for the server");
         assert!(status.success(), "building the server binary failed");
-        let binary = dir.join(format!("resource-reserver{}", std::env::consts::EXE_SUFFIX));
         assert!(binary.exists(), "no server binary at {}", binary.display());
         binary
     })
+}
+
+/// Whether `binary` was built after the last change to the server's sources.
+fn is_fresh(binary: &Path) -> bool {
+    let Some(built) = modified(binary) else {
+        return false;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut newest = None;
+    for entry in ["src", "actors", "schema", "Cargo.toml", "Cargo.lock"] {
+        newest = newest.max(newest_under(&root.join(entry)));
+    }
+    newest.is_some_and(|newest| newest <= built)
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The latest modification time of a file or of any file below a directory.
+fn newest_under(path: &Path) -> Option<std::time::SystemTime> {
+    let own = modified(path);
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return own;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| newest_under(&entry.path()))
+        .fold(own, |newest, time| newest.max(Some(time)))
 }
 
 /// A server process on port 0 with a fresh SQLite database; killed when dropped.
