@@ -1,0 +1,264 @@
+//! The command groups, one module each, and what they share: the context every command gets,
+//! pagination, time-range arguments and confirmations.
+
+pub mod approvals;
+pub mod auth;
+pub mod holds;
+pub mod mfa;
+pub mod reservations;
+pub mod resources;
+pub mod roles;
+pub mod setup;
+pub mod system;
+pub mod users;
+pub mod waitlist;
+
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::client::{Client, Request};
+use crate::error::CliError;
+use crate::output::{Column, Output, count_of};
+use crate::time::{self, EndInput, Slot, TimeInput};
+
+/// What every command works with.
+pub struct Ctx {
+    pub api: Client,
+    pub out: Output,
+}
+
+/// Shown under the help of every command that takes times.
+pub const TIME_HELP: &str = "\
+Times: `YYYY-MM-DD HH:MM`, `YYYY-MM-DD HH:MM:SS`, `MM/DD/YYYY HH:MM` or `MM/DD/YY HH:MM` are
+wall-clock times in your local time zone (the TZ variable, else the system's; --utc for UTC).
+They are converted to an explicit UTC offset before they are sent. RFC 3339 times with an offset
+(2030-05-01T10:00:00+02:00, …Z) are sent as they are. Durations: 2h, 30m, 1h30m, 1d.";
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Register, log in and out, and manage the saved session
+    #[command(subcommand)]
+    Auth(auth::Command),
+    /// Browse, search and administer resources
+    #[command(subcommand)]
+    Resources(resources::Command),
+    /// Book, list, move and cancel reservations
+    #[command(subcommand, visible_alias = "res")]
+    Reservations(reservations::Command),
+    /// Wait for a taken slot and accept offers
+    #[command(subcommand)]
+    Waitlist(waitlist::Command),
+    /// Hold a slot for a few minutes before confirming it
+    #[command(subcommand)]
+    Holds(holds::Command),
+    /// Check in to a reservation that is starting
+    #[command(visible_alias = "check-in", after_help = "Example: resource-reserver-cli checkin 42")]
+    Checkin(holds::CheckinArgs),
+    /// Approve or reject reservations waiting for approval
+    #[command(subcommand)]
+    Approvals(approvals::Command),
+    /// Server health, usage summary and maintenance tasks
+    #[command(subcommand)]
+    System(system::Command),
+    /// First-run setup: appoint the first administrator
+    #[command(subcommand)]
+    Setup(setup::Command),
+    /// Two-factor authentication for your account
+    #[command(subcommand)]
+    Mfa(mfa::Command),
+    /// Roles and who holds them (admin)
+    #[command(subcommand)]
+    Roles(roles::Command),
+    /// User accounts (admin)
+    #[command(subcommand)]
+    Users(users::Command),
+    /// Server and database health (same as `system status`)
+    Status,
+}
+
+pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
+    match command {
+        Command::Auth(command) => auth::run(command, ctx).await,
+        Command::Resources(command) => resources::run(command, ctx).await,
+        Command::Reservations(command) => reservations::run(command, ctx).await,
+        Command::Waitlist(command) => waitlist::run(command, ctx).await,
+        Command::Holds(command) => holds::run(command, ctx).await,
+        Command::Checkin(args) => holds::checkin(args, ctx).await,
+        Command::Approvals(command) => approvals::run(command, ctx).await,
+        Command::System(command) => system::run(command, ctx).await,
+        Command::Setup(command) => setup::run(command, ctx).await,
+        Command::Mfa(command) => mfa::run(command, ctx).await,
+        Command::Roles(command) => roles::run(command, ctx).await,
+        Command::Users(command) => users::run(command, ctx).await,
+        Command::Status => system::status(ctx).await,
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+impl Order {
+    fn as_str(self) -> &'static str {
+        match self {
+            Order::Asc => "asc",
+            Order::Desc => "desc",
+        }
+    }
+}
+
+/// Pagination options of every list.
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// Results per page (1-100)
+    #[arg(long, short = 'l', value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub limit: Option<u32>,
+    /// Start after this cursor (printed under the previous page)
+    #[arg(long, conflicts_with = "all")]
+    pub cursor: Option<String>,
+    /// Fetch every page (100 at a time unless --limit says otherwise)
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    /// Sort by this field (e.g. id, name, start_time, created_at)
+    #[arg(long, short = 's')]
+    pub sort: Option<String>,
+    /// Sort order
+    #[arg(long, value_enum)]
+    pub order: Option<Order>,
+}
+
+/// Fetches one page, or with `--all` every page, of a cursor-paginated list. The answer is
+/// always the API's envelope `{data, next_cursor, prev_cursor, has_more, total_count}`; with
+/// `--all`, `data` holds every item and `has_more` is false.
+pub async fn fetch_pages<'a>(request: impl Fn() -> Request<'a>, page: &PageArgs) -> Result<Value> {
+    let with_page = |cursor: Option<&str>, limit: Option<u32>| {
+        request()
+            .query("include_total", true)
+            .query_opt("limit", limit)
+            .query_opt("cursor", cursor)
+            .query_opt("sort_by", page.sort.as_deref())
+            .query_opt("sort_order", page.order.map(Order::as_str))
+    };
+    if !page.all {
+        return with_page(page.cursor.as_deref(), page.limit).send().await;
+    }
+    let limit = page.limit.unwrap_or(100);
+    let mut first: Value = with_page(None, Some(limit)).send().await?;
+    let mut items = take_items(&mut first);
+    let mut next = next_cursor(&first);
+    while let Some(cursor) = next {
+        let mut more: Value = with_page(Some(&cursor), Some(limit)).send().await?;
+        items.extend(take_items(&mut more));
+        next = next_cursor(&more).filter(|n| *n != cursor);
+    }
+    Ok(json!({
+        "data": items,
+        "next_cursor": null,
+        "prev_cursor": null,
+        "has_more": false,
+        "total_count": first.get("total_count").cloned().unwrap_or(Value::Null),
+    }))
+}
+
+fn take_items(page: &mut Value) -> Vec<Value> {
+    match page.get_mut("data").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+fn next_cursor(page: &Value) -> Option<String> {
+    if page.get("has_more").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    page.get("next_cursor").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Shows a page of a list (see [`fetch_pages`]), with a count and how to get the next page.
+pub fn show_page(out: &Output, page: &Value, columns: &[Column], noun: &str) {
+    out.emit(page, |out| {
+        let rows = page
+            .get("data")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        out.rows(rows, columns, &format!("No {noun} found."));
+        if rows.is_empty() {
+            return;
+        }
+        match page.get("total_count").and_then(Value::as_u64) {
+            Some(total) if total as usize != rows.len() => {
+                out.info(format!("Showing {} of {}.", rows.len(), count_of(total as usize, noun)))
+            }
+            _ => out.info(format!("{}.", count_of(rows.len(), noun))),
+        }
+        if let Some(cursor) = next_cursor(page) {
+            out.hint(format!("More: add --cursor {cursor} (or --all)."));
+        }
+    });
+}
+
+/// A time argument (see [`TIME_HELP`]).
+pub fn time_arg(raw: &str) -> Result<TimeInput, String> {
+    time::parse_time(raw)
+}
+
+/// An END|DURATION argument.
+pub fn end_arg(raw: &str) -> Result<EndInput, String> {
+    time::parse_end(raw)
+}
+
+/// START and END|DURATION.
+#[derive(Debug, Args)]
+pub struct TimeRange {
+    /// Start (e.g. "2030-05-01 10:00", local time; see below)
+    #[arg(value_parser = time_arg)]
+    pub start: TimeInput,
+    /// End ("2030-05-01 11:30") or duration (2h, 30m, 1h30m)
+    #[arg(value_parser = end_arg, value_name = "END|DURATION")]
+    pub end: EndInput,
+}
+
+impl TimeRange {
+    /// Both ends as instants, read in the user's zone.
+    pub fn resolve(&self, ctx: &Ctx) -> Result<Slot> {
+        Slot::resolve(self.start, self.end, ctx.out.zone()).map_err(CliError::usage)
+    }
+}
+
+/// `--yes` on commands that ask before changing something.
+#[derive(Debug, Args)]
+pub struct Yes {
+    /// Do not ask for confirmation (needed when there is no terminal)
+    #[arg(long, short = 'y', visible_alias = "force", short_alias = 'f')]
+    pub yes: bool,
+}
+
+/// The `message` of an API answer, or `fallback`.
+pub fn message_of(value: &Value, fallback: &str) -> String {
+    value
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or(fallback)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_followed_only_while_there_are_more() {
+        assert_eq!(
+            next_cursor(&json!({"has_more": true, "next_cursor": "abc"})).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(next_cursor(&json!({"has_more": false, "next_cursor": "abc"})), None);
+        assert_eq!(next_cursor(&json!({"has_more": true, "next_cursor": null})), None);
+        let mut page = json!({"data": [1, 2]});
+        assert_eq!(take_items(&mut page), vec![json!(1), json!(2)]);
+        assert_eq!(take_items(&mut json!({})), Vec::<Value>::new());
+    }
+}
