@@ -110,6 +110,10 @@ impl Application {
         let events = Events::start(db.clone(), clock.clone(), settings.live.clone(), &metrics).await?;
         let store = Arc::new(SqlScheduleStore::new(db.clone(), events.wake.clone()));
         let resources = ResourceSupervisor::start(store, clock.clone(), settings.actors.clone());
+        // Changes made by other server processes reach this one through the outbox: the actors
+        // caching those resources reload them.
+        let supervisor = resources.clone();
+        events.on_foreign_change(move |changed| supervisor.refresh(changed));
         let timers = resources
             .restore_timers()
             .await

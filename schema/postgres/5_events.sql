@@ -17,7 +17,9 @@ CREATE TABLE events (
     availability BOOLEAN NOT NULL,
     -- The message's own fields (without `type`, `seq` and `timestamp`, which are added on the way out).
     payload      JSONB NOT NULL,
-    created_at   TIMESTAMPTZ NOT NULL
+    created_at   TIMESTAMPTZ NOT NULL,
+    -- The server process that made the change (its actors already know it; others reload).
+    origin       TEXT
 );
 
 -- Retention: rows older than the retention period are deleted in batches.

@@ -10,7 +10,9 @@ CREATE TABLE events (
     broadcast    INTEGER NOT NULL,
     availability INTEGER NOT NULL,
     payload      TEXT NOT NULL,
-    created_at   INTEGER NOT NULL
+    created_at   INTEGER NOT NULL,
+    -- The server process that made the change (its actors already know it; others reload).
+    origin       TEXT
 );
 
 CREATE INDEX events_created_at ON events (created_at);

@@ -69,16 +69,38 @@ impl Default for LiveConfig {
     }
 }
 
-/// Tells the tailer that events were committed. Cheap, and coalesced: many commits before the
-/// tailer looks cost one read.
-#[derive(Clone, Default)]
-pub struct Wake(Arc<Notify>);
+/// This server's side of the outbox: the name stamped on the events its actors write (so other
+/// processes know to reload those resources, and this one knows it need not), and the tailer's
+/// wake-up. Cheap to clone.
+#[derive(Clone)]
+pub struct Wake {
+    notify: Arc<Notify>,
+    origin: Arc<str>,
+}
 
-impl Wake {
-    pub fn committed(&self) {
-        self.0.notify_one();
+impl Default for Wake {
+    fn default() -> Self {
+        Wake {
+            notify: Arc::default(),
+            origin: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
+        }
     }
 }
+
+impl Wake {
+    /// Tells the tailer that events were committed. Coalesced: many commits before the tailer
+    /// looks cost one read.
+    pub fn committed(&self) {
+        self.notify.notify_one();
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
+/// What to do when another server process changed some resources (their actors here reload).
+pub type ForeignChanges = Arc<std::sync::OnceLock<Box<dyn Fn(&[i64]) + Send + Sync>>>;
 
 /// Appends `events` in `tx`, commits, and wakes the tailer.
 pub async fn commit_with(
@@ -88,7 +110,7 @@ pub async fn commit_with(
     wake: &Wake,
 ) -> Result<(), StorageError> {
     for event in events {
-        outbox::append(&mut tx, event, now).await?;
+        outbox::append(&mut tx, event, now, Some(wake.origin())).await?;
     }
     tx.commit().await?;
     wake.committed();
@@ -103,6 +125,7 @@ pub struct Events {
     pub metrics: SocketMetrics,
     pub config: LiveConfig,
     pub db: Db,
+    foreign: ForeignChanges,
     arbiter: Mutex<Option<Arbiter>>,
 }
 
@@ -120,10 +143,12 @@ impl Events {
         let notifier =
             Notifier::start_in_arbiter(&arbiter.handle(), move |_| Notifier::new(position, MAX_SUBSCRIPTIONS));
         let wake = Wake::default();
+        let foreign = ForeignChanges::default();
         let tailer = tailer::Tailer::new(
             db.clone(),
             notifier.clone(),
-            wake.0.clone(),
+            wake.clone(),
+            foreign.clone(),
             clock,
             config.clone(),
             position,
@@ -135,8 +160,15 @@ impl Events {
             metrics: SocketMetrics::register(metrics),
             config,
             db,
+            foreign,
             arbiter: Mutex::new(Some(arbiter)),
         }))
+    }
+
+    /// Registers what to do with the ids of resources that another server process changed: the
+    /// tailer calls it for every such batch of events (once; later calls are ignored).
+    pub fn on_foreign_change(&self, react: impl Fn(&[i64]) + Send + Sync + 'static) {
+        let _ = self.foreign.set(Box::new(react));
     }
 
     /// Closes every session with a "going away" close frame (the server is stopping).

@@ -17,12 +17,18 @@ use crate::params;
 use crate::reservations::model::utc;
 use crate::storage::{BackendKind, Db, Row, StorageError, Transaction};
 
-/// Appends `event` to the outbox inside the caller's transaction.
-pub async fn append(tx: &mut Box<dyn Transaction>, event: NewEvent, now: DateTime<Utc>) -> Result<(), StorageError> {
+/// Appends `event` to the outbox inside the caller's transaction; `origin` names the server
+/// process whose actors made the change, if any.
+pub async fn append(
+    tx: &mut Box<dyn Transaction>,
+    event: NewEvent,
+    now: DateTime<Utc>,
+    origin: Option<&str>,
+) -> Result<(), StorageError> {
     let audience = event.audience;
     tx.execute(
-        "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         params![
             event.kind,
             audience.user,
@@ -30,7 +36,8 @@ pub async fn append(tx: &mut Box<dyn Transaction>, event: NewEvent, now: DateTim
             audience.everyone,
             audience.availability,
             event.payload,
-            now
+            now,
+            origin
         ],
     )
     .await
@@ -45,9 +52,11 @@ pub struct StoredEvent {
     pub audience: Audience,
     pub payload: Json,
     pub created_at: DateTime<Utc>,
+    pub origin: Option<String>,
 }
 
-const COLUMNS: &str = "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at";
+const COLUMNS: &str =
+    "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin";
 
 impl StoredEvent {
     fn decode(row: &Row) -> Result<StoredEvent, StorageError> {
@@ -62,6 +71,7 @@ impl StoredEvent {
             },
             payload: row.get("payload")?,
             created_at: row.get("created_at")?,
+            origin: row.get("origin")?,
         })
     }
 

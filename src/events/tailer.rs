@@ -25,15 +25,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::outbox::{self, Snapshot, StoredEvent, Tail};
+use super::{ForeignChanges, LiveConfig, Wake};
+use crate::storage::{Db, StorageError};
 use actix::Addr;
 use chrono::{DateTime, Utc};
 use reserver_actors::Clock;
 use reserver_actors::notifier::{Notifier, Publish};
-use tokio::sync::Notify;
-
-use super::LiveConfig;
-use super::outbox::{self, Snapshot, StoredEvent, Tail};
-use crate::storage::{Db, StorageError};
 
 /// Rows read per `SELECT`.
 const BATCH: i64 = 1000;
@@ -122,7 +120,8 @@ impl Cursor {
 pub struct Tailer {
     db: Db,
     notifier: Addr<Notifier>,
-    wake: Arc<Notify>,
+    wake: Wake,
+    foreign: ForeignChanges,
     clock: Arc<dyn Clock>,
     config: LiveConfig,
     cursor: Cursor,
@@ -133,7 +132,8 @@ impl Tailer {
     pub fn new(
         db: Db,
         notifier: Addr<Notifier>,
-        wake: Arc<Notify>,
+        wake: Wake,
+        foreign: ForeignChanges,
         clock: Arc<dyn Clock>,
         config: LiveConfig,
         position: i64,
@@ -142,6 +142,7 @@ impl Tailer {
             db,
             notifier,
             wake,
+            foreign,
             clock,
             config,
             cursor: Cursor { position, gap: None },
@@ -157,7 +158,7 @@ impl Tailer {
                 None => self.config.poll_interval,
             };
             tokio::select! {
-                () = self.wake.notified() => {}
+                () = self.wake.notify.notified() => {}
                 () = tokio::time::sleep(wait) => {}
             }
             if let Err(error) = self.catch_up().await {
@@ -174,12 +175,9 @@ impl Tailer {
         loop {
             let tail = outbox::tail(&self.db, self.cursor.position, BATCH).await?;
             let full = tail.events.len() as i64 == BATCH;
-            let ready: Vec<_> = self
-                .cursor
-                .take_ready(tail)
-                .into_iter()
-                .map(StoredEvent::into_event)
-                .collect();
+            let ready = self.cursor.take_ready(tail);
+            self.reload_foreign(&ready);
+            let ready: Vec<_> = ready.into_iter().map(StoredEvent::into_event).collect();
             let advanced = !ready.is_empty();
             if advanced && self.notifier.send(Publish(ready)).await.is_err() {
                 // The notifier has stopped: the server is shutting down.
@@ -188,6 +186,22 @@ impl Tailer {
             if !full || !advanced {
                 return Ok(());
             }
+        }
+    }
+
+    /// Changes made by another server process: the actors here that cache those resources
+    /// reload them, so their schedules (and what readers see) stay current.
+    fn reload_foreign(&self, events: &[StoredEvent]) {
+        let Some(react) = self.foreign.get() else { return };
+        let mut resources: Vec<i64> = events
+            .iter()
+            .filter(|e| e.origin.as_deref() != Some(self.wake.origin()))
+            .filter_map(|e| e.audience.resource)
+            .collect();
+        resources.sort_unstable();
+        resources.dedup();
+        if !resources.is_empty() {
+            react(&resources);
         }
     }
 

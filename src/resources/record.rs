@@ -141,6 +141,6 @@ pub async fn insert_in(
         new.enabled,
         new.timezone.name(),
     );
-    outbox::append(tx, event, now).await?;
+    outbox::append(tx, event, now, None).await?;
     Ok(id)
 }

@@ -249,11 +249,11 @@ async fn outbox_gaps_are_waited_for_or_stepped_over() {
     let now = chrono::Utc::now();
 
     let mut slow = db.begin().await.unwrap();
-    outbox::append(&mut slow, NewEvent::tag_deleted("first", 0), now)
+    outbox::append(&mut slow, NewEvent::tag_deleted("first", 0), now, None)
         .await
         .unwrap();
     let mut quick = db.begin().await.unwrap();
-    outbox::append(&mut quick, NewEvent::tag_deleted("second", 0), now)
+    outbox::append(&mut quick, NewEvent::tag_deleted("second", 0), now, None)
         .await
         .unwrap();
     quick.commit().await.unwrap();
@@ -264,11 +264,11 @@ async fn outbox_gaps_are_waited_for_or_stepped_over() {
     assert_eq!(socket.next_json().await["name"], "second");
 
     let mut abandoned = db.begin().await.unwrap();
-    outbox::append(&mut abandoned, NewEvent::tag_deleted("never", 0), now)
+    outbox::append(&mut abandoned, NewEvent::tag_deleted("never", 0), now, None)
         .await
         .unwrap();
     let mut after = db.begin().await.unwrap();
-    outbox::append(&mut after, NewEvent::tag_deleted("after", 0), now)
+    outbox::append(&mut after, NewEvent::tag_deleted("after", 0), now, None)
         .await
         .unwrap();
     after.commit().await.unwrap();
@@ -276,4 +276,38 @@ async fn outbox_gaps_are_waited_for_or_stepped_over() {
     drop(abandoned);
     assert_eq!(socket.next_json().await["name"], "after");
     db.close().await;
+}
+
+/// Two servers on one PostgreSQL database: what one books, the other's actor learns from the
+/// outbox, so its schedule reads (served from memory) are current without a restart.
+#[actix_web::test]
+async fn another_processs_bookings_reach_this_processs_schedules() {
+    let Some(first) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let admin = first.admin().await;
+    let bob = first.user("bob").await;
+    let room = first.resource(&admin, "Room 1").await;
+    let second = first.sibling().await;
+    let schedule = |app: &TestApp| {
+        let url = app.url(&format!("/api/v1/resources/{room}/availability?days_ahead=365"));
+        let client = app.client.clone();
+        async move {
+            let body: serde_json::Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            body["data"]["reservations"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(
+        schedule(&second).await,
+        0,
+        "the second process has the resource in memory, empty"
+    );
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    let (start, end) = (start.to_rfc3339(), (start + chrono::Duration::hours(1)).to_rfc3339());
+    booked_id(first.book(&bob, room, &start, &end).await).await;
+    assert_eq!(schedule(&first).await, 1);
+    crate::support::timers::eventually("the second process to see the booking", || async {
+        (schedule(&second).await == 1).then_some(())
+    })
+    .await;
 }
