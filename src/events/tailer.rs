@@ -239,6 +239,7 @@ mod tests {
                     audience: Default::default(),
                     payload: serde_json::json!({}),
                     created_at: chrono::DateTime::UNIX_EPOCH,
+                    origin: None,
                 })
                 .collect(),
             snapshot: snapshot.map(|(xmin, xmax)| Snapshot { xmin, xmax }),
