@@ -25,3 +25,4 @@ mod storage;
 mod waitlist;
 mod ws;
 mod ws_delivery;
+mod ws_timers;
