@@ -210,3 +210,27 @@ async fn a_missing_resource_is_reported_as_such() {
     assert_eq!(supervisor.send(99, Ready).await, Err(ScheduleError::ResourceNotFound));
     supervisor.shutdown();
 }
+
+#[actix::test]
+async fn a_crashed_actor_is_replaced_by_one_loaded_from_the_store() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
+    let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
+    let book = |user_id, from, to| Book {
+        user: user(user_id),
+        interval: slot(from, to),
+        message: None,
+        idempotency_key: None,
+    };
+    supervisor.send(RESOURCE, book(1, 10, 11)).await.unwrap();
+    store.data.lock().unwrap().panic_next = true;
+    // The actor dies while handling this message; the supervisor starts a fresh one, loaded from
+    // the store, and delivers the message again: it re-checks everything, so a retry is safe.
+    let retried = supervisor.send(RESOURCE, book(2, 12, 13)).await;
+    assert!(retried.is_ok(), "{retried:?}");
+    assert_eq!(supervisor.live_actors(), 1);
+    // The replacement knows the booking made before the crash.
+    let clash = supervisor.send(RESOURCE, book(3, 10, 11)).await;
+    assert!(matches!(clash, Err(ScheduleError::Conflict { .. })), "{clash:?}");
+    assert_eq!(store.active().len(), 2);
+    supervisor.shutdown();
+}

@@ -24,6 +24,8 @@ pub struct Data {
     /// Batches in progress right now, and the most ever seen at once.
     pub in_flight: usize,
     pub max_in_flight: usize,
+    /// Make the next batch panic inside the actor (a bug, from the actor's point of view).
+    pub panic_next: bool,
 }
 
 #[derive(Clone, Default)]
@@ -159,6 +161,10 @@ impl ScheduleStore for MemoryStore {
             tokio::time::sleep(delay).await;
             let mut d = data.lock().unwrap();
             d.in_flight -= 1;
+            if std::mem::take(&mut d.panic_next) {
+                drop(d);
+                panic!("a bug in a store write");
+            }
             changes
                 .iter()
                 .map(|change| apply_one(&mut d, resource, now, change))
