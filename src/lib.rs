@@ -30,6 +30,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod metrics;
+pub mod notifications;
 pub mod reservations;
 pub mod resources;
 pub mod routes;

@@ -37,6 +37,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     3 => "booking",
     4 => "waitlist_holds_approvals",
     5 => "events",
+    6 => "notifications",
 );
 
 /// Migrations for SQLite, in version order.
@@ -46,6 +47,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     3 => "booking",
     4 => "waitlist_holds_approvals",
     5 => "events",
+    6 => "notifications",
 );
 
 #[cfg(test)]

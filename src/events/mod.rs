@@ -7,6 +7,7 @@
 //! ```
 //!
 //! - [`event`]: the message types and who receives each.
+//! - [`derived`]: what else an event writes in its transaction (in-app notifications).
 //! - [`outbox`]: the `events` table — append, read, prune.
 //! - [`tailer`]: reads committed events in order (gap-safe) and publishes them.
 //! - [`session`]: one WebSocket connection: replay, live delivery, subscriptions, pings.
@@ -18,6 +19,7 @@
 //! fails a committed request; every event reaches sockets through the tailer, whichever process
 //! made it.
 
+pub mod derived;
 pub mod event;
 pub mod metrics;
 pub mod outbox;
@@ -102,16 +104,30 @@ impl Wake {
 /// What to do when another server process changed some resources (their actors here reload).
 pub type ForeignChanges = Arc<std::sync::OnceLock<Box<dyn Fn(&[i64]) + Send + Sync>>>;
 
-/// Appends `events` in `tx`, commits, and wakes the tailer.
+/// Records `events` in `tx`: appends them to the outbox and writes what is derived from them
+/// (see [`derived`]). The one place events are written, so everything derived from events sees
+/// every one of them, in the same transaction as the change.
+pub async fn record(
+    tx: &mut Box<dyn Transaction>,
+    events: Vec<NewEvent>,
+    now: chrono::DateTime<chrono::Utc>,
+    origin: Option<&str>,
+) -> Result<(), StorageError> {
+    derived::record(tx, &events, now).await?;
+    for event in events {
+        outbox::append(tx, event, now, origin).await?;
+    }
+    Ok(())
+}
+
+/// Records `events` in `tx`, commits, and wakes the tailer.
 pub async fn commit_with(
     mut tx: Box<dyn Transaction>,
     events: Vec<NewEvent>,
     now: chrono::DateTime<chrono::Utc>,
     wake: &Wake,
 ) -> Result<(), StorageError> {
-    for event in events {
-        outbox::append(&mut tx, event, now, Some(wake.origin())).await?;
-    }
+    record(&mut tx, events, now, Some(wake.origin())).await?;
     tx.commit().await?;
     wake.committed();
     Ok(())

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reserver_actors::resource::{Maintenance, ResourceInfo};
 
-use crate::events::{NewEvent, outbox};
+use crate::events::NewEvent;
 use crate::params;
 use crate::storage::{Db, Row, StorageError, Transaction};
 
@@ -141,6 +141,6 @@ pub async fn insert_in(
         new.enabled,
         new.timezone.name(),
     );
-    outbox::append(tx, event, now, None).await?;
+    crate::events::record(tx, vec![event], now, None).await?;
     Ok(id)
 }

@@ -11,6 +11,7 @@ mod health;
 mod holds;
 mod metrics;
 mod mfa;
+mod notifications;
 mod oauth;
 mod reservations;
 mod resources;
@@ -42,6 +43,7 @@ pub fn table() -> RouteTable {
     waitlist::declare(&mut table);
     holds::declare(&mut table);
     approvals::declare(&mut table);
+    notifications::declare(&mut table);
     ws::declare(&mut table);
     table
 }

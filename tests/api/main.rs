@@ -18,6 +18,7 @@ mod conventions;
 mod health;
 mod holds_checkin_approvals;
 mod idempotency;
+mod notifications;
 mod reservations;
 mod resources;
 mod series;
