@@ -62,7 +62,7 @@ pub struct SettingsArgs {
     #[arg(long)]
     pub refresh_token_expire_days: Option<String>,
     /// Public base URL of this server, used in links it hands out (calendar feeds, e-mails)
-    /// [env: API_URL or API_BASE_URL] [default: http://localhost:8000]
+    /// [env: API_URL or API_BASE_URL] [default: the scheme and host of the request]
     #[arg(long)]
     pub api_url: Option<String>,
     /// Allowed CORS origins, as a JSON list or comma-separated
@@ -212,7 +212,8 @@ pub struct Settings {
     pub environment: Environment,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
-    pub api_url: String,
+    /// Public base URL (no trailing slash); `None`: links use the request's scheme and host.
+    pub api_url: Option<String>,
     pub cors_origins: Vec<String>,
     pub rate_limit_enabled: bool,
     pub email: EmailSettings,
@@ -481,15 +482,13 @@ impl Settings {
             environment,
             access_token_ttl: Duration::from_secs(minutes * 60),
             refresh_token_ttl: Duration::from_secs(days * 24 * 3600),
-            api_url: src.parse(
-                &args.api_url,
-                &["API_URL", "API_BASE_URL"],
-                "http://localhost:8000".to_owned(),
-                |raw| {
-                    url::Url::parse(raw).map_err(|e| e.to_string())?;
-                    Ok(raw.trim_end_matches('/').to_owned())
-                },
-            )?,
+            api_url: src.parse(&args.api_url, &["API_URL", "API_BASE_URL"], None, |raw| {
+                let url = url::Url::parse(raw).map_err(|e| e.to_string())?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err("expected an http:// or https:// URL".into());
+                }
+                Ok(Some(raw.trim_end_matches('/').to_owned()))
+            })?,
             cors_origins: src.parse(
                 &args.cors_origins,
                 &["CORS_ORIGINS"],

@@ -11,6 +11,7 @@
 //! - [`routes`]: one module per API area; every endpoint is declared in [`routes::table`].
 //! - [`resources`], [`reservations`]: the API's views of resources and reservations, and their
 //!   database reads.
+//! - [`calendar`]: iCalendar feeds and exports of reservations, and their secret feed tokens.
 //! - [`scheduling`]: the SQL store of the resource actors and the mapping of their errors.
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
 //! - [`events`]: live updates — the outbox of events, its tailer, and the WebSocket sessions
@@ -25,6 +26,7 @@
 
 pub mod approvals;
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod error;
 pub mod events;

@@ -17,6 +17,7 @@ use reserver_actors::{Clock, SystemClock};
 use crate::auth::jwt::TokenKeys;
 use crate::auth::rbac::Authorizer;
 use crate::auth::{Auth, setup};
+use crate::calendar::FeedKey;
 use crate::config::Settings;
 use crate::events::Events;
 use crate::http::middleware::{record_metrics, wire_headers};
@@ -99,6 +100,7 @@ impl Application {
                 "first-run setup is not complete: send this token as X-Setup-Token to /api/v1/setup/initialize"
             );
         }
+        let feed_key = Arc::new(FeedKey::derive(&secret_key));
         let auth = Arc::new(Auth {
             keys: TokenKeys::new(&secret_key),
             authorizer: Authorizer::new()
@@ -137,6 +139,7 @@ impl Application {
             auth,
             resources,
             events,
+            feed_key,
         });
         let settings = state.settings.clone();
         let app_state = state.clone();

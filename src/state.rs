@@ -7,6 +7,7 @@ use reserver_actors::Clock;
 use reserver_actors::resource::ResourceSupervisor;
 
 use crate::auth::Auth;
+use crate::calendar::FeedKey;
 use crate::config::Settings;
 use crate::events::Events;
 use crate::metrics::Metrics;
@@ -23,4 +24,6 @@ pub struct AppState {
     pub resources: Arc<ResourceSupervisor>,
     /// Live updates: the notifier, the outbox tailer's wake-up, WebSocket metrics.
     pub events: Arc<Events>,
+    /// Derives calendar feed tokens (from `SECRET_KEY`).
+    pub feed_key: Arc<FeedKey>,
 }

@@ -6,7 +6,8 @@
 //! 1. the key is *claimed* by inserting its row (the primary key `(user_id, key)` makes exactly
 //!    one of several concurrent requests the owner);
 //! 2. the owner runs the handler and stores the response (a 5xx is not stored: the claim is
-//!    dropped so that a retry runs again);
+//!    dropped so that a retry runs again; nor is a response marked `Cache-Control: no-store`,
+//!    which carries a secret that must not rest in the database);
 //! 3. any other request with the key waits for the owner's response and replays it.
 //!
 //! A booking also writes its reservation ids into the claim *in its own transaction*, so when a
@@ -144,7 +145,7 @@ async fn run_as_owner(
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-    if status.is_server_error() {
+    if status.is_server_error() || carries_secret(&head) {
         release(&state.db, user, key).await.map_err(ApiError::from)?;
     } else {
         let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -156,6 +157,18 @@ async fn run_as_owner(
         request,
         head.set_body(bytes).map_into_boxed_body(),
     ))
+}
+
+/// True for a response that must not be kept anywhere (`Cache-Control: no-store`).
+fn carries_secret(head: &HttpResponse<()>) -> bool {
+    head.headers()
+        .get(actix_web::http::header::CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(',')
+                .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"))
+        })
 }
 
 /// SHA-256 of the method, path, query and body: what makes two requests "the same".

@@ -1,8 +1,10 @@
-//! Reads of reservations from the database: a user's list, one reservation, its history.
+//! Reads of reservations from the database: a user's list, one reservation, its history, and
+//! the same rows as calendars show them.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use reserver_actors::resource::ResourceInfo;
 
 use super::model::{OutputZone, ReservationOut, utc};
 use crate::error::ApiError;
@@ -212,6 +214,72 @@ pub async fn one(
     let rows = db.query(&sql, params![now, id]).await?;
     let tags = tags_by_resource(db, &rows).await?;
     rows.first().map(|row| decode(row, &tags, now, zone)).transpose()
+}
+
+/// A reservation as a calendar shows it: times as instants, its resource, its owner's name.
+#[derive(Debug, Clone)]
+pub struct Scheduled {
+    pub id: i64,
+    pub user_id: i64,
+    pub owner: String,
+    pub status: String,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub resource: ResourceInfo,
+}
+
+/// Reservations (with their resource and owner) matching `filter`, which binds its values with
+/// `binder`; ordered by start.
+async fn scheduled(db: &Db, filter: &str, binder: Binder) -> Result<Vec<Scheduled>, StorageError> {
+    let sql = format!(
+        "SELECT {}, u.username AS owner {FROM_JOINED} JOIN users u ON u.id = b.user_id
+         WHERE {filter} ORDER BY b.start_time, b.id",
+        reservation_columns!()
+    );
+    let rows = db.query(&sql, binder.into_values()).await?;
+    let tags = tags_by_resource(db, &rows).await?;
+    rows.iter()
+        .map(|row| {
+            let resource_id: i64 = row.get("id")?;
+            Ok(Scheduled {
+                id: row.get("reservation_id")?,
+                user_id: row.get("user_id")?,
+                owner: row.get("owner")?,
+                status: row.get("reservation_status")?,
+                start_time: row.get("start_time")?,
+                end_time: row.get("end_time")?,
+                created_at: row.get("reservation_created_at")?,
+                resource: record::decode(row, tags.get(&resource_id).cloned().unwrap_or_default())?,
+            })
+        })
+        .collect()
+}
+
+/// One reservation, for a calendar.
+pub async fn scheduled_one(db: &Db, id: i64) -> Result<Option<Scheduled>, StorageError> {
+    let mut binder = Binder::new();
+    let filter = format!("b.id = {}", binder.bind(id));
+    Ok(scheduled(db, &filter, binder).await?.into_iter().next())
+}
+
+/// `user`'s reservations in one of `statuses` that start within `[from, to]`, for a calendar.
+pub async fn scheduled_of_user(
+    db: &Db,
+    user: i64,
+    statuses: &[&str],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Scheduled>, StorageError> {
+    let mut binder = Binder::new();
+    let owner = binder.bind(user);
+    let statuses: Vec<String> = statuses.iter().map(|status| binder.bind(*status)).collect();
+    let (from, to) = (binder.bind(from), binder.bind(to));
+    let filter = format!(
+        "b.user_id = {owner} AND b.status IN ({}) AND b.start_time >= {from} AND b.start_time <= {to}",
+        statuses.join(", ")
+    );
+    scheduled(db, &filter, binder).await
 }
 
 /// The history of a reservation, newest first.

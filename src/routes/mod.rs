@@ -7,6 +7,7 @@ mod admin;
 mod approvals;
 mod audit;
 mod auth;
+mod calendar;
 mod health;
 mod holds;
 mod metrics;
@@ -44,6 +45,7 @@ pub fn table() -> RouteTable {
     holds::declare(&mut table);
     approvals::declare(&mut table);
     notifications::declare(&mut table);
+    calendar::declare(&mut table);
     ws::declare(&mut table);
     table
 }

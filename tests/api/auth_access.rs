@@ -41,7 +41,10 @@ both_backends! {
             let path = endpoint
                 .path
                 .split('/')
-                .map(|segment| if segment.starts_with('{') { "1" } else { segment })
+                .map(|segment| match segment.split_once('}') {
+                    Some((_, suffix)) if segment.starts_with('{') => format!("1{suffix}"), // `{id}.ics` → `1.ics`
+                    _ => segment.to_owned(),
+                })
                 .collect::<Vec<_>>()
                 .join("/");
             let response = app
