@@ -6,7 +6,9 @@ pub mod idempotency;
 pub mod middleware;
 pub mod pagination;
 pub mod route_table;
+mod secret_response;
 pub mod wire_time;
 
 pub use extract::{Form, Json, Path, Query};
 pub use route_table::{Access, Endpoint, RouteTable};
+pub use secret_response::secret_json;

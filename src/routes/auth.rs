@@ -11,7 +11,7 @@ use crate::auth::lockout::{self, LoginKey};
 use crate::auth::sessions::{self, Issued};
 use crate::auth::{Principal, mfa, password, rbac, setup, users};
 use crate::error::{ApiError, FieldError};
-use crate::http::{Access, Form, Json, Query, RouteTable};
+use crate::http::{Access, Form, Json, Query, RouteTable, secret_json};
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {
@@ -97,7 +97,7 @@ struct LoginForm {
 }
 
 fn token_response(issued: Issued) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
+    secret_json(json!({
         "access_token": issued.access_token,
         "refresh_token": issued.refresh_token,
         "token_type": "bearer",

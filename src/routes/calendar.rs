@@ -15,7 +15,7 @@ use crate::auth::{Permission, Principal};
 use crate::calendar::feed::{self, FEED_STATUSES};
 use crate::calendar::{FeedToken, Kind, Window, tokens};
 use crate::error::ApiError;
-use crate::http::{Access, Path, Query, RouteTable};
+use crate::http::{Access, Path, Query, RouteTable, secret_json};
 use crate::reservations::access::{not_found, visible};
 use crate::reservations::queries;
 use crate::state::AppState;
@@ -147,13 +147,6 @@ fn first_party(principal: &Principal) -> Result<(), ApiError> {
     } else {
         Err(ApiError::Forbidden(FIRST_PARTY_ONLY.into()))
     }
-}
-
-/// A JSON answer carrying a secret: kept by no cache, and not stored for `Idempotency-Key`.
-fn secret_json(body: impl Serialize) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .json(body)
 }
 
 async fn subscription_url(

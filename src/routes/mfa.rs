@@ -10,7 +10,7 @@ use crate::auth::audit::Event;
 use crate::auth::users::{self, Account};
 use crate::auth::{Principal, mfa, password};
 use crate::error::ApiError;
-use crate::http::{Access, Json, RouteTable};
+use crate::http::{Access, Json, RouteTable, secret_json};
 use crate::params;
 use crate::state::AppState;
 
@@ -77,7 +77,7 @@ async fn setup(state: web::Data<AppState>, principal: Principal) -> Result<HttpR
     .await?;
     mfa::store_backup_codes(tx.as_mut(), principal.user_id, &codes).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(secret_json(json!({
         "secret": secret,
         "qr_code": mfa::qr_code(&totp_uri)?,
         "backup_codes": codes,
@@ -182,7 +182,7 @@ async fn backup_codes(
         .by_principal(&principal)
         .record(&state, &req)
         .await;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(secret_json(json!({
         "backup_codes": codes,
         "message": "Save these codes in a safe place - they won't be shown again",
     })))

@@ -4,7 +4,6 @@
 //! and a client may only revoke or introspect its own tokens.
 
 use actix_web::http::Method;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -14,7 +13,7 @@ use crate::auth::audit::Event;
 use crate::auth::oauth::{self, Client, Grant};
 use crate::auth::{Permission, Principal, authenticate, secret};
 use crate::error::ApiError;
-use crate::http::{Access, Form, Json, Path, Query, RouteTable};
+use crate::http::{Access, Form, Json, Path, Query, RouteTable, secret_json};
 use crate::params;
 use crate::state::AppState;
 
@@ -178,7 +177,7 @@ async fn create_client(
         .on(None, &client_id)
         .record(&state, &req)
         .await;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(secret_json(json!({
         "client_id": client_id,
         "client_secret": client_secret,
         "client_name": body.client_name,
@@ -355,15 +354,13 @@ struct TokenRequest {
 }
 
 fn grant_response(grant: Grant) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .json(json!({
-            "access_token": grant.access_token,
-            "token_type": "Bearer",
-            "expires_in": oauth::ACCESS_TOKEN_SECONDS,
-            "refresh_token": grant.refresh_token,
-            "scope": grant.scope,
-        }))
+    secret_json(json!({
+        "access_token": grant.access_token,
+        "token_type": "Bearer",
+        "expires_in": oauth::ACCESS_TOKEN_SECONDS,
+        "refresh_token": grant.refresh_token,
+        "scope": grant.scope,
+    }))
 }
 
 async fn token(state: web::Data<AppState>, Form(form): Form<TokenRequest>) -> Result<HttpResponse, ApiError> {

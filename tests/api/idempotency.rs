@@ -46,6 +46,28 @@ both_backends! {
         assert_eq!(other_user.status(), 201, "keys belong to their user");
     }
 
+    async fn answers_carrying_secrets_are_never_written_to_the_key_store(app: TestApp) {
+        let admin = app.admin().await;
+        let send = |path: &'static str, body: Value, key: &'static str| {
+            app.request_as(&admin, reqwest::Method::POST, path).header("Idempotency-Key", key).json(&body).send()
+        };
+        let client = json!({"client_name": "App", "redirect_uris": ["https://app.example/cb"]});
+        let created = send("/api/v1/oauth/clients", client, "client-1").await.unwrap();
+        assert_eq!(created.status(), 200);
+        assert_eq!(created.headers()["cache-control"], "no-store");
+        let client_secret = created.json::<Value>().await.unwrap()["client_secret"].as_str().unwrap().to_owned();
+        let setup = send("/api/v1/auth/mfa/setup", json!({}), "mfa-1").await.unwrap();
+        assert_eq!(setup.status(), 200);
+        assert_eq!(setup.headers()["cache-control"], "no-store");
+        let totp_secret = setup.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+
+        let db = app.database().connect().await;
+        let stored = format!("{:?}", db.query("SELECT * FROM idempotency_keys", vec![]).await.unwrap());
+        db.close().await;
+        assert!(!stored.contains(&client_secret), "the client secret rests in the key store");
+        assert!(!stored.contains(&totp_secret), "the TOTP secret rests in the key store");
+    }
+
     async fn ten_concurrent_retries_with_one_key_book_once_and_agree(app: TestApp) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
