@@ -10,6 +10,7 @@ use crate::auth::Auth;
 use crate::config::Settings;
 use crate::events::Events;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::storage::Db;
 
 pub struct AppState {
@@ -23,4 +24,6 @@ pub struct AppState {
     pub resources: Arc<ResourceSupervisor>,
     /// Live updates: the notifier, the outbox tailer's wake-up, WebSocket metrics.
     pub events: Arc<Events>,
+    /// Rate limits and usage counting; `None` when `RATE_LIMIT_ENABLED=false`.
+    pub rate_limit: Option<Arc<RateLimiter>>,
 }

@@ -13,6 +13,7 @@ mod metrics;
 mod mfa;
 mod notifications;
 mod oauth;
+mod quotas;
 mod reservations;
 mod resources;
 mod roles;
@@ -44,6 +45,7 @@ pub fn table() -> RouteTable {
     holds::declare(&mut table);
     approvals::declare(&mut table);
     notifications::declare(&mut table);
+    quotas::declare(&mut table);
     ws::declare(&mut table);
     table
 }
