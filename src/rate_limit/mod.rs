@@ -13,7 +13,9 @@
 //!   token counts as its client address, so rotating made-up tokens gains nothing.
 //! - Each request counts against exactly one bucket: the endpoint limit of its route if it has
 //!   one (aliases share the canonical route's), else the caller's general per-minute limit.
-//! - Refused requests consume nothing. Per-minute state lives in this process only; daily counts
+//! - Refused requests consume nothing: the daily count is taken under the bucket's shard lock and
+//!   the bucket is charged only if the quota admits too (lock order: bucket shard, then user
+//!   shard; nothing takes them the other way round). Per-minute state lives in this process only; daily counts
 //!   are persisted (see [`usage`]) and enforced against the stored count plus this process's
 //!   unflushed one, so several processes share a quota to within one flush interval.
 //! - Memory is bounded: a bucket whose allowance is full again is indistinguishable from no
@@ -177,7 +179,7 @@ impl RateLimiter {
     }
 
     /// Decides a request of `caller` counting against `scope` at `now`, and counts it if
-    /// admitted.
+    /// admitted. A refused request, for either reason, consumes nothing.
     pub fn admit(&self, caller: &Caller, scope: Scope, now: DateTime<Utc>) -> Result<Admission, Refusal> {
         let (who, general) = match *caller {
             Caller::Client(who) => (who, self.limits.per_minute(Tier::Anonymous)),
@@ -188,36 +190,24 @@ impl RateLimiter {
             Scope::Endpoint(index) => self.limits.endpoint(usize::from(index)),
         };
         let now_us = micros(now);
-        let admitted = self
-            .take((who, scope), limit, now_us)
-            .map_err(|refused| Refusal::Rate {
-                limit,
-                reset: epoch_second(refused.tat_us),
-                retry_after: seconds_until(refused.retry_at_us, now_us),
-            })?;
-        let quota = match *caller {
+        let daily = || match *caller {
             Caller::User {
                 id,
                 limits,
                 stored_today,
             } => {
-                let today = crate::quotas::day_of(now);
-                match (
-                    self.usage.count_user(id, today, stored_today, limits.daily),
-                    limits.daily,
-                ) {
-                    (Ok(used), Some(quota)) => Some((quota, quota.saturating_sub(used))),
-                    (Ok(_), None) => None,
-                    (Err(_), quota) => {
-                        return Err(Refusal::Quota {
-                            quota: quota.unwrap_or_default(),
-                            retry_after: seconds_until(micros(next_midnight(now)), now_us),
-                        });
-                    }
-                }
+                let used = self
+                    .usage
+                    .count_user(id, crate::quotas::day_of(now), stored_today, limits.daily)
+                    .map_err(|_| Refusal::Quota {
+                        quota: limits.daily.unwrap_or_default(),
+                        retry_after: seconds_until(micros(next_midnight(now)), now_us),
+                    })?;
+                Ok(limits.daily.map(|quota| (quota, quota.saturating_sub(used))))
             }
-            Caller::Client(_) => None,
+            Caller::Client(_) => Ok(None),
         };
+        let (admitted, quota) = self.take((who, scope), limit, now_us, daily)?;
         Ok(Admission {
             limit,
             remaining: admitted.remaining,
@@ -226,22 +216,32 @@ impl RateLimiter {
         })
     }
 
-    /// One bucket's decision, under its shard's lock. A new bucket that would make its shard
-    /// grow first evicts the shard's full buckets, so memory follows the active callers.
-    fn take(&self, key: (Who, Scope), limit: u32, now_us: i64) -> Result<gcra::Admitted, gcra::Refused> {
+    /// One bucket's decision, under its shard's lock; the bucket is charged only if `then` (the
+    /// daily quota) also admits the request. A new bucket that would make its shard grow first
+    /// evicts the shard's full buckets, so memory follows the active callers.
+    fn take<T>(
+        &self,
+        key: (Who, Scope),
+        limit: u32,
+        now_us: i64,
+        then: impl FnOnce() -> Result<T, Refusal>,
+    ) -> Result<(gcra::Admitted, T), Refusal> {
         let mut shard = self.buckets.shard(&key);
-        let decision = gcra::check(shard.get(&key).copied(), now_us, limit);
-        if let Ok(admitted) = decision {
-            if let Some(tat) = shard.get_mut(&key) {
-                *tat = admitted.tat_us;
-            } else {
-                if shard.len() == shard.capacity() {
-                    shard.retain(|_, tat| *tat > now_us);
-                }
-                shard.insert(key, admitted.tat_us);
+        let admitted = gcra::check(shard.get(&key).copied(), now_us, limit).map_err(|refused| Refusal::Rate {
+            limit,
+            reset: epoch_second(refused.tat_us),
+            retry_after: seconds_until(refused.retry_at_us, now_us),
+        })?;
+        let also = then()?;
+        if let Some(tat) = shard.get_mut(&key) {
+            *tat = admitted.tat_us;
+        } else {
+            if shard.len() == shard.capacity() {
+                shard.retain(|_, tat| *tat > now_us);
             }
+            shard.insert(key, admitted.tat_us);
         }
-        decision
+        Ok((admitted, also))
     }
 
     /// Evicts the buckets that are full again and gives their memory back.
@@ -376,6 +376,13 @@ mod tests {
                 quota: 1,
                 retry_after: 3600
             })
+        );
+        let key = (Who::User(3), Scope::General);
+        let tat = limiter.buckets.shard(&key).get(&key).copied();
+        assert_eq!(
+            tat,
+            Some(micros(now) + gcra::PERIOD_US / 100),
+            "the refused request used none of the minute's allowance"
         );
     }
 

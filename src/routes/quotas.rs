@@ -262,17 +262,16 @@ async fn update_user(
             "custom_daily_quota": row.stored.custom_daily_quota,
         })
     };
-    Event::new("quota_updated", "user")
+    let event = Event::new("quota_updated", "user")
         .by_principal(&principal)
         .on(Some(after.user_id), &after.username)
-        .change(Some(settings(&before)), Some(settings(&after)))
-        .details(if body.reset_daily_count {
-            "daily count reset"
-        } else {
-            ""
-        })
-        .record(&state, &req)
-        .await;
+        .change(Some(settings(&before)), Some(settings(&after)));
+    let event = if body.reset_daily_count {
+        event.details("daily count reset")
+    } else {
+        event
+    };
+    event.record(&state, &req).await;
     Ok(HttpResponse::Ok().json(user_quota(&state, &after, now)))
 }
 

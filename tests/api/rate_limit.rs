@@ -164,14 +164,25 @@ rate_limited_tests! {
         assert_eq!(stored["daily_quota"], 3);
         assert_eq!(app.get_as(&bob, "/api/v1/users/me").await.status(), 429, "still over after the restart");
 
+        let reset: Value = app
+            .patch_json_as(&admin, &format!("/api/v1/quotas/users/{}", bob.id), &json!({ "reset_daily_count": true }))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((reset["daily_request_count"].as_i64(), reset["total_requests"].as_i64()), (Some(0), Some(3)));
+        let after_reset = app.get_as(&bob, "/api/v1/users/me").await;
+        assert_eq!(after_reset.status(), 200);
+        assert_eq!(header(&after_reset, "x-quota-remaining"), "2");
+
         clock.advance(Duration::from_secs(15 * 3600));
         let next_day = app.get_as(&bob, "/api/v1/users/me").await;
         assert_eq!(next_day.status(), 200);
-        assert_eq!(header(&next_day, "x-quota-remaining"), "2");
+        assert_eq!(header(&next_day, "x-quota-remaining"), "2", "a new day");
         let usage: Value = app.get_as(&bob, "/api/v1/quotas/my-usage").await.json().await.unwrap();
         assert_eq!(usage["daily_used"], 2, "{usage}");
         assert_eq!(usage["daily_remaining"], 1);
-        assert_eq!(usage["total_requests"], 5);
+        assert_eq!(usage["total_requests"], 6);
         assert_eq!(usage["percentage_used"], 66.67);
     }
 }
