@@ -15,9 +15,10 @@
 //!   one (aliases share the canonical route's), else the caller's general per-minute limit.
 //! - Refused requests consume nothing: the daily count is taken under the bucket's shard lock and
 //!   the bucket is charged only if the quota admits too (lock order: bucket shard, then user
-//!   shard; nothing takes them the other way round). Per-minute state lives in this process only; daily counts
-//!   are persisted (see [`usage`]) and enforced against the stored count plus this process's
-//!   unflushed one, so several processes share a quota to within one flush interval.
+//!   shard; nothing takes them the other way round).
+//! - Per-minute state lives in this process only; daily counts are persisted (see [`usage`]) and
+//!   enforced against the stored count plus this process's unflushed one, so several processes
+//!   share a quota to within one flush interval.
 //! - Memory is bounded: a bucket whose allowance is full again is indistinguishable from no
 //!   bucket and is evicted when its shard would grow, and by the periodic sweep.
 //! - Time is `AppState::clock`, so tests move it instead of waiting a minute.
