@@ -16,6 +16,8 @@ use clap::Args;
 use reserver_actors::resource::{ActorConfig, BookingRules};
 
 use crate::events::LiveConfig;
+use crate::http::client_ip::TrustedProxies;
+use crate::rate_limit::RateLimitConfig;
 use crate::storage::DatabaseLocation;
 
 /// The original's well-known default key. Accepted in development with a warning, refused in
@@ -72,6 +74,18 @@ pub struct SettingsArgs {
     /// Enforce request rate limits [env: RATE_LIMIT_ENABLED] [default: true]
     #[arg(long)]
     pub rate_limit_enabled: Option<String>,
+    /// Use the original's larger rate limits for end-to-end test suites
+    /// [env: RATE_LIMIT_TESTING_MODE] [default: false]
+    #[arg(long)]
+    pub rate_limit_testing_mode: Option<String>,
+    /// Seconds between writes of the counted API usage to the database
+    /// [env: RATE_LIMIT_FLUSH_SECONDS] [default: 10]
+    #[arg(long)]
+    pub rate_limit_flush_seconds: Option<String>,
+    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or blocks
+    /// such as 10.0.0.0/8 [env: TRUSTED_PROXIES] [default: none]
+    #[arg(long)]
+    pub trusted_proxies: Option<String>,
     /// Send e-mail (reminders, confirmations) through SMTP [env: EMAIL_ENABLED] [default: false]
     #[arg(long)]
     pub email_enabled: Option<String>,
@@ -216,6 +230,10 @@ pub struct Settings {
     pub api_url: Option<String>,
     pub cors_origins: Vec<String>,
     pub rate_limit_enabled: bool,
+    /// Limits tables and flushing of usage counts.
+    pub rate_limit: RateLimitConfig,
+    /// Proxies whose forwarding headers name the client (rate limits, lockout, audit).
+    pub trusted_proxies: TrustedProxies,
     pub email: EmailSettings,
     pub setup_reopen_token: Option<String>,
     pub shutdown_timeout: Duration,
@@ -502,6 +520,26 @@ impl Settings {
                 parse_origins,
             )?,
             rate_limit_enabled: src.parse(&args.rate_limit_enabled, &["RATE_LIMIT_ENABLED"], true, parse_bool)?,
+            rate_limit: RateLimitConfig {
+                testing_mode: src.parse(
+                    &args.rate_limit_testing_mode,
+                    &["RATE_LIMIT_TESTING_MODE"],
+                    false,
+                    parse_bool,
+                )?,
+                flush_interval: Duration::from_secs(src.parse(
+                    &args.rate_limit_flush_seconds,
+                    &["RATE_LIMIT_FLUSH_SECONDS"],
+                    10,
+                    parse_number(1_u64, 3600),
+                )?),
+            },
+            trusted_proxies: src.parse(
+                &args.trusted_proxies,
+                &["TRUSTED_PROXIES"],
+                TrustedProxies::default(),
+                TrustedProxies::parse,
+            )?,
             email: EmailSettings {
                 enabled: src.parse(&args.email_enabled, &["EMAIL_ENABLED"], false, parse_bool)?,
                 smtp_host: src.parse(&args.smtp_host, &["SMTP_HOST"], "localhost".to_owned(), text)?,
@@ -622,6 +660,12 @@ mod tests {
                 .contains("DATABASE_URL")
         );
         assert!(settings(&[("ALGORITHM", "none")]).unwrap_err().0.contains("ALGORITHM"));
+        assert!(
+            settings(&[("TRUSTED_PROXIES", "10.0.0.0/40")])
+                .unwrap_err()
+                .0
+                .contains("TRUSTED_PROXIES")
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl FieldError {
 }
 
 /// Every way a request can fail, with its status code.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
@@ -80,6 +80,30 @@ impl ApiError {
     /// A 422 for one field that failed a rule.
     pub fn invalid(loc: &[&str], msg: impl std::fmt::Display, input: impl Serialize) -> ApiError {
         ApiError::Validation(vec![FieldError::value_error(loc, msg, input)])
+    }
+
+    /// Pydantic's 422 for a number outside `min..=max` (`loc` like `["query", "limit"]`; query
+    /// inputs are echoed as the strings they were sent as).
+    pub fn out_of_range<T>(loc: &[&str], value: T, min: T, max: T) -> ApiError
+    where
+        T: PartialOrd + std::fmt::Display + Serialize,
+    {
+        let (kind, rule) = if value < min {
+            ("greater_than_equal", format!("greater than or equal to {min}"))
+        } else {
+            ("less_than_equal", format!("less than or equal to {max}"))
+        };
+        let input = if loc.first() == Some(&"query") {
+            json!(value.to_string())
+        } else {
+            json!(value)
+        };
+        ApiError::Validation(vec![FieldError {
+            kind: kind.into(),
+            loc: loc.iter().map(|part| json!(part)).collect(),
+            msg: format!("Input should be {rule}"),
+            input,
+        }])
     }
 }
 

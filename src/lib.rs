@@ -16,6 +16,8 @@
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
 //! - [`events`]: live updates — the outbox of events, its tailer, and the WebSocket sessions
 //!   the notifier actor fans events out to.
+//! - [`rate_limit`], [`quotas`]: per-minute rate limits and daily quotas, and the usage counts
+//!   behind `/api/v1/quotas`.
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
 //! - [`auth`]: identity and access — the [`auth::Principal`] extractor, permissions and roles,
@@ -33,6 +35,8 @@ pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod notifications;
+pub mod quotas;
+pub mod rate_limit;
 pub mod reservations;
 pub mod resources;
 pub mod routes;

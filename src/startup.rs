@@ -23,6 +23,7 @@ use crate::events::Events;
 use crate::http::middleware::{record_metrics, wire_headers};
 use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
@@ -56,14 +57,18 @@ pub struct Application {
 pub struct ShutdownHandle {
     server: ServerHandle,
     events: Arc<Events>,
+    rate_limit: Option<Arc<RateLimiter>>,
 }
 
 impl ShutdownHandle {
-    /// Closes the WebSocket sessions, stops accepting connections and waits for in-flight
-    /// requests (up to the configured shutdown timeout).
+    /// Closes the WebSocket sessions, stops accepting connections, waits for in-flight
+    /// requests (up to the configured shutdown timeout) and writes the counted API usage.
     pub async fn graceful(&self) {
         self.events.close_sessions();
-        self.server.stop(true).await
+        self.server.stop(true).await;
+        if let Some(limiter) = &self.rate_limit {
+            limiter.stop().await;
+        }
     }
 
     /// Asks for a graceful stop without waiting for it (usable where nothing can be awaited).
@@ -131,6 +136,9 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Listen { address, source })?;
 
+        let rate_limit = settings
+            .rate_limit_enabled
+            .then(|| RateLimiter::start(&settings.rate_limit, db.clone(), clock.clone()));
         let state = web::Data::new(AppState {
             settings: Arc::new(settings),
             db,
@@ -140,6 +148,7 @@ impl Application {
             resources,
             events,
             feed_key,
+            rate_limit,
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
@@ -190,6 +199,7 @@ impl Application {
         ShutdownHandle {
             server: self.server.handle(),
             events: self.state.events.clone(),
+            rate_limit: self.state.rate_limit.clone(),
         }
     }
 
@@ -199,6 +209,9 @@ impl Application {
         self.state.events.close_sessions();
         self.state.events.stop();
         self.state.resources.shutdown();
+        if let Some(limiter) = &self.state.rate_limit {
+            limiter.stop().await;
+        }
         self.state.db.close().await;
         tracing::info!("resource-reserver stopped");
         served

@@ -11,6 +11,7 @@ use crate::calendar::FeedKey;
 use crate::config::Settings;
 use crate::events::Events;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::storage::Db;
 
 pub struct AppState {
@@ -26,4 +27,6 @@ pub struct AppState {
     pub events: Arc<Events>,
     /// Derives calendar feed tokens (from `SECRET_KEY`).
     pub feed_key: Arc<FeedKey>,
+    /// Rate limits and usage counting; `None` when `RATE_LIMIT_ENABLED=false`.
+    pub rate_limit: Option<Arc<RateLimiter>>,
 }

@@ -40,6 +40,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     5 => "events",
     6 => "notifications",
     8 => "calendar",
+    9 => "quotas",
 );
 
 /// Migrations for SQLite, in version order.
@@ -51,6 +52,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     5 => "events",
     6 => "notifications",
     8 => "calendar",
+    9 => "quotas",
 );
 
 #[cfg(test)]

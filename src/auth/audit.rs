@@ -4,11 +4,12 @@
 //! Writing an entry never fails the request that caused it: the event has already happened, so
 //! a failed write is logged as an error instead.
 
-use actix_web::HttpRequest;
 use actix_web::http::header::USER_AGENT;
+use actix_web::{HttpRequest, web};
 use serde_json::Value as Json;
 
 use super::principal::Principal;
+use crate::http::client_ip::client_ip;
 use crate::params;
 use crate::state::AppState;
 
@@ -111,9 +112,12 @@ impl Event {
     }
 }
 
-/// The TCP peer's address (never a client-supplied forwarding header, which anyone can forge).
+/// The client's address: the TCP peer, or what a proxy in `TRUSTED_PROXIES` forwarded (never a
+/// forwarding header from anyone else, which anyone can forge).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let address = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => client_ip(req, &state.settings.trusted_proxies),
+        None => req.peer_addr().map(|peer| peer.ip()),
+    };
+    address.map_or_else(|| "unknown".into(), |ip| ip.to_string())
 }

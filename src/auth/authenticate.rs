@@ -2,16 +2,55 @@
 //! an active user, or an OAuth2 access token (see [`super::oauth`]).
 //!
 //! Every request re-reads the user's state, session and roles in one indexed query, so that a
-//! disabled account, a revoked session or a removed role takes effect at once.
+//! disabled account, a revoked session or a removed role takes effect at once. The same query
+//! reads the user's stored quota (`api_quotas`), so the rate limiter needs no query of its own.
+//!
+//! A request is authenticated at most once: [`authenticate_once`] keeps the outcome in the
+//! request, where the rate limiter (before routing's access guard) and the guard both find it.
 
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use actix_web::{HttpMessage, HttpRequest};
 
 use super::jwt::TokenError;
 use super::principal::Principal;
 use super::{NOT_AUTHENTICATED, bad_credentials};
 use crate::error::ApiError;
 use crate::params;
+use crate::quotas::{StoredQuota, stored_quota_columns};
 use crate::state::AppState;
+
+/// The outcome of authenticating a request's `Authorization` header.
+struct Outcome(Result<Principal, ApiError>);
+
+/// Authenticates the request's bearer token, unless that was already done for this request.
+pub async fn authenticate_once(req: &HttpRequest, state: &AppState) {
+    if req.extensions().contains::<Outcome>() {
+        return;
+    }
+    let outcome = match bearer(req.headers()) {
+        Ok(token) => principal(state, token.as_deref()).await,
+        Err(error) => Err(error),
+    };
+    req.extensions_mut().insert(Outcome(outcome));
+}
+
+/// The caller of a request, from its `Authorization` header (authenticated once per request).
+pub async fn request_principal(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
+    authenticate_once(req, state).await;
+    req.extensions().get::<Outcome>().map_or_else(
+        || Err(ApiError::Internal("authentication outcome missing".into())),
+        |outcome| outcome.0.clone(),
+    )
+}
+
+/// Reads the authenticated caller of a request without copying it: `None` unless
+/// [`authenticate_once`] found a valid token.
+pub fn inspect<T>(req: &HttpRequest, read: impl FnOnce(&Principal) -> T) -> Option<T> {
+    req.extensions()
+        .get::<Outcome>()
+        .and_then(|outcome| outcome.0.as_ref().ok())
+        .map(read)
+}
 
 /// The bearer token of a request: `Ok(None)` without an `Authorization: Bearer` header.
 pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -50,12 +89,16 @@ async fn from_jwt(state: &AppState, token: &str) -> Result<Principal, ApiError> 
     let rows = state
         .db
         .query(
-            "SELECT u.username, u.is_active, s.revoked_at, r.name AS role
-             FROM users u
-             JOIN auth_sessions s ON s.user_id = u.id AND s.id = $2
-             LEFT JOIN user_roles ur ON ur.user_id = u.id
-             LEFT JOIN roles r ON r.id = ur.role_id
-             WHERE u.id = $1",
+            concat!(
+                "SELECT u.username, u.is_active, s.revoked_at, r.name AS role, ",
+                stored_quota_columns!(),
+                " FROM users u
+                 JOIN auth_sessions s ON s.user_id = u.id AND s.id = $2
+                 LEFT JOIN user_roles ur ON ur.user_id = u.id
+                 LEFT JOIN roles r ON r.id = ur.role_id
+                 LEFT JOIN api_quotas q ON q.user_id = u.id
+                 WHERE u.id = $1"
+            ),
             params![claims.uid, claims.sid.as_str()],
         )
         .await?;
@@ -82,6 +125,7 @@ async fn from_jwt(state: &AppState, token: &str) -> Result<Principal, ApiError> 
         client_id: None,
         session_id: Some(claims.sid),
         permissions,
+        quota: StoredQuota::from_row(first)?,
     })
 }
 

@@ -37,11 +37,10 @@ async fn admit(access: Access, req: &ServiceRequest) -> Result<Principal, ApiErr
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("no application state".into()))?;
-    let token = match access {
-        Access::QueryToken => query_token(req.query_string()),
-        _ => authenticate::bearer(req.headers())?,
+    let principal = match access {
+        Access::QueryToken => authenticate::principal(state, query_token(req.query_string()).as_deref()).await?,
+        _ => authenticate::request_principal(req.request(), state).await?,
     };
-    let principal = authenticate::principal(state, token.as_deref()).await?;
     match access {
         Access::Public | Access::Authenticated | Access::QueryToken => {
             let scope = if matches!(*req.method(), Method::GET | Method::HEAD) {

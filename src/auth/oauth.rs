@@ -11,6 +11,7 @@ use super::principal::Principal;
 use super::{bad_credentials, secret};
 use crate::error::ApiError;
 use crate::params;
+use crate::quotas::{StoredQuota, stored_quota_columns};
 use crate::state::AppState;
 
 /// Splits a space-separated scope string.
@@ -22,13 +23,17 @@ pub async fn principal(state: &AppState, token: &str) -> Result<Principal, ApiEr
     let rows = state
         .db
         .query(
-            "SELECT u.id, u.username, u.is_active, t.scope, t.client_id, t.expires_at, t.revoked, r.name AS role
-             FROM oauth2_tokens t
-             JOIN oauth2_clients c ON c.client_id = t.client_id
-             JOIN users u ON u.id = COALESCE(t.user_id, c.owner_id)
-             LEFT JOIN user_roles ur ON ur.user_id = u.id
-             LEFT JOIN roles r ON r.id = ur.role_id
-             WHERE t.access_token_hash = $1",
+            concat!(
+                "SELECT u.id, u.username, u.is_active, t.scope, t.client_id, t.expires_at, t.revoked, r.name AS role, ",
+                stored_quota_columns!(),
+                " FROM oauth2_tokens t
+                 JOIN oauth2_clients c ON c.client_id = t.client_id
+                 JOIN users u ON u.id = COALESCE(t.user_id, c.owner_id)
+                 LEFT JOIN user_roles ur ON ur.user_id = u.id
+                 LEFT JOIN roles r ON r.id = ur.role_id
+                 LEFT JOIN api_quotas q ON q.user_id = u.id
+                 WHERE t.access_token_hash = $1"
+            ),
             params![secret::digest(token)],
         )
         .await?;
@@ -55,6 +60,7 @@ pub async fn principal(state: &AppState, token: &str) -> Result<Principal, ApiEr
         client_id: Some(first.get("client_id")?),
         session_id: None,
         permissions,
+        quota: StoredQuota::from_row(first)?,
     })
 }
 

@@ -77,6 +77,8 @@ permissions! {
     AuditRead = ("audit", "read", Some("admin")),
     /// Server-wide maintenance tasks (cleanups, settings).
     SystemAdmin = ("system", "manage", Some("admin")),
+    /// See everyone's API usage; set users' rate-limit tiers and quotas.
+    QuotaManage = ("quota", "manage", Some("admin")),
 }
 
 impl Permission {
@@ -87,9 +89,11 @@ impl Permission {
             Permission::ResourceCreate | Permission::ResourceUpdate | Permission::ResourceDelete => {
                 "Admin access required".into()
             }
-            Permission::RoleManage | Permission::UserAdmin | Permission::AuditRead | Permission::SystemAdmin => {
-                "Role required: admin".into()
-            }
+            Permission::RoleManage
+            | Permission::UserAdmin
+            | Permission::AuditRead
+            | Permission::SystemAdmin
+            | Permission::QuotaManage => "Role required: admin".into(),
             other => format!("Insufficient permissions: {} on {}", other.action(), other.object()),
         }
     }

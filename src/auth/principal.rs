@@ -8,6 +8,7 @@ use futures::future::LocalBoxFuture;
 use super::permission::{Permission, PermissionSet};
 use super::rbac;
 use crate::error::ApiError;
+use crate::quotas::StoredQuota;
 use crate::state::AppState;
 
 /// The refusal of a delegated OAuth2 token on what only the user's own sign-in may do.
@@ -29,6 +30,8 @@ pub struct Principal {
     /// The login session of a JWT (what logout revokes).
     pub session_id: Option<String>,
     pub(crate) permissions: PermissionSet,
+    /// The user's stored tier, custom limits and request counts (read with the user).
+    pub quota: StoredQuota,
 }
 
 impl Principal {
@@ -100,12 +103,13 @@ impl FromRequest for Principal {
             let principal = principal.clone();
             return Box::pin(async move { Ok(principal) });
         }
-        // A public route that still wants to know its caller: authenticate now.
+        // A public route that still wants to know its caller: authenticate now (or reuse what
+        // the rate limiter found).
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let header = super::authenticate::bearer(req.headers());
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("no application state".into()))?;
-            super::authenticate::principal(&state, header?.as_deref()).await
+            super::authenticate::request_principal(&req, &state).await
         })
     }
 }

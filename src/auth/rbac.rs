@@ -79,6 +79,7 @@ fn grants() -> Vec<(&'static str, Permission)> {
                 UserAdmin,
                 AuditRead,
                 SystemAdmin,
+                QuotaManage,
             ],
         ),
     ];

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by all routes: the route table, extractors that answer bad input with
 //! 422 lists, and the middleware stack.
 
+pub mod client_ip;
 pub mod extract;
 pub mod idempotency;
 pub mod middleware;

@@ -19,6 +19,7 @@ use crate::auth::{Permission, guard};
 use crate::error::ApiError;
 use crate::http::idempotency;
 use crate::http::middleware::catch_panics;
+use crate::rate_limit::{self, LimitedRoute};
 
 /// Who may call an endpoint. Enforced for every route by [`crate::auth::guard`], which also
 /// hands the authenticated [`crate::auth::Principal`] to the handler.
@@ -75,6 +76,8 @@ impl RouteTable {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
+        // Limits follow the canonical path, so an alias shares its endpoint's limit.
+        let limited = LimitedRoute::of(path);
         for (index, path) in std::iter::once(path).chain(aliases.iter().copied()).enumerate() {
             let endpoint = Endpoint {
                 method: method.clone(),
@@ -82,14 +85,20 @@ impl RouteTable {
                 access,
                 alias: index > 0,
             };
-            let (method, handler) = (method.clone(), handler.clone());
+            let (method, handler, limited) = (method.clone(), handler.clone(), limited.clone());
             self.entries.push((
                 endpoint,
                 Box::new(move || {
-                    web::method(method.clone())
+                    let route = web::method(method.clone())
                         .to(handler.clone())
                         .wrap(from_fn(idempotency::remember))
-                        .wrap(from_fn(move |req, next| guard::enforce(access, req, next)))
+                        .wrap(from_fn(move |req, next| guard::enforce(access, req, next)));
+                    match limited.clone() {
+                        Some(limited) => route.wrap(from_fn(move |req, next| {
+                            rate_limit::enforce(limited.clone(), req, next)
+                        })),
+                        None => route,
+                    }
                 }),
             ));
         }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::auth::audit::Event;
 use crate::auth::{Permission, Principal, password, sessions, users};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::http::{Access, Json, Path, Query, RouteTable};
 use crate::params;
 use crate::state::AppState;
@@ -55,17 +55,7 @@ fn default_limit() -> i64 {
 
 /// Pydantic's bound error for a query parameter.
 pub(crate) fn out_of_range(name: &str, value: i64, min: i64, max: i64) -> ApiError {
-    let (kind, rule) = if value < min {
-        ("greater_than_equal", format!("greater than or equal to {min}"))
-    } else {
-        ("less_than_equal", format!("less than or equal to {max}"))
-    };
-    ApiError::Validation(vec![FieldError {
-        kind: kind.into(),
-        loc: vec![json!("query"), json!(name)],
-        msg: format!("Input should be {rule}"),
-        input: json!(value.to_string()),
-    }])
+    ApiError::out_of_range(&["query", name], value, min, max)
 }
 
 async fn list(state: web::Data<AppState>, Query(page): Query<Page>) -> Result<HttpResponse, ApiError> {

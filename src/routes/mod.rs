@@ -14,6 +14,7 @@ mod metrics;
 mod mfa;
 mod notifications;
 mod oauth;
+mod quotas;
 mod reservations;
 mod resources;
 mod roles;
@@ -46,6 +47,7 @@ pub fn table() -> RouteTable {
     approvals::declare(&mut table);
     notifications::declare(&mut table);
     calendar::declare(&mut table);
+    quotas::declare(&mut table);
     ws::declare(&mut table);
     table
 }

@@ -20,6 +20,8 @@ mod health;
 mod holds_checkin_approvals;
 mod idempotency;
 mod notifications;
+mod quotas;
+mod rate_limit;
 mod reservations;
 mod resources;
 mod series;

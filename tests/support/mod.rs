@@ -6,6 +6,7 @@ pub mod auth;
 pub mod booking;
 pub mod database;
 pub mod process;
+pub mod rate_limit;
 pub mod server;
 pub mod timers;
 pub mod ws;

@@ -120,6 +120,8 @@ async fn start(mut args: SettingsArgs, database: &TestDatabase, clock: Option<Ar
     args.port.get_or_insert_with(|| "0".into());
     args.workers.get_or_insert_with(|| "2".into());
     args.environment.get_or_insert_with(|| "test".into());
+    // Tests of other features fire requests freely; rate-limit tests turn limiting on.
+    args.rate_limit_enabled.get_or_insert_with(|| "false".into());
     // Tests run in parallel against one PostgreSQL server: keep each server's pool small.
     args.db_pool_size.get_or_insert_with(|| "4".into());
     args.data_dir = Some(database.data_dir.path().display().to_string());

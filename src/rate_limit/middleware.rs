@@ -1,0 +1,145 @@
+//! The limiter in front of a route (mounted by the route table, outside the access guard).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse, ResponseError, web};
+use chrono::{DateTime, Utc};
+
+use super::{Admission, Caller, Refusal, Scope, Who};
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::http::client_ip::client_ip;
+use crate::quotas::{ENDPOINT_LIMITS, Limits, day_of};
+use crate::state::AppState;
+
+/// Never limited: probes and metrics (monitoring must see a server under load), the setup
+/// status the frontend polls before sign-in, and the WebSocket (long-lived, limited by its
+/// own rules).
+const EXEMPT: [&str; 7] = [
+    "/health",
+    "/ready",
+    "/live",
+    "/metrics",
+    "/setup/status",
+    "/api/v1/setup/status",
+    "/ws",
+];
+
+const RATE_EXCEEDED: &str = "Rate limit exceeded. Please try again later.";
+const QUOTA_EXCEEDED: &str = "Daily API quota exceeded. Resets at midnight UTC.";
+
+/// A limited route as the route table declares it: its canonical pattern (legacy aliases are
+/// declared with the canonical path, so `/token` counts as `/api/v1/token`) and the limit its
+/// requests count against.
+#[derive(Debug)]
+pub struct LimitedRoute {
+    pattern: Arc<str>,
+    scope: Scope,
+}
+
+impl LimitedRoute {
+    /// The limiting of the route declared at `canonical`; `None` for an exempt one.
+    pub fn of(canonical: &str) -> Option<Arc<LimitedRoute>> {
+        if EXEMPT.contains(&canonical) {
+            return None;
+        }
+        let scope = ENDPOINT_LIMITS
+            .iter()
+            .position(|limit| limit.covers(canonical))
+            .map_or(Scope::General, |index| Scope::Endpoint(index as u8));
+        Some(Arc::new(LimitedRoute {
+            pattern: Arc::from(canonical),
+            scope,
+        }))
+    }
+}
+
+pub async fn enforce(
+    route: Arc<LimitedRoute>,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await;
+    };
+    let Some(limiter) = state.rate_limit.clone() else {
+        return next.call(req).await;
+    };
+    let started = Instant::now();
+    let now = state.clock.now();
+    let caller = caller(&req, &state, limiter.limits(), now).await;
+    match limiter.admit(&caller, route.scope, now) {
+        Ok(admission) => {
+            let mut response = next.call(req).await?;
+            write_headers(response.headers_mut(), &admission);
+            limiter.count_route(&route.pattern, now, false, started.elapsed());
+            Ok(response)
+        }
+        Err(refusal) => {
+            limiter.count_route(&route.pattern, now, true, started.elapsed());
+            Ok(req.into_response(refused(refusal)))
+        }
+    }
+}
+
+/// The user of a valid bearer token (authenticated once for this request: the route guard
+/// reuses the outcome), else the client address.
+async fn caller(req: &ServiceRequest, state: &AppState, limits: &Limits, now: DateTime<Utc>) -> Caller {
+    if req.headers().contains_key(AUTHORIZATION) {
+        authenticate::authenticate_once(req.request(), state).await;
+        let user = authenticate::inspect(req.request(), |principal| Caller::User {
+            id: principal.user_id,
+            limits: principal.quota.effective(principal.is_admin(), limits),
+            stored_today: principal.quota.used_on(day_of(now)),
+        });
+        if let Some(user) = user {
+            return user;
+        }
+    }
+    Caller::Client(Who::client(client_ip(req.request(), &state.settings.trusted_proxies)))
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: impl Into<HeaderValue>) {
+    headers.insert(HeaderName::from_static(name), value.into());
+}
+
+fn write_headers(headers: &mut HeaderMap, admission: &Admission) {
+    set(headers, "x-ratelimit-limit", admission.limit);
+    set(headers, "x-ratelimit-remaining", admission.remaining);
+    set(headers, "x-ratelimit-reset", admission.reset);
+    if let Some((quota, remaining)) = admission.quota {
+        set(headers, "x-quota-limit", quota);
+        set(headers, "x-quota-remaining", remaining);
+    }
+}
+
+/// The original's 429s, with `Retry-After`.
+fn refused(refusal: Refusal) -> HttpResponse {
+    let (detail, retry_after) = match refusal {
+        Refusal::Rate { retry_after, .. } => (RATE_EXCEEDED, retry_after),
+        Refusal::Quota { retry_after, .. } => (QUOTA_EXCEEDED, retry_after),
+    };
+    let mut response = ApiError::TooManyRequests {
+        detail: detail.into(),
+        retry_after_seconds: retry_after,
+    }
+    .error_response();
+    let headers = response.headers_mut();
+    match refusal {
+        Refusal::Rate { limit, reset, .. } => {
+            set(headers, "x-ratelimit-limit", limit);
+            set(headers, "x-ratelimit-remaining", 0_u32);
+            set(headers, "x-ratelimit-reset", reset);
+        }
+        Refusal::Quota { quota, .. } => {
+            set(headers, "x-quota-limit", quota);
+            set(headers, "x-quota-remaining", 0_u32);
+        }
+    }
+    response
+}
