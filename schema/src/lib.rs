@@ -38,6 +38,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     4 => "waitlist_holds_approvals",
     5 => "events",
     6 => "notifications",
+    7 => "webhooks",
 );
 
 /// Migrations for SQLite, in version order.
@@ -48,6 +49,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     4 => "waitlist_holds_approvals",
     5 => "events",
     6 => "notifications",
+    7 => "webhooks",
 );
 
 #[cfg(test)]
