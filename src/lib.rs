@@ -15,6 +15,8 @@
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
 //! - [`events`]: live updates — the outbox of events, its tailer, and the WebSocket sessions
 //!   the notifier actor fans events out to.
+//! - [`webhooks`]: users' webhooks — deliveries written with the change, sent and retried by
+//!   the dispatcher actor, signed, and kept off internal addresses.
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
 //! - [`auth`]: identity and access — the [`auth::Principal`] extractor, permissions and roles,
@@ -40,6 +42,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod waitlist;
+pub mod webhooks;
 
 pub use config::Settings;
 pub use error::ApiError;

@@ -26,6 +26,8 @@ use crate::routes;
 use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
 use crate::storage::{Db, MigrationError, PoolOptions, StorageError};
+use crate::webhooks::Webhooks;
+use crate::webhooks::topics::is_announced;
 
 /// Largest request body accepted (JSON, forms, CSV uploads).
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -40,6 +42,8 @@ pub enum StartupError {
     SecretKey(std::io::Error),
     #[error("cannot load the authorization policy: {0}")]
     Authorization(String),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    WebhookClient(String),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: String, source: std::io::Error },
 }
@@ -119,6 +123,16 @@ impl Application {
             .await
             .map_err(|e| StartupError::Database(StorageError::Unavailable(e.to_string())))?;
         tracing::info!(resources = timers, "re-armed the timers of resources with pending work");
+        // Starting, the dispatcher sends what is due and arms its timer for the rest; afterwards
+        // it is woken for each batch of committed events that webhooks announce.
+        let webhooks = Webhooks::start(db.clone(), clock.clone(), settings.webhooks.clone(), &metrics)
+            .map_err(|e| StartupError::WebhookClient(e.to_string()))?;
+        let dispatcher = webhooks.clone();
+        events.on_committed(move |committed| {
+            if committed.iter().any(|event| is_announced(&event.kind, &event.payload)) {
+                dispatcher.wake();
+            }
+        });
 
         let address = format!("{}:{}", settings.host, settings.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
@@ -137,6 +151,7 @@ impl Application {
             auth,
             resources,
             events,
+            webhooks,
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
@@ -196,6 +211,7 @@ impl Application {
         self.state.events.close_sessions();
         self.state.events.stop();
         self.state.resources.shutdown();
+        self.state.webhooks.stop();
         self.state.db.close().await;
         tracing::info!("resource-reserver stopped");
         served

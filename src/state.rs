@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::events::Events;
 use crate::metrics::Metrics;
 use crate::storage::Db;
+use crate::webhooks::Webhooks;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -23,4 +24,6 @@ pub struct AppState {
     pub resources: Arc<ResourceSupervisor>,
     /// Live updates: the notifier, the outbox tailer's wake-up, WebSocket metrics.
     pub events: Arc<Events>,
+    /// The webhook dispatcher.
+    pub webhooks: Arc<Webhooks>,
 }

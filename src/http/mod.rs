@@ -8,5 +8,5 @@ pub mod pagination;
 pub mod route_table;
 pub mod wire_time;
 
-pub use extract::{Form, Json, Path, Query};
+pub use extract::{Form, Json, OptionalJson, Path, Query};
 pub use route_table::{Access, Endpoint, RouteTable};

@@ -20,6 +20,7 @@ mod series;
 mod setup;
 mod users;
 mod waitlist;
+mod webhooks;
 mod ws;
 
 use crate::http::RouteTable;
@@ -44,6 +45,7 @@ pub fn table() -> RouteTable {
     holds::declare(&mut table);
     approvals::declare(&mut table);
     notifications::declare(&mut table);
+    webhooks::declare(&mut table);
     ws::declare(&mut table);
     table
 }
