@@ -8,6 +8,7 @@ pub mod database;
 pub mod process;
 pub mod server;
 pub mod timers;
+pub mod webhook_receiver;
 pub mod ws;
 
 #[allow(unused_imports)]
