@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use reserver_actors::ManualClock;
+use resource_reserver::config::SettingsArgs;
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -17,14 +18,15 @@ use crate::support::{Backend, TestApp, TestDatabase, TestUser};
 const TEN: &str = "2030-01-01T10:00:00Z";
 const ELEVEN: &str = "2030-01-01T11:00:00Z";
 
-/// A server on a manual clock that may reach the test receiver on 127.0.0.1.
+/// Day-long tokens, and the test receiver on 127.0.0.1 allowed.
+fn hooked(args: &mut SettingsArgs) {
+    args.access_token_expire_minutes = Some("1440".into());
+    args.webhook_allowed_hosts = Some("127.0.0.1".into());
+}
+
+/// A server on a manual clock that may reach the test receiver.
 async fn hooked_app(backend: Backend, database: Option<TestDatabase>, clock: Arc<ManualClock>) -> Option<TestApp> {
-    let builder = TestApp::builder(backend)
-        .manual_clock(clock)
-        .settings(|args| {
-            args.access_token_expire_minutes = Some("1440".into());
-            args.webhook_allowed_hosts = Some("127.0.0.1".into());
-        });
+    let builder = TestApp::builder(backend).manual_clock(clock).settings(hooked);
     match database {
         Some(database) => builder.database(database).spawn().await,
         None => builder.spawn().await,
@@ -388,4 +390,44 @@ both_backends! {
         let metrics = app.get("/metrics").await.text().await.unwrap();
         assert!(metrics.contains("webhook_deliveries_failed_total 1"), "{metrics}");
     }
+}
+
+/// Two servers on one PostgreSQL database, both woken for every delivery and both timing the
+/// same retries: each attempt is made by exactly one of them.
+#[actix_web::test]
+async fn two_servers_on_one_database_send_each_attempt_once() {
+    let clock = Arc::new(ManualClock::new(clock_start()));
+    let Some(first) = hooked_app(Backend::Postgres, None, clock.clone()).await else {
+        return;
+    };
+    let second = first.sibling_with(hooked).await;
+    let receiver = WebhookReceiver::start().await;
+    receiver.answer_with(500);
+    let admin = first.admin().await;
+    let alice = first.user("alice").await;
+    let hook = webhook(&first, &alice, &receiver.url("/alice"), &["reservation.created"]).await;
+    let room = first.resource(&admin, "Room 1").await;
+    for hour in 10..20 {
+        let server = if hour % 2 == 0 { &first } else { &second };
+        let (start, end) = (format!("2030-01-01T{hour}:00:00Z"), format!("2030-01-01T{}:00:00Z", hour + 1));
+        assert_eq!(server.book(&alice, room, &start, &end).await.status(), 201);
+    }
+    eventually("ten first attempts recorded", || async {
+        let all = deliveries(&first, &alice, &hook).await;
+        (all.len() == 10 && all.iter().all(|d| d["retry_count"] == 1)).then_some(())
+    })
+    .await;
+    receiver.answer_with(200);
+    clock.advance(Duration::from_secs(60));
+    eventually("ten retries delivered", || async {
+        let all = deliveries(&first, &alice, &hook).await;
+        all.iter().all(|d| d["status"] == "delivered").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sent: Vec<String> = receiver.received().iter().map(|r| r.header("X-Webhook-Delivery").to_owned()).collect();
+    assert_eq!(sent.len(), 20, "one failure and one success per delivery, nothing twice");
+    sent.sort();
+    sent.dedup();
+    assert_eq!(sent.len(), 10);
 }
