@@ -208,7 +208,11 @@ async fn a_failing_delivery_is_retried_when_the_clock_reaches_each_retry_then_gi
     assert_eq!((store.row(1).failures, store.row(1).due_at), (5, None));
     clock.advance(Duration::from_secs(86_400));
     tokio::time::sleep(Duration::from_millis(30)).await;
-    assert_eq!(sender.sent().len(), 5, "a failed delivery is never sent again by itself");
+    assert_eq!(
+        sender.sent().len(),
+        5,
+        "a failed delivery is never sent again by itself"
+    );
 }
 
 #[actix::test]
@@ -225,5 +229,8 @@ async fn dispatchers_sharing_a_store_send_each_delivery_once_within_their_bound(
     assert_eq!(sent, (1..=40).collect::<Vec<_>>(), "each exactly once");
     assert!(sender.most_in_flight.load(Ordering::SeqCst) <= 6);
     let rows = store.rows.lock().unwrap();
-    assert!(rows.iter().all(|r| r.status == DeliveryStatus::Delivered && r.due_at.is_none()));
+    assert!(
+        rows.iter()
+            .all(|r| r.status == DeliveryStatus::Delivered && r.due_at.is_none())
+    );
 }

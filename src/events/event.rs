@@ -261,7 +261,12 @@ impl NewEvent {
 
     /// An offer accepted: the entry left the queue with the offered slot booked (its
     /// `reservation_created` comes with it).
-    pub fn waitlist_accepted(entry: i64, user: UserId, resource: ResourceId, reservation: Option<ReservationId>) -> NewEvent {
+    pub fn waitlist_accepted(
+        entry: i64,
+        user: UserId,
+        resource: ResourceId,
+        reservation: Option<ReservationId>,
+    ) -> NewEvent {
         NewEvent {
             kind: "waitlist_accepted",
             audience: Audience {

@@ -195,7 +195,9 @@ impl Tailer {
     /// Changes made by another server process: the actors here that cache those resources
     /// reload them, so their schedules (and what readers see) stay current.
     fn reload_foreign(&self, events: &[StoredEvent]) {
-        let Some(react) = self.reactions.foreign.get() else { return };
+        let Some(react) = self.reactions.foreign.get() else {
+            return;
+        };
         let mut resources: Vec<i64> = events
             .iter()
             .filter(|e| e.origin.as_deref() != Some(self.wake.origin()))

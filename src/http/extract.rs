@@ -113,12 +113,14 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => Ok(value),
-        Err(error) if error.inner().is_syntax() || error.inner().is_eof() => Err(ApiError::Validation(vec![FieldError {
-            kind: "json_invalid".into(),
-            loc: vec![json!("body"), json!(error.inner().column())],
-            msg: format!("JSON decode error: {}", strip_position(&error.inner().to_string())),
-            input: serde_json::Value::Null,
-        }])),
+        Err(error) if error.inner().is_syntax() || error.inner().is_eof() => {
+            Err(ApiError::Validation(vec![FieldError {
+                kind: "json_invalid".into(),
+                loc: vec![json!("body"), json!(error.inner().column())],
+                msg: format!("JSON decode error: {}", strip_position(&error.inner().to_string())),
+                input: serde_json::Value::Null,
+            }]))
+        }
         Err(error) => Err(ApiError::Validation(vec![field_error(
             "body",
             error.path(),

@@ -205,7 +205,11 @@ async fn deliveries(
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(&["query", "limit"], "limit must be between 1 and 100", limit));
+        return Err(ApiError::invalid(
+            &["query", "limit"],
+            "limit must be between 1 and 100",
+            limit,
+        ));
     }
     let webhook = visible(&state, &principal, path.webhook_id).await?;
     Ok(HttpResponse::Ok().json(model::deliveries(&state.db, webhook.id, limit).await?))

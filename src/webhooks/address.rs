@@ -200,7 +200,9 @@ mod tests {
     #[test]
     fn only_literal_addresses_are_judged_from_the_url() {
         let policy = AddressPolicy::default();
-        let refused = policy.check_url(&Url::parse("http://2130706433:8080/x").unwrap()).unwrap_err();
+        let refused = policy
+            .check_url(&Url::parse("http://2130706433:8080/x").unwrap())
+            .unwrap_err();
         assert!(refused.contains("127.0.0.1 is a loopback address"), "{refused}");
         assert!(policy.check_url(&Url::parse("http://[::1]/").unwrap()).is_err());
         assert!(policy.check_url(&Url::parse("https://example.com/").unwrap()).is_ok());
@@ -208,6 +210,10 @@ mod tests {
             SocketAddr::new(ip("127.0.0.1"), 80),
             SocketAddr::new(ip("93.184.216.34"), 80),
         ];
-        assert_eq!(policy.resolved("example.com", mixed).unwrap().len(), 1, "only the public one");
+        assert_eq!(
+            policy.resolved("example.com", mixed).unwrap().len(),
+            1,
+            "only the public one"
+        );
     }
 }

@@ -65,7 +65,9 @@ impl<'de> Deserialize<'de> for EventNames {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = Vec::<String>::deserialize(deserializer)?;
         if raw.is_empty() {
-            return Err(serde::de::Error::custom("List should have at least 1 item after validation, not 0"));
+            return Err(serde::de::Error::custom(
+                "List should have at least 1 item after validation, not 0",
+            ));
         }
         let mut names: Vec<String> = Vec::with_capacity(raw.len());
         for name in raw {
@@ -89,7 +91,10 @@ impl EventNames {
         if unknown.is_empty() {
             Ok(self.0)
         } else {
-            Err(ApiError::BadRequest(format!("Invalid event types: {}", unknown.join(", "))))
+            Err(ApiError::BadRequest(format!(
+                "Invalid event types: {}",
+                unknown.join(", ")
+            )))
         }
     }
 }
@@ -345,7 +350,8 @@ impl DeliveryDetail {
 
 /// The latest `limit` deliveries of `webhook`, newest first.
 pub async fn deliveries(db: &Db, webhook: i64, limit: i64) -> Result<Vec<DeliveryOut>, StorageError> {
-    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2");
+    let sql =
+        format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2");
     db.query(&sql, params![webhook, limit])
         .await?
         .iter()

@@ -208,10 +208,15 @@ mod tests {
             ("http://127.0.0.1:9/hook", "127.0.0.1 is a loopback address"),
             ("http://[::1]:9/hook", "::1 is a loopback address"),
             ("http://169.254.169.254/latest", "a link-local address"),
-            ("http://localhost:9/hook", "localhost resolves only to addresses webhooks may not reach"),
+            (
+                "http://localhost:9/hook",
+                "localhost resolves only to addresses webhooks may not reach",
+            ),
         ] {
             match sender.send(&delivery(url)).await {
-                Attempt::Failed { status: None, error, .. } => {
+                Attempt::Failed {
+                    status: None, error, ..
+                } => {
                     assert!(error.contains(expected), "{url}: {error}")
                 }
                 other => panic!("{url}: {other:?}"),

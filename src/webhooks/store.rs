@@ -8,9 +8,7 @@
 //! writes are serialised. Only the claim's token may record the outcome.
 
 use chrono::{DateTime, Utc};
-use reserver_actors::webhook::{
-    Claimed, DeliveryStore, Secret, Settlement, StoreFailure, StoreResult,
-};
+use reserver_actors::webhook::{Claimed, DeliveryStore, Secret, Settlement, StoreFailure, StoreResult};
 
 use crate::params;
 use crate::storage::{Binder, Db, Row, StorageError};

@@ -176,7 +176,8 @@ webhook_tests! {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let attempts = receiver.received();
         assert_eq!(attempts.len(), 5, "five attempts, then no more");
-        assert!(attempts.iter().all(|a| a.body == attempts[0].body && a.header("X-Webhook-Delivery") == given_up["id"].to_string()));
+        let id = given_up["id"].to_string();
+        assert!(attempts.iter().all(|a| a.body == attempts[0].body && a.header("X-Webhook-Delivery") == id));
 
         receiver.answer_with(200);
         let retry = format!("/api/v1/webhooks/{}/deliveries/{}/retry", hook["id"], given_up["id"]);
@@ -409,7 +410,10 @@ async fn two_servers_on_one_database_send_each_attempt_once() {
     let room = first.resource(&admin, "Room 1").await;
     for hour in 10..20 {
         let server = if hour % 2 == 0 { &first } else { &second };
-        let (start, end) = (format!("2030-01-01T{hour}:00:00Z"), format!("2030-01-01T{}:00:00Z", hour + 1));
+        let (start, end) = (
+            format!("2030-01-01T{hour}:00:00Z"),
+            format!("2030-01-01T{}:00:00Z", hour + 1),
+        );
         assert_eq!(server.book(&alice, room, &start, &end).await.status(), 201);
     }
     eventually("ten first attempts recorded", || async {
@@ -425,8 +429,16 @@ async fn two_servers_on_one_database_send_each_attempt_once() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut sent: Vec<String> = receiver.received().iter().map(|r| r.header("X-Webhook-Delivery").to_owned()).collect();
-    assert_eq!(sent.len(), 20, "one failure and one success per delivery, nothing twice");
+    let mut sent: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.header("X-Webhook-Delivery").to_owned())
+        .collect();
+    assert_eq!(
+        sent.len(),
+        20,
+        "one failure and one success per delivery, nothing twice"
+    );
     sent.sort();
     sent.dedup();
     assert_eq!(sent.len(), 10);

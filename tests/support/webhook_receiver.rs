@@ -45,7 +45,10 @@ impl Received {
             let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
             mac.update(message);
             let digest = mac.finalize().into_bytes();
-            format!("sha256={}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            format!(
+                "sha256={}",
+                digest.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            )
         };
         let timestamped = [self.header("X-Webhook-Timestamp").as_bytes(), b".", &self.body].concat();
         self.header("X-Webhook-Signature") == hmac(&self.body)

@@ -21,7 +21,7 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
-use super::{Claimed, DeliveryStore, Settlement, WebhookSender};
+use super::{Claimed, DeliveryStore, Settlement, StoreFailure, WebhookSender};
 use crate::clock::Clock;
 
 /// Pause after a store failure before looking again (wall-clock time: the database is away).
@@ -107,20 +107,20 @@ impl WebhookDispatcher {
         let now = self.clock.now();
         let until = now + self.config.lease;
         let store = self.store.clone();
+        // A read first: most wake-ups find nothing due, and a claim is a write.
         let work = async move {
-            let claimed = match free {
-                0 => Ok(Vec::new()),
-                _ => store.claim_due(now, free, until).await,
-            };
-            let next = store.next_due().await;
-            (claimed, next)
+            let next = store.next_due().await?;
+            if free == 0 || next.is_none_or(|at| at > now) {
+                return Ok((Vec::new(), next));
+            }
+            let claimed = store.claim_due(now, free, until).await?;
+            Ok::<_, StoreFailure>((claimed, store.next_due().await?))
         };
-        ctx.spawn(work.into_actor(self).map(|(claimed, next), act, ctx| {
+        ctx.spawn(work.into_actor(self).map(|result, act, ctx| {
             act.claiming = false;
-            let (claimed, next) = match (claimed, next) {
-                (Ok(claimed), Ok(next)) => (claimed, next),
-                (claimed, next) => {
-                    let error = claimed.err().or(next.err()).map(|e| e.0).unwrap_or_default();
+            let (claimed, next) = match result {
+                Ok(found) => found,
+                Err(error) => {
                     tracing::warn!(%error, "cannot read webhook deliveries; looking again shortly");
                     ctx.run_later(STORE_RETRY, |act, ctx| act.look(ctx));
                     return;
