@@ -279,16 +279,12 @@ impl NewEvent {
         }
     }
 
-    /// A new account (for its own sessions; webhooks of administrators hear of it too).
+    /// A new account. No socket receives it (nobody watches for it live, and the new user's
+    /// first socket would get it as a stray first message); administrators' webhooks do.
     pub fn user_created(user: UserId, username: &str) -> NewEvent {
         NewEvent {
             kind: "user_created",
-            audience: Audience {
-                user: Some(user),
-                resource: None,
-                everyone: false,
-                availability: false,
-            },
+            audience: Audience::default(),
             payload: json!({ "user_id": user, "username": username }),
         }
     }

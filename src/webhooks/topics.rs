@@ -14,9 +14,10 @@
 //!
 //! Holds, approval requests and tag changes have no webhook event.
 //!
-//! Who receives what: an event about a user (a reservation's owner, a waitlist entry's user, a
-//! new account) reaches that user's webhooks and those of owners whose roles let them see
-//! everyone's (the "any" permission below); resource events reach every subscriber.
+//! Who receives what: an event about a user (a reservation's owner, a waitlist entry's user)
+//! reaches that user's webhooks and those of owners whose roles let them see everyone's (the
+//! "any" permission below); a new account reaches owners who manage users; resource events
+//! reach every subscriber.
 
 use reserver_actors::resource::UserId;
 use serde_json::Value;
