@@ -19,6 +19,8 @@ use crate::events::LiveConfig;
 use crate::http::client_ip::TrustedProxies;
 use crate::rate_limit::RateLimitConfig;
 use crate::storage::DatabaseLocation;
+use crate::webhooks::WebhookConfig;
+use crate::webhooks::address::AddressPolicy;
 
 /// The original's well-known default key. Accepted in development with a warning, refused in
 /// production.
@@ -162,6 +164,10 @@ pub struct SettingsArgs {
     /// processes [env: EVENTS_POLL_MILLISECONDS] [default: 100]
     #[arg(long)]
     pub events_poll_milliseconds: Option<String>,
+    /// Internal hosts and IP addresses webhooks may reach, comma-separated (by default only
+    /// public addresses are) [env: WEBHOOK_ALLOWED_HOSTS]
+    #[arg(long)]
+    pub webhook_allowed_hosts: Option<String>,
 }
 
 /// A setting that could not be used; the message names the variable and the flag.
@@ -243,6 +249,8 @@ pub struct Settings {
     pub actors: ActorConfig,
     /// Live updates: WebSocket pings and buffers, event retention, outbox polling.
     pub live: LiveConfig,
+    /// Webhook delivery: which internal hosts may be reached.
+    pub webhooks: WebhookConfig,
 }
 
 /// Reads one setting: the flag if given, else the first of its environment variables that is
@@ -490,6 +498,16 @@ impl Settings {
             ..LiveConfig::default()
         };
 
+        let webhooks = WebhookConfig {
+            allowed: src.parse(
+                &args.webhook_allowed_hosts,
+                &["WEBHOOK_ALLOWED_HOSTS"],
+                AddressPolicy::default(),
+                AddressPolicy::parse,
+            )?,
+            ..WebhookConfig::default()
+        };
+
         Ok(Settings {
             host: src.parse(&args.host, &["HOST"], "127.0.0.1".to_owned(), text)?,
             port: src.parse(&args.port, &["PORT"], 8000, parse_number(0_u16, u16::MAX))?,
@@ -582,6 +600,7 @@ impl Settings {
             })?,
             actors,
             live,
+            webhooks,
         })
     }
 
@@ -714,6 +733,14 @@ mod tests {
         assert_eq!(parse_origins(r#"["http://a.test"]"#).unwrap(), vec!["http://a.test"]);
         assert_eq!(parse_origins("http://a.test, https://b.test").unwrap().len(), 2);
         assert!(parse_origins("ftp://x").is_err());
+    }
+
+    #[test]
+    fn webhook_allowed_hosts_are_names_or_addresses() {
+        let s = settings(&[("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1, hooks.internal")]).unwrap();
+        assert_eq!(s.webhooks.allowed.refusal("127.0.0.1".parse().unwrap()), None);
+        let error = settings(&[("WEBHOOK_ALLOWED_HOSTS", "http://10.0.0.1:80")]).unwrap_err();
+        assert!(error.0.contains("--webhook-allowed-hosts"), "{error}");
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //!   the notifier actor fans events out to.
 //! - [`rate_limit`], [`quotas`]: per-minute rate limits and daily quotas, and the usage counts
 //!   behind `/api/v1/quotas`.
+//! - [`webhooks`]: users' webhooks — deliveries written with the change, sent and retried by
+//!   the dispatcher actor, signed, and kept off internal addresses.
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
 //! - [`auth`]: identity and access — the [`auth::Principal`] extractor, permissions and roles,
@@ -46,6 +48,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod waitlist;
+pub mod webhooks;
 
 pub use config::Settings;
 pub use error::ApiError;

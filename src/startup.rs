@@ -28,6 +28,8 @@ use crate::routes;
 use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
 use crate::storage::{Db, MigrationError, PoolOptions, StorageError};
+use crate::webhooks::Webhooks;
+use crate::webhooks::topics::is_announced;
 
 /// Largest request body accepted (JSON, forms, CSV uploads).
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -42,6 +44,8 @@ pub enum StartupError {
     SecretKey(std::io::Error),
     #[error("cannot load the authorization policy: {0}")]
     Authorization(String),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    WebhookClient(String),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: String, source: std::io::Error },
 }
@@ -126,6 +130,16 @@ impl Application {
             .await
             .map_err(|e| StartupError::Database(StorageError::Unavailable(e.to_string())))?;
         tracing::info!(resources = timers, "re-armed the timers of resources with pending work");
+        // Starting, the dispatcher sends what is due and arms its timer for the rest; afterwards
+        // it is woken for each batch of committed events that webhooks announce.
+        let webhooks = Webhooks::start(db.clone(), clock.clone(), settings.webhooks.clone(), &metrics)
+            .map_err(|e| StartupError::WebhookClient(e.to_string()))?;
+        let dispatcher = webhooks.clone();
+        events.on_committed(move |committed| {
+            if committed.iter().any(|event| is_announced(&event.kind, &event.payload)) {
+                dispatcher.wake();
+            }
+        });
 
         let address = format!("{}:{}", settings.host, settings.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
@@ -149,6 +163,7 @@ impl Application {
             events,
             feed_key,
             rate_limit,
+            webhooks,
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
@@ -212,6 +227,7 @@ impl Application {
         if let Some(limiter) = &self.state.rate_limit {
             limiter.stop().await;
         }
+        self.state.webhooks.stop();
         self.state.db.close().await;
         tracing::info!("resource-reserver stopped");
         served

@@ -13,6 +13,7 @@ use crate::events::Events;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 use crate::storage::Db;
+use crate::webhooks::Webhooks;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -29,4 +30,6 @@ pub struct AppState {
     pub feed_key: Arc<FeedKey>,
     /// Rate limits and usage counting; `None` when `RATE_LIMIT_ENABLED=false`.
     pub rate_limit: Option<Arc<RateLimiter>>,
+    /// The webhook dispatcher.
+    pub webhooks: Arc<Webhooks>,
 }

@@ -8,13 +8,16 @@
 //!     09:00 booking stays at 09:00 local across DST changes.
 //! - [`resource`]: the resource actors and their supervisor.
 //! - [`notifier`]: fans committed events out to live (WebSocket) sessions by topic.
+//! - [`webhook`]: the webhook dispatcher — claims due deliveries, sends them with bounded
+//!   concurrency, retries failures on a timer.
 //!
 //! Invariants: this crate performs no I/O of its own and knows nothing of HTTP or SQL; the
-//! server hands it what it needs (a clock, a store) through traits.
+//! server hands it what it needs (a clock, a store, an HTTP sender) through traits.
 
 pub mod clock;
 pub mod domain;
 pub mod notifier;
 pub mod resource;
+pub mod webhook;
 
 pub use clock::{Clock, ManualClock, SystemClock};

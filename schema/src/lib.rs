@@ -39,6 +39,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     4 => "waitlist_holds_approvals",
     5 => "events",
     6 => "notifications",
+    7 => "webhooks",
     8 => "calendar",
     9 => "quotas",
 );
@@ -51,6 +52,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     4 => "waitlist_holds_approvals",
     5 => "events",
     6 => "notifications",
+    7 => "webhooks",
     8 => "calendar",
     9 => "quotas",
 );

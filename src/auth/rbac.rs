@@ -89,6 +89,28 @@ fn grants() -> Vec<(&'static str, Permission)> {
         .collect()
 }
 
+/// The built-in roles holding `permission`, directly or inherited: the table casbin evaluates,
+/// read without it, for decisions made inside a transaction where the [`Authorizer`] is out of
+/// reach (which webhooks an event reaches). Roles created through the API hold nothing.
+pub fn holders(permission: Permission) -> Vec<&'static str> {
+    let mut roles: Vec<&'static str> = grants()
+        .into_iter()
+        .filter(|(_, granted)| *granted == permission)
+        .map(|(role, _)| role)
+        .collect();
+    loop {
+        let inheriting: Vec<&'static str> = INHERITANCE
+            .iter()
+            .filter(|(role, parent)| roles.contains(parent) && !roles.contains(role))
+            .map(|(role, _)| *role)
+            .collect();
+        if inheriting.is_empty() {
+            return roles;
+        }
+        roles.extend(inheriting);
+    }
+}
+
 /// Answers "which permissions do these roles give?".
 pub struct Authorizer {
     enforcer: RwLock<Enforcer>,
@@ -181,5 +203,20 @@ mod tests {
             authorizer.permissions(["custom"]).await.unwrap(),
             PermissionSet::default()
         );
+    }
+
+    #[actix_web::test]
+    async fn holders_agree_with_casbin() {
+        let authorizer = Authorizer::new().await.unwrap();
+        for role in [GUEST, USER, MANAGER, ADMIN] {
+            let held = authorizer.permissions([role]).await.unwrap();
+            for permission in Permission::ALL {
+                assert_eq!(
+                    holders(*permission).contains(&role),
+                    held.contains(*permission),
+                    "{role} and {permission}"
+                );
+            }
+        }
     }
 }

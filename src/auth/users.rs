@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
+use crate::events::NewEvent;
 use crate::params;
 use crate::storage::{Db, Row, StorageError, Transaction};
 
@@ -60,9 +61,9 @@ pub async fn exists(db: &Db, username: &str) -> Result<bool, ApiError> {
         .is_some())
 }
 
-/// Inserts a user; `Ok(None)` when the username is taken.
+/// Inserts a user with its `user_created` event; `Ok(None)` when the username is taken.
 pub async fn insert(
-    tx: &mut dyn Transaction,
+    tx: &mut Box<dyn Transaction>,
     username: &str,
     hashed_password: &str,
     now: DateTime<Utc>,
@@ -73,11 +74,14 @@ pub async fn insert(
             params![username, hashed_password, now],
         )
         .await;
-    match inserted {
-        Ok(row) => Ok(row.map(|row| row.get::<i64>("id")).transpose()?),
-        Err(error) if error.is_unique_violation_of("username") => Ok(None),
-        Err(error) => Err(error.into()),
-    }
+    let id = match inserted {
+        Ok(Some(row)) => row.get::<i64>("id")?,
+        Ok(None) => return Err(StorageError::Decode("INSERT returned no id".into()).into()),
+        Err(error) if error.is_unique_violation_of("username") => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    crate::events::record(tx, vec![NewEvent::user_created(id, username)], now, None).await?;
+    Ok(Some(id))
 }
 
 /// Gives `user_id` the role `role` (case-insensitive); false when no such role exists.

@@ -1,6 +1,7 @@
 //! What an event writes besides its outbox row, in the same transaction: the in-app
-//! notifications of the users it concerns. Being derived from the events, it follows every path
-//! that changes state, and exists if and only if the change committed.
+//! notifications of the users it concerns, and the webhook deliveries it gives. Being derived
+//! from the events, it follows every path that changes state, and exists if and only if the
+//! change committed.
 
 use chrono::{DateTime, Utc};
 
@@ -16,5 +17,5 @@ pub async fn record(
     for event in events {
         notifications::project(tx, event, now).await?;
     }
-    Ok(())
+    crate::webhooks::project::project(tx, events, now).await
 }

@@ -259,6 +259,36 @@ impl NewEvent {
         }
     }
 
+    /// An offer accepted: the entry left the queue with the offered slot booked (its
+    /// `reservation_created` comes with it).
+    pub fn waitlist_accepted(
+        entry: i64,
+        user: UserId,
+        resource: ResourceId,
+        reservation: Option<ReservationId>,
+    ) -> NewEvent {
+        NewEvent {
+            kind: "waitlist_accepted",
+            audience: Audience {
+                user: Some(user),
+                resource: None,
+                everyone: false,
+                availability: false,
+            },
+            payload: json!({ "waitlist_id": entry, "resource_id": resource, "reservation_id": reservation }),
+        }
+    }
+
+    /// A new account. No socket receives it (nobody watches for it live, and the new user's
+    /// first socket would get it as a stray first message); administrators' webhooks do.
+    pub fn user_created(user: UserId, username: &str) -> NewEvent {
+        NewEvent {
+            kind: "user_created",
+            audience: Audience::default(),
+            payload: json!({ "user_id": user, "username": username }),
+        }
+    }
+
     /// A booking waits for `approver` (the original's fields).
     pub fn approval_request(
         approval: i64,

@@ -104,6 +104,17 @@ impl Wake {
 /// What to do when another server process changed some resources (their actors here reload).
 pub type ForeignChanges = Arc<std::sync::OnceLock<Box<dyn Fn(&[i64]) + Send + Sync>>>;
 
+/// What to do with each batch of committed events, whichever process made them (the webhook
+/// dispatcher is woken for the events it announces).
+pub type CommittedHook = Arc<std::sync::OnceLock<Box<dyn Fn(&[outbox::StoredEvent]) + Send + Sync>>>;
+
+/// What the tailer does with what it reads, besides publishing it; set once at start-up.
+#[derive(Clone, Default)]
+pub struct Reactions {
+    pub foreign: ForeignChanges,
+    pub committed: CommittedHook,
+}
+
 /// Records `events` in `tx`: appends them to the outbox and writes what is derived from them
 /// (see [`derived`]). The one place events are written, so everything derived from events sees
 /// every one of them, in the same transaction as the change.
@@ -141,7 +152,7 @@ pub struct Events {
     pub metrics: SocketMetrics,
     pub config: LiveConfig,
     pub db: Db,
-    foreign: ForeignChanges,
+    reactions: Reactions,
     arbiter: Mutex<Option<Arbiter>>,
 }
 
@@ -159,12 +170,12 @@ impl Events {
         let notifier =
             Notifier::start_in_arbiter(&arbiter.handle(), move |_| Notifier::new(position, MAX_SUBSCRIPTIONS));
         let wake = Wake::default();
-        let foreign = ForeignChanges::default();
+        let reactions = Reactions::default();
         let tailer = tailer::Tailer::new(
             db.clone(),
             notifier.clone(),
             wake.clone(),
-            foreign.clone(),
+            reactions.clone(),
             clock,
             config.clone(),
             position,
@@ -176,7 +187,7 @@ impl Events {
             metrics: SocketMetrics::register(metrics),
             config,
             db,
-            foreign,
+            reactions,
             arbiter: Mutex::new(Some(arbiter)),
         }))
     }
@@ -184,7 +195,13 @@ impl Events {
     /// Registers what to do with the ids of resources that another server process changed: the
     /// tailer calls it for every such batch of events (once; later calls are ignored).
     pub fn on_foreign_change(&self, react: impl Fn(&[i64]) + Send + Sync + 'static) {
-        let _ = self.foreign.set(Box::new(react));
+        let _ = self.reactions.foreign.set(Box::new(react));
+    }
+
+    /// Registers what to do with every batch of committed events, read in order by the tailer
+    /// after commit (once; later calls are ignored).
+    pub fn on_committed(&self, react: impl Fn(&[outbox::StoredEvent]) + Send + Sync + 'static) {
+        let _ = self.reactions.committed.set(Box::new(react));
     }
 
     /// Closes every session with a "going away" close frame (the server is stopping).

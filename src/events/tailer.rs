@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::outbox::{self, Snapshot, StoredEvent, Tail};
-use super::{ForeignChanges, LiveConfig, Wake};
+use super::{LiveConfig, Reactions, Wake};
 use crate::storage::{Db, StorageError};
 use actix::Addr;
 use chrono::{DateTime, Utc};
@@ -121,7 +121,7 @@ pub struct Tailer {
     db: Db,
     notifier: Addr<Notifier>,
     wake: Wake,
-    foreign: ForeignChanges,
+    reactions: Reactions,
     clock: Arc<dyn Clock>,
     config: LiveConfig,
     cursor: Cursor,
@@ -133,7 +133,7 @@ impl Tailer {
         db: Db,
         notifier: Addr<Notifier>,
         wake: Wake,
-        foreign: ForeignChanges,
+        reactions: Reactions,
         clock: Arc<dyn Clock>,
         config: LiveConfig,
         position: i64,
@@ -142,7 +142,7 @@ impl Tailer {
             db,
             notifier,
             wake,
-            foreign,
+            reactions,
             clock,
             config,
             cursor: Cursor { position, gap: None },
@@ -177,6 +177,9 @@ impl Tailer {
             let full = tail.events.len() as i64 == BATCH;
             let ready = self.cursor.take_ready(tail);
             self.reload_foreign(&ready);
+            if let (Some(react), false) = (self.reactions.committed.get(), ready.is_empty()) {
+                react(&ready);
+            }
             let ready: Vec<_> = ready.into_iter().map(StoredEvent::into_event).collect();
             let advanced = !ready.is_empty();
             if advanced && self.notifier.send(Publish(ready)).await.is_err() {
@@ -192,7 +195,9 @@ impl Tailer {
     /// Changes made by another server process: the actors here that cache those resources
     /// reload them, so their schedules (and what readers see) stay current.
     fn reload_foreign(&self, events: &[StoredEvent]) {
-        let Some(react) = self.foreign.get() else { return };
+        let Some(react) = self.reactions.foreign.get() else {
+            return;
+        };
         let mut resources: Vec<i64> = events
             .iter()
             .filter(|e| e.origin.as_deref() != Some(self.wake.origin()))

@@ -104,23 +104,48 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Err(missing_body());
             }
-            let mut deserializer = serde_json::Deserializer::from_slice(&body);
-            match serde_path_to_error::deserialize(&mut deserializer) {
-                Ok(value) => Ok(Json(value)),
-                Err(error) if error.inner().is_syntax() || error.inner().is_eof() => {
-                    Err(ApiError::Validation(vec![FieldError {
-                        kind: "json_invalid".into(),
-                        loc: vec![json!("body"), json!(error.inner().column())],
-                        msg: format!("JSON decode error: {}", strip_position(&error.inner().to_string())),
-                        input: serde_json::Value::Null,
-                    }]))
-                }
-                Err(error) => Err(ApiError::Validation(vec![field_error(
-                    "body",
-                    error.path(),
-                    &error.inner().to_string(),
-                )])),
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => Ok(value),
+        Err(error) if error.inner().is_syntax() || error.inner().is_eof() => {
+            Err(ApiError::Validation(vec![FieldError {
+                kind: "json_invalid".into(),
+                loc: vec![json!("body"), json!(error.inner().column())],
+                msg: format!("JSON decode error: {}", strip_position(&error.inner().to_string())),
+                input: serde_json::Value::Null,
+            }]))
+        }
+        Err(error) => Err(ApiError::Validation(vec![field_error(
+            "body",
+            error.path(),
+            &error.inner().to_string(),
+        )])),
+    }
+}
+
+/// A JSON request body that may be left out: no body at all is `T::default()`; a body is
+/// validated like [`Json`]'s.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&req, &mut payload).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
             }
+            parse_json(&body).map(OptionalJson)
         })
     }
 }

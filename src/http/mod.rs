@@ -10,6 +10,6 @@ pub mod route_table;
 mod secret_response;
 pub mod wire_time;
 
-pub use extract::{Form, Json, Path, Query};
+pub use extract::{Form, Json, OptionalJson, Path, Query};
 pub use route_table::{Access, Endpoint, RouteTable};
-pub use secret_response::secret_json;
+pub use secret_response::{secret_json, secret_json_with};

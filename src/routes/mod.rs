@@ -22,6 +22,7 @@ mod series;
 mod setup;
 mod users;
 mod waitlist;
+mod webhooks;
 mod ws;
 
 use crate::http::RouteTable;
@@ -48,6 +49,7 @@ pub fn table() -> RouteTable {
     notifications::declare(&mut table);
     calendar::declare(&mut table);
     quotas::declare(&mut table);
+    webhooks::declare(&mut table);
     ws::declare(&mut table);
     table
 }

@@ -280,13 +280,23 @@ pub async fn one(
         Change::CloseWaitlist { entry, status } => {
             let row = tx
                 .query_opt(
-                    "UPDATE waitlist SET status = $1 WHERE id = $2 AND status IN ('waiting', 'offered') RETURNING user_id",
+                    "UPDATE waitlist SET status = $1 WHERE id = $2 AND status IN ('waiting', 'offered')
+                     RETURNING user_id, offered_reservation_id",
                     params![status.as_str(), *entry],
                 )
                 .await?
                 .ok_or_else(|| StoreError::Other(format!("waitlist entry {entry} is not active")))?;
-            if *status == WaitlistClosed::Expired {
-                events.push(NewEvent::waitlist_offer_expired(*entry, row.get("user_id")?, resource));
+            match status {
+                WaitlistClosed::Expired => {
+                    events.push(NewEvent::waitlist_offer_expired(*entry, row.get("user_id")?, resource));
+                }
+                WaitlistClosed::Fulfilled => events.push(NewEvent::waitlist_accepted(
+                    *entry,
+                    row.get("user_id")?,
+                    resource,
+                    row.get("offered_reservation_id")?,
+                )),
+                WaitlistClosed::Cancelled => {}
             }
             Ok(Applied::Done)
         }

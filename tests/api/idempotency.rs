@@ -60,12 +60,18 @@ both_backends! {
         assert_eq!(setup.status(), 200);
         assert_eq!(setup.headers()["cache-control"], "no-store");
         let totp_secret = setup.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+        let webhook = json!({"url": "https://hooks.example.com/in", "events": ["reservation.created"]});
+        let hooked = send("/api/v1/webhooks", webhook, "hook-1").await.unwrap();
+        assert_eq!(hooked.status(), 201);
+        assert_eq!(hooked.headers()["cache-control"], "no-store");
+        let webhook_secret = hooked.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
 
         let db = app.database().connect().await;
         let stored = format!("{:?}", db.query("SELECT * FROM idempotency_keys", vec![]).await.unwrap());
         db.close().await;
         assert!(!stored.contains(&client_secret), "the client secret rests in the key store");
         assert!(!stored.contains(&totp_secret), "the TOTP secret rests in the key store");
+        assert!(!stored.contains(&webhook_secret), "the webhook secret rests in the key store");
     }
 
     async fn ten_concurrent_retries_with_one_key_book_once_and_agree(app: TestApp) {

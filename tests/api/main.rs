@@ -27,6 +27,7 @@ mod resources;
 mod series;
 mod storage;
 mod waitlist;
+mod webhooks;
 mod ws;
 mod ws_delivery;
 mod ws_timers;

@@ -9,6 +9,7 @@ pub mod process;
 pub mod rate_limit;
 pub mod server;
 pub mod timers;
+pub mod webhook_receiver;
 pub mod ws;
 
 #[allow(unused_imports)]

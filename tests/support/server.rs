@@ -155,6 +155,13 @@ impl TestApp {
     /// A second server on this one's database and data directory (so the same signing key):
     /// another process of the same deployment. It does not own the database.
     pub async fn sibling(&self) -> TestApp {
-        start(SettingsArgs::default(), self.database(), self.clock.clone()).await
+        self.sibling_with(|_| {}).await
+    }
+
+    /// [`TestApp::sibling`] with adjusted settings.
+    pub async fn sibling_with(&self, adjust: impl FnOnce(&mut SettingsArgs)) -> TestApp {
+        let mut args = SettingsArgs::default();
+        adjust(&mut args);
+        start(args, self.database(), self.clock.clone()).await
     }
 }
