@@ -7,7 +7,12 @@
 
 use std::time::Instant;
 
-use prometheus::{Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use std::sync::Mutex;
+
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+use reserver_actors::resource::SupervisorStats;
 
 use crate::storage::PoolState;
 
@@ -23,6 +28,43 @@ pub struct Metrics {
     http_duration: HistogramVec,
     db_pool_size: IntGauge,
     db_pool_checked_out: IntGauge,
+    actors: ActorMetrics,
+}
+
+/// The resource actors' supervisor, read at each scrape: its counts live in the actors crate,
+/// which knows nothing of Prometheus, so the counters here follow them by the difference.
+struct ActorMetrics {
+    live: IntGauge,
+    started: IntCounter,
+    replaced: IntCounter,
+    seen: Mutex<SupervisorStats>,
+}
+
+impl ActorMetrics {
+    fn new() -> ActorMetrics {
+        ActorMetrics {
+            live: IntGauge::new("resource_actors_live", "Resource actors running now").expect("valid metric"),
+            started: IntCounter::new(
+                "resource_actors_started_total",
+                "Resource actors started (lazily, on wake-up, as replacements)",
+            )
+            .expect("valid metric"),
+            replaced: IntCounter::new(
+                "resource_actors_replaced_total",
+                "Messages that found their resource actor dead (a crash) and were delivered to a fresh one",
+            )
+            .expect("valid metric"),
+            seen: Mutex::new(SupervisorStats::default()),
+        }
+    }
+
+    fn follow(&self, now: SupervisorStats) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        self.live.set(i64::try_from(now.live).unwrap_or(i64::MAX));
+        self.started.inc_by(now.started.saturating_sub(seen.started));
+        self.replaced.inc_by(now.replaced.saturating_sub(seen.replaced));
+        *seen = now;
+    }
 }
 
 impl Metrics {
@@ -64,6 +106,7 @@ impl Metrics {
             http_duration,
             db_pool_size,
             db_pool_checked_out,
+            actors: ActorMetrics::new(),
         };
         metrics.register(Box::new(metrics.uptime.clone()));
         metrics.register(Box::new(metrics.http_requests.clone()));
@@ -71,6 +114,9 @@ impl Metrics {
         metrics.register(Box::new(metrics.http_duration.clone()));
         metrics.register(Box::new(metrics.db_pool_size.clone()));
         metrics.register(Box::new(metrics.db_pool_checked_out.clone()));
+        metrics.register(Box::new(metrics.actors.live.clone()));
+        metrics.register(Box::new(metrics.actors.started.clone()));
+        metrics.register(Box::new(metrics.actors.replaced.clone()));
         metrics
     }
 
@@ -93,8 +139,9 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every registered metric.
-    pub fn render(&self, pool: PoolState) -> String {
+    pub fn render(&self, pool: PoolState, actors: SupervisorStats) -> String {
         self.uptime.set(self.uptime_seconds());
+        self.actors.follow(actors);
         self.db_pool_size.set(pool.size.into());
         self.db_pool_checked_out.set(pool.in_use.into());
         let mut buffer = Vec::new();

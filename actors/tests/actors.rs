@@ -227,7 +227,12 @@ async fn a_crashed_actor_is_replaced_by_one_loaded_from_the_store() {
     // the store, and delivers the message again: it re-checks everything, so a retry is safe.
     let retried = supervisor.send(RESOURCE, book(2, 12, 13)).await;
     assert!(retried.is_ok(), "{retried:?}");
-    assert_eq!(supervisor.live_actors(), 1);
+    let stats = supervisor.stats();
+    assert_eq!(
+        (stats.live, stats.started, stats.replaced),
+        (1, 2, 1),
+        "one crash, one replacement"
+    );
     // The replacement knows the booking made before the crash.
     let clash = supervisor.send(RESOURCE, book(3, 10, 11)).await;
     assert!(matches!(clash, Err(ScheduleError::Conflict { .. })), "{clash:?}");

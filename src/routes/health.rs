@@ -71,7 +71,7 @@ async fn live(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(state.db.pool_state())))
+        .body(state.metrics.render(state.db.pool_state(), state.resources.stats())))
 }
 
 /// API versions. Only v1 exists; unlike the original, no "v2 preview" is advertised.

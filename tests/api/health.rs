@@ -48,6 +48,18 @@ both_backends! {
         assert!(text.contains("app_uptime_seconds"));
         assert!(text.contains("db_pool_size"));
     }
+
+    async fn metrics_follow_the_resource_actors(app: TestApp) {
+        let admin = app.admin().await;
+        let before = app.get("/metrics").await.text().await.unwrap();
+        assert!(before.contains("resource_actors_live 0"), "{before}");
+        let room = app.resource(&admin, "Room 1").await;
+        app.get_as(&admin, &format!("/api/v1/resources/{room}/availability")).await;
+        let after = app.get("/metrics").await.text().await.unwrap();
+        assert!(after.contains("resource_actors_live 1"), "{after}");
+        assert!(after.contains("resource_actors_started_total 1"), "{after}");
+        assert!(after.contains("resource_actors_replaced_total 0"), "{after}");
+    }
 }
 
 #[actix_web::test]

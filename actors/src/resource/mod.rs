@@ -21,5 +21,5 @@ pub use error::ScheduleError;
 pub use messages::*;
 pub use rules::BookingRules;
 pub use store::{ScheduleStore, StoreError};
-pub use supervisor::{ActorConfig, ResourceSupervisor};
+pub use supervisor::{ActorConfig, ResourceSupervisor, SupervisorStats};
 pub use types::*;

@@ -71,12 +71,25 @@ struct Entry {
     generation: u64,
 }
 
+/// Counts kept by the supervisor since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SupervisorStats {
+    /// Actors running now.
+    pub live: usize,
+    /// Actors started (first use, wake-ups, replacements).
+    pub started: u64,
+    /// Messages whose actor was found dead and that went to a fresh one.
+    pub replaced: u64,
+}
+
 pub struct ResourceSupervisor {
     shared: Arc<Shared>,
     arbiters: Mutex<Vec<Arbiter>>,
     handles: Vec<ArbiterHandle>,
     actors: Mutex<HashMap<ResourceId, Entry>>,
     generations: AtomicU64,
+    /// Messages that found their actor dead (crashed, or stopping while idle) and went to a new one.
+    replaced: AtomicU64,
     /// Stopped actors to start again at a given instant.
     wakeups: Mutex<BTreeSet<(DateTime<Utc>, ResourceId)>>,
     wakeup_changed: Arc<Notify>,
@@ -99,6 +112,7 @@ impl ResourceSupervisor {
             handles,
             actors: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(0),
+            replaced: AtomicU64::new(0),
             wakeups: Mutex::new(BTreeSet::new()),
             wakeup_changed: Arc::new(Notify::new()),
             stopping: std::sync::atomic::AtomicBool::new(false),
@@ -163,7 +177,10 @@ impl ResourceSupervisor {
                 }
                 Ok(result) => return result,
                 // The actor died before handling the message (a crash, or it was stopping).
-                Err(MailboxError::Closed) => self.forget(resource, generation),
+                Err(MailboxError::Closed) => {
+                    self.replaced.fetch_add(1, Ordering::Relaxed);
+                    self.forget(resource, generation);
+                }
                 Err(MailboxError::Timeout) => break,
             }
         }
@@ -210,6 +227,15 @@ impl ResourceSupervisor {
             .unwrap_or_else(|p| p.into_inner())
             .insert((at, resource));
         self.wakeup_changed.notify_one();
+    }
+
+    /// What the supervisor has done so far, for metrics.
+    pub fn stats(&self) -> SupervisorStats {
+        SupervisorStats {
+            live: self.live_actors(),
+            started: self.generations.load(Ordering::Relaxed),
+            replaced: self.replaced.load(Ordering::Relaxed),
+        }
     }
 
     /// Number of live actors (for metrics and tests).
