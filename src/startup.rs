@@ -101,6 +101,11 @@ impl Application {
             applied = ?report.applied,
             "database ready"
         );
+        if settings.email.enabled {
+            // The settings are parsed and checked so that the original's deployments start
+            // unchanged, but nothing sends e-mail yet: say so rather than pretend.
+            tracing::warn!(smtp_host = %settings.email.smtp_host, "EMAIL_ENABLED is set, but this release sends no e-mail");
+        }
         let secret_key = settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
         let setup_token = setup::prepare(&db, clock.now()).await?;
         if let Some(token) = &setup_token {
