@@ -213,6 +213,15 @@ impl ResourceSupervisor {
         }
     }
 
+    /// Makes every live actor reload from the store (after a change that concerns all resources,
+    /// such as the global opening hours); stopped actors load fresh when next started.
+    pub fn refresh_all(&self) {
+        let actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
+        for entry in actors.values() {
+            entry.addr.do_send(super::messages::Refresh);
+        }
+    }
+
     /// Called by an actor as it stops.
     pub(super) fn actor_stopped(&self, resource: ResourceId, generation: u64, next_deadline: Option<DateTime<Utc>>) {
         self.forget(resource, generation);
