@@ -1,7 +1,8 @@
 //! Opening hours, blackout dates and bookable slots (the original's §2.20): reads for any
 //! signed-in user, writes for those who may update (delete: delete) resources. Each write
-//! refreshes the resource actors it concerns, so the next booking obeys it (other server
-//! processes refresh theirs from the write's outbox event).
+//! answers once the resource actors it concerns have reloaded, so the next booking obeys it and
+//! the next read shows it (other server processes refresh theirs from the write's outbox event,
+//! within their poll interval).
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
@@ -62,7 +63,7 @@ async fn set_resource_hours(
     resource(&state, path.resource_id).await?;
     let now = state.clock.now();
     let rows = store::replace(&state.db, &state.events.wake, Some(path.resource_id), &days, now).await?;
-    state.resources.refresh(&[path.resource_id]);
+    state.resources.refreshed(Some(&[path.resource_id])).await;
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -73,7 +74,7 @@ async fn global_hours(state: web::Data<AppState>) -> Result<HttpResponse, ApiErr
 async fn set_global_hours(state: web::Data<AppState>, Json(input): Json<HoursInput>) -> Result<HttpResponse, ApiError> {
     let days = input.validate()?;
     let rows = store::replace(&state.db, &state.events.wake, None, &days, state.clock.now()).await?;
-    state.resources.refresh_all();
+    state.resources.refreshed(None).await;
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -196,7 +197,7 @@ async fn add_resource_blackout(
         now,
     )
     .await?;
-    state.resources.refresh(&[path.resource_id]);
+    state.resources.refreshed(Some(&[path.resource_id])).await;
     Ok(HttpResponse::Created().json(blackout))
 }
 
@@ -220,7 +221,7 @@ async fn add_global_blackout(
         now,
     )
     .await?;
-    state.resources.refresh_all();
+    state.resources.refreshed(None).await;
     Ok(HttpResponse::Created().json(blackout))
 }
 
@@ -233,9 +234,9 @@ async fn delete_blackout(state: web::Data<AppState>, Path(path): Path<BlackoutId
     let owner = store::delete_blackout(&state.db, &state.events.wake, path.blackout_id, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::NotFound("Blackout date not found".into()))?;
-    match owner {
-        Some(resource) => state.resources.refresh(&[resource]),
-        None => state.resources.refresh_all(),
-    }
+    state
+        .resources
+        .refreshed(owner.as_ref().map(std::slice::from_ref))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
