@@ -183,13 +183,18 @@ both_backends! {
         let confirm = app.post_json_as(&bob, &format!("/api/v1/holds/{}/confirm", placed["id"]), &json!({})).await;
         assert_eq!(detail(confirm).await.0, 409);
         assert_eq!(app.stored_reservations("active").await, 0);
+        // A flexible entry is offered only the open part of its window.
+        let flexible = json!({"resource_id": room, "desired_start": at(10, 0), "desired_end": at(14, 0), "flexible_time": true});
+        let joined: Value = app.post_json_as(&bob, "/api/v1/waitlist", &flexible).await.json().await.unwrap();
+        assert_eq!(joined["status"], "offered", "{joined}");
+        assert_eq!((joined["offered_start"].as_str(), joined["offered_end"].as_str()), (Some(at(12, 0).as_str()), Some(at(14, 0).as_str())));
 
         let settings = json!({"requires_approval": true, "default_approver_id": approver.id});
         assert_eq!(app.put_json_as(&admin, &format!("/api/v1/approvals/resources/{room}/settings"), &settings).await.status(), 200);
         let request = app.post_json_as(&bob, "/api/v1/approvals/reservations", &evening(json!({}))).await;
         assert_eq!(detail(request).await.0, 409);
         assert_eq!(app.stored_reservations("pending_approval").await, 0);
-        let inside = app.post_json_as(&bob, "/api/v1/approvals/reservations", &json!({"resource_id": room, "start_time": at(13, 0), "end_time": at(14, 0)})).await;
+        let inside = app.post_json_as(&bob, "/api/v1/approvals/reservations", &json!({"resource_id": room, "start_time": at(15, 0), "end_time": at(16, 0)})).await;
         assert_eq!(inside.json::<Value>().await.unwrap()["status"], "pending_approval");
     }
 
