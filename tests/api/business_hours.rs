@@ -54,8 +54,17 @@ both_backends! {
         assert_eq!(detail(app.book(&bob, room, &at(16, 0), &at(17, 30)).await).await.0, 409);
         assert_eq!(detail(app.book(&bob, room, &at(5 * 24 + 10, 0), &at(5 * 24 + 11, 0)).await).await.0, 409, "Saturday");
         assert_eq!(app.stored_reservations("active").await, 0);
-        assert_eq!(app.book(&bob, room, &at(9, 0), &at(10, 0)).await.status(), 201);
+        let morning = app.book(&bob, room, &at(9, 0), &at(10, 0)).await;
+        assert_eq!(morning.status(), 201);
+        let morning: Value = morning.json().await.unwrap();
         assert_eq!(app.book(&bob, room, &at(16, 0), &at(17, 0)).await.status(), 201);
+        // Moving a booking obeys the hours too, and leaves it where it was.
+        let moved = app
+            .patch_json_as(&bob, &format!("/api/v1/reservations/{}", morning["id"]), &json!({"start_time": at(18, 0), "end_time": at(19, 0)}))
+            .await;
+        assert_eq!(detail(moved).await.0, 409);
+        let kept: Value = app.get_as(&bob, &format!("/api/v1/reservations/{}", morning["id"])).await.json().await.unwrap();
+        assert_eq!(kept["start_time"], morning["start_time"]);
 
         // A change takes effect on the very next booking (the live actor reloads).
         set_hours(&app, &admin, &path, &week(&WEEKDAYS, "07:00", "17:00")).await;
