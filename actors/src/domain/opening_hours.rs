@@ -188,31 +188,41 @@ impl OpeningHours {
     }
 
     /// The parts of `window` during which the resource is open, in order, adjacent parts merged
-    /// (so a part runs across midnight when both days allow it).
-    pub fn open_parts(&self, zone: Tz, window: &Interval) -> Vec<Interval> {
-        let mut parts: Vec<Interval> = Vec::new();
-        for piece in pieces(zone, window) {
-            if self.blackouts.contains_key(&piece.date) {
-                continue;
+    /// (so a part runs across midnight when both days allow it). Lazy: a caller looking for the
+    /// first suitable part of a long window reads only as far as it needs.
+    pub fn open_parts<'a>(&'a self, zone: Tz, window: &Interval) -> impl Iterator<Item = Interval> + 'a {
+        // Always open (the common case): the window itself, without cutting it into days.
+        let whole = (*self == OpeningHours::always_open()).then_some(*window);
+        let mut raw = whole
+            .is_none()
+            .then(|| pieces(zone, window))
+            .into_iter()
+            .flatten()
+            .filter_map(move |piece| self.open_part_of(&piece))
+            .peekable();
+        let merged = std::iter::from_fn(move || {
+            let mut part = raw.next()?;
+            while let Some(next) = raw.next_if(|next| next.start() == part.end()) {
+                part = Interval::new(part.start(), next.end()).unwrap_or(part);
             }
-            let (from, to) = match self.day(piece.date.weekday()) {
-                None => (piece.from, piece.to),
-                Some(DayHours::Closed) => continue,
-                Some(DayHours::Open { open, close }) => {
-                    (piece.from.max(open.on(piece.date)), piece.to.min(close.on(piece.date)))
-                }
-            };
-            let Ok(part) = Interval::new((from - piece.offset).and_utc(), (to - piece.offset).and_utc()) else {
-                continue;
-            };
-            match parts.last_mut() {
-                Some(last) if last.end() == part.start() => {
-                    *last = Interval::new(last.start(), part.end()).unwrap_or(*last);
-                }
-                _ => parts.push(part),
-            }
+            Some(part)
+        });
+        whole.into_iter().chain(merged)
+    }
+
+    /// The open part of one piece, if any.
+    fn open_part_of(&self, piece: &Piece) -> Option<Interval> {
+        if self.blackouts.contains_key(&piece.date) {
+            return None;
         }
-        parts
+        let (from, to) = match self.day(piece.date.weekday()) {
+            None => (piece.from, piece.to),
+            Some(DayHours::Closed) => return None,
+            Some(DayHours::Open { open, close }) => {
+                (piece.from.max(open.on(piece.date)), piece.to.min(close.on(piece.date)))
+            }
+        };
+        Interval::new((from - piece.offset).and_utc(), (to - piece.offset).and_utc()).ok()
     }
 }
 
@@ -243,7 +253,7 @@ fn offset_at(zone: Tz, instant: DateTime<Utc>) -> Duration {
 
 /// `interval` cut at local midnights and at changes of the UTC offset. Within a piece the wall
 /// clock runs evenly, so each piece is a plain range of readings on one date.
-fn pieces(zone: Tz, interval: &Interval) -> impl Iterator<Item = Piece> {
+fn pieces(zone: Tz, interval: &Interval) -> impl Iterator<Item = Piece> + use<> {
     let end = interval.end();
     let mut cursor = interval.start();
     std::iter::from_fn(move || {
@@ -384,10 +394,13 @@ mod tests {
         let night = OpeningHours::weekly([(Mon, open("20:00", "24:00")), (Tue, open("00:00", "06:00"))]);
         let overnight = span(utc(2030, 1, 7, 22, 0), utc(2030, 1, 8, 2, 0));
         assert_eq!(night.check(Tz::UTC, &overnight), Ok(()));
-        assert_eq!(night.open_parts(Tz::UTC, &overnight), vec![overnight]);
+        assert_eq!(
+            night.open_parts(Tz::UTC, &overnight).collect::<Vec<_>>(),
+            vec![overnight]
+        );
         let gap = OpeningHours::weekly([(Mon, open("20:00", "23:59")), (Tue, open("00:00", "06:00"))]);
         assert!(matches!(gap.check(Tz::UTC, &overnight), Err(NotOpen::Closed { .. })));
-        assert_eq!(gap.open_parts(Tz::UTC, &overnight).len(), 2);
+        assert_eq!(gap.open_parts(Tz::UTC, &overnight).count(), 2);
     }
 
     #[test]
@@ -432,12 +445,16 @@ mod tests {
         // Sunday 2030-03-31: clocks jump from 02:00 CET to 03:00 CEST (01:00 UTC).
         let spring = OpeningHours::weekly([(Sun, open("02:30", "05:00"))]);
         assert_eq!(
-            spring.open_parts(berlin, &local_day(berlin, date(2030, 3, 31)).unwrap()),
+            spring
+                .open_parts(berlin, &local_day(berlin, date(2030, 3, 31)).unwrap())
+                .collect::<Vec<_>>(),
             vec![span(utc(2030, 3, 31, 1, 0), utc(2030, 3, 31, 3, 0))]
         );
         // Sunday 2030-10-27: 02:00–03:00 happens twice; 01:00–04:00 lasts four hours.
         let autumn = OpeningHours::weekly([(Sun, open("01:00", "04:00"))]);
-        let parts = autumn.open_parts(berlin, &local_day(berlin, date(2030, 10, 27)).unwrap());
+        let parts: Vec<_> = autumn
+            .open_parts(berlin, &local_day(berlin, date(2030, 10, 27)).unwrap())
+            .collect();
         assert_eq!(parts, vec![span(utc(2030, 10, 26, 23, 0), utc(2030, 10, 27, 3, 0))]);
         assert_eq!(autumn.check(berlin, &parts[0]), Ok(()));
     }

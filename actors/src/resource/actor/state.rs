@@ -228,7 +228,6 @@ impl Loaded {
         blocked.sort();
         self.hours
             .open_parts(self.resource.timezone, &window)
-            .into_iter()
             .find_map(|open| gaps(open, &blocked, rules.max_duration).find(&fits))
     }
 

@@ -38,7 +38,6 @@ impl Handler<JoinWaitlist> for ResourceActor {
             } else if !loaded
                 .hours
                 .open_parts(zone, &msg.desired)
-                .iter()
                 .any(|part| part.duration() >= rules.min_duration)
             {
                 // Whatever part of the window is closed first tells why.
