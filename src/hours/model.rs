@@ -92,17 +92,14 @@ impl HoursInput {
         let mut days = Vec::new();
         for (index, raw) in self.hours.into_iter().enumerate() {
             if !(0..=6).contains(&raw.day_of_week) {
-                let (kind, rule) = if raw.day_of_week < 0 {
-                    ("greater_than_equal", "greater than or equal to 0")
-                } else {
-                    ("less_than_equal", "less than or equal to 6")
-                };
-                errors.push(FieldError {
-                    kind: kind.into(),
-                    loc: loc(&[json!(index), json!("day_of_week")]),
-                    msg: format!("Input should be {rule}"),
-                    input: json!(raw.day_of_week),
-                });
+                let at = loc(&[json!(index), json!("day_of_week")]);
+                errors.push(FieldError::out_of_range(
+                    at,
+                    raw.day_of_week,
+                    0,
+                    6,
+                    json!(raw.day_of_week),
+                ));
             }
             let open = time(index, "open_time", &raw.open_time, false, &mut errors);
             let close = time(index, "close_time", &raw.close_time, true, &mut errors);
