@@ -47,6 +47,7 @@ impl From<ScheduleError> for ApiError {
             }
             ScheduleError::Conflict { .. }
             | ScheduleError::UnderMaintenance
+            | ScheduleError::NotOpen(_)
             | ScheduleError::NothingToBook
             | ScheduleError::DuplicateName(_)
             | ScheduleError::HasUpcomingReservations(_) => ApiError::Conflict(message),

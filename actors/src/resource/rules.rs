@@ -1,10 +1,11 @@
-//! The booking rules every path enforces (single bookings, series, reschedules).
+//! The booking rules every path enforces (single bookings, series, reschedules, holds, waitlist
+//! offers, and the activation of holds, offers and requests).
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::error::ScheduleError;
 use super::types::ResourceInfo;
-use crate::domain::Interval;
+use crate::domain::{Interval, OpeningHours};
 
 /// Limits configured by the operator.
 #[derive(Debug, Clone)]
@@ -28,13 +29,16 @@ impl Default for BookingRules {
 
 impl BookingRules {
     /// Checks the rules that do not depend on other bookings.
-    pub fn check(&self, resource: &ResourceInfo, interval: &Interval, now: DateTime<Utc>) -> Result<(), ScheduleError> {
+    pub fn check(
+        &self,
+        resource: &ResourceInfo,
+        hours: &OpeningHours,
+        interval: &Interval,
+        now: DateTime<Utc>,
+    ) -> Result<(), ScheduleError> {
         self.check_slot(interval, now)?;
         check_open(resource)?;
-        if resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval)) {
-            return Err(ScheduleError::UnderMaintenance);
-        }
-        Ok(())
+        check_when(resource, hours, interval)
     }
 
     /// The rules on the slot itself: in the future, neither too short nor too long.
@@ -59,4 +63,19 @@ pub fn check_open(resource: &ResourceInfo) -> Result<(), ScheduleError> {
     } else {
         Err(ScheduleError::ResourceDisabled)
     }
+}
+
+/// The rules on when the resource takes bookings: not under maintenance, and inside its opening
+/// hours (on its wall clock), on no blackout date.
+pub fn check_when(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval) -> Result<(), ScheduleError> {
+    if resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval)) {
+        return Err(ScheduleError::UnderMaintenance);
+    }
+    check_hours(resource, hours, interval)
+}
+
+/// Inside the opening hours, on no blackout date. Also checked when a hold, an offer or a
+/// request becomes an active booking: the hours may have changed since the slot was claimed.
+pub fn check_hours(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval) -> Result<(), ScheduleError> {
+    hours.check(resource.timezone, interval).map_err(ScheduleError::NotOpen)
 }

@@ -7,7 +7,7 @@ use super::{Reply, ResourceActor, reply};
 use crate::domain::{Interval, RecurrenceRule, SeriesEnd, expand};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
-use crate::resource::rules::check_open;
+use crate::resource::rules::{check_open, check_when};
 use crate::resource::store::{Applied, ApprovalRequest, Change, NewBookings, Outcome, SeriesRecord};
 use crate::resource::types::{BookingStatus, UserRef};
 
@@ -56,7 +56,8 @@ impl ResourceActor {
     }
 
     /// Expands a series and checks it: the rules on its slot, and each occurrence against the
-    /// schedule and maintenance. Returns the occurrences to book and the conflicting ones.
+    /// schedule, maintenance and the opening hours. Returns the occurrences to book and the
+    /// conflicting ones.
     fn plan_series(&self, loaded: &Loaded, msg: &BookSeries) -> Result<(Vec<Interval>, Vec<Interval>), ScheduleError> {
         let rules = &self.shared.config.rules;
         rules.check_slot(&msg.first, self.now())?;
@@ -72,9 +73,8 @@ impl ResourceActor {
             .map_err(ScheduleError::Recurrence)?;
         let occurrences =
             expand(&rule, msg.first, zone, rules.max_series_occurrences).map_err(ScheduleError::Recurrence)?;
-        let maintenance = loaded.resource.maintenance.as_ref();
         Ok(occurrences.into_iter().partition(|occurrence| {
-            loaded.conflicts(occurrence).is_empty() && !maintenance.is_some_and(|m| m.blocks(occurrence))
+            loaded.conflicts(occurrence).is_empty() && check_when(&loaded.resource, &loaded.hours, occurrence).is_ok()
         }))
     }
 }
@@ -87,7 +87,7 @@ impl Handler<Book> for ResourceActor {
             self.shared
                 .config
                 .rules
-                .check(&loaded.resource, &msg.interval, self.now())?;
+                .check(&loaded.resource, &loaded.hours, &msg.interval, self.now())?;
             let existing = loaded.conflicts(&msg.interval);
             if existing.is_empty() {
                 Ok(())
@@ -210,7 +210,10 @@ impl Handler<Reschedule> for ResourceActor {
             if current.interval.start() <= now {
                 return Err(ScheduleError::AlreadyStarted);
             }
-            self.shared.config.rules.check(&loaded.resource, &msg.to, now)?;
+            self.shared
+                .config
+                .rules
+                .check(&loaded.resource, &loaded.hours, &msg.to, now)?;
             let existing: Vec<Interval> = loaded
                 .schedule
                 .overlapping(&msg.to)
