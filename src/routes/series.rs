@@ -173,7 +173,13 @@ async fn create_series(
     let skipped: Vec<_> = series
         .skipped
         .iter()
-        .map(|i| json!({ "start_time": zone.format(i.start()), "end_time": zone.format(i.end()) }))
+        .map(|refused| {
+            json!({
+                "start_time": zone.format(refused.interval.start()),
+                "end_time": zone.format(refused.interval.end()),
+                "reason": refused.reason.as_str(),
+            })
+        })
         .collect();
     Ok(HttpResponse::Created().json(json!({ "created": created, "skipped": skipped })))
 }

@@ -55,10 +55,11 @@ impl From<ScheduleError> for ApiError {
                 detail: message,
                 conflicts: occurrences
                     .iter()
-                    .map(|i| {
+                    .map(|refused| {
                         serde_json::json!({
-                            "start_time": crate::reservations::model::utc(i.start()),
-                            "end_time": crate::reservations::model::utc(i.end()),
+                            "start_time": crate::reservations::model::utc(refused.interval.start()),
+                            "end_time": crate::reservations::model::utc(refused.interval.end()),
+                            "reason": refused.reason.as_str(),
                         })
                     })
                     .collect(),

@@ -137,31 +137,37 @@ both_backends! {
         assert_eq!(app.stored_reservations("active").await, 2);
     }
 
-    async fn a_series_over_closed_days_is_refused_whole_or_skips_them(app: TestApp) {
+    async fn a_series_over_closed_days_is_refused_whole_or_skips_them_saying_why(app: TestApp) {
         let admin = app.admin().await;
-        let bob = app.user("bob").await;
+        let (bob, eve) = (app.user("bob").await, app.user("eve").await);
         let room = app.resource(&admin, "Room 1").await;
         set_hours(&app, &admin, &format!("/api/v1/resources/{room}/business-hours"), &week(&WEEKDAYS, "09:00", "17:00")).await;
-        // Daily from Friday 2030-01-11: Friday, Saturday, Sunday, Monday.
+        let blackout = json!({"date": "2030-01-14", "reason": "Inventory"});
+        assert_eq!(app.post_json_as(&admin, &format!("/api/v1/resources/{room}/blackout-dates"), &blackout).await.status(), 201);
+        assert_eq!(app.book(&eve, room, &at(4 * 24 + 10, 0), &at(4 * 24 + 11, 0)).await.status(), 201);
+        // Daily from Friday 2030-01-11: Friday (Eve's), Saturday, Sunday, Monday (blackout), Tuesday.
         let series = |skip: bool| json!({
             "resource_id": room, "start_time": at(4 * 24 + 10, 0), "end_time": at(4 * 24 + 11, 0), "skip_conflicts": skip,
-            "recurrence": {"frequency": "daily", "end_type": "after_count", "occurrence_count": 4},
+            "recurrence": {"frequency": "daily", "end_type": "after_count", "occurrence_count": 5},
         });
-        let weekend = json!([
-            {"start_time": at(5 * 24 + 10, 0), "end_time": at(5 * 24 + 11, 0)},
-            {"start_time": at(6 * 24 + 10, 0), "end_time": at(6 * 24 + 11, 0)},
+        let refused_days = json!([
+            {"start_time": at(4 * 24 + 10, 0), "end_time": at(4 * 24 + 11, 0), "reason": "booked"},
+            {"start_time": at(5 * 24 + 10, 0), "end_time": at(5 * 24 + 11, 0), "reason": "closed"},
+            {"start_time": at(6 * 24 + 10, 0), "end_time": at(6 * 24 + 11, 0), "reason": "closed"},
+            {"start_time": at(7 * 24 + 10, 0), "end_time": at(7 * 24 + 11, 0), "reason": "blackout"},
         ]);
         let refused = app.post_json_as(&bob, "/api/v1/reservations/recurring", &series(false)).await;
         assert_eq!(refused.status(), 409);
         let body: Value = refused.json().await.unwrap();
-        assert_eq!(body["conflicts"], weekend);
-        assert_eq!(app.stored_reservations("active").await, 0, "nothing of the series was booked");
+        assert_eq!(body["conflicts"], refused_days);
+        assert_eq!(app.stored_reservations("active").await, 1, "nothing of the series was booked");
 
         let skipping = app.post_json_as(&bob, "/api/v1/reservations/recurring", &series(true)).await;
         assert_eq!(skipping.status(), 201);
         let body: Value = skipping.json().await.unwrap();
-        assert_eq!(body["skipped"], weekend);
-        assert_eq!(body["created"].as_array().unwrap().len(), 2);
+        assert_eq!(body["skipped"], refused_days);
+        assert_eq!(body["created"].as_array().unwrap().len(), 1);
+        assert_eq!(body["created"][0]["start_time"], at(8 * 24 + 10, 0));
         assert_eq!(app.stored_reservations("active").await, 2);
     }
 

@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 
+use super::rules::Refused;
 use crate::domain::{Interval, NotOpen, RecurrenceError};
 
 /// Renders a duration the way people say it: "15 minutes", "24 hours", "1 hour 30 minutes".
@@ -49,7 +50,7 @@ pub enum ScheduleError {
     /// These occurrences of a series overlap bookings, maintenance or closed time; nothing was
     /// booked.
     #[error("{} occurrence(s) of the series conflict with existing reservations, maintenance or opening hours", occurrences.len())]
-    SeriesConflict { occurrences: Vec<Interval> },
+    SeriesConflict { occurrences: Vec<Refused> },
     /// Every occurrence of a series conflicted, so there was nothing left to book.
     #[error("Every occurrence of the series conflicts with existing reservations, maintenance or opening hours")]
     NothingToBook,

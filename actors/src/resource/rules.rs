@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::error::ScheduleError;
 use super::types::ResourceInfo;
-use crate::domain::{Interval, OpeningHours};
+use crate::domain::{Interval, NotOpen, OpeningHours};
 
 /// Limits configured by the operator.
 #[derive(Debug, Clone)]
@@ -78,4 +78,47 @@ pub fn check_when(resource: &ResourceInfo, hours: &OpeningHours, interval: &Inte
 /// request becomes an active booking: the hours may have changed since the slot was claimed.
 pub fn check_hours(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval) -> Result<(), ScheduleError> {
     hours.check(resource.timezone, interval).map_err(ScheduleError::NotOpen)
+}
+
+/// Why a slot cannot be booked, as the API names it (`reason` of each refused occurrence of a
+/// series). The rules are checked in the order single bookings check them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Under maintenance during the slot.
+    Maintenance,
+    /// Outside the opening hours.
+    Closed,
+    /// On a blackout date.
+    Blackout,
+    /// Overlaps a blocking booking (active, held or pending approval).
+    Booked,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Maintenance => "maintenance",
+            Refusal::Closed => "closed",
+            Refusal::Blackout => "blackout",
+            Refusal::Booked => "booked",
+        }
+    }
+
+    /// Why `interval` cannot be booked by the rules of when (`check_when`) or by `booked` (the
+    /// bookings it overlaps), if it can't.
+    pub fn of(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval, booked: bool) -> Option<Refusal> {
+        match check_when(resource, hours, interval) {
+            Err(ScheduleError::UnderMaintenance) => Some(Refusal::Maintenance),
+            Err(ScheduleError::NotOpen(NotOpen::Blackout { .. })) => Some(Refusal::Blackout),
+            Err(_) => Some(Refusal::Closed),
+            Ok(()) => booked.then_some(Refusal::Booked),
+        }
+    }
+}
+
+/// An occurrence of a series that was not booked, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub interval: Interval,
+    pub reason: Refusal,
 }

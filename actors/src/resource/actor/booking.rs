@@ -7,7 +7,7 @@ use super::{Reply, ResourceActor, reply};
 use crate::domain::{Interval, RecurrenceRule, SeriesEnd, expand};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
-use crate::resource::rules::{check_open, check_when};
+use crate::resource::rules::{Refusal, Refused, check_open};
 use crate::resource::store::{Applied, ApprovalRequest, Change, NewBookings, Outcome, SeriesRecord};
 use crate::resource::types::{BookingStatus, UserRef};
 
@@ -57,8 +57,8 @@ impl ResourceActor {
 
     /// Expands a series and checks it: the rules on its slot, and each occurrence against the
     /// schedule, maintenance and the opening hours. Returns the occurrences to book and the
-    /// conflicting ones.
-    fn plan_series(&self, loaded: &Loaded, msg: &BookSeries) -> Result<(Vec<Interval>, Vec<Interval>), ScheduleError> {
+    /// refused ones with the reason.
+    fn plan_series(&self, loaded: &Loaded, msg: &BookSeries) -> Result<(Vec<Interval>, Vec<Refused>), ScheduleError> {
         let rules = &self.shared.config.rules;
         rules.check_slot(&msg.first, self.now())?;
         check_open(&loaded.resource)?;
@@ -73,9 +73,15 @@ impl ResourceActor {
             .map_err(ScheduleError::Recurrence)?;
         let occurrences =
             expand(&rule, msg.first, zone, rules.max_series_occurrences).map_err(ScheduleError::Recurrence)?;
-        Ok(occurrences.into_iter().partition(|occurrence| {
-            loaded.conflicts(occurrence).is_empty() && check_when(&loaded.resource, &loaded.hours, occurrence).is_ok()
-        }))
+        let (mut free, mut refused) = (Vec::new(), Vec::new());
+        for interval in occurrences {
+            let booked = !loaded.conflicts(&interval).is_empty();
+            match Refusal::of(&loaded.resource, &loaded.hours, &interval, booked) {
+                None => free.push(interval),
+                Some(reason) => refused.push(Refused { interval, reason }),
+            }
+        }
+        Ok((free, refused))
     }
 }
 
