@@ -3,6 +3,8 @@
 //! - [`model`]: the API's shapes (`BusinessHoursOut`, `BlackoutOut`) and the validation of input.
 //! - [`store`]: the only SQL on `business_hours` and `blackout_dates`; what applies to a resource
 //!   ([`store::in_force`], loaded by its actor); changes, each with its outbox event.
+//! - [`availability`]: what the schedule and status reads say about bookability (closed and
+//!   free periods, open now), from an actor's snapshot.
 //! - [`slots`]: `available-slots` and `next-available`, computed from an actor's snapshot.
 //!
 //! Invariants: the resource actors enforce what [`store::in_force`] returns (their own rows if
@@ -12,6 +14,7 @@
 //! its transaction; the writer then refreshes the affected actors of its own process, and other
 //! processes' tailers refresh theirs when the event arrives (all live actors for a global change).
 
+pub mod availability;
 pub mod model;
 pub mod slots;
 pub mod store;

@@ -156,6 +156,20 @@ impl OpeningHours {
         self.blackouts.get(&date).map(Option::as_deref)
     }
 
+    /// The blackout dates from `first` to `last` (local dates, both included), in order, with
+    /// their reasons.
+    pub fn blackouts_between(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> impl Iterator<Item = (NaiveDate, Option<&str>)> + '_ {
+        let range = (first <= last).then_some(first..=last);
+        range
+            .into_iter()
+            .flat_map(|range| self.blackouts.range(range))
+            .map(|(date, reason)| (*date, reason.as_deref()))
+    }
+
     /// Whether the resource is open during all of `interval`, read on `zone`'s wall clock; if
     /// not, why, for the first instant at which it is not.
     pub fn check(&self, zone: Tz, interval: &Interval) -> Result<(), NotOpen> {
