@@ -30,11 +30,7 @@ impl OpenNow {
 /// Whether the hours admit the instant `now` (the rule of bookings, applied to one second).
 pub fn open_now(snapshot: &ScheduleSnapshot, now: DateTime<Utc>) -> OpenNow {
     let zone = snapshot.resource.timezone;
-    let second = Interval::starting_at(now, Duration::seconds(1));
-    let refusal = second
-        .as_ref()
-        .ok()
-        .and_then(|second| snapshot.hours.check(zone, second).err());
+    let refusal = the_second_of(now).and_then(|second| snapshot.hours.check(zone, &second).err());
     let Some(refusal) = refusal else {
         return OpenNow {
             closed_reason: None,
@@ -55,6 +51,11 @@ pub fn open_now(snapshot: &ScheduleSnapshot, now: DateTime<Utc>) -> OpenNow {
         blackout_reason,
         next_open,
     }
+}
+
+/// What "open now" means: open for the second from `now` (`None` at the end of time).
+pub fn the_second_of(now: DateTime<Utc>) -> Option<Interval> {
+    Interval::starting_at(now, Duration::seconds(1)).ok()
 }
 
 /// The parts of `window` during which the resource is closed (outside its hours or on a

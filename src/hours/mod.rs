@@ -5,6 +5,8 @@
 //!   ([`store::in_force`], loaded by its actor); changes, each with its outbox event.
 //! - [`availability`]: what the schedule and status reads say about bookability (closed and
 //!   free periods, open now), from an actor's snapshot.
+//! - [`closed`]: which resources are closed during a window, as a SQL condition, for the reads
+//!   over many resources (search, summary).
 //! - [`slots`]: `available-slots` and `next-available`, computed from an actor's snapshot.
 //!
 //! Invariants: the resource actors enforce what [`store::in_force`] returns (their own rows if
@@ -15,6 +17,7 @@
 //! processes' tailers refresh theirs when the event arrives (all live actors for a global change).
 
 pub mod availability;
+pub mod closed;
 pub mod model;
 pub mod slots;
 pub mod store;

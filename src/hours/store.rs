@@ -1,6 +1,8 @@
 //! The SQL of opening hours and blackout dates. Times are stored as `HH:MM:SS` text (`24:00:00`
 //! closes at the end of the day), dates as `YYYY-MM-DD`, both local to the resource.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use reserver_actors::domain::{DayHours, OpeningHours, TimeOfDay};
 use reserver_actors::resource::ResourceId;
@@ -83,8 +85,16 @@ pub async fn blackouts_of(
 /// What the actor of `resource` enforces: the hours in force and every blackout date of the
 /// resource or global (the resource's reason first when a date is both).
 pub async fn in_force(db: &Db, resource: ResourceId) -> Result<OpeningHours, StorageError> {
+    let hours = rows_in_force(db, resource).await?;
+    let blackouts = blackouts_of(db, Some(resource), true).await?;
+    assemble(&hours, blackouts)
+}
+
+/// Opening hours from hours rows (all of one owner) and blackout rows; a resource's blackout
+/// reason wins over a global one for the same date.
+fn assemble(hours: &[BusinessHoursOut], mut blackouts: Vec<BlackoutOut>) -> Result<OpeningHours, StorageError> {
     let mut days = Vec::new();
-    for row in rows_in_force(db, resource).await? {
+    for row in hours {
         let decode = |what: &str| StorageError::Decode(format!("business_hours {}: {what}", row.id));
         let day =
             Weekday::try_from(u8::try_from(row.day_of_week).map_err(|_| decode("day"))?).map_err(|_| decode("day"))?;
@@ -97,7 +107,6 @@ pub async fn in_force(db: &Db, resource: ResourceId) -> Result<OpeningHours, Sto
         };
         days.push((day, hours));
     }
-    let mut blackouts = blackouts_of(db, Some(resource), true).await?;
     blackouts.sort_by_key(|b| b.resource_id.is_none());
     let mut hours = OpeningHours::weekly(days);
     for blackout in blackouts {
@@ -106,6 +115,48 @@ pub async fn in_force(db: &Db, resource: ResourceId) -> Result<OpeningHours, Sto
         hours = hours.with_blackout(date, blackout.reason);
     }
     Ok(hours)
+}
+
+/// What is in force for every resource between two local dates, in a fixed number of queries
+/// (for reads answered by SQL over many resources: search, summary).
+#[derive(Debug, Clone, Default)]
+pub struct InForce {
+    /// The global hours with the global blackout dates.
+    pub global: OpeningHours,
+    /// Resources with hours or blackout dates of their own: what their actors enforce.
+    pub own: HashMap<ResourceId, OpeningHours>,
+}
+
+/// [`in_force`] for every resource at once, blackout dates limited to `first..=last`.
+pub async fn in_force_between(db: &Db, first: NaiveDate, last: NaiveDate) -> Result<InForce, StorageError> {
+    let mut hours: HashMap<i64, Vec<BusinessHoursOut>> = HashMap::new();
+    for row in db
+        .query(&format!("SELECT {HOURS_COLUMNS} FROM business_hours"), vec![])
+        .await?
+    {
+        let row = hours_row(&row)?;
+        hours.entry(owner_key(row.resource_id)).or_default().push(row);
+    }
+    let sql = format!("SELECT {BLACKOUT_COLUMNS} FROM blackout_dates WHERE date >= $1 AND date <= $2");
+    let mut blackouts: HashMap<i64, Vec<BlackoutOut>> = HashMap::new();
+    for row in db.query(&sql, params![first.to_string(), last.to_string()]).await? {
+        let row = blackout_row(&row)?;
+        blackouts.entry(owner_key(row.resource_id)).or_default().push(row);
+    }
+    let global_hours = hours.remove(&0).unwrap_or_default();
+    let global_blackouts = blackouts.remove(&0).unwrap_or_default();
+    let owners: BTreeSet<i64> = hours.keys().chain(blackouts.keys()).copied().collect();
+    let mut own = HashMap::with_capacity(owners.len());
+    for owner in owners {
+        let rows = hours.get(&owner).unwrap_or(&global_hours);
+        let mut dates = blackouts.remove(&owner).unwrap_or_default();
+        dates.extend(global_blackouts.iter().cloned());
+        own.insert(owner, assemble(rows, dates)?);
+    }
+    Ok(InForce {
+        global: assemble(&global_hours, global_blackouts)?,
+        own,
+    })
 }
 
 /// Replaces every hours row of `owner` (`None`: global) with `days`, with its event, in one

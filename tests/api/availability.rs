@@ -186,6 +186,13 @@ clocked_tests! {
         let names = search(&app, "2030-01-02T01:00:00Z", "2030-01-02T02:00:00Z").await;
         assert_eq!(names, ["Night and day"]);
 
+        // Without a window, `available` means bookable now: Tokyo is closed (18:00 there).
+        let page = json_of(&app, "/api/v1/resources/search").await;
+        let names: Vec<&str> = page["data"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Berlin room", "Night and day", "UTC room"]);
+        let page = json_of(&app, "/api/v1/resources/search?available_only=false").await;
+        assert_eq!(page["data"].as_array().unwrap().len(), 4);
+
         // The summary counts what is open now: 10:00 Berlin and 09:00 UTC (open), 18:00 Tokyo.
         let summary = json_of(&app, "/api/v1/resources/availability/summary").await;
         assert_eq!((summary["total_resources"].clone(), summary["available_now"].clone()), (json!(4), json!(3)));
