@@ -2,11 +2,9 @@
 //! summary call free or open is what a booking gets, and what they call closed a booking is
 //! refused — opening hours and blackout dates included.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reserver_actors::ManualClock;
 use serde_json::{Value, json};
 
 use crate::clocked_tests;
