@@ -5,8 +5,11 @@
 //! for the rest, in a fixed number of queries whatever the number of resources; the answer is a
 //! SQL condition on `r`.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
 use reserver_actors::domain::Interval;
+use reserver_actors::resource::ResourceInfo;
 
 use super::{availability, store};
 use crate::resources::record::zone_named as zone_of;
@@ -17,6 +20,8 @@ use crate::storage::{Binder, Db, StorageError};
 pub struct ClosedDuring {
     /// Resources with hours or blackout dates of their own that are closed.
     ids: Vec<i64>,
+    /// Every resource with hours or blackout dates of its own (closed or not).
+    own: HashSet<i64>,
     /// Time zones (as stored) in which the global hours and blackout dates close; they apply to
     /// resources without hours of their own.
     zones: Vec<String>,
@@ -37,7 +42,10 @@ impl ClosedDuring {
         let first = (window.start() - Duration::days(1)).date_naive();
         let last = (window.end() + Duration::days(1)).date_naive();
         let in_force = store::in_force_between(db, first, last).await?;
-        let mut closed = ClosedDuring::default();
+        let mut closed = ClosedDuring {
+            own: in_force.own.keys().copied().collect(),
+            ..ClosedDuring::default()
+        };
         if !in_force.own.is_empty() {
             let mut binder = Binder::new();
             let ids: Vec<String> = in_force.own.keys().map(|id| binder.bind(*id)).collect();
@@ -63,6 +71,15 @@ impl ClosedDuring {
             }
         }
         Ok(closed)
+    }
+
+    /// Whether `resource` is closed at some instant of the window.
+    pub fn closes(&self, resource: &ResourceInfo) -> bool {
+        if self.own.contains(&resource.id) {
+            self.ids.contains(&resource.id)
+        } else {
+            self.zones.iter().any(|zone| zone_of(zone) == resource.timezone)
+        }
     }
 
     /// A condition on the resource `r`: open during the whole window. `None` when all are.

@@ -104,10 +104,10 @@ impl ResourceFilter {
     /// The opening hours and blackout dates the filter must respect, as a booking would: those
     /// of the window for `free_during`; else those of now for `available` (a search for a later
     /// window does not care whether the resource is open now).
-    async fn closures(&self, db: &Db, now: DateTime<Utc>) -> Result<Option<ClosedDuring>, StorageError> {
+    async fn closures(&self, db: &Db, closed_now: &ClosedDuring) -> Result<Option<ClosedDuring>, StorageError> {
         Ok(match (&self.free_during, self.status) {
             (Some(window), _) => Some(ClosedDuring::of(db, window).await?),
-            (None, StatusFilter::Available) => Some(ClosedDuring::at(db, now).await?),
+            (None, StatusFilter::Available) => Some(closed_now.clone()),
             (None, _) => None,
         })
     }
@@ -190,7 +190,8 @@ pub async fn page(
     page: &Page,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, ApiError> {
-    let closed = filter.closures(db, now).await?;
+    let closed_now = ClosedDuring::at(db, now).await?;
+    let closed = filter.closures(db, &closed_now).await?;
     let total = if page.include_total {
         let mut binder = Binder::new();
         let sql = format!(
@@ -220,7 +221,8 @@ pub async fn page(
     for row in &rows {
         let id: i64 = row.get("id")?;
         let info = record::decode(row, tags.remove(&id).unwrap_or_default())?;
-        let item = ResourceOut::listed(&info, row.get("current_user_name")?, now);
+        let open = !closed_now.closes(&info);
+        let item = ResourceOut::listed(&info, row.get("current_user_name")?, open, now);
         items.push(Paged {
             item,
             sort_value: page.sort_value(row)?,
@@ -237,7 +239,8 @@ pub async fn one(db: &Db, id: i64, now: DateTime<Utc>) -> Result<Option<Resource
     };
     let sql = format!("SELECT {CURRENT_USER_SQL} AS current_user_name FROM resources r WHERE r.id = $2");
     let current = db.query_one(&sql, params![now, id]).await?.get("current_user_name")?;
-    Ok(Some(ResourceOut::listed(&info, current, now)))
+    let open = !ClosedDuring::at(db, now).await?.closes(&info);
+    Ok(Some(ResourceOut::listed(&info, current, open, now)))
 }
 
 /// The original's availability summary; `available_now` also needs the resource open now

@@ -189,7 +189,12 @@ clocked_tests! {
         let names: Vec<&str> = page["data"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["Berlin room", "Night and day", "UTC room"]);
         let page = json_of(&app, "/api/v1/resources/search?available_only=false").await;
-        assert_eq!(page["data"].as_array().unwrap().len(), 4);
+        let current: Vec<(&str, bool)> = page["data"].as_array().unwrap().iter()
+            .map(|r| (r["name"].as_str().unwrap(), r["current_availability"].as_bool().unwrap()))
+            .collect();
+        assert_eq!(current, [("Berlin room", true), ("Night and day", true), ("Tokyo room", false), ("UTC room", true)]);
+        assert_eq!(json_of(&app, &format!("/api/v1/resources/{tokyo}")).await["current_availability"], false);
+        assert_eq!(json_of(&app, &format!("/api/v1/resources/{room}")).await["current_availability"], true);
 
         // The summary counts what is open now: 10:00 Berlin and 09:00 UTC (open), 18:00 Tokyo.
         let summary = json_of(&app, "/api/v1/resources/availability/summary").await;
