@@ -19,7 +19,7 @@ use crate::storage::{Binder, Db, StorageError};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClosedDuring {
     /// Resources with hours or blackout dates of their own that are closed.
-    ids: Vec<i64>,
+    ids: HashSet<i64>,
     /// Every resource with hours or blackout dates of its own (closed or not).
     own: HashSet<i64>,
     /// Time zones (as stored) in which the global hours and blackout dates close; they apply to
@@ -58,7 +58,7 @@ impl ClosedDuring {
                     .get(&id)
                     .is_some_and(|hours| hours.check(zone_of(&zone), window).is_err())
                 {
-                    closed.ids.push(id);
+                    closed.ids.insert(id);
                 }
             }
         }
