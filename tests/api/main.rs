@@ -17,6 +17,7 @@ mod auth_setup;
 mod business_hours;
 mod calendar;
 mod conventions;
+mod email;
 mod health;
 mod holds_checkin_approvals;
 mod idempotency;
