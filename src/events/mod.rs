@@ -7,7 +7,8 @@
 //! ```
 //!
 //! - [`event`]: the message types and who receives each.
-//! - [`derived`]: what else an event writes in its transaction (in-app notifications).
+//! - [`derived`]: what else an event writes in its transaction (in-app notifications, e-mail,
+//!   webhook deliveries).
 //! - [`outbox`]: the `events` table — append, read, prune.
 //! - [`tailer`]: reads committed events in order (gap-safe) and publishes them.
 //! - [`session`]: one WebSocket connection: replay, live delivery, subscriptions, pings.
