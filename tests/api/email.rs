@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reserver_actors::ManualClock;
+use resource_reserver::config::SettingsArgs;
 use resource_reserver::params;
 use serde_json::{Value, json};
 
@@ -14,6 +15,17 @@ use crate::support::booking::at;
 use crate::support::smtp::SmtpServer;
 use crate::support::timers::{clock_start, eventually};
 use crate::support::{Backend, TestApp, TestUser};
+
+/// Day-long tokens, and e-mail through the test SMTP server on `port` in plain SMTP.
+fn mailing(port: u16) -> impl FnOnce(&mut SettingsArgs) {
+    move |args| {
+        args.access_token_expire_minutes = Some("1440".into());
+        args.email_enabled = Some("true".into());
+        args.smtp_host = Some("127.0.0.1".into());
+        args.smtp_port = Some(port.to_string());
+        args.smtp_tls = Some("false".into());
+    }
+}
 
 /// Like `clocked_tests!`, on a server that mails through a fresh test SMTP server.
 macro_rules! mail_tests {
@@ -28,14 +40,7 @@ macro_rules! mail_tests {
             async fn run(backend: Backend) {
                 let clock = Arc::new(ManualClock::new(clock_start()));
                 let smtp = SmtpServer::start().await;
-                let port = smtp.port.to_string();
-                let builder = TestApp::builder(backend).manual_clock(clock.clone()).settings(|args| {
-                    args.access_token_expire_minutes = Some("1440".into());
-                    args.email_enabled = Some("true".into());
-                    args.smtp_host = Some("127.0.0.1".into());
-                    args.smtp_port = Some(port);
-                    args.smtp_tls = Some("false".into());
-                });
+                let builder = TestApp::builder(backend).manual_clock(clock.clone()).settings(mailing(smtp.port));
                 let Some(app) = builder.spawn().await else { return };
                 body(app, clock, smtp).await;
             }
@@ -291,6 +296,52 @@ mail_tests! {
         db.close().await;
         assert_eq!(metric(&app, "emails_sent_total").await, 2.0);
     }
+}
+
+/// Two servers on one PostgreSQL database, both woken for every message and both timing the
+/// same retries: each attempt is made by exactly one of them.
+#[actix_web::test]
+async fn two_servers_on_one_database_send_each_message_once() {
+    let clock = Arc::new(ManualClock::new(clock_start()));
+    let smtp = SmtpServer::start().await;
+    let Some(first) = TestApp::builder(Backend::Postgres)
+        .manual_clock(clock.clone())
+        .settings(mailing(smtp.port))
+        .spawn()
+        .await
+    else {
+        return;
+    };
+    let second = first.sibling_with(mailing(smtp.port)).await;
+    let admin = first.admin().await;
+    let bob = first.user("bob").await;
+    verified(&first, &smtp, &bob, "bob@example.com").await;
+    let room = first.resource(&admin, "Room").await;
+    smtp.refuse_next(10);
+    for hour in 10..20 {
+        let server = if hour % 2 == 0 { &first } else { &second };
+        assert_eq!(
+            server.book(&bob, room, &at(hour, 0), &at(hour + 1, 0)).await.status(),
+            201
+        );
+    }
+    eventually("ten first attempts refused", || async {
+        (smtp.refused() == 10).then_some(())
+    })
+    .await;
+    clock.advance(Duration::from_secs(61));
+    smtp.wait_for("bob@example.com", 11).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut bodies: Vec<String> = smtp.to("bob@example.com").into_iter().map(|mail| mail.data).collect();
+    assert_eq!(
+        bodies.len(),
+        11,
+        "the verification and ten confirmations, nothing twice"
+    );
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 11);
+    assert_eq!(smtp.refused(), 10);
 }
 
 both_backends! {
