@@ -44,5 +44,10 @@ pub async fn project(
         .await?;
     let Some(row) = address else { return Ok(()) };
     let recipient: String = row.get("email")?;
-    super::store::enqueue(tx, &recipient, notice.title, &notice.message, now).await
+    let body = format!(
+        "{}\n\n--\nYou receive this because e-mail notifications are on for your account. Switch them off \
+         with PATCH /api/v1/users/me/preferences {{\"email_notifications\": false}}.",
+        notice.message
+    );
+    super::store::enqueue(tx, &recipient, notice.title, &body, now).await
 }

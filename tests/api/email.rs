@@ -296,6 +296,65 @@ mail_tests! {
         db.close().await;
         assert_eq!(metric(&app, "emails_sent_total").await, 2.0);
     }
+
+    async fn a_message_refused_with_550_is_given_up_at_once(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        verified(&app, &smtp, &bob, "bob@example.com").await;
+        let room = app.resource(&admin, "Room").await;
+        smtp.reject_next(1);
+        assert_eq!(app.book(&bob, room, &at(10, 0), &at(11, 0)).await.status(), 201);
+        let db = app.database().connect().await;
+        let row = eventually("the failure recorded", || async {
+            let row = db
+                .query_one(
+                    "SELECT status, attempts, last_error, next_attempt_at FROM email_outbox WHERE subject = $1",
+                    params!["Reservation confirmed"],
+                )
+                .await
+                .unwrap();
+            (row.get::<String>("status").unwrap() == "failed").then_some(row)
+        })
+        .await;
+        db.close().await;
+        assert_eq!(row.get::<i64>("attempts").unwrap(), 1);
+        assert!(row.get::<String>("last_error").unwrap().contains("550"));
+        assert!(row.get::<Option<chrono::DateTime<chrono::Utc>>>("next_attempt_at").unwrap().is_none());
+        clock.advance(Duration::from_secs(7200));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(smtp.refused(), 1, "not tried again");
+        assert_eq!(smtp.to("bob@example.com").len(), 1, "only the verification");
+    }
+
+    async fn an_approval_and_a_rejection_mail_the_requester(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        verified(&app, &smtp, &bob, "bob@example.com").await;
+        let room = app.resource(&admin, "Lab").await;
+        let settings = json!({"requires_approval": true, "default_approver_id": admin.id});
+        let path = format!("/api/v1/approvals/resources/{room}/settings");
+        assert_eq!(app.put_json_as(&admin, &path, &settings).await.status(), 200);
+        let mut subjects = vec!["Verify your e-mail address"];
+        for (hour, action, subject) in [(10, "approve", "Reservation Approved"), (12, "reject", "Reservation Rejected")] {
+            let request = json!({"resource_id": room, "start_time": at(hour, 0), "end_time": at(hour + 1, 0)});
+            let requested: Value = app
+                .post_json_as(&bob, "/api/v1/approvals/reservations", &request)
+                .await
+                .json()
+                .await
+                .unwrap();
+            let respond = format!("/api/v1/approvals/{}/respond", requested["approval_id"]);
+            let answered = app
+                .post_json_as(&admin, &respond, &json!({"action": action, "response_message": "noted"}))
+                .await;
+            assert_eq!(answered.status(), 200);
+            subjects.extend(["Reservation requested", subject]);
+        }
+        let mails = smtp.wait_for("bob@example.com", 5).await;
+        assert_eq!(mails.iter().map(|mail| mail.subject()).collect::<Vec<_>>(), subjects);
+        assert!(mails[4].data.contains("Reason: noted"), "{}", mails[4].data);
+        let _ = clock;
+    }
 }
 
 /// Two servers on one PostgreSQL database, both woken for every message and both timing the

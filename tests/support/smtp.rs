@@ -1,6 +1,7 @@
 //! A tiny real SMTP server for tests (RFC 5321: EHLO/HELO, MAIL FROM, RCPT TO, DATA with
 //! dot-unstuffing, RSET, NOOP, QUIT) on 127.0.0.1, port 0. It records every accepted message,
-//! and can be told to answer the next N messages' DATA with a 451 (a transient failure).
+//! and can be told to answer the next N messages' DATA with a 451 (a transient failure) or a
+//! 550 (a permanent one).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,8 +31,9 @@ impl Mail {
 #[derive(Default)]
 struct State {
     received: Vec<Mail>,
-    /// Messages still to refuse with a 451.
+    /// Messages still to refuse, and with what.
     refuse: usize,
+    refusal: &'static str,
     refused: usize,
 }
 
@@ -56,7 +58,17 @@ impl SmtpServer {
 
     /// The next `n` messages are answered `451` at the end of DATA.
     pub fn refuse_next(&self, n: usize) {
-        self.state.lock().unwrap().refuse = n;
+        self.refuse_with(n, "451 4.3.0 Try again later\r\n");
+    }
+
+    /// The next `n` messages are answered `550` at the end of DATA.
+    pub fn reject_next(&self, n: usize) {
+        self.refuse_with(n, "550 5.1.1 No such mailbox\r\n");
+    }
+
+    fn refuse_with(&self, n: usize, refusal: &'static str) {
+        let mut state = self.state.lock().unwrap();
+        (state.refuse, state.refusal) = (n, refusal);
     }
 
     pub fn refused(&self) -> usize {
@@ -143,7 +155,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
             if state.refuse > 0 {
                 state.refuse -= 1;
                 state.refused += 1;
-                "451 4.3.0 Try again later\r\n".into()
+                state.refusal.into()
             } else {
                 state.received.push(Mail {
                     from: std::mem::take(&mut from),
