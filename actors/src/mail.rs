@@ -11,7 +11,8 @@
 //!
 //! Like the webhook dispatcher, it is woken after commits and at start, and between wake-ups
 //! sleeps on the clock until the next message is due (a retry, or a claim another process may
-//! have abandoned) — no polling loop, so tests move a manual clock.
+//! have abandoned) or the next reminder falls due ([`MailStore::remind`]) — no polling loop, so
+//! tests move a manual clock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,6 +100,9 @@ pub trait MailStore: Send + Sync + 'static {
     fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Records the outcome of an attempt; ignored when the message's claim was lost meanwhile.
     fn settle(&self, message: &Outgoing, outcome: &Outcome) -> StoreResult<()>;
+    /// Writes the reminders due at `now` (each at most once, across processes) and answers when
+    /// to look for reminders again.
+    fn remind(&self, now: DateTime<Utc>) -> StoreResult<DateTime<Utc>>;
 }
 
 /// Sends one message. The server implements it with an SMTP client.
@@ -155,17 +159,19 @@ impl MailSender {
             self.lease,
         );
         let round = async move {
+            let reminders = store.remind(clock.now()).await?;
+            let earliest = |next: Option<DateTime<Utc>>| Some(next.map_or(reminders, |at| at.min(reminders)));
             loop {
                 // A read first: most wake-ups find nothing due, and a claim is a write.
                 let next = store.next_due().await?;
                 let now = clock.now();
                 if next.is_none_or(|at| at > now) {
-                    return Ok::<_, StoreFailure>(next);
+                    return Ok::<_, StoreFailure>(earliest(next));
                 }
                 let claimed = store.claim_due(now, BATCH, now + lease).await?;
                 if claimed.is_empty() {
                     // Another process holds what is due: its claim's end is the next instant.
-                    return store.next_due().await;
+                    return Ok(earliest(store.next_due().await?));
                 }
                 for message in claimed {
                     let attempt = transport.send(&message).await;

@@ -28,3 +28,6 @@ CREATE TABLE email_outbox (
     sent_at         TIMESTAMPTZ
 );
 CREATE INDEX email_outbox_due ON email_outbox (next_attempt_at) WHERE status = 'pending';
+
+-- When a booking's reminder was written: at most one per booking (NULL until then).
+ALTER TABLE reservations ADD COLUMN reminded_at TIMESTAMPTZ;

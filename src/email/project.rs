@@ -19,6 +19,14 @@ const MAILED: &[&str] = &[
     "reservation_rejected",
 ];
 
+/// `text` with the note that tells how to stop these messages.
+pub fn with_footer(text: &str) -> String {
+    format!(
+        "{text}\n\n--\nYou receive this because e-mail notifications are on for your account. Switch them off \
+         with PATCH /api/v1/users/me/preferences {{\"email_notifications\": false}}."
+    )
+}
+
 /// Whether events of `kind` give e-mail (the sender is woken after they commit).
 pub fn is_mailed(kind: &str) -> bool {
     MAILED.contains(&kind)
@@ -44,10 +52,5 @@ pub async fn project(
         .await?;
     let Some(row) = address else { return Ok(()) };
     let recipient: String = row.get("email")?;
-    let body = format!(
-        "{}\n\n--\nYou receive this because e-mail notifications are on for your account. Switch them off \
-         with PATCH /api/v1/users/me/preferences {{\"email_notifications\": false}}.",
-        notice.message
-    );
-    super::store::enqueue(tx, &recipient, notice.title, &body, now).await
+    super::store::enqueue(tx, &recipient, notice.title, &with_footer(&notice.message), now).await
 }

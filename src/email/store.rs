@@ -7,7 +7,7 @@
 //! the condition on the updated row and skips it; SQLite serialises writes. Only the claim's
 //! token records the outcome, so each attempt is made by one process.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use reserver_actors::mail::{MailStore, Outcome, Outgoing};
 use reserver_actors::webhook::StoreResult;
 
@@ -29,6 +29,20 @@ pub async fn enqueue(
     )
     .await
     .map(drop)
+}
+
+/// The longest `reminder_hours` a user may choose: bookings starting later need no look yet.
+const LONGEST_REMINDER: Duration = Duration::hours(168);
+
+/// Reminders are looked for again at least this often (bookings beyond the horizon come into it).
+const REMINDER_RECHECK: Duration = Duration::hours(24);
+
+/// The original's subject: hours until the start, rounded down, plus one.
+fn reminder_subject(resource: &str, start: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!(
+        "Reminder: {resource} reservation in {} hour(s)",
+        (start - now).num_hours() + 1
+    )
 }
 
 pub struct SqlMailStore {
@@ -107,6 +121,53 @@ impl MailStore for SqlMailStore {
             )
             .await?;
             Ok(())
+        })
+    }
+
+    /// Active bookings of verified, opted-in owners within the horizon are candidates; one
+    /// whose owner's `reminder_hours` before its start has come is marked `reminded_at` and its
+    /// message enqueued in one transaction, the mark guarded by `reminded_at IS NULL` so of
+    /// several processes exactly one writes it.
+    fn remind(&self, now: DateTime<Utc>) -> StoreResult<DateTime<Utc>> {
+        let db = self.db.clone();
+        Box::pin(async move {
+            let candidates = db
+                .query(
+                    "SELECT r.id, r.start_time, u.email, u.reminder_hours, s.name
+                     FROM reservations r JOIN users u ON u.id = r.user_id JOIN resources s ON s.id = r.resource_id
+                     WHERE r.status = $1 AND r.reminded_at IS NULL AND r.start_time > $2 AND r.start_time <= $3
+                       AND u.email IS NOT NULL AND u.email_verified = $4 AND u.email_notifications = $4",
+                    params!["active", now, now + LONGEST_REMINDER, true],
+                )
+                .await?;
+            let mut next = now + REMINDER_RECHECK;
+            for row in candidates {
+                let start: DateTime<Utc> = row.get("start_time")?;
+                let due = start - Duration::hours(row.get::<i64>("reminder_hours")?);
+                if due > now {
+                    next = next.min(due);
+                    continue;
+                }
+                let id: i64 = row.get("id")?;
+                let mut tx = db.begin().await?;
+                let marked = tx
+                    .execute(
+                        "UPDATE reservations SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND status = $3",
+                        params![now, id, "active"],
+                    )
+                    .await?;
+                if marked == 1 {
+                    let (email, name): (String, String) = (row.get("email")?, row.get("name")?);
+                    let text = format!(
+                        "Your reservation of {name} starts at {} (UTC).",
+                        start.format("%Y-%m-%d %H:%M")
+                    );
+                    let subject = reminder_subject(&name, start, now);
+                    enqueue(&mut tx, &email, &subject, &super::project::with_footer(&text), now).await?;
+                }
+                tx.commit().await?;
+            }
+            Ok(next)
         })
     }
 }

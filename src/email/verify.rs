@@ -109,5 +109,7 @@ pub async fn confirm(state: &AppState, user: i64, code: &str) -> Result<(), ApiE
     tx.execute("DELETE FROM email_verifications WHERE user_id = $1", params![user])
         .await?;
     tx.commit().await?;
+    // The user's bookings may be due for reminders now.
+    state.email.wake();
     Ok(())
 }

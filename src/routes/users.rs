@@ -107,6 +107,8 @@ async fn update_preferences(
             params![principal.user_id, body.email_notifications, body.reminder_hours],
         )
         .await?;
+    // Reminders follow the new preferences at once.
+    state.email.wake();
     Ok(HttpResponse::Ok().json(details(&state, principal.user_id).await?))
 }
 

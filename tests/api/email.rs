@@ -355,6 +355,38 @@ mail_tests! {
         assert!(mails[4].data.contains("Reason: noted"), "{}", mails[4].data);
         let _ = clock;
     }
+
+    async fn a_reminder_is_mailed_once_reminder_hours_before_an_active_booking(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        verified(&app, &smtp, &bob, "bob@example.com").await;
+        let hours = app
+            .patch_json_as(&bob, "/api/v1/users/me/preferences", &json!({"reminder_hours": 2}))
+            .await;
+        assert_eq!(hours.status(), 200);
+        let room = app.resource(&admin, "Room").await;
+        // 2030-01-07 10:00 and 12:00; the clock is at 2030-01-01 09:00.
+        assert_eq!(app.book(&bob, room, &at(10, 0), &at(11, 0)).await.status(), 201);
+        let cancelled = app.book(&bob, room, &at(12, 0), &at(13, 0)).await;
+        let id = cancelled.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let path = format!("/api/v1/reservations/{id}/cancel");
+        assert_eq!(app.post_json_as(&bob, &path, &json!({})).await.status(), 200);
+        smtp.wait_for("bob@example.com", 4).await;
+
+        // To 2030-01-07 07:59: not yet (the sender's timer passes through its daily re-checks).
+        clock.advance(Duration::from_secs(6 * 86400 - 3600 - 60));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!outbox(&app, "bob@example.com").await.iter().any(|s| s.starts_with("Reminder")));
+        // 08:00:01: two hours before 10:00.
+        clock.advance(Duration::from_secs(61));
+        let mails = smtp.wait_for("bob@example.com", 5).await;
+        assert_eq!(mails[4].subject(), "Reminder: Room reservation in 2 hour(s)");
+        // Later, nothing more: the cancelled booking gets none, the reminded one no second.
+        clock.advance(Duration::from_secs(4 * 3600));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let reminders = outbox(&app, "bob@example.com").await.into_iter().filter(|s| s.starts_with("Reminder")).count();
+        assert_eq!(reminders, 1);
+    }
 }
 
 /// Two servers on one PostgreSQL database, both woken for every message and both timing the
