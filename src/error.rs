@@ -92,6 +92,10 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after_seconds: u64 },
+    /// A feature this server was configured without (e-mail with `EMAIL_ENABLED=false`): 501,
+    /// with the reason, since retrying will not help.
+    #[error("{0}")]
+    Disabled(String),
     /// A dependency (usually the database) is down or overloaded; the request may be retried.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -135,6 +139,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnprocessableEntity(_) | ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Disabled(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -32,6 +32,7 @@ pub mod approvals;
 pub mod auth;
 pub mod calendar;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod hours;

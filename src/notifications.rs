@@ -62,12 +62,13 @@ impl NotificationOut {
     }
 }
 
-/// What a user is told of an event: type, title, message, link.
-struct Notice {
-    kind: &'static str,
-    title: &'static str,
-    message: String,
-    link: Option<String>,
+/// What a user is told of an event: type, title, message, link (also the subject and text of
+/// the e-mail some events give, `email::project`).
+pub struct Notice {
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub message: String,
+    pub link: Option<String>,
 }
 
 fn text(payload: &Value, field: &str) -> String {
@@ -191,18 +192,25 @@ async fn notice(
     }))
 }
 
-/// Writes the notification `event` gives its user, if any (called for every event recorded).
-pub async fn project(tx: &mut Box<dyn Transaction>, event: &NewEvent, now: DateTime<Utc>) -> Result<(), StorageError> {
-    let Some(user) = event.audience.user else { return Ok(()) };
+/// Writes the notification `event` gives its user, if any (called for every event recorded),
+/// and answers with that user and notice.
+pub async fn project(
+    tx: &mut Box<dyn Transaction>,
+    event: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, Notice)>, StorageError> {
+    let Some(user) = event.audience.user else {
+        return Ok(None);
+    };
     let Some(notice) = notice(tx, event, now).await? else {
-        return Ok(());
+        return Ok(None);
     };
     tx.execute(
         "INSERT INTO notifications (user_id, type, title, message, link, read, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        params![user, notice.kind, notice.title, notice.message, notice.link, false, now],
+        params![user, notice.kind, notice.title, notice.message.as_str(), notice.link.as_deref(), false, now],
     )
-    .await
-    .map(drop)
+    .await?;
+    Ok(Some((user, notice)))
 }
 
 /// One page of `user`'s notifications (only unread ones with `unread_only`), with the unread count.

@@ -19,6 +19,7 @@ use crate::auth::rbac::Authorizer;
 use crate::auth::{Auth, setup};
 use crate::calendar::FeedKey;
 use crate::config::Settings;
+use crate::email::Email;
 use crate::events::{Events, Stale};
 use crate::http::middleware::{record_metrics, wire_headers};
 use crate::http::route_table::not_found;
@@ -46,6 +47,8 @@ pub enum StartupError {
     Authorization(String),
     #[error("cannot build the webhook HTTP client: {0}")]
     WebhookClient(String),
+    #[error("cannot set up e-mail: {0}")]
+    Email(String),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: String, source: std::io::Error },
 }
@@ -101,11 +104,6 @@ impl Application {
             applied = ?report.applied,
             "database ready"
         );
-        if settings.email.enabled {
-            // The settings are parsed and checked so that the original's deployments start
-            // unchanged, but nothing sends e-mail yet: say so rather than pretend.
-            tracing::warn!(smtp_host = %settings.email.smtp_host, "EMAIL_ENABLED is set, but this release sends no e-mail");
-        }
         let secret_key = settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
         let setup_token = setup::prepare(&db, clock.now()).await?;
         if let Some(token) = &setup_token {
@@ -123,7 +121,14 @@ impl Application {
             setup_token,
         });
         let metrics = Arc::new(Metrics::new());
-        let events = Events::start(db.clone(), clock.clone(), settings.live.clone(), &metrics).await?;
+        let events = Events::start(
+            db.clone(),
+            clock.clone(),
+            settings.live.clone(),
+            &metrics,
+            settings.email.enabled,
+        )
+        .await?;
         let store = Arc::new(SqlScheduleStore::new(db.clone(), events.wake.clone()));
         let resources = ResourceSupervisor::start(store, clock.clone(), settings.actors.clone());
         // Changes made by other server processes reach this one through the outbox: the actors
@@ -142,10 +147,19 @@ impl Application {
         // it is woken for each batch of committed events that webhooks announce.
         let webhooks = Webhooks::start(db.clone(), clock.clone(), settings.webhooks.clone(), &metrics)
             .map_err(|e| StartupError::WebhookClient(e.to_string()))?;
+        // The same for e-mail: the sender is woken for batches holding events that are mailed.
+        let email = Email::start(db.clone(), clock.clone(), &settings.email, &metrics).map_err(StartupError::Email)?;
         let dispatcher = webhooks.clone();
+        let mailer = email.clone();
         events.on_committed(move |committed| {
             if committed.iter().any(|event| is_announced(&event.kind, &event.payload)) {
                 dispatcher.wake();
+            }
+            if committed
+                .iter()
+                .any(|event| crate::email::project::is_mailed(&event.kind))
+            {
+                mailer.wake();
             }
         });
 
@@ -172,6 +186,7 @@ impl Application {
             feed_key,
             rate_limit,
             webhooks,
+            email,
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
@@ -236,6 +251,7 @@ impl Application {
             limiter.stop().await;
         }
         self.state.webhooks.stop();
+        self.state.email.stop();
         self.state.db.close().await;
         tracing::info!("resource-reserver stopped");
         served

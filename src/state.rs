@@ -9,6 +9,7 @@ use reserver_actors::resource::ResourceSupervisor;
 use crate::auth::Auth;
 use crate::calendar::FeedKey;
 use crate::config::Settings;
+use crate::email::Email;
 use crate::events::Events;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
@@ -32,4 +33,6 @@ pub struct AppState {
     pub rate_limit: Option<Arc<RateLimiter>>,
     /// The webhook dispatcher.
     pub webhooks: Arc<Webhooks>,
+    /// The mail sender (none runs when `EMAIL_ENABLED=false`).
+    pub email: Arc<Email>,
 }

@@ -43,6 +43,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     8 => "calendar",
     9 => "quotas",
     10 => "business_hours",
+    11 => "email",
 );
 
 /// Migrations for SQLite, in version order.
@@ -57,6 +58,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     8 => "calendar",
     9 => "quotas",
     10 => "business_hours",
+    11 => "email",
 );
 
 #[cfg(test)]

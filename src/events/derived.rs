@@ -1,5 +1,6 @@
 //! What an event writes besides its outbox row, in the same transaction: the in-app
-//! notifications of the users it concerns, and the webhook deliveries it gives. Being derived
+//! notifications of the users it concerns, the e-mails they get (when `mail`, i.e.
+//! `EMAIL_ENABLED`), and the webhook deliveries it gives. Being derived
 //! from the events, it follows every path that changes state, and exists if and only if the
 //! change committed.
 
@@ -13,9 +14,14 @@ pub async fn record(
     tx: &mut Box<dyn Transaction>,
     events: &[NewEvent],
     now: DateTime<Utc>,
+    mail: bool,
 ) -> Result<(), StorageError> {
     for event in events {
-        notifications::project(tx, event, now).await?;
+        if let Some((user, notice)) = notifications::project(tx, event, now).await?
+            && mail
+        {
+            crate::email::project::project(tx, event, user, &notice, now).await?;
+        }
     }
     crate::webhooks::project::project(tx, events, now).await
 }

@@ -7,7 +7,8 @@
 //! ```
 //!
 //! - [`event`]: the message types and who receives each.
-//! - [`derived`]: what else an event writes in its transaction (in-app notifications).
+//! - [`derived`]: what else an event writes in its transaction (in-app notifications, e-mail,
+//!   webhook deliveries).
 //! - [`outbox`]: the `events` table — append, read, prune.
 //! - [`tailer`]: reads committed events in order (gap-safe) and publishes them.
 //! - [`session`]: one WebSocket connection: replay, live delivery, subscriptions, pings.
@@ -72,24 +73,29 @@ impl Default for LiveConfig {
 }
 
 /// This server's side of the outbox: the name stamped on the events its actors write (so other
-/// processes know to reload those resources, and this one knows it need not), and the tailer's
-/// wake-up. Cheap to clone.
+/// processes know to reload those resources, and this one knows it need not), whether their
+/// changes write e-mail (`EMAIL_ENABLED`), and the tailer's wake-up. Cheap to clone.
 #[derive(Clone)]
 pub struct Wake {
     notify: Arc<Notify>,
     origin: Arc<str>,
-}
-
-impl Default for Wake {
-    fn default() -> Self {
-        Wake {
-            notify: Arc::default(),
-            origin: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
-        }
-    }
+    mail: bool,
 }
 
 impl Wake {
+    pub fn new(mail: bool) -> Wake {
+        Wake {
+            notify: Arc::default(),
+            origin: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
+            mail,
+        }
+    }
+
+    /// Changes committed through this wake-up write the e-mails their events give.
+    pub fn mail(&self) -> bool {
+        self.mail
+    }
+
     /// Tells the tailer that events were committed. Coalesced: many commits before the tailer
     /// looks cost one read.
     pub fn committed(&self) {
@@ -125,16 +131,18 @@ pub struct Reactions {
 
 /// Records `events` in `tx`: appends them to the outbox and writes what is derived from them
 /// (see [`derived`]). The one place events are written, so everything derived from events sees
-/// every one of them, in the same transaction as the change.
+/// every one of them, in the same transaction as the change. Without `wake` (changes made
+/// outside the actors: users and resources created) the events have no origin and give no
+/// e-mail (none of those events is mailed).
 pub async fn record(
     tx: &mut Box<dyn Transaction>,
     events: Vec<NewEvent>,
     now: chrono::DateTime<chrono::Utc>,
-    origin: Option<&str>,
+    wake: Option<&Wake>,
 ) -> Result<(), StorageError> {
-    derived::record(tx, &events, now).await?;
+    derived::record(tx, &events, now, wake.is_some_and(Wake::mail)).await?;
     for event in events {
-        outbox::append(tx, event, now, origin).await?;
+        outbox::append(tx, event, now, wake.map(Wake::origin)).await?;
     }
     Ok(())
 }
@@ -146,7 +154,7 @@ pub async fn commit_with(
     now: chrono::DateTime<chrono::Utc>,
     wake: &Wake,
 ) -> Result<(), StorageError> {
-    record(&mut tx, events, now, Some(wake.origin())).await?;
+    record(&mut tx, events, now, Some(wake)).await?;
     tx.commit().await?;
     wake.committed();
     Ok(())
@@ -172,12 +180,13 @@ impl Events {
         clock: Arc<dyn Clock>,
         config: LiveConfig,
         metrics: &Metrics,
+        mail: bool,
     ) -> Result<Arc<Events>, StorageError> {
         let position = outbox::latest(&db).await?;
         let arbiter = Arbiter::new();
         let notifier =
             Notifier::start_in_arbiter(&arbiter.handle(), move |_| Notifier::new(position, MAX_SUBSCRIPTIONS));
-        let wake = Wake::default();
+        let wake = Wake::new(mail);
         let reactions = Reactions::default();
         let tailer = tailer::Tailer::new(
             db.clone(),

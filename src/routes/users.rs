@@ -1,4 +1,5 @@
-//! The caller's own account: `GET /users/me`, `PATCH /users/me/preferences`.
+//! The caller's own account: `GET /users/me`, `PATCH /users/me/preferences`, and the e-mail
+//! address (`PUT /users/me/email`, `POST /users/me/email/verify`; see `email::verify`).
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
@@ -26,6 +27,14 @@ pub fn declare(table: &mut RouteTable) {
             Access::Authenticated,
             &[],
             update_preferences,
+        )
+        .route(Method::PUT, "/api/v1/users/me/email", Access::Session, &[], set_email)
+        .route(
+            Method::POST,
+            "/api/v1/users/me/email/verify",
+            Access::Session,
+            &[],
+            verify_email,
         );
 }
 
@@ -98,5 +107,38 @@ async fn update_preferences(
             params![principal.user_id, body.email_notifications, body.reminder_hours],
         )
         .await?;
+    // Reminders follow the new preferences at once.
+    state.email.wake();
+    Ok(HttpResponse::Ok().json(details(&state, principal.user_id).await?))
+}
+
+#[derive(Deserialize)]
+struct EmailIn {
+    email: String,
+}
+
+/// Sets the caller's address, unverified, and mails it a verification code.
+async fn set_email(
+    state: web::Data<AppState>,
+    principal: Principal,
+    Json(body): Json<EmailIn>,
+) -> Result<HttpResponse, ApiError> {
+    crate::email::verify::request(&state, principal.user_id, &body.email).await?;
+    let mut out = details(&state, principal.user_id).await?;
+    out.insert("message".into(), json!("Verification code sent"));
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize)]
+struct CodeIn {
+    code: String,
+}
+
+async fn verify_email(
+    state: web::Data<AppState>,
+    principal: Principal,
+    Json(body): Json<CodeIn>,
+) -> Result<HttpResponse, ApiError> {
+    crate::email::verify::confirm(&state, principal.user_id, &body.code).await?;
     Ok(HttpResponse::Ok().json(details(&state, principal.user_id).await?))
 }

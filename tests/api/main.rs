@@ -18,6 +18,7 @@ mod availability;
 mod business_hours;
 mod calendar;
 mod conventions;
+mod email;
 mod health;
 mod holds_checkin_approvals;
 mod idempotency;

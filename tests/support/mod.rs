@@ -8,6 +8,7 @@ pub mod database;
 pub mod process;
 pub mod rate_limit;
 pub mod server;
+pub mod smtp;
 pub mod timers;
 pub mod webhook_receiver;
 pub mod ws;

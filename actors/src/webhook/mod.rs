@@ -15,18 +15,14 @@ mod dispatcher;
 
 use std::fmt;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
 pub use dispatcher::{DispatchConfig, Dispatched, SendClaimed, WakeDispatcher, WebhookDispatcher};
 
+pub use crate::retry::{MAX_ATTEMPTS, RETRY_DELAYS};
+
 pub type DeliveryId = i64;
-
-/// Seconds to wait before the retry that follows the n-th failure (the original's schedule).
-pub const RETRY_DELAYS: [i64; 5] = [60, 300, 900, 3600, 7200];
-
-/// Failed attempts after which a delivery is given up (`failed`).
-pub const MAX_ATTEMPTS: u32 = 5;
 
 /// A webhook's signing key. Its `Debug` output never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -113,10 +109,9 @@ impl Settlement {
             },
             Attempt::Failed { status, body, error } => {
                 let retry_count = failures + 1;
-                let given_up = retry_count >= MAX_ATTEMPTS;
-                let delay = RETRY_DELAYS[(retry_count as usize - 1).min(RETRY_DELAYS.len() - 1)];
+                let next_retry_at = crate::retry::next_attempt(retry_count, now);
                 Settlement {
-                    status: if given_up {
+                    status: if next_retry_at.is_none() {
                         DeliveryStatus::Failed
                     } else {
                         DeliveryStatus::Pending
@@ -126,7 +121,7 @@ impl Settlement {
                     response_body: body,
                     error_message: Some(error),
                     delivered_at: None,
-                    next_retry_at: (!given_up).then(|| now + Duration::seconds(delay)),
+                    next_retry_at,
                 }
             }
         }
