@@ -199,8 +199,8 @@ impl Db {
         self.backend.begin().await
     }
 
-    /// Runs `work` with a new transaction, which `work` commits (or drops to roll back), and
-    /// returns what `work` returns. Unlike [`Db::begin`], the backend may run the whole of
+    /// Runs `work` with a new transaction, which `work` commits or drops (to roll back) and
+    /// never keeps, and returns what `work` returns. Unlike [`Db::begin`], the backend may run the whole of
     /// `work` in one go (SQLite: on its writer thread), so `work` must await nothing but its
     /// transaction. For the hot write paths (the resource actors' batches).
     pub async fn transaction<T, E>(

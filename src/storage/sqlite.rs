@@ -7,6 +7,7 @@
 //! [`Backend::run_transaction`] goes further and runs a whole transaction as one job of the
 //! writer thread ([`DirectTransaction`]), so its statements cost no thread hop each.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
@@ -247,9 +248,12 @@ impl Backend for SqliteBackend {
         let (reply, answer) = oneshot::channel();
         let direct = move |conn: Shared| {
             let began = lock(&conn).execute_batch("BEGIN IMMEDIATE").map_err(map_error);
-            let outcome = began.map(|()| {
+            let outcome = began.and_then(|()| {
                 let tx = Box::new(DirectTransaction { conn, open: true });
-                futures::executor::block_on(job(tx));
+                // A panic in `job` must not take the writer thread (and every later write) with
+                // it: its transaction rolls back as it unwinds, and the caller gets an error.
+                std::panic::catch_unwind(AssertUnwindSafe(|| futures::executor::block_on(job(tx))))
+                    .map_err(|_| StorageError::Query("a transaction's work panicked".into()))
             });
             let _ = reply.send(outcome);
         };
