@@ -42,7 +42,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     7 => "webhooks",
     8 => "calendar",
     9 => "quotas",
-    10 => "list_indexes",
+    12 => "list_indexes",
 );
 
 /// Migrations for SQLite, in version order.
@@ -56,7 +56,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     7 => "webhooks",
     8 => "calendar",
     9 => "quotas",
-    10 => "list_indexes",
+    12 => "list_indexes",
 );
 
 #[cfg(test)]
