@@ -88,7 +88,8 @@ pub struct SettingsArgs {
     /// such as 10.0.0.0/8 [env: TRUSTED_PROXIES] [default: none]
     #[arg(long)]
     pub trusted_proxies: Option<String>,
-    /// Send e-mail (reminders, confirmations) through SMTP [env: EMAIL_ENABLED] [default: false]
+    /// Accepted for compatibility with the original; this release sends no e-mail yet and warns
+    /// at start-up when it is set [env: EMAIL_ENABLED] [default: false]
     #[arg(long)]
     pub email_enabled: Option<String>,
     /// SMTP server host [env: SMTP_HOST] [default: localhost]

@@ -35,6 +35,30 @@ impl FieldError {
             input: serde_json::to_value(input).unwrap_or(serde_json::Value::Null),
         }
     }
+
+    /// Pydantic's error for a number outside `min..=max`, at `loc`, echoing `input`.
+    pub fn out_of_range<T>(
+        loc: Vec<serde_json::Value>,
+        value: T,
+        min: T,
+        max: T,
+        input: serde_json::Value,
+    ) -> FieldError
+    where
+        T: PartialOrd + std::fmt::Display,
+    {
+        let (kind, rule) = if value < min {
+            ("greater_than_equal", format!("greater than or equal to {min}"))
+        } else {
+            ("less_than_equal", format!("less than or equal to {max}"))
+        };
+        FieldError {
+            kind: kind.into(),
+            loc,
+            msg: format!("Input should be {rule}"),
+            input,
+        }
+    }
 }
 
 /// Every way a request can fail, with its status code.
@@ -88,22 +112,13 @@ impl ApiError {
     where
         T: PartialOrd + std::fmt::Display + Serialize,
     {
-        let (kind, rule) = if value < min {
-            ("greater_than_equal", format!("greater than or equal to {min}"))
-        } else {
-            ("less_than_equal", format!("less than or equal to {max}"))
-        };
         let input = if loc.first() == Some(&"query") {
             json!(value.to_string())
         } else {
             json!(value)
         };
-        ApiError::Validation(vec![FieldError {
-            kind: kind.into(),
-            loc: loc.iter().map(|part| json!(part)).collect(),
-            msg: format!("Input should be {rule}"),
-            input,
-        }])
+        let loc = loc.iter().map(|part| json!(part)).collect();
+        ApiError::Validation(vec![FieldError::out_of_range(loc, value, min, max, input)])
     }
 }
 

@@ -34,6 +34,7 @@ pub mod calendar;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod hours;
 pub mod http;
 pub mod metrics;
 pub mod notifications;

@@ -19,7 +19,7 @@ use crate::auth::rbac::Authorizer;
 use crate::auth::{Auth, setup};
 use crate::calendar::FeedKey;
 use crate::config::Settings;
-use crate::events::Events;
+use crate::events::{Events, Stale};
 use crate::http::middleware::{record_metrics, wire_headers};
 use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
@@ -101,6 +101,11 @@ impl Application {
             applied = ?report.applied,
             "database ready"
         );
+        if settings.email.enabled {
+            // The settings are parsed and checked so that the original's deployments start
+            // unchanged, but nothing sends e-mail yet: say so rather than pretend.
+            tracing::warn!(smtp_host = %settings.email.smtp_host, "EMAIL_ENABLED is set, but this release sends no e-mail");
+        }
         let secret_key = settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
         let setup_token = setup::prepare(&db, clock.now()).await?;
         if let Some(token) = &setup_token {
@@ -124,7 +129,10 @@ impl Application {
         // Changes made by other server processes reach this one through the outbox: the actors
         // caching those resources reload them.
         let supervisor = resources.clone();
-        events.on_foreign_change(move |changed| supervisor.refresh(changed));
+        events.on_foreign_change(move |stale| match stale {
+            Stale::Resources(changed) => supervisor.refresh(changed),
+            Stale::Every => supervisor.refresh_all(),
+        });
         let timers = resources
             .restore_timers()
             .await

@@ -264,6 +264,79 @@ async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
     db.close().await;
 }
 
+/// The global opening hours changed through process A are enforced by process B, whose actor
+/// for the resource was already live: B's tailer reads A's event from the outbox and reloads.
+#[tokio::test]
+async fn a_global_hours_change_made_through_one_process_is_enforced_by_the_other() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let env = [
+        ("DATA_DIR", database.data_dir.path().display().to_string()),
+        ("DATABASE_URL", database.url()),
+        ("SECRET_KEY", "a-shared-secret-for-both-processes-0123456789".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (a, b) = (ServerProcess::start(&env), ServerProcess::start(&env));
+    let admin = sign_up(&a.address, "admin").await;
+    let bob = sign_up(&b.address, "bob").await;
+    let client = http_client();
+    let room: Value = client
+        .post(format!("{}/api/v1/resources", a.address))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "Room 1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let room = room["id"].as_i64().unwrap();
+    // 2030-01-07 is a Monday; minute `m` after 07:00 there, for 15 minutes.
+    let book = |m: u32| {
+        let (start, end) = (
+            format!("2030-01-07T07:{m:02}:00Z"),
+            format!("2030-01-07T07:{:02}:00Z", m + 15),
+        );
+        client
+            .post(format!("{}/api/v1/reservations", b.address))
+            .bearer_auth(&bob)
+            .json(&serde_json::json!({"resource_id": room, "start_time": start, "end_time": end}))
+            .send()
+    };
+    assert_eq!(
+        book(0).await.unwrap().status(),
+        201,
+        "open: no hours yet; B's actor is now live"
+    );
+
+    let weekdays: Vec<Value> = (0..5)
+        .map(|day| serde_json::json!({"day_of_week": day, "open_time": "09:00", "close_time": "17:00"}))
+        .collect();
+    let changed = client
+        .put(format!("{}/api/v1/business-hours/global", a.address))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "hours": weekdays }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    for attempt in 0..250u32 {
+        let response = book(15 + attempt % 30).await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        if status == 409
+            && body["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Resource is closed"))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("process B never enforced the global hours set through process A");
+}
+
 #[test]
 fn sigterm_lets_a_slow_request_finish_and_exits_0() {
     use std::io::{Read, Write};

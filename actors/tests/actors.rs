@@ -239,3 +239,51 @@ async fn a_crashed_actor_is_replaced_by_one_loaded_from_the_store() {
     assert_eq!(store.active().len(), 2);
     supervisor.shutdown();
 }
+
+#[actix::test]
+async fn opening_hours_are_enforced_from_memory_and_refreshed_hours_apply_to_the_next_booking() {
+    use chrono::Weekday;
+    use reserver_actors::domain::{DayHours, NotOpen, OpeningHours, TimeOfDay};
+
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
+    let nine_to_five = |from: u32| {
+        let (open, close) = (TimeOfDay::from_hms(from, 0, 0), TimeOfDay::from_hms(17, 0, 0));
+        OpeningHours::weekly([(Weekday::Mon, DayHours::open(open.unwrap(), close.unwrap()).unwrap())])
+    };
+    store.data.lock().unwrap().hours = nine_to_five(9);
+    let the_day_before = start() - chrono::Duration::days(1);
+    let supervisor = supervisor(
+        &store,
+        Arc::new(ManualClock::new(the_day_before)),
+        Duration::from_secs(600),
+    );
+    let book = |interval: Interval| Book {
+        user: user(1),
+        interval,
+        message: None,
+        idempotency_key: None,
+    };
+    // 2030-01-07 is a Monday; the resource's zone is UTC.
+    let early = supervisor.send(RESOURCE, book(slot(8, 10))).await;
+    assert!(
+        matches!(early, Err(ScheduleError::NotOpen(NotOpen::Closed { .. }))),
+        "{early:?}"
+    );
+    assert!(store.active().is_empty(), "a refused booking stores nothing");
+    assert!(supervisor.send(RESOURCE, book(slot(9, 10))).await.is_ok());
+
+    // The store changes behind the actor's back: only a refresh makes the actor see it, and
+    // the very next message already does.
+    store.data.lock().unwrap().hours = nine_to_five(8);
+    supervisor.refresh(&[RESOURCE]);
+    assert!(supervisor.send(RESOURCE, book(slot(8, 9))).await.is_ok());
+    store.data.lock().unwrap().hours = nine_to_five(10);
+    supervisor.refreshed(None).await;
+    let snapshot = supervisor.snapshot(RESOURCE).await.unwrap();
+    assert_eq!(
+        snapshot.hours,
+        nine_to_five(10),
+        "the snapshot is current once refreshed"
+    );
+    supervisor.shutdown();
+}

@@ -42,6 +42,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     7 => "webhooks",
     8 => "calendar",
     9 => "quotas",
+    10 => "business_hours",
     12 => "list_indexes",
 );
 
@@ -56,6 +57,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     7 => "webhooks",
     8 => "calendar",
     9 => "quotas",
+    10 => "business_hours",
     12 => "list_indexes",
 );
 

@@ -17,6 +17,15 @@ use serde_json::{Value, json};
 
 use crate::reservations::model::utc;
 
+pub const BUSINESS_HOURS_UPDATED: &str = "business_hours_updated";
+pub const BLACKOUT_DATES_UPDATED: &str = "blackout_dates_updated";
+
+/// Whether an event of `kind` about `resource` changes what every resource accepts: the global
+/// opening hours or blackout dates. Then every resource actor must reload, not one.
+pub fn concerns_every_resource(kind: &str, resource: Option<ResourceId>) -> bool {
+    resource.is_none() && (kind == BUSINESS_HOURS_UPDATED || kind == BLACKOUT_DATES_UPDATED)
+}
+
 /// An event to append to the outbox.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -180,6 +189,24 @@ impl NewEvent {
             kind: "resource_deleted",
             audience: everyone(Some(id), true),
             payload: json!({ "resource_id": id }),
+        }
+    }
+
+    /// The weekly opening hours of a resource (`None`: the global hours) were replaced.
+    pub fn business_hours_updated(resource: Option<ResourceId>) -> NewEvent {
+        NewEvent {
+            kind: BUSINESS_HOURS_UPDATED,
+            audience: everyone(resource, true),
+            payload: json!({ "resource_id": resource }),
+        }
+    }
+
+    /// A blackout date of a resource (`None`: global) was `"added"` or `"deleted"`.
+    pub fn blackout_dates_updated(resource: Option<ResourceId>, blackout: i64, date: &str, action: &str) -> NewEvent {
+        NewEvent {
+            kind: BLACKOUT_DATES_UPDATED,
+            audience: everyone(resource, true),
+            payload: json!({ "resource_id": resource, "blackout_id": blackout, "date": date, "action": action }),
         }
     }
 

@@ -101,8 +101,16 @@ impl Wake {
     }
 }
 
+/// The resources another server process changed, whose actors here must reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    Resources(Vec<i64>),
+    /// A change that concerns every resource (the global opening hours).
+    Every,
+}
+
 /// What to do when another server process changed some resources (their actors here reload).
-pub type ForeignChanges = Arc<std::sync::OnceLock<Box<dyn Fn(&[i64]) + Send + Sync>>>;
+pub type ForeignChanges = Arc<std::sync::OnceLock<Box<dyn Fn(&Stale) + Send + Sync>>>;
 
 /// What to do with each batch of committed events, whichever process made them (the webhook
 /// dispatcher is woken for the events it announces).
@@ -192,9 +200,9 @@ impl Events {
         }))
     }
 
-    /// Registers what to do with the ids of resources that another server process changed: the
-    /// tailer calls it for every such batch of events (once; later calls are ignored).
-    pub fn on_foreign_change(&self, react: impl Fn(&[i64]) + Send + Sync + 'static) {
+    /// Registers what to do with the resources that another server process changed: the tailer
+    /// calls it for every such batch of events (once; later calls are ignored).
+    pub fn on_foreign_change(&self, react: impl Fn(&Stale) + Send + Sync + 'static) {
         let _ = self.reactions.foreign.set(Box::new(react));
     }
 

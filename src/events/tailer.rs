@@ -25,8 +25,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::event::concerns_every_resource;
 use super::outbox::{self, Snapshot, StoredEvent, Tail};
-use super::{LiveConfig, Reactions, Wake};
+use super::{LiveConfig, Reactions, Stale, Wake};
 use crate::storage::{Db, StorageError};
 use actix::Addr;
 use chrono::{DateTime, Utc};
@@ -193,20 +194,26 @@ impl Tailer {
     }
 
     /// Changes made by another server process: the actors here that cache those resources
-    /// reload them, so their schedules (and what readers see) stay current.
+    /// reload them (all of them after a change of the global opening hours), so their schedules
+    /// and rules (and what readers see) stay current.
     fn reload_foreign(&self, events: &[StoredEvent]) {
         let Some(react) = self.reactions.foreign.get() else {
             return;
         };
-        let mut resources: Vec<i64> = events
-            .iter()
-            .filter(|e| e.origin.as_deref() != Some(self.wake.origin()))
-            .filter_map(|e| e.audience.resource)
-            .collect();
+        let foreign = || {
+            events
+                .iter()
+                .filter(|e| e.origin.as_deref() != Some(self.wake.origin()))
+        };
+        if foreign().any(|e| concerns_every_resource(&e.kind, e.audience.resource)) {
+            react(&Stale::Every);
+            return;
+        }
+        let mut resources: Vec<i64> = foreign().filter_map(|e| e.audience.resource).collect();
         resources.sort_unstable();
         resources.dedup();
         if !resources.is_empty() {
-            react(&resources);
+            react(&Stale::Resources(resources));
         }
     }
 

@@ -56,11 +56,17 @@ impl ResourceOut {
         ResourceOut::embedded(&snapshot.resource, status)
     }
 
-    /// As listed and searched: with `current_availability`, and the current user while in use.
-    pub fn listed(resource: &ResourceInfo, current_user: Option<String>, now: DateTime<Utc>) -> ResourceOut {
+    /// As listed and searched: with `current_availability` (enabled, free and `open` now by its
+    /// opening hours), and the current user while in use.
+    pub fn listed(
+        resource: &ResourceInfo,
+        current_user: Option<String>,
+        open: bool,
+        now: DateTime<Utc>,
+    ) -> ResourceOut {
         let status = live_status(resource, current_user.is_some(), now);
         ResourceOut {
-            current_availability: Some(resource.enabled && status == "available"),
+            current_availability: Some(resource.enabled && status == "available" && open),
             current_user_name: current_user.filter(|_| status == "in_use"),
             ..ResourceOut::embedded(resource, status)
         }

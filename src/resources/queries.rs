@@ -10,6 +10,7 @@ use reserver_actors::resource::ResourceInfo;
 use super::model::ResourceOut;
 use super::record;
 use crate::error::ApiError;
+use crate::hours::closed::ClosedDuring;
 use crate::http::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
 use crate::resource_columns;
@@ -100,9 +101,21 @@ impl ResourceFilter {
         }
     }
 
+    /// The opening hours and blackout dates the filter must respect, as a booking would: those
+    /// of the window for `free_during`; else those of now for `available` (a search for a later
+    /// window does not care whether the resource is open now).
+    async fn closures(&self, db: &Db, closed_now: &ClosedDuring) -> Result<Option<ClosedDuring>, StorageError> {
+        Ok(match (&self.free_during, self.status) {
+            (Some(window), _) => Some(ClosedDuring::of(db, window).await?),
+            (None, StatusFilter::Available) => Some(closed_now.clone()),
+            (None, _) => None,
+        })
+    }
+
     /// The WHERE clause, binding the values it uses.
-    fn clause(&self, binder: &mut Binder, now: DateTime<Utc>) -> String {
+    fn clause(&self, binder: &mut Binder, now: DateTime<Utc>, closed: Option<&ClosedDuring>) -> String {
         let mut conditions = vec!["1 = 1".to_owned()];
+        conditions.extend(closed.and_then(|closed| closed.open_sql(binder)));
         match self.status {
             StatusFilter::All => {}
             StatusFilter::Available => {
@@ -177,11 +190,13 @@ pub async fn page(
     page: &Page,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, ApiError> {
+    let closed_now = ClosedDuring::at(db, now).await?;
+    let closed = filter.closures(db, &closed_now).await?;
     let total = if page.include_total {
         let mut binder = Binder::new();
         let sql = format!(
             "SELECT COUNT(*) AS n FROM resources r WHERE {}",
-            filter.clause(&mut binder, now)
+            filter.clause(&mut binder, now, closed.as_ref())
         );
         Some(db.query_one(&sql, binder.into_values()).await?.get::<i64>("n")?)
     } else {
@@ -189,7 +204,7 @@ pub async fn page(
     };
     let mut binder = Binder::new();
     binder.bind(now); // $1, used by the status and current-user expressions
-    let filter_sql = filter.clause(&mut binder, now);
+    let filter_sql = filter.clause(&mut binder, now, closed.as_ref());
     let keyset = page.condition("r.id", &mut binder);
     let limit = binder.bind(page.fetch_limit());
     let sql = format!(
@@ -206,7 +221,8 @@ pub async fn page(
     for row in &rows {
         let id: i64 = row.get("id")?;
         let info = record::decode(row, tags.remove(&id).unwrap_or_default())?;
-        let item = ResourceOut::listed(&info, row.get("current_user_name")?, now);
+        let open = !closed_now.closes(&info);
+        let item = ResourceOut::listed(&info, row.get("current_user_name")?, open, now);
         items.push(Paged {
             item,
             sort_value: page.sort_value(row)?,
@@ -223,19 +239,25 @@ pub async fn one(db: &Db, id: i64, now: DateTime<Utc>) -> Result<Option<Resource
     };
     let sql = format!("SELECT {CURRENT_USER_SQL} AS current_user_name FROM resources r WHERE r.id = $2");
     let current = db.query_one(&sql, params![now, id]).await?.get("current_user_name")?;
-    Ok(Some(ResourceOut::listed(&info, current, now)))
+    let open = !ClosedDuring::at(db, now).await?.closes(&info);
+    Ok(Some(ResourceOut::listed(&info, current, open, now)))
 }
 
-/// The original's availability summary.
+/// The original's availability summary; `available_now` also needs the resource open now
+/// (opening hours, blackout dates).
 pub async fn summary(db: &Db, now: DateTime<Utc>) -> Result<serde_json::Value, StorageError> {
+    let closed = ClosedDuring::at(db, now).await?;
+    let mut binder = Binder::new();
+    let (now_sql, enabled) = (binder.bind(now), binder.bind(true));
+    let open = closed.open_sql(&mut binder).unwrap_or_else(|| "1 = 1".to_owned());
     let sql = format!(
         "SELECT COUNT(*) AS total,
-                COALESCE(SUM(CASE WHEN r.available = $2 AND NOT {} THEN 1 ELSE 0 END), 0) AS available,
-                (SELECT COUNT(*) FROM reservations x WHERE x.status = 'active' AND x.start_time <= $1 AND x.end_time > $1) AS in_use
+                COALESCE(SUM(CASE WHEN r.available = {enabled} AND NOT {} AND {open} THEN 1 ELSE 0 END), 0) AS available,
+                (SELECT COUNT(*) FROM reservations x WHERE x.status = 'active' AND x.start_time <= {now_sql} AND x.end_time > {now_sql}) AS in_use
          FROM resources r",
-        in_maintenance_sql("$1")
+        in_maintenance_sql(&now_sql)
     );
-    let row = db.query_one(&sql, params![now, true]).await?;
+    let row = db.query_one(&sql, binder.into_values()).await?;
     let (total, available): (i64, i64) = (row.get("total")?, row.get("available")?);
     Ok(serde_json::json!({
         "total_resources": total,

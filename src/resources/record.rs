@@ -37,7 +37,7 @@ pub fn decode(row: &Row, tags: Vec<String>) -> Result<ResourceInfo, StorageError
         tags,
         enabled: row.get("available")?,
         maintenance: maintenance.transpose()?,
-        timezone: timezone.parse::<Tz>().unwrap_or(Tz::UTC),
+        timezone: zone_named(&timezone),
         created_at: row.get("created_at")?,
         requires_approval: row.get("requires_approval")?,
         approver: row.get("default_approver_id")?,
@@ -143,4 +143,9 @@ pub async fn insert_in(
     );
     crate::events::record(tx, vec![event], now, None).await?;
     Ok(id)
+}
+
+/// A stored time zone name as a zone (names are validated on the way in; UTC otherwise).
+pub fn zone_named(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
 }

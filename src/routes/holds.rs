@@ -4,11 +4,11 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use reserver_actors::resource::{Booking, BookingStatus, Cancel, CancelScope, ConfirmHold, PlaceHold, ScheduleError};
+use reserver_actors::resource::{Booking, BookingStatus, Cancel, CancelScope, ConfirmHold, PlaceHold};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::reservations::{created, slot};
+use super::reservations::{created, send_to_named_resource, slot};
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
 use crate::http::wire_time::WireTime;
@@ -92,14 +92,7 @@ async fn place(
         interval: slot(new.start_time, new.end_time)?,
         minutes,
     };
-    let booked = state
-        .resources
-        .send(new.resource_id, message)
-        .await
-        .map_err(|error| match error {
-            ScheduleError::ResourceNotFound => ApiError::BadRequest("Resource not found".into()),
-            other => other.into(),
-        })?;
+    let booked = send_to_named_resource(&state, new.resource_id, message).await?;
     let hold = booked
         .bookings
         .first()

@@ -10,6 +10,7 @@ mod auth;
 mod calendar;
 mod health;
 mod holds;
+mod hours;
 mod metrics;
 mod mfa;
 mod notifications;
@@ -45,6 +46,7 @@ pub fn table() -> RouteTable {
     series::declare(&mut table);
     waitlist::declare(&mut table);
     holds::declare(&mut table);
+    hours::declare(&mut table);
     approvals::declare(&mut table);
     notifications::declare(&mut table);
     calendar::declare(&mut table);

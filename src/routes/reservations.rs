@@ -7,7 +7,9 @@
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use reserver_actors::domain::Interval;
-use reserver_actors::resource::{Book, Booked, Cancel, CancelScope, CheckIn, ExpireEnded, Reschedule, ScheduleError};
+use reserver_actors::resource::{
+    Book, Booked, Cancel, CancelScope, CheckIn, ExpireEnded, Reschedule, ResourceActor, ScheduleError,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -69,16 +71,26 @@ async fn create(
         interval,
         idempotency_key: key_of(&req),
     };
-    let booked = state
+    let booked = send_to_named_resource(&state, new.resource_id, message).await?;
+    created(&booked, zone, state.clock.now())
+}
+
+/// Sends a booking message to the resource a request body names. The original answers an
+/// unknown resource there with 400 (it is bad input, not a missing path), so do we.
+pub async fn send_to_named_resource<M, T>(state: &AppState, resource: i64, message: M) -> Result<T, ApiError>
+where
+    M: actix::Message<Result = Result<T, ScheduleError>> + Clone + Send + 'static,
+    T: Send + 'static,
+    ResourceActor: actix::Handler<M>,
+{
+    state
         .resources
-        .send(new.resource_id, message)
+        .send(resource, message)
         .await
         .map_err(|error| match error {
-            // The original answers a booking on an unknown resource with 400.
             ScheduleError::ResourceNotFound => ApiError::BadRequest("Resource not found".into()),
             other => other.into(),
-        })?;
-    created(&booked, zone, state.clock.now())
+        })
 }
 
 /// The 201 answer of a booking: the (first) reservation made, resource embedded.

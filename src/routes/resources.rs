@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
+use crate::hours::availability;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
@@ -232,7 +233,9 @@ fn default_days_ahead() -> i64 {
 }
 
 /// The bookings of one resource from the start of today (UTC) to `days_ahead` days from now,
-/// in the original's `{success, data}` envelope, from the actor's snapshot.
+/// in the original's `{success, data}` envelope, from the actor's snapshot; with what the
+/// actor would accept in that window (free and closed periods, blackout dates), so the read and
+/// a booking agree.
 async fn schedule(
     state: web::Data<AppState>,
     Path(path): Path<ResourceId>,
@@ -251,12 +254,28 @@ async fn schedule(
     let window = Interval::new(today, now + Duration::days(params.days_ahead))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let resource = &snapshot.resource;
-    let available_now = live_status(resource, snapshot.current(now).is_some(), now) == "available" && resource.enabled;
+    let open_now = availability::open_now(&snapshot, now);
+    let available_now = live_status(resource, snapshot.current(now).is_some(), now) == "available"
+        && resource.enabled
+        && open_now.is_open();
+    let periods = |parts: Vec<Interval>| -> Vec<_> {
+        parts
+            .iter()
+            .map(|p| json!({ "start_time": utc(p.start()), "end_time": utc(p.end()) }))
+            .collect()
+    };
+    let blackout_dates: Vec<_> = availability::blackout_dates(&snapshot, &window)
+        .map(|(date, reason)| json!({ "date": date.to_string(), "reason": reason }))
+        .collect();
     Ok(HttpResponse::Ok().json(ScheduleOut {
         data: ScheduleData {
             base_available: resource.enabled,
+            blackout_dates,
+            closed_periods: periods(availability::closed_parts(&snapshot, &window)),
             current_time: utc(now),
+            free_periods: periods(availability::free_parts(&snapshot, &window, now)),
             is_currently_available: available_now,
+            is_open_now: open_now.is_open(),
             reservations: snapshot
                 .overlapping(&window)
                 .map(|b| ScheduledOut {
@@ -278,7 +297,8 @@ async fn schedule(
 
 // The schedule's body as typed structs borrowing from the snapshot: building it as `json!`
 // maps cost two thirds of the server's time per availability read (found by the load tests).
-// Fields are in alphabetical order, the order `json!` maps serialised them in.
+// Fields are in alphabetical order, the order `json!` maps serialised them in; the short lists
+// of periods and blackout dates stay `json!` values.
 
 #[derive(Serialize)]
 struct ScheduleOut<'a> {
@@ -289,8 +309,12 @@ struct ScheduleOut<'a> {
 #[derive(Serialize)]
 struct ScheduleData<'a> {
     base_available: bool,
+    blackout_dates: Vec<serde_json::Value>,
+    closed_periods: Vec<serde_json::Value>,
     current_time: String,
+    free_periods: Vec<serde_json::Value>,
     is_currently_available: bool,
+    is_open_now: bool,
     reservations: Vec<ScheduledOut<'a>>,
     resource_id: i64,
     resource_name: &'a str,
@@ -313,15 +337,20 @@ async fn status(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Res
     let resource = &snapshot.resource;
     let current = snapshot.current(now);
     let status = live_status(resource, current.is_some(), now);
+    let open_now = availability::open_now(&snapshot, now);
     let mut body = json!({
         "resource_id": resource.id,
         "resource_name": resource.name,
         "base_available": resource.enabled,
         "status": status,
-        "is_available_for_reservation": resource.enabled && status != "unavailable",
+        "is_available_for_reservation": resource.enabled && status != "unavailable" && open_now.is_open(),
         "is_currently_in_use": current.is_some(),
         "is_unavailable": status == "unavailable",
         "current_time": utc(now),
+        "is_open": open_now.is_open(),
+        "closed_reason": open_now.closed_reason,
+        "blackout_reason": open_now.blackout_reason,
+        "next_open_time": open_now.next_open.map(utc),
     });
     if let Some(maintenance) = resource.maintenance_at(now) {
         let hours_until = maintenance

@@ -5,11 +5,11 @@ use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use reserver_actors::domain::Frequency;
 use reserver_actors::resource::store::SeriesRecord;
-use reserver_actors::resource::{BookSeries, ScheduleError, SeriesUntil};
+use reserver_actors::resource::{BookSeries, SeriesUntil};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::reservations::slot;
+use super::reservations::{send_to_named_resource, slot};
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::http::idempotency::key_of;
@@ -165,14 +165,7 @@ async fn create_series(
         skip_conflicts: new.skip_conflicts,
         idempotency_key: key_of(&req),
     };
-    let series = state
-        .resources
-        .send(new.resource_id, message)
-        .await
-        .map_err(|error| match error {
-            ScheduleError::ResourceNotFound => ApiError::BadRequest("Resource not found".into()),
-            other => other.into(),
-        })?;
+    let series = send_to_named_resource(&state, new.resource_id, message).await?;
     let created = ReservationOut::from_booked(&series.booked, zone, state.clock.now());
     if !new.skip_conflicts {
         return Ok(HttpResponse::Created().json(created));
@@ -180,7 +173,13 @@ async fn create_series(
     let skipped: Vec<_> = series
         .skipped
         .iter()
-        .map(|i| json!({ "start_time": zone.format(i.start()), "end_time": zone.format(i.end()) }))
+        .map(|refused| {
+            json!({
+                "start_time": zone.format(refused.interval.start()),
+                "end_time": zone.format(refused.interval.end()),
+                "reason": refused.reason.as_str(),
+            })
+        })
         .collect();
     Ok(HttpResponse::Created().json(json!({ "created": created, "skipped": skipped })))
 }

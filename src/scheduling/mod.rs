@@ -47,6 +47,7 @@ impl From<ScheduleError> for ApiError {
             }
             ScheduleError::Conflict { .. }
             | ScheduleError::UnderMaintenance
+            | ScheduleError::NotOpen(_)
             | ScheduleError::NothingToBook
             | ScheduleError::DuplicateName(_)
             | ScheduleError::HasUpcomingReservations(_) => ApiError::Conflict(message),
@@ -54,10 +55,11 @@ impl From<ScheduleError> for ApiError {
                 detail: message,
                 conflicts: occurrences
                     .iter()
-                    .map(|i| {
+                    .map(|refused| {
                         serde_json::json!({
-                            "start_time": crate::reservations::model::utc(i.start()),
-                            "end_time": crate::reservations::model::utc(i.end()),
+                            "start_time": crate::reservations::model::utc(refused.interval.start()),
+                            "end_time": crate::reservations::model::utc(refused.interval.end()),
+                            "reason": refused.reason.as_str(),
                         })
                     })
                     .collect(),

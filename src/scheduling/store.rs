@@ -136,10 +136,12 @@ async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, St
             offer,
         });
     }
+    let hours = crate::hours::store::in_force(&db, resource).await?;
     Ok(Some(LoadedResource {
         info,
         bookings,
         waitlist,
+        hours,
     }))
 }
 

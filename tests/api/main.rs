@@ -14,6 +14,8 @@ mod auth_refresh;
 mod auth_registration;
 mod auth_roles;
 mod auth_setup;
+mod availability;
+mod business_hours;
 mod calendar;
 mod conventions;
 mod health;

@@ -69,14 +69,14 @@ both_backends! {
         let refused = app.post_json_as(&bob, "/api/v1/reservations/recurring", &series(false)).await;
         assert_eq!(refused.status(), 409);
         let body: Value = refused.json().await.unwrap();
-        assert_eq!(body["conflicts"], json!([{"start_time": at(58, 0), "end_time": at(59, 0)}]));
+        assert_eq!(body["conflicts"], json!([{"start_time": at(58, 0), "end_time": at(59, 0), "reason": "booked"}]));
         assert_eq!(app.stored_reservations("active").await, 1, "nothing of the series was booked");
 
         let skipping = app.post_json_as(&bob, "/api/v1/reservations/recurring", &series(true)).await;
         assert_eq!(skipping.status(), 201);
         let body: Value = skipping.json().await.unwrap();
         assert_eq!(starts(&body["created"]), [at(10, 0), at(34, 0), at(82, 0)]);
-        assert_eq!(body["skipped"], json!([{"start_time": at(58, 0), "end_time": at(59, 0)}]));
+        assert_eq!(body["skipped"], json!([{"start_time": at(58, 0), "end_time": at(59, 0), "reason": "booked"}]));
         assert_eq!(app.stored_reservations("active").await, 4);
     }
 

@@ -25,7 +25,7 @@
 //! - A series never overlaps itself ([`RecurrenceError::SelfOverlap`]); back-to-back is fine.
 
 mod calendar;
-mod wall_clock;
+pub(crate) mod wall_clock;
 
 use std::num::NonZeroU32;
 

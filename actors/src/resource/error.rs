@@ -2,7 +2,8 @@
 
 use chrono::Duration;
 
-use crate::domain::{Interval, RecurrenceError};
+use super::rules::Refused;
+use crate::domain::{Interval, NotOpen, RecurrenceError};
 
 /// Renders a duration the way people say it: "15 minutes", "24 hours", "1 hour 30 minutes".
 pub fn human_duration(duration: Duration) -> String {
@@ -40,14 +41,18 @@ pub enum ScheduleError {
     ResourceDisabled,
     #[error("Resource is unavailable for maintenance during the requested time")]
     UnderMaintenance,
+    /// Outside the opening hours, or on a blackout date.
+    #[error("{0}")]
+    NotOpen(NotOpen),
     /// The slot overlaps these bookings.
     #[error("Time slot conflicts with existing reservations{}", slots(existing))]
     Conflict { existing: Vec<Interval> },
-    /// These occurrences of a series overlap bookings (or maintenance); nothing was booked.
-    #[error("{} occurrence(s) of the series conflict with existing reservations or maintenance", occurrences.len())]
-    SeriesConflict { occurrences: Vec<Interval> },
+    /// These occurrences of a series overlap bookings, maintenance or closed time; nothing was
+    /// booked.
+    #[error("{} occurrence(s) of the series conflict with existing reservations, maintenance or opening hours", occurrences.len())]
+    SeriesConflict { occurrences: Vec<Refused> },
     /// Every occurrence of a series conflicted, so there was nothing left to book.
-    #[error("Every occurrence of the series conflicts with existing reservations or maintenance")]
+    #[error("Every occurrence of the series conflicts with existing reservations, maintenance or opening hours")]
     NothingToBook,
     /// The recurrence of a series is not acceptable.
     #[error("{0}")]

@@ -4,6 +4,7 @@ use actix::Message;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
 use super::error::ScheduleError;
+use super::rules::Refused;
 use super::store::{ResourcePatch, SeriesRecord};
 use super::types::{Booking, ReservationId, ResourceInfo, UserId, UserRef, WaitlistEntry, WaitlistId};
 use crate::domain::{Frequency, Interval};
@@ -59,8 +60,8 @@ pub struct BookSeries {
 #[derive(Debug, Clone)]
 pub struct SeriesBooked {
     pub booked: Booked,
-    /// Occurrences left out because they conflicted (only with `skip_conflicts`).
-    pub skipped: Vec<Interval>,
+    /// Occurrences left out because they conflicted, and why (only with `skip_conflicts`).
+    pub skipped: Vec<Refused>,
 }
 
 /// The outcome of a booking: what was stored, and the resource it was made on.

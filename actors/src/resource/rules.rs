@@ -1,10 +1,11 @@
-//! The booking rules every path enforces (single bookings, series, reschedules).
+//! The booking rules every path enforces (single bookings, series, reschedules, holds, waitlist
+//! offers, and the activation of holds, offers and requests).
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::error::ScheduleError;
 use super::types::ResourceInfo;
-use crate::domain::Interval;
+use crate::domain::{Interval, NotOpen, OpeningHours};
 
 /// Limits configured by the operator.
 #[derive(Debug, Clone)]
@@ -28,13 +29,16 @@ impl Default for BookingRules {
 
 impl BookingRules {
     /// Checks the rules that do not depend on other bookings.
-    pub fn check(&self, resource: &ResourceInfo, interval: &Interval, now: DateTime<Utc>) -> Result<(), ScheduleError> {
+    pub fn check(
+        &self,
+        resource: &ResourceInfo,
+        hours: &OpeningHours,
+        interval: &Interval,
+        now: DateTime<Utc>,
+    ) -> Result<(), ScheduleError> {
         self.check_slot(interval, now)?;
         check_open(resource)?;
-        if resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval)) {
-            return Err(ScheduleError::UnderMaintenance);
-        }
-        Ok(())
+        check_when(resource, hours, interval)
     }
 
     /// The rules on the slot itself: in the future, neither too short nor too long.
@@ -59,4 +63,62 @@ pub fn check_open(resource: &ResourceInfo) -> Result<(), ScheduleError> {
     } else {
         Err(ScheduleError::ResourceDisabled)
     }
+}
+
+/// The rules on when the resource takes bookings: not under maintenance, and inside its opening
+/// hours (on its wall clock), on no blackout date.
+pub fn check_when(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval) -> Result<(), ScheduleError> {
+    if resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval)) {
+        return Err(ScheduleError::UnderMaintenance);
+    }
+    check_hours(resource, hours, interval)
+}
+
+/// Inside the opening hours, on no blackout date. Also checked when a hold, an offer or a
+/// request becomes an active booking: the hours may have changed since the slot was claimed.
+pub fn check_hours(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval) -> Result<(), ScheduleError> {
+    hours.check(resource.timezone, interval).map_err(ScheduleError::NotOpen)
+}
+
+/// Why a slot cannot be booked, as the API names it (`reason` of each refused occurrence of a
+/// series). The rules are checked in the order single bookings check them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Under maintenance during the slot.
+    Maintenance,
+    /// Outside the opening hours.
+    Closed,
+    /// On a blackout date.
+    Blackout,
+    /// Overlaps a blocking booking (active, held or pending approval).
+    Booked,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Maintenance => "maintenance",
+            Refusal::Closed => "closed",
+            Refusal::Blackout => "blackout",
+            Refusal::Booked => "booked",
+        }
+    }
+
+    /// Why `interval` cannot be booked by the rules of when (`check_when`) or by `booked` (the
+    /// bookings it overlaps), if it can't.
+    pub fn of(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval, booked: bool) -> Option<Refusal> {
+        match check_when(resource, hours, interval) {
+            Err(ScheduleError::UnderMaintenance) => Some(Refusal::Maintenance),
+            Err(ScheduleError::NotOpen(NotOpen::Blackout { .. })) => Some(Refusal::Blackout),
+            Err(_) => Some(Refusal::Closed),
+            Ok(()) => booked.then_some(Refusal::Booked),
+        }
+    }
+}
+
+/// An occurrence of a series that was not booked, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub interval: Interval,
+    pub reason: Refusal,
 }

@@ -13,7 +13,7 @@ use super::types::{
     Booking, BookingStatus, Maintenance, ReservationId, ResourceId, ResourceInfo, UserId, UserRef, WaitlistEntry,
     WaitlistId,
 };
-use crate::domain::Interval;
+use crate::domain::{Interval, OpeningHours};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
@@ -38,6 +38,8 @@ pub struct LoadedResource {
     pub bookings: Vec<Booking>,
     /// Waiting and offered entries, in queue order.
     pub waitlist: Vec<WaitlistEntry>,
+    /// The opening hours and blackout dates that apply (the resource's, else the global ones).
+    pub hours: OpeningHours,
 }
 
 /// The recurrence of a series as the API received it, stored with the series' bookings.
@@ -255,8 +257,8 @@ pub struct ResourcePatch {
 pub type StoreResult<T> = BoxFuture<'static, Result<T, StoreError>>;
 
 pub trait ScheduleStore: Send + Sync + 'static {
-    /// The resource, its blocking bookings (ended ones included until they are expired) and its
-    /// active waitlist; `None` if it does not exist.
+    /// The resource, its blocking bookings (ended ones included until they are expired), its
+    /// active waitlist and its opening hours; `None` if it does not exist.
     fn load(&self, resource: ResourceId) -> StoreResult<Option<LoadedResource>>;
     /// Applies `changes` to `resource` in one transaction, at `now`; one [`Applied`] per change.
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>>;

@@ -204,13 +204,38 @@ impl ResourceSupervisor {
 
     /// Makes the live actors of `resources` reload from the store (after a change made outside
     /// them, such as a tag renamed everywhere); resources without a live actor load fresh anyway.
+    /// Messages sent afterwards are handled after the reload.
     pub fn refresh(&self, resources: &[ResourceId]) {
+        self.send_refresh(Some(resources));
+    }
+
+    /// Makes every live actor reload from the store (after a change that concerns all resources,
+    /// such as the global opening hours); stopped actors load fresh when next started.
+    pub fn refresh_all(&self) {
+        self.send_refresh(None);
+    }
+
+    /// [`refresh`](Self::refresh) (`None`: [`refresh_all`](Self::refresh_all)), returning once
+    /// those actors have reloaded, so their published snapshots are current: a client that made
+    /// the change reads it back.
+    pub async fn refreshed(&self, resources: Option<&[ResourceId]>) {
+        let reloading = self.send_refresh(resources);
+        futures::future::join_all(reloading.iter().map(|addr| addr.send(Ready))).await;
+    }
+
+    fn send_refresh(&self, resources: Option<&[ResourceId]>) -> Vec<Addr<ResourceActor>> {
         let actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
-        for resource in resources {
-            if let Some(entry) = actors.get(resource) {
+        let entries: Vec<&Entry> = match resources {
+            Some(resources) => resources.iter().filter_map(|r| actors.get(r)).collect(),
+            None => actors.values().collect(),
+        };
+        entries
+            .into_iter()
+            .map(|entry| {
                 entry.addr.do_send(super::messages::Refresh);
-            }
-        }
+                entry.addr.clone()
+            })
+            .collect()
     }
 
     /// Called by an actor as it stops.

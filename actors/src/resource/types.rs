@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::Interval;
+use crate::domain::{Interval, OpeningHours};
 
 pub type ResourceId = i64;
 pub type UserId = i64;
@@ -188,6 +188,8 @@ pub struct ScheduleSnapshot {
     pub bookings: Vec<Booking>,
     /// Active waitlist entries (waiting or offered), in queue order.
     pub waitlist: Vec<WaitlistEntry>,
+    /// The opening hours and blackout dates the actor enforces.
+    pub hours: OpeningHours,
 }
 
 impl ScheduleSnapshot {

@@ -13,7 +13,7 @@ use crate::support::date;
 /// Zones with DST on either hemisphere, half- and quarter-hour offsets, a 30-minute and a 2-hour
 /// DST, changes at midnight, negative DST (Dublin), Ramadan suspensions (Casablanca), and DST
 /// abolished within the tested years (São Paulo 2019, Apia 2021).
-const ZONES: [Tz; 15] = [
+pub(crate) const ZONES: [Tz; 15] = [
     chrono_tz::Europe::Berlin,
     chrono_tz::America::New_York,
     chrono_tz::Australia::Sydney,

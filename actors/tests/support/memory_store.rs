@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use reserver_actors::domain::OpeningHours;
 use reserver_actors::resource::store::{Applied, Change, LoadedResource, Outcome, StoreResult, StoredBooking};
 use reserver_actors::resource::{Booking, ReservationId, ResourceId, ResourceInfo, ScheduleStore, StoreError};
 
@@ -26,6 +27,8 @@ pub struct Data {
     pub max_in_flight: usize,
     /// Make the next batch panic inside the actor (a bug, from the actor's point of view).
     pub panic_next: bool,
+    /// The opening hours every resource loads with.
+    pub hours: OpeningHours,
 }
 
 #[derive(Clone, Default)]
@@ -146,6 +149,7 @@ impl ScheduleStore for MemoryStore {
                         .map(|r| r.booking.clone())
                         .collect(),
                     waitlist: Vec::new(),
+                    hours: d.hours.clone(),
                 }))
         })
     }

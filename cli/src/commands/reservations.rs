@@ -319,7 +319,8 @@ fn show_series(out: &Output, answer: &Value) {
     let skipped = answer["skipped"].as_array().map_or(&[][..], Vec::as_slice);
     for slot in skipped {
         out.warn(format!(
-            "Skipped (conflict): {} to {}",
+            "Skipped ({}): {} to {}",
+            slot["reason"].as_str().unwrap_or("conflict"),
             out.zone().display_text(slot["start_time"].as_str().unwrap_or_default()),
             out.zone().display_text(slot["end_time"].as_str().unwrap_or_default()),
         ));

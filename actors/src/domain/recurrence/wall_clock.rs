@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 
 /// The instant at which the wall clock in `zone` shows `local`, by the rules above; `None` only
 /// at the edges of the representable range.
-pub(super) fn instant(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+pub(crate) fn instant(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     match zone.from_local_datetime(&local) {
         LocalResult::Single(instant) => Some(instant.to_utc()),
         LocalResult::Ambiguous(one, other) => Some(one.to_utc().min(other.to_utc())),

@@ -6,6 +6,7 @@ use actix::prelude::*;
 use super::{Reply, ResourceActor, reply};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
+use crate::resource::rules::check_hours;
 use crate::resource::store::{Change, Outcome};
 use crate::resource::types::BookingStatus;
 
@@ -21,6 +22,9 @@ impl Handler<Answer> for ResourceActor {
                 .ok_or(ScheduleError::NotPending)?;
             if msg.approve && pending.interval.start() <= now {
                 return Err(ScheduleError::StartInPast);
+            }
+            if msg.approve {
+                check_hours(&loaded.resource, &loaded.hours, &pending.interval)?;
             }
             let deadline = loaded.resource.checkin_window.map(|w| pending.interval.start() + w);
             let outcome = if msg.approve {

@@ -7,7 +7,7 @@ use super::{Reply, ResourceActor, reply};
 use crate::domain::{Interval, RecurrenceRule, SeriesEnd, expand};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
-use crate::resource::rules::check_open;
+use crate::resource::rules::{Refusal, Refused, check_open};
 use crate::resource::store::{Applied, ApprovalRequest, Change, NewBookings, Outcome, SeriesRecord};
 use crate::resource::types::{BookingStatus, UserRef};
 
@@ -56,8 +56,9 @@ impl ResourceActor {
     }
 
     /// Expands a series and checks it: the rules on its slot, and each occurrence against the
-    /// schedule and maintenance. Returns the occurrences to book and the conflicting ones.
-    fn plan_series(&self, loaded: &Loaded, msg: &BookSeries) -> Result<(Vec<Interval>, Vec<Interval>), ScheduleError> {
+    /// schedule, maintenance and the opening hours. Returns the occurrences to book and the
+    /// refused ones with the reason.
+    fn plan_series(&self, loaded: &Loaded, msg: &BookSeries) -> Result<(Vec<Interval>, Vec<Refused>), ScheduleError> {
         let rules = &self.shared.config.rules;
         rules.check_slot(&msg.first, self.now())?;
         check_open(&loaded.resource)?;
@@ -72,10 +73,15 @@ impl ResourceActor {
             .map_err(ScheduleError::Recurrence)?;
         let occurrences =
             expand(&rule, msg.first, zone, rules.max_series_occurrences).map_err(ScheduleError::Recurrence)?;
-        let maintenance = loaded.resource.maintenance.as_ref();
-        Ok(occurrences.into_iter().partition(|occurrence| {
-            loaded.conflicts(occurrence).is_empty() && !maintenance.is_some_and(|m| m.blocks(occurrence))
-        }))
+        let (mut free, mut refused) = (Vec::new(), Vec::new());
+        for interval in occurrences {
+            let booked = !loaded.conflicts(&interval).is_empty();
+            match Refusal::of(&loaded.resource, &loaded.hours, &interval, booked) {
+                None => free.push(interval),
+                Some(reason) => refused.push(Refused { interval, reason }),
+            }
+        }
+        Ok((free, refused))
     }
 }
 
@@ -87,7 +93,7 @@ impl Handler<Book> for ResourceActor {
             self.shared
                 .config
                 .rules
-                .check(&loaded.resource, &msg.interval, self.now())?;
+                .check(&loaded.resource, &loaded.hours, &msg.interval, self.now())?;
             let existing = loaded.conflicts(&msg.interval);
             if existing.is_empty() {
                 Ok(())
@@ -210,7 +216,10 @@ impl Handler<Reschedule> for ResourceActor {
             if current.interval.start() <= now {
                 return Err(ScheduleError::AlreadyStarted);
             }
-            self.shared.config.rules.check(&loaded.resource, &msg.to, now)?;
+            self.shared
+                .config
+                .rules
+                .check(&loaded.resource, &loaded.hours, &msg.to, now)?;
             let existing: Vec<Interval> = loaded
                 .schedule
                 .overlapping(&msg.to)

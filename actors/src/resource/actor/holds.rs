@@ -6,6 +6,7 @@ use chrono::Duration;
 use super::{Reply, ResourceActor, reply};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
+use crate::resource::rules::check_hours;
 use crate::resource::store::{Applied, Change, Outcome};
 use crate::resource::types::BookingStatus;
 
@@ -18,7 +19,10 @@ impl Handler<PlaceHold> for ResourceActor {
     fn handle(&mut self, msg: PlaceHold, ctx: &mut Context<Self>) -> Self::Result {
         let now = self.now();
         let checked = self.on_message(ctx).and_then(|()| self.loaded()).and_then(|loaded| {
-            self.shared.config.rules.check(&loaded.resource, &msg.interval, now)?;
+            self.shared
+                .config
+                .rules
+                .check(&loaded.resource, &loaded.hours, &msg.interval, now)?;
             let existing = loaded.conflicts(&msg.interval);
             if existing.is_empty() {
                 Ok(())
@@ -62,6 +66,7 @@ impl Handler<ConfirmHold> for ResourceActor {
             if hold.hold_expires_at.is_some_and(|until| until <= now) {
                 return Err(ScheduleError::HoldExpired);
             }
+            check_hours(&loaded.resource, &loaded.hours, &hold.interval)?;
             let deadline = loaded.resource.checkin_window.map(|w| hold.interval.start() + w);
             Ok(Change::Transition {
                 reservation: hold.id,

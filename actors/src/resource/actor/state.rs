@@ -6,19 +6,21 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::super::rules::BookingRules;
+use super::super::rules::{BookingRules, check_when};
 use super::super::store::{
     Applied, Change, LoadedResource, Outcome, ReservationRef, ResourcePatch, StoredBooking, WaitlistClosed, WaitlistRef,
 };
 use super::super::types::{
     Booking, BookingStatus, Offer, ReservationId, ResourceInfo, ScheduleSnapshot, WaitlistEntry, WaitlistId,
 };
-use crate::domain::{Interval, Schedule};
+use crate::domain::{Interval, OpeningHours, Schedule};
 
-/// The loaded state: the resource, its blocking bookings, its active waitlist.
+/// The loaded state: the resource, its blocking bookings, its active waitlist, its opening hours.
 #[derive(Debug, Clone)]
 pub(super) struct Loaded {
     pub resource: ResourceInfo,
+    /// Changed only by a reload: hours are written outside the actor, which is then refreshed.
+    pub hours: OpeningHours,
     pub schedule: Schedule<Booking>,
     /// Reservation id → start, to find a booking in the schedule.
     starts: HashMap<ReservationId, DateTime<Utc>>,
@@ -37,6 +39,7 @@ impl Loaded {
     pub fn new(loaded: LoadedResource) -> Loaded {
         let mut state = Loaded {
             resource: loaded.info,
+            hours: loaded.hours,
             schedule: Schedule::new(),
             starts: HashMap::new(),
             waitlist: loaded.waitlist,
@@ -87,10 +90,9 @@ impl Loaded {
         self.schedule.overlapping(interval).map(|(i, _)| i).collect()
     }
 
-    /// True when `interval` is free of bookings and of maintenance.
+    /// True when `interval` is free of bookings and maintenance, and inside the opening hours.
     fn is_free(&self, interval: &Interval) -> bool {
-        self.schedule.first_conflict(interval).is_none()
-            && !self.resource.maintenance.as_ref().is_some_and(|m| m.blocks(interval))
+        self.schedule.first_conflict(interval).is_none() && check_when(&self.resource, &self.hours, interval).is_ok()
     }
 
     pub fn snapshot(&self) -> ScheduleSnapshot {
@@ -98,6 +100,7 @@ impl Loaded {
             resource: self.resource.clone(),
             bookings: self.schedule.iter().map(|(_, b)| b.clone()).collect(),
             waitlist: self.waitlist.clone(),
+            hours: self.hours.clone(),
         }
     }
 
@@ -209,33 +212,23 @@ impl Loaded {
         if !entry.flexible {
             return Some(entry.desired).filter(|slot| fits(slot) && self.is_free(slot));
         }
-        // The first free stretch inside the desired window, from now on.
+        // The first free stretch inside the desired window, from now on, in open time.
         let window = Interval::new(
             entry.desired.start().max(now + Duration::seconds(1)),
             entry.desired.end(),
         )
         .ok()?;
-        let mut cursor = window.start();
         let mut blocked: Vec<Interval> = self.schedule.overlapping(&window).map(|(i, _)| i).collect();
         if let Some(maintenance) = &self.resource.maintenance
             && let Ok(span) = Interval::new(maintenance.since, maintenance.until.unwrap_or(window.end()))
             && span.overlaps(&window)
         {
             blocked.push(span);
-            blocked.sort();
         }
-        for block in blocked.iter().chain(std::iter::once(
-            &Interval::new(window.end(), window.end() + Duration::seconds(1)).ok()?,
-        )) {
-            if block.start() > cursor {
-                let gap = Interval::new(cursor, block.start().min(cursor + rules.max_duration)).ok()?;
-                if fits(&gap) {
-                    return Some(gap);
-                }
-            }
-            cursor = cursor.max(block.end());
-        }
-        None
+        blocked.sort();
+        self.hours
+            .open_parts(self.resource.timezone, &window)
+            .find_map(|open| gaps(open, &blocked, rules.max_duration).find(&fits))
     }
 
     /// The state after `changes`, as if stored now (with made-up ids, see [`made_up_id`]): used
@@ -367,6 +360,25 @@ impl Loaded {
             }
         }
     }
+}
+
+/// The stretches of `within` that no interval of `blocked` (sorted by start) covers, in order,
+/// each cut to at most `longest` from its start.
+fn gaps(within: Interval, blocked: &[Interval], longest: Duration) -> impl Iterator<Item = Interval> + '_ {
+    let mut cursor = within.start();
+    let end = (within.end(), within.end());
+    blocked
+        .iter()
+        .filter(move |b| b.overlaps(&within))
+        .map(|b| (b.start(), b.end()))
+        .chain(std::iter::once(end))
+        .filter_map(move |(start, end)| {
+            let gap = (start > cursor)
+                .then(|| Interval::new(cursor, start.min(cursor + longest)).ok())
+                .flatten();
+            cursor = cursor.max(end);
+            gap
+        })
 }
 
 /// `resource` with `patch` applied, as the store would store it.

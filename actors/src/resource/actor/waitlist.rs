@@ -6,6 +6,7 @@ use actix::prelude::*;
 use super::{Reply, ResourceActor, reply};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
+use crate::resource::rules::check_hours;
 use crate::resource::store::{Applied, Change, Outcome, WaitlistClosed};
 use crate::resource::types::BookingStatus;
 
@@ -28,6 +29,19 @@ impl Handler<JoinWaitlist> for ResourceActor {
                 return Err(ScheduleError::TooLong {
                     max: rules.max_duration,
                 });
+            }
+            // A slot that can never be offered is refused now: an exact slot must lie in open
+            // time; a flexible window must hold some open time long enough to book.
+            let zone = loaded.resource.timezone;
+            if !msg.flexible {
+                check_hours(&loaded.resource, &loaded.hours, &msg.desired)?;
+            } else if !loaded
+                .hours
+                .open_parts(zone, &msg.desired)
+                .any(|part| part.duration() >= rules.min_duration)
+            {
+                // Whatever part of the window is closed first tells why.
+                check_hours(&loaded.resource, &loaded.hours, &msg.desired)?;
             }
             let duplicate = loaded
                 .waitlist
@@ -104,6 +118,7 @@ impl Handler<AcceptOffer> for ResourceActor {
             if offer.expires_at <= now {
                 return Err(ScheduleError::OfferExpired);
             }
+            check_hours(&loaded.resource, &loaded.hours, &offer.interval)?;
             let deadline = loaded.resource.checkin_window.map(|w| offer.interval.start() + w);
             Ok((
                 offer.reservation,
