@@ -61,6 +61,9 @@ async fn list(state: web::Data<AppState>, Query(params): Query<PageParams>) -> R
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Longest `available_from`..`available_until` window a search accepts.
+const MAX_SEARCH_WINDOW_DAYS: i64 = 366;
+
 #[derive(Deserialize)]
 struct SearchParams {
     q: Option<String>,
@@ -89,7 +92,14 @@ async fn search(
             if from <= now {
                 return Err(ApiError::BadRequest("Start time must be in the future".into()));
             }
-            Some(Interval::new(from, until).map_err(|e| ApiError::BadRequest(e.to_string()))?)
+            let window = Interval::new(from, until).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            // Opening hours are checked day by day across the window, so its length bounds the
+            // work of a search anyone may send.
+            if window.end() - window.start() > chrono::Duration::days(MAX_SEARCH_WINDOW_DAYS) {
+                let why = format!("The search window may be at most {MAX_SEARCH_WINDOW_DAYS} days long");
+                return Err(ApiError::BadRequest(why));
+            }
+            Some(window)
         }
         _ => None,
     };

@@ -92,6 +92,10 @@ both_backends! {
         assert_eq!(reversed.status(), 400);
         let past = app.get("/api/v1/resources/search?available_from=2020-01-01T00:00:00Z&available_until=2020-01-02T00:00:00Z").await;
         assert_eq!(past.status(), 400);
+        let years = app.get("/api/v1/resources/search?available_from=2031-01-01T00:00:00Z&available_until=2033-01-01T00:00:00Z").await;
+        assert_eq!(years.status(), 400, "a window of two years is refused");
+        let body: serde_json::Value = years.json().await.unwrap();
+        assert!(body["detail"].as_str().is_some_and(|d| d.contains("366 days")), "{body}");
         assert_eq!(app.get("/api/v1/resources/search?status=broken").await.status(), 400);
         let _ = room;
     }
