@@ -3,13 +3,22 @@
 //! Workloads set themselves up through the public API only, so the same run can target this
 //! server or the Python original. See `loadtests/README.md`.
 
+mod api;
+mod process;
+mod report;
 mod stats;
+mod workloads;
+mod ws;
 
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+use chrono::Utc;
 use clap::{Parser, Subcommand};
-use stats::Samples;
+
+use report::{BackendRun, Machine, Report};
+use workloads::{Context, Settings, Stop};
 
 #[derive(Parser)]
 #[command(name = "rr-load", about = "Load generator for Resource Reserver servers")]
@@ -20,6 +29,51 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run workloads against one server and write that backend's results as JSON
+    Run {
+        /// Server base URL
+        #[arg(long, default_value = "http://127.0.0.1:8000")]
+        url: String,
+        /// Label of the server in the report (e.g. sqlite, postgres)
+        #[arg(long, default_value = "server")]
+        backend: String,
+        /// Comma-separated workloads: memory, w1, w2, w3, w4, fanout (default: all, in that order)
+        #[arg(long, value_delimiter = ',', default_values_t = workloads::ALL.map(String::from))]
+        workloads: Vec<String>,
+        /// The server's pid, to report its memory and CPU (same machine only)
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Account used as admin: registered as the first account on a fresh server
+        #[arg(long, default_value = "loadadmin")]
+        admin: String,
+        /// Concurrent clients of the throughput and contention workloads
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds each throughput workload runs
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// WebSocket subscribers of the fan-out workload
+        #[arg(long, default_value_t = 10_000)]
+        subscribers: usize,
+        /// Reservations the memory workload creates
+        #[arg(long, default_value_t = 100_000)]
+        reservations: u64,
+        /// Where to write the JSON results (default: stdout only gets the table)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Merge backend results into one report (JSON) and print the table
+    Report {
+        /// The command that produced the run, recorded in the report
+        #[arg(long, default_value = "")]
+        command: String,
+        /// Where to write the merged JSON report
+        #[arg(long)]
+        out: PathBuf,
+        /// Backend results written by `rr-load run --out`
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
     /// Hammer one GET path with N concurrent clients and report throughput and latency
     Probe {
         /// Server base URL
@@ -41,54 +95,91 @@ enum Command {
 async fn main() -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match Cli::parse().command {
+        Command::Run {
+            url,
+            backend,
+            workloads,
+            server_pid,
+            admin,
+            clients,
+            seconds,
+            subscribers,
+            reservations,
+            out,
+        } => {
+            if let Some(unknown) = workloads.iter().find(|w| !workloads::ALL.contains(&w.as_str())) {
+                bail!("unknown workload {unknown:?}; known: {}", workloads::ALL.join(", "));
+            }
+            let settings = Settings {
+                clients,
+                duration: Duration::from_secs(seconds),
+                subscribers,
+                reservations,
+                server_pid,
+            };
+            let run = run(&url, &backend, &admin, settings, &workloads).await?;
+            if let Some(out) = out {
+                std::fs::write(&out, serde_json::to_string_pretty(&run)?)?;
+            }
+        }
+        Command::Report { command, out, inputs } => {
+            let report = Report {
+                date: Utc::now().to_rfc3339(),
+                command,
+                machine: Machine::this(),
+                backends: inputs
+                    .iter()
+                    .map(|path| report::read_backend(path))
+                    .collect::<Result<_>>()?,
+            };
+            std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+            println!("{}", report::table(&report));
+            println!("report: {}", out.display());
+        }
         Command::Probe {
             url,
             path,
             concurrency,
             seconds,
         } => {
-            let target = format!("{}{}", url.trim_end_matches('/'), path);
-            let summary = probe(&target, concurrency, Duration::from_secs(seconds)).await?;
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            let api = api::Api::new(&url, concurrency)?;
+            let (samples, elapsed) =
+                workloads::closed_loop(concurrency, Stop::After(Duration::from_secs(seconds)), move |_, _| {
+                    let (api, path) = (api.clone(), path.clone());
+                    async move { api.get(&path).await }
+                })
+                .await;
+            println!("{}", serde_json::to_string_pretty(&samples.summarize(elapsed))?);
         }
     }
     Ok(())
 }
 
-async fn probe(target: &str, concurrency: usize, duration: Duration) -> Result<stats::Summary> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
-    let started = Instant::now();
-    let deadline = started + duration;
-    let workers = (0..concurrency).map(|_| {
-        let (client, target) = (client.clone(), target.to_owned());
-        tokio::spawn(async move {
-            let mut samples = Samples::default();
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                match client.get(&target).send().await {
-                    Ok(response) if response.status().is_success() => {
-                        let _ = response.bytes().await;
-                        samples.record(sent.elapsed());
-                    }
-                    _ => samples.errors += 1,
-                }
-            }
-            samples
-        })
-    });
-    let mut all = Samples::default();
-    for worker in futures_join(workers).await {
-        all.merge(worker?);
+/// Sets up the run's accounts, then runs `names` in order, printing each row as it completes.
+async fn run(url: &str, backend: &str, admin: &str, settings: Settings, names: &[String]) -> Result<BackendRun> {
+    let started_at = Utc::now().to_rfc3339();
+    let ctx = Context::setup(url, admin, settings).await?;
+    let mut rows = Vec::new();
+    for name in names {
+        eprintln!("[{backend}] {name} …");
+        let produced = match name.as_str() {
+            "memory" => vec![workloads::memory::run(&ctx).await?],
+            "w1" => vec![workloads::w1_booking::run(&ctx).await?],
+            "w2" => vec![workloads::w2_contention::run(&ctx).await?],
+            "w3" => workloads::w3_reads::run(&ctx).await?,
+            "w4" => vec![workloads::w4_websocket::run(&ctx).await?],
+            "fanout" => vec![workloads::fanout::run(&ctx).await?],
+            other => bail!("unknown workload {other:?}"),
+        };
+        for row in &produced {
+            eprintln!("[{backend}] {}: {}", row.workload, serde_json::to_string(row)?);
+        }
+        rows.extend(produced);
     }
-    Ok(all.summarize(started.elapsed()))
-}
-
-async fn futures_join<T>(
-    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
-) -> Vec<Result<T, tokio::task::JoinError>> {
-    let mut results = Vec::new();
-    for handle in handles {
-        results.push(handle.await);
-    }
-    results
+    Ok(BackendRun {
+        backend: backend.to_owned(),
+        url: url.to_owned(),
+        started_at,
+        rows,
+    })
 }

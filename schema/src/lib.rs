@@ -44,6 +44,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     9 => "quotas",
     10 => "business_hours",
     11 => "email",
+    12 => "list_indexes",
 );
 
 /// Migrations for SQLite, in version order.
@@ -59,6 +60,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     9 => "quotas",
     10 => "business_hours",
     11 => "email",
+    12 => "list_indexes",
 );
 
 #[cfg(test)]

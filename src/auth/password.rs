@@ -1,10 +1,11 @@
 //! Passwords: the original's username and password rules, and argon2id hashing with OWASP's
 //! parameters (m = 19456 KiB, t = 2, p = 1).
 //!
-//! Hashing takes tens of milliseconds of CPU by design, so it runs on the blocking thread pool,
-//! never on an HTTP worker's event loop.
+//! Hashing takes tens of milliseconds of CPU and 19 MiB of memory by design, so it runs on its
+//! own threads (one per CPU, see [`on_hashing_thread`]), never on an HTTP worker's event loop.
 
-use std::sync::LazyLock;
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -34,12 +35,63 @@ fn verify_now(password: &str, hash: &str) -> bool {
     hasher().is_ok_and(|argon| argon.verify_password(password.as_bytes(), hash).is_ok())
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads' queue. Why not the blocking pool: every hash allocates 19 MiB, and the
+/// allocator keeps freed blocks in per-thread arenas, so hashes spread over the blocking pool's
+/// dozens of threads left hundreds of MB resident after a burst of sign-ins (40 parallel
+/// registrations: 577 MB peak, 299 MB kept; found by `loadtests/`). A fixed set of threads
+/// bounds both the peak and what stays resident to one hash per CPU, and a burst of sign-ins
+/// can no longer occupy the blocking pool the SQLite backend needs.
+static HASHING: LazyLock<Mutex<Sender<Job>>> = LazyLock::new(|| {
+    let (jobs, queue) = channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for i in 0..threads {
+        let queue = queue.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("password-hash-{i}"))
+            .spawn(move || {
+                loop {
+                    // The lock is held only while waiting for the next job, never while hashing.
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start a password hashing thread");
+        }
+    }
+    Mutex::new(jobs)
+});
+
+/// Runs `work` on a hashing thread and waits for its result without blocking the caller's
+/// event loop.
+async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = answer.send(work());
+    });
+    HASHING
+        .lock()
+        .map_err(|_| ApiError::Internal("password hashing queue poisoned".into()))?
+        .send(job)
+        .map_err(|_| ApiError::Internal("no password hashing thread".into()))?;
+    answered
+        .await
+        .map_err(|_| ApiError::Internal("password hashing thread stopped".into()))
+}
+
 /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) of `password`.
 pub async fn hash(password: &str) -> Result<String, ApiError> {
     let password = password.to_owned();
-    actix_web::web::block(move || hash_now(&password))
-        .await
-        .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+    on_hashing_thread(move || hash_now(&password)).await?
 }
 
 /// True when `password` matches `hash`; with no hash (unknown user) it spends the same time and
@@ -47,7 +99,7 @@ pub async fn hash(password: &str) -> Result<String, ApiError> {
 pub async fn verify(password: &str, hash: Option<&str>) -> bool {
     let password = password.to_owned();
     let hash = hash.map(str::to_owned);
-    actix_web::web::block(move || match hash {
+    on_hashing_thread(move || match hash {
         Some(hash) => verify_now(&password, &hash),
         None => {
             if let Some(dummy) = DUMMY_HASH.as_deref() {

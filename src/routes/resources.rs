@@ -8,7 +8,7 @@ use chrono::Duration;
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::store::ResourcePatch;
 use reserver_actors::resource::{DeleteResource, EndMaintenance, StartMaintenance, UpdateResource};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::{Permission, Principal};
@@ -263,19 +263,6 @@ async fn schedule(
     let today = now.date_naive().and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc());
     let window = Interval::new(today, now + Duration::days(params.days_ahead))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let reservations: Vec<_> = snapshot
-        .overlapping(&window)
-        .map(|b| {
-            json!({
-                "id": b.id,
-                "start_time": utc(b.interval.start()),
-                "end_time": utc(b.interval.end()),
-                "user_id": b.user.id,
-                "user_name": &*b.user.name,
-                "status": b.status.as_str(),
-            })
-        })
-        .collect();
     let resource = &snapshot.resource;
     let open_now = availability::open_now(&snapshot, now);
     let available_now = live_status(resource, snapshot.current(now).is_some(), now) == "available"
@@ -290,22 +277,68 @@ async fn schedule(
     let blackout_dates: Vec<_> = availability::blackout_dates(&snapshot, &window)
         .map(|(date, reason)| json!({ "date": date.to_string(), "reason": reason }))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "data": {
-            "resource_id": resource.id,
-            "resource_name": resource.name,
-            "current_time": utc(now),
-            "is_currently_available": available_now,
-            "base_available": resource.enabled,
-            "timezone": resource.timezone.name(),
-            "reservations": reservations,
-            "is_open_now": open_now.is_open(),
-            "free_periods": periods(availability::free_parts(&snapshot, &window, now)),
-            "closed_periods": periods(availability::closed_parts(&snapshot, &window)),
-            "blackout_dates": blackout_dates,
-        }
-    })))
+    Ok(HttpResponse::Ok().json(ScheduleOut {
+        data: ScheduleData {
+            base_available: resource.enabled,
+            blackout_dates,
+            closed_periods: periods(availability::closed_parts(&snapshot, &window)),
+            current_time: utc(now),
+            free_periods: periods(availability::free_parts(&snapshot, &window, now)),
+            is_currently_available: available_now,
+            is_open_now: open_now.is_open(),
+            reservations: snapshot
+                .overlapping(&window)
+                .map(|b| ScheduledOut {
+                    end_time: utc(b.interval.end()),
+                    id: b.id,
+                    start_time: utc(b.interval.start()),
+                    status: b.status.as_str(),
+                    user_id: b.user.id,
+                    user_name: &b.user.name,
+                })
+                .collect(),
+            resource_id: resource.id,
+            resource_name: &resource.name,
+            timezone: resource.timezone.name(),
+        },
+        success: true,
+    }))
+}
+
+// The schedule's body as typed structs borrowing from the snapshot: building it as `json!`
+// maps cost two thirds of the server's time per availability read (found by the load tests).
+// Fields are in alphabetical order, the order `json!` maps serialised them in; the short lists
+// of periods and blackout dates stay `json!` values.
+
+#[derive(Serialize)]
+struct ScheduleOut<'a> {
+    data: ScheduleData<'a>,
+    success: bool,
+}
+
+#[derive(Serialize)]
+struct ScheduleData<'a> {
+    base_available: bool,
+    blackout_dates: Vec<serde_json::Value>,
+    closed_periods: Vec<serde_json::Value>,
+    current_time: String,
+    free_periods: Vec<serde_json::Value>,
+    is_currently_available: bool,
+    is_open_now: bool,
+    reservations: Vec<ScheduledOut<'a>>,
+    resource_id: i64,
+    resource_name: &'a str,
+    timezone: &'a str,
+}
+
+#[derive(Serialize)]
+struct ScheduledOut<'a> {
+    end_time: String,
+    id: i64,
+    start_time: String,
+    status: &'static str,
+    user_id: i64,
+    user_name: &'a str,
 }
 
 async fn status(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Result<HttpResponse, ApiError> {

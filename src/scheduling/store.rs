@@ -152,15 +152,20 @@ async fn apply_batch(
     now: DateTime<Utc>,
     changes: Vec<Change>,
 ) -> Result<Vec<Applied>, StoreError> {
-    let mut tx = db.begin().await?;
-    let mut applied = Vec::with_capacity(changes.len());
-    let mut events = Vec::new();
-    for change in &changes {
-        let result = apply::one(&mut tx, resource, now, change, &applied, &mut events).await?;
-        applied.push(result);
-    }
-    commit_with(tx, events, now, &wake).await?;
-    Ok(applied)
+    // One transaction awaiting nothing but itself, so the backend may run it in one go.
+    db.transaction(move |mut tx| {
+        Box::pin(async move {
+            let mut applied = Vec::with_capacity(changes.len());
+            let mut events = Vec::new();
+            for change in &changes {
+                let result = apply::one(&mut tx, resource, now, change, &applied, &mut events).await?;
+                applied.push(result);
+            }
+            commit_with(tx, events, now, &wake).await?;
+            Ok(applied)
+        })
+    })
+    .await
 }
 
 /// Every resource's earliest deadline: a booking's end, a hold's lapse, a check-in deadline, a

@@ -23,6 +23,7 @@ mod value;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use std::sync::Arc;
 
 pub use migrate::{MigrationError, MigrationReport};
@@ -99,12 +100,21 @@ pub trait Backend: Send + Sync {
     async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError>;
     /// Starts a transaction.
     async fn begin(&self) -> Result<Box<dyn Transaction>, StorageError>;
+    /// Runs `job` with a new transaction (which `job` commits, or drops to roll back). Fails
+    /// only when the transaction cannot be started; `job`'s own outcome is its business.
+    async fn run_transaction(&self, job: TxJob) -> Result<(), StorageError> {
+        job(self.begin().await?).await;
+        Ok(())
+    }
     /// A cheap round trip that proves the database answers.
     async fn ping(&self) -> Result<(), StorageError>;
     fn pool_state(&self) -> PoolState;
     /// Closes every connection; later calls fail with [`StorageError::Unavailable`].
     async fn close(&self);
 }
+
+/// Work on a transaction, as [`Backend::run_transaction`] takes it.
+pub type TxJob = Box<dyn FnOnce(Box<dyn Transaction>) -> BoxFuture<'static, ()> + Send>;
 
 /// An open transaction. Dropping it without [`Transaction::commit`] rolls it back.
 #[async_trait]
@@ -187,6 +197,30 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Box<dyn Transaction>, StorageError> {
         self.backend.begin().await
+    }
+
+    /// Runs `work` with a new transaction, which `work` commits or drops (to roll back) and
+    /// never keeps, and returns what `work` returns. Unlike [`Db::begin`], the backend may run the whole of
+    /// `work` in one go (SQLite: on its writer thread), so `work` must await nothing but its
+    /// transaction. For the hot write paths (the resource actors' batches).
+    pub async fn transaction<T, E>(
+        &self,
+        work: impl FnOnce(Box<dyn Transaction>) -> BoxFuture<'static, Result<T, E>> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: TxJob = Box::new(move |tx| {
+            Box::pin(async move {
+                let _ = reply.send(work(tx).await);
+            })
+        });
+        self.backend.run_transaction(job).await?;
+        answer
+            .await
+            .map_err(|_| StorageError::Unavailable("the transaction was abandoned".into()))?
     }
 
     pub async fn ping(&self) -> Result<(), StorageError> {

@@ -1,0 +1,79 @@
+//! CPU time and memory of a process on this machine, read from `/proc` (Linux): the server under
+//! test when its pid is given, and the load generator itself, so a report shows how the two
+//! cores were shared.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+/// What a process used while a workload ran.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Usage {
+    /// Resident memory at the end (`VmRSS`), MiB.
+    pub rss_mb: f64,
+    /// Highest resident memory since the process started (`VmHWM`), MiB.
+    pub peak_rss_mb: f64,
+    /// CPU time over wall time, in percent of one core (200 = both cores of a 2-core machine).
+    pub cpu_percent: f64,
+}
+
+/// A process's CPU clock at one instant; [`Mark::usage`] turns two of them into a [`Usage`].
+pub struct Mark {
+    pid: String,
+    ticks: u64,
+    at: Instant,
+}
+
+impl Mark {
+    /// `pid` of `None` means this process.
+    pub fn now(pid: Option<u32>) -> Option<Mark> {
+        let pid = pid.map_or_else(|| "self".to_owned(), |pid| pid.to_string());
+        Some(Mark {
+            ticks: cpu_ticks(&pid)?,
+            pid,
+            at: Instant::now(),
+        })
+    }
+
+    pub fn usage(&self) -> Option<Usage> {
+        let ticks = cpu_ticks(&self.pid)?.saturating_sub(self.ticks);
+        // SAFETY: sysconf reads a constant of the C library; it has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        Some(Usage {
+            rss_mb: status_kib(&status, "VmRSS:")? / 1024.0,
+            peak_rss_mb: status_kib(&status, "VmHWM:")? / 1024.0,
+            cpu_percent: 100.0 * ticks as f64 / per_second / self.at.elapsed().as_secs_f64().max(f64::EPSILON),
+        })
+    }
+}
+
+/// utime + stime from `/proc/<pid>/stat` (fields 14 and 15, counted after the parenthesised
+/// command name, which may itself contain spaces).
+fn cpu_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace().skip(11);
+    Some(fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?)
+}
+
+fn status_kib(status: &str, key: &str) -> Option<f64> {
+    let line = status.lines().find(|line| line.starts_with(key))?;
+    line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_measured() {
+        let mark = Mark::now(None).expect("/proc is readable");
+        let spin = Instant::now();
+        while spin.elapsed().as_millis() < 50 {
+            std::hint::black_box(0u64);
+        }
+        let usage = mark.usage().expect("/proc is readable");
+        assert!(usage.rss_mb > 0.0 && usage.peak_rss_mb >= usage.rss_mb);
+        assert!(usage.cpu_percent > 20.0, "{usage:?}");
+    }
+}

@@ -1,0 +1,135 @@
+//! What a run measured: one [`Row`] per workload (or per part of one), grouped by backend, saved
+//! as JSON and printed as a table. Each workload states its budget (from `shared/design.md`) and
+//! whether it held, so the report is read against the budgets without recomputing anything.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use serde::{Deserialize, Serialize};
+
+use crate::process::Usage;
+use crate::stats::Summary;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    pub workload: String,
+    /// Answered requests (or delivered events), their rate, latency and failures.
+    pub summary: Summary,
+    /// Bookings accepted per second, for booking workloads.
+    pub accepted_per_second: Option<f64>,
+    pub overlaps: Option<u64>,
+    pub events_lost: Option<u64>,
+    /// The budget this row is measured against, and whether it held.
+    pub budget: String,
+    pub holds: bool,
+    /// Anything else worth reading (rounds, winners, connections, counts).
+    pub notes: Vec<String>,
+    pub server: Option<Usage>,
+    pub generator: Option<Usage>,
+}
+
+/// One backend's run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendRun {
+    pub backend: String,
+    pub url: String,
+    pub started_at: String,
+    pub rows: Vec<Row>,
+}
+
+/// A whole run of `loadtests/run`: the machine, the command and every backend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub date: String,
+    pub command: String,
+    pub machine: Machine,
+    pub backends: Vec<BackendRun>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpus: usize,
+    pub memory_mb: u64,
+    pub uname: String,
+}
+
+impl Machine {
+    pub fn this() -> Machine {
+        let memory_kib = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|info| {
+                let line = info.lines().find(|l| l.starts_with("MemTotal:"))?.to_owned();
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .unwrap_or(0);
+        let uname = std::process::Command::new("uname")
+            .arg("-a")
+            .output()
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+            .unwrap_or_default();
+        Machine {
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_mb: memory_kib / 1024,
+            uname,
+        }
+    }
+}
+
+pub fn read_backend(path: &Path) -> Result<BackendRun> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// The human table: one line per backend and workload.
+pub fn table(report: &Report) -> Table {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header([
+        "backend",
+        "workload",
+        "req/s",
+        "accepted/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "errors",
+        "overlaps",
+        "lost",
+        "server RSS MB",
+        "server CPU %",
+        "rr-load CPU %",
+        "budget",
+        "holds",
+    ]);
+    let optional = |value: Option<u64>| value.map_or_else(|| "–".to_owned(), |v| v.to_string());
+    for run in &report.backends {
+        for row in &run.rows {
+            let s = &row.summary;
+            table.add_row([
+                run.backend.clone(),
+                row.workload.clone(),
+                format!("{:.0}", s.per_second),
+                row.accepted_per_second
+                    .map_or_else(|| "–".to_owned(), |a| format!("{a:.0}")),
+                format!("{:.2}", s.p50_ms),
+                format!("{:.2}", s.p90_ms),
+                format!("{:.2}", s.p99_ms),
+                s.errors.to_string(),
+                optional(row.overlaps),
+                optional(row.events_lost),
+                row.server
+                    .as_ref()
+                    .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.rss_mb)),
+                row.server
+                    .as_ref()
+                    .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent)),
+                row.generator
+                    .as_ref()
+                    .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent)),
+                row.budget.clone(),
+                if row.holds { "yes" } else { "NO" }.to_owned(),
+            ]);
+        }
+    }
+    table
+}

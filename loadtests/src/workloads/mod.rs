@@ -1,0 +1,207 @@
+//! The workloads, and what they share: the accounts and names of a run ([`Context`]), slots
+//! that never collide, a closed-loop driver, and CPU/memory marks around each measurement.
+
+pub mod fanout;
+pub mod memory;
+pub mod w1_booking;
+pub mod w2_contention;
+pub mod w3_reads;
+pub mod w4_websocket;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use crate::api::{Account, Api, Timed};
+use crate::process::Mark;
+use crate::report::Row;
+use crate::stats::{Samples, Summary};
+
+/// Names accepted by `--workloads`, in the default order. `memory` comes first so the memory
+/// figure is taken on a server holding exactly its 1,000 resources and 100,000 reservations.
+pub const ALL: [&str; 6] = ["memory", "w1", "w2", "w3", "w4", "fanout"];
+
+/// Settings of a run, from the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub clients: usize,
+    pub duration: Duration,
+    pub subscribers: usize,
+    pub reservations: u64,
+    pub server_pid: Option<u32>,
+}
+
+/// What every workload of a run shares: the API client, the admin, one account per client,
+/// and a stamp that makes this run's names unique on a server that has seen other runs.
+pub struct Context {
+    pub api: Api,
+    pub admin: Account,
+    pub users: Arc<Vec<Account>>,
+    pub settings: Settings,
+    stamp: String,
+}
+
+impl Context {
+    /// Signs in (registering on a fresh server: the first account becomes the admin) `admin`
+    /// and registers one user per client.
+    pub async fn setup(url: &str, admin: &str, settings: Settings) -> Result<Context> {
+        let api = Api::new(url, settings.clients.max(64))?;
+        let admin = api.account(admin).await?;
+        let stamp = format!("{:x}", Utc::now().timestamp_millis());
+        let users = stream::iter(0..settings.clients)
+            .map(|i| {
+                let api = api.clone();
+                let name = format!("lt{stamp}-u{i}");
+                async move { api.account(&name).await }
+            })
+            .buffered(4)
+            .try_collect()
+            .await?;
+        Ok(Context {
+            api,
+            admin,
+            users: Arc::new(users),
+            settings,
+            stamp,
+        })
+    }
+
+    /// `count` new resources named after `label`, created `parallel` at a time.
+    pub async fn resources(&self, label: &str, count: usize) -> Result<Arc<Vec<i64>>> {
+        let ids: Vec<i64> = stream::iter(0..count)
+            .map(|i| {
+                let name = format!("{label}-{}-{i}", self.stamp);
+                async move { self.api.create_resource(&self.admin, &name).await }
+            })
+            .buffered(8)
+            .try_collect()
+            .await
+            .with_context(|| format!("creating resources for {label} (is --admin an admin?)"))?;
+        Ok(Arc::new(ids))
+    }
+
+    /// CPU marks of the server and of this process, taken now; [`Measure::finish`] fills a row.
+    pub fn measure(&self) -> Measure {
+        Measure {
+            server: self.settings.server_pid.and_then(|pid| Mark::now(Some(pid))),
+            generator: Mark::now(None),
+        }
+    }
+}
+
+pub struct Measure {
+    server: Option<Mark>,
+    generator: Option<Mark>,
+}
+
+impl Measure {
+    pub fn finish(&self, row: &mut Row) {
+        row.server = self.server.as_ref().and_then(Mark::usage);
+        row.generator = self.generator.as_ref().and_then(Mark::usage);
+    }
+}
+
+/// A row with the common fields set; workloads add their own.
+pub fn row(workload: &str, summary: Summary, budget: &str, holds: bool) -> Row {
+    Row {
+        workload: workload.to_owned(),
+        summary,
+        accepted_per_second: None,
+        overlaps: None,
+        events_lost: None,
+        budget: budget.to_owned(),
+        holds,
+        notes: Vec::new(),
+        server: None,
+        generator: None,
+    }
+}
+
+/// The start of the next hour, one day ahead: every slot is in the future for the whole run.
+pub fn future_base() -> DateTime<Utc> {
+    let now = Utc::now() + TimeDelta::days(1);
+    now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now) + TimeDelta::hours(1)
+}
+
+/// The `index`th of back-to-back slots of `minutes` after `base`.
+pub fn slot(base: DateTime<Utc>, index: u64, minutes: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = base + TimeDelta::minutes(minutes * index as i64);
+    (start, start + TimeDelta::minutes(minutes))
+}
+
+/// When a closed loop stops.
+#[derive(Debug, Clone, Copy)]
+pub enum Stop {
+    After(Duration),
+    Count(u64),
+}
+
+/// `clients` tasks, each sending its next request as soon as the previous one is answered, until
+/// `stop`. `op(client, n)` sends the request numbered `n` (unique across clients, from 0) and
+/// says whether it succeeded. Returns the samples and the elapsed time.
+pub async fn closed_loop<F, Fut>(clients: usize, stop: Stop, op: F) -> (Samples, Duration)
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Timed<bool>> + Send,
+{
+    let op = Arc::new(op);
+    let counter = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|client| {
+            let (op, counter) = (op.clone(), counter.clone());
+            tokio::spawn(async move {
+                let mut samples = Samples::default();
+                loop {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let more = match stop {
+                        Stop::After(duration) => started.elapsed() < duration,
+                        Stop::Count(count) => n < count,
+                    };
+                    if !more {
+                        return samples;
+                    }
+                    let answer = op(client, n).await;
+                    samples.add(answer.outcome, answer.latency);
+                }
+            })
+        })
+        .collect();
+    let mut all = Samples::default();
+    for worker in workers {
+        all.merge(worker.await.unwrap_or_default());
+    }
+    (all, started.elapsed())
+}
+
+/// Pairs of overlapping intervals in `bookings` (half-open, as the server defines them).
+pub fn overlaps(bookings: &[(i64, DateTime<Utc>, DateTime<Utc>)]) -> u64 {
+    let mut sorted: Vec<_> = bookings.iter().map(|&(_, start, end)| (start, end)).collect();
+    sorted.sort();
+    let mut found = 0;
+    for (i, &(_, end)) in sorted.iter().enumerate() {
+        found += sorted[i + 1..].iter().take_while(|(start, _)| *start < end).count() as u64;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlaps_are_counted_pairwise_and_touching_slots_do_not_overlap() {
+        let base = future_base();
+        let s = |i| slot(base, i, 60);
+        let (a, b, c) = (s(0), s(1), s(2));
+        assert_eq!(overlaps(&[(1, a.0, a.1), (2, b.0, b.1), (3, c.0, c.1)]), 0);
+        let long = (a.0, c.1);
+        assert_eq!(overlaps(&[(1, a.0, a.1), (2, b.0, b.1), (3, long.0, long.1)]), 2);
+        assert_eq!(overlaps(&[(1, b.0, b.1), (2, b.0, b.1)]), 1);
+    }
+}
