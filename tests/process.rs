@@ -179,31 +179,41 @@ async fn sign_up(address: &str, name: &str) -> String {
     tokens["access_token"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
-    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
-        return;
-    };
+/// Two server processes on one PostgreSQL database, sharing a secret key.
+fn two_processes_on(database: &TestDatabase) -> (ServerProcess, ServerProcess) {
     let env = [
         ("DATA_DIR", database.data_dir.path().display().to_string()),
         ("DATABASE_URL", database.url()),
         ("SECRET_KEY", "a-shared-secret-for-both-processes-0123456789".to_owned()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (a, b) = (ServerProcess::start(&env), ServerProcess::start(&env));
-    let admin = sign_up(&a.address, "admin").await;
-    let client = http_client();
-    let room: Value = client
-        .post(format!("{}/api/v1/resources", a.address))
-        .bearer_auth(&admin)
-        .json(&serde_json::json!({"name": "Contended"}))
+    (ServerProcess::start(&env), ServerProcess::start(&env))
+}
+
+/// Creates a resource through `address` as the admin `token`; its id.
+async fn create_resource(address: &str, token: &str, name: &str) -> i64 {
+    let room: Value = http_client()
+        .post(format!("{address}/api/v1/resources"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "name": name }))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let room = room["id"].as_i64().unwrap();
+    room["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let (a, b) = two_processes_on(&database);
+    let admin = sign_up(&a.address, "admin").await;
+    let client = http_client();
+    let room = create_resource(&a.address, &admin, "Contended").await;
     let mut tokens = Vec::new();
     for i in 0..8 {
         tokens.push(sign_up(&b.address, &format!("racer{i}")).await);
@@ -271,27 +281,11 @@ async fn a_global_hours_change_made_through_one_process_is_enforced_by_the_other
     let Some(database) = TestDatabase::create(Backend::Postgres).await else {
         return;
     };
-    let env = [
-        ("DATA_DIR", database.data_dir.path().display().to_string()),
-        ("DATABASE_URL", database.url()),
-        ("SECRET_KEY", "a-shared-secret-for-both-processes-0123456789".to_owned()),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (a, b) = (ServerProcess::start(&env), ServerProcess::start(&env));
+    let (a, b) = two_processes_on(&database);
     let admin = sign_up(&a.address, "admin").await;
     let bob = sign_up(&b.address, "bob").await;
     let client = http_client();
-    let room: Value = client
-        .post(format!("{}/api/v1/resources", a.address))
-        .bearer_auth(&admin)
-        .json(&serde_json::json!({"name": "Room 1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let room = room["id"].as_i64().unwrap();
+    let room = create_resource(&a.address, &admin, "Room 1").await;
     // 2030-01-07 is a Monday; minute `m` after 07:00 there, for 15 minutes.
     let book = |m: u32| {
         let (start, end) = (
