@@ -6,14 +6,14 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use reserver_actors::resource::ScheduleSnapshot;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::Permission;
 use crate::error::ApiError;
-use crate::hours::model::{BlackoutInput, HoursInput};
+use crate::hours::model::{BlackoutInput, DayInput, HoursInput, NewBlackout};
 use crate::hours::{slots, store};
 use crate::http::{Access, Json, Path, Query, RouteTable};
 use crate::state::AppState;
@@ -61,10 +61,7 @@ async fn set_resource_hours(
 ) -> Result<HttpResponse, ApiError> {
     let days = input.validate()?;
     resource(&state, path.resource_id).await?;
-    let now = state.clock.now();
-    let rows = store::replace(&state.db, &state.events.wake, Some(path.resource_id), &days, now).await?;
-    state.resources.refreshed(Some(&[path.resource_id])).await;
-    Ok(HttpResponse::Ok().json(rows))
+    replace_hours(&state, Some(path.resource_id), &days).await
 }
 
 async fn global_hours(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -73,8 +70,17 @@ async fn global_hours(state: web::Data<AppState>) -> Result<HttpResponse, ApiErr
 
 async fn set_global_hours(state: web::Data<AppState>, Json(input): Json<HoursInput>) -> Result<HttpResponse, ApiError> {
     let days = input.validate()?;
-    let rows = store::replace(&state.db, &state.events.wake, None, &days, state.clock.now()).await?;
-    state.resources.refreshed(None).await;
+    replace_hours(&state, None, &days).await
+}
+
+/// Stores the hours of `scope` (a resource, or the global rows with `None`) and answers once
+/// the actors concerned have reloaded them, so the next booking already obeys them.
+async fn replace_hours(state: &AppState, scope: Option<i64>, days: &[DayInput]) -> Result<HttpResponse, ApiError> {
+    let rows = store::replace(&state.db, &state.events.wake, scope, days, state.clock.now()).await?;
+    state
+        .resources
+        .refreshed(scope.as_ref().map(std::slice::from_ref))
+        .await;
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -187,18 +193,7 @@ async fn add_resource_blackout(
     let snapshot = resource(&state, path.resource_id).await?;
     let now = state.clock.now();
     let new = input.validate(now.with_timezone(&snapshot.resource.timezone).date_naive())?;
-    let wake = &state.events.wake;
-    let blackout = store::add_blackout(
-        &state.db,
-        wake,
-        Some(path.resource_id),
-        new.date,
-        new.reason.as_deref(),
-        now,
-    )
-    .await?;
-    state.resources.refreshed(Some(&[path.resource_id])).await;
-    Ok(HttpResponse::Created().json(blackout))
+    add_blackout(&state, Some(path.resource_id), new, now).await
 }
 
 async fn global_blackouts(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -212,16 +207,23 @@ async fn add_global_blackout(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let new = input.validate(now.date_naive())?;
-    let blackout = store::add_blackout(
-        &state.db,
-        &state.events.wake,
-        None,
-        new.date,
-        new.reason.as_deref(),
-        now,
-    )
-    .await?;
-    state.resources.refreshed(None).await;
+    add_blackout(&state, None, new, now).await
+}
+
+/// Stores a blackout date of `scope` (a resource, or global with `None`) and answers once the
+/// actors concerned have reloaded their dates.
+async fn add_blackout(
+    state: &AppState,
+    scope: Option<i64>,
+    new: NewBlackout,
+    now: DateTime<Utc>,
+) -> Result<HttpResponse, ApiError> {
+    let wake = &state.events.wake;
+    let blackout = store::add_blackout(&state.db, wake, scope, new.date, new.reason.as_deref(), now).await?;
+    state
+        .resources
+        .refreshed(scope.as_ref().map(std::slice::from_ref))
+        .await;
     Ok(HttpResponse::Created().json(blackout))
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use reserver_actors::ManualClock;
 use resource_reserver::config::SettingsArgs;
 use resource_reserver::params;
+use resource_reserver::storage::{Db, Row};
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -109,6 +110,21 @@ async fn outbox(app: &TestApp, address: &str) -> Vec<String> {
         .unwrap();
     db.close().await;
     rows.iter().map(|row| row.get::<String>("subject").unwrap()).collect()
+}
+
+/// The outbox row of the booking confirmation, once `ready` accepts it.
+async fn confirmation_row(db: &Db, ready: impl Fn(&Row) -> bool) -> Row {
+    eventually("the confirmation's outbox row", || async {
+        let row = db
+            .query_one(
+                "SELECT status, attempts, last_error, next_attempt_at, sent_at FROM email_outbox WHERE subject = $1",
+                params!["Reservation confirmed"],
+            )
+            .await
+            .unwrap();
+        ready(&row).then_some(row)
+    })
+    .await
 }
 
 async fn metric(app: &TestApp, name: &str) -> f64 {
@@ -265,16 +281,8 @@ mail_tests! {
         assert_eq!(app.book(&bob, room, &at(10, 0), &at(11, 0)).await.status(), 201);
         eventually("the SMTP server refused the confirmation", || async { (smtp.refused() == 1).then_some(()) }).await;
         let db = app.database().connect().await;
-        let row = eventually("the failure recorded", || async {
-            let row = db
-                .query_one(
-                    "SELECT status, attempts, last_error, next_attempt_at FROM email_outbox WHERE subject = $1",
-                    params!["Reservation confirmed"],
-                )
-                .await
-                .unwrap();
-            (row.get::<i64>("attempts").unwrap() == 1 && row.get::<Option<String>>("last_error").unwrap().is_some())
-                .then_some(row)
+        let row = confirmation_row(&db, |row| {
+            row.get::<i64>("attempts").unwrap() == 1 && row.get::<Option<String>>("last_error").unwrap().is_some()
         })
         .await;
         assert_eq!(row.get::<String>("status").unwrap(), "pending");
@@ -287,10 +295,7 @@ mail_tests! {
         assert_eq!(mails[1].subject(), "Reservation confirmed");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(smtp.to("bob@example.com").len(), 2, "delivered once");
-        let row = db
-            .query_one("SELECT status, sent_at FROM email_outbox WHERE subject = $1", params!["Reservation confirmed"])
-            .await
-            .unwrap();
+        let row = confirmation_row(&db, |_| true).await;
         assert_eq!(row.get::<String>("status").unwrap(), "sent");
         assert!(row.get::<Option<chrono::DateTime<chrono::Utc>>>("sent_at").unwrap().is_some());
         db.close().await;
@@ -305,17 +310,7 @@ mail_tests! {
         smtp.reject_next(1);
         assert_eq!(app.book(&bob, room, &at(10, 0), &at(11, 0)).await.status(), 201);
         let db = app.database().connect().await;
-        let row = eventually("the failure recorded", || async {
-            let row = db
-                .query_one(
-                    "SELECT status, attempts, last_error, next_attempt_at FROM email_outbox WHERE subject = $1",
-                    params!["Reservation confirmed"],
-                )
-                .await
-                .unwrap();
-            (row.get::<String>("status").unwrap() == "failed").then_some(row)
-        })
-        .await;
+        let row = confirmation_row(&db, |row| row.get::<String>("status").unwrap() == "failed").await;
         db.close().await;
         assert_eq!(row.get::<i64>("attempts").unwrap(), 1);
         assert!(row.get::<String>("last_error").unwrap().contains("550"));
