@@ -1,0 +1,1 @@
+//! Attacks on auth, performed on SQLite and PostgreSQL (docs/security.md).

@@ -1,0 +1,1 @@
+//! Attacks on leaks, performed on SQLite and PostgreSQL (docs/security.md).

@@ -1,0 +1,1 @@
+//! Attacks on queries, performed on SQLite and PostgreSQL (docs/security.md).

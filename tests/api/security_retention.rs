@@ -1,0 +1,1 @@
+//! Attacks on retention, performed on SQLite and PostgreSQL (docs/security.md).

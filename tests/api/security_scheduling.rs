@@ -1,0 +1,1 @@
+//! Attacks on scheduling, performed on SQLite and PostgreSQL (docs/security.md).

@@ -1,0 +1,1 @@
+//! Attacks on ws, performed on SQLite and PostgreSQL (docs/security.md).
