@@ -17,6 +17,7 @@ use reserver_actors::resource::{ActorConfig, BookingRules};
 
 use crate::events::LiveConfig;
 use crate::http::client_ip::TrustedProxies;
+use crate::metrics::{MetricsConfig, MetricsToken};
 use crate::rate_limit::RateLimitConfig;
 use crate::storage::DatabaseLocation;
 use crate::webhooks::WebhookConfig;
@@ -169,6 +170,18 @@ pub struct SettingsArgs {
     /// public addresses are) [env: WEBHOOK_ALLOWED_HOSTS]
     #[arg(long)]
     pub webhook_allowed_hosts: Option<String>,
+    /// Send `Access-Control-Allow-Credentials: true` to allowed origins; refused together with
+    /// `CORS_ORIGINS=*` [env: CORS_ALLOW_CREDENTIALS] [default: true]
+    #[arg(long)]
+    pub cors_allow_credentials: Option<String>,
+    /// Bearer token that /metrics requires (at least 32 bytes) [env: METRICS_TOKEN]
+    /// [default: none, /metrics is public]
+    #[arg(long)]
+    pub metrics_token: Option<String>,
+    /// Separate host:port on which /metrics is served instead of the main port
+    /// [env: METRICS_ADDRESS] [default: none, /metrics on the main port]
+    #[arg(long)]
+    pub metrics_address: Option<String>,
 }
 
 /// A setting that could not be used; the message names the variable and the flag.
@@ -252,6 +265,10 @@ pub struct Settings {
     pub live: LiveConfig,
     /// Webhook delivery: which internal hosts may be reached.
     pub webhooks: WebhookConfig,
+    /// Whether CORS answers allow credentials (never with `*` in `cors_origins`).
+    pub cors_allow_credentials: bool,
+    /// Who may read `/metrics`, and where it is served.
+    pub metrics: MetricsConfig,
 }
 
 /// Reads one setting: the flag if given, else the first of its environment variables that is
@@ -334,6 +351,47 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
         }
     }
     Ok(origins)
+}
+
+/// The allowed origins and whether credentials are allowed. Any origin *with* credentials would
+/// let every web site act with the browser's credentials here (actix-cors answers `*` by echoing
+/// the caller's origin), so that pair is refused.
+fn cors(src: &Source<'_>, args: &SettingsArgs) -> Result<(Vec<String>, bool), ConfigError> {
+    let origins = src.parse(
+        &args.cors_origins,
+        &["CORS_ORIGINS"],
+        ["http://localhost:3000", "http://localhost:8080", "http://localhost:8000"]
+            .map(String::from)
+            .to_vec(),
+        parse_origins,
+    )?;
+    let credentials = src.parse(
+        &args.cors_allow_credentials,
+        &["CORS_ALLOW_CREDENTIALS"],
+        true,
+        parse_bool,
+    )?;
+    if credentials && origins.iter().any(|origin| origin == "*") {
+        return Err(ConfigError(
+            "CORS_ORIGINS (--cors-origins) = \"*\" allows every web site, and CORS_ALLOW_CREDENTIALS \
+             (--cors-allow-credentials) is true: list the origins that may call with credentials, or set \
+             CORS_ALLOW_CREDENTIALS=false"
+                .into(),
+        ));
+    }
+    Ok((origins, credentials))
+}
+
+/// A `host:port` to listen on (port 0 picks a free one).
+fn parse_listen_address(raw: &str) -> Result<String, String> {
+    let (host, port) = raw
+        .rsplit_once(':')
+        .ok_or_else(|| "expected host:port, e.g. 0.0.0.0:9100".to_owned())?;
+    if host.is_empty() {
+        return Err("expected host:port, e.g. 0.0.0.0:9100".into());
+    }
+    port.parse::<u16>().map_err(|e| format!("bad port ({e})"))?;
+    Ok(raw.to_owned())
 }
 
 /// `postgres://…`, `postgresql://…`, or SQLAlchemy-style `sqlite:///relative.db` and
@@ -509,6 +567,24 @@ impl Settings {
             ..WebhookConfig::default()
         };
 
+        let (cors_origins, cors_allow_credentials) = cors(&src, args)?;
+        let metrics = MetricsConfig {
+            // Not through `src.parse`, whose errors quote the value: this one is a secret.
+            token: match src.raw(&args.metrics_token, &["METRICS_TOKEN"]) {
+                Some(token) if token.len() < MetricsToken::MIN_LEN => {
+                    return Err(ConfigError(format!(
+                        "METRICS_TOKEN (--metrics-token) is {} bytes: at least {} are required",
+                        token.len(),
+                        MetricsToken::MIN_LEN
+                    )));
+                }
+                token => token.as_deref().map(MetricsToken::new),
+            },
+            address: src.parse(&args.metrics_address, &["METRICS_ADDRESS"], None, |raw| {
+                parse_listen_address(raw).map(Some)
+            })?,
+        };
+
         Ok(Settings {
             host: src.parse(&args.host, &["HOST"], "127.0.0.1".to_owned(), text)?,
             port: src.parse(&args.port, &["PORT"], 8000, parse_number(0_u16, u16::MAX))?,
@@ -526,18 +602,7 @@ impl Settings {
                 }
                 Ok(Some(raw.trim_end_matches('/').to_owned()))
             })?,
-            cors_origins: src.parse(
-                &args.cors_origins,
-                &["CORS_ORIGINS"],
-                [
-                    "http://localhost:3000",
-                    "http://localhost:8080",
-                    "http://localhost:8000",
-                ]
-                .map(String::from)
-                .to_vec(),
-                parse_origins,
-            )?,
+            cors_origins,
             rate_limit_enabled: src.parse(&args.rate_limit_enabled, &["RATE_LIMIT_ENABLED"], true, parse_bool)?,
             rate_limit: RateLimitConfig {
                 testing_mode: src.parse(
@@ -602,6 +667,8 @@ impl Settings {
             actors,
             live,
             webhooks,
+            cors_allow_credentials,
+            metrics,
         })
     }
 
@@ -734,6 +801,34 @@ mod tests {
         assert_eq!(parse_origins(r#"["http://a.test"]"#).unwrap(), vec!["http://a.test"]);
         assert_eq!(parse_origins("http://a.test, https://b.test").unwrap().len(), 2);
         assert!(parse_origins("ftp://x").is_err());
+    }
+
+    #[test]
+    fn any_origin_with_credentials_is_refused() {
+        for origins in ["*", "http://a.test,*", r#"["*"]"#] {
+            let error = settings(&[("CORS_ORIGINS", origins)]).unwrap_err();
+            assert!(
+                error.0.contains("CORS_ORIGINS") && error.0.contains("CORS_ALLOW_CREDENTIALS"),
+                "{error}"
+            );
+        }
+        let open = settings(&[("CORS_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "false")]).unwrap();
+        assert_eq!((open.cors_origins, open.cors_allow_credentials), (vec!["*".to_owned()], false));
+        assert!(settings(&[]).unwrap().cors_allow_credentials, "the original allowed credentials");
+    }
+
+    #[test]
+    fn the_metrics_token_is_long_and_never_quoted() {
+        let short = "s3cret-but-short";
+        let error = settings(&[("METRICS_TOKEN", short)]).unwrap_err();
+        assert!(error.0.contains("METRICS_TOKEN") && !error.0.contains(short), "{error}");
+        let token = "t".repeat(32);
+        let s = settings(&[("METRICS_TOKEN", &token), ("METRICS_ADDRESS", "0.0.0.0:9100")]).unwrap();
+        assert!(s.metrics.token.unwrap().admits(Some(&format!("Bearer {token}"))));
+        assert_eq!(s.metrics.address.as_deref(), Some("0.0.0.0:9100"));
+        for address in ["9100", ":9100", "host:port"] {
+            assert!(settings(&[("METRICS_ADDRESS", address)]).unwrap_err().0.contains("METRICS_ADDRESS"));
+        }
     }
 
     #[test]

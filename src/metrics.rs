@@ -10,11 +10,12 @@ use std::time::Instant;
 use std::sync::Mutex;
 
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Counter, Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 use reserver_actors::resource::SupervisorStats;
 
-use crate::storage::PoolState;
+use crate::auth::secret;
+use crate::storage::{PoolState, QueryCounts};
 
 /// Route label of requests that matched no route (404s): one series for all of them.
 pub const UNMATCHED_ROUTE: &str = "<unmatched>";
@@ -29,6 +30,7 @@ pub struct Metrics {
     db_pool_size: IntGauge,
     db_pool_checked_out: IntGauge,
     actors: ActorMetrics,
+    db: DbMetrics,
 }
 
 /// The resource actors' supervisor, read at each scrape: its counts live in the actors crate,
@@ -63,6 +65,42 @@ impl ActorMetrics {
         self.live.set(i64::try_from(now.live).unwrap_or(i64::MAX));
         self.started.inc_by(now.started.saturating_sub(seen.started));
         self.replaced.inc_by(now.replaced.saturating_sub(seen.replaced));
+        *seen = now;
+    }
+}
+
+/// The database statements counted by [`crate::storage::Db`], followed at each scrape like the
+/// actors' counts (storage knows nothing of Prometheus).
+struct DbMetrics {
+    queries: IntCounter,
+    errors: IntCounter,
+    seconds: Counter,
+    seen: Mutex<QueryCounts>,
+}
+
+impl DbMetrics {
+    fn new() -> DbMetrics {
+        DbMetrics {
+            queries: IntCounter::new("db_queries_total", "Database statements run").expect("valid metric"),
+            errors: IntCounter::new(
+                "db_errors_total",
+                "Database statements that failed with a fault (not duplicates or overlaps a request caused)",
+            )
+            .expect("valid metric"),
+            seconds: Counter::new(
+                "db_query_duration_seconds_total",
+                "Time spent in database statements, waiting for a connection included",
+            )
+            .expect("valid metric"),
+            seen: Mutex::new(QueryCounts::default()),
+        }
+    }
+
+    fn follow(&self, now: QueryCounts) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        self.queries.inc_by(now.statements.saturating_sub(seen.statements));
+        self.errors.inc_by(now.faults.saturating_sub(seen.faults));
+        self.seconds.inc_by((now.seconds - seen.seconds).max(0.0));
         *seen = now;
     }
 }
@@ -107,6 +145,7 @@ impl Metrics {
             db_pool_size,
             db_pool_checked_out,
             actors: ActorMetrics::new(),
+            db: DbMetrics::new(),
         };
         metrics.register(Box::new(metrics.uptime.clone()));
         metrics.register(Box::new(metrics.http_requests.clone()));
@@ -117,6 +156,9 @@ impl Metrics {
         metrics.register(Box::new(metrics.actors.live.clone()));
         metrics.register(Box::new(metrics.actors.started.clone()));
         metrics.register(Box::new(metrics.actors.replaced.clone()));
+        metrics.register(Box::new(metrics.db.queries.clone()));
+        metrics.register(Box::new(metrics.db.errors.clone()));
+        metrics.register(Box::new(metrics.db.seconds.clone()));
         metrics
     }
 
@@ -139,9 +181,10 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every registered metric.
-    pub fn render(&self, pool: PoolState, actors: SupervisorStats) -> String {
+    pub fn render(&self, pool: PoolState, queries: QueryCounts, actors: SupervisorStats) -> String {
         self.uptime.set(self.uptime_seconds());
         self.actors.follow(actors);
+        self.db.follow(queries);
         self.db_pool_size.set(pool.size.into());
         self.db_pool_checked_out.set(pool.in_use.into());
         let mut buffer = Vec::new();
@@ -178,8 +221,74 @@ impl Metrics {
     }
 }
 
+/// Who may read `/metrics` and where it is served (`METRICS_TOKEN`, `METRICS_ADDRESS`).
+#[derive(Debug, Clone, Default)]
+pub struct MetricsConfig {
+    /// When set, `/metrics` answers only requests carrying `Authorization: Bearer <token>`.
+    pub token: Option<MetricsToken>,
+    /// When set, `/metrics` is served on this `host:port` only, not on the main port.
+    pub address: Option<String>,
+}
+
+/// The bearer token `/metrics` requires. Only its SHA-256 is kept, and presented tokens are
+/// compared digest to digest, in constant time: neither the content nor the length of the token
+/// shows in the time a refusal takes. `Debug` never shows it.
+#[derive(Clone)]
+pub struct MetricsToken {
+    digest: String,
+}
+
+impl MetricsToken {
+    /// Shortest token accepted (256 bits, as for the signing key).
+    pub const MIN_LEN: usize = 32;
+
+    pub fn new(token: &str) -> MetricsToken {
+        MetricsToken {
+            digest: secret::digest(token),
+        }
+    }
+
+    /// Whether an `Authorization` header value is `Bearer <this token>`.
+    pub fn admits(&self, authorization: Option<&str>) -> bool {
+        let presented = authorization
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        presented.is_some_and(|token| secret::same(&secret::digest(token), &self.digest))
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_metrics_token_admits_only_itself_as_a_bearer_token() {
+        let token = MetricsToken::new("a-token-of-at-least-thirty-two-bytes");
+        assert!(token.admits(Some("Bearer a-token-of-at-least-thirty-two-bytes")));
+        assert!(token.admits(Some("bearer a-token-of-at-least-thirty-two-bytes")));
+        for refused in [
+            None,
+            Some(""),
+            Some("Bearer"),
+            Some("Bearer a-token-of-at-least-thirty-two-byte"),
+            Some("Basic a-token-of-at-least-thirty-two-bytes"),
+            Some("a-token-of-at-least-thirty-two-bytes"),
+        ] {
+            assert!(!token.admits(refused), "{refused:?}");
+        }
+        assert!(!format!("{token:?}").contains("thirty"));
     }
 }

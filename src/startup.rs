@@ -26,6 +26,7 @@ use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 use crate::routes;
+use crate::routes::{MetricsListener, metrics_listener_table};
 use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
 use crate::storage::{Db, MigrationError, PoolOptions, StorageError};
@@ -56,6 +57,8 @@ pub enum StartupError {
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    /// The separate `/metrics` listener (`METRICS_ADDRESS`) and its address.
+    metrics: Option<(Server, SocketAddr)>,
     state: web::Data<AppState>,
 }
 
@@ -63,6 +66,7 @@ pub struct Application {
 #[derive(Clone)]
 pub struct ShutdownHandle {
     server: ServerHandle,
+    metrics: Option<ServerHandle>,
     events: Arc<Events>,
     rate_limit: Option<Arc<RateLimiter>>,
 }
@@ -73,6 +77,9 @@ impl ShutdownHandle {
     pub async fn graceful(&self) {
         self.events.close_sessions();
         self.server.stop(true).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.stop(true).await;
+        }
         if let Some(limiter) = &self.rate_limit {
             limiter.stop().await;
         }
@@ -82,6 +89,9 @@ impl ShutdownHandle {
     pub fn request_stop(&self) {
         self.events.close_sessions();
         drop(self.server.stop(true));
+        if let Some(metrics) = &self.metrics {
+            drop(metrics.stop(true));
+        }
     }
 }
 
@@ -200,7 +210,10 @@ impl Application {
                 .default_service(web::to(not_found))
                 .wrap(from_fn(wire_headers))
                 .wrap(from_fn(record_metrics))
-                .wrap(cors(&app_state.settings.cors_origins))
+                .wrap(cors(
+                    &app_state.settings.cors_origins,
+                    app_state.settings.cors_allow_credentials,
+                ))
                 .wrap(NormalizePath::trim())
         })
         .workers(settings.workers)
@@ -213,15 +226,25 @@ impl Application {
         })?
         .run();
         tracing::info!("resource-reserver listening on http://{bound}");
+        let metrics = match &settings.metrics.address {
+            Some(address) => Some(metrics_listener(address, &state, &settings)?),
+            None => None,
+        };
         Ok(Application {
             server,
             address: bound,
+            metrics,
             state,
         })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `/metrics` is served when `METRICS_ADDRESS` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, address)| *address)
     }
 
     /// The one-time setup token of this run, while first-run setup is incomplete.
@@ -236,6 +259,7 @@ impl Application {
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle {
             server: self.server.handle(),
+            metrics: self.metrics.as_ref().map(|(server, _)| server.handle()),
             events: self.state.events.clone(),
             rate_limit: self.state.rate_limit.clone(),
         }
@@ -243,7 +267,11 @@ impl Application {
 
     /// Serves until stopped, then stops the actors and closes the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        let served = match self.metrics {
+            // Both listeners stop together (the shutdown handle stops both).
+            Some((metrics, _)) => futures::future::try_join(self.server, metrics).await.map(|_| ()),
+            None => self.server.await,
+        };
         self.state.events.close_sessions();
         self.state.events.stop();
         self.state.resources.shutdown();
@@ -258,14 +286,45 @@ impl Application {
     }
 }
 
-fn cors(origins: &[String]) -> Cors {
-    let cors = Cors::default()
-        .allow_any_method()
-        .allow_any_header()
-        .supports_credentials()
-        .max_age(600);
+/// The separate listener of `METRICS_ADDRESS`: `/metrics` and nothing else, one worker, with
+/// the main server's state (so the same registry and the same `METRICS_TOKEN` rule).
+fn metrics_listener(
+    address: &str,
+    state: &web::Data<AppState>,
+    settings: &Settings,
+) -> Result<(Server, SocketAddr), StartupError> {
+    let listen_error = |source| StartupError::Listen {
+        address: address.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(address).map_err(listen_error)?;
+    let bound = listener.local_addr().map_err(listen_error)?;
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        let table = metrics_listener_table();
+        App::new()
+            .app_data(state.clone())
+            .app_data(MetricsListener)
+            .configure(|cfg| table.mount(cfg))
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .listen(listener)
+    .map_err(listen_error)?
+    .run();
+    tracing::info!("metrics served on http://{bound}/metrics");
+    Ok((server, bound))
+}
+
+/// CORS for the configured origins. `*` comes only without credentials (the settings refuse
+/// the pair), and is then answered with a literal `*`, never an echo of the caller's origin.
+fn cors(origins: &[String], credentials: bool) -> Cors {
+    let cors = Cors::default().allow_any_method().allow_any_header().max_age(600);
+    let cors = if credentials { cors.supports_credentials() } else { cors };
     if origins.iter().any(|origin| origin == "*") {
-        return cors.allow_any_origin();
+        return cors.allow_any_origin().send_wildcard();
     }
     origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
 }

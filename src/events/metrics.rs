@@ -10,6 +10,8 @@ pub struct SocketMetrics {
     pub active: IntGauge,
     pub opened: IntCounter,
     pub sent: IntCounter,
+    /// Text messages received from clients (subscriptions, pings).
+    pub received: IntCounter,
     pub slow_dropped: IntCounter,
 }
 
@@ -23,6 +25,11 @@ impl SocketMetrics {
                 "Messages sent to WebSocket clients (events, acknowledgements, errors)",
             )
             .expect("valid metric"),
+            received: IntCounter::new(
+                "websocket_messages_received_total",
+                "Text messages received from WebSocket clients",
+            )
+            .expect("valid metric"),
             slow_dropped: IntCounter::new(
                 "websocket_slow_clients_dropped_total",
                 "WebSocket clients disconnected because they did not read their messages",
@@ -32,6 +39,7 @@ impl SocketMetrics {
         metrics.register(Box::new(socket_metrics.active.clone()));
         metrics.register(Box::new(socket_metrics.opened.clone()));
         metrics.register(Box::new(socket_metrics.sent.clone()));
+        metrics.register(Box::new(socket_metrics.received.clone()));
         metrics.register(Box::new(socket_metrics.slow_dropped.clone()));
         socket_metrics
     }

@@ -260,6 +260,7 @@ impl Session {
     }
 
     async fn on_text(&mut self, text: &str) -> Result<(), End> {
+        self.events.metrics.received.inc();
         let message = match ClientMessage::parse(text) {
             Ok(message) => message,
             Err(detail) => return self.send(protocol::error(self.last_seq, &detail)).await,

@@ -2,6 +2,7 @@
 //! 422 lists, and the middleware stack.
 
 pub mod client_ip;
+pub mod csv;
 pub mod extract;
 pub mod idempotency;
 pub mod middleware;

@@ -14,6 +14,7 @@ use super::admin::out_of_range;
 use crate::auth::audit::Event;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
+use crate::http::csv::{Cell, CsvWriter};
 use crate::http::{Access, Json, Path, Query, RouteTable};
 use crate::params;
 use crate::state::AppState;
@@ -368,20 +369,6 @@ fn attachment(name: &'static str) -> (actix_web::http::header::HeaderName, Heade
     (CONTENT_DISPOSITION, HeaderValue::from_static(name))
 }
 
-/// One CSV field, quoted when it needs to be (RFC 4180).
-fn csv_field(value: &Value) -> String {
-    let text = match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
 fn export_filters(filters: Filters) -> Filters {
     Filters {
         user_id: filters.user_id,
@@ -411,19 +398,11 @@ async fn export_csv(state: web::Data<AppState>, Query(filters): Query<Filters>) 
         "details",
         "error_message",
     ];
-    let mut csv = columns.join(",") + "\r\n";
+    let mut csv = CsvWriter::new(&columns)?;
     for row in &rows {
-        csv += &columns
-            .iter()
-            .map(|c| csv_field(&row[*c]))
-            .collect::<Vec<_>>()
-            .join(",");
-        csv += "\r\n";
+        csv.row(columns.iter().map(|column| Cell::from(&row[*column])))?;
     }
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(attachment("attachment; filename=audit_logs.csv"))
-        .body(csv))
+    csv.into_response("audit_logs.csv")
 }
 
 async fn export_json(state: web::Data<AppState>, Query(filters): Query<Filters>) -> Result<HttpResponse, ApiError> {

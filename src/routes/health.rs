@@ -1,7 +1,10 @@
 //! Probes and operational endpoints: `/health`, `/ready`, `/live`, `/metrics`, `/api/versions`.
-//! All public and cheap, for load balancers, orchestrators and Prometheus.
+//! All cheap, for load balancers, orchestrators and Prometheus. The probes are public and say
+//! nothing of the database's errors; `/metrics` can be restricted (`METRICS_TOKEN`,
+//! `METRICS_ADDRESS`).
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::SecondsFormat;
 use serde_json::json;
 
@@ -22,13 +25,20 @@ fn timestamp(state: &AppState) -> String {
     state.clock.now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// What `/health` says in `api` when the database fails. Fixed: the error itself (SQL, table
+/// and database names, addresses) goes to the log only, since `/health` is public.
+const DATABASE_FAILED: &str = "error: database unavailable";
+
 /// Overall health. Always 200 (as the original), with `status` saying whether the database
 /// answers.
 async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let count = match state.db.query_one("SELECT COUNT(*) AS n FROM resources", vec![]).await {
-        Ok(row) => row.get::<i64>("n").map_err(|e| e.to_string()),
-        Err(error) => Err(error.to_string()),
+        Ok(row) => row.get::<i64>("n"),
+        Err(error) => Err(error),
     };
+    if let Err(error) = &count {
+        tracing::error!(%error, "health check: the database query failed");
+    }
     let healthy = count.is_ok();
     let status = if healthy { "healthy" } else { "unhealthy" };
     Ok(HttpResponse::Ok().json(json!({
@@ -37,7 +47,7 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         "version": env!("CARGO_PKG_VERSION"),
         "database": status,
         "database_backend": state.db.kind().as_str(),
-        "api": match &count { Ok(_) => "healthy".to_owned(), Err(error) => format!("error: {error}") },
+        "api": if healthy { "healthy" } else { DATABASE_FAILED },
         "cache": "disabled",
         "resources_count": count.unwrap_or(0),
         "rate_limiting": { "enabled": state.settings.rate_limit_enabled },
@@ -68,10 +78,38 @@ async fn live(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({ "alive": true, "timestamp": timestamp(&state), "uptime_seconds": uptime })))
 }
 
-async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// Marks the requests of the separate metrics listener (`METRICS_ADDRESS`).
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsListener;
+
+/// The routes of the separate metrics listener: `/metrics` only.
+pub fn metrics_listener_table() -> RouteTable {
+    let mut table = RouteTable::new();
+    table.get("/metrics", Access::Public, metrics);
+    table
+}
+
+/// The Prometheus text. Declared `Public` in the route table because its credential is not a
+/// user's: with `METRICS_TOKEN` set it needs that bearer token (401 otherwise); with
+/// `METRICS_ADDRESS` set it is served only there (404 on the main port).
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let config = &state.settings.metrics;
+    if config.address.is_some() && req.app_data::<MetricsListener>().is_none() {
+        return Err(ApiError::NotFound("Not Found".into()));
+    }
+    if let Some(token) = &config.token {
+        let authorization = req.headers().get(AUTHORIZATION).and_then(|value| value.to_str().ok());
+        if !token.admits(authorization) {
+            return Err(ApiError::Unauthorized("A valid metrics token is required".into()));
+        }
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(state.db.pool_state(), state.resources.stats())))
+        .body(state.metrics.render(
+            state.db.pool_state(),
+            state.db.query_counts(),
+            state.resources.stats(),
+        )))
 }
 
 /// API versions. Only v1 exists; unlike the original, no "v2 preview" is advertised.

@@ -26,6 +26,8 @@ mod waitlist;
 mod webhooks;
 mod ws;
 
+pub use health::{MetricsListener, metrics_listener_table};
+
 use crate::http::RouteTable;
 
 /// The full route table of the server.

@@ -20,7 +20,9 @@ mod postgres;
 mod sqlite;
 mod value;
 
-use std::time::Duration;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
@@ -78,6 +80,84 @@ impl StorageError {
     /// True when a unique constraint whose reported name contains `hint` was violated.
     pub fn is_unique_violation_of(&self, hint: &str) -> bool {
         matches!(self, StorageError::UniqueViolation { constraint } if constraint.contains(hint))
+    }
+}
+
+impl StorageError {
+    /// True for a refusal the request caused (a duplicate, an overlap, text the database cannot
+    /// store), false for a fault of the database or of the server.
+    pub fn is_refused_input(&self) -> bool {
+        matches!(
+            self,
+            StorageError::UniqueViolation { .. } | StorageError::Overlap | StorageError::InvalidText(_)
+        )
+    }
+}
+
+/// Statements run through a [`Db`] since it was opened, for `/metrics` and the metrics summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QueryCounts {
+    pub statements: u64,
+    /// Statements that failed with a fault ([`StorageError::is_refused_input`] excluded).
+    pub faults: u64,
+    /// Time spent in statements, waiting for a connection included.
+    pub seconds: f64,
+}
+
+/// The counters behind [`QueryCounts`], shared by every clone of a [`Db`] and its transactions.
+#[derive(Debug, Default)]
+struct QueryStats {
+    statements: AtomicU64,
+    faults: AtomicU64,
+    nanos: AtomicU64,
+}
+
+impl QueryStats {
+    /// Runs one statement, counting it, its time and its outcome.
+    async fn count<T>(&self, statement: impl Future<Output = Result<T, StorageError>>) -> Result<T, StorageError> {
+        let started = Instant::now();
+        let outcome = statement.await;
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.nanos.fetch_add(nanos, Ordering::Relaxed);
+        if outcome.as_ref().is_err_and(|error| !error.is_refused_input()) {
+            self.faults.fetch_add(1, Ordering::Relaxed);
+        }
+        outcome
+    }
+
+    fn counts(&self) -> QueryCounts {
+        QueryCounts {
+            statements: self.statements.load(Ordering::Relaxed),
+            faults: self.faults.load(Ordering::Relaxed),
+            seconds: self.nanos.load(Ordering::Relaxed) as f64 / 1e9,
+        }
+    }
+}
+
+/// A transaction whose statements are counted in its [`Db`]'s [`QueryStats`].
+struct CountedTransaction {
+    inner: Box<dyn Transaction>,
+    stats: Arc<QueryStats>,
+}
+
+#[async_trait]
+impl Transaction for CountedTransaction {
+    async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
+        self.stats.count(self.inner.query(sql, params)).await
+    }
+
+    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError> {
+        self.stats.count(self.inner.execute(sql, params)).await
+    }
+
+    async fn execute_batch(&mut self, sql: &str) -> Result<(), StorageError> {
+        self.stats.count(self.inner.execute_batch(sql)).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        let CountedTransaction { inner, stats } = *self;
+        stats.count(inner.commit()).await
     }
 }
 
@@ -150,6 +230,7 @@ pub enum DatabaseLocation {
 #[derive(Clone)]
 pub struct Db {
     backend: Arc<dyn Backend>,
+    stats: Arc<QueryStats>,
 }
 
 impl Db {
@@ -159,7 +240,10 @@ impl Db {
             DatabaseLocation::Sqlite(path) => Arc::new(sqlite::SqliteBackend::open(path, options).await?),
             DatabaseLocation::Postgres(url) => Arc::new(postgres::PostgresBackend::connect(url, options).await?),
         };
-        Ok(Db { backend })
+        Ok(Db {
+            backend,
+            stats: Arc::default(),
+        })
     }
 
     /// Applies the embedded migrations that this database lacks.
@@ -172,12 +256,12 @@ impl Db {
     }
 
     pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
-        self.backend.query(sql, params).await
+        self.stats.count(self.backend.query(sql, params)).await
     }
 
     /// The first row of a read, if any.
     pub async fn query_opt(&self, sql: &str, params: Vec<Value>) -> Result<Option<Row>, StorageError> {
-        Ok(self.backend.query(sql, params).await?.into_iter().next())
+        Ok(self.query(sql, params).await?.into_iter().next())
     }
 
     /// The single row of a read that always returns one (such as `SELECT COUNT(*)`).
@@ -188,15 +272,28 @@ impl Db {
     }
 
     pub async fn query_write(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
-        self.backend.query_write(sql, params).await
+        self.stats.count(self.backend.query_write(sql, params)).await
     }
 
     pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError> {
-        self.backend.execute(sql, params).await
+        self.stats.count(self.backend.execute(sql, params)).await
     }
 
     pub async fn begin(&self) -> Result<Box<dyn Transaction>, StorageError> {
-        self.backend.begin().await
+        let inner = self.stats.count(self.backend.begin()).await?;
+        Ok(self.counted(inner))
+    }
+
+    fn counted(&self, inner: Box<dyn Transaction>) -> Box<dyn Transaction> {
+        Box::new(CountedTransaction {
+            inner,
+            stats: self.stats.clone(),
+        })
+    }
+
+    /// Statements run so far, for the metrics.
+    pub fn query_counts(&self) -> QueryCounts {
+        self.stats.counts()
     }
 
     /// Runs `work` with a new transaction, which `work` commits or drops (to roll back) and
@@ -212,9 +309,10 @@ impl Db {
         E: From<StorageError> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let db = self.clone();
         let job: TxJob = Box::new(move |tx| {
             Box::pin(async move {
-                let _ = reply.send(work(tx).await);
+                let _ = reply.send(work(db.counted(tx)).await);
             })
         });
         self.backend.run_transaction(job).await?;
@@ -224,7 +322,7 @@ impl Db {
     }
 
     pub async fn ping(&self) -> Result<(), StorageError> {
-        self.backend.ping().await
+        self.stats.count(self.backend.ping()).await
     }
 
     pub fn pool_state(&self) -> PoolState {

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub clock: Option<Arc<ManualClock>>,
     /// The setup token the server logged at start-up (while first-run setup is incomplete).
     pub setup_token: Option<String>,
+    /// `http://…` of the separate `/metrics` listener, when `METRICS_ADDRESS` is set.
+    pub metrics_address: Option<String>,
     /// The administrator the auth helpers create on first use (see `support::auth`).
     pub(crate) first_admin: tokio::sync::OnceCell<super::auth::TestUser>,
     database: Option<TestDatabase>,
@@ -137,6 +139,7 @@ async fn start(mut args: SettingsArgs, database: &TestDatabase, clock: Option<Ar
         .expect("the server starts");
     let port = app.port();
     let setup_token = app.setup_token();
+    let metrics_address = app.metrics_address().map(|address| format!("http://{address}"));
     let shutdown = app.shutdown_handle();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
@@ -145,6 +148,7 @@ async fn start(mut args: SettingsArgs, database: &TestDatabase, clock: Option<Ar
         client: http_client(),
         clock,
         setup_token,
+        metrics_address,
         first_admin: tokio::sync::OnceCell::new(),
         database: None,
         shutdown,

@@ -1,0 +1,137 @@
+//! CSV downloads: the one writer of every CSV file the server sends (today the audit export).
+//!
+//! Invariant: **no text cell can be read as a formula by a spreadsheet.** A text cell that starts
+//! with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'` (OWASP's
+//! "CSV injection" advice), so an attacker who gets text into an export — a user name tried at
+//! sign-in, a resource name — cannot make the administrator's spreadsheet run it.
+//!
+//! What is neutralised is decided by the cell's type, not by its content: [`Cell::Text`] is
+//! everything that may carry someone's input; numbers and booleans are formatted by the server,
+//! so a negative number stays a number (`-3`, not `'-3`). Quoting follows RFC 4180 (the `csv`
+//! crate), lines end with CRLF.
+
+use std::borrow::Cow;
+
+use actix_web::HttpResponse;
+use actix_web::http::header::{CONTENT_DISPOSITION, HeaderValue};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// One cell of a CSV row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    /// Text that may come from a user or client: neutralised.
+    Text(Cow<'a, str>),
+    /// A number the server formats itself.
+    Number(serde_json::Number),
+    Bool(bool),
+    Empty,
+}
+
+impl<'a> From<&'a Value> for Cell<'a> {
+    /// JSON strings are text, whatever they look like (an instant formatted by the server starts
+    /// with a digit, so it is left as it is anyway); other JSON values (arrays, objects) are
+    /// written as their JSON text and treated as text too.
+    fn from(value: &'a Value) -> Cell<'a> {
+        match value {
+            Value::Null => Cell::Empty,
+            Value::Bool(flag) => Cell::Bool(*flag),
+            Value::Number(number) => Cell::Number(number.clone()),
+            Value::String(text) => Cell::Text(Cow::Borrowed(text)),
+            other => Cell::Text(Cow::Owned(other.to_string())),
+        }
+    }
+}
+
+/// The first characters that make a spreadsheet read a cell as a formula (OWASP).
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `text`, prefixed with `'` when a spreadsheet would take it for a formula.
+pub fn neutralise(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+impl Cell<'_> {
+    fn render(&self) -> Cow<'_, str> {
+        match self {
+            Cell::Text(text) => neutralise(text),
+            Cell::Number(number) => Cow::Owned(number.to_string()),
+            Cell::Bool(flag) => Cow::Borrowed(if *flag { "true" } else { "false" }),
+            Cell::Empty => Cow::Borrowed(""),
+        }
+    }
+}
+
+/// A CSV document being written: a header row, then rows of [`Cell`]s.
+pub struct CsvWriter {
+    writer: csv::Writer<Vec<u8>>,
+}
+
+impl CsvWriter {
+    /// A document whose first row names the columns (written as they are: they are ours).
+    pub fn new(columns: &[&str]) -> Result<CsvWriter, ApiError> {
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        writer.write_record(columns).map_err(internal)?;
+        Ok(CsvWriter { writer })
+    }
+
+    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = Cell<'a>>) -> Result<(), ApiError> {
+        self.writer
+            .write_record(cells.into_iter().map(|cell| cell.render().into_owned()))
+            .map_err(internal)
+    }
+
+    /// The finished document as an attachment named `filename`.
+    pub fn into_response(self, filename: &str) -> Result<HttpResponse, ApiError> {
+        let body = self.writer.into_inner().map_err(|e| internal(e.into_error()))?;
+        let disposition = HeaderValue::from_str(&format!("attachment; filename={filename}"))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((CONTENT_DISPOSITION, disposition))
+            .body(body))
+    }
+}
+
+fn internal(error: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(format!("cannot write CSV: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn document(rows: &[Value]) -> String {
+        let mut csv = CsvWriter::new(&["a", "b"]).unwrap();
+        for row in rows {
+            csv.row(row.as_array().unwrap().iter().map(Cell::from)).unwrap();
+        }
+        String::from_utf8(csv.writer.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn text_that_a_spreadsheet_would_evaluate_is_prefixed() {
+        for formula in ["=1+2", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(neutralise(formula), format!("'{formula}"));
+        }
+        for plain in ["plain", "1-2", "a=b", " =1", "", "2026-01-01T00:00:00Z"] {
+            assert_eq!(neutralise(plain), plain);
+        }
+    }
+
+    #[test]
+    fn numbers_stay_numbers_and_quoting_is_rfc_4180() {
+        assert_eq!(
+            document(&[json!([-3, "-3"]), json!(["a,\"b\"", null]), json!([true, "=x"])]),
+            "a,b\r\n-3,'-3\r\n\"a,\"\"b\"\"\",\r\ntrue,'=x\r\n"
+        );
+    }
+}
