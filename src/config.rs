@@ -360,9 +360,13 @@ fn cors(src: &Source<'_>, args: &SettingsArgs) -> Result<(Vec<String>, bool), Co
     let origins = src.parse(
         &args.cors_origins,
         &["CORS_ORIGINS"],
-        ["http://localhost:3000", "http://localhost:8080", "http://localhost:8000"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "http://localhost:3000",
+            "http://localhost:8080",
+            "http://localhost:8000",
+        ]
+        .map(String::from)
+        .to_vec(),
         parse_origins,
     )?;
     let credentials = src.parse(
@@ -813,8 +817,14 @@ mod tests {
             );
         }
         let open = settings(&[("CORS_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "false")]).unwrap();
-        assert_eq!((open.cors_origins, open.cors_allow_credentials), (vec!["*".to_owned()], false));
-        assert!(settings(&[]).unwrap().cors_allow_credentials, "the original allowed credentials");
+        assert_eq!(
+            (open.cors_origins, open.cors_allow_credentials),
+            (vec!["*".to_owned()], false)
+        );
+        assert!(
+            settings(&[]).unwrap().cors_allow_credentials,
+            "the original allowed credentials"
+        );
     }
 
     #[test]
@@ -827,7 +837,12 @@ mod tests {
         assert!(s.metrics.token.unwrap().admits(Some(&format!("Bearer {token}"))));
         assert_eq!(s.metrics.address.as_deref(), Some("0.0.0.0:9100"));
         for address in ["9100", ":9100", "host:port"] {
-            assert!(settings(&[("METRICS_ADDRESS", address)]).unwrap_err().0.contains("METRICS_ADDRESS"));
+            assert!(
+                settings(&[("METRICS_ADDRESS", address)])
+                    .unwrap_err()
+                    .0
+                    .contains("METRICS_ADDRESS")
+            );
         }
     }
 

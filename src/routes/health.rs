@@ -105,11 +105,11 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(
-            state.db.pool_state(),
-            state.db.query_counts(),
-            state.resources.stats(),
-        )))
+        .body(
+            state
+                .metrics
+                .render(state.db.pool_state(), state.db.query_counts(), state.resources.stats()),
+        ))
 }
 
 /// API versions. Only v1 exists; unlike the original, no "v2 preview" is advertised.

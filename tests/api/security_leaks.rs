@@ -242,12 +242,18 @@ async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
 #[test]
 fn any_origin_with_credentials_is_refused_at_start() {
     let error = settings(&[("CORS_ORIGINS", "*")]).unwrap_err();
-    assert!(error.contains("CORS_ORIGINS") && error.contains("CORS_ALLOW_CREDENTIALS"), "{error}");
+    assert!(
+        error.contains("CORS_ORIGINS") && error.contains("CORS_ALLOW_CREDENTIALS"),
+        "{error}"
+    );
     assert!(settings(&[("CORS_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "false")]).is_ok());
 
     let data_dir = tempfile::tempdir().unwrap();
     let output = server_command(
-        &[("CORS_ORIGINS", "*"), ("DATA_DIR", &data_dir.path().display().to_string())],
+        &[
+            ("CORS_ORIGINS", "*"),
+            ("DATA_DIR", &data_dir.path().display().to_string()),
+        ],
         &["serve", "--port", "0"],
     )
     .output()
