@@ -18,7 +18,7 @@ use crate::auth::jwt::TokenKeys;
 use crate::auth::rbac::Authorizer;
 use crate::auth::{Auth, setup};
 use crate::calendar::FeedKey;
-use crate::config::Settings;
+use crate::config::{Environment, Settings};
 use crate::email::Email;
 use crate::events::{Events, Stale};
 use crate::http::middleware::{record_metrics, wire_headers};
@@ -115,6 +115,9 @@ impl Application {
             "database ready"
         );
         let secret_key = settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
+        if settings.environment == Environment::Production && settings.metrics.token.is_none() {
+            tracing::warn!("/metrics answers anyone who reaches it: set METRICS_TOKEN (see docs/security.md)");
+        }
         let setup_token = setup::prepare(&db, clock.now()).await?;
         if let Some(token) = &setup_token {
             tracing::warn!(
