@@ -81,9 +81,7 @@ impl StorageError {
     pub fn is_unique_violation_of(&self, hint: &str) -> bool {
         matches!(self, StorageError::UniqueViolation { constraint } if constraint.contains(hint))
     }
-}
 
-impl StorageError {
     /// True for a refusal the request caused (a duplicate, an overlap, text the database cannot
     /// store), false for a fault of the database or of the server.
     pub fn is_refused_input(&self) -> bool {
