@@ -748,7 +748,10 @@ mod tests {
     #[test]
     fn a_short_setup_reopen_token_refuses_to_start() {
         let error = settings(&[("SETUP_REOPEN_TOKEN", "reopen-secret")]).unwrap_err();
-        assert!(error.0.contains("SETUP_REOPEN_TOKEN") && error.0.contains("32"), "{error}");
+        assert!(
+            error.0.contains("SETUP_REOPEN_TOKEN") && error.0.contains("32"),
+            "{error}"
+        );
         let token = "r".repeat(32);
         let s = settings(&[("SETUP_REOPEN_TOKEN", &token)]).unwrap();
         assert_eq!(s.setup_reopen_token, Some(token));
@@ -760,7 +763,12 @@ mod tests {
         let s = settings(&[]).unwrap();
         assert_eq!(s.mfa_lockout.max_failures, 5);
         assert_eq!(s.mfa_lockout.duration, chrono::Duration::minutes(15));
-        assert!(settings(&[("MFA_MAX_FAILURES", "0")]).unwrap_err().0.contains("MFA_MAX_FAILURES"));
+        assert!(
+            settings(&[("MFA_MAX_FAILURES", "0")])
+                .unwrap_err()
+                .0
+                .contains("MFA_MAX_FAILURES")
+        );
     }
 
     #[test]

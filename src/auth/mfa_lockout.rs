@@ -62,7 +62,11 @@ struct Attempt<'a> {
 }
 
 /// Counts an attempt at `account`'s MFA step; `None` when the step is locked (or full).
-async fn admit<'a>(state: &AppState, account: &'a Account, now: DateTime<Utc>) -> Result<Option<Attempt<'a>>, ApiError> {
+async fn admit<'a>(
+    state: &AppState,
+    account: &'a Account,
+    now: DateTime<Utc>,
+) -> Result<Option<Attempt<'a>>, ApiError> {
     let admitted = state
         .db
         .execute(
@@ -192,13 +196,23 @@ async fn locked(state: &AppState, user_id: i64, now: DateTime<Utc>) -> Result<Ap
 
 /// Refuses an attempt that found the step locked or full (locking it in the latter case, so
 /// that the refusal ends).
-async fn refuse(state: &AppState, req: &HttpRequest, account: &Account, now: DateTime<Utc>) -> Result<Outcome, ApiError> {
+async fn refuse(
+    state: &AppState,
+    req: &HttpRequest,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ApiError> {
     lock_if_exhausted(state, req, account, now).await?;
     Ok(Outcome::Locked(locked(state, account.id, now).await?))
 }
 
 /// Checks a code (TOTP or backup code) at `account`'s MFA step, counted against the account.
-pub async fn check_code(state: &AppState, req: &HttpRequest, account: &Account, code: &str) -> Result<Outcome, ApiError> {
+pub async fn check_code(
+    state: &AppState,
+    req: &HttpRequest,
+    account: &Account,
+    code: &str,
+) -> Result<Outcome, ApiError> {
     let now = state.clock.now();
     let Some(attempt) = admit(state, account, now).await? else {
         return refuse(state, req, account, now).await;
@@ -270,7 +284,10 @@ fn missing_credentials(password: bool, code: bool) -> ApiError {
         errors.push(missing("password", "Field required: the current password"));
     }
     if code {
-        errors.push(missing("code", "Field required: a current MFA code or an unused backup code"));
+        errors.push(missing(
+            "code",
+            "Field required: a current MFA code or an unused backup code",
+        ));
     }
     ApiError::Validation(errors)
 }

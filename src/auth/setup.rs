@@ -143,7 +143,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = "a".repeat(32);
         let (token, path) = keep_token_file(dir.path(), first.clone()).unwrap();
-        assert_eq!((token.as_str(), path.clone()), (first.as_str(), dir.path().join(TOKEN_FILE)));
+        assert_eq!(
+            (token.as_str(), path.clone()),
+            (first.as_str(), dir.path().join(TOKEN_FILE))
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

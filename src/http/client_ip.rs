@@ -139,10 +139,7 @@ pub fn is_local(req: &HttpRequest) -> bool {
     let loopback = req
         .peer_addr()
         .is_some_and(|peer| peer.ip().to_canonical().is_loopback());
-    loopback
-        && !FORWARDING_HEADERS
-            .iter()
-            .any(|name| req.headers().contains_key(*name))
+    loopback && !FORWARDING_HEADERS.iter().any(|name| req.headers().contains_key(*name))
 }
 
 #[cfg(test)]
@@ -210,7 +207,10 @@ mod tests {
         assert_eq!(block("::ffff:10.0.0.1"), "10.0.0.1");
         assert_eq!(block("10.0.0.1"), "10.0.0.1");
         let none = TrustedProxies::default();
-        assert_eq!(client_key(&request("[2001:db8:1:2::7]", None), &none), "2001:db8:1:2::/64");
+        assert_eq!(
+            client_key(&request("[2001:db8:1:2::7]", None), &none),
+            "2001:db8:1:2::/64"
+        );
         assert_eq!(client_key(&request("192.0.2.1", None), &none), "192.0.2.1");
     }
 

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::auth::audit::Event;
 use crate::auth::lockout::{self, LoginKey};
-use crate::auth::sessions::{self, Issued};
 use crate::auth::mfa_lockout::{self, Outcome};
+use crate::auth::sessions::{self, Issued};
 use crate::auth::{Principal, password, rbac, setup, users};
 use crate::error::{ApiError, FieldError};
 use crate::http::client_ip::client_key;

@@ -131,10 +131,7 @@ mod reopening {
             unlock(Some("nope")).await,
             (403, json!({"detail": "Invalid setup reopen token."}))
         );
-        assert_eq!(
-            unlock(Some(REOPEN)).await,
-            (200, json!({"message": "Setup reopened"}))
-        );
+        assert_eq!(unlock(Some(REOPEN)).await, (200, json!({"message": "Setup reopened"})));
         // While reopened, registering does not make admins; initialize needs the reopen token.
         let carol = app.register_and_login("carol", PASSWORD).await;
         let me: Value = app.get_as(&carol, "/api/v1/users/me").await.json().await.unwrap();

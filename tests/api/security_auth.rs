@@ -130,7 +130,10 @@ mod mfa_guessing_from_twelve_addresses_is_stopped {
         // The lock ends after MFA_LOCKOUT_MINUTES; then the right code signs in again.
         clock.advance(Duration::from_secs(15 * 60));
         let client = client_from(Ipv4Addr::new(127, 0, 0, 14));
-        assert_eq!(login_from(&client, &app, &code(&secret, clock.now())).await.status(), 200);
+        assert_eq!(
+            login_from(&client, &app, &code(&secret, clock.now())).await.status(),
+            200
+        );
     }
 
     #[actix_web::test]
@@ -161,14 +164,23 @@ mod reauthentication_guards_backup_codes_and_disabling_mfa {
             (response.status().as_u16(), response.json::<Value>().await.unwrap())
         };
         assert_eq!(status, 422, "{body}");
-        let missing: Vec<&str> = body["detail"].as_array().unwrap().iter().map(|e| e["loc"][1].as_str().unwrap()).collect();
+        let missing: Vec<&str> = body["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["loc"][1].as_str().unwrap())
+            .collect();
         assert_eq!(missing, ["password", "code"]);
         let response = send("/api/v1/auth/mfa/disable", json!({"password": PASSWORD})).await;
         assert_eq!(response.status(), 422, "the original's body alone is not enough");
 
         // With the password and a current code (as `code` or `mfa_code`), it works.
         let now = clock.now();
-        let response = send("/api/v1/auth/mfa/backup-codes", json!({"password": PASSWORD, "mfa_code": code(&secret, now)})).await;
+        let response = send(
+            "/api/v1/auth/mfa/backup-codes",
+            json!({"password": PASSWORD, "mfa_code": code(&secret, now)}),
+        )
+        .await;
         assert_eq!(response.status(), 200);
 
         // Failures count against the account: four wrong codes and a wrong password lock it.
@@ -177,15 +189,27 @@ mod reauthentication_guards_backup_codes_and_disabling_mfa {
         for _ in 0..2 {
             let response = send("/api/v1/auth/mfa/disable", json!({"password": PASSWORD, "code": wrong})).await;
             assert_eq!(detail(response).await, (400, "Invalid MFA code".into()));
-            let response = send("/api/v1/auth/mfa/backup-codes", json!({"password": PASSWORD, "code": wrong})).await;
+            let response = send(
+                "/api/v1/auth/mfa/backup-codes",
+                json!({"password": PASSWORD, "code": wrong}),
+            )
+            .await;
             assert_eq!(detail(response).await, (400, "Invalid MFA code".into()));
         }
         let right = code(&secret, clock.now());
-        let response = send("/api/v1/auth/mfa/disable", json!({"password": "Wrong-Passw0rd!", "code": right})).await;
+        let response = send(
+            "/api/v1/auth/mfa/disable",
+            json!({"password": "Wrong-Passw0rd!", "code": right}),
+        )
+        .await;
         assert_eq!(detail(response).await.0, 429, "the fifth failure locks");
         let response = send("/api/v1/auth/mfa/disable", json!({"password": PASSWORD, "code": right})).await;
         assert_eq!(detail(response).await.0, 429);
-        assert_eq!(detail(app.login("bob", PASSWORD, Some(&right)).await).await.0, 429, "sign-in too");
+        assert_eq!(
+            detail(app.login("bob", PASSWORD, Some(&right)).await).await.0,
+            429,
+            "sign-in too"
+        );
         let me: Value = app.get_as(&bob, "/api/v1/users/me").await.json().await.unwrap();
         assert_eq!(me["mfa_enabled"], true);
     }
@@ -232,9 +256,15 @@ mod sign_in_lockout_keys_ipv6_clients_by_their_64 {
             assert_eq!(login(format!("2001:db8:1:2::{i}")).await.0, 401);
         }
         let (status, message) = login("2001:db8:1:2:ffff::6".into()).await;
-        assert_eq!((status, message.as_str()), (401, "Account is locked. Try again in 15 minutes."));
+        assert_eq!(
+            (status, message.as_str()),
+            (401, "Account is locked. Try again in 15 minutes.")
+        );
         let (_, message) = login("2001:db8:1:3::1".into()).await;
-        assert_eq!(message, "Invalid username or password.", "another /64 is another client");
+        assert_eq!(
+            message, "Invalid username or password.",
+            "another /64 is another client"
+        );
     }
 
     #[actix_web::test]
