@@ -206,6 +206,14 @@ async fn refuse(
     Ok(Outcome::Locked(locked(state, account.id, now).await?))
 }
 
+/// Whether `code` is a current TOTP code or an unused backup code of `account` (using it up).
+async fn accepts(state: &AppState, account: &Account, code: &str, now: DateTime<Utc>) -> Result<bool, ApiError> {
+    match account.mfa_secret.as_deref() {
+        Some(secret) => mfa::accept_code(&state.db, account.id, &account.username, secret, code, now).await,
+        None => Ok(false),
+    }
+}
+
 /// Checks a code (TOTP or backup code) at `account`'s MFA step, counted against the account.
 pub async fn check_code(
     state: &AppState,
@@ -217,11 +225,7 @@ pub async fn check_code(
     let Some(attempt) = admit(state, account, now).await? else {
         return refuse(state, req, account, now).await;
     };
-    let accepted = match account.mfa_secret.as_deref() {
-        Some(secret) => mfa::accept_code(&state.db, account.id, &account.username, secret, code, now).await?,
-        None => false,
-    };
-    if accepted {
+    if accepts(state, account, code, now).await? {
         attempt.succeeded(state).await?;
         Ok(Outcome::Accepted)
     } else {
@@ -256,11 +260,7 @@ pub async fn reauthenticate(
                 let wrong = ("invalid password", "Invalid password");
                 return Err(refused(state, req, account, failure_action, wrong, outcome).await);
             }
-            let accepted = match account.mfa_secret.as_deref() {
-                Some(secret) => mfa::accept_code(&state.db, account.id, &account.username, secret, code, now).await?,
-                None => false,
-            };
-            if accepted {
+            if accepts(state, account, code, now).await? {
                 attempt.succeeded(state).await?;
                 return Ok(());
             }
