@@ -455,6 +455,28 @@ both_backends! {
 }
 
 both_backends_with_clock! {
+    async fn a_parallel_burst_of_codes_gets_no_more_checks(app: TestApp, clock: Arc<ManualClock>) {
+        let bob = app.user("bob").await;
+        let (secret, _) = enrol(&app, &bob, clock.now()).await;
+        clock.advance(Duration::from_secs(30));
+        let wrong = wrong_code(&secret, clock.now());
+        let guesses = (0..20_u8).map(|i| {
+            let (app, wrong) = (&app, wrong.clone());
+            async move {
+                let client = client_from(Ipv4Addr::new(127, 0, 1, 10 + i));
+                detail(login_from(&client, app, &wrong).await).await.0
+            }
+        });
+        let statuses = futures::future::join_all(guesses).await;
+        // Each attempt is counted before its code is checked, so at most five codes are checked
+        // (the one whose failure sets the lock answers 429, unless a refused guess set it first).
+        let wrong_answers = statuses.iter().filter(|s| **s == 401).count();
+        assert!((1..=5).contains(&wrong_answers), "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 20 - wrong_answers, "{statuses:?}");
+        let right = code(&secret, clock.now());
+        assert_eq!(detail(app.login("bob", PASSWORD, Some(&right)).await).await.0, 429);
+    }
+
     async fn mfa_failures_from_one_session_and_sign_in_share_one_count(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         let (secret, _) = enrol(&app, &bob, clock.now()).await;
