@@ -15,6 +15,7 @@ use clap::Args;
 
 use reserver_actors::resource::{ActorConfig, BookingRules};
 
+use crate::auth::mfa_lockout::MfaLockoutConfig;
 use crate::events::LiveConfig;
 use crate::http::client_ip::TrustedProxies;
 use crate::metrics::{MetricsConfig, MetricsToken};
@@ -28,6 +29,8 @@ use crate::webhooks::address::AddressPolicy;
 pub const DEFAULT_SECRET_KEY: &str = "your-secret-key-change-in-production";
 /// HS256 wants a key of at least 256 bits (RFC 7518 §3.2).
 const MIN_PRODUCTION_SECRET_LEN: usize = 32;
+/// `SETUP_REOPEN_TOKEN` hands out the first admin: as long as a signing key.
+const MIN_SETUP_REOPEN_TOKEN_LEN: usize = 32;
 
 /// Settings flags. Each one falls back to the environment variable named in its help text.
 #[derive(Debug, Clone, Default, Args)]
@@ -117,9 +120,16 @@ pub struct SettingsArgs {
     /// Connect to SMTP over implicit TLS [env: SMTP_SSL] [default: false]
     #[arg(long)]
     pub smtp_ssl: Option<String>,
-    /// Token that allows re-opening first-run setup [env: SETUP_REOPEN_TOKEN]
+    /// Token that allows re-opening first-run setup; at least 32 bytes [env: SETUP_REOPEN_TOKEN]
     #[arg(long)]
     pub setup_reopen_token: Option<String>,
+    /// Wrong second-factor codes (or re-authentication failures) in a row after which an
+    /// account's MFA step is locked [env: MFA_MAX_FAILURES] [default: 5]
+    #[arg(long)]
+    pub mfa_max_failures: Option<String>,
+    /// Minutes an account's MFA step stays locked [env: MFA_LOCKOUT_MINUTES] [default: 15]
+    #[arg(long)]
+    pub mfa_lockout_minutes: Option<String>,
     /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT
     /// [env: SHUTDOWN_TIMEOUT] [default: 30]
     #[arg(long)]
@@ -256,6 +266,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     pub email: EmailSettings,
     pub setup_reopen_token: Option<String>,
+    /// Per-account limit of wrong second-factor codes.
+    pub mfa_lockout: MfaLockoutConfig,
     pub shutdown_timeout: Duration,
     pub workers: usize,
     pub log_format: LogFormat,
@@ -655,7 +667,29 @@ impl Settings {
                 starttls: src.parse(&args.smtp_tls, &["SMTP_TLS"], true, parse_bool)?,
                 implicit_tls: src.parse(&args.smtp_ssl, &["SMTP_SSL"], false, parse_bool)?,
             },
-            setup_reopen_token: src.raw(&args.setup_reopen_token, &["SETUP_REOPEN_TOKEN"]),
+            setup_reopen_token: src.parse(&args.setup_reopen_token, &["SETUP_REOPEN_TOKEN"], None, |raw| {
+                if raw.len() < MIN_SETUP_REOPEN_TOKEN_LEN {
+                    return Err(format!(
+                        "{} bytes is too short to guard the first admin: use at least {MIN_SETUP_REOPEN_TOKEN_LEN}",
+                        raw.len()
+                    ));
+                }
+                Ok(Some(raw.to_owned()))
+            })?,
+            mfa_lockout: MfaLockoutConfig {
+                max_failures: src.parse(
+                    &args.mfa_max_failures,
+                    &["MFA_MAX_FAILURES"],
+                    5,
+                    parse_number(1_i64, 100),
+                )?,
+                duration: chrono::Duration::minutes(src.parse(
+                    &args.mfa_lockout_minutes,
+                    &["MFA_LOCKOUT_MINUTES"],
+                    15,
+                    parse_number(1_i64, 7 * 24 * 60),
+                )?),
+            },
             shutdown_timeout: Duration::from_secs(src.parse(
                 &args.shutdown_timeout,
                 &["SHUTDOWN_TIMEOUT"],
@@ -780,6 +814,32 @@ mod tests {
         }
         let key = "k".repeat(40);
         assert!(settings(&[("ENVIRONMENT", "production"), ("SECRET_KEY", &key)]).is_ok());
+    }
+
+    #[test]
+    fn a_short_setup_reopen_token_refuses_to_start() {
+        let error = settings(&[("SETUP_REOPEN_TOKEN", "reopen-secret")]).unwrap_err();
+        assert!(
+            error.0.contains("SETUP_REOPEN_TOKEN") && error.0.contains("32"),
+            "{error}"
+        );
+        let token = "r".repeat(32);
+        let s = settings(&[("SETUP_REOPEN_TOKEN", &token)]).unwrap();
+        assert_eq!(s.setup_reopen_token, Some(token));
+        assert_eq!(settings(&[]).unwrap().setup_reopen_token, None);
+    }
+
+    #[test]
+    fn mfa_lockout_has_sane_defaults_and_bounds() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.mfa_lockout.max_failures, 5);
+        assert_eq!(s.mfa_lockout.duration, chrono::Duration::minutes(15));
+        assert!(
+            settings(&[("MFA_MAX_FAILURES", "0")])
+                .unwrap_err()
+                .0
+                .contains("MFA_MAX_FAILURES")
+        );
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub enum StartupError {
     Migration(#[from] MigrationError),
     #[error("cannot read or create the signing key: {0}")]
     SecretKey(std::io::Error),
+    #[error("cannot write the setup token file: {0}")]
+    SetupToken(std::io::Error),
     #[error("cannot load the authorization policy: {0}")]
     Authorization(String),
     #[error("cannot build the webhook HTTP client: {0}")]
@@ -118,13 +120,23 @@ impl Application {
         if settings.environment == Environment::Production && settings.metrics.token.is_none() {
             tracing::warn!("/metrics answers anyone who reaches it: set METRICS_TOKEN (see docs/security.md)");
         }
-        let setup_token = setup::prepare(&db, clock.now()).await?;
-        if let Some(token) = &setup_token {
-            tracing::warn!(
-                setup_token = %token,
-                "first-run setup is not complete: send this token as X-Setup-Token to /api/v1/setup/initialize"
-            );
-        }
+        let setup_token = match setup::prepare(&db, clock.now()).await? {
+            Some(fresh) => {
+                let (token, path) =
+                    setup::keep_token_file(&settings.data_dir, fresh).map_err(StartupError::SetupToken)?;
+                tracing::warn!(
+                    setup_token = %token,
+                    path = %path.display(),
+                    "first-run setup is not complete: send this token (also in the file) as X-Setup-Token to \
+                     /api/v1/setup/initialize or /api/v1/register, or set up from this machine"
+                );
+                Some(token)
+            }
+            None => {
+                setup::remove_token_file(&settings.data_dir);
+                None
+            }
+        };
         let feed_key = Arc::new(FeedKey::derive(&secret_key));
         let auth = Arc::new(Auth {
             keys: TokenKeys::new(&secret_key),

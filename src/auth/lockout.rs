@@ -1,13 +1,15 @@
 //! Failed-login throttling, with the original's limits and messages (5 failures in 15 minutes
-//! lock for 15 minutes after the latest failure) but keyed by **username and client address**.
+//! lock for 15 minutes after the latest failure) but keyed by **username and client address**
+//! (`http::client_ip::client_key`: an IPv6 client by its /64, which one subscriber holds whole).
 //!
 //! Why: the original counted failures per username alone, so anyone could lock anyone out,
 //! forever, by failing five times every quarter hour. Here an attacker's failures lock only
 //! their own address out of that account; the owner, from elsewhere, still signs in. Attempts
 //! made while locked are refused without being counted (so they do not extend the lock), and a
 //! successful sign-in clears the count. Password guessing spread over many addresses is slowed by
-//! argon2's cost per attempt and by MFA; the client address is the TCP peer, never a
-//! client-supplied header that an attacker could vary.
+//! argon2's cost per attempt and by MFA, whose codes are counted per account whatever the address
+//! (`super::mfa_lockout`); the client address is the TCP peer, never a client-supplied header
+//! that an attacker could vary.
 //!
 //! Concurrency: an attempt is written down (as a failure) *before* the password is checked, and
 //! counts the attempts already written; so a burst of parallel guesses cannot all slip past the

@@ -6,7 +6,8 @@
 //! - [`rbac`]: the casbin policy (roles × permissions); [`permission`]: the permissions.
 //! - [`jwt`]: access tokens; [`sessions`]: login sessions and rotating refresh tokens;
 //!   [`lockout`]: failed-login throttling; [`password`]: argon2id and the password policy;
-//!   [`mfa`]: TOTP and backup codes; [`oauth`]: OAuth2 clients, codes and tokens;
+//!   [`mfa`]: TOTP and backup codes; [`mfa_lockout`]: wrong codes counted per account;
+//!   [`oauth`]: OAuth2 clients, codes and tokens;
 //!   [`setup`]: first-run setup; [`audit`]: the security audit log; [`users`]: the account store.
 
 pub mod audit;
@@ -15,6 +16,7 @@ pub mod guard;
 pub mod jwt;
 pub mod lockout;
 pub mod mfa;
+pub mod mfa_lockout;
 pub mod oauth;
 pub mod password;
 pub mod permission;

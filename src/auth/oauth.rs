@@ -95,13 +95,16 @@ impl Client {
     }
 }
 
+/// A client of an active owner: a disabled owner's clients are unknown (they get no tokens, and
+/// their tokens stop working at once, since [`principal`] checks the owner too).
 async fn client_row(state: &AppState, client_id: &str) -> Result<Option<(Client, String)>, ApiError> {
     let Some(row) = state
         .db
         .query_opt(
-            "SELECT client_id, client_secret_hash, owner_id, redirect_uris, grant_types, scope
-             FROM oauth2_clients WHERE client_id = $1",
-            params![client_id],
+            "SELECT c.client_id, c.client_secret_hash, c.owner_id, c.redirect_uris, c.grant_types, c.scope
+             FROM oauth2_clients c JOIN users u ON u.id = c.owner_id
+             WHERE c.client_id = $1 AND u.is_active = $2",
+            params![client_id, true],
         )
         .await?
     else {

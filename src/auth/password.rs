@@ -112,9 +112,12 @@ pub async fn verify(password: &str, hash: Option<&str>) -> bool {
     .unwrap_or(false)
 }
 
+/// The longest username an account can have.
+pub const MAX_USERNAME_CHARS: usize = 50;
+
 /// The original's username rule (3–50 letters, digits, `-`, `_`), as a 422 message.
 pub fn check_username(username: &str) -> Result<(), String> {
-    if !(3..=50).contains(&username.chars().count()) {
+    if !(3..=MAX_USERNAME_CHARS).contains(&username.chars().count()) {
         return Err("Username must be 3-50 characters".into());
     }
     if !username

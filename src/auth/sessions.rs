@@ -4,7 +4,8 @@
 //! stored only as its SHA-256, valid once: exchanging it marks it rotated and issues the next.
 //! Presenting a rotated token again means it was stolen (or the legitimate client was raced):
 //! the whole session is revoked, which also ends its access tokens, since each access token
-//! names its session and the route guard checks it.
+//! names its session and the route guard checks it. [`revoke_all`] ends all of a user's
+//! sessions and OAuth2 grants at once.
 
 use chrono::{DateTime, Utc};
 
@@ -153,12 +154,33 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, Re
     })
 }
 
-/// Ends every session of `user_id` (and so all its tokens); the number ended.
+/// Ends everything that signs in as `user_id`, in the caller's transaction: every session (and
+/// so its access and refresh tokens) and every OAuth2 grant — the tokens and unused codes issued
+/// for the user, and the client-credentials tokens of the clients the user owns, since those act
+/// for the user too. The number of sessions ended.
+///
+/// This is *the* revocation: logout ("log out everywhere"), an admin's password reset and
+/// disabling an account all call it, so whatever must follow a revocation belongs here.
 pub async fn revoke_all(state: &AppState, tx: &mut dyn Transaction, user_id: i64) -> Result<u64, ApiError> {
-    Ok(tx
+    let now = state.clock.now();
+    let sessions = tx
         .execute(
             "UPDATE auth_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-            params![user_id, state.clock.now()],
+            params![user_id, now],
         )
-        .await?)
+        .await?;
+    tx.execute(
+        "UPDATE oauth2_tokens SET revoked = $2
+         WHERE revoked = $3
+           AND (user_id = $1
+                OR (user_id IS NULL AND client_id IN (SELECT client_id FROM oauth2_clients WHERE owner_id = $1)))",
+        params![user_id, true, false],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE oauth2_authorization_codes SET used = $2 WHERE user_id = $1 AND used = $3",
+        params![user_id, true, false],
+    )
+    .await?;
+    Ok(sessions)
 }

@@ -1,11 +1,20 @@
 //! First-run setup: who becomes the first administrator.
 //!
 //! Two flags in `system_settings` (`setup_complete`, `setup_reopened`), as in the original.
-//! The first admin comes either from `POST /setup/initialize` (which, unlike the original, needs
-//! the setup token logged at start-up, so a stranger who reaches a fresh server first cannot
-//! take it over) or from the first registration while setup is incomplete. Both go through
-//! [`claim_completion`], an atomic compare-and-set on `setup_complete`, inside the transaction
-//! that creates the admin: of any number of racing requests exactly one wins.
+//! The first admin comes either from `POST /setup/initialize` or from the first registration
+//! while setup is incomplete. Both go through [`claim_completion`], an atomic compare-and-set on
+//! `setup_complete`, inside the transaction that creates the admin: of any number of racing
+//! requests exactly one wins.
+//!
+//! Unlike the original, a stranger who reaches a fresh server first cannot take it over: while
+//! setup is incomplete, either claim needs the setup token (`X-Setup-Token`) unless the request
+//! is local (`http::client_ip::is_local`: a loopback TCP peer and no forwarding header). The token
+//! is logged at start-up and kept, readable by the owner only, in [`TOKEN_FILE`] in the data
+//! directory (servers sharing the directory share the token); the file is removed once setup is
+//! complete, after which the token is never accepted.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
@@ -73,4 +82,81 @@ pub async fn claim_completion(
         "UPDATE system_settings SET value = 'true', updated_at = $1 WHERE key = 'setup_complete' AND value = 'false'"
     };
     Ok(tx.execute(sql, params![now]).await? == 1)
+}
+
+/// The setup token's file in the data directory.
+pub const TOKEN_FILE: &str = "setup-token";
+
+/// A setup token as [`prepare`] makes them (32 hex digits).
+fn well_formed(token: &str) -> bool {
+    token.len() == 32 && token.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Keeps the setup token in `data_dir` (mode 0600): the one already there, if any (another
+/// server on this directory, or an earlier run, made it), else `fresh`. Returns the token in
+/// force and the file's path.
+pub fn keep_token_file(data_dir: &Path, fresh: String) -> std::io::Result<(String, PathBuf)> {
+    let path = data_dir.join(TOKEN_FILE);
+    std::fs::create_dir_all(data_dir)?;
+    for _ in 0..2 {
+        match std::fs::read_to_string(&path) {
+            Ok(existing) if well_formed(existing.trim()) => return Ok((existing.trim().to_owned(), path)),
+            Ok(_) => std::fs::remove_file(&path)?,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error),
+        }
+        let mut options = std::fs::OpenOptions::new();
+        // create_new: of servers starting together on one directory, one writes the file and the
+        // others read it on the next turn of the loop.
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut file) => {
+                file.write_all(fresh.as_bytes())?;
+                file.sync_all()?;
+                return Ok((fresh, path));
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(std::io::Error::other(format!("{} keeps changing", path.display())))
+}
+
+/// Removes the setup token's file once setup is complete (the token is no use any more).
+pub fn remove_token_file(data_dir: &Path) {
+    let path = data_dir.join(TOKEN_FILE);
+    match std::fs::remove_file(&path) {
+        Ok(()) => tracing::info!(path = %path.display(), "setup is complete: removed the setup token file"),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => tracing::warn!(path = %path.display(), %error, "could not remove the setup token file"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_file_is_private_and_shared_by_later_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = "a".repeat(32);
+        let (token, path) = keep_token_file(dir.path(), first.clone()).unwrap();
+        assert_eq!(
+            (token.as_str(), path.clone()),
+            (first.as_str(), dir.path().join(TOKEN_FILE))
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let (again, _) = keep_token_file(dir.path(), "b".repeat(32)).unwrap();
+        assert_eq!(again, first, "a second server on the directory uses the same token");
+        std::fs::write(&path, "garbage").unwrap();
+        assert_eq!(keep_token_file(dir.path(), "c".repeat(32)).unwrap().0, "c".repeat(32));
+        remove_token_file(dir.path());
+        assert!(!path.exists());
+    }
 }

@@ -1,6 +1,14 @@
 //! The client's address: the TCP peer, unless the peer is a reverse proxy listed in
 //! `TRUSTED_PROXIES`. Forwarding headers are believed only from such proxies: anyone else can
 //! write any `X-Forwarded-For` they like.
+//!
+//! Invariants:
+//! - Whatever counts or throttles clients by address (rate limits, the sign-in lockout) keys an
+//!   IPv6 client by its /64 ([`subscriber_block`]): one subscriber usually holds a whole /64,
+//!   so keying by the full address would give an attacker 2^64 fresh keys.
+//! - A request is *local* ([`is_local`]) only when its TCP peer is a loopback address and it
+//!   carries no forwarding header at all: a reverse proxy on the same host connects from
+//!   loopback on behalf of remote visitors, and says so in such a header.
 
 use std::net::IpAddr;
 
@@ -104,6 +112,36 @@ pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> 
     Some(client)
 }
 
+/// The block a client address is counted by: an IPv4 address itself, an IPv6 address's /64
+/// (IPv4-mapped IPv6 addresses count as the IPv4 address).
+pub fn subscriber_block(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !(u128::MAX >> 64)).into()),
+    }
+}
+
+/// The client of `req` as a key for per-client counts: its address, or `<block>/64` for IPv6.
+pub fn client_key(req: &HttpRequest, trusted: &TrustedProxies) -> String {
+    match client_ip(req, trusted).map(subscriber_block) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => format!("{v6}/64"),
+        None => "unknown".into(),
+    }
+}
+
+/// Headers by which a proxy says it forwards someone else's request.
+const FORWARDING_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/// Whether `req` comes from this machine itself: a loopback TCP peer (any of 127/8, `::1`, or
+/// IPv4-mapped loopback) and no forwarding header (which a local proxy adds for remote clients).
+pub fn is_local(req: &HttpRequest) -> bool {
+    let loopback = req
+        .peer_addr()
+        .is_some_and(|peer| peer.ip().to_canonical().is_loopback());
+    loopback && !FORWARDING_HEADERS.iter().any(|name| req.headers().contains_key(*name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +197,42 @@ mod tests {
             ip("10.0.0.2")
         );
         assert_eq!(client_ip(&request("10.0.0.2", None), &proxies), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let block = |s: &str| subscriber_block(s.parse().unwrap()).to_string();
+        assert_eq!(block("2001:db8:1:2::1"), "2001:db8:1:2::");
+        assert_eq!(block("2001:db8:1:2:ffff:eeee:dddd:cccc"), "2001:db8:1:2::");
+        assert_eq!(block("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(block("10.0.0.1"), "10.0.0.1");
+        let none = TrustedProxies::default();
+        assert_eq!(
+            client_key(&request("[2001:db8:1:2::7]", None), &none),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(client_key(&request("192.0.2.1", None), &none), "192.0.2.1");
+    }
+
+    #[test]
+    fn only_a_direct_loopback_peer_is_local() {
+        let local = |peer: &str| is_local(&request(peer, None));
+        assert!(local("127.0.0.1"));
+        assert!(local("127.0.0.2"), "all of 127/8 is loopback");
+        assert!(local("[::1]"));
+        assert!(local("[::ffff:127.0.0.1]"));
+        assert!(!local("192.0.2.10"));
+        assert!(!local("10.0.0.1"));
+        assert!(!local("[2001:db8::1]"));
+        assert!(!local("[fe80::1]"));
+        assert!(!local("[::ffff:192.0.2.10]"));
+        for header in ["Forwarded", "X-Forwarded-For", "X-Real-IP"] {
+            let req = TestRequest::default()
+                .peer_addr("127.0.0.1:4000".parse().unwrap())
+                .insert_header((header, "for=203.0.113.9"))
+                .to_http_request();
+            assert!(!is_local(&req), "{header} from a local proxy");
+        }
+        assert!(!is_local(&TestRequest::default().to_http_request()), "no peer");
     }
 }

@@ -40,7 +40,14 @@ const QUOTA_EXCEEDED: &str = "Daily API quota exceeded. Resets at midnight UTC."
 pub struct LimitedRoute {
     pattern: Arc<str>,
     scope: Scope,
+    /// Counted by client address whatever token is presented (see [`BY_ADDRESS`]).
+    by_address: bool,
 }
+
+/// Routes that take credentials rather than a token: their requests count against the client
+/// address even when they carry a valid token, or a guesser holding any account's token would
+/// get a bucket of their own next to their address's.
+const BY_ADDRESS: [&str; 2] = ["/api/v1/token", "/api/v1/register"];
 
 impl LimitedRoute {
     /// The limiting of the route declared at `canonical`; `None` for an exempt one.
@@ -55,6 +62,7 @@ impl LimitedRoute {
         Some(Arc::new(LimitedRoute {
             pattern: Arc::from(canonical),
             scope,
+            by_address: BY_ADDRESS.contains(&canonical),
         }))
     }
 }
@@ -72,7 +80,7 @@ pub async fn enforce(
     };
     let started = Instant::now();
     let now = state.clock.now();
-    let caller = caller(&req, &state, limiter.limits(), now).await;
+    let caller = caller(&req, &state, &route, limiter.limits(), now).await;
     match limiter.admit(&caller, route.scope, now) {
         Ok(admission) => {
             let mut response = next.call(req).await?;
@@ -88,9 +96,15 @@ pub async fn enforce(
 }
 
 /// The user of a valid bearer token (authenticated once for this request: the route guard
-/// reuses the outcome), else the client address.
-async fn caller(req: &ServiceRequest, state: &AppState, limits: &Limits, now: DateTime<Utc>) -> Caller {
-    if req.headers().contains_key(AUTHORIZATION) {
+/// reuses the outcome), else — and always on a [`BY_ADDRESS`] route — the client address.
+async fn caller(
+    req: &ServiceRequest,
+    state: &AppState,
+    route: &LimitedRoute,
+    limits: &Limits,
+    now: DateTime<Utc>,
+) -> Caller {
+    if !route.by_address && req.headers().contains_key(AUTHORIZATION) {
         authenticate::authenticate_once(req.request(), state).await;
         let user = authenticate::inspect(req.request(), |principal| Caller::User {
             id: principal.user_id,

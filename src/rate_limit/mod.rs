@@ -9,8 +9,11 @@
 //!
 //! Invariants:
 //! - A caller is the user of a *valid* token (the authentication the route guard then reuses),
-//!   otherwise the client address (the TCP peer, or what a trusted proxy forwarded). An invalid
-//!   token counts as its client address, so rotating made-up tokens gains nothing.
+//!   otherwise the client address (the TCP peer, or what a trusted proxy forwarded; an IPv6
+//!   client by its /64). An invalid token counts as its client address, so rotating made-up
+//!   tokens gains nothing. The sign-in routes (`/token`, `/register`) count by client address
+//!   even with a valid token: any account's token must not buy a password guesser a bucket of
+//!   its own.
 //! - Each request counts against exactly one bucket: the endpoint limit of its route if it has
 //!   one (aliases share the canonical route's), else the caller's general per-minute limit.
 //! - Refused requests consume nothing: the daily count is taken under the bucket's shard lock and
@@ -36,6 +39,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use reserver_actors::Clock;
 use tokio::sync::Notify;
 
+use crate::http::client_ip::subscriber_block;
 use crate::quotas::store::RouteCounts;
 use crate::quotas::{Effective, Limits, Tier, next_midnight};
 use crate::storage::{Db, StorageError};
@@ -73,7 +77,7 @@ pub enum Who {
 
 impl Who {
     pub fn client(address: Option<IpAddr>) -> Who {
-        match address.map(|address| address.to_canonical()) {
+        match address.map(subscriber_block) {
             Some(IpAddr::V4(v4)) => Who::V4(u32::from(v4)),
             Some(IpAddr::V6(v6)) => Who::V6((u128::from(v6) >> 64) as u64),
             None => Who::V4(0),

@@ -6,11 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::audit::{Event, client_address};
+use crate::auth::audit::Event;
 use crate::auth::lockout::{self, LoginKey};
+use crate::auth::mfa_lockout::{self, Outcome};
 use crate::auth::sessions::{self, Issued};
-use crate::auth::{Principal, mfa, password, rbac, setup, users};
+use crate::auth::{Principal, password, rbac, setup, users};
 use crate::error::{ApiError, FieldError};
+use crate::http::client_ip::client_key;
 use crate::http::{Access, Form, Json, Query, RouteTable, secret_json};
 use crate::state::AppState;
 
@@ -52,13 +54,19 @@ pub(crate) fn validate_credentials(username: &str, password: &str) -> Result<Str
 }
 
 /// Creates an account with the `user` role. While first-run setup is incomplete (and not
-/// reopened), the account that completes it atomically also becomes the first admin.
+/// reopened), the account that completes it atomically also becomes the first admin — so then
+/// registering needs the setup token or a local request (`routes::setup::authorize_first_admin`);
+/// anyone else is refused with a 403 that names the token, rather than given an ordinary
+/// account on a server that has no administrator yet.
 async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
     Json(body): Json<Registration>,
 ) -> Result<HttpResponse, ApiError> {
     let username = validate_credentials(&body.username, &body.password)?;
+    if setup::flags(&state.db).await? == (false, false) {
+        super::setup::authorize_first_admin(&req, &state)?;
+    }
     let taken = || ApiError::BadRequest("Username already registered".into());
     if users::exists(&state.db, &username).await? {
         return Err(taken());
@@ -73,6 +81,9 @@ async fn register(
         users::grant_role(tx.as_mut(), id, rbac::ADMIN).await?;
     }
     tx.commit().await?;
+    if first_admin {
+        super::setup::completed(&state);
+    }
     let event = Event::new("register", "user")
         .by(Some(id), &username)
         .on(Some(id), &username);
@@ -102,7 +113,8 @@ fn token_response(issued: Issued) -> HttpResponse {
     }))
 }
 
-/// Password login (OAuth2 password form), throttled per username and client address.
+/// Password login (OAuth2 password form), throttled per username and client address (an IPv6
+/// client by its /64); the MFA step is also limited per account (`auth::mfa_lockout`).
 async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -115,8 +127,16 @@ async fn token(
             grant_type,
         ));
     }
+    // No account can have a longer name: refused before anything (a lockout row) is written.
+    if form.username.chars().count() > password::MAX_USERNAME_CHARS {
+        return Err(ApiError::invalid(
+            &["body", "username"],
+            format!("Username must be at most {} characters", password::MAX_USERNAME_CHARS),
+            &form.username,
+        ));
+    }
     let username = form.username.to_lowercase();
-    let ip_address = client_address(&req);
+    let ip_address = client_key(&req, &state.settings.trusted_proxies);
     let key = LoginKey {
         username: &username,
         ip_address: &ip_address,
@@ -151,15 +171,20 @@ async fn token(
             attempt.forget(&state.db).await?;
             return Err(ApiError::Unauthorized("MFA code required".into()));
         };
-        let accepted = match account.mfa_secret.as_deref() {
-            Some(secret) => mfa::accept_code(&state.db, account.id, &username, secret, code, now).await?,
-            None => false,
-        };
-        if !accepted {
-            failed("invalid MFA code").record(&state, &req).await;
-            return Err(attempt
-                .failed(&state.db, &key, "invalid_mfa_code", "Invalid MFA code.")
-                .await?);
+        match mfa_lockout::check_code(&state, &req, &account, code).await? {
+            Outcome::Accepted => {}
+            Outcome::Wrong => {
+                failed("invalid MFA code").record(&state, &req).await;
+                return Err(attempt
+                    .failed(&state.db, &key, "invalid_mfa_code", "Invalid MFA code.")
+                    .await?);
+            }
+            Outcome::Locked(locked) => {
+                // Counted against the account already; the pair's count is for password guesses.
+                attempt.forget(&state.db).await?;
+                failed("MFA locked").record(&state, &req).await;
+                return Err(locked);
+            }
         }
     }
     attempt.succeeded(&state.db).await?;

@@ -1,5 +1,6 @@
 //! MFA management: `/auth/mfa/setup`, `/verify`, `/disable`, `/backup-codes`. Sign-in with a
-//! code is part of `/token` (see `routes::auth`).
+//! code is part of `/token` (see `routes::auth`). Disabling MFA and minting backup codes need
+//! the password and a current code (`auth::mfa_lockout::reauthenticate`), counted per account.
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,9 +9,9 @@ use serde_json::json;
 
 use crate::auth::audit::Event;
 use crate::auth::users::{self, Account};
-use crate::auth::{Principal, mfa, password};
+use crate::auth::{Principal, mfa, mfa_lockout};
 use crate::error::ApiError;
-use crate::http::{Access, Json, RouteTable, secret_json};
+use crate::http::{Access, Json, OptionalJson, RouteTable, secret_json};
 use crate::params;
 use crate::state::AppState;
 
@@ -125,29 +126,35 @@ async fn verify(
     Ok(HttpResponse::Ok().json(json!({ "message": "MFA enabled successfully" })))
 }
 
-#[derive(Deserialize)]
-struct Password {
-    password: String,
+/// Re-authentication for changes to the second factor: the original's `{password}` plus a
+/// current TOTP or backup code as `code` (or `mfa_code`, the name `/token` takes).
+#[derive(Deserialize, Default)]
+struct Reauthentication {
+    password: Option<String>,
+    #[serde(alias = "mfa_code")]
+    code: Option<String>,
 }
 
+/// Disables MFA after re-authentication (password and a current code).
 async fn disable(
     state: web::Data<AppState>,
     req: HttpRequest,
     principal: Principal,
-    Json(body): Json<Password>,
+    OptionalJson(body): OptionalJson<Reauthentication>,
 ) -> Result<HttpResponse, ApiError> {
     let account = account(&state, &principal).await?;
     if !account.mfa_enabled {
         return Err(not_enabled());
     }
-    if !password::verify(&body.password, Some(&account.hashed_password)).await {
-        Event::new("mfa_disable_failed", "user")
-            .by_principal(&principal)
-            .failed("invalid password")
-            .record(&state, &req)
-            .await;
-        return Err(ApiError::BadRequest("Invalid password".into()));
-    }
+    mfa_lockout::reauthenticate(
+        &state,
+        &req,
+        &account,
+        body.password.as_deref(),
+        body.code.as_deref(),
+        "mfa_disable_failed",
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     tx.execute(
         "UPDATE users SET mfa_enabled = $2, mfa_secret = NULL, mfa_last_step = NULL WHERE id = $1",
@@ -165,15 +172,27 @@ async fn disable(
     Ok(HttpResponse::Ok().json(json!({ "message": "MFA disabled successfully" })))
 }
 
-/// Replaces all backup codes with ten new ones.
+/// Replaces all backup codes with ten new ones, after re-authentication (the original took no
+/// body; without one the 422 names the fields to send).
 async fn backup_codes(
     state: web::Data<AppState>,
     req: HttpRequest,
     principal: Principal,
+    OptionalJson(body): OptionalJson<Reauthentication>,
 ) -> Result<HttpResponse, ApiError> {
-    if !account(&state, &principal).await?.mfa_enabled {
+    let account = account(&state, &principal).await?;
+    if !account.mfa_enabled {
         return Err(not_enabled());
     }
+    mfa_lockout::reauthenticate(
+        &state,
+        &req,
+        &account,
+        body.password.as_deref(),
+        body.code.as_deref(),
+        "mfa_backup_codes_failed",
+    )
+    .await?;
     let codes = mfa::new_backup_codes()?;
     let mut tx = state.db.begin().await?;
     mfa::store_backup_codes(tx.as_mut(), principal.user_id, &codes).await?;

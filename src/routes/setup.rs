@@ -1,7 +1,9 @@
 //! First-run setup: `/setup/status`, `/setup/initialize`, `/setup/unlock`.
 //!
 //! Unlike the original, `initialize` needs a token in `X-Setup-Token`: while setup is
-//! incomplete, the one logged at start-up; once reopened, `SETUP_REOPEN_TOKEN`.
+//! incomplete, the one logged at start-up (and kept in the data directory's `setup-token`
+//! file), unless the request is local ([`authorize_first_admin`]); once reopened,
+//! `SETUP_REOPEN_TOKEN`.
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -11,6 +13,7 @@ use serde_json::json;
 use crate::auth::audit::Event;
 use crate::auth::{password, rbac, secret, setup, users};
 use crate::error::ApiError;
+use crate::http::client_ip::is_local;
 use crate::http::{Access, Json, RouteTable};
 use crate::params;
 use crate::state::AppState;
@@ -69,6 +72,29 @@ fn check_token(req: &HttpRequest, expected: Option<&str>, kind: &str) -> Result<
     }
 }
 
+/// Whether `req` may make the first admin while setup is incomplete (by `initialize` or the
+/// first registration): with the setup token, or — without one — only from this machine itself
+/// (a loopback peer and no forwarding header, so a reverse proxy on the same host does not make
+/// every visitor local). A presented token is always checked.
+pub(crate) fn authorize_first_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    if presented_token(req).is_none() && is_local(req) {
+        return Ok(());
+    }
+    check_token(req, state.auth.setup_token.as_deref(), "Setup token").map_err(|error| match error {
+        ApiError::Forbidden(detail) if presented_token(req).is_none() => ApiError::Forbidden(format!(
+            "{detail} Setup is not complete, and the first account becomes the administrator: send the setup \
+             token as X-Setup-Token (it is in the server's log and in the file setup-token in its data \
+             directory), or set up from the server's own machine."
+        )),
+        other => other,
+    })
+}
+
+/// Setup has just been completed: its token is no use any more.
+pub(crate) fn completed(state: &AppState) {
+    setup::remove_token_file(&state.settings.data_dir);
+}
+
 /// Who `initialize` makes the admin: an existing account, or a new one (username, hash).
 enum Candidate {
     Existing(i64, String),
@@ -94,7 +120,7 @@ async fn initialize(
     if reopened {
         check_token(&req, state.settings.setup_reopen_token.as_deref(), "Setup reopen token")?;
     } else {
-        check_token(&req, state.auth.setup_token.as_deref(), "Setup token")?;
+        authorize_first_admin(&req, &state)?;
     }
     let now = state.clock.now();
     let candidate = match (&body.existing_username, &body.username, &body.password) {
@@ -127,6 +153,7 @@ async fn initialize(
     users::grant_role(tx.as_mut(), admin_id, rbac::USER).await?;
     users::grant_role(tx.as_mut(), admin_id, rbac::ADMIN).await?;
     tx.commit().await?;
+    completed(&state);
     Event::new("setup_initialized", "system")
         .by(Some(admin_id), &admin_username)
         .on(Some(admin_id), &admin_username)

@@ -9,7 +9,7 @@ use totp_rs::{Builder, Secret};
 use crate::both_backends_with_clock;
 use crate::support::{PASSWORD, TestApp, TestUser};
 
-fn code(secret: &str, at: chrono::DateTime<Utc>) -> String {
+pub(crate) fn code(secret: &str, at: chrono::DateTime<Utc>) -> String {
     let totp = Builder::new()
         .with_secret(Secret::try_from_base32(secret).unwrap())
         .build()
@@ -24,7 +24,7 @@ async fn detail(response: reqwest::Response) -> (u16, String) {
 }
 
 /// Enrols `user` and returns (secret, backup codes).
-async fn enrol(app: &TestApp, user: &TestUser, now: chrono::DateTime<Utc>) -> (String, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, user: &TestUser, now: chrono::DateTime<Utc>) -> (String, Vec<String>) {
     let response = app.post_json_as(user, "/api/v1/auth/mfa/setup", &json!({})).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -85,8 +85,11 @@ both_backends_with_clock! {
         // Backup codes work once each, in either case.
         assert_eq!(app.login("bob", PASSWORD, Some(&backup[0].to_lowercase())).await.status(), 200);
         assert_eq!(app.login("bob", PASSWORD, Some(&backup[0])).await.status(), 401);
-        // Regenerating replaces them.
-        let response = app.post_json_as(&bob, "/api/v1/auth/mfa/backup-codes", &json!({})).await;
+        // Regenerating (after re-authentication, with a fresh code) replaces them.
+        clock.advance(Duration::from_secs(30));
+        let later = reserver_actors::Clock::now(&*clock);
+        let reauth = json!({"password": PASSWORD, "code": code(&secret, later)});
+        let response = app.post_json_as(&bob, "/api/v1/auth/mfa/backup-codes", &reauth).await;
         let fresh: Value = response.json().await.unwrap();
         assert_eq!(fresh["backup_codes"].as_array().unwrap().len(), 10);
         assert_eq!(app.login("bob", PASSWORD, Some(&backup[1])).await.status(), 401);
@@ -94,13 +97,15 @@ both_backends_with_clock! {
         assert_eq!(app.login("bob", PASSWORD, Some(fresh_code)).await.status(), 200);
     }
 
-    async fn disabling_mfa_needs_the_password(app: TestApp, clock: Arc<ManualClock>) {
+    async fn disabling_mfa_needs_the_password_and_a_code(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         assert_eq!(detail(app.post_json_as(&bob, "/api/v1/auth/mfa/disable", &json!({"password": PASSWORD})).await).await, (400, "MFA is not enabled".into()));
         assert_eq!(detail(app.post_json_as(&bob, "/api/v1/auth/mfa/backup-codes", &json!({})).await).await, (400, "MFA is not enabled".into()));
-        enrol(&app, &bob, reserver_actors::Clock::now(&*clock)).await;
-        assert_eq!(detail(app.post_json_as(&bob, "/api/v1/auth/mfa/disable", &json!({"password": "nope"})).await).await, (400, "Invalid password".into()));
-        let response = app.post_json_as(&bob, "/api/v1/auth/mfa/disable", &json!({"password": PASSWORD})).await;
+        let (secret, _) = enrol(&app, &bob, reserver_actors::Clock::now(&*clock)).await;
+        clock.advance(Duration::from_secs(30));
+        let fresh = code(&secret, reserver_actors::Clock::now(&*clock));
+        assert_eq!(detail(app.post_json_as(&bob, "/api/v1/auth/mfa/disable", &json!({"password": "nope", "code": fresh})).await).await, (400, "Invalid password".into()));
+        let response = app.post_json_as(&bob, "/api/v1/auth/mfa/disable", &json!({"password": PASSWORD, "code": fresh})).await;
         assert_eq!(response.json::<Value>().await.unwrap(), json!({"message": "MFA disabled successfully"}));
         assert_eq!(app.login("bob", PASSWORD, None).await.status(), 200);
     }

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use crate::both_backends;
 use crate::support::{TestApp, TestUser};
 
-const REDIRECT: &str = "https://app.example/callback";
-const VERIFIER: &str = "a-long-random-verifier-string-of-at-least-43-characters-0123";
+pub(crate) const REDIRECT: &str = "https://app.example/callback";
+pub(crate) const VERIFIER: &str = "a-long-random-verifier-string-of-at-least-43-characters-0123";
 
 fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
@@ -22,7 +22,7 @@ async fn detail(response: reqwest::Response) -> (u16, Value) {
 }
 
 /// Registers a client for `owner`: (client_id, client_secret).
-async fn client(app: &TestApp, owner: &TestUser, scope: &str) -> (String, String) {
+pub(crate) async fn client(app: &TestApp, owner: &TestUser, scope: &str) -> (String, String) {
     let response = app
         .post_json_as(
             owner,
@@ -47,7 +47,7 @@ async fn authorize(app: &TestApp, user: &TestUser, client_id: &str, query: &[(&s
     detail(app.get_as(user, &format!("/api/v1/oauth/authorize?{query}")).await).await
 }
 
-async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     detail(
         app.client
             .post(app.url("/api/v1/oauth/token"))
@@ -59,7 +59,7 @@ async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     .await
 }
 
-async fn code_for(app: &TestApp, user: &TestUser, client_id: &str, scope: &str) -> String {
+pub(crate) async fn code_for(app: &TestApp, user: &TestUser, client_id: &str, scope: &str) -> String {
     let challenge = challenge(VERIFIER);
     let (status, body) = authorize(
         app,

@@ -5,13 +5,22 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::support::{Backend, PASSWORD, TestApp};
 
+/// An operator's `SETUP_REOPEN_TOKEN` (at least 32 bytes).
+const REOPEN: &str = "reopen-secret-of-at-least-32-bytes";
+
 async fn detail(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
 }
 
+/// `POST /setup/initialize` as a remote client sends it, through a reverse proxy on this host
+/// (a local request without a forwarding header needs no token: `security_auth`).
 async fn initialize(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Value) {
-    let mut request = app.client.post(app.url("/api/v1/setup/initialize")).json(&body);
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/setup/initialize"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .json(&body);
     if let Some(token) = token {
         request = request.header("X-Setup-Token", token);
     }
@@ -22,7 +31,9 @@ both_backends! {
     async fn initialize_needs_the_start_up_token(app: TestApp) {
         let token = app.setup_token.clone().expect("a fresh server logs a setup token");
         let body = json!({"username": "root", "password": PASSWORD});
-        assert_eq!(initialize(&app, None, body.clone()).await, (403, json!({"detail": "Setup token is required."})));
+        let (status, refused) = initialize(&app, None, body.clone()).await;
+        assert_eq!(status, 403);
+        assert!(refused["detail"].as_str().unwrap().starts_with("Setup token is required."), "{refused}");
         assert_eq!(initialize(&app, Some("guess"), body.clone()).await, (403, json!({"detail": "Invalid setup token."})));
         let (status, created) = initialize(&app, Some(&token), body.clone()).await;
         assert_eq!(status, 200);
@@ -94,7 +105,7 @@ mod reopening {
 
     async fn body(backend: Backend) {
         let Some(app) = TestApp::builder(backend)
-            .settings(|args| args.setup_reopen_token = Some("reopen-secret".into()))
+            .settings(|args| args.setup_reopen_token = Some(REOPEN.into()))
             .spawn()
             .await
         else {
@@ -120,10 +131,7 @@ mod reopening {
             unlock(Some("nope")).await,
             (403, json!({"detail": "Invalid setup reopen token."}))
         );
-        assert_eq!(
-            unlock(Some("reopen-secret")).await,
-            (200, json!({"message": "Setup reopened"}))
-        );
+        assert_eq!(unlock(Some(REOPEN)).await, (200, json!({"message": "Setup reopened"})));
         // While reopened, registering does not make admins; initialize needs the reopen token.
         let carol = app.register_and_login("carol", PASSWORD).await;
         let me: Value = app.get_as(&carol, "/api/v1/users/me").await.json().await.unwrap();
@@ -133,7 +141,7 @@ mod reopening {
             initialize(&app, Some(&startup), json!({"existing_username": "carol"})).await,
             (403, json!({"detail": "Invalid setup reopen token."}))
         );
-        let (status, promoted) = initialize(&app, Some("reopen-secret"), json!({"existing_username": "Carol"})).await;
+        let (status, promoted) = initialize(&app, Some(REOPEN), json!({"existing_username": "Carol"})).await;
         assert_eq!((status, promoted["admin_user_id"].clone()), (200, json!(carol.id)));
         let me: Value = app.get_as(&carol, "/api/v1/users/me").await.json().await.unwrap();
         assert_eq!(me["is_admin"], true);
