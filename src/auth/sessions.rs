@@ -4,7 +4,9 @@
 //! stored only as its SHA-256, valid once: exchanging it marks it rotated and issues the next.
 //! Presenting a rotated token again means it was stolen (or the legitimate client was raced):
 //! the whole session is revoked, which also ends its access tokens, since each access token
-//! names its session and the route guard checks it.
+//! names its session and the route guard checks it. Every revocation is also recorded for the
+//! live sockets (`events::revoke_sign_in`), so the sockets opened with those sign-ins close too,
+//! on every server process.
 
 use chrono::{DateTime, Utc};
 
@@ -125,11 +127,15 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, Re
             .await?
             == 1;
     if !claimed {
-        tx.execute(
-            "UPDATE auth_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-            params![session_id.as_str(), now],
-        )
-        .await?;
+        let ended = tx
+            .execute(
+                "UPDATE auth_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                params![session_id.as_str(), now],
+            )
+            .await?;
+        if ended == 1 {
+            crate::events::revoke_sign_in(tx.as_mut(), user_id, Some(&session_id), now).await?;
+        }
         tx.commit().await?;
         return Err(RefreshError::Revoked);
     }
@@ -153,12 +159,17 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, Re
     })
 }
 
-/// Ends every session of `user_id` (and so all its tokens); the number ended.
+/// Ends every session of `user_id` (and so all its tokens), and closes every socket of the
+/// user (OAuth2-authenticated ones too: this is what logout, disabling the account and a
+/// password reset call); the number of sessions ended.
 pub async fn revoke_all(state: &AppState, tx: &mut dyn Transaction, user_id: i64) -> Result<u64, ApiError> {
-    Ok(tx
+    let now = state.clock.now();
+    let revoked = tx
         .execute(
             "UPDATE auth_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-            params![user_id, state.clock.now()],
+            params![user_id, now],
         )
-        .await?)
+        .await?;
+    crate::events::revoke_sign_in(tx, user_id, None, now).await?;
+    Ok(revoked)
 }
