@@ -168,6 +168,10 @@ pub struct SettingsArgs {
     /// [env: WS_SEND_QUEUE] [default: 256]
     #[arg(long)]
     pub ws_send_queue: Option<String>,
+    /// WebSocket connections one account may hold open on one server process; the one over the
+    /// cap is closed with code 4429 [env: WS_MAX_SOCKETS_PER_USER] [default: 20]
+    #[arg(long)]
+    pub ws_max_sockets_per_user: Option<String>,
     /// Hours events are kept for WebSocket clients that resume with ?since=
     /// [env: EVENTS_RETENTION_HOURS] [default: 24]
     #[arg(long)]
@@ -557,6 +561,12 @@ impl Settings {
                 &["WS_SEND_QUEUE"],
                 256,
                 parse_number(1_usize, 65_536),
+            )?,
+            max_sockets_per_user: src.parse(
+                &args.ws_max_sockets_per_user,
+                &["WS_MAX_SOCKETS_PER_USER"],
+                20,
+                parse_number(1_usize, 10_000),
             )?,
             retention: chrono::Duration::hours(src.parse(
                 &args.events_retention_hours,

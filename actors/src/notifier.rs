@@ -11,6 +11,10 @@
 //! - The notifier never waits for a session: queues are bounded and filled with `try_send`. A
 //!   session whose queue is full is dropped at once (told [`Dismissal::SlowConsumer`]), so one
 //!   client that does not read never delays the others.
+//! - At most `max_sockets_per_user` sessions per user are registered (in this process): a
+//!   [`Connect`] over the cap is refused ([`TooManySockets`]), never queued.
+//! - A [`Revoke`] dismisses ([`Dismissal::Revoked`]) every session of the user (or of one of its
+//!   sign-ins) at once, at the cost of that user's sessions only (they are indexed by user).
 //! - No I/O and no SQL here: events arrive decoded, with their wire text ready to send.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -72,15 +76,28 @@ pub enum Dismissal {
     SlowConsumer,
     /// The server is stopping.
     Shutdown,
+    /// The sign-in it was opened with was revoked (logout, account disabled, password reset).
+    Revoked,
 }
+
+/// The id of a sign-in (a login session), which a [`Revoke`] may name.
+pub type Login = Arc<str>;
 
 /// Registers a session. Events published after this message is handled go to `queue`.
 #[derive(Message)]
-#[rtype(result = "Connected")]
+#[rtype(result = "Result<Connected, TooManySockets>")]
 pub struct Connect {
     pub interests: Interests,
+    /// The sign-in the session was authenticated with, if any (an OAuth2 token has none).
+    pub login: Option<Login>,
     pub queue: mpsc::Sender<Event>,
     pub dismiss: oneshot::Sender<Dismissal>,
+}
+
+/// A [`Connect`] refused: the user already has `limit` sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManySockets {
+    pub limit: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +128,24 @@ pub enum SubscriptionChange {
     },
 }
 
+/// The session re-authenticated (same user): revocations of `login` now end it, and those of
+/// its former sign-in no longer do.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Reauthenticated {
+    pub id: SessionId,
+    pub login: Option<Login>,
+}
+
+/// Sign-ins were revoked: every session of `user` is dismissed, or only those opened with
+/// `login` when it is given.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+#[rtype(result = "()")]
+pub struct Revoke {
+    pub user: UserId,
+    pub login: Option<Login>,
+}
+
 /// The session has ended.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -130,6 +165,7 @@ pub struct Shutdown;
 
 struct Session {
     interests: Interests,
+    login: Option<Login>,
     queue: mpsc::Sender<Event>,
     dismiss: Option<oneshot::Sender<Dismissal>>,
 }
@@ -145,10 +181,12 @@ pub struct Notifier {
     availability: HashSet<SessionId>,
     /// Most resources one session may subscribe to, to bound the index.
     max_subscriptions: usize,
+    /// Most sessions one user may hold.
+    max_sockets_per_user: usize,
 }
 
 impl Notifier {
-    pub fn new(published: i64, max_subscriptions: usize) -> Notifier {
+    pub fn new(published: i64, max_subscriptions: usize, max_sockets_per_user: usize) -> Notifier {
         Notifier {
             published,
             next_id: 0,
@@ -157,6 +195,7 @@ impl Notifier {
             by_resource: HashMap::new(),
             availability: HashSet::new(),
             max_subscriptions,
+            max_sockets_per_user,
         }
     }
 
@@ -239,9 +278,15 @@ impl Actor for Notifier {
 }
 
 impl Handler<Connect> for Notifier {
-    type Result = MessageResult<Connect>;
+    type Result = Result<Connected, TooManySockets>;
 
     fn handle(&mut self, msg: Connect, _: &mut Context<Self>) -> Self::Result {
+        let held = self.by_user.get(&msg.interests.user).map_or(0, HashSet::len);
+        if held >= self.max_sockets_per_user {
+            return Err(TooManySockets {
+                limit: self.max_sockets_per_user,
+            });
+        }
         self.next_id += 1;
         let id = self.next_id;
         self.by_user.entry(msg.interests.user).or_default().insert(id);
@@ -250,14 +295,43 @@ impl Handler<Connect> for Notifier {
             id,
             Session {
                 interests: msg.interests,
+                login: msg.login,
                 queue: msg.queue,
                 dismiss: Some(msg.dismiss),
             },
         );
-        MessageResult(Connected {
+        Ok(Connected {
             id,
             published: self.published,
         })
+    }
+}
+
+impl Handler<Reauthenticated> for Notifier {
+    type Result = ();
+
+    fn handle(&mut self, msg: Reauthenticated, _: &mut Context<Self>) {
+        if let Some(session) = self.sessions.get_mut(&msg.id) {
+            session.login = msg.login;
+        }
+    }
+}
+
+impl Handler<Revoke> for Notifier {
+    type Result = ();
+
+    fn handle(&mut self, msg: Revoke, _: &mut Context<Self>) {
+        let Some(ids) = self.by_user.get(&msg.user) else {
+            return;
+        };
+        let revoked: Vec<SessionId> = ids
+            .iter()
+            .copied()
+            .filter(|id| msg.login.is_none() || self.sessions.get(id).is_some_and(|session| session.login == msg.login))
+            .collect();
+        for id in revoked {
+            self.remove(id, Some(Dismissal::Revoked));
+        }
     }
 }
 

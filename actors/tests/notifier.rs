@@ -48,6 +48,15 @@ impl Client {
 }
 
 async fn connect(notifier: &Addr<Notifier>, user: i64, capacity: usize) -> Client {
+    connect_as(notifier, user, None, capacity).await.unwrap()
+}
+
+async fn connect_as(
+    notifier: &Addr<Notifier>,
+    user: i64,
+    login: Option<&str>,
+    capacity: usize,
+) -> Result<Client, TooManySockets> {
     let (queue, rx) = mpsc::channel(capacity);
     let (dismiss, dismissed) = oneshot::channel();
     let interests = Interests {
@@ -57,22 +66,23 @@ async fn connect(notifier: &Addr<Notifier>, user: i64, capacity: usize) -> Clien
     let Connected { id, published } = notifier
         .send(Connect {
             interests,
+            login: login.map(Arc::from),
             queue,
             dismiss,
         })
         .await
-        .unwrap();
-    Client {
+        .unwrap()?;
+    Ok(Client {
         id,
         published,
         queue: rx,
         dismissed,
-    }
+    })
 }
 
 #[actix_rt::test]
 async fn events_go_to_their_user_their_resource_subscribers_and_everyone_once() {
-    let notifier = Notifier::new(41, 100).start();
+    let notifier = Notifier::new(41, 100, 20).start();
     let mut bob = connect(&notifier, 1, 16).await;
     let mut alice = connect(&notifier, 2, 16).await;
     let mut wall = connect(&notifier, 3, 16).await;
@@ -139,7 +149,7 @@ async fn events_go_to_their_user_their_resource_subscribers_and_everyone_once() 
 
 #[actix_rt::test]
 async fn a_full_queue_dismisses_that_session_only() {
-    let notifier = Notifier::new(0, 100).start();
+    let notifier = Notifier::new(0, 100, 20).start();
     let mut slow = connect(&notifier, 1, 2).await;
     let mut fast = connect(&notifier, 2, 16).await;
     let events: Vec<Event> = (1..=5).map(|seq| event(seq, broadcast())).collect();
@@ -155,7 +165,7 @@ async fn a_full_queue_dismisses_that_session_only() {
 
 #[actix_rt::test]
 async fn shutdown_dismisses_everyone_and_disconnect_forgets_a_session() {
-    let notifier = Notifier::new(0, 100).start();
+    let notifier = Notifier::new(0, 100, 20).start();
     let mut gone = connect(&notifier, 1, 4).await;
     let mut staying = connect(&notifier, 1, 4).await;
     notifier.send(Disconnect { id: gone.id }).await.unwrap();
@@ -164,6 +174,54 @@ async fn shutdown_dismisses_everyone_and_disconnect_forgets_a_session() {
     assert_eq!(staying.seqs(), [1]);
     notifier.send(Shutdown).await.unwrap();
     assert_eq!(staying.dismissed.try_recv(), Ok(Dismissal::Shutdown));
+}
+
+#[actix_rt::test]
+async fn a_user_over_the_socket_cap_is_refused_while_others_connect() {
+    let notifier = Notifier::new(0, 100, 2).start();
+    let _first = connect(&notifier, 1, 4).await;
+    let second = connect(&notifier, 1, 4).await;
+    assert_eq!(
+        connect_as(&notifier, 1, None, 4).await.err(),
+        Some(TooManySockets { limit: 2 })
+    );
+    connect(&notifier, 2, 4).await;
+    // A session that ends frees its place.
+    notifier.send(Disconnect { id: second.id }).await.unwrap();
+    assert!(connect_as(&notifier, 1, None, 4).await.is_ok());
+}
+
+#[actix_rt::test]
+async fn a_revocation_dismisses_the_users_sessions_or_one_sign_ins() {
+    let notifier = Notifier::new(0, 100, 20).start();
+    let mut phone = connect_as(&notifier, 1, Some("phone"), 4).await.unwrap();
+    let mut laptop = connect_as(&notifier, 1, Some("laptop"), 4).await.unwrap();
+    let mut app = connect_as(&notifier, 1, None, 4).await.unwrap();
+    let mut other = connect_as(&notifier, 2, Some("other"), 4).await.unwrap();
+    let revoke = |login: Option<&str>| Revoke {
+        user: 1,
+        login: login.map(Arc::from),
+    };
+    notifier.send(revoke(Some("phone"))).await.unwrap();
+    assert_eq!(phone.dismissed.try_recv(), Ok(Dismissal::Revoked));
+    assert!(laptop.dismissed.try_recv().is_err());
+    // Re-authenticated with the phone's new sign-in: the laptop's revocation no longer ends it.
+    notifier
+        .send(Reauthenticated {
+            id: laptop.id,
+            login: Some(Arc::from("phone-2")),
+        })
+        .await
+        .unwrap();
+    notifier.send(revoke(Some("laptop"))).await.unwrap();
+    assert!(laptop.dismissed.try_recv().is_err());
+    notifier.send(revoke(None)).await.unwrap();
+    assert_eq!(laptop.dismissed.try_recv(), Ok(Dismissal::Revoked));
+    assert_eq!(app.dismissed.try_recv(), Ok(Dismissal::Revoked));
+    assert!(other.dismissed.try_recv().is_err());
+    notifier.send(Publish(vec![event(1, broadcast())])).await.unwrap();
+    assert_eq!(other.seqs(), [1]);
+    assert!(app.seqs().is_empty());
 }
 
 #[test]

@@ -142,3 +142,25 @@ pub(super) fn role_names(rows: &[crate::storage::Row]) -> Result<Vec<String>, Ap
     roles.dedup();
     Ok(roles)
 }
+
+/// When a bearer token stops being accepted: a JWT's `exp`, an OAuth2 token's stored expiry.
+/// Live sockets opened with the token close then (unless re-authenticated).
+pub async fn expires_at(state: &AppState, token: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    if token.contains('.') {
+        let claims = state
+            .auth
+            .keys
+            .verify(token, state.clock.now())
+            .map_err(|_| bad_credentials())?;
+        return chrono::DateTime::from_timestamp(claims.exp, 0).ok_or_else(bad_credentials);
+    }
+    let row = state
+        .db
+        .query_opt(
+            "SELECT expires_at FROM oauth2_tokens WHERE access_token_hash = $1",
+            params![super::secret::digest(token)],
+        )
+        .await?
+        .ok_or_else(bad_credentials)?;
+    Ok(row.get("expires_at")?)
+}

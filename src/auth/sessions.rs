@@ -5,7 +5,9 @@
 //! Presenting a rotated token again means it was stolen (or the legitimate client was raced):
 //! the whole session is revoked, which also ends its access tokens, since each access token
 //! names its session and the route guard checks it. [`revoke_all`] ends all of a user's
-//! sessions and OAuth2 grants at once.
+//! sessions and OAuth2 grants at once. Every revocation is also recorded for the live sockets
+//! (`events::revoke_sign_in`), so the sockets opened with those sign-ins close too, on every
+//! server process.
 
 use chrono::{DateTime, Utc};
 
@@ -126,11 +128,15 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, Re
             .await?
             == 1;
     if !claimed {
-        tx.execute(
-            "UPDATE auth_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-            params![session_id.as_str(), now],
-        )
-        .await?;
+        let ended = tx
+            .execute(
+                "UPDATE auth_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                params![session_id.as_str(), now],
+            )
+            .await?;
+        if ended == 1 {
+            crate::events::revoke_sign_in(tx.as_mut(), user_id, Some(&session_id), now).await?;
+        }
         tx.commit().await?;
         return Err(RefreshError::Revoked);
     }
@@ -157,7 +163,8 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, Re
 /// Ends everything that signs in as `user_id`, in the caller's transaction: every session (and
 /// so its access and refresh tokens) and every OAuth2 grant — the tokens and unused codes issued
 /// for the user, and the client-credentials tokens of the clients the user owns, since those act
-/// for the user too. The number of sessions ended.
+/// for the user too — and closes every socket of the user (OAuth2-authenticated ones too), on
+/// every process. The number of sessions ended.
 ///
 /// This is *the* revocation: logout ("log out everywhere"), an admin's password reset and
 /// disabling an account all call it, so whatever must follow a revocation belongs here.
@@ -182,5 +189,6 @@ pub async fn revoke_all(state: &AppState, tx: &mut dyn Transaction, user_id: i64
         params![user_id, true, false],
     )
     .await?;
+    crate::events::revoke_sign_in(tx, user_id, None, now).await?;
     Ok(sessions)
 }

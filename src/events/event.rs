@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
-use reserver_actors::notifier::Audience;
+use reserver_actors::notifier::{Audience, Revoke};
 use reserver_actors::resource::{ReservationId, ResourceId, ResourceInfo, UserId};
 use serde_json::{Value, json};
 
@@ -19,11 +19,23 @@ use crate::reservations::model::utc;
 
 pub const BUSINESS_HOURS_UPDATED: &str = "business_hours_updated";
 pub const BLACKOUT_DATES_UPDATED: &str = "blackout_dates_updated";
+pub const SIGN_IN_REVOKED: &str = "sign_in_revoked";
 
 /// Whether an event of `kind` about `resource` changes what every resource accepts: the global
 /// opening hours or blackout dates. Then every resource actor must reload, not one.
 pub fn concerns_every_resource(kind: &str, resource: Option<ResourceId>) -> bool {
     resource.is_none() && (kind == BUSINESS_HOURS_UPDATED || kind == BLACKOUT_DATES_UPDATED)
+}
+
+/// The revocation an event of `kind` carries, if it is a [`NewEvent::sign_in_revoked`].
+pub fn revocation(kind: &str, payload: &Value) -> Option<Revoke> {
+    if kind != SIGN_IN_REVOKED {
+        return None;
+    }
+    Some(Revoke {
+        user: payload.get("user_id")?.as_i64()?,
+        login: payload.get("session_id").and_then(Value::as_str).map(Into::into),
+    })
 }
 
 /// An event to append to the outbox.
@@ -313,6 +325,17 @@ impl NewEvent {
             kind: "user_created",
             audience: Audience::default(),
             payload: json!({ "user_id": user, "username": username }),
+        }
+    }
+
+    /// Sign-ins of `user` were revoked: all of them, or the one named `login`. Not an
+    /// announcement (no socket receives it, nothing derives from it): every process's tailer
+    /// reads it and has its notifier close the sockets opened with those sign-ins.
+    pub fn sign_in_revoked(user: UserId, login: Option<&str>) -> NewEvent {
+        NewEvent {
+            kind: SIGN_IN_REVOKED,
+            audience: Audience::default(),
+            payload: json!({ "user_id": user, "session_id": login }),
         }
     }
 

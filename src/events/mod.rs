@@ -52,6 +52,8 @@ pub struct LiveConfig {
     pub ping_interval: Duration,
     /// Messages queued per client before it is dropped as a slow consumer.
     pub send_queue: usize,
+    /// Sockets one user may hold open on this process (`WS_MAX_SOCKETS_PER_USER`).
+    pub max_sockets_per_user: usize,
     /// How long events are kept for clients that resume with `?since=`.
     pub retention: chrono::Duration,
     /// How often the outbox is polled for events committed by other processes.
@@ -65,6 +67,7 @@ impl Default for LiveConfig {
         LiveConfig {
             ping_interval: Duration::from_secs(30),
             send_queue: 256,
+            max_sockets_per_user: 20,
             retention: chrono::Duration::hours(24),
             poll_interval: Duration::from_millis(100),
             replay_limit: 10_000,
@@ -142,9 +145,21 @@ pub async fn record(
 ) -> Result<(), StorageError> {
     derived::record(tx, &events, now, wake.is_some_and(Wake::mail)).await?;
     for event in events {
-        outbox::append(tx, event, now, wake.map(Wake::origin)).await?;
+        outbox::append(tx.as_mut(), event, now, wake.map(Wake::origin)).await?;
     }
     Ok(())
+}
+
+/// Records in `tx` that sign-ins of `user` were revoked (all of them, or the one named `login`),
+/// so that the sockets opened with them close, in every server process, once it commits. A
+/// revocation is no announcement: it bypasses [`record`] because nothing derives from it.
+pub async fn revoke_sign_in(
+    tx: &mut dyn Transaction,
+    user: i64,
+    login: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StorageError> {
+    outbox::append(tx, NewEvent::sign_in_revoked(user, login), now, None).await
 }
 
 /// Records `events` in `tx`, commits, and wakes the tailer.
@@ -168,6 +183,8 @@ pub struct Events {
     pub metrics: SocketMetrics,
     pub config: LiveConfig,
     pub db: Db,
+    /// The server's clock, which sockets' token expiries follow.
+    pub clock: Arc<dyn Clock>,
     reactions: Reactions,
     arbiter: Mutex<Option<Arbiter>>,
 }
@@ -184,8 +201,10 @@ impl Events {
     ) -> Result<Arc<Events>, StorageError> {
         let position = outbox::latest(&db).await?;
         let arbiter = Arbiter::new();
-        let notifier =
-            Notifier::start_in_arbiter(&arbiter.handle(), move |_| Notifier::new(position, MAX_SUBSCRIPTIONS));
+        let sockets_per_user = config.max_sockets_per_user;
+        let notifier = Notifier::start_in_arbiter(&arbiter.handle(), move |_| {
+            Notifier::new(position, MAX_SUBSCRIPTIONS, sockets_per_user)
+        });
         let wake = Wake::new(mail);
         let reactions = Reactions::default();
         let tailer = tailer::Tailer::new(
@@ -193,7 +212,7 @@ impl Events {
             notifier.clone(),
             wake.clone(),
             reactions.clone(),
-            clock,
+            clock.clone(),
             config.clone(),
             position,
         );
@@ -204,6 +223,7 @@ impl Events {
             metrics: SocketMetrics::register(metrics),
             config,
             db,
+            clock,
             reactions,
             arbiter: Mutex::new(Some(arbiter)),
         }))

@@ -20,7 +20,7 @@ use crate::storage::{BackendKind, Db, Row, StorageError, Transaction};
 /// Appends `event` to the outbox inside the caller's transaction; `origin` names the server
 /// process whose actors made the change, if any.
 pub async fn append(
-    tx: &mut Box<dyn Transaction>,
+    tx: &mut dyn Transaction,
     event: NewEvent,
     now: DateTime<Utc>,
     origin: Option<&str>,

@@ -6,13 +6,21 @@
 //! - `{"type":"unsubscribe","resources":[1]}` and/or `"availability":true` → `unsubscribed`
 //! - `{"type":"ping"}` → `pong` (an application-level keep-alive for clients that cannot see
 //!   WebSocket pings)
+//! - `{"type":"authenticate","token":"…"}` → `{"type":"authenticated","expires_at":…}`: a fresh
+//!   access token of the same user keeps the socket open past the expiry of the one it was
+//!   opened with. A refused token (invalid, expired, revoked, another user's) gets an `error`
+//!   and changes nothing.
 //!
 //! Anything else is answered with an `error` message; the connection stays open. Every control
 //! message carries `seq`: the sequence number of the last event sent before it, so that a
 //! client may always resume from the highest `seq` it has seen.
+//!
+//! Close codes of the application (besides 1001 shutdown, 1008 slow consumer or silent client):
+//! [`CLOSE_SIGNED_OUT`] and [`CLOSE_TOO_MANY_SOCKETS`].
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -32,7 +40,17 @@ pub enum ClientMessage {
         availability: bool,
     },
     Ping,
+    Authenticate {
+        token: String,
+    },
 }
+
+/// Close code: the sign-in the socket was opened with ended — revoked (logout, account disabled,
+/// password reset) or its token expired without an `authenticate`. Sign in (or refresh the
+/// token) and reconnect.
+pub const CLOSE_SIGNED_OUT: u16 = 4401;
+/// Close code: the account already holds `WS_MAX_SOCKETS_PER_USER` sockets on this server.
+pub const CLOSE_TOO_MANY_SOCKETS: u16 = 4429;
 
 impl ClientMessage {
     /// Parses a text frame; the error is the `detail` of the `error` message to send back.
@@ -40,7 +58,8 @@ impl ClientMessage {
         serde_json::from_str(text).map_err(|error| {
             format!(
                 "cannot understand the message ({error}); expected {{\"type\":\"subscribe\",\"resources\":[…]}}, \
-                 {{\"type\":\"subscribe\",\"availability\":true}}, \"unsubscribe\" likewise, or {{\"type\":\"ping\"}}"
+                 {{\"type\":\"subscribe\",\"availability\":true}}, \"unsubscribe\" likewise, {{\"type\":\"ping\"}} \
+                 or {{\"type\":\"authenticate\",\"token\":\"…\"}}"
             )
         })
     }
@@ -61,6 +80,15 @@ pub fn subscriptions(kind: &str, seq: i64, resources: &BTreeSet<i64>, availabili
         kind,
         seq,
         json!({ "resources": resources, "availability": availability }),
+    )
+}
+
+/// The answer to `authenticate`: the socket now lasts until the new token's expiry.
+pub fn authenticated(seq: i64, expires_at: DateTime<Utc>) -> String {
+    control(
+        "authenticated",
+        seq,
+        json!({ "expires_at": crate::reservations::model::utc(expires_at) }),
     )
 }
 
@@ -94,12 +122,17 @@ mod tests {
                 availability: true
             })
         );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"authenticate","token":"a.b.c"}"#),
+            Ok(ClientMessage::Authenticate { token: "a.b.c".into() })
+        );
         for bad in [
             "",
             "ping",
             "{}",
             r#"{"type":"subscribe","resources":"x"}"#,
             r#"{"type":"nope"}"#,
+            r#"{"type":"authenticate"}"#,
             "[1]",
         ] {
             assert!(ClientMessage::parse(bad).is_err(), "{bad}");

@@ -9,20 +9,30 @@
 //!   closed as soon as the notifier gives up on it, never waited for.
 //! - Nothing a client sends can end the session except a close frame or a protocol violation;
 //!   malformed messages get an `error` message.
+//! - A session lives no longer than its sign-in: it closes ([`CLOSE_SIGNED_OUT`]) when the
+//!   notifier reports the sign-in revoked, and when the token's expiry passes on the server's
+//!   clock unless an `authenticate` message brought a fresh token of the same user. The token is
+//!   verified again *after* registration (the seam with revocations: one revoked before it is
+//!   seen by that check, one revoked after it reaches the registered session).
 
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream};
+use chrono::{DateTime, Utc};
+use futures::future::LocalBoxFuture;
+use reserver_actors::clock::Sleep;
 use reserver_actors::notifier::{
-    Connect, Connected, Disconnect, Dismissal, Event, Interests, SessionId, Subscribe, SubscriptionChange,
+    Connect, Connected, Disconnect, Dismissal, Event, Interests, Login, Reauthenticated, SessionId, Subscribe,
+    SubscriptionChange, TooManySockets,
 };
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Events;
 use super::outbox;
-use super::protocol::{self, ClientMessage};
+use super::protocol::{self, CLOSE_SIGNED_OUT, CLOSE_TOO_MANY_SOCKETS, ClientMessage};
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 
@@ -30,6 +40,8 @@ use crate::error::ApiError;
 const MAX_CLIENT_FRAME: usize = 16 * 1024;
 /// Events read per replay query.
 const REPLAY_BATCH: i64 = 500;
+/// Why a token could not be verified when the database is away (the cause is logged only).
+const CANNOT_CHECK: &str = "the sign-in cannot be checked now; try again";
 /// How long a closing session waits for room to send its close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
@@ -47,6 +59,15 @@ enum End {
     Vanished,
 }
 
+/// Who a token authenticates, and until when.
+pub struct Grant {
+    pub principal: Principal,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Authenticates a token presented for a socket: at its start, and in `authenticate` messages.
+pub type Verify = Rc<dyn Fn(String) -> LocalBoxFuture<'static, Result<Grant, ApiError>>>;
+
 fn close(code: CloseCode, description: &str) -> End {
     End::Close(CloseReason {
         code,
@@ -54,11 +75,28 @@ fn close(code: CloseCode, description: &str) -> End {
     })
 }
 
+fn signed_out(description: &str) -> End {
+    close(CloseCode::Other(CLOSE_SIGNED_OUT), description)
+}
+
+/// What a socket was opened with: the caller the route guard authenticated, the token it
+/// presented, and how to verify tokens.
+pub struct Credentials {
+    pub principal: Principal,
+    pub token: String,
+    pub verify: Verify,
+}
+
+fn login(principal: &Principal) -> Option<Login> {
+    principal.session_id.as_deref().map(Login::from)
+}
+
 /// Registers a session with the notifier (before the handshake answer, so that the client
-/// receives every event committed after it is connected) and starts serving it.
+/// receives every event committed after it is connected) and starts serving it. A user over the
+/// socket cap gets the handshake and at once a close frame ([`CLOSE_TOO_MANY_SOCKETS`]).
 pub async fn start(
     events: Arc<Events>,
-    principal: Principal,
+    credentials: Credentials,
     interests: Interests,
     since: Option<i64>,
     ws: actix_ws::Session,
@@ -66,15 +104,28 @@ pub async fn start(
 ) -> Result<(), ApiError> {
     let (queue, queue_rx) = mpsc::channel(events.config.send_queue);
     let (dismiss, dismissed) = oneshot::channel();
-    let Connected { id, published } = events
+    let connected = events
         .notifier
         .send(Connect {
             interests: interests.clone(),
+            login: login(&credentials.principal),
             queue,
             dismiss,
         })
         .await
         .map_err(|_| ApiError::Unavailable("live updates are stopping".into()))?;
+    let Connected { id, published } = match connected {
+        Ok(connected) => connected,
+        Err(TooManySockets { limit }) => {
+            let reason = format!("too many sockets: this account already has {limit} open (WS_MAX_SOCKETS_PER_USER)");
+            actix_web::rt::spawn(refuse(
+                ws,
+                stream,
+                close(CloseCode::Other(CLOSE_TOO_MANY_SOCKETS), &reason),
+            ));
+            return Ok(());
+        }
+    };
     // Counted from registration, so the count is right as soon as the handshake is answered.
     events.metrics.active.inc();
     events.metrics.opened.inc();
@@ -83,19 +134,33 @@ pub async fn start(
         last_seq: published,
         last_heard: Instant::now(),
         events,
-        principal,
+        principal: credentials.principal,
+        verify: credentials.verify,
+        // Set by the verification that starts `run`.
+        expiry: Box::pin(std::future::pending()),
         interests,
         ws,
         dismissed,
     };
-    actix_web::rt::spawn(session.run(stream.max_frame_size(MAX_CLIENT_FRAME), queue_rx, since, published));
+    let stream = stream.max_frame_size(MAX_CLIENT_FRAME);
+    actix_web::rt::spawn(session.run(stream, queue_rx, credentials.token, since, published));
     Ok(())
+}
+
+/// Closes a socket that was never registered.
+async fn refuse(ws: actix_ws::Session, _stream: MessageStream, end: End) {
+    if let End::Close(reason) = end {
+        let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(reason))).await;
+    }
 }
 
 struct Session {
     id: SessionId,
     events: Arc<Events>,
     principal: Principal,
+    verify: Verify,
+    /// Fires when the token the session lives on expires (by the server's clock).
+    expiry: Sleep,
     interests: Interests,
     ws: actix_ws::Session,
     dismissed: oneshot::Receiver<Dismissal>,
@@ -109,16 +174,20 @@ impl Session {
         mut self,
         mut stream: MessageStream,
         queue: mpsc::Receiver<Event>,
+        token: String,
         since: Option<i64>,
         published: i64,
     ) {
         let metrics = self.events.metrics.clone();
-        let end = match since {
-            Some(since) => match self.replay(since, published).await {
-                Ok(()) => self.serve(&mut stream, queue).await,
-                Err(end) => end,
+        let end = match self.verify_registered(token).await {
+            Err(end) => end,
+            Ok(()) => match since {
+                Some(since) => match self.replay(since, published).await {
+                    Ok(()) => self.serve(&mut stream, queue).await,
+                    Err(end) => end,
+                },
+                None => self.serve(&mut stream, queue).await,
             },
-            None => self.serve(&mut stream, queue).await,
         };
         self.events.notifier.do_send(Disconnect { id: self.id });
         metrics.active.dec();
@@ -126,6 +195,53 @@ impl Session {
             // A client that does not read may leave no room for the close frame.
             let _ = tokio::time::timeout(CLOSE_WAIT, self.ws.close(Some(reason))).await;
         }
+    }
+
+    /// Verifies the token again now that the session is registered, and starts its expiry.
+    async fn verify_registered(&mut self, token: String) -> Result<(), End> {
+        match (self.verify)(token).await {
+            Ok(grant) => {
+                self.adopt(grant);
+                Ok(())
+            }
+            Err(ApiError::Unauthorized(_)) => Err(signed_out("sign-in revoked")),
+            Err(error) => {
+                tracing::warn!(%error, "cannot verify a WebSocket's token");
+                Err(close(CloseCode::Error, CANNOT_CHECK))
+            }
+        }
+    }
+
+    /// Lives on `grant` from now on: its principal and its expiry.
+    fn adopt(&mut self, grant: Grant) {
+        self.expiry = self.events.clock.sleep_until(grant.expires_at);
+        self.principal = grant.principal;
+    }
+
+    /// `authenticate`: a fresh token of the same user replaces the session's.
+    async fn reauthenticate(&mut self, token: String) -> Result<(), End> {
+        let grant = match (self.verify)(token).await {
+            Ok(grant) if grant.principal.user_id == self.principal.user_id => grant,
+            Ok(_) => {
+                let refusal = "the token is another user's: a socket belongs to the user who opened it";
+                return self.send(protocol::error(self.last_seq, refusal)).await;
+            }
+            Err(ApiError::Unauthorized(detail)) => {
+                let refusal = format!("the token was refused: {detail}");
+                return self.send(protocol::error(self.last_seq, &refusal)).await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot verify a WebSocket's token");
+                return self.send(protocol::error(self.last_seq, CANNOT_CHECK)).await;
+            }
+        };
+        let expires_at = grant.expires_at;
+        self.adopt(grant);
+        self.events.notifier.do_send(Reauthenticated {
+            id: self.id,
+            login: login(&self.principal),
+        });
+        self.send(protocol::authenticated(self.last_seq, expires_at)).await
     }
 
     /// Live events, client messages and pings, until the session ends.
@@ -136,6 +252,7 @@ impl Session {
             let step = tokio::select! {
                 biased;
                 dismissal = &mut self.dismissed => Err(self.dismissal(dismissal)),
+                () = &mut self.expiry => Err(signed_out("token expired: send a fresh token in an authenticate message before it expires, or reconnect")),
                 event = queue.recv() => match event {
                     Some(event) => self.deliver(event).await,
                     None => Err(End::Vanished),
@@ -155,6 +272,7 @@ impl Session {
                 self.events.metrics.slow_dropped.inc();
                 close(CloseCode::Policy, "slow consumer: messages were not read in time")
             }
+            Ok(Dismissal::Revoked) => signed_out("sign-in revoked"),
             Ok(Dismissal::Shutdown) | Err(_) => close(CloseCode::Away, "server shutting down"),
         }
     }
@@ -267,6 +385,7 @@ impl Session {
         };
         let (kind, change) = match message {
             ClientMessage::Ping => return self.send(protocol::control("pong", self.last_seq, json!({}))).await,
+            ClientMessage::Authenticate { token } => return self.reauthenticate(token).await,
             ClientMessage::Subscribe {
                 resources,
                 availability,

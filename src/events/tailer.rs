@@ -4,7 +4,9 @@
 //! It reads the outbox after its position, one `SELECT` per wake-up (in batches while there is
 //! a backlog), and publishes the rows in id order. It wakes at once when this process commits
 //! events (an in-process [`Notify`]) and otherwise polls every `poll_interval`, which is how
-//! events committed by other processes arrive.
+//! events committed by other processes arrive. Sign-in revocations travel the same way (as
+//! `sign_in_revoked` rows), so a logout on any process closes the sockets held by every process
+//! within the poll interval.
 //!
 //! **Gaps.** Ids are taken from a sequence when a row is inserted but become visible when its
 //! transaction commits, so under concurrent writers id 11 can be visible while id 10 is not yet
@@ -25,7 +27,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::event::concerns_every_resource;
+use super::event::{concerns_every_resource, revocation};
 use super::outbox::{self, Snapshot, StoredEvent, Tail};
 use super::{LiveConfig, Reactions, Stale, Wake};
 use crate::storage::{Db, StorageError};
@@ -181,9 +183,8 @@ impl Tailer {
             if let (Some(react), false) = (self.reactions.committed.get(), ready.is_empty()) {
                 react(&ready);
             }
-            let ready: Vec<_> = ready.into_iter().map(StoredEvent::into_event).collect();
             let advanced = !ready.is_empty();
-            if advanced && self.notifier.send(Publish(ready)).await.is_err() {
+            if !self.publish(ready).await {
                 // The notifier has stopped: the server is shutting down.
                 return Ok(());
             }
@@ -191,6 +192,24 @@ impl Tailer {
                 return Ok(());
             }
         }
+    }
+
+    /// Publishes `events` in order; a revocation among them is handed over right after the
+    /// events before it, so that a socket receives what was committed before its sign-in was
+    /// revoked and nothing after. False when the notifier has stopped.
+    async fn publish(&self, events: Vec<StoredEvent>) -> bool {
+        let mut batch = Vec::with_capacity(events.len());
+        for event in events {
+            let revoke = revocation(&event.kind, &event.payload);
+            batch.push(event.into_event());
+            if let Some(revoke) = revoke {
+                if self.notifier.send(Publish(std::mem::take(&mut batch))).await.is_err() {
+                    return false;
+                }
+                self.notifier.do_send(revoke);
+            }
+        }
+        batch.is_empty() || self.notifier.send(Publish(batch)).await.is_ok()
     }
 
     /// Changes made by another server process: the actors here that cache those resources

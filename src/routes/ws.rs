@@ -5,14 +5,20 @@
 //! missing or invalid token is an HTTP 401 and no socket is opened. Optional parameters:
 //! `since=<seq>` to resume after a disconnect, `resources=1,2` and `availability=true` to
 //! subscribe at once (so that a resumed replay covers the subscriptions too).
+//!
+//! The socket lives as long as its sign-in (see `crate::events::session`): the route gives the
+//! session the token and the way to verify tokens (the same as every request's).
+
+use std::rc::Rc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use reserver_actors::notifier::Interests;
 use serde::Deserialize;
 
-use crate::auth::{Permission, Principal};
+use crate::auth::{Permission, Principal, authenticate};
 use crate::error::ApiError;
-use crate::events::{MAX_SUBSCRIPTIONS, session};
+use crate::events::MAX_SUBSCRIPTIONS;
+use crate::events::session::{self, Credentials, Grant, Verify};
 use crate::http::{Access, Query, RouteTable};
 use crate::state::AppState;
 
@@ -22,6 +28,8 @@ pub fn declare(table: &mut RouteTable) {
 
 #[derive(Deserialize)]
 struct Params {
+    /// Authenticated by the route guard already.
+    token: String,
     since: Option<i64>,
     resources: Option<String>,
     #[serde(default)]
@@ -46,6 +54,18 @@ fn resource_ids(raw: Option<&str>) -> Result<Vec<i64>, ApiError> {
         ));
     }
     Ok(ids)
+}
+
+/// Verifies a token as every request's is, and reads its expiry.
+fn verifier(state: web::Data<AppState>) -> Verify {
+    Rc::new(move |token: String| {
+        let state = state.clone();
+        Box::pin(async move {
+            let principal = authenticate::principal(&state, Some(&token)).await?;
+            let expires_at = authenticate::expires_at(&state, &token).await?;
+            Ok(Grant { principal, expires_at })
+        })
+    })
 }
 
 async fn connect(
@@ -73,6 +93,11 @@ async fn connect(
         resources: resources.into_iter().collect(),
         availability: params.availability,
     };
-    session::start(state.events.clone(), principal, interests, params.since, ws, stream).await?;
+    let credentials = Credentials {
+        principal,
+        token: params.token,
+        verify: verifier(state.clone()),
+    };
+    session::start(state.events.clone(), credentials, interests, params.since, ws, stream).await?;
     Ok(response)
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::support::TestUser;
 use crate::support::booking::at;
 use crate::support::ws::{Ending, WsClient};
-use crate::{both_backends, both_backends_with_clock};
+use crate::{both_backends, clocked_tests};
 
 /// Makes an event only `socket`'s user receives (a booking of their own) and checks that it is
 /// the next message: nothing else reached the socket before it.
@@ -280,7 +280,7 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+clocked_tests! {
     async fn expiry_and_maintenance_auto_reset_are_announced(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -289,13 +289,19 @@ both_backends_with_clock! {
         let id = app.book(&bob, room, &at(10, 0), &at(11, 0)).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         assert_eq!(socket.next_json().await["type"], "resource_created");
         assert_eq!(socket.next_json().await["type"], "reservation_created");
-        // 2030-01-01 09:00 → past the booking's end on 2030-01-07 11:00.
-        clock.advance(Duration::from_secs(7 * 24 * 3600));
+        // 2030-01-01 09:00 → past the booking's end on 2030-01-07 11:00, a day at a time: the
+        // socket lives on day-long tokens, renewed over it.
+        for _ in 0..6 {
+            clock.advance(Duration::from_secs(23 * 3600));
+            renew(&app, &bob, &mut socket).await;
+        }
+        clock.advance(Duration::from_secs(23 * 3600));
         let admin = app.login_again(&admin).await;
         let expired = without_volatile(socket.next_json().await);
         assert_eq!(expired["type"], "reservation_expired");
         assert_eq!(expired["reservation_id"], id);
         assert_eq!(expired["status"], "expired");
+        renew(&app, &bob, &mut socket).await;
 
         let unavailable = app
             .put_json_as(&admin, &format!("/api/v1/resources/{room}/status/unavailable?auto_reset_hours=1"), &json!({}))
@@ -308,6 +314,15 @@ both_backends_with_clock! {
             json!({"type": "resource_status_changed", "resource_id": room, "status": "available", "available": true})
         );
     }
+}
+
+/// Keeps `socket` open past its token's expiry: a fresh token of `user`, sent over it.
+async fn renew(app: &crate::support::TestApp, user: &TestUser, socket: &mut WsClient) {
+    let fresh = app.login_again(user).await;
+    socket
+        .send_json(json!({"type": "authenticate", "token": fresh.token}))
+        .await;
+    assert_eq!(socket.next_json().await["type"], "authenticated");
 }
 
 both_backends! {

@@ -249,11 +249,11 @@ async fn outbox_gaps_are_waited_for_or_stepped_over() {
     let now = chrono::Utc::now();
 
     let mut slow = db.begin().await.unwrap();
-    outbox::append(&mut slow, NewEvent::tag_deleted("first", 0), now, None)
+    outbox::append(slow.as_mut(), NewEvent::tag_deleted("first", 0), now, None)
         .await
         .unwrap();
     let mut quick = db.begin().await.unwrap();
-    outbox::append(&mut quick, NewEvent::tag_deleted("second", 0), now, None)
+    outbox::append(quick.as_mut(), NewEvent::tag_deleted("second", 0), now, None)
         .await
         .unwrap();
     quick.commit().await.unwrap();
@@ -264,11 +264,11 @@ async fn outbox_gaps_are_waited_for_or_stepped_over() {
     assert_eq!(socket.next_json().await["name"], "second");
 
     let mut abandoned = db.begin().await.unwrap();
-    outbox::append(&mut abandoned, NewEvent::tag_deleted("never", 0), now, None)
+    outbox::append(abandoned.as_mut(), NewEvent::tag_deleted("never", 0), now, None)
         .await
         .unwrap();
     let mut after = db.begin().await.unwrap();
-    outbox::append(&mut after, NewEvent::tag_deleted("after", 0), now, None)
+    outbox::append(after.as_mut(), NewEvent::tag_deleted("after", 0), now, None)
         .await
         .unwrap();
     after.commit().await.unwrap();
