@@ -20,6 +20,7 @@ use crate::auth::{Auth, setup};
 use crate::calendar::FeedKey;
 use crate::config::Settings;
 use crate::email::Email;
+use crate::retention::Pruner;
 use crate::events::{Events, Stale};
 use crate::http::middleware::{record_metrics, wire_headers};
 use crate::http::route_table::not_found;
@@ -121,9 +122,16 @@ impl Application {
             setup_token,
         });
         let metrics = Arc::new(Metrics::new());
-        let events = Events::start(
+        let pruner = Pruner::new(
             db.clone(),
             clock.clone(),
+            settings.retention.clone(),
+            settings.live.retention,
+            chrono::Duration::from_std(settings.refresh_token_ttl).unwrap_or(chrono::Duration::MAX),
+        );
+        let events = Events::start(
+            db.clone(),
+            pruner,
             settings.live.clone(),
             &metrics,
             settings.email.enabled,

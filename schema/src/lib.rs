@@ -45,6 +45,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     10 => "business_hours",
     11 => "email",
     12 => "list_indexes",
+    13 => "retention",
 );
 
 /// Migrations for SQLite, in version order.
@@ -61,6 +62,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     10 => "business_hours",
     11 => "email",
     12 => "list_indexes",
+    13 => "retention",
 );
 
 #[cfg(test)]

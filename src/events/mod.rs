@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::prelude::*;
-use reserver_actors::Clock;
+use crate::retention::Pruner;
 use reserver_actors::notifier::{Notifier, Shutdown};
 use tokio::sync::Notify;
 
@@ -175,9 +175,10 @@ pub struct Events {
 impl Events {
     /// Starts the notifier and the tailer at the current end of the outbox. Must be called
     /// inside a running actix System.
+    /// `pruner` runs on the tailer's loop (it prunes events once read, and every other table).
     pub async fn start(
         db: Db,
-        clock: Arc<dyn Clock>,
+        pruner: Pruner,
         config: LiveConfig,
         metrics: &Metrics,
         mail: bool,
@@ -193,9 +194,9 @@ impl Events {
             notifier.clone(),
             wake.clone(),
             reactions.clone(),
-            clock,
             config.clone(),
             position,
+            pruner,
         );
         arbiter.spawn(tailer.run());
         Ok(Arc::new(Events {

@@ -1,5 +1,6 @@
 //! A real HTTP server on port 0 that receives webhooks: it records every request (path,
-//! headers, exact body bytes) and answers with the status the test chooses.
+//! headers, exact body bytes) and answers with the status the test chooses, or holds its
+//! answers back (a silent receiver) until released.
 //!
 //! ```ignore
 //! let receiver = WebhookReceiver::start().await;
@@ -19,6 +20,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+use tokio::sync::watch;
 
 /// One request as the receiver saw it.
 #[derive(Debug, Clone)]
@@ -62,12 +64,15 @@ pub struct WebhookReceiver {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    held: Arc<watch::Sender<bool>>,
     handle: ServerHandle,
 }
 
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    /// While true, requests are recorded but not answered.
+    held: Arc<watch::Sender<bool>>,
 }
 
 async fn record(req: HttpRequest, body: Bytes, shared: web::Data<Shared>) -> HttpResponse {
@@ -86,6 +91,12 @@ async fn record(req: HttpRequest, body: Bytes, shared: web::Data<Shared>) -> Htt
         headers,
         body: body.to_vec(),
     });
+    let mut held = shared.held.subscribe();
+    while *held.borrow_and_update() {
+        if held.changed().await.is_err() {
+            break;
+        }
+    }
     let status = shared.status.load(Ordering::SeqCst);
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).body(format!("answered {status}"))
 }
@@ -97,9 +108,11 @@ impl WebhookReceiver {
         let port = listener.local_addr().unwrap().port();
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let status = Arc::new(AtomicU16::new(200));
+        let held = Arc::new(watch::Sender::new(false));
         let shared = web::Data::new(Shared {
             received: received.clone(),
             status: status.clone(),
+            held: held.clone(),
         });
         let server = HttpServer::new(move || App::new().app_data(shared.clone()).default_service(web::to(record)))
             .workers(1)
@@ -114,8 +127,19 @@ impl WebhookReceiver {
             port,
             received,
             status,
+            held,
             handle,
         }
+    }
+
+    /// Later requests get no answer until [`WebhookReceiver::release`] (a receiver that hangs).
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+    }
+
+    /// Answers the requests held, and later ones at once.
+    pub fn release(&self) {
+        self.held.send_replace(false);
     }
 
     /// The URL of `path` on this receiver.
@@ -150,6 +174,7 @@ impl WebhookReceiver {
 
 impl Drop for WebhookReceiver {
     fn drop(&mut self) {
+        self.release();
         drop(self.handle.stop(false));
     }
 }
