@@ -22,6 +22,12 @@ use serde_json::Value;
 use sha2::Sha256;
 use tokio::sync::watch;
 
+use reserver_actors::ManualClock;
+use resource_reserver::config::SettingsArgs;
+
+use super::database::{Backend, TestDatabase};
+use super::server::TestApp;
+
 /// One request as the receiver saw it.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -177,4 +183,54 @@ impl Drop for WebhookReceiver {
         self.release();
         drop(self.handle.stop(false));
     }
+}
+
+/// Day-long tokens, and the test receiver on 127.0.0.1 allowed.
+pub fn hooked(args: &mut SettingsArgs) {
+    args.access_token_expire_minutes = Some("1440".into());
+    args.webhook_allowed_hosts = Some("127.0.0.1".into());
+}
+
+/// A server on a manual clock that may reach the test receiver.
+pub async fn hooked_app(backend: Backend, database: Option<TestDatabase>, clock: Arc<ManualClock>) -> Option<TestApp> {
+    let builder = TestApp::builder(backend).manual_clock(clock).settings(hooked);
+    match database {
+        Some(database) => builder.database(database).spawn().await,
+        None => builder.spawn().await,
+    }
+}
+
+/// Like `clocked_tests!`, on a [`hooked_app`] with a fresh receiver.
+#[macro_export]
+macro_rules! webhook_tests {
+    ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp, $clock:ident: Arc<ManualClock>, $receiver:ident: WebhookReceiver) $body:block)*) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body(
+                $app: $crate::support::TestApp,
+                $clock: std::sync::Arc<reserver_actors::ManualClock>,
+                $receiver: $crate::support::webhook_receiver::WebhookReceiver,
+            ) $body
+
+            async fn run(backend: $crate::support::Backend) {
+                use $crate::support::webhook_receiver::{WebhookReceiver, hooked_app};
+                let clock = std::sync::Arc::new(reserver_actors::ManualClock::new($crate::support::timers::clock_start()));
+                let Some(app) = hooked_app(backend, None, clock.clone()).await else { return };
+                body(app, clock, WebhookReceiver::start().await).await;
+            }
+
+            #[actix_web::test]
+            async fn sqlite() {
+                run($crate::support::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                run($crate::support::Backend::Postgres).await;
+            }
+        }
+    )*};
 }
