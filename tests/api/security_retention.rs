@@ -347,4 +347,7 @@ async fn resolved_addresses_hidden(backend: Backend) {
         assert!(told.contains("localhost does not resolve to an address webhooks may reach"), "{told}");
         assert!(!told.contains("127.0.0.1") && !told.contains("::1"), "{told}");
     }
+    assert_eq!((deliveries[0]["status_code"].clone(), deliveries[0]["retry_count"].as_i64()), (Value::Null, Some(1)));
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("webhook_deliveries_failed_total 1"), "{metrics}");
 }
