@@ -85,7 +85,13 @@ pub struct Pruner {
 }
 
 impl Pruner {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, config: RetentionConfig, events: Duration, refresh_ttl: Duration) -> Pruner {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        config: RetentionConfig,
+        events: Duration,
+        refresh_ttl: Duration,
+    ) -> Pruner {
         Pruner {
             db,
             clock,
@@ -217,7 +223,10 @@ impl Pruner {
         let mut tx = self.db.begin().await?;
         if self.db.kind() == BackendKind::Postgres {
             let locked = tx
-                .query_opt("SELECT pg_try_advisory_xact_lock($1) AS locked", params![PRUNE_LOCK_KEY])
+                .query_opt(
+                    "SELECT pg_try_advisory_xact_lock($1) AS locked",
+                    params![PRUNE_LOCK_KEY],
+                )
                 .await?
                 .map(|row| row.get::<bool>("locked"))
                 .transpose()?;

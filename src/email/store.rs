@@ -170,7 +170,16 @@ impl MailStore for SqlMailStore {
                     SET status = $1, attempts = $2, last_error = COALESCE($3, last_error), next_attempt_at = $4,
                         sent_at = $5, claim = NULL, body = COALESCE($8, body)
                   WHERE id = $6 AND claim = $7",
-                params![status, i64::from(attempts), error, next, sent_at, id, claim.as_str(), wiped],
+                params![
+                    status,
+                    i64::from(attempts),
+                    error,
+                    next,
+                    sent_at,
+                    id,
+                    claim.as_str(),
+                    wiped
+                ],
             )
             .await?;
             Ok(())

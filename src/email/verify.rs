@@ -86,7 +86,9 @@ async fn throttle(
     match oldest {
         Some(oldest) if count >= i64::from(limit) => Err(ApiError::TooManyRequests {
             detail: format!("Too many verification messages {what}: at most {limit} per hour"),
-            retry_after_seconds: u64::try_from((oldest + THROTTLE_WINDOW - now).num_seconds()).unwrap_or(0).max(1),
+            retry_after_seconds: u64::try_from((oldest + THROTTLE_WINDOW - now).num_seconds())
+                .unwrap_or(0)
+                .max(1),
         }),
         _ => Ok(()),
     }
@@ -109,10 +111,25 @@ pub async fn request(state: &AppState, user: i64, raw: &str) -> Result<(), ApiEr
     if taken.is_some() {
         return Err(ApiError::Conflict("Email already registered".into()));
     }
-    throttle(&mut tx, "verifies_user = $1", user.into(), settings.verifications_per_user, "for this account", now).await?;
+    throttle(
+        &mut tx,
+        "verifies_user = $1",
+        user.into(),
+        settings.verifications_per_user,
+        "for this account",
+        now,
+    )
+    .await?;
     let to_address = "LOWER(recipient) = LOWER($1)";
-    throttle(&mut tx, to_address, address.as_str().into(), settings.verifications_per_recipient, "to this address", now)
-        .await?;
+    throttle(
+        &mut tx,
+        to_address,
+        address.as_str().into(),
+        settings.verifications_per_recipient,
+        "to this address",
+        now,
+    )
+    .await?;
     tx.execute(
         "UPDATE users SET email = $1, email_verified = $2, verified_email = NULL WHERE id = $3",
         params![address.as_str(), false, user],
@@ -136,7 +153,12 @@ pub async fn request(state: &AppState, user: i64, raw: &str) -> Result<(), ApiEr
 /// Draws the code of verification message `message` (claimed now, to `user`), stores its hash
 /// and returns the message's body; `None` when the verification it was for was replaced or
 /// completed meanwhile (the message is then not sent).
-pub(super) async fn issue_code(db: &Db, message: i64, user: i64, now: DateTime<Utc>) -> Result<Option<String>, StorageError> {
+pub(super) async fn issue_code(
+    db: &Db,
+    message: i64,
+    user: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StorageError> {
     let code = secret::random_token(32).map_err(|error| StorageError::Query(error.to_string()))?;
     let issued = db
         .execute(

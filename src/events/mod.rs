@@ -31,8 +31,8 @@ pub mod tailer;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix::prelude::*;
 use crate::retention::Pruner;
+use actix::prelude::*;
 use reserver_actors::notifier::{Notifier, Shutdown};
 use tokio::sync::Notify;
 

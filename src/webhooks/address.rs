@@ -211,8 +211,14 @@ mod tests {
         let resolved = vec![SocketAddr::new(ip("10.0.0.7"), 0)];
         assert_eq!(policy.resolved("hooks.internal", resolved.clone()).unwrap(), resolved);
         let refused = policy.resolved("other.internal", resolved).unwrap_err();
-        assert!(refused.contains("other.internal does not resolve to an address"), "{refused}");
-        assert!(!refused.contains("10.0.0.7"), "what a name resolves to is not told: {refused}");
+        assert!(
+            refused.contains("other.internal does not resolve to an address"),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("10.0.0.7"),
+            "what a name resolves to is not told: {refused}"
+        );
         assert!(AddressPolicy::parse("http://x").is_err());
     }
 
@@ -225,7 +231,11 @@ mod tests {
         assert!(refused.contains("127.0.0.1 is a loopback address"), "{refused}");
         assert!(policy.check_url(&Url::parse("http://[::1]/").unwrap()).is_err());
         assert!(policy.check_url(&Url::parse("https://example.com/").unwrap()).is_ok());
-        for name in ["http://localhost/", "http://LocalHost.:8080/", "http://hooks.localhost/"] {
+        for name in [
+            "http://localhost/",
+            "http://LocalHost.:8080/",
+            "http://hooks.localhost/",
+        ] {
             let refused = policy.check_url(&Url::parse(name).unwrap()).unwrap_err();
             assert!(refused.contains("is a loopback host name"), "{name}: {refused}");
         }
@@ -233,8 +243,16 @@ mod tests {
         assert!(named.check_url(&Url::parse("http://localhost:9/").unwrap()).is_ok());
         assert!(named.check_url(&Url::parse("http://x.localhost:9/").unwrap()).is_err());
         let loopback = AddressPolicy::parse("127.0.0.1").unwrap();
-        assert!(loopback.check_url(&Url::parse("http://x.localhost:9/").unwrap()).is_ok());
-        assert!(policy.check_url(&Url::parse("http://notlocalhost.example/").unwrap()).is_ok());
+        assert!(
+            loopback
+                .check_url(&Url::parse("http://x.localhost:9/").unwrap())
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check_url(&Url::parse("http://notlocalhost.example/").unwrap())
+                .is_ok()
+        );
         let mixed = vec![
             SocketAddr::new(ip("127.0.0.1"), 80),
             SocketAddr::new(ip("93.184.216.34"), 80),

@@ -71,7 +71,8 @@ async fn with_targets(db: &Db, rows: Vec<Row>, claim: &str) -> Result<Vec<Claime
 }
 
 /// Requests in flight per owner at `$1` (now): deliveries under a live claim.
-const IN_FLIGHT: &str = "SELECT w.user_id, COUNT(*) AS n FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+const IN_FLIGHT: &str =
+    "SELECT w.user_id, COUNT(*) AS n FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
                          WHERE d.status = 'pending' AND d.claim IS NOT NULL AND d.due_at > $1
                          GROUP BY w.user_id";
 

@@ -11,8 +11,8 @@ use resource_reserver::storage::{Db, Row};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::support::booking::at;
 use crate::mail_tests;
+use crate::support::booking::at;
 use crate::support::smtp::{SmtpServer, mailing};
 use crate::support::timers::{clock_start, eventually};
 use crate::support::{Backend, TestApp, TestUser};

@@ -23,9 +23,18 @@ async fn count(db: &Db, sql: &str, params: Vec<resource_reserver::storage::Value
 }
 
 /// Waits until `sql` counts `expected` rows (the pruner runs on the server's own loop).
-async fn until_count(app: &TestApp, what: &str, sql: &str, params: Vec<resource_reserver::storage::Value>, expected: i64) {
+async fn until_count(
+    app: &TestApp,
+    what: &str,
+    sql: &str,
+    params: Vec<resource_reserver::storage::Value>,
+    expected: i64,
+) {
     let db = app.database().connect().await;
-    eventually(what, || async { (count(&db, sql, params.clone()).await == expected).then_some(()) }).await;
+    eventually(what, || async {
+        (count(&db, sql, params.clone()).await == expected).then_some(())
+    })
+    .await;
     db.close().await;
 }
 
@@ -294,7 +303,9 @@ on_both! {
 }
 
 async fn webhook_cap(backend: Backend) {
-    let Some(app) = webhook_app(backend, "127.0.0.1", "2").await else { return };
+    let Some(app) = webhook_app(backend, "127.0.0.1", "2").await else {
+        return;
+    };
     let bob = app.user("bob").await;
     for n in 0..2 {
         created_webhook(&app, &bob, &format!("https://hooks.example/{n}"), &["resource.created"]).await;
@@ -311,24 +322,40 @@ async fn webhook_cap(backend: Backend) {
 }
 
 async fn localhost_refused(backend: Backend) {
-    let Some(app) = webhook_app(backend, "", "25").await else { return };
+    let Some(app) = webhook_app(backend, "", "25").await else {
+        return;
+    };
     let bob = app.user("bob").await;
-    for url in ["http://localhost:8080/x", "http://LocalHost./x", "http://metadata.localhost/x"] {
+    for url in [
+        "http://localhost:8080/x",
+        "http://LocalHost./x",
+        "http://metadata.localhost/x",
+    ] {
         let refused = webhook_of(&app, &bob, url, &["resource.created"]).await;
         assert_eq!(refused.status(), 422, "{url}");
         let body: Value = refused.json().await.unwrap();
         assert_eq!(body["detail"][0]["loc"], json!(["body", "url"]));
-        assert!(body["detail"][0]["msg"].as_str().unwrap().contains("loopback host name"), "{body}");
+        assert!(
+            body["detail"][0]["msg"]
+                .as_str()
+                .unwrap()
+                .contains("loopback host name"),
+            "{body}"
+        );
     }
     // Allow-listed like any loopback target.
-    let Some(app) = webhook_app(backend, "localhost", "25").await else { return };
+    let Some(app) = webhook_app(backend, "localhost", "25").await else {
+        return;
+    };
     let bob = app.user("bob").await;
     created_webhook(&app, &bob, "http://localhost:8080/x", &["resource.created"]).await;
 }
 
 async fn resolved_addresses_hidden(backend: Backend) {
     // A loopback address is allowed, so `localhost` may be registered; it resolves to others.
-    let Some(app) = webhook_app(backend, "127.0.0.2", "25").await else { return };
+    let Some(app) = webhook_app(backend, "127.0.0.2", "25").await else {
+        return;
+    };
     let bob = app.user("bob").await;
     let hook = created_webhook(&app, &bob, "http://localhost:9/x", &["resource.created"]).await;
     let tested = app
@@ -343,11 +370,23 @@ async fn resolved_addresses_hidden(backend: Backend) {
         .json()
         .await
         .unwrap();
-    for told in [body["message"].as_str().unwrap(), deliveries[0]["error_message"].as_str().unwrap()] {
-        assert!(told.contains("localhost does not resolve to an address webhooks may reach"), "{told}");
+    for told in [
+        body["message"].as_str().unwrap(),
+        deliveries[0]["error_message"].as_str().unwrap(),
+    ] {
+        assert!(
+            told.contains("localhost does not resolve to an address webhooks may reach"),
+            "{told}"
+        );
         assert!(!told.contains("127.0.0.1") && !told.contains("::1"), "{told}");
     }
-    assert_eq!((deliveries[0]["status_code"].clone(), deliveries[0]["retry_count"].as_i64()), (Value::Null, Some(1)));
+    assert_eq!(
+        (
+            deliveries[0]["status_code"].clone(),
+            deliveries[0]["retry_count"].as_i64()
+        ),
+        (Value::Null, Some(1))
+    );
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("webhook_deliveries_failed_total 1"), "{metrics}");
 }

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::support::timers::{clock_start, eventually};
 use crate::support::webhook_receiver::{Received, WebhookReceiver, hooked, hooked_app};
-use crate::webhook_tests;
 use crate::support::{Backend, TestApp, TestUser};
+use crate::webhook_tests;
 
 const TEN: &str = "2030-01-01T10:00:00Z";
 const ELEVEN: &str = "2030-01-01T11:00:00Z";
