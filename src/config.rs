@@ -776,6 +776,33 @@ mod tests {
     }
 
     #[test]
+    fn retention_caps_and_throttles_have_defaults_and_bounds() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.retention, RetentionConfig::default());
+        assert_eq!((s.webhooks.max_per_user, s.webhooks.per_owner), (25, 4));
+        assert_eq!(
+            (s.email.verifications_per_user, s.email.verifications_per_recipient),
+            (5, 3)
+        );
+        let s = settings(&[
+            ("WEBHOOK_DELIVERIES_RETENTION_DAYS", "90"),
+            ("LOGIN_ATTEMPTS_RETENTION_HOURS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(s.retention.webhook_deliveries, chrono::Duration::days(90));
+        assert_eq!(s.retention.login_attempts, chrono::Duration::hours(2));
+        for (var, bad) in [
+            ("SESSIONS_RETENTION_DAYS", "0"),
+            ("LOGIN_ATTEMPTS_RETENTION_HOURS", "0"),
+            ("WEBHOOK_MAX_PER_USER", "0"),
+            ("WEBHOOK_CONCURRENCY_PER_OWNER", "x"),
+            ("EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR", "0"),
+        ] {
+            assert!(settings(&[(var, bad)]).unwrap_err().0.contains(var), "{var}");
+        }
+    }
+
+    #[test]
     fn flags_override_the_environment() {
         let args = SettingsArgs {
             port: Some("9000".into()),
