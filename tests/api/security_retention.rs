@@ -390,3 +390,42 @@ async fn resolved_addresses_hidden(backend: Backend) {
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("webhook_deliveries_failed_total 1"), "{metrics}");
 }
+
+/// Two servers on one PostgreSQL prune a backlog larger than a batch together: batches go in
+/// turn (an advisory lock), and everything dead goes while live rows stay.
+#[actix_web::test]
+async fn two_servers_prune_one_database_in_bounded_batches() {
+    let clock = std::sync::Arc::new(reserver_actors::ManualClock::new(clock_start()));
+    let Some(first) = TestApp::builder(Backend::Postgres)
+        .manual_clock(clock.clone())
+        .settings(hooked)
+        .spawn()
+        .await
+    else {
+        return;
+    };
+    let _second = first.sibling_with(hooked).await;
+    let bob = first.user("bob").await;
+    assert_eq!(first.login("bob", "wrong-password", None).await.status(), 401);
+    let db = first.database().connect().await;
+    db.execute(
+        "INSERT INTO login_attempts (username, ip_address, success, attempt_time, failure_reason)
+         SELECT 'ghost' || n, '203.0.113.9', FALSE, $1, 'unknown user' FROM generate_series(1, 12000) AS n",
+        params![clock_start()],
+    )
+    .await
+    .unwrap();
+    db.close().await;
+    clock.advance(DAY * 2);
+    let ghosts = "SELECT COUNT(*) AS n FROM login_attempts WHERE username LIKE 'ghost%'";
+    until_count(&first, "12,000 attempts pruned", ghosts, params![], 0).await;
+    let kept = "SELECT COUNT(*) AS n FROM login_attempts WHERE username = $1";
+    until_count(
+        &first,
+        "an account's attempts kept",
+        kept,
+        params![bob.username.as_str()],
+        2,
+    )
+    .await;
+}
