@@ -20,6 +20,7 @@ use crate::events::LiveConfig;
 use crate::http::client_ip::TrustedProxies;
 use crate::metrics::{MetricsConfig, MetricsToken};
 use crate::rate_limit::RateLimitConfig;
+use crate::retention::RetentionConfig;
 use crate::storage::DatabaseLocation;
 use crate::webhooks::WebhookConfig;
 use crate::webhooks::address::AddressPolicy;
@@ -196,6 +197,40 @@ pub struct SettingsArgs {
     /// [env: METRICS_ADDRESS] [default: none, /metrics on the main port]
     #[arg(long)]
     pub metrics_address: Option<String>,
+    // Retention and bounded growth (docs/security.md).
+    /// Days expired refresh tokens, and sessions revoked or without a live token, are kept
+    /// [env: SESSIONS_RETENTION_DAYS] [default: 7]
+    #[arg(long)]
+    pub sessions_retention_days: Option<String>,
+    /// Days expired OAuth2 codes and expired or revoked OAuth2 tokens are kept
+    /// [env: OAUTH_RETENTION_DAYS] [default: 7]
+    #[arg(long)]
+    pub oauth_retention_days: Option<String>,
+    /// Days webhook deliveries are kept [env: WEBHOOK_DELIVERIES_RETENTION_DAYS] [default: 30]
+    #[arg(long)]
+    pub webhook_deliveries_retention_days: Option<String>,
+    /// Days sent or failed e-mail outbox rows are kept [env: EMAIL_OUTBOX_RETENTION_DAYS] [default: 7]
+    #[arg(long)]
+    pub email_outbox_retention_days: Option<String>,
+    /// Hours sign-in attempts for usernames no account has are kept
+    /// [env: LOGIN_ATTEMPTS_RETENTION_HOURS] [default: 24]
+    #[arg(long)]
+    pub login_attempts_retention_hours: Option<String>,
+    /// Most webhooks one user may have [env: WEBHOOK_MAX_PER_USER] [default: 25]
+    #[arg(long)]
+    pub webhook_max_per_user: Option<String>,
+    /// Most webhook requests in flight at once to one owner's receivers, of the 16 sending slots
+    /// [env: WEBHOOK_CONCURRENCY_PER_OWNER] [default: 4]
+    #[arg(long)]
+    pub webhook_concurrency_per_owner: Option<String>,
+    /// Most verification messages one account may ask for per hour
+    /// [env: EMAIL_VERIFICATIONS_PER_USER_PER_HOUR] [default: 5]
+    #[arg(long)]
+    pub email_verifications_per_user_per_hour: Option<String>,
+    /// Most verification messages sent to one address per hour, whoever asks
+    /// [env: EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR] [default: 3]
+    #[arg(long)]
+    pub email_verifications_per_recipient_per_hour: Option<String>,
 }
 
 /// A setting that could not be used; the message names the variable and the flag.
@@ -246,6 +281,10 @@ pub struct EmailSettings {
     pub from_name: String,
     pub starttls: bool,
     pub implicit_tls: bool,
+    /// Verification messages one account may ask for per hour.
+    pub verifications_per_user: u32,
+    /// Verification messages to one address per hour.
+    pub verifications_per_recipient: u32,
 }
 
 /// Everything the server needs to start, parsed and checked.
@@ -279,12 +318,14 @@ pub struct Settings {
     pub actors: ActorConfig,
     /// Live updates: WebSocket pings and buffers, event retention, outbox polling.
     pub live: LiveConfig,
-    /// Webhook delivery: which internal hosts may be reached.
+    /// Webhook delivery: which internal hosts may be reached, caps and fair shares.
     pub webhooks: WebhookConfig,
     /// Whether CORS answers allow credentials (never with `*` in `cors_origins`).
     pub cors_allow_credentials: bool,
     /// Who may read `/metrics`, and where it is served.
     pub metrics: MetricsConfig,
+    /// How long each pruned table keeps its dead rows.
+    pub retention: RetentionConfig,
 }
 
 /// Reads one setting: the flag if given, else the first of its environment variables that is
@@ -590,7 +631,40 @@ impl Settings {
                 AddressPolicy::default(),
                 AddressPolicy::parse,
             )?,
+            per_owner: src.parse(
+                &args.webhook_concurrency_per_owner,
+                &["WEBHOOK_CONCURRENCY_PER_OWNER"],
+                4,
+                parse_number(1_usize, 1000),
+            )?,
+            max_per_user: src.parse(
+                &args.webhook_max_per_user,
+                &["WEBHOOK_MAX_PER_USER"],
+                25,
+                parse_number(1_usize, 10_000),
+            )?,
             ..WebhookConfig::default()
+        };
+        let retention_days = |flag: &Option<String>, var: &'static str, default: i64| {
+            src.parse(flag, &[var], default, parse_number(1_i64, 3650))
+                .map(chrono::Duration::days)
+        };
+        let retention = RetentionConfig {
+            sessions: retention_days(&args.sessions_retention_days, "SESSIONS_RETENTION_DAYS", 7)?,
+            oauth: retention_days(&args.oauth_retention_days, "OAUTH_RETENTION_DAYS", 7)?,
+            webhook_deliveries: retention_days(
+                &args.webhook_deliveries_retention_days,
+                "WEBHOOK_DELIVERIES_RETENTION_DAYS",
+                30,
+            )?,
+            email_outbox: retention_days(&args.email_outbox_retention_days, "EMAIL_OUTBOX_RETENTION_DAYS", 7)?,
+            // At least an hour: longer than the lockout's window, which these attempts count in.
+            login_attempts: chrono::Duration::hours(src.parse(
+                &args.login_attempts_retention_hours,
+                &["LOGIN_ATTEMPTS_RETENTION_HOURS"],
+                24,
+                parse_number(1_i64, 24 * 3650),
+            )?),
         };
 
         let (cors_origins, cors_allow_credentials) = cors(&src, args)?;
@@ -676,6 +750,18 @@ impl Settings {
                 )?,
                 starttls: src.parse(&args.smtp_tls, &["SMTP_TLS"], true, parse_bool)?,
                 implicit_tls: src.parse(&args.smtp_ssl, &["SMTP_SSL"], false, parse_bool)?,
+                verifications_per_user: src.parse(
+                    &args.email_verifications_per_user_per_hour,
+                    &["EMAIL_VERIFICATIONS_PER_USER_PER_HOUR"],
+                    5,
+                    parse_number(1_u32, 1000),
+                )?,
+                verifications_per_recipient: src.parse(
+                    &args.email_verifications_per_recipient_per_hour,
+                    &["EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR"],
+                    3,
+                    parse_number(1_u32, 1000),
+                )?,
             },
             setup_reopen_token: src.parse(&args.setup_reopen_token, &["SETUP_REOPEN_TOKEN"], None, |raw| {
                 if raw.len() < MIN_SETUP_REOPEN_TOKEN_LEN {
@@ -717,6 +803,7 @@ impl Settings {
             webhooks,
             cors_allow_credentials,
             metrics,
+            retention,
         })
     }
 
@@ -801,6 +888,33 @@ mod tests {
                 .0
                 .contains("TRUSTED_PROXIES")
         );
+    }
+
+    #[test]
+    fn retention_caps_and_throttles_have_defaults_and_bounds() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.retention, RetentionConfig::default());
+        assert_eq!((s.webhooks.max_per_user, s.webhooks.per_owner), (25, 4));
+        assert_eq!(
+            (s.email.verifications_per_user, s.email.verifications_per_recipient),
+            (5, 3)
+        );
+        let s = settings(&[
+            ("WEBHOOK_DELIVERIES_RETENTION_DAYS", "90"),
+            ("LOGIN_ATTEMPTS_RETENTION_HOURS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(s.retention.webhook_deliveries, chrono::Duration::days(90));
+        assert_eq!(s.retention.login_attempts, chrono::Duration::hours(2));
+        for (var, bad) in [
+            ("SESSIONS_RETENTION_DAYS", "0"),
+            ("LOGIN_ATTEMPTS_RETENTION_HOURS", "0"),
+            ("WEBHOOK_MAX_PER_USER", "0"),
+            ("WEBHOOK_CONCURRENCY_PER_OWNER", "x"),
+            ("EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR", "0"),
+        ] {
+            assert!(settings(&[(var, bad)]).unwrap_err().0.contains(var), "{var}");
+        }
     }
 
     #[test]

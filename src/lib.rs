@@ -20,6 +20,8 @@
 //!   behind `/api/v1/quotas`.
 //! - [`webhooks`]: users' webhooks — deliveries written with the change, sent and retried by
 //!   the dispatcher actor, signed, and kept off internal addresses.
+//! - [`retention`]: the one scheduler that prunes every table that would otherwise grow without
+//!   bound, each after its own retention period.
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
 //! - [`auth`]: identity and access — the [`auth::Principal`] extractor, permissions and roles,
@@ -43,6 +45,7 @@ pub mod quotas;
 pub mod rate_limit;
 pub mod reservations;
 pub mod resources;
+pub mod retention;
 pub mod routes;
 pub mod scheduling;
 pub mod startup;

@@ -25,6 +25,7 @@ use crate::http::middleware::{record_metrics, wire_headers};
 use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
+use crate::retention::Pruner;
 use crate::routes;
 use crate::routes::{MetricsListener, metrics_listener_table};
 use crate::scheduling::store::SqlScheduleStore;
@@ -146,9 +147,17 @@ impl Application {
             setup_token,
         });
         let metrics = Arc::new(Metrics::new());
+        let pruner = Pruner::new(
+            db.clone(),
+            clock.clone(),
+            settings.retention.clone(),
+            settings.live.retention,
+            chrono::Duration::from_std(settings.refresh_token_ttl).unwrap_or(chrono::Duration::MAX),
+        );
         let events = Events::start(
             db.clone(),
             clock.clone(),
+            pruner,
             settings.live.clone(),
             &metrics,
             settings.email.enabled,

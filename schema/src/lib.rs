@@ -46,6 +46,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     11 => "email",
     12 => "list_indexes",
     13 => "mfa_lockout",
+    14 => "retention",
 );
 
 /// Migrations for SQLite, in version order.
@@ -63,6 +64,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     11 => "email",
     12 => "list_indexes",
     13 => "mfa_lockout",
+    14 => "retention",
 );
 
 #[cfg(test)]

@@ -6,6 +6,9 @@
 //! scheme as webhook deliveries (`webhooks::store`): on PostgreSQL a concurrent claimer re-checks
 //! the condition on the updated row and skips it; SQLite serialises writes. Only the claim's
 //! token records the outcome, so each attempt is made by one process.
+//!
+//! A message keeps its body only while it is pending: recording it sent or given up wipes it.
+//! Verification messages are stored without one and rendered when claimed.
 
 use chrono::{DateTime, Duration, Utc};
 use reserver_actors::mail::{MailStore, Outcome, Outgoing};
@@ -13,6 +16,25 @@ use reserver_actors::webhook::StoreResult;
 
 use crate::params;
 use crate::storage::{Db, StorageError, Transaction};
+
+/// Writes a message to send after `tx` commits (due at once); returns its id.
+async fn insert(
+    tx: &mut Box<dyn Transaction>,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+    verifies_user: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64, StorageError> {
+    tx.query_opt(
+        "INSERT INTO email_outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at, verifies_user)
+         VALUES ($1, $2, $3, 'pending', 0, $4, $4, $5) RETURNING id",
+        params![recipient, subject, body, now, verifies_user],
+    )
+    .await?
+    .ok_or_else(|| StorageError::Decode("INSERT returned no id".into()))?
+    .get("id")
+}
 
 /// Writes a message to send after `tx` commits (due at once).
 pub async fn enqueue(
@@ -22,13 +44,19 @@ pub async fn enqueue(
     body: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    tx.execute(
-        "INSERT INTO email_outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
-        params![recipient, subject, body, now],
-    )
-    .await
-    .map(drop)
+    insert(tx, recipient, subject, body, None, now).await.map(drop)
+}
+
+/// Writes the message that verifies `user`'s address `recipient`, without a body: it is
+/// rendered, with a fresh code, when the message is claimed (see [`super::verify`]).
+pub async fn enqueue_verification(
+    tx: &mut Box<dyn Transaction>,
+    user: i64,
+    recipient: &str,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StorageError> {
+    insert(tx, recipient, subject, "", Some(user), now).await
 }
 
 /// The longest `reminder_hours` a user may choose: bookings starting later need no look yet.
@@ -43,6 +71,18 @@ fn reminder_subject(resource: &str, start: DateTime<Utc>, now: DateTime<Utc>) ->
         "Reminder: {resource} reservation in {} hour(s)",
         (start - now).num_hours() + 1
     )
+}
+
+/// A verification message whose verification was replaced or completed before it was sent: it
+/// is given up unsent.
+async fn drop_superseded(db: &Db, id: i64, claim: &str) -> Result<(), StorageError> {
+    db.execute(
+        "UPDATE email_outbox SET status = 'failed', last_error = $1, next_attempt_at = NULL, claim = NULL
+         WHERE id = $2 AND claim = $3",
+        params!["superseded by a later request for this account", id, claim],
+    )
+    .await
+    .map(drop)
 }
 
 pub struct SqlMailStore {
@@ -67,18 +107,29 @@ impl MailStore for SqlMailStore {
                      WHERE id IN (SELECT id FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= $3
                                   ORDER BY next_attempt_at, id LIMIT $4)
                        AND status = 'pending' AND next_attempt_at <= $3
-                     RETURNING id, recipient, subject, body, attempts",
+                     RETURNING id, recipient, subject, body, attempts, verifies_user",
                     params![claim.as_str(), until, now, limit],
                 )
                 .await?;
             let mut claimed = Vec::with_capacity(rows.len());
             for row in rows {
+                let id: i64 = row.get("id")?;
+                let body = match row.get::<Option<i64>>("verifies_user")? {
+                    None => row.get("body")?,
+                    Some(user) => match super::verify::issue_code(&db, id, user, now).await? {
+                        Some(body) => body,
+                        None => {
+                            drop_superseded(&db, id, &claim).await?;
+                            continue;
+                        }
+                    },
+                };
                 claimed.push(Outgoing {
-                    id: row.get("id")?,
+                    id,
                     claim: claim.clone(),
                     recipient: row.get("recipient")?,
                     subject: row.get("subject")?,
-                    body: row.get("body")?,
+                    body,
                     failures: u32::try_from(row.get::<i64>("attempts")?).unwrap_or(u32::MAX),
                 });
             }
@@ -111,13 +162,24 @@ impl MailStore for SqlMailStore {
             } => ("pending", failures, Some(error), Some(next_attempt_at), None),
             Outcome::Failed { failures, error } => ("failed", failures, Some(error), None, None),
         };
+        // Only a message still to send keeps its body.
+        let wiped = (status != "pending").then_some("");
         Box::pin(async move {
             db.execute(
                 "UPDATE email_outbox
                     SET status = $1, attempts = $2, last_error = COALESCE($3, last_error), next_attempt_at = $4,
-                        sent_at = $5, claim = NULL
+                        sent_at = $5, claim = NULL, body = COALESCE($8, body)
                   WHERE id = $6 AND claim = $7",
-                params![status, i64::from(attempts), error, next, sent_at, id, claim.as_str()],
+                params![
+                    status,
+                    i64::from(attempts),
+                    error,
+                    next,
+                    sent_at,
+                    id,
+                    claim.as_str(),
+                    wiped
+                ],
             )
             .await?;
             Ok(())

@@ -1,6 +1,20 @@
-//! Setting and proving one's e-mail address. Setting it stores the address unverified and mails
-//! a one-time code (256 random bits, kept only as its SHA-256, valid 24 hours) in the same
-//! transaction; presenting the code marks the address verified. Only verified addresses get mail.
+//! Setting and proving one's e-mail address.
+//!
+//! Setting it stores the address as claimed (unverified) and enqueues a verification message
+//! in the same transaction. The message holds no code: the code (256 random bits) is drawn when
+//! the message is claimed for sending ([`issue_code`]), only its SHA-256 is stored, in the
+//! verification the message names, and it is valid 24 hours from then. So no code is ever
+//! written to the database in clear; a message whose verification was replaced meanwhile is
+//! dropped unsent. Presenting the code marks the address verified. Only verified addresses get
+//! mail.
+//!
+//! Invariants:
+//! - Only verified addresses are unique (`users.verified_email`): a claim never blocks the real
+//!   owner, and when an address is verified, the other accounts' unverified claims of it and
+//!   their pending codes are dropped in the same transaction.
+//! - Verification messages are throttled per user and per recipient
+//!   (`EMAIL_VERIFICATIONS_PER_USER_PER_HOUR`, `EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR`),
+//!   counted from the outbox in the requesting transaction, after the user's row is locked.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -8,12 +22,18 @@ use crate::auth::secret;
 use crate::error::ApiError;
 use crate::params;
 use crate::state::AppState;
+use crate::storage::{Db, StorageError, Transaction, lock_user};
 
-/// How long a verification code is accepted.
+/// How long a verification code is accepted after it was mailed.
 pub const CODE_LIFETIME: Duration = Duration::hours(24);
+
+/// The window of the verification throttles.
+const THROTTLE_WINDOW: Duration = Duration::hours(1);
 
 /// Longest address SMTP carries (RFC 5321: a 256-octet path less the angle brackets).
 const MAX_LENGTH: usize = 254;
+
+pub const SUBJECT: &str = "Verify your e-mail address";
 
 fn require_enabled(state: &AppState) -> Result<(), ApiError> {
     if state.email.enabled() {
@@ -36,53 +56,121 @@ pub fn parse_address(raw: &str) -> Result<String, ApiError> {
     Ok(address.to_owned())
 }
 
-/// Sets `user`'s address (unverified) and mails the code that proves it.
+/// The body of a verification message carrying `code`.
+fn body(code: &str) -> String {
+    format!(
+        "Your verification code is:\n\n{code}\n\nSend it to POST /api/v1/users/me/email/verify within 24 hours.\n\
+         If you did not ask for this, ignore this message: the address stays unverified."
+    )
+}
+
+/// A 429 when `limit` verification messages matching `filter` (bound to `value`) were written
+/// within the window; `Retry-After` says when the oldest of them leaves it.
+async fn throttle(
+    tx: &mut Box<dyn Transaction>,
+    filter: &str,
+    value: crate::storage::Value,
+    limit: u32,
+    what: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM email_outbox
+         WHERE verifies_user IS NOT NULL AND {filter} AND created_at > $2"
+    );
+    let row = tx
+        .query_opt(&sql, vec![value, (now - THROTTLE_WINDOW).into()])
+        .await?
+        .ok_or_else(|| ApiError::Internal("COUNT returned no row".into()))?;
+    let (count, oldest): (i64, Option<DateTime<Utc>>) = (row.get("n")?, row.get("oldest")?);
+    match oldest {
+        Some(oldest) if count >= i64::from(limit) => Err(ApiError::TooManyRequests {
+            detail: format!("Too many verification messages {what}: at most {limit} per hour"),
+            retry_after_seconds: u64::try_from((oldest + THROTTLE_WINDOW - now).num_seconds())
+                .unwrap_or(0)
+                .max(1),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Sets `user`'s address (claimed, unverified) and enqueues the message that proves it.
 pub async fn request(state: &AppState, user: i64, raw: &str) -> Result<(), ApiError> {
     require_enabled(state)?;
     let address = parse_address(raw)?;
-    let code = secret::random_token(32)?;
+    let settings = &state.settings.email;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    lock_user(&mut tx, user).await?;
     let taken = tx
         .query_opt(
-            "SELECT id FROM users WHERE LOWER(email) = LOWER($1) AND id <> $2",
+            "SELECT id FROM users WHERE LOWER(verified_email) = LOWER($1) AND id <> $2",
             params![address.as_str(), user],
         )
         .await?;
     if taken.is_some() {
         return Err(ApiError::Conflict("Email already registered".into()));
     }
-    tx.execute(
-        "UPDATE users SET email = $1, email_verified = $2 WHERE id = $3",
-        params![address.as_str(), false, user],
-    )
-    .await
-    .map_err(|error| {
-        if error.is_unique_violation_of("email") {
-            // Another account took it since the check.
-            ApiError::Conflict("Email already registered".into())
-        } else {
-            error.into()
-        }
-    })?;
-    tx.execute("DELETE FROM email_verifications WHERE user_id = $1", params![user])
-        .await?;
-    tx.execute(
-        "INSERT INTO email_verifications (user_id, email, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
-        params![user, address.as_str(), secret::digest(&code), now + CODE_LIFETIME, now],
+    throttle(
+        &mut tx,
+        "verifies_user = $1",
+        user.into(),
+        settings.verifications_per_user,
+        "for this account",
+        now,
     )
     .await?;
-    let body = format!(
-        "Your verification code is:\n\n{code}\n\nSend it to POST /api/v1/users/me/email/verify within 24 hours.\n\
-         If you did not ask for this, ignore this message: the address stays unverified."
-    );
-    super::store::enqueue(&mut tx, &address, "Verify your e-mail address", &body, now).await?;
+    let to_address = "LOWER(recipient) = LOWER($1)";
+    throttle(
+        &mut tx,
+        to_address,
+        address.as_str().into(),
+        settings.verifications_per_recipient,
+        "to this address",
+        now,
+    )
+    .await?;
+    tx.execute(
+        "UPDATE users SET email = $1, email_verified = $2, verified_email = NULL WHERE id = $3",
+        params![address.as_str(), false, user],
+    )
+    .await?;
+    tx.execute("DELETE FROM email_verifications WHERE user_id = $1", params![user])
+        .await?;
+    let message = super::store::enqueue_verification(&mut tx, user, &address, SUBJECT, now).await?;
+    // No code yet: it is drawn when the message is sent. Until then nothing matches.
+    tx.execute(
+        "INSERT INTO email_verifications (user_id, email, code_hash, expires_at, created_at, outbox_id)
+         VALUES ($1, $2, '', $3, $3, $4)",
+        params![user, address.as_str(), now, message],
+    )
+    .await?;
     tx.commit().await?;
     state.email.wake();
     Ok(())
 }
 
-/// Marks `user`'s address verified if `code` is the one mailed for it and still valid.
+/// Draws the code of verification message `message` (claimed now, to `user`), stores its hash
+/// and returns the message's body; `None` when the verification it was for was replaced or
+/// completed meanwhile (the message is then not sent).
+pub(super) async fn issue_code(
+    db: &Db,
+    message: i64,
+    user: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StorageError> {
+    let code = secret::random_token(32).map_err(|error| StorageError::Query(error.to_string()))?;
+    let issued = db
+        .execute(
+            "UPDATE email_verifications SET code_hash = $1, expires_at = $2 WHERE outbox_id = $3 AND user_id = $4",
+            params![secret::digest(&code), now + CODE_LIFETIME, message, user],
+        )
+        .await?;
+    Ok((issued == 1).then(|| body(&code)))
+}
+
+/// Marks `user`'s address verified if `code` is the one mailed for it and still valid, and drops
+/// every other account's unverified claim of that address.
 pub async fn confirm(state: &AppState, user: i64, code: &str) -> Result<(), ApiError> {
     require_enabled(state)?;
     let invalid = || ApiError::BadRequest("Invalid or expired verification code".into());
@@ -97,17 +185,33 @@ pub async fn confirm(state: &AppState, user: i64, code: &str) -> Result<(), ApiE
         .ok_or_else(invalid)?;
     let expires: DateTime<Utc> = pending.get("expires_at")?;
     let hash: String = pending.get("code_hash")?;
-    if now >= expires || !secret::same(&secret::digest(code.trim()), &hash) {
+    if hash.is_empty() || now >= expires || !secret::same(&secret::digest(code.trim()), &hash) {
         return Err(invalid());
     }
     let email: String = pending.get("email")?;
     tx.execute(
-        "UPDATE users SET email_verified = $1 WHERE id = $2 AND email = $3",
-        params![true, user, email.as_str()],
+        "UPDATE users SET email = NULL WHERE LOWER(email) = LOWER($1) AND id <> $2 AND email_verified = $3",
+        params![email.as_str(), user, false],
     )
     .await?;
-    tx.execute("DELETE FROM email_verifications WHERE user_id = $1", params![user])
-        .await?;
+    tx.execute(
+        "DELETE FROM email_verifications WHERE LOWER(email) = LOWER($1) OR user_id = $2",
+        params![email.as_str(), user],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE users SET email_verified = $1, verified_email = email WHERE id = $2 AND email = $3",
+        params![true, user, email.as_str()],
+    )
+    .await
+    .map_err(|error| {
+        if error.is_unique_violation_of("email") {
+            // Another account proved it first.
+            ApiError::Conflict("Email already registered".into())
+        } else {
+            error.into()
+        }
+    })?;
     tx.commit().await?;
     // The user's bookings may be due for reminders now.
     state.email.wake();

@@ -31,6 +31,7 @@ pub mod tailer;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::retention::Pruner;
 use actix::prelude::*;
 use reserver_actors::Clock;
 use reserver_actors::notifier::{Notifier, Shutdown};
@@ -192,9 +193,11 @@ pub struct Events {
 impl Events {
     /// Starts the notifier and the tailer at the current end of the outbox. Must be called
     /// inside a running actix System.
+    /// `pruner` runs on the tailer's loop (it prunes events once read, and every other table).
     pub async fn start(
         db: Db,
         clock: Arc<dyn Clock>,
+        pruner: Pruner,
         config: LiveConfig,
         metrics: &Metrics,
         mail: bool,
@@ -212,9 +215,9 @@ impl Events {
             notifier.clone(),
             wake.clone(),
             reactions.clone(),
-            clock.clone(),
             config.clone(),
             position,
+            pruner,
         );
         arbiter.spawn(tailer.run());
         Ok(Arc::new(Events {

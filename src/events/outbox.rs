@@ -1,6 +1,6 @@
 //! The outbox table `events`: appended inside the transaction of the change an event describes,
 //! read back after commit (by the tailer, and by sessions that resume), pruned after the
-//! retention period.
+//! retention period (by [`crate::retention`]).
 //!
 //! Invariant: [`append`] is called after the transaction's first write (every store method
 //! writes its change first). On PostgreSQL this guarantees the transaction holds its xid before
@@ -172,15 +172,4 @@ pub async fn latest(db: &Db) -> Result<i64, StorageError> {
 pub async fn oldest(db: &Db) -> Result<Option<i64>, StorageError> {
     let row = db.query_one("SELECT MIN(id) AS id FROM events", vec![]).await?;
     row.get("id")
-}
-
-/// Deletes up to `limit` events created before `before` and delivered already (`id <= upto`);
-/// returns how many went.
-pub async fn prune(db: &Db, before: DateTime<Utc>, upto: i64, limit: i64) -> Result<u64, StorageError> {
-    db.execute(
-        "DELETE FROM events WHERE id IN
-             (SELECT id FROM events WHERE created_at < $1 AND id <= $2 ORDER BY id LIMIT $3)",
-        params![before, upto, limit],
-    )
-    .await
 }

@@ -24,16 +24,14 @@
 //!   then not delivered live (they stay in the outbox: only a replay from before them shows
 //!   them).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::event::{concerns_every_resource, revocation};
 use super::outbox::{self, Snapshot, StoredEvent, Tail};
 use super::{LiveConfig, Reactions, Stale, Wake};
+use crate::retention::Pruner;
 use crate::storage::{Db, StorageError};
 use actix::Addr;
-use chrono::{DateTime, Utc};
-use reserver_actors::Clock;
 use reserver_actors::notifier::{Notifier, Publish};
 
 /// Rows read per `SELECT`.
@@ -42,11 +40,6 @@ const BATCH: i64 = 1000;
 const GAP_RECHECK: Duration = Duration::from_millis(2);
 /// Longest wait for a missing id before it is skipped.
 pub const MAX_GAP_WAIT: Duration = Duration::from_secs(10);
-/// How often old events are pruned, by the server's clock.
-const PRUNE_EVERY: chrono::Duration = chrono::Duration::minutes(1);
-/// Rows deleted per prune statement, and statements per prune.
-const PRUNE_BATCH: i64 = 10_000;
-const PRUNE_ROUNDS: usize = 10;
 /// Pause after a failed read (the database is away).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -125,10 +118,10 @@ pub struct Tailer {
     notifier: Addr<Notifier>,
     wake: Wake,
     reactions: Reactions,
-    clock: Arc<dyn Clock>,
     config: LiveConfig,
     cursor: Cursor,
-    last_prune: Option<DateTime<Utc>>,
+    /// Prunes every table on a schedule (old events once read, among others).
+    pruner: Pruner,
 }
 
 impl Tailer {
@@ -137,19 +130,18 @@ impl Tailer {
         notifier: Addr<Notifier>,
         wake: Wake,
         reactions: Reactions,
-        clock: Arc<dyn Clock>,
         config: LiveConfig,
         position: i64,
+        pruner: Pruner,
     ) -> Tailer {
         Tailer {
             db,
             notifier,
             wake,
             reactions,
-            clock,
             config,
             cursor: Cursor { position, gap: None },
-            last_prune: None,
+            pruner,
         }
     }
 
@@ -169,7 +161,7 @@ impl Tailer {
                 tokio::time::sleep(RETRY_AFTER).await;
                 continue;
             }
-            self.prune_if_due().await;
+            self.pruner.prune_if_due(self.cursor.position).await;
         }
     }
 
@@ -233,25 +225,6 @@ impl Tailer {
         resources.dedup();
         if !resources.is_empty() {
             react(&Stale::Resources(resources));
-        }
-    }
-
-    async fn prune_if_due(&mut self) {
-        let now = self.clock.now();
-        if self.last_prune.is_some_and(|last| now - last < PRUNE_EVERY) {
-            return;
-        }
-        self.last_prune = Some(now);
-        let before = now - self.config.retention;
-        for _ in 0..PRUNE_ROUNDS {
-            match outbox::prune(&self.db, before, self.cursor.position, PRUNE_BATCH).await {
-                Ok(deleted) if deleted as i64 == PRUNE_BATCH => continue,
-                Ok(_) => return,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot prune the event outbox");
-                    return;
-                }
-            }
         }
     }
 }

@@ -105,7 +105,10 @@ async fn create(
         description: body.description.and_then(|d| d.0),
         secret: model::new_secret()?,
     };
-    let id = model::create(&state.db, principal.user_id, &new, state.clock.now()).await?;
+    let max = state.webhooks.config.max_per_user;
+    let id = model::create(&state.db, principal.user_id, &new, max, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::Conflict(format!("Webhook limit reached: at most {max} webhooks per user")))?;
     let mut created = model::get(&state.db, id).await?.ok_or_else(not_found)?;
     created.secret = Some(new.secret);
     Ok(secret_json_with(StatusCode::CREATED, created))

@@ -159,6 +159,15 @@ impl Transaction for CountedTransaction {
     }
 }
 
+/// Serialises the transactions that act for one user (counting what the user has before adding
+/// to it): a no-op write locks the user's row until `tx` ends on PostgreSQL; SQLite serialises
+/// writing transactions anyway.
+pub async fn lock_user(tx: &mut Box<dyn Transaction>, user: i64) -> Result<(), StorageError> {
+    tx.execute("UPDATE users SET id = id WHERE id = $1", vec![Value::Int(user)])
+        .await
+        .map(drop)
+}
+
 /// Number of connections and how many of them are in use, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PoolState {

@@ -9,7 +9,12 @@
 //! before sending (the HTTP client connects to it without resolving), and a host name is
 //! checked inside the client's DNS resolver ([`super::sender`]), on every connection. So a
 //! name that resolved to a public address at registration and to an internal one later (DNS
-//! rebinding) is still refused. Registration only refuses what is certain then: literal IPs.
+//! rebinding) is still refused. Registration only refuses what is certain then: literal IPs, and
+//! the names `localhost` and `*.localhost`, which always mean this host (RFC 6761 §6.3).
+//!
+//! Refusals of names never say what the name resolved to: an error a user reads (at
+//! registration, in the delivery history) must not map the internal network for them. The
+//! addresses go to the server's log only.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -102,12 +107,14 @@ impl AddressPolicy {
         forbidden_kind(ip).map(|kind| format!("{ip} is {kind} address"))
     }
 
-    /// The check of a URL whose host is a literal IP address (names are checked when resolved).
+    /// The check of a URL whose host is a literal IP address or a name of this host (other names
+    /// are checked when resolved).
     pub fn check_url(&self, url: &Url) -> Result<(), String> {
         let ip = match url.host() {
             Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
             Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
-            _ => return Ok(()),
+            Some(Host::Domain(name)) => return self.check_name(name),
+            None => return Ok(()),
         };
         match self.refusal(ip) {
             None => Ok(()),
@@ -115,6 +122,20 @@ impl AddressPolicy {
                 "refused: {why}; webhooks may only reach public addresses unless WEBHOOK_ALLOWED_HOSTS lists it"
             )),
         }
+    }
+
+    /// `localhost` and `*.localhost` are loopback like 127.0.0.1: refused unless the name, or a
+    /// loopback address (what the name leads to), is allow-listed.
+    fn check_name(&self, name: &str) -> Result<(), String> {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let loopback_name = name == "localhost" || name.ends_with(".localhost");
+        if !loopback_name || self.hosts.contains(&name) || self.ips.iter().any(IpAddr::is_loopback) {
+            return Ok(());
+        }
+        Err(format!(
+            "refused: {name} is a loopback host name; webhooks may only reach public addresses unless \
+             WEBHOOK_ALLOWED_HOSTS lists it"
+        ))
     }
 
     /// The addresses `host` resolved to that may be reached; an error when none may.
@@ -134,14 +155,11 @@ impl AddressPolicy {
             })
             .collect();
         if allowed.is_empty() {
-            let why = if refusals.is_empty() {
-                "it has no address".to_owned()
-            } else {
-                refusals.join(", ")
-            };
+            // The addresses stay in the log: the error reaches the webhook's owner.
+            tracing::info!(host, refused = %refusals.join(", "), "webhook host name refused");
             return Err(format!(
-                "refused: {host} resolves only to addresses webhooks may not reach ({why}); \
-                 WEBHOOK_ALLOWED_HOSTS can allow it"
+                "refused: {host} does not resolve to an address webhooks may reach (public, or listed in \
+                 WEBHOOK_ALLOWED_HOSTS)"
             ));
         }
         Ok(allowed)
@@ -193,7 +211,14 @@ mod tests {
         let resolved = vec![SocketAddr::new(ip("10.0.0.7"), 0)];
         assert_eq!(policy.resolved("hooks.internal", resolved.clone()).unwrap(), resolved);
         let refused = policy.resolved("other.internal", resolved).unwrap_err();
-        assert!(refused.contains("10.0.0.7 is a private address"), "{refused}");
+        assert!(
+            refused.contains("other.internal does not resolve to an address"),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("10.0.0.7"),
+            "what a name resolves to is not told: {refused}"
+        );
         assert!(AddressPolicy::parse("http://x").is_err());
     }
 
@@ -206,6 +231,28 @@ mod tests {
         assert!(refused.contains("127.0.0.1 is a loopback address"), "{refused}");
         assert!(policy.check_url(&Url::parse("http://[::1]/").unwrap()).is_err());
         assert!(policy.check_url(&Url::parse("https://example.com/").unwrap()).is_ok());
+        for name in [
+            "http://localhost/",
+            "http://LocalHost.:8080/",
+            "http://hooks.localhost/",
+        ] {
+            let refused = policy.check_url(&Url::parse(name).unwrap()).unwrap_err();
+            assert!(refused.contains("is a loopback host name"), "{name}: {refused}");
+        }
+        let named = AddressPolicy::parse("localhost").unwrap();
+        assert!(named.check_url(&Url::parse("http://localhost:9/").unwrap()).is_ok());
+        assert!(named.check_url(&Url::parse("http://x.localhost:9/").unwrap()).is_err());
+        let loopback = AddressPolicy::parse("127.0.0.1").unwrap();
+        assert!(
+            loopback
+                .check_url(&Url::parse("http://x.localhost:9/").unwrap())
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check_url(&Url::parse("http://notlocalhost.example/").unwrap())
+                .is_ok()
+        );
         let mixed = vec![
             SocketAddr::new(ip("127.0.0.1"), 80),
             SocketAddr::new(ip("93.184.216.34"), 80),

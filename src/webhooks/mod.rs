@@ -48,6 +48,11 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     /// Most requests in flight at once, per server process.
     pub concurrency: usize,
+    /// Most requests in flight at once to one owner's webhooks, across processes
+    /// (`WEBHOOK_CONCURRENCY_PER_OWNER`): one owner's slow receivers cannot take every slot.
+    pub per_owner: usize,
+    /// Most webhooks one user may have (`WEBHOOK_MAX_PER_USER`).
+    pub max_per_user: usize,
 }
 
 impl Default for WebhookConfig {
@@ -56,6 +61,8 @@ impl Default for WebhookConfig {
             allowed: AddressPolicy::default(),
             timeout: Duration::from_secs(15),
             concurrency: 16,
+            per_owner: 4,
+            max_per_user: 25,
         }
     }
 }
@@ -85,7 +92,7 @@ impl Webhooks {
         metrics: &crate::metrics::Metrics,
     ) -> Result<Arc<Webhooks>, reqwest::Error> {
         let sender = sender::HttpSender::new(&config, clock.clone(), metrics::WebhookMetrics::register(metrics))?;
-        let store = store::SqlDeliveryStore::new(db);
+        let store = store::SqlDeliveryStore::new(db, clock.clone(), config.per_owner);
         let dispatch = DispatchConfig {
             concurrency: config.concurrency,
             lease: config.lease(),

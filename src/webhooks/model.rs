@@ -14,7 +14,7 @@ use crate::auth::secret::random_token;
 use crate::error::ApiError;
 use crate::params;
 use crate::reservations::model::utc;
-use crate::storage::{Binder, Db, Row, StorageError, Transaction};
+use crate::storage::{Binder, Db, Row, StorageError, Transaction, lock_user};
 
 /// Longest URL (the original's column).
 const MAX_URL_CHARS: usize = 500;
@@ -207,9 +207,25 @@ pub struct NewWebhook {
     pub secret: String,
 }
 
-/// Stores a webhook (active) and returns its id.
-pub async fn create(db: &Db, owner: i64, new: &NewWebhook, now: DateTime<Utc>) -> Result<i64, StorageError> {
+/// Stores a webhook (active) and returns its id, or `None` when `owner` has `max` already.
+pub async fn create(
+    db: &Db,
+    owner: i64,
+    new: &NewWebhook,
+    max: usize,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, StorageError> {
     let mut tx = db.begin().await?;
+    // Concurrent creations by one owner are counted one after the other, never past `max`.
+    lock_user(&mut tx, owner).await?;
+    let count: i64 = tx
+        .query_opt("SELECT COUNT(*) AS n FROM webhooks WHERE user_id = $1", params![owner])
+        .await?
+        .ok_or_else(|| StorageError::Decode("COUNT returned no row".into()))?
+        .get("n")?;
+    if count >= i64::try_from(max).unwrap_or(i64::MAX) {
+        return Ok(None);
+    }
     let row = tx
         .query_opt(
             "INSERT INTO webhooks (user_id, url, secret, description, is_active, created_at, updated_at)
@@ -228,7 +244,7 @@ pub async fn create(db: &Db, owner: i64, new: &NewWebhook, now: DateTime<Utc>) -
     let id: i64 = row.get("id")?;
     write_events(&mut tx, id, &new.events).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// A change to a webhook; `None` fields are left as they are.

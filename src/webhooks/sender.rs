@@ -158,8 +158,9 @@ fn truncate(text: &str, chars: usize) -> String {
     text.chars().take(chars).collect()
 }
 
-/// An HTTP error with its causes ("… : refused: localhost resolves only to …"): reqwest's own
-/// message names only the URL.
+/// An HTTP error with its causes ("cannot connect: refused: … does not resolve to …"): reqwest's
+/// own message names only the URL. No cause names an address a name resolved to (see
+/// [`super::address`]).
 fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
@@ -208,10 +209,7 @@ mod tests {
             ("http://127.0.0.1:9/hook", "127.0.0.1 is a loopback address"),
             ("http://[::1]:9/hook", "::1 is a loopback address"),
             ("http://169.254.169.254/latest", "a link-local address"),
-            (
-                "http://localhost:9/hook",
-                "localhost resolves only to addresses webhooks may not reach",
-            ),
+            ("http://localhost:9/hook", "localhost is a loopback host name"),
         ] {
             match sender.send(&delivery(url)).await {
                 Attempt::Failed {

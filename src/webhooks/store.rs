@@ -6,8 +6,20 @@
 //! claimer blocks on the row and re-checks the condition against the updated row, which no
 //! longer holds, so of several server processes exactly one takes each delivery; on SQLite
 //! writes are serialised. Only the claim's token may record the outcome.
+//!
+//! **Fair shares.** Of the deliveries due, a claim takes each owner's in turn (round robin: every
+//! owner's oldest first, then every owner's second, …), and never more of one owner's than
+//! bring that owner's requests in flight, across processes, to the per-owner cap (deliveries
+//! under a live claim count as in flight). So one owner's slow or silent receivers hold at most
+//! that many of the sending slots, and everyone else's deliveries go out meanwhile. Two
+//! processes claiming at the same instant may each fill the cap once (a soft bound); the claim
+//! itself stays exclusive. [`DeliveryStore::next_due`] leaves out deliveries their owner's cap
+//! holds back, so the dispatcher sleeps until a slot of that owner frees instead of spinning.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use reserver_actors::Clock;
 use reserver_actors::webhook::{Claimed, DeliveryStore, Secret, Settlement, StoreFailure, StoreResult};
 
 use crate::params;
@@ -58,47 +70,70 @@ async fn with_targets(db: &Db, rows: Vec<Row>, claim: &str) -> Result<Vec<Claime
     Ok(claimed)
 }
 
+/// Requests in flight per owner at `$1` (now): deliveries under a live claim.
+const IN_FLIGHT: &str =
+    "SELECT w.user_id, COUNT(*) AS n FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                         WHERE d.status = 'pending' AND d.claim IS NOT NULL AND d.due_at > $1
+                         GROUP BY w.user_id";
+
 pub struct SqlDeliveryStore {
     db: Db,
+    clock: Arc<dyn Clock>,
+    /// Most requests in flight to one owner's webhooks.
+    per_owner: i64,
 }
 
 impl SqlDeliveryStore {
-    pub fn new(db: Db) -> SqlDeliveryStore {
-        SqlDeliveryStore { db }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, per_owner: usize) -> SqlDeliveryStore {
+        SqlDeliveryStore {
+            db,
+            clock,
+            per_owner: i64::try_from(per_owner.max(1)).unwrap_or(i64::MAX),
+        }
     }
 }
 
 impl DeliveryStore for SqlDeliveryStore {
     fn claim_due(&self, now: DateTime<Utc>, limit: usize, until: DateTime<Utc>) -> StoreResult<Vec<Claimed>> {
-        let db = self.db.clone();
+        let (db, per_owner) = (self.db.clone(), self.per_owner);
         Box::pin(async move {
             let claim = new_claim();
+            // `turn`: the delivery's place among its owner's due ones; it may go while the owner's
+            // requests in flight plus those before it stay under the cap. Taken by turn first:
+            // round robin between owners.
             let sql = format!(
-                "UPDATE webhook_deliveries SET claim = $1, due_at = $2
-                 WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                              WHERE d.status = 'pending' AND d.due_at <= $3 AND w.is_active = $4
-                              ORDER BY d.due_at, d.id LIMIT $5)
-                   AND status = 'pending' AND due_at <= $3
+                "WITH busy AS ({IN_FLIGHT}),
+                 due AS (SELECT d.id, d.due_at, w.user_id,
+                                ROW_NUMBER() OVER (PARTITION BY w.user_id ORDER BY d.due_at, d.id) AS turn
+                         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                         WHERE d.status = 'pending' AND d.due_at <= $1 AND w.is_active = $2)
+                 UPDATE webhook_deliveries SET claim = $3, due_at = $4
+                 WHERE id IN (SELECT due.id FROM due LEFT JOIN busy ON busy.user_id = due.user_id
+                              WHERE due.turn + COALESCE(busy.n, 0) <= $5
+                              ORDER BY due.turn, due.due_at, due.id LIMIT $6)
+                   AND status = 'pending' AND due_at <= $1
                  RETURNING {CLAIMED}"
             );
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let rows = db
-                .query_write(&sql, params![claim.as_str(), until, now, true, limit])
+                .query_write(&sql, params![now, true, claim.as_str(), until, per_owner, limit])
                 .await?;
             Ok(with_targets(&db, rows, &claim).await?)
         })
     }
 
     fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        let db = self.db.clone();
+        let (db, per_owner, now) = (self.db.clone(), self.per_owner, self.clock.now());
         Box::pin(async move {
-            let row = db
-                .query_one(
-                    "SELECT MIN(d.due_at) AS due FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                     WHERE d.status = 'pending' AND w.is_active = $1",
-                    params![true],
-                )
-                .await?;
+            // Due deliveries of owners at their cap wait for a slot of that owner: their own
+            // claims' ends (in the future) are among the rows, and a finished send looks again.
+            let sql = format!(
+                "WITH busy AS ({IN_FLIGHT})
+                 SELECT MIN(d.due_at) AS due FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                 LEFT JOIN busy ON busy.user_id = w.user_id
+                 WHERE d.status = 'pending' AND w.is_active = $2 AND (d.due_at > $1 OR COALESCE(busy.n, 0) < $3)"
+            );
+            let row = db.query_one(&sql, params![now, true, per_owner]).await?;
             Ok(row.get("due")?)
         })
     }

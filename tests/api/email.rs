@@ -6,63 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reserver_actors::ManualClock;
-use resource_reserver::config::SettingsArgs;
 use resource_reserver::params;
 use resource_reserver::storage::{Db, Row};
 use serde_json::{Value, json};
 
 use crate::both_backends;
+use crate::mail_tests;
 use crate::support::booking::at;
-use crate::support::smtp::SmtpServer;
+use crate::support::smtp::{SmtpServer, mailing};
 use crate::support::timers::{clock_start, eventually};
 use crate::support::{Backend, TestApp, TestUser};
-
-/// Day-long tokens, and e-mail through the test SMTP server on `port` in plain SMTP.
-fn mailing(port: u16) -> impl FnOnce(&mut SettingsArgs) {
-    move |args| {
-        args.access_token_expire_minutes = Some("1440".into());
-        args.email_enabled = Some("true".into());
-        args.smtp_host = Some("127.0.0.1".into());
-        args.smtp_port = Some(port.to_string());
-        args.smtp_tls = Some("false".into());
-    }
-}
-
-/// Like `clocked_tests!`, on a server that mails through a fresh test SMTP server.
-macro_rules! mail_tests {
-    ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp, $clock:ident: Arc<ManualClock>, $smtp:ident: SmtpServer) $body:block)*) => {$(
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($app: TestApp, $clock: Arc<ManualClock>, $smtp: SmtpServer) $body
-
-            async fn run(backend: Backend) {
-                let clock = Arc::new(ManualClock::new(clock_start()));
-                let smtp = SmtpServer::start().await;
-                let builder = TestApp::builder(backend).manual_clock(clock.clone()).settings(mailing(smtp.port));
-                let Some(app) = builder.spawn().await else { return };
-                body(app, clock, smtp).await;
-            }
-
-            #[actix_web::test]
-            async fn sqlite() {
-                run(Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                run(Backend::Postgres).await;
-            }
-        }
-    )*};
-}
 
 const CODE_INTRO: &str = "Your verification code is:";
 
 /// The code in a verification message.
-fn code_in(data: &str) -> String {
+pub fn code_in(data: &str) -> String {
     let mut lines = data.lines().skip_while(|line| !line.contains(CODE_INTRO)).skip(1);
     lines
         .find(|line| !line.trim().is_empty())
@@ -72,7 +30,7 @@ fn code_in(data: &str) -> String {
 }
 
 /// Sets `address` for `user` and returns the code mailed to it.
-async fn request_code(app: &TestApp, smtp: &SmtpServer, user: &TestUser, address: &str) -> String {
+pub async fn request_code(app: &TestApp, smtp: &SmtpServer, user: &TestUser, address: &str) -> String {
     let before = smtp.to(address).len();
     let response = app
         .put_json_as(user, "/api/v1/users/me/email", &json!({"email": address}))
@@ -90,7 +48,7 @@ async fn request_code(app: &TestApp, smtp: &SmtpServer, user: &TestUser, address
 }
 
 /// Gives `user` the verified `address`.
-async fn verified(app: &TestApp, smtp: &SmtpServer, user: &TestUser, address: &str) {
+pub async fn verified(app: &TestApp, smtp: &SmtpServer, user: &TestUser, address: &str) {
     let code = request_code(app, smtp, user, address).await;
     let response = app
         .post_json_as(user, "/api/v1/users/me/email/verify", &json!({"code": code}))

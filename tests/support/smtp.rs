@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use resource_reserver::config::SettingsArgs;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -174,4 +175,54 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
             return;
         }
     }
+}
+
+/// Day-long tokens, and e-mail through the test SMTP server on `port` in plain SMTP.
+pub fn mailing(port: u16) -> impl FnOnce(&mut SettingsArgs) {
+    move |args| {
+        args.access_token_expire_minutes = Some("1440".into());
+        args.email_enabled = Some("true".into());
+        args.smtp_host = Some("127.0.0.1".into());
+        args.smtp_port = Some(port.to_string());
+        args.smtp_tls = Some("false".into());
+    }
+}
+
+/// Like `clocked_tests!`, on a server that mails through a fresh test SMTP server.
+#[macro_export]
+macro_rules! mail_tests {
+    ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp, $clock:ident: Arc<ManualClock>, $smtp:ident: SmtpServer) $body:block)*) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body(
+                $app: $crate::support::TestApp,
+                $clock: std::sync::Arc<reserver_actors::ManualClock>,
+                $smtp: $crate::support::smtp::SmtpServer,
+            ) $body
+
+            async fn run(backend: $crate::support::Backend) {
+                use std::sync::Arc;
+                use reserver_actors::ManualClock;
+                use $crate::support::smtp::{SmtpServer, mailing};
+                let clock = Arc::new(ManualClock::new($crate::support::timers::clock_start()));
+                let smtp = SmtpServer::start().await;
+                let builder = $crate::support::TestApp::builder(backend).manual_clock(clock.clone()).settings(mailing(smtp.port));
+                let Some(app) = builder.spawn().await else { return };
+                body(app, clock, smtp).await;
+            }
+
+            #[actix_web::test]
+            async fn sqlite() {
+                run($crate::support::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                run($crate::support::Backend::Postgres).await;
+            }
+        }
+    )*};
 }

@@ -1,5 +1,6 @@
 //! A real HTTP server on port 0 that receives webhooks: it records every request (path,
-//! headers, exact body bytes) and answers with the status the test chooses.
+//! headers, exact body bytes) and answers with the status the test chooses, or holds its
+//! answers back (a silent receiver) until released.
 //!
 //! ```ignore
 //! let receiver = WebhookReceiver::start().await;
@@ -19,6 +20,13 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+use tokio::sync::watch;
+
+use reserver_actors::ManualClock;
+use resource_reserver::config::SettingsArgs;
+
+use super::database::{Backend, TestDatabase};
+use super::server::TestApp;
 
 /// One request as the receiver saw it.
 #[derive(Debug, Clone)]
@@ -62,12 +70,15 @@ pub struct WebhookReceiver {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    held: Arc<watch::Sender<bool>>,
     handle: ServerHandle,
 }
 
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    /// While true, requests are recorded but not answered.
+    held: Arc<watch::Sender<bool>>,
 }
 
 async fn record(req: HttpRequest, body: Bytes, shared: web::Data<Shared>) -> HttpResponse {
@@ -86,6 +97,12 @@ async fn record(req: HttpRequest, body: Bytes, shared: web::Data<Shared>) -> Htt
         headers,
         body: body.to_vec(),
     });
+    let mut held = shared.held.subscribe();
+    while *held.borrow_and_update() {
+        if held.changed().await.is_err() {
+            break;
+        }
+    }
     let status = shared.status.load(Ordering::SeqCst);
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).body(format!("answered {status}"))
 }
@@ -97,9 +114,11 @@ impl WebhookReceiver {
         let port = listener.local_addr().unwrap().port();
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let status = Arc::new(AtomicU16::new(200));
+        let held = Arc::new(watch::Sender::new(false));
         let shared = web::Data::new(Shared {
             received: received.clone(),
             status: status.clone(),
+            held: held.clone(),
         });
         let server = HttpServer::new(move || App::new().app_data(shared.clone()).default_service(web::to(record)))
             .workers(1)
@@ -114,8 +133,19 @@ impl WebhookReceiver {
             port,
             received,
             status,
+            held,
             handle,
         }
+    }
+
+    /// Later requests get no answer until [`WebhookReceiver::release`] (a receiver that hangs).
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+    }
+
+    /// Answers the requests held, and later ones at once.
+    pub fn release(&self) {
+        self.held.send_replace(false);
     }
 
     /// The URL of `path` on this receiver.
@@ -150,6 +180,57 @@ impl WebhookReceiver {
 
 impl Drop for WebhookReceiver {
     fn drop(&mut self) {
+        self.release();
         drop(self.handle.stop(false));
     }
+}
+
+/// Day-long tokens, and the test receiver on 127.0.0.1 allowed.
+pub fn hooked(args: &mut SettingsArgs) {
+    args.access_token_expire_minutes = Some("1440".into());
+    args.webhook_allowed_hosts = Some("127.0.0.1".into());
+}
+
+/// A server on a manual clock that may reach the test receiver.
+pub async fn hooked_app(backend: Backend, database: Option<TestDatabase>, clock: Arc<ManualClock>) -> Option<TestApp> {
+    let builder = TestApp::builder(backend).manual_clock(clock).settings(hooked);
+    match database {
+        Some(database) => builder.database(database).spawn().await,
+        None => builder.spawn().await,
+    }
+}
+
+/// Like `clocked_tests!`, on a [`hooked_app`] with a fresh receiver.
+#[macro_export]
+macro_rules! webhook_tests {
+    ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp, $clock:ident: Arc<ManualClock>, $receiver:ident: WebhookReceiver) $body:block)*) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body(
+                $app: $crate::support::TestApp,
+                $clock: std::sync::Arc<reserver_actors::ManualClock>,
+                $receiver: $crate::support::webhook_receiver::WebhookReceiver,
+            ) $body
+
+            async fn run(backend: $crate::support::Backend) {
+                use $crate::support::webhook_receiver::{WebhookReceiver, hooked_app};
+                let clock = std::sync::Arc::new(reserver_actors::ManualClock::new($crate::support::timers::clock_start()));
+                let Some(app) = hooked_app(backend, None, clock.clone()).await else { return };
+                body(app, clock, WebhookReceiver::start().await).await;
+            }
+
+            #[actix_web::test]
+            async fn sqlite() {
+                run($crate::support::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                run($crate::support::Backend::Postgres).await;
+            }
+        }
+    )*};
 }

@@ -146,7 +146,10 @@ pub trait DeliveryStore: Send + Sync + 'static {
     /// `until`: no other claim can take them before then. Atomic across processes.
     fn claim_due(&self, now: DateTime<Utc>, limit: usize, until: DateTime<Utc>) -> StoreResult<Vec<Claimed>>;
     /// When the earliest pending delivery of an active webhook is due (claims included: a
-    /// delivery whose claim runs out is due again then).
+    /// delivery whose claim runs out is due again then). It must leave out due deliveries that
+    /// [`DeliveryStore::claim_due`] would not take now (a per-owner cap holding them back):
+    /// the dispatcher looks again at once for anything reported due, and a finished send or a
+    /// claim's end, which frees such a delivery, makes it look anyway.
     fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Records the outcome of an attempt; ignored when `delivery`'s claim was lost meanwhile.
     fn settle(&self, delivery: &Claimed, settlement: &Settlement) -> StoreResult<()>;
