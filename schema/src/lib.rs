@@ -45,6 +45,8 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     10 => "business_hours",
     11 => "email",
     12 => "list_indexes",
+    // 13 is reserved for a branch being merged (MFA lockout).
+    14 => "tag_order_unicode_names",
 );
 
 /// Migrations for SQLite, in version order.
@@ -61,6 +63,8 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     10 => "business_hours",
     11 => "email",
     12 => "list_indexes",
+    // 13 is reserved for a branch being merged (MFA lockout).
+    14 => "tag_order_unicode_names",
 );
 
 #[cfg(test)]
