@@ -53,6 +53,10 @@ pub struct SettingsArgs {
     /// [env: DB_POOL_SIZE] [default: 16]
     #[arg(long)]
     pub db_pool_size: Option<String>,
+    /// Seconds a single database statement may run before the database cancels it (the request
+    /// then gets a 503) [env: STATEMENT_TIMEOUT_SECONDS] [default: 30]
+    #[arg(long)]
+    pub statement_timeout_seconds: Option<String>,
     /// Key that signs access tokens (HS256, at least 32 bytes in production)
     /// [env: SECRET_KEY] [default: generated once per data directory outside production]
     #[arg(long)]
@@ -295,6 +299,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database: DatabaseLocation,
     pub db_pool_size: u32,
+    /// Longest a database statement may run (PostgreSQL `statement_timeout`, SQLite interrupt).
+    pub statement_timeout: Duration,
     pub secret_key: SecretKey,
     pub environment: Environment,
     pub access_token_ttl: Duration,
@@ -691,6 +697,12 @@ impl Settings {
             data_dir,
             database,
             db_pool_size: src.parse(&args.db_pool_size, &["DB_POOL_SIZE"], 16, parse_number(1_u32, 1000))?,
+            statement_timeout: Duration::from_secs(src.parse(
+                &args.statement_timeout_seconds,
+                &["STATEMENT_TIMEOUT_SECONDS"],
+                30,
+                parse_number(1_u64, 3600),
+            )?),
             secret_key,
             environment,
             access_token_ttl: Duration::from_secs(minutes * 60),

@@ -99,6 +99,10 @@ pub enum ApiError {
     /// A dependency (usually the database) is down or overloaded; the request may be retried.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The database cancelled a statement that ran past the statement timeout: 503, saying so,
+    /// since a narrower request (or a later one) may succeed.
+    #[error("statement timed out: {0}")]
+    TimedOut(String),
     /// A server fault. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -140,7 +144,7 @@ impl ResponseError for ApiError {
             ApiError::UnprocessableEntity(_) | ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Disabled(_) => StatusCode::NOT_IMPLEMENTED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -154,6 +158,11 @@ impl ResponseError for ApiError {
                 tracing::warn!(%why, "request failed: service unavailable");
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
                 json!({ "detail": "Service temporarily unavailable, please retry" })
+            }
+            ApiError::TimedOut(why) => {
+                tracing::warn!(%why, "request failed: a statement ran past the statement timeout");
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+                json!({ "detail": "The request took too long and was cancelled; narrow it down or retry later" })
             }
             ApiError::Internal(why) => {
                 tracing::error!(%why, "request failed with a server fault");
@@ -180,6 +189,7 @@ impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::Unavailable(why) => ApiError::Unavailable(why),
+            StorageError::TimedOut(why) => ApiError::TimedOut(why),
             StorageError::Overlap => ApiError::Conflict("Time slot conflicts with existing reservations".into()),
             StorageError::UniqueViolation { constraint } => {
                 ApiError::Conflict(format!("Conflicts with an existing record ({constraint})"))

@@ -85,6 +85,7 @@ async fn migrate(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let pool = resource_reserver::storage::PoolOptions {
         max_connections: 1,
         acquire_timeout: std::time::Duration::from_secs(5),
+        statement_timeout: settings.statement_timeout,
     };
     let db = resource_reserver::storage::Db::connect(&settings.database, &pool).await?;
     let report = db.migrate().await?;

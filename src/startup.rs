@@ -108,6 +108,7 @@ impl Application {
         let pool = PoolOptions {
             max_connections: settings.db_pool_size,
             acquire_timeout: Duration::from_secs(5),
+            statement_timeout: settings.statement_timeout,
         };
         let db = Db::connect(&settings.database, &pool).await?;
         let report = db.migrate().await?;

@@ -70,7 +70,10 @@ fn register_book_list_cancel_and_read_availability() {
     ]);
     let resource_id = resource["id"].as_i64().unwrap().to_string();
     let listed = cli.run(&["resources", "list"]).success().stdout;
-    assert!(listed.contains("Room A") && listed.contains("big, meeting"), "{listed}");
+    assert!(
+        listed.contains("Room A") && listed.contains("meeting, big"),
+        "tags in the order given: {listed}"
+    );
     let page = cli.json(&["resources", "list"]);
     assert_eq!(
         (page["data"][0]["name"].as_str(), page["total_count"].as_i64()),

@@ -6,8 +6,7 @@
 //!
 //! Invariants:
 //! - Versions start at 1 and increase; both backends carry the same versions with the same
-//!   meaning, so a database can be described by one number whatever its backend. (A number may
-//!   be reserved for a branch not merged yet; the runner applies whatever is missing.)
+//!   meaning, so a database can be described by one number whatever its backend.
 //! - An applied migration is never edited: its checksum is checked at every start. Change the
 //!   schema by adding a migration.
 //! - Every table that both backends share has the same table and column names, so the server's
@@ -47,6 +46,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     12 => "list_indexes",
     13 => "mfa_lockout",
     14 => "retention",
+    15 => "tag_order_unicode_names",
 );
 
 /// Migrations for SQLite, in version order.
@@ -65,6 +65,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     12 => "list_indexes",
     13 => "mfa_lockout",
     14 => "retention",
+    15 => "tag_order_unicode_names",
 );
 
 #[cfg(test)]

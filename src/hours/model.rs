@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, FieldError};
+use crate::http::Bounded;
 use crate::reservations::model::utc;
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,7 +41,7 @@ fn as_utc<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S
 /// `PUT …/business-hours`: `{"hours": [{day_of_week, open_time, close_time, is_closed}]}`.
 #[derive(Debug, Deserialize)]
 pub struct HoursInput {
-    hours: Vec<RawDay>,
+    hours: Bounded<RawDay, 7>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,7 +91,7 @@ impl HoursInput {
     pub fn validate(self) -> Result<Vec<DayInput>, ApiError> {
         let mut errors = Vec::new();
         let mut days = Vec::new();
-        for (index, raw) in self.hours.into_iter().enumerate() {
+        for (index, raw) in self.hours.into_inner().into_iter().enumerate() {
             if !(0..=6).contains(&raw.day_of_week) {
                 let at = loc(&[json!(index), json!("day_of_week")]);
                 errors.push(FieldError::out_of_range(
@@ -216,7 +217,11 @@ mod tests {
     }
 
     fn problems(hours: Vec<RawDay>) -> Vec<(Vec<Value>, String)> {
-        match (HoursInput { hours }).validate() {
+        match (HoursInput {
+            hours: Bounded::new(hours).unwrap(),
+        })
+        .validate()
+        {
             Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| (e.loc, e.kind)).collect(),
             other => panic!("expected a 422, got {other:?}"),
         }
@@ -225,11 +230,12 @@ mod tests {
     #[test]
     fn valid_weeks_pass() {
         let days = (HoursInput {
-            hours: vec![
+            hours: Bounded::new(vec![
                 day(0, "09:00", "17:30:00", false),
                 day(6, "00:00", "00:00", true),
                 day(5, "20:00", "24:00", false),
-            ],
+            ])
+            .unwrap(),
         })
         .validate()
         .unwrap();

@@ -5,6 +5,11 @@
 //! parse: `{"detail": [{"type", "loc", "msg", "input"}]}` with `loc` naming the part of the
 //! request (`body`, `query`, `path`) and the field. Query strings and forms accept repeated keys
 //! (`tags=a&tags=b`) for list fields, as the original's clients send them.
+//!
+//! Invariants: a JSON body must be valid UTF-8 as a whole (serde_json checks only the strings it
+//! keeps, so bytes in an ignored field used to pass); boolean query parameters accept what the
+//! original (Pydantic) accepted: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in any case
+//! (Python's `requests` sends `True`).
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -15,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::error::{ApiError, FieldError};
+use crate::http::bounded::TOO_LONG;
 
 /// Turns a deserialisation failure at `path` into one validation entry under `source`.
 fn field_error(source: &str, path: &serde_path_to_error::Path, message: &str) -> FieldError {
@@ -41,6 +47,8 @@ fn field_error(source: &str, path: &serde_path_to_error::Path, message: &str) ->
     {
         loc.push(json!(field));
         ("missing".to_owned(), "Field required".to_owned())
+    } else if message.starts_with(TOO_LONG) {
+        ("too_long".to_owned(), strip_position(message))
     } else if message.starts_with("can not parse") || message.starts_with("invalid digit") {
         (
             "int_parsing".to_owned(),
@@ -110,6 +118,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if let Err(error) = std::str::from_utf8(body) {
+        return Err(ApiError::Validation(vec![FieldError {
+            kind: "json_invalid".into(),
+            loc: vec![json!("body"), json!(error.valid_up_to())],
+            msg: "JSON decode error: the body is not valid UTF-8".into(),
+            input: serde_json::Value::Null,
+        }]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => Ok(value),
@@ -158,13 +174,61 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let deserializer = serde_html_form::Deserializer::from_bytes(req.query_string().as_bytes());
-        std::future::ready(
-            serde_path_to_error::deserialize(deserializer)
-                .map(Query)
-                .map_err(|e| ApiError::Validation(vec![field_error("query", e.path(), &e.inner().to_string())])),
-        )
+        std::future::ready(parse_query(req.query_string()).map(Query))
     }
+}
+
+/// Parses a query string, reading booleans as the original did. serde_html_form accepts only
+/// `true`, `false` and `on`; when it refuses a value as a boolean, that parameter's spellings of
+/// a boolean are rewritten to `true`/`false` and the string is parsed again. Each retry settles
+/// one parameter, so there are at most as many retries as parameters; a value that is no
+/// boolean at all keeps its 422.
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let mut query = std::borrow::Cow::Borrowed(query);
+    loop {
+        let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+        let error = match serde_path_to_error::deserialize(deserializer) {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let refused_boolean = error
+            .inner()
+            .to_string()
+            .contains(r#"expected "true", "on" or "false""#);
+        let key = match error.path().iter().next_back() {
+            Some(serde_path_to_error::Segment::Map { key }) if refused_boolean => Some(key.as_str()),
+            _ => None,
+        };
+        match key.and_then(|key| booleans_spelled_canonically(&query, key)) {
+            Some(rewritten) => query = std::borrow::Cow::Owned(rewritten),
+            None => {
+                return Err(ApiError::Validation(vec![field_error(
+                    "query",
+                    error.path(),
+                    &error.inner().to_string(),
+                )]));
+            }
+        }
+    }
+}
+
+/// `query` with the values of `key` that spell a boolean the original accepted written as
+/// `true`/`false`; `None` when none needed rewriting (so the refusal stands).
+fn booleans_spelled_canonically(query: &str, key: &str) -> Option<String> {
+    let mut pairs: Vec<(String, String)> = serde_html_form::from_str(query).ok()?;
+    let mut changed = false;
+    for (_, value) in pairs.iter_mut().filter(|(name, _)| name == key) {
+        let canonical = match value.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" | "t" | "y" => "true",
+            "false" | "0" | "no" | "off" | "f" | "n" => "false",
+            _ => continue,
+        };
+        if value != canonical {
+            *value = canonical.to_owned();
+            changed = true;
+        }
+    }
+    changed.then(|| serde_html_form::to_string(&pairs).ok()).flatten()
 }
 
 /// A form-encoded (`application/x-www-form-urlencoded`) request body.

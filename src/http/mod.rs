@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by all routes: the route table, extractors that answer bad input with
 //! 422 lists, and the middleware stack.
 
+pub mod bounded;
 pub mod client_ip;
 pub mod csv;
 pub mod extract;
@@ -11,6 +12,7 @@ pub mod route_table;
 mod secret_response;
 pub mod wire_time;
 
+pub use bounded::Bounded;
 pub use extract::{Form, Json, OptionalJson, Path, Query};
 pub use route_table::{Access, Endpoint, RouteTable};
 pub use secret_response::{secret_json, secret_json_with};

@@ -304,6 +304,7 @@ mod tests {
             &crate::storage::PoolOptions {
                 max_connections: 1,
                 acquire_timeout: Duration::from_secs(1),
+                statement_timeout: Duration::from_secs(30),
             },
         )
         .await

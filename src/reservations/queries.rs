@@ -14,7 +14,7 @@ use crate::resource_columns;
 use crate::resources::model::ResourceOut;
 use crate::resources::queries::CURRENT_USER_SQL;
 use crate::resources::record;
-use crate::storage::{Binder, Db, Row, StorageError, Value};
+use crate::storage::{Binder, Db, Row, StorageError};
 
 pub const SORT_KEYS: &[SortKey] = &[
     SortKey {
@@ -88,19 +88,7 @@ async fn tags_by_resource(db: &Db, rows: &[Row]) -> Result<HashMap<i64, Vec<Stri
     let mut ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect::<Result<_, _>>()?;
     ids.sort_unstable();
     ids.dedup();
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(tags);
-    }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT resource_id, tag FROM resource_tags WHERE resource_id IN ({}) ORDER BY tag",
-        placeholders.join(", ")
-    );
-    for row in db.query(&sql, ids.into_iter().map(Value::Int).collect()).await? {
-        tags.entry(row.get("resource_id")?).or_default().push(row.get("tag")?);
-    }
-    Ok(tags)
+    crate::resources::record::tags_of_many(db, &ids).await
 }
 
 fn decode(

@@ -3,6 +3,8 @@
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use crate::http::Bounded;
+
 /// A resource name: trimmed, 1 to 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -65,11 +67,18 @@ impl CheckInWindow {
     }
 }
 
-/// Tags: each trimmed, empty ones dropped, duplicates removed (first spelling kept).
-pub fn clean_tags(tags: Option<Vec<String>>) -> Vec<String> {
+/// Most tags a resource may carry, and a search may filter by (a filter of more tags than a
+/// resource can carry would match nothing anyway).
+pub const MAX_TAGS: usize = 50;
+
+/// A list of tags as a client sends it (bounded; see [`crate::http::bounded`]).
+pub type TagList = Bounded<String, MAX_TAGS>;
+
+/// Tags: each trimmed, empty ones dropped, duplicates removed (case-insensitively, first
+/// spelling kept), in the order given.
+pub fn clean_tags(tags: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    tags.unwrap_or_default()
-        .into_iter()
+    tags.into_iter()
         .map(|tag| tag.trim().to_owned())
         .filter(|tag| !tag.is_empty() && seen.insert(tag.to_lowercase()))
         .collect()
@@ -91,7 +100,7 @@ mod tests {
 
     #[test]
     fn tags_are_cleaned() {
-        let tags = clean_tags(Some(vec![" a ".into(), "".into(), "A".into(), "b".into()]));
-        assert_eq!(tags, ["a", "b"]);
+        let tags: TagList = serde_json::from_str(r#"[" b ", "", "a", "B", "Ñandú", "ñANDÚ"]"#).unwrap();
+        assert_eq!(clean_tags(tags.into_inner()), ["b", "a", "Ñandú"]);
     }
 }

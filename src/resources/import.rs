@@ -15,7 +15,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::fields::{ResourceName, clean_tags};
+use super::fields::{MAX_TAGS, ResourceName, clean_tags};
 use super::{queries, record};
 use crate::error::{ApiError, FieldError};
 use crate::http::Query;
@@ -209,7 +209,16 @@ fn parse(text: &str) -> Result<(Vec<ImportRow>, Vec<Problem>), ApiError> {
                 }
             },
         };
-        let tags = clean_tags(field(tags_col).map(|t| t.split(',').map(str::to_owned).collect()));
+        let tags = clean_tags(
+            field(tags_col)
+                .into_iter()
+                .flat_map(|t| t.split(','))
+                .map(str::to_owned),
+        );
+        if tags.len() > MAX_TAGS {
+            problems.push((line, format!("A resource may carry at most {MAX_TAGS} tags")));
+            continue;
+        }
         rows.push(ImportRow {
             line,
             name,

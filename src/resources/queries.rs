@@ -1,8 +1,6 @@
 //! Reads of resources straight from the database: lists, searches, summaries, tags.
 //! (The schedule of one resource is read from its actor's snapshot instead.)
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::ResourceInfo;
@@ -14,7 +12,7 @@ use crate::hours::closed::ClosedDuring;
 use crate::http::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
 use crate::resource_columns;
-use crate::storage::{Binder, Db, StorageError, Value};
+use crate::storage::{Binder, Db, StorageError};
 
 /// Live status as SQL, with "now" bound as `$1` (list queries bind it first, so sort keys can
 /// use this text as is).
@@ -138,11 +136,8 @@ impl ResourceFilter {
                  WHERE t.resource_id = r.id AND LOWER(t.tag) LIKE {pattern} ESCAPE '\\'))"
             ));
         }
-        for tag in &self.tags {
-            let tag = binder.bind(tag.to_lowercase());
-            conditions.push(format!(
-                "EXISTS (SELECT 1 FROM resource_tags t WHERE t.resource_id = r.id AND LOWER(t.tag) = {tag})"
-            ));
+        if !self.tags.is_empty() {
+            conditions.push(every_tag_sql(&self.tags, binder));
         }
         if let Some(window) = &self.free_during {
             let (from, until, enabled) = (
@@ -162,25 +157,21 @@ impl ResourceFilter {
     }
 }
 
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+/// Resources carrying every one of `tags` (distinct case-insensitively, as `clean_tags` leaves
+/// them), as one set-valued predicate: one pass over the matching tag rows, grouped, whatever
+/// the number of tags (one `EXISTS` per tag made a hostile request cost a subquery per tag).
+fn every_tag_sql(tags: &[String], binder: &mut Binder) -> String {
+    let wanted: Vec<String> = tags.iter().map(|tag| binder.bind(tag.to_lowercase())).collect();
+    let count = binder.bind(tags.len() as i64);
+    format!(
+        "r.id IN (SELECT t.resource_id FROM resource_tags t WHERE LOWER(t.tag) IN ({}) \
+         GROUP BY t.resource_id HAVING COUNT(DISTINCT LOWER(t.tag)) = {count})",
+        wanted.join(", ")
+    )
 }
 
-/// Tags of several resources at once.
-async fn tags_of(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, StorageError> {
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(tags);
-    }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT resource_id, tag FROM resource_tags WHERE resource_id IN ({}) ORDER BY tag",
-        placeholders.join(", ")
-    );
-    for row in db.query(&sql, ids.iter().map(|id| Value::Int(*id)).collect()).await? {
-        tags.entry(row.get("resource_id")?).or_default().push(row.get("tag")?);
-    }
-    Ok(tags)
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// One page of resources matching `filter`, as the paginated envelope.
@@ -216,7 +207,7 @@ pub async fn page(
     );
     let rows = db.query(&sql, binder.into_values()).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect::<Result<_, _>>()?;
-    let mut tags = tags_of(db, &ids).await?;
+    let mut tags = record::tags_of_many(db, &ids).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: i64 = row.get("id")?;

@@ -1,12 +1,14 @@
 //! Reading a resource row (with its tags) into the actors' `ResourceInfo`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reserver_actors::resource::{Maintenance, ResourceInfo};
 
 use crate::events::NewEvent;
 use crate::params;
-use crate::storage::{Db, Row, StorageError, Transaction};
+use crate::storage::{Db, Row, StorageError, Transaction, Value};
 
 /// The columns [`decode`] needs, for `SELECT … FROM resources r` (a macro so that queries can
 /// `concat!` it into constant SQL).
@@ -48,10 +50,34 @@ pub fn decode(row: &Row, tags: Vec<String>) -> Result<ResourceInfo, StorageError
 }
 
 const SELECT_ONE: &str = concat!("SELECT ", resource_columns!(), " FROM resources r WHERE r.id = $1");
-const SELECT_TAGS: &str = "SELECT tag FROM resource_tags WHERE resource_id = $1 ORDER BY tag";
+/// Tags come back in the order they were given (`position`; rows older than that column tie
+/// at 0 and keep the alphabetical order they used to have).
+const SELECT_TAGS: &str = "SELECT tag FROM resource_tags WHERE resource_id = $1 ORDER BY position, tag";
 
 fn tags_of(rows: Vec<Row>) -> Result<Vec<String>, StorageError> {
     rows.iter().map(|row| row.get("tag")).collect()
+}
+
+/// The tags of one resource, in order.
+pub async fn tags(db: &Db, id: i64) -> Result<Vec<String>, StorageError> {
+    tags_of(db.query(SELECT_TAGS, params![id]).await?)
+}
+
+/// The tags of several resources at once, each in order.
+pub async fn tags_of_many(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, StorageError> {
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(tags);
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT resource_id, tag FROM resource_tags WHERE resource_id IN ({}) ORDER BY position, tag",
+        placeholders.join(", ")
+    );
+    for row in db.query(&sql, ids.iter().map(|id| Value::Int(*id)).collect()).await? {
+        tags.entry(row.get("resource_id")?).or_default().push(row.get("tag")?);
+    }
+    Ok(tags)
 }
 
 /// One resource, or `None`.
@@ -59,8 +85,7 @@ pub async fn fetch(db: &Db, id: i64) -> Result<Option<ResourceInfo>, StorageErro
     let Some(row) = db.query_opt(SELECT_ONE, params![id]).await? else {
         return Ok(None);
     };
-    let tags = tags_of(db.query(SELECT_TAGS, params![id]).await?)?;
-    decode(&row, tags).map(Some)
+    decode(&row, tags(db, id).await?).map(Some)
 }
 
 /// One resource, read inside a transaction.
@@ -72,19 +97,22 @@ pub async fn fetch_in(tx: &mut Box<dyn Transaction>, id: i64) -> Result<Option<R
     decode(&row, tags).map(Some)
 }
 
-/// Replaces the tags of a resource (trimmed, empty ones dropped, duplicates removed).
+/// Replaces the tags of a resource (trimmed, empty ones dropped, duplicates removed
+/// case-insensitively), keeping their order.
 pub async fn write_tags(tx: &mut Box<dyn Transaction>, id: i64, tags: &[String]) -> Result<(), StorageError> {
     tx.execute("DELETE FROM resource_tags WHERE resource_id = $1", params![id])
         .await?;
-    let mut seen = std::collections::BTreeSet::new();
-    for tag in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        if seen.insert(tag.to_owned()) {
-            tx.execute(
-                "INSERT INTO resource_tags (resource_id, tag) VALUES ($1, $2)",
-                params![id, tag],
-            )
-            .await?;
-        }
+    let mut seen = std::collections::HashSet::new();
+    let fresh = tags
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()));
+    for (position, tag) in fresh.enumerate() {
+        tx.execute(
+            "INSERT INTO resource_tags (resource_id, tag, position) VALUES ($1, $2, $3)",
+            params![id, tag, position as i64],
+        )
+        .await?;
     }
     Ok(())
 }

@@ -29,18 +29,27 @@ pub async fn rename(db: &Db, wake: &Wake, old: &str, new: &str, now: DateTime<Ut
     if resources.is_empty() {
         return Err(ApiError::BadRequest(format!("Tag '{old}' does not exist")));
     }
-    if !old.eq_ignore_ascii_case(new) && !resources_with(&mut tx, new).await?.is_empty() {
+    if old.to_lowercase() != new.to_lowercase() && !resources_with(&mut tx, new).await?.is_empty() {
         return Err(ApiError::BadRequest(format!("Tag '{new}' already exists")));
     }
+    // The new tag takes the old one's place in each resource's order (older data may carry
+    // several spellings of it: the first place wins).
+    let places = tx
+        .query(
+            "SELECT resource_id, MIN(position) AS position FROM resource_tags WHERE LOWER(tag) = $1 \
+             GROUP BY resource_id",
+            params![old.to_lowercase()],
+        )
+        .await?;
     tx.execute(
         "DELETE FROM resource_tags WHERE LOWER(tag) = $1",
         params![old.to_lowercase()],
     )
     .await?;
-    for resource in &resources {
+    for place in &places {
         tx.execute(
-            "INSERT INTO resource_tags (resource_id, tag) VALUES ($1, $2)",
-            params![*resource, new],
+            "INSERT INTO resource_tags (resource_id, tag, position) VALUES ($1, $2, $3)",
+            params![place.get::<i64>("resource_id")?, new, place.get::<i64>("position")?],
         )
         .await?;
     }

@@ -13,7 +13,7 @@ use crate::auth::audit::Event;
 use crate::auth::oauth::{self, Client, Grant};
 use crate::auth::{Permission, Principal, authenticate, secret};
 use crate::error::ApiError;
-use crate::http::{Access, Form, Json, Path, Query, RouteTable, secret_json};
+use crate::http::{Access, Bounded, Form, Json, Path, Query, RouteTable, secret_json};
 use crate::params;
 use crate::state::AppState;
 
@@ -82,10 +82,13 @@ fn bad_request(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
 }
 
+/// Most redirect URIs one client may register.
+const MAX_REDIRECT_URIS: usize = 10;
+
 #[derive(Deserialize)]
 struct NewClient {
     client_name: String,
-    redirect_uris: Vec<String>,
+    redirect_uris: Bounded<String, MAX_REDIRECT_URIS>,
     #[serde(default = "default_grants")]
     grant_types: String,
     #[serde(default = "default_scope")]

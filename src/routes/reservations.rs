@@ -57,6 +57,24 @@ pub fn slot(start: WireTime, end: WireTime) -> Result<Interval, ApiError> {
     Interval::new(start.0, end.0).map_err(|e| ApiError::invalid(&["body", "end_time"], e, serde_json::Value::Null))
 }
 
+/// The original's request schema refused bookings longer than this (a 422), before its service
+/// applied the shorter configurable maximum (a 400). An operator who allows longer bookings
+/// (`RESERVATION_MAX_HOURS` over 168) gets only that maximum's 400.
+const SCHEMA_MAX_DAYS: i64 = 7;
+
+/// The schema's 422 for a booking longer than [`SCHEMA_MAX_DAYS`], unless longer ones are allowed.
+fn within_schema_limit(interval: &Interval, max_duration: chrono::Duration) -> Result<(), ApiError> {
+    let limit = chrono::Duration::days(SCHEMA_MAX_DAYS);
+    if interval.duration() > limit && max_duration <= limit {
+        return Err(ApiError::invalid(
+            &["body", "end_time"],
+            format!("Reservation cannot exceed {SCHEMA_MAX_DAYS} days"),
+            serde_json::Value::Null,
+        ));
+    }
+    Ok(())
+}
+
 async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -65,6 +83,7 @@ async fn create(
     Json(new): Json<NewReservation>,
 ) -> Result<HttpResponse, ApiError> {
     let interval = slot(new.start_time, new.end_time)?;
+    within_schema_limit(&interval, state.settings.actors.rules.max_duration)?;
     let message = Book {
         message: None,
         user: user_ref(&principal),

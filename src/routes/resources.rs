@@ -18,7 +18,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
 use crate::reservations::model::utc;
-use crate::resources::fields::{CheckInWindow, ResourceName, TimeZone, clean_tags};
+use crate::resources::fields::{CheckInWindow, ResourceName, TagList, TimeZone, clean_tags};
 use crate::resources::model::{ResourceOut, live_status};
 use crate::resources::queries::{self, ResourceFilter, StatusFilter};
 use crate::resources::{import, record, tags};
@@ -71,8 +71,7 @@ struct SearchParams {
     available_only: Option<bool>,
     available_from: Option<WireTime>,
     available_until: Option<WireTime>,
-    #[serde(default)]
-    tags: Vec<String>,
+    tags: Option<TagList>,
 }
 
 async fn search(
@@ -105,7 +104,7 @@ async fn search(
     };
     let filter = ResourceFilter {
         query: params.q.filter(|q| !q.trim().is_empty()),
-        tags: params.tags.into_iter().filter(|t| !t.trim().is_empty()).collect(),
+        tags: clean_tags(params.tags.unwrap_or_default().into_inner()),
         status,
         free_during,
     };
@@ -116,7 +115,7 @@ async fn search(
 struct NewResource {
     name: ResourceName,
     description: Option<String>,
-    tags: Option<Vec<String>>,
+    tags: Option<TagList>,
     #[serde(default = "enabled_by_default")]
     available: bool,
     timezone: Option<TimeZone>,
@@ -131,7 +130,7 @@ async fn create(state: web::Data<AppState>, Json(new): Json<NewResource>) -> Res
     let resource = record::NewResource {
         name: new.name.into_inner(),
         description: new.description.filter(|d| !d.trim().is_empty()),
-        tags: clean_tags(new.tags),
+        tags: clean_tags(new.tags.unwrap_or_default().into_inner()),
         enabled: new.available,
         timezone: new.timezone.map_or(chrono_tz::Tz::UTC, |tz| tz.0),
         checkin_window_minutes: new.checkin_window_minutes.map(|w| w.0),
@@ -164,7 +163,7 @@ async fn get_one(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Re
 struct ResourceChanges {
     name: Option<ResourceName>,
     description: Option<String>,
-    tags: Option<Vec<String>>,
+    tags: Option<TagList>,
     timezone: Option<TimeZone>,
     /// Minutes after the start by which bookings must be checked in; `0` turns check-in off.
     checkin_window_minutes: Option<i64>,
@@ -180,7 +179,7 @@ async fn update(
         name: name.clone(),
         // An empty description clears it, as in the original.
         description: changes.description.map(|d| Some(d).filter(|d| !d.trim().is_empty())),
-        tags: changes.tags.map(|tags| clean_tags(Some(tags))),
+        tags: changes.tags.map(|tags| clean_tags(tags.into_inner())),
         timezone: changes.timezone.map(|tz| tz.0),
         checkin_window: match changes.checkin_window_minutes {
             None => None,

@@ -14,7 +14,7 @@ use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::http::idempotency::key_of;
 use crate::http::wire_time::WireTime;
-use crate::http::{Access, Json, RouteTable};
+use crate::http::{Access, Bounded, Json, RouteTable};
 use crate::reservations::model::{OutputZone, ReservationOut};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
@@ -63,7 +63,7 @@ struct Recurrence {
     #[serde(default = "one")]
     interval: u32,
     #[serde(default)]
-    days_of_week: Vec<u8>,
+    days_of_week: Bounded<u8, 7>,
     #[serde(default = "after_count")]
     end_type: EndType,
     end_date: Option<String>,

@@ -33,7 +33,7 @@ impl From<StorageError> for StoreError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::Overlap => StoreError::Overlap,
-            StorageError::Unavailable(why) => StoreError::Unavailable(why),
+            StorageError::Unavailable(why) | StorageError::TimedOut(why) => StoreError::Unavailable(why),
             error if error.is_unique_violation_of("name") => StoreError::DuplicateName,
             other => StoreError::Other(other.to_string()),
         }

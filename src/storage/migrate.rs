@@ -58,6 +58,9 @@ pub(super) async fn run(db: &Db) -> Result<MigrationReport, MigrationError> {
 
     let mut tx = db.begin().await?;
     if db.kind() == BackendKind::Postgres {
+        // A migration may rebuild a large table or wait for another server's: exempt from the
+        // statement timeout meant for requests.
+        tx.execute_batch("SET LOCAL statement_timeout = 0").await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", params![MIGRATION_LOCK_KEY])
             .await?;
     }

@@ -14,6 +14,13 @@
 //!   way leaves nothing behind.
 //! - Database errors that a request can cause (unique and overlap violations, foreign keys) come
 //!   out as their own [`StorageError`] variants, never as an opaque failure.
+//! - No statement runs longer than [`PoolOptions::statement_timeout`]: PostgreSQL cancels it
+//!   server-side (`statement_timeout`, set on every pooled connection), SQLite interrupts it from
+//!   its progress handler. Either way it fails with [`StorageError::TimedOut`] and its connection
+//!   serves the next statement. Migrations are exempt (they may legitimately take long).
+//! - Case folding is the same on both backends: `LOWER()` folds all of Unicode (PostgreSQL's
+//!   own on a UTF-8 database; on SQLite, whose built-in folds only ASCII, every connection
+//!   overrides it with Rust's `str::to_lowercase`).
 
 mod migrate;
 mod postgres;
@@ -71,6 +78,10 @@ pub enum StorageError {
     /// A row could not be decoded into the expected type.
     #[error("cannot decode row: {0}")]
     Decode(String),
+    /// A statement ran past the statement timeout and was cancelled by the database
+    /// (PostgreSQL's `statement_timeout`, SQLite's progress handler). Nothing it did remains.
+    #[error("statement timed out: {0}")]
+    TimedOut(String),
     /// Any other database error: a server fault.
     #[error("database error: {0}")]
     Query(String),
@@ -224,6 +235,9 @@ pub struct PoolOptions {
     pub max_connections: u32,
     /// How long a request waits for a free connection before it fails.
     pub acquire_timeout: Duration,
+    /// Longest a single statement may run before the database cancels it
+    /// ([`StorageError::TimedOut`]); migrations are exempt.
+    pub statement_timeout: Duration,
 }
 
 /// Where the data lives, parsed from `DATABASE_URL` or the data directory.

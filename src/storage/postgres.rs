@@ -54,6 +54,8 @@ impl PgConnection {
 
 pub struct Manager {
     config: Config,
+    /// `SET statement_timeout = …` for every new connection.
+    statement_timeout: String,
 }
 
 impl ManageConnection for Manager {
@@ -67,6 +69,9 @@ impl ManageConnection for Manager {
                 tracing::warn!(%error, "PostgreSQL connection closed with an error");
             }
         });
+        // Server-side, so a statement whose client gave up (a dropped request) is still
+        // cancelled, and no query of an anonymous client can hold a backend for long.
+        client.batch_execute(&self.statement_timeout).await?;
         Ok(PgConnection {
             client,
             statements: HashMap::new(),
@@ -96,7 +101,13 @@ impl PostgresBackend {
         let pool = Pool::builder()
             .max_size(options.max_connections.max(1))
             .connection_timeout(options.acquire_timeout)
-            .build(Manager { config })
+            .build(Manager {
+                config,
+                statement_timeout: format!(
+                    "SET statement_timeout = {}",
+                    options.statement_timeout.as_millis().max(1)
+                ),
+            })
             .await
             .map_err(map_error)?;
         let backend = PostgresBackend {
@@ -323,6 +334,10 @@ fn map_error(error: tokio_postgres::Error) -> StorageError {
             return StorageError::UniqueViolation {
                 constraint: db.constraint().unwrap_or_default().to_owned(),
             };
+        }
+        // 57014: cancelled, here by `statement_timeout`.
+        if *code == SqlState::QUERY_CANCELED {
+            return StorageError::TimedOut(db.message().to_owned());
         }
         if *code == SqlState::FOREIGN_KEY_VIOLATION {
             return StorageError::ForeignKey(db.message().to_owned());

@@ -6,13 +6,19 @@
 //! statements contiguous: while a [`SqliteTransaction`] is open, no other write can interleave.
 //! [`Backend::run_transaction`] goes further and runs a whole transaction as one job of the
 //! writer thread ([`DirectTransaction`]), so its statements cost no thread hop each.
+//!
+//! Every connection overrides `lower()` with a Unicode-aware version (SQLite's folds only
+//! ASCII; PostgreSQL's folds all of Unicode), and interrupts a statement of [`run_query`] or
+//! [`run_execute`] that runs past the statement timeout (see [`deadline`]).
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedMutexGuard, Semaphore, oneshot};
@@ -90,6 +96,7 @@ impl Writer {
 /// Read-only connections, opened on demand up to a limit.
 struct Readers {
     path: std::path::PathBuf,
+    statement_timeout: Duration,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
     opened: AtomicU32,
@@ -104,7 +111,7 @@ pub struct SqliteBackend {
     closed: AtomicBool,
 }
 
-fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StorageError> {
+fn open_connection(path: &Path, read_only: bool, statement_timeout: Duration) -> Result<Connection, StorageError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
     } else {
@@ -126,7 +133,60 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StorageEr
         conn.pragma_update(None, "journal_mode", "WAL").map_err(map_error)?;
     }
     conn.set_prepared_statement_cache_capacity(256);
+    conn.create_scalar_function(
+        "lower",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        unicode_lower,
+    )
+    .map_err(map_error)?;
+    // Checked every 1,000 virtual machine instructions: microseconds apart.
+    conn.progress_handler(1_000, Some(move || deadline::exceeded(statement_timeout)));
     Ok(conn)
+}
+
+/// `lower(x)` folding all of Unicode, as PostgreSQL's does (SQLite's built-in folds only ASCII,
+/// so "Ñandú" would never match "ñandú"). Deterministic, so the index on `LOWER(name)` uses it
+/// (migration 15 rebuilt that index with it).
+fn unicode_lower(ctx: &Context<'_>) -> rusqlite::Result<rusqlite::types::Value> {
+    use rusqlite::types::Value as Sql;
+    Ok(match ctx.get_raw(0) {
+        ValueRef::Null => Sql::Null,
+        ValueRef::Integer(v) => Sql::Text(v.to_string()),
+        ValueRef::Real(v) => Sql::Text(v.to_string()),
+        ValueRef::Text(text) | ValueRef::Blob(text) => Sql::Text(String::from_utf8_lossy(text).to_lowercase()),
+    })
+}
+
+/// Statement deadlines. The progress handler, installed once per connection, runs on the thread
+/// that executes the statement; [`run_query`] and [`run_execute`] mark on that thread when their
+/// statement started, and the handler interrupts it (`SQLITE_INTERRUPT`, rolling back what it
+/// did) once the timeout has passed. Other statements (migrations, `BEGIN`, `COMMIT`) carry no
+/// deadline.
+mod deadline {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+
+    thread_local! {
+        static STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
+    }
+
+    /// The statement running on this thread; its deadline ends when this is dropped.
+    pub struct Running(Option<Instant>);
+
+    pub fn start() -> Running {
+        Running(STARTED.replace(Some(Instant::now())))
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            STARTED.set(self.0);
+        }
+    }
+
+    pub fn exceeded(timeout: Duration) -> bool {
+        STARTED.get().is_some_and(|started| started.elapsed() > timeout)
+    }
 }
 
 impl SqliteBackend {
@@ -138,7 +198,8 @@ impl SqliteBackend {
         }
         let path = path.to_path_buf();
         let writer_path = path.clone();
-        let conn = tokio::task::spawn_blocking(move || open_connection(&writer_path, false))
+        let statement_timeout = options.statement_timeout;
+        let conn = tokio::task::spawn_blocking(move || open_connection(&writer_path, false, statement_timeout))
             .await
             .map_err(|e| StorageError::Unavailable(e.to_string()))??;
         let max = options.max_connections.max(1);
@@ -147,6 +208,7 @@ impl SqliteBackend {
             write_lease: Arc::new(tokio::sync::Mutex::new(())),
             readers: Arc::new(Readers {
                 path,
+                statement_timeout,
                 idle: Mutex::new(Vec::new()),
                 permits: Arc::new(Semaphore::new(max as usize)),
                 opened: AtomicU32::new(0),
@@ -187,7 +249,7 @@ impl SqliteBackend {
             let conn = match idle {
                 Some(conn) => conn,
                 None => {
-                    let conn = open_connection(&readers.path, true)?;
+                    let conn = open_connection(&readers.path, true, readers.statement_timeout)?;
                     readers.opened.fetch_add(1, Ordering::Relaxed);
                     conn
                 }
@@ -422,6 +484,7 @@ impl rusqlite::ToSql for Value {
 }
 
 fn run_query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, StorageError> {
+    let _running = deadline::start();
     let mut stmt = conn.prepare_cached(sql).map_err(map_error)?;
     let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
     let width = columns.len();
@@ -444,6 +507,7 @@ fn run_query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>,
 }
 
 fn run_execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64, StorageError> {
+    let _running = deadline::start();
     let mut stmt = conn.prepare_cached(sql).map_err(map_error)?;
     stmt.execute(rusqlite::params_from_iter(params))
         .map(|n| n as u64)
@@ -456,6 +520,9 @@ fn map_error(error: rusqlite::Error) -> StorageError {
         let message = message.clone().unwrap_or_default();
         if message.contains(OVERLAP_MARKER) {
             return StorageError::Overlap;
+        }
+        if failure.code == ffi::ErrorCode::OperationInterrupted {
+            return StorageError::TimedOut(message);
         }
         return match failure.extended_code {
             ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => StorageError::UniqueViolation {

@@ -117,13 +117,7 @@ pub async fn one(db: &Db, id: i64, now: DateTime<Utc>) -> Result<Option<Waitlist
 
 async fn with_resource(db: &Db, row: &Row, now: DateTime<Utc>) -> Result<WaitlistOut, StorageError> {
     let id: i64 = row.get("id")?;
-    let tags = db
-        .query(
-            "SELECT tag FROM resource_tags WHERE resource_id = $1 ORDER BY tag",
-            params![id],
-        )
-        .await?;
-    let info = record::decode(row, tags.iter().map(|t| t.get("tag")).collect::<Result<_, _>>()?)?;
+    let info = record::decode(row, record::tags(db, id).await?)?;
     let in_use = row.get::<Option<String>>("current_user_name")?.is_some();
     let mut entry = WaitlistOut::decode(row)?;
     entry.resource = Some(ResourceOut::embedded(&info, live_status(&info, in_use, now)));

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::topics;
 use crate::auth::secret::random_token;
 use crate::error::ApiError;
+use crate::http::Bounded;
 use crate::params;
 use crate::reservations::model::utc;
 use crate::storage::{Binder, Db, Row, StorageError, Transaction, lock_user};
@@ -61,9 +62,12 @@ impl<'de> Deserialize<'de> for Description {
 #[derive(Debug, Clone)]
 pub struct EventNames(Vec<String>);
 
+/// Most names one list may hold (there are 13 event names; a few repeats are forgiven).
+const MAX_EVENT_NAMES: usize = 32;
+
 impl<'de> Deserialize<'de> for EventNames {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Vec::<String>::deserialize(deserializer)?;
+        let raw = Bounded::<String, MAX_EVENT_NAMES>::deserialize(deserializer)?.into_inner();
         if raw.is_empty() {
             return Err(serde::de::Error::custom(
                 "List should have at least 1 item after validation, not 0",

@@ -146,7 +146,7 @@ both_backends! {
         assert_eq!(renamed.status(), 200);
         assert_eq!(renamed.json::<Value>().await.unwrap()["updated_resources"], 2);
         let a_now: Value = app.get(&format!("/api/v1/resources/{a}")).await.json().await.unwrap();
-        assert_eq!(a_now["tags"], json!(["big", "silent"]));
+        assert_eq!(a_now["tags"], json!(["silent", "big"]), "the renamed tag keeps its place (issue 11: tags keep their order)");
         let missing = app.put_json_as(&admin, "/api/v1/resources/tags/rename", &json!({"old_name": "nope", "new_name": "x"})).await;
         assert_eq!(missing.status(), 400);
         let deleted = app.delete_as(&admin, "/api/v1/resources/tags/silent").await;

@@ -120,6 +120,7 @@ impl TestDatabase {
         let options = PoolOptions {
             max_connections: 4,
             acquire_timeout: std::time::Duration::from_secs(5),
+            statement_timeout: std::time::Duration::from_secs(30),
         };
         Db::connect(&self.location, &options)
             .await
