@@ -91,15 +91,16 @@ impl NewEvent {
         }
     }
 
-    /// A booking moved to another slot (`start_time`/`end_time` are the new ones).
-    pub fn reservation_updated(reservation: &ReservationRef, from: Interval) -> NewEvent {
+    /// A booking moved to another slot (`start_time`/`end_time` are the new ones), now in
+    /// `status` (`pending_approval` when the move waits for the approver).
+    pub fn reservation_updated(reservation: &ReservationRef, from: Interval, status: &str) -> NewEvent {
         NewEvent {
             kind: "reservation_updated",
             audience: reservation_audience(reservation.owner, reservation.resource),
             payload: json!({
                 "reservation_id": reservation.id,
                 "resource_id": reservation.resource,
-                "status": "active",
+                "status": status,
                 "start_time": utc(reservation.interval.start()),
                 "end_time": utc(reservation.interval.end()),
                 "previous_start_time": utc(from.start()),
