@@ -18,6 +18,7 @@ use reserver_actors::resource::{ActorConfig, BookingRules};
 use crate::events::LiveConfig;
 use crate::http::client_ip::TrustedProxies;
 use crate::rate_limit::RateLimitConfig;
+use crate::reservations::names::NamesVisible;
 use crate::storage::DatabaseLocation;
 use crate::webhooks::WebhookConfig;
 use crate::webhooks::address::AddressPolicy;
@@ -169,6 +170,11 @@ pub struct SettingsArgs {
     /// public addresses are) [env: WEBHOOK_ALLOWED_HOSTS]
     #[arg(long)]
     pub webhook_allowed_hosts: Option<String>,
+    /// Who sees others' names on bookings (schedules, current users): signed_in (every signed-in
+    /// user) or privileged (holders of reservation:read_any); anonymous callers never do
+    /// [env: RESERVATION_NAMES_VISIBLE] [default: signed_in]
+    #[arg(long)]
+    pub reservation_names_visible: Option<String>,
 }
 
 /// A setting that could not be used; the message names the variable and the flag.
@@ -252,6 +258,8 @@ pub struct Settings {
     pub live: LiveConfig,
     /// Webhook delivery: which internal hosts may be reached.
     pub webhooks: WebhookConfig,
+    /// Who sees others' names on bookings.
+    pub reservation_names_visible: NamesVisible,
 }
 
 /// Reads one setting: the flag if given, else the first of its environment variables that is
@@ -602,6 +610,12 @@ impl Settings {
             actors,
             live,
             webhooks,
+            reservation_names_visible: src.parse(
+                &args.reservation_names_visible,
+                &["RESERVATION_NAMES_VISIBLE"],
+                NamesVisible::default(),
+                NamesVisible::parse,
+            )?,
         })
     }
 
