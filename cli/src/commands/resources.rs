@@ -334,7 +334,12 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
         }
         Command::Availability { id, days } => availability(id, days, ctx).await?,
         Command::Status { id } => {
-            let status: Value = ctx.api.get(format!("{}/status", path(id))).if_signed_in().send().await?;
+            let status: Value = ctx
+                .api
+                .get(format!("{}/status", path(id)))
+                .if_signed_in()
+                .send()
+                .await?;
             ctx.out.emit(&status, |out| {
                 out.record(
                     &status,
