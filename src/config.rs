@@ -21,6 +21,7 @@ use crate::http::client_ip::TrustedProxies;
 use crate::metrics::{MetricsConfig, MetricsToken};
 use crate::rate_limit::RateLimitConfig;
 use crate::retention::RetentionConfig;
+use crate::reservations::names::NamesVisible;
 use crate::storage::DatabaseLocation;
 use crate::webhooks::WebhookConfig;
 use crate::webhooks::address::AddressPolicy;
@@ -235,6 +236,11 @@ pub struct SettingsArgs {
     /// [env: EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR] [default: 3]
     #[arg(long)]
     pub email_verifications_per_recipient_per_hour: Option<String>,
+    /// Who sees others' names on bookings (schedules, current users): signed_in (every signed-in
+    /// user) or privileged (holders of reservation:read_any); anonymous callers never do
+    /// [env: RESERVATION_NAMES_VISIBLE] [default: signed_in]
+    #[arg(long)]
+    pub reservation_names_visible: Option<String>,
 }
 
 /// A setting that could not be used; the message names the variable and the flag.
@@ -332,6 +338,8 @@ pub struct Settings {
     pub metrics: MetricsConfig,
     /// How long each pruned table keeps its dead rows.
     pub retention: RetentionConfig,
+    /// Who sees others' names on bookings.
+    pub reservation_names_visible: NamesVisible,
 }
 
 /// Reads one setting: the flag if given, else the first of its environment variables that is
@@ -816,6 +824,12 @@ impl Settings {
             cors_allow_credentials,
             metrics,
             retention,
+            reservation_names_visible: src.parse(
+                &args.reservation_names_visible,
+                &["RESERVATION_NAMES_VISIBLE"],
+                NamesVisible::default(),
+                NamesVisible::parse,
+            )?,
         })
     }
 

@@ -97,7 +97,8 @@ async fn notice(
     event: &NewEvent,
     now: DateTime<Utc>,
 ) -> Result<Option<Notice>, StorageError> {
-    let payload = &event.payload;
+    // Notices go to the user the event concerns, who may read its owner-only fields.
+    let payload = &event.owner_view();
     let reservation = payload["reservation_id"]
         .as_i64()
         .map(|id| format!("/reservations/{id}"));

@@ -67,6 +67,19 @@ pub struct Event {
     pub audience: Audience,
     /// The JSON text frame, shared by every session that receives it.
     pub frame: Arc<str>,
+    /// The frame for the sessions of `audience.user`, when it carries fields only that user may
+    /// read (a rejection's reason); `None` when everyone gets `frame`.
+    pub owner_frame: Option<Arc<str>>,
+}
+
+impl Event {
+    /// The frame the session of `user` is sent.
+    pub fn frame_for(&self, user: UserId) -> &Arc<str> {
+        match &self.owner_frame {
+            Some(frame) if self.audience.user == Some(user) => frame,
+            _ => &self.frame,
+        }
+    }
 }
 
 /// Why the notifier let go of a session; the session closes its socket with this reason.

@@ -11,6 +11,7 @@ fn event(seq: i64, audience: Audience) -> Event {
         seq,
         audience,
         frame: Arc::from(format!("{{\"seq\":{seq}}}")),
+        owner_frame: None,
     }
 }
 

@@ -20,10 +20,13 @@ use crate::error::{CliError, detail_of};
 /// How a request authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Auth {
-    /// Never send a token (sign-in, public catalogue).
+    /// Never send a token (registration, sign-in, token refresh).
     Public,
     /// A signed-in user is required.
     Required,
+    /// The saved session's token if there is one: public reads that show a signed-in user more
+    /// (who booked a slot); without a session they are sent anonymously.
+    IfSignedIn,
 }
 
 /// A request body.
@@ -209,6 +212,12 @@ impl Request<'_> {
         self
     }
 
+    /// Sends the saved session's token if there is one (see [`Auth::IfSignedIn`]).
+    pub fn if_signed_in(mut self) -> Self {
+        self.auth = Auth::IfSignedIn;
+        self
+    }
+
     pub fn query(mut self, name: &str, value: impl ToString) -> Self {
         self.query.push((name.to_owned(), value.to_string()));
         self
@@ -258,6 +267,7 @@ impl Request<'_> {
         let token = match self.auth {
             Auth::Public => None,
             Auth::Required => Some(self.client.bearer().await?),
+            Auth::IfSignedIn => self.client.bearer().await.ok(),
         };
         let mut response = self.attempt(token.as_deref()).await?;
         if response.status() == StatusCode::UNAUTHORIZED

@@ -6,8 +6,15 @@
 //!
 //! Who sees what: reservation events go to the reservation's owner (the original told the
 //! *canceller*; §9 defect 15) and to subscribers of the resource or of all availability; they
-//! carry ids, times and status only — never a username — which is what the public schedule of a
-//! resource already shows. Resource and tag events go to everyone, as in the original.
+//! carry ids, times and status only — never a username or user id — which is what the public
+//! schedule of a resource already shows. Resource and tag events go to everyone, as in the
+//! original.
+//!
+//! Invariant: what only the user an event concerns may read (an approver's reason for rejecting
+//! a request) is kept under [`OWNER_ONLY`] in the payload and reaches that user alone: their
+//! sockets get it merged into the message ([`owner_view`]), every other recipient gets the
+//! message without it ([`public_view`]); in-app notices, e-mail and webhooks (which reach the
+//! owner or holders of the matching "any" permission) read the owner's view.
 
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
@@ -36,6 +43,35 @@ pub fn revocation(kind: &str, payload: &Value) -> Option<Revoke> {
         user: payload.get("user_id")?.as_i64()?,
         login: payload.get("session_id").and_then(Value::as_str).map(Into::into),
     })
+}
+
+/// The payload key of the fields only the user an event concerns (`Audience::user`) receives.
+/// Never sent as such: see [`owner_view`] and [`public_view`].
+pub const OWNER_ONLY: &str = "owner_only";
+
+/// A payload as the user the event concerns sees it: the [`OWNER_ONLY`] fields merged in.
+pub fn owner_view(payload: &Value) -> Value {
+    let mut view = payload.clone();
+    if let Some(fields) = view.as_object_mut()
+        && let Some(Value::Object(private)) = fields.remove(OWNER_ONLY)
+    {
+        fields.extend(private);
+    }
+    view
+}
+
+/// A payload as every other recipient sees it: without the [`OWNER_ONLY`] fields.
+pub fn public_view(payload: &Value) -> Value {
+    let mut view = payload.clone();
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove(OWNER_ONLY);
+    }
+    view
+}
+
+/// Whether a payload holds fields for its owner only (then owner and others get different text).
+pub fn has_owner_only(payload: &Value) -> bool {
+    payload.get(OWNER_ONLY).is_some()
 }
 
 /// An event to append to the outbox.
@@ -75,6 +111,11 @@ pub struct ReservationRef {
 }
 
 impl NewEvent {
+    /// The payload as the user the event concerns sees it.
+    pub fn owner_view(&self) -> Value {
+        owner_view(&self.payload)
+    }
+
     pub fn reservation_created(reservation: &ReservationRef) -> NewEvent {
         NewEvent {
             kind: "reservation_created",
@@ -103,15 +144,16 @@ impl NewEvent {
         }
     }
 
-    /// A booking moved to another slot (`start_time`/`end_time` are the new ones).
-    pub fn reservation_updated(reservation: &ReservationRef, from: Interval) -> NewEvent {
+    /// A booking moved to another slot (`start_time`/`end_time` are the new ones), now in
+    /// `status` (`pending_approval` when the move waits for the approver).
+    pub fn reservation_updated(reservation: &ReservationRef, from: Interval, status: &str) -> NewEvent {
         NewEvent {
             kind: "reservation_updated",
             audience: reservation_audience(reservation.owner, reservation.resource),
             payload: json!({
                 "reservation_id": reservation.id,
                 "resource_id": reservation.resource,
-                "status": "active",
+                "status": status,
                 "start_time": utc(reservation.interval.start()),
                 "end_time": utc(reservation.interval.end()),
                 "previous_start_time": utc(from.start()),
@@ -364,7 +406,9 @@ impl NewEvent {
         }
     }
 
-    /// The answer to a request, for its requester (`reservation_approved` / `reservation_rejected`).
+    /// The answer to a request, for its requester and the resource's subscribers
+    /// (`reservation_approved` / `reservation_rejected`). A rejection's `reason` is the
+    /// requester's alone ([`OWNER_ONLY`]).
     pub fn approval_answer(
         approved: bool,
         reservation: &ReservationRef,
@@ -379,7 +423,7 @@ impl NewEvent {
         };
         let mut extra = json!({ "approval_id": approval, "resource_name": resource_name });
         if !approved {
-            extra["reason"] = json!(reason);
+            extra[OWNER_ONLY] = json!({ "reason": reason });
         }
         NewEvent::reservation(kind, reservation, status, extra)
     }

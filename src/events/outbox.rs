@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use reserver_actors::notifier::{Audience, Event};
+use reserver_actors::resource::UserId;
 use serde_json::Value as Json;
 
-use super::event::NewEvent;
+use super::event::{self, NewEvent};
 use crate::params;
 use crate::reservations::model::utc;
 use crate::storage::{BackendKind, Db, Row, StorageError, Transaction};
@@ -75,10 +76,16 @@ impl StoredEvent {
         })
     }
 
-    /// The wire message: the payload's fields plus `type`, `seq` and `timestamp`.
-    pub fn frame(&self) -> String {
-        let mut message = match &self.payload {
-            Json::Object(fields) => fields.clone(),
+    /// The wire message for a recipient: the payload's fields (with the owner-only ones only
+    /// for `owner`, the user the event concerns) plus `type`, `seq` and `timestamp`.
+    pub fn frame(&self, owner: bool) -> String {
+        let view = if owner {
+            event::owner_view(&self.payload)
+        } else {
+            event::public_view(&self.payload)
+        };
+        let mut message = match view {
+            Json::Object(fields) => fields,
             _ => serde_json::Map::new(),
         };
         message.insert("type".into(), Json::from(self.kind.as_str()));
@@ -87,12 +94,18 @@ impl StoredEvent {
         Json::Object(message).to_string()
     }
 
-    /// Ready for the notifier: the frame is encoded once and shared by every recipient.
+    /// The wire message for the session of `user`.
+    pub fn frame_for(&self, user: UserId) -> String {
+        self.frame(self.audience.user == Some(user))
+    }
+
+    /// Ready for the notifier: the frames are encoded once and shared by every recipient.
     pub fn into_event(self) -> Event {
         Event {
             seq: self.id,
             audience: self.audience,
-            frame: Arc::from(self.frame()),
+            frame: Arc::from(self.frame(false)),
+            owner_frame: event::has_owner_only(&self.payload).then(|| Arc::from(self.frame(true))),
         }
     }
 }

@@ -305,7 +305,7 @@ impl Session {
             return Ok(());
         }
         self.last_seq = event.seq;
-        self.send(event.frame.to_string()).await
+        self.send(event.frame_for(self.interests.user).to_string()).await
     }
 
     /// Sends what the client missed after `since`, up to where live delivery took over.
@@ -342,7 +342,7 @@ impl Session {
             let frames: Vec<String> = batch
                 .iter()
                 .filter(|event| self.interests.admits(&event.audience))
-                .map(outbox::StoredEvent::frame)
+                .map(|event| event.frame_for(self.interests.user))
                 .collect();
             for frame in frames {
                 self.send(frame).await?;

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use reserver_actors::resource::{ResourceInfo, ScheduleSnapshot};
 use serde::Serialize;
 
+use crate::reservations::names::Viewer;
+
 /// `available` when bookable now, `in_use` while a booking is in progress, `unavailable` under
 /// maintenance. Derived from the data at `now`, never stored, so it is never stale.
 pub fn live_status(resource: &ResourceInfo, in_use: bool, now: DateTime<Utc>) -> &'static str {
@@ -57,17 +59,18 @@ impl ResourceOut {
     }
 
     /// As listed and searched: with `current_availability` (enabled, free and `open` now by its
-    /// opening hours), and the current user while in use.
+    /// opening hours), and the current user while in use, if `viewer` may see that name.
     pub fn listed(
         resource: &ResourceInfo,
         current_user: Option<String>,
         open: bool,
         now: DateTime<Utc>,
+        viewer: &Viewer,
     ) -> ResourceOut {
         let status = live_status(resource, current_user.is_some(), now);
         ResourceOut {
             current_availability: Some(resource.enabled && status == "available" && open),
-            current_user_name: current_user.filter(|_| status == "in_use"),
+            current_user_name: current_user.filter(|name| status == "in_use" && viewer.sees_named(name)),
             ..ResourceOut::embedded(resource, status)
         }
     }

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::hours::closed::ClosedDuring;
 use crate::http::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
+use crate::reservations::names::Viewer;
 use crate::resource_columns;
 use crate::storage::{Binder, Db, StorageError};
 
@@ -180,6 +181,7 @@ pub async fn page(
     filter: &ResourceFilter,
     page: &Page,
     now: DateTime<Utc>,
+    viewer: &Viewer,
 ) -> Result<serde_json::Value, ApiError> {
     let closed_now = ClosedDuring::at(db, now).await?;
     let closed = filter.closures(db, &closed_now).await?;
@@ -213,7 +215,7 @@ pub async fn page(
         let id: i64 = row.get("id")?;
         let info = record::decode(row, tags.remove(&id).unwrap_or_default())?;
         let open = !closed_now.closes(&info);
-        let item = ResourceOut::listed(&info, row.get("current_user_name")?, open, now);
+        let item = ResourceOut::listed(&info, row.get("current_user_name")?, open, now, viewer);
         items.push(Paged {
             item,
             sort_value: page.sort_value(row)?,
@@ -224,14 +226,14 @@ pub async fn page(
 }
 
 /// A single resource as listed, or `None`.
-pub async fn one(db: &Db, id: i64, now: DateTime<Utc>) -> Result<Option<ResourceOut>, StorageError> {
+pub async fn one(db: &Db, id: i64, now: DateTime<Utc>, viewer: &Viewer) -> Result<Option<ResourceOut>, StorageError> {
     let Some(info) = record::fetch(db, id).await? else {
         return Ok(None);
     };
     let sql = format!("SELECT {CURRENT_USER_SQL} AS current_user_name FROM resources r WHERE r.id = $2");
     let current = db.query_one(&sql, params![now, id]).await?.get("current_user_name")?;
     let open = !ClosedDuring::at(db, now).await?.closes(&info);
-    Ok(Some(ResourceOut::listed(&info, current, open, now)))
+    Ok(Some(ResourceOut::listed(&info, current, open, now, viewer)))
 }
 
 /// The original's availability summary; `available_now` also needs the resource open now

@@ -18,6 +18,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
 use crate::reservations::model::utc;
+use crate::reservations::names::Viewer;
 use crate::resources::fields::{CheckInWindow, ResourceName, TagList, TimeZone, clean_tags};
 use crate::resources::model::{ResourceOut, live_status};
 use crate::resources::queries::{self, ResourceFilter, StatusFilter};
@@ -55,9 +56,20 @@ struct ResourceId {
     resource_id: i64,
 }
 
-async fn list(state: web::Data<AppState>, Query(params): Query<PageParams>) -> Result<HttpResponse, ApiError> {
+async fn list(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    Query(params): Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     let page = Page::parse(&params, queries::SORT_KEYS, "name", false)?;
-    let body = queries::page(&state.db, &ResourceFilter::everything(), &page, state.clock.now()).await?;
+    let body = queries::page(
+        &state.db,
+        &ResourceFilter::everything(),
+        &page,
+        state.clock.now(),
+        &viewer,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -76,6 +88,7 @@ struct SearchParams {
 
 async fn search(
     state: web::Data<AppState>,
+    viewer: Viewer,
     Query(params): Query<SearchParams>,
     Query(page): Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -108,7 +121,7 @@ async fn search(
         status,
         free_during,
     };
-    Ok(HttpResponse::Ok().json(queries::page(&state.db, &filter, &page, now).await?))
+    Ok(HttpResponse::Ok().json(queries::page(&state.db, &filter, &page, now, &viewer).await?))
 }
 
 #[derive(Deserialize)]
@@ -152,8 +165,12 @@ fn duplicate_name(error: StorageError, name: &str) -> ApiError {
     }
 }
 
-async fn get_one(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Result<HttpResponse, ApiError> {
-    let resource = queries::one(&state.db, path.resource_id, state.clock.now())
+async fn get_one(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    Path(path): Path<ResourceId>,
+) -> Result<HttpResponse, ApiError> {
+    let resource = queries::one(&state.db, path.resource_id, state.clock.now(), &viewer)
         .await?
         .ok_or_else(|| ApiError::NotFound("Resource not found".into()))?;
     Ok(HttpResponse::Ok().json(resource))
@@ -247,6 +264,7 @@ fn default_days_ahead() -> i64 {
 /// a booking agree.
 async fn schedule(
     state: web::Data<AppState>,
+    viewer: Viewer,
     Path(path): Path<ResourceId>,
     Query(params): Query<ScheduleParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -293,13 +311,16 @@ async fn schedule(
             is_open_now: open_now.is_open(),
             reservations: snapshot
                 .overlapping(&window)
-                .map(|b| ScheduledOut {
-                    end_time: utc(b.interval.end()),
-                    id: b.id,
-                    start_time: utc(b.interval.start()),
-                    status: b.status.as_str(),
-                    user_id: b.user.id,
-                    user_name: &b.user.name,
+                .map(|b| {
+                    let shown = viewer.sees(b.user.id);
+                    ScheduledOut {
+                        end_time: utc(b.interval.end()),
+                        id: b.id,
+                        start_time: utc(b.interval.start()),
+                        status: b.status.as_str(),
+                        user_id: Some(b.user.id).filter(|_| shown),
+                        user_name: Some(&*b.user.name).filter(|_| shown),
+                    }
                 })
                 .collect(),
             resource_id: resource.id,
@@ -353,11 +374,16 @@ struct ScheduledOut<'a> {
     id: i64,
     start_time: String,
     status: &'static str,
-    user_id: i64,
-    user_name: &'a str,
+    /// Who booked, for a viewer who may see it (`reservations::names`), else null.
+    user_id: Option<i64>,
+    user_name: Option<&'a str>,
 }
 
-async fn status(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Result<HttpResponse, ApiError> {
+async fn status(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    Path(path): Path<ResourceId>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.resources.snapshot(path.resource_id).await?;
     let now = state.clock.now();
     let resource = &snapshot.resource;
@@ -393,7 +419,7 @@ async fn status(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> Res
             "id": current.id,
             "start_time": utc(current.interval.start()),
             "end_time": utc(current.interval.end()),
-            "user_id": current.user.id,
+            "user_id": Some(current.user.id).filter(|owner| viewer.sees(*owner)),
         });
     }
     Ok(HttpResponse::Ok().json(body))

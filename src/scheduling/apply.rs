@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
+use reserver_actors::resource::rules::Admission;
 use reserver_actors::resource::store::{
-    Applied, Change, NewBookings, Outcome, ResourcePatch, StoredBooking, WaitlistClosed,
+    Applied, ApprovalRequest, Change, NewBookings, Outcome, ResourcePatch, StoredBooking, WaitlistClosed,
 };
 use reserver_actors::resource::{
     BookingStatus, ReservationId, ResourceId, ResourceInfo, SeriesLink, StoreError, UserId,
@@ -161,7 +162,12 @@ pub async fn one(
             events.push(transition_event(tx, resource, now, &moved, *from, *to, reason.as_deref()).await?);
             Ok(Applied::Done)
         }
-        Change::Move { reservation, by, to } => {
+        Change::Move {
+            reservation,
+            by,
+            to,
+            status,
+        } => {
             let before = tx
                 .query_opt(
                     "SELECT r.user_id, r.start_time, r.end_time, s.checkin_window_minutes FROM reservations r
@@ -171,17 +177,24 @@ pub async fn one(
                 .await?
                 .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone")))?;
             let previous = event_ref(*reservation, resource, &before)?;
+            // Only an active booking has a check-in deadline; a pending one gets it when approved.
             let deadline = before
                 .get::<Option<i64>>("checkin_window_minutes")?
+                .filter(|_| *status == BookingStatus::Active)
                 .map(|minutes| to.start() + chrono::Duration::minutes(minutes));
             tx.execute(
-                "UPDATE reservations SET start_time = $1, end_time = $2, updated_at = $3, checkin_deadline = $4 WHERE id = $5",
-                params![to.start(), to.end(), now, deadline, *reservation],
+                "UPDATE reservations SET start_time = $1, end_time = $2, updated_at = $3, checkin_deadline = $4, status = $5
+                 WHERE id = $6",
+                params![to.start(), to.end(), now, deadline, status.as_str(), *reservation],
             )
             .await?;
             let (from, until) = (previous.interval.start(), previous.interval.end());
+            let waits = match status {
+                BookingStatus::PendingApproval => ", waiting for approval",
+                _ => "",
+            };
             let details = format!(
-                "Moved from {} – {} to {} – {}",
+                "Moved from {} – {} to {} – {}{waits}",
                 rfc3339(from),
                 rfc3339(until),
                 rfc3339(to.start()),
@@ -194,7 +207,20 @@ pub async fn one(
                     ..previous
                 },
                 previous.interval,
+                status.as_str(),
             ));
+            Ok(Applied::Done)
+        }
+        Change::RequestApproval { reservation, request } => {
+            let requester = tx
+                .query_opt(
+                    "SELECT u.username FROM reservations r JOIN users u ON u.id = r.user_id WHERE r.id = $1",
+                    params![*reservation],
+                )
+                .await?
+                .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone")))?
+                .get::<String>("username")?;
+            request_approval(tx, resource, *reservation, request, &requester, now, events).await?;
             Ok(Applied::Done)
         }
         Change::CheckIn { reservation } => {
@@ -375,7 +401,7 @@ async fn book(
                     resource,
                     interval.start(),
                     interval.end(),
-                    new.status.as_str(),
+                    new.admission.status().as_str(),
                     now,
                     rule_id,
                     parent,
@@ -400,31 +426,16 @@ async fn book(
             owner: new.user.id,
             interval: *interval,
         };
-        match &new.approval {
-            None => events.push(NewEvent::reservation_created(&booked)),
-            Some(approval) => {
-                let row = tx
-                    .query_opt(
-                        "INSERT INTO approval_requests (reservation_id, approver_id, status, request_message, created_at)
-                         VALUES ($1, $2, 'pending', $3, $4) RETURNING id",
-                        params![id, approval.approver, approval.message.clone(), now],
-                    )
-                    .await?;
-                let approval_id = new_id(row, "approval request")?;
-                let name = resource_name(tx, resource).await?;
+        match &new.admission {
+            Admission::Active => events.push(NewEvent::reservation_created(&booked)),
+            Admission::Pending(request) => {
                 events.push(NewEvent::reservation(
                     "reservation_created",
                     &booked,
                     "pending_approval",
                     json!({}),
                 ));
-                events.push(NewEvent::approval_request(
-                    approval_id,
-                    approval.approver,
-                    id,
-                    &name,
-                    &new.user.name,
-                ));
+                request_approval(tx, resource, id, request, &new.user.name, now, events).await?;
             }
         }
         stored.push(StoredBooking {
@@ -451,10 +462,47 @@ async fn book(
     Ok(stored)
 }
 
+/// Asks the approver about `reservation` of `resource`, made by `requester`, and announces it
+/// to them. A reservation has at most one request: one it had before (approved, before the
+/// booking was moved) is reopened.
+async fn request_approval(
+    tx: &mut Tx,
+    resource: ResourceId,
+    reservation: ReservationId,
+    request: &ApprovalRequest,
+    requester: &str,
+    now: DateTime<Utc>,
+    events: &mut Vec<NewEvent>,
+) -> Result<(), StoreError> {
+    let row = tx
+        .query_opt(
+            "INSERT INTO approval_requests (reservation_id, approver_id, status, request_message, created_at)
+             VALUES ($1, $2, 'pending', $3, $4)
+             ON CONFLICT (reservation_id) DO UPDATE SET approver_id = excluded.approver_id, status = 'pending',
+                 request_message = excluded.request_message, response_message = NULL,
+                 created_at = excluded.created_at, responded_at = NULL
+             RETURNING id",
+            params![reservation, request.approver, request.message.clone(), now],
+        )
+        .await?;
+    let approval_id = new_id(row, "approval request")?;
+    let name = resource_name(tx, resource).await?;
+    events.push(NewEvent::approval_request(
+        approval_id,
+        request.approver,
+        reservation,
+        &name,
+        requester,
+    ));
+    Ok(())
+}
+
 /// The history action of a transition.
 fn action(from: BookingStatus, to: Outcome) -> &'static str {
     match (from, to) {
         (BookingStatus::Held, Outcome::Active) => "confirmed",
+        // A hold confirmed (an offer accepted) on a resource that requires approval.
+        (_, Outcome::PendingApproval) => "confirmed",
         (BookingStatus::PendingApproval, Outcome::Active) => "approved",
         (BookingStatus::Active, Outcome::Active) => "modified",
         (BookingStatus::Held, Outcome::Expired) => "hold_expired",
@@ -520,6 +568,7 @@ impl Transition<'_> {
             (Outcome::Expired, _) if from == BookingStatus::Active => {
                 format!("Reservation automatically expired at {}", rfc3339(now))
             }
+            (Outcome::PendingApproval, _) => "Confirmed, waiting for approval".to_owned(),
             (_, Some(reason)) => reason.to_owned(),
             (_, None) => action(from, to).replace('_', " "),
         };
@@ -559,8 +608,12 @@ async fn transition_event(
             let name = resource_name(tx, resource).await?;
             NewEvent::approval_answer(to == Outcome::Active, reservation, approval, &name, reason)
         }
-        // A confirmed hold or an accepted offer is a new booking.
+        // A confirmed hold or an accepted offer is a new booking (a request, where approval is
+        // required: its `approval_request` comes with it).
         (BookingStatus::Held, Outcome::Active) => NewEvent::reservation_created(reservation),
+        (_, Outcome::PendingApproval) => {
+            NewEvent::reservation("reservation_created", reservation, "pending_approval", json!({}))
+        }
         (BookingStatus::Held, Outcome::Expired) => {
             NewEvent::reservation("hold_expired", reservation, "expired", json!({}))
         }

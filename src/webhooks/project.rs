@@ -76,9 +76,10 @@ async fn subscribers(
     Ok(found)
 }
 
-/// What the event tells a webhook: its own fields, plus the user it is about.
+/// What the event tells a webhook: its own fields (as the user it is about sees them: a webhook
+/// reaches only that user or holders of the matching "any" permission), plus that user.
 fn data(event: &NewEvent, announcement: &Announcement) -> Value {
-    let mut data = event.payload.clone();
+    let mut data = event.owner_view();
     if let (Some(user), Some(fields)) = (announcement.subject, data.as_object_mut()) {
         fields.entry("user_id").or_insert(json!(user));
     }

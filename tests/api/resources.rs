@@ -197,7 +197,8 @@ both_backends_with_clock! {
         // The clock stands at 2030-01-01 09:00; the booking is on the 7th.
         let near: Value = app.get(&format!("/api/v1/resources/{room}/schedule?days_ahead=3")).await.json().await.unwrap();
         assert_eq!(near["data"]["reservations"], json!([]));
-        let schedule: Value = app.get(&format!("/api/v1/resources/{room}/schedule?days_ahead=7")).await.json().await.unwrap();
+        // Signed in: anonymous callers see no names (security_scheduling).
+        let schedule: Value = app.get_as(&bob, &format!("/api/v1/resources/{room}/schedule?days_ahead=7")).await.json().await.unwrap();
         assert_eq!(schedule["success"], true);
         assert_eq!(schedule["data"]["resource_name"], "Room 1");
         assert_eq!(schedule["data"]["base_available"], true);
@@ -244,7 +245,9 @@ both_backends_with_clock! {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(reset, "the actor's timer ended the maintenance in the database");
-        let status: Value = app.get(&format!("/api/v1/resources/{room}/status")).await.json().await.unwrap();
+        // Signed in again (the token expired meanwhile): anonymous callers see no names.
+        let bob = app.login_again(&bob).await;
+        let status: Value = app.get_as(&bob, &format!("/api/v1/resources/{room}/status")).await.json().await.unwrap();
         assert_eq!(status["status"], "in_use", "11:01: bob's 11:00 booking is in progress");
         assert_eq!(status["current_reservation"]["user_id"], bob.id);
     }

@@ -1,10 +1,12 @@
 //! The booking rules every path enforces (single bookings, series, reschedules, holds, waitlist
-//! offers, and the activation of holds, offers and requests).
+//! offers, and the activation of holds, offers and requests), and the approval rule
+//! ([`Admission`]).
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::error::ScheduleError;
-use super::types::ResourceInfo;
+use super::store::{ApprovalRequest, Change, Outcome};
+use super::types::{BookingStatus, ReservationId, ResourceInfo};
 use crate::domain::{Interval, NotOpen, OpeningHours};
 
 /// Limits configured by the operator.
@@ -78,6 +80,68 @@ pub fn check_when(resource: &ResourceInfo, hours: &OpeningHours, interval: &Inte
 /// request becomes an active booking: the hours may have changed since the slot was claimed.
 pub fn check_hours(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval) -> Result<(), ScheduleError> {
     hours.check(resource.timezone, interval).map_err(ScheduleError::NotOpen)
+}
+
+/// How a booking becomes active: at once, or once the resource's approver agrees.
+///
+/// This is the approval rule, decided in one place, [`Admission::of`]. Every path that gives a
+/// user a booking — a new booking or series, a confirmed hold, an accepted waitlist offer, a
+/// booking moved to another slot — asks it, so none can skip approval. Nobody is exempt (an
+/// administrator's own booking waits too); the approver's answer is the only way from pending to
+/// active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Active,
+    /// Pending approval; the request goes to the resource's approver.
+    Pending(ApprovalRequest),
+}
+
+impl Admission {
+    /// How a booking of `resource` is admitted now; `message` is the requester's note to the
+    /// approver. A resource that requires approval but names no approver takes no bookings.
+    pub fn of(resource: &ResourceInfo, message: Option<String>) -> Result<Admission, ScheduleError> {
+        if !resource.requires_approval {
+            return Ok(Admission::Active);
+        }
+        let approver = resource.approver.ok_or(ScheduleError::NoApprover)?;
+        Ok(Admission::Pending(ApprovalRequest { approver, message }))
+    }
+
+    pub fn status(&self) -> BookingStatus {
+        match self {
+            Admission::Active => BookingStatus::Active,
+            Admission::Pending(_) => BookingStatus::PendingApproval,
+        }
+    }
+
+    /// Where a held slot goes when its holder takes it (a hold confirmed, an offer accepted).
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Admission::Active => Outcome::Active,
+            Admission::Pending(_) => Outcome::PendingApproval,
+        }
+    }
+
+    /// The check-in deadline of a booking of `interval` on `resource`: only an active booking
+    /// has one (an approved request gets it when approved).
+    pub fn checkin_deadline(&self, resource: &ResourceInfo, interval: &Interval) -> Option<DateTime<Utc>> {
+        match self {
+            Admission::Active => resource.checkin_window.map(|window| interval.start() + window),
+            Admission::Pending(_) => None,
+        }
+    }
+
+    /// The change that asks the approver about an existing `reservation` that becomes pending
+    /// (new bookings carry their request in [`Change::Book`]).
+    pub fn request_for(&self, reservation: ReservationId) -> Option<Change> {
+        match self {
+            Admission::Active => None,
+            Admission::Pending(request) => Some(Change::RequestApproval {
+                reservation,
+                request: request.clone(),
+            }),
+        }
+    }
 }
 
 /// Why a slot cannot be booked, as the API names it (`reason` of each refused occurrence of a

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 
+use super::rules::Admission;
 use super::types::{
     Booking, BookingStatus, Maintenance, ReservationId, ResourceId, ResourceInfo, UserId, UserRef, WaitlistEntry,
     WaitlistId,
@@ -59,9 +60,8 @@ pub struct NewBookings {
     pub user: UserRef,
     pub intervals: Vec<Interval>,
     pub series: Option<SeriesRecord>,
-    /// Active, or pending approval (then an approval request goes to `approver`).
-    pub status: BookingStatus,
-    pub approval: Option<ApprovalRequest>,
+    /// Active, or pending approval (then an approval request goes to the approver).
+    pub admission: Admission,
     /// On a resource that requires check-in: how long after its start each booking is released
     /// unless checked in.
     pub checkin_window: Option<Duration>,
@@ -77,10 +77,12 @@ pub struct ApprovalRequest {
 }
 
 /// Where a blocking booking goes when it stops blocking — or to `Active` when a hold is
-/// confirmed or a request approved.
+/// confirmed or a request approved, or to `PendingApproval` when a hold is confirmed on a
+/// resource that requires approval (its [`Change::RequestApproval`] comes with it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Active,
+    PendingApproval,
     Cancelled,
     /// Ended (active), or lapsed (a hold or an offer nobody took).
     Expired,
@@ -91,9 +93,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The state in which a booking going to this outcome keeps blocking its slot, if it does.
+    pub fn blocking(self) -> Option<BookingStatus> {
+        match self {
+            Outcome::Active => Some(BookingStatus::Active),
+            Outcome::PendingApproval => Some(BookingStatus::PendingApproval),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Active => "active",
+            Outcome::PendingApproval => "pending_approval",
             Outcome::Cancelled => "cancelled",
             Outcome::Expired => "expired",
             Outcome::Released => "released",
@@ -185,11 +197,19 @@ pub enum Change {
         /// Going to `Active` on a resource that requires check-in: the check-in deadline.
         checkin_deadline: Option<DateTime<Utc>>,
     },
-    /// A booking that has not started moves to another slot.
+    /// A booking that has not started moves to another slot, in `status` (pending approval on a
+    /// resource that requires it, with its [`Change::RequestApproval`]).
     Move {
         reservation: ReservationId,
         by: UserId,
         to: Interval,
+        status: BookingStatus,
+    },
+    /// Asks the approver about an existing booking that became pending (a confirmed hold, an
+    /// accepted offer, a moved booking); a request it had before is reopened.
+    RequestApproval {
+        reservation: ReservationId,
+        request: ApprovalRequest,
     },
     CheckIn {
         reservation: ReservationId,

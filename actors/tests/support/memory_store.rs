@@ -90,7 +90,7 @@ fn apply_one(d: &mut Data, resource: ResourceId, now: DateTime<Utc>, change: &Ch
                 let booking = Booking::active(d.next_id, new.user.clone(), *interval, now);
                 d.rows.push(Row {
                     booking,
-                    status: new.status.as_str(),
+                    status: new.admission.status().as_str(),
                 });
                 stored.push(StoredBooking {
                     id: d.next_id,

@@ -216,7 +216,7 @@ fn path(id: i64) -> String {
 pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
     match command {
         Command::List { page, details } => {
-            let found = fetch_pages(|| ctx.api.get("/api/v1/resources").public(), &page).await?;
+            let found = fetch_pages(|| ctx.api.get("/api/v1/resources").if_signed_in(), &page).await?;
             show_page(&ctx.out, &found, columns(details), "resources");
         }
         Command::Search {
@@ -240,7 +240,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
                 let mut request = ctx
                     .api
                     .get("/api/v1/resources/search")
-                    .public()
+                    .if_signed_in()
                     .query_opt("q", query.as_deref())
                     .query_opt("status", status.map(StateFilter::as_str));
                 for tag in tags.iter().filter(|t| !t.trim().is_empty()) {
@@ -255,7 +255,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             show_page(&ctx.out, &found, columns(details), "resources");
         }
         Command::Show { id } => {
-            let resource: Value = ctx.api.get(path(id)).public().send().await?;
+            let resource: Value = ctx.api.get(path(id)).if_signed_in().send().await?;
             ctx.out.emit(&resource, |out| out.record(&resource, FIELDS));
         }
         Command::Create {
@@ -334,7 +334,12 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
         }
         Command::Availability { id, days } => availability(id, days, ctx).await?,
         Command::Status { id } => {
-            let status: Value = ctx.api.get(format!("{}/status", path(id))).public().send().await?;
+            let status: Value = ctx
+                .api
+                .get(format!("{}/status", path(id)))
+                .if_signed_in()
+                .send()
+                .await?;
             ctx.out.emit(&status, |out| {
                 out.record(
                     &status,
@@ -419,7 +424,7 @@ async fn availability(id: i64, days: u16, ctx: &Ctx) -> Result<()> {
     let answer: Value = ctx
         .api
         .get(format!("{}/availability", path(id)))
-        .public()
+        .if_signed_in()
         .query("days_ahead", days)
         .send()
         .await?;

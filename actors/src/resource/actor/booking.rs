@@ -7,13 +7,13 @@ use super::{Reply, ResourceActor, reply};
 use crate::domain::{Interval, RecurrenceRule, SeriesEnd, expand};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
-use crate::resource::rules::{Refusal, Refused, check_open};
-use crate::resource::store::{Applied, ApprovalRequest, Change, NewBookings, Outcome, SeriesRecord};
+use crate::resource::rules::{Admission, Refusal, Refused, check_open};
+use crate::resource::store::{Applied, Change, NewBookings, Outcome, SeriesRecord};
 use crate::resource::types::{BookingStatus, UserRef};
 
 impl ResourceActor {
     /// New bookings for `user`, already checked: active, or pending when the resource requires
-    /// approval (then the resource's approver gets the request).
+    /// approval (then the resource's approver gets the request; see [`Admission`]).
     fn book_checked(
         &mut self,
         user: UserRef,
@@ -26,24 +26,16 @@ impl ResourceActor {
             Ok(loaded) => loaded.resource.clone(),
             Err(error) => return Box::pin(fut::ready(Err(error))),
         };
-        let (status, approval) = if resource.requires_approval {
-            let Some(approver) = resource.approver else {
-                return Box::pin(fut::ready(Err(ScheduleError::NoApprover)));
-            };
-            (
-                BookingStatus::PendingApproval,
-                Some(ApprovalRequest { approver, message }),
-            )
-        } else {
-            (BookingStatus::Active, None)
+        let admission = match Admission::of(&resource, message) {
+            Ok(admission) => admission,
+            Err(error) => return Box::pin(fut::ready(Err(error))),
         };
         let new = NewBookings {
             user,
             intervals,
             series,
-            status,
-            approval,
-            checkin_window: resource.checkin_window.filter(|_| status == BookingStatus::Active),
+            checkin_window: resource.checkin_window.filter(|_| admission == Admission::Active),
+            admission,
             idempotency_key,
         };
         self.commit(vec![Change::Book(new)], |loaded, applied| match applied.first() {
@@ -229,17 +221,22 @@ impl Handler<Reschedule> for ResourceActor {
             if !existing.is_empty() {
                 return Err(ScheduleError::Conflict { existing });
             }
-            Ok(current.id)
+            // A moved booking is a new claim on the resource: it is admitted again (an approved
+            // booking moved on a resource that requires approval waits for the approver again).
+            let admission = Admission::of(&loaded.resource, None)?;
+            let mut changes = vec![Change::Move {
+                reservation: current.id,
+                by: msg.by,
+                to: msg.to,
+                status: admission.status(),
+            }];
+            changes.extend(admission.request_for(current.id));
+            Ok((current.id, changes))
         });
-        let id = match plan {
-            Ok(id) => id,
+        let (id, changes) = match plan {
+            Ok(plan) => plan,
             Err(error) => return reply(Err(error)),
         };
-        let changes = vec![Change::Move {
-            reservation: id,
-            by: msg.by,
-            to: msg.to,
-        }];
         AtomicResponse::new(self.commit(changes, move |loaded, _| {
             let moved = loaded.get(id).cloned().ok_or(ScheduleError::NotActive)?;
             Ok(Booked {

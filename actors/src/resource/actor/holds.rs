@@ -6,8 +6,8 @@ use chrono::Duration;
 use super::{Reply, ResourceActor, reply};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
-use crate::resource::rules::check_hours;
-use crate::resource::store::{Applied, Change, Outcome};
+use crate::resource::rules::{Admission, check_hours};
+use crate::resource::store::{Applied, Change};
 use crate::resource::types::BookingStatus;
 
 /// How early before its start a booking can be checked in.
@@ -67,22 +67,24 @@ impl Handler<ConfirmHold> for ResourceActor {
                 return Err(ScheduleError::HoldExpired);
             }
             check_hours(&loaded.resource, &loaded.hours, &hold.interval)?;
-            let deadline = loaded.resource.checkin_window.map(|w| hold.interval.start() + w);
-            Ok(Change::Transition {
+            let admission = Admission::of(&loaded.resource, None)?;
+            let mut changes = vec![Change::Transition {
                 reservation: hold.id,
                 from: BookingStatus::Held,
-                to: Outcome::Active,
+                to: admission.outcome(),
                 by: Some(msg.by),
                 reason: None,
-                checkin_deadline: deadline,
-            })
+                checkin_deadline: admission.checkin_deadline(&loaded.resource, &hold.interval),
+            }];
+            changes.extend(admission.request_for(hold.id));
+            Ok(changes)
         });
-        let change = match plan {
-            Ok(change) => change,
+        let changes = match plan {
+            Ok(changes) => changes,
             Err(error) => return reply(Err(error)),
         };
         let id = msg.reservation;
-        AtomicResponse::new(self.commit(vec![change], move |loaded, _| {
+        AtomicResponse::new(self.commit(changes, move |loaded, _| {
             let booking = loaded.get(id).cloned().ok_or(ScheduleError::NotActive)?;
             Ok(Booked {
                 bookings: vec![booking],

@@ -267,7 +267,7 @@ impl Loaded {
                     for (stored, interval) in stored.iter().zip(&new.intervals) {
                         self.add(Booking {
                             series: stored.series,
-                            status: new.status,
+                            status: new.admission.status(),
                             checkin_deadline: new.checkin_window.map(|w| interval.start() + w),
                             ..Booking::active(stored.id, new.user.clone(), *interval, stored.created_at)
                         });
@@ -290,27 +290,42 @@ impl Loaded {
                 (
                     Change::Transition {
                         reservation,
-                        to: Outcome::Active,
+                        to,
                         checkin_deadline,
                         ..
                     },
                     _,
-                ) => {
-                    if let Some(booking) = self.get_mut(*reservation) {
-                        booking.status = BookingStatus::Active;
-                        booking.hold_expires_at = None;
-                        booking.offer_for = None;
-                        booking.checkin_deadline = *checkin_deadline;
+                ) => match to.blocking() {
+                    Some(status) => {
+                        if let Some(booking) = self.get_mut(*reservation) {
+                            booking.status = status;
+                            booking.hold_expires_at = None;
+                            booking.offer_for = None;
+                            booking.checkin_deadline = *checkin_deadline;
+                        }
                     }
-                }
-                (Change::Transition { reservation, .. }, _) => {
-                    self.remove(*reservation);
-                }
-                (Change::Move { reservation, to, .. }, _) => {
+                    None => {
+                        self.remove(*reservation);
+                    }
+                },
+                (
+                    Change::Move {
+                        reservation,
+                        to,
+                        status,
+                        ..
+                    },
+                    _,
+                ) => {
                     if let Some(booking) = self.remove(*reservation) {
-                        let deadline = self.resource.checkin_window.map(|w| to.start() + w);
+                        let deadline = self
+                            .resource
+                            .checkin_window
+                            .filter(|_| *status == BookingStatus::Active)
+                            .map(|w| to.start() + w);
                         self.add(Booking {
                             interval: *to,
+                            status: *status,
                             checkin_deadline: deadline,
                             ..booking
                         });

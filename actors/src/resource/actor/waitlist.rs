@@ -6,7 +6,7 @@ use actix::prelude::*;
 use super::{Reply, ResourceActor, reply};
 use crate::resource::error::ScheduleError;
 use crate::resource::messages::*;
-use crate::resource::rules::check_hours;
+use crate::resource::rules::{Admission, check_hours};
 use crate::resource::store::{Applied, Change, Outcome, WaitlistClosed};
 use crate::resource::types::BookingStatus;
 
@@ -119,24 +119,23 @@ impl Handler<AcceptOffer> for ResourceActor {
                 return Err(ScheduleError::OfferExpired);
             }
             check_hours(&loaded.resource, &loaded.hours, &offer.interval)?;
-            let deadline = loaded.resource.checkin_window.map(|w| offer.interval.start() + w);
-            Ok((
-                offer.reservation,
-                vec![
-                    Change::Transition {
-                        reservation: offer.reservation,
-                        from: BookingStatus::Held,
-                        to: Outcome::Active,
-                        by: Some(msg.by),
-                        reason: None,
-                        checkin_deadline: deadline,
-                    },
-                    Change::CloseWaitlist {
-                        entry: entry.id,
-                        status: WaitlistClosed::Fulfilled,
-                    },
-                ],
-            ))
+            let admission = Admission::of(&loaded.resource, None)?;
+            let mut changes = vec![
+                Change::Transition {
+                    reservation: offer.reservation,
+                    from: BookingStatus::Held,
+                    to: admission.outcome(),
+                    by: Some(msg.by),
+                    reason: None,
+                    checkin_deadline: admission.checkin_deadline(&loaded.resource, &offer.interval),
+                },
+                Change::CloseWaitlist {
+                    entry: entry.id,
+                    status: WaitlistClosed::Fulfilled,
+                },
+            ];
+            changes.extend(admission.request_for(offer.reservation));
+            Ok((offer.reservation, changes))
         });
         let (reservation, changes) = match plan {
             Ok(plan) => plan,
