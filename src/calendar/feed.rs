@@ -2,6 +2,7 @@
 //! (the original's content, §4.11b of the reference).
 
 use chrono::{DateTime, Duration, Utc};
+use reserver_actors::resource::ReservationStatus;
 
 use super::ical::ICalendar;
 use crate::reservations::queries::Scheduled;
@@ -9,7 +10,11 @@ use crate::reservations::queries::Scheduled;
 /// Statuses a feed shows: bookings (`active`), requests waiting for approval (as TENTATIVE),
 /// and bookings that took place (`expired`), so that past events stay in the calendar for
 /// `days_back` days. Cancelled, rejected, released (no-show) and held slots are left out.
-pub const FEED_STATUSES: &[&str] = &["active", "pending_approval", "expired"];
+pub const FEED_STATUSES: &[ReservationStatus] = &[
+    ReservationStatus::Active,
+    ReservationStatus::PendingApproval,
+    ReservationStatus::Expired,
+];
 
 /// The span of a feed around now: reservations starting from `days_back` days ago to
 /// `days_ahead` days ahead (both ends included).
@@ -96,17 +101,18 @@ fn event(cal: &mut ICalendar, reservation: &Scheduled, now: DateTime<Utc>) {
             .text("SUMMARY", &format!("{name} Reservation"))
             .text("DESCRIPTION", &description)
             .text("LOCATION", name)
-            .constant("STATUS", status(&reservation.status))
+            .constant("STATUS", status(reservation.status))
             .utc("CREATED", reservation.created_at);
     });
 }
 
 /// RFC 5545 event status of a reservation status.
-fn status(reservation_status: &str) -> &'static str {
+fn status(reservation_status: ReservationStatus) -> &'static str {
     match reservation_status {
-        "pending_approval" | "held" => "TENTATIVE",
-        "cancelled" | "rejected" | "released" => "CANCELLED",
-        _ => "CONFIRMED", // active, expired (it took place)
+        ReservationStatus::PendingApproval | ReservationStatus::Held => "TENTATIVE",
+        ReservationStatus::Cancelled | ReservationStatus::Rejected | ReservationStatus::Released => "CANCELLED",
+        // It took place, or will.
+        ReservationStatus::Active | ReservationStatus::Expired => "CONFIRMED",
     }
 }
 
@@ -126,10 +132,10 @@ mod tests {
 
     #[test]
     fn statuses_map_to_event_statuses() {
-        assert_eq!(status("active"), "CONFIRMED");
-        assert_eq!(status("expired"), "CONFIRMED");
-        assert_eq!(status("pending_approval"), "TENTATIVE");
-        assert_eq!(status("cancelled"), "CANCELLED");
-        assert_eq!(status("rejected"), "CANCELLED");
+        assert_eq!(status(ReservationStatus::Active), "CONFIRMED");
+        assert_eq!(status(ReservationStatus::Expired), "CONFIRMED");
+        assert_eq!(status(ReservationStatus::PendingApproval), "TENTATIVE");
+        assert_eq!(status(ReservationStatus::Cancelled), "CANCELLED");
+        assert_eq!(status(ReservationStatus::Rejected), "CANCELLED");
     }
 }

@@ -9,3 +9,6 @@ pub mod access;
 pub mod model;
 pub mod names;
 pub mod queries;
+mod status;
+
+pub use status::status;

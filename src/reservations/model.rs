@@ -5,7 +5,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use reserver_actors::resource::{Booked, Booking};
+use reserver_actors::resource::{Booked, Booking, ReservationStatus};
 use serde::Serialize;
 
 use crate::resources::model::ResourceOut;
@@ -54,7 +54,7 @@ pub struct ReservationOut {
     pub resource: ResourceOut,
     pub start_time: String,
     pub end_time: String,
-    pub status: String,
+    pub status: ReservationStatus,
     pub created_at: String,
     pub cancelled_at: Option<String>,
     pub cancellation_reason: Option<String>,
@@ -73,7 +73,7 @@ impl ReservationOut {
             resource,
             start_time: zone.format(booking.interval.start()),
             end_time: zone.format(booking.interval.end()),
-            status: booking.status.as_str().into(),
+            status: booking.status.into(),
             created_at: zone.format(booking.created_at),
             cancelled_at: None,
             cancellation_reason: None,

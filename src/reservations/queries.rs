@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use reserver_actors::resource::ResourceInfo;
+use reserver_actors::resource::{ReservationStatus, ResourceInfo};
 
 use super::model::{OutputZone, ReservationOut, utc};
 use crate::error::ApiError;
@@ -59,7 +59,7 @@ pub struct ReservationRecord {
     pub id: i64,
     pub user_id: i64,
     pub resource_id: i64,
-    pub status: String,
+    pub status: ReservationStatus,
     pub start_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
 }
@@ -78,7 +78,7 @@ pub async fn record(db: &Db, id: i64) -> Result<Option<ReservationRecord>, Stora
         id: row.get("id")?,
         user_id: row.get("user_id")?,
         resource_id: row.get("resource_id")?,
-        status: row.get("status")?,
+        status: super::status(&row, "status")?,
         start_time: row.get("start_time")?,
         end_time: row.get("end_time")?,
     }))
@@ -109,7 +109,7 @@ fn decode(
         resource,
         start_time: time("start_time")?,
         end_time: time("end_time")?,
-        status: row.get("reservation_status")?,
+        status: super::status(row, "reservation_status")?,
         created_at: time("reservation_created_at")?,
         cancelled_at: row
             .get::<Option<DateTime<Utc>>>("cancelled_at")?
@@ -210,7 +210,7 @@ pub struct Scheduled {
     pub id: i64,
     pub user_id: i64,
     pub owner: String,
-    pub status: String,
+    pub status: ReservationStatus,
     pub start_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -234,7 +234,7 @@ async fn scheduled(db: &Db, filter: &str, binder: Binder) -> Result<Vec<Schedule
                 id: row.get("reservation_id")?,
                 user_id: row.get("user_id")?,
                 owner: row.get("owner")?,
-                status: row.get("reservation_status")?,
+                status: super::status(row, "reservation_status")?,
                 start_time: row.get("start_time")?,
                 end_time: row.get("end_time")?,
                 created_at: row.get("reservation_created_at")?,
@@ -255,13 +255,13 @@ pub async fn scheduled_one(db: &Db, id: i64) -> Result<Option<Scheduled>, Storag
 pub async fn scheduled_of_user(
     db: &Db,
     user: i64,
-    statuses: &[&str],
+    statuses: &[ReservationStatus],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Scheduled>, StorageError> {
     let mut binder = Binder::new();
     let owner = binder.bind(user);
-    let statuses: Vec<String> = statuses.iter().map(|status| binder.bind(*status)).collect();
+    let statuses: Vec<String> = statuses.iter().map(|status| binder.bind(status.as_str())).collect();
     let (from, to) = (binder.bind(from), binder.bind(to));
     let filter = format!(
         "b.user_id = {owner} AND b.status IN ({}) AND b.start_time >= {from} AND b.start_time <= {to}",

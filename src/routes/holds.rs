@@ -4,7 +4,9 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use reserver_actors::resource::{Booking, BookingStatus, Cancel, CancelScope, ConfirmHold, PlaceHold};
+use reserver_actors::resource::{
+    Booking, BookingStatus, Cancel, CancelScope, ConfirmHold, PlaceHold, ReservationStatus,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -131,9 +133,9 @@ async fn mine(state: web::Data<AppState>, principal: Principal) -> Result<HttpRe
 async fn own_hold(state: &AppState, principal: &Principal, id: i64) -> Result<i64, ApiError> {
     let record = queries::record(&state.db, id).await?.ok_or_else(not_found)?;
     authorize_owner(principal, record.user_id, Permission::ReservationCancelAny, not_found())?;
-    match record.status.as_str() {
-        "held" => Ok(record.resource_id),
-        "expired" => Err(ApiError::Gone("Hold has expired".into())),
+    match record.status {
+        ReservationStatus::Held => Ok(record.resource_id),
+        ReservationStatus::Expired => Err(ApiError::Gone("Hold has expired".into())),
         _ => Err(not_found()),
     }
 }

@@ -8,7 +8,8 @@ use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::{
-    Book, Booked, Cancel, CancelScope, CheckIn, ExpireEnded, Reschedule, ResourceActor, ScheduleError,
+    Book, Booked, Cancel, CancelScope, CheckIn, ExpireEnded, ReservationStatus, Reschedule, ResourceActor,
+    ScheduleError,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -223,10 +224,10 @@ async fn cancel(
             ));
         }
     };
-    match record.status.as_str() {
-        "cancelled" => return Err(ApiError::BadRequest("Reservation is already cancelled".into())),
-        "active" | "pending_approval" | "held" => {}
-        _ => {
+    match record.status {
+        ReservationStatus::Cancelled => return Err(ApiError::BadRequest("Reservation is already cancelled".into())),
+        ReservationStatus::Active | ReservationStatus::PendingApproval | ReservationStatus::Held => {}
+        ReservationStatus::Expired | ReservationStatus::Released | ReservationStatus::Rejected => {
             return Err(ApiError::BadRequest(format!(
                 "Cannot cancel a reservation that is {}",
                 record.status

@@ -52,11 +52,8 @@ fn user(row: &Row) -> Result<UserRef, StorageError> {
 }
 
 fn booking(row: &Row) -> Result<Booking, StoreError> {
-    let status = match row.get::<String>("status")?.as_str() {
-        "pending_approval" => BookingStatus::PendingApproval,
-        "held" => BookingStatus::Held,
-        _ => BookingStatus::Active,
-    };
+    let status = BookingStatus::try_from(crate::reservations::status(row, "status")?)
+        .map_err(|e| StorageError::Decode(e.to_string()))?;
     let series = row
         .get::<Option<i64>>("recurrence_rule_id")?
         .map(|rule_id| {

@@ -103,14 +103,7 @@ impl Outcome {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Active => "active",
-            Outcome::PendingApproval => "pending_approval",
-            Outcome::Cancelled => "cancelled",
-            Outcome::Expired => "expired",
-            Outcome::Released => "released",
-            Outcome::Rejected => "rejected",
-        }
+        super::status::ReservationStatus::from(self).as_str()
     }
 }
 

@@ -91,11 +91,7 @@ pub enum BookingStatus {
 
 impl BookingStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::Active => "active",
-            BookingStatus::PendingApproval => "pending_approval",
-            BookingStatus::Held => "held",
-        }
+        super::status::ReservationStatus::from(self).as_str()
     }
 }
 
