@@ -6,9 +6,11 @@
 //! - [`rbac`]: the casbin policy (roles × permissions); [`permission`]: the permissions.
 //! - [`jwt`]: access tokens; [`sessions`]: login sessions and rotating refresh tokens;
 //!   [`lockout`]: failed-login throttling; [`password`]: argon2id and the password policy;
-//!   [`mfa`]: TOTP and backup codes; [`mfa_lockout`]: wrong codes counted per account;
+//!   [`mfa`]: TOTP and backup codes; [`mfa_store`]: an account's MFA state as stored;
+//!   [`mfa_lockout`]: wrong codes counted per account;
 //!   [`oauth`]: OAuth2 clients, codes and tokens;
-//!   [`setup`]: first-run setup; [`audit`]: the security audit log; [`users`]: the account store.
+//!   [`setup`]: first-run setup; [`audit`]: the security audit log; [`users`]: the account store;
+//!   [`user_admin`]: the user list and administrators' changes to accounts.
 
 pub mod audit;
 pub mod authenticate;
@@ -17,6 +19,7 @@ pub mod jwt;
 pub mod lockout;
 pub mod mfa;
 pub mod mfa_lockout;
+pub mod mfa_store;
 pub mod oauth;
 pub mod password;
 pub mod permission;
@@ -25,6 +28,7 @@ pub mod rbac;
 pub mod secret;
 pub mod sessions;
 pub mod setup;
+pub mod user_admin;
 pub mod users;
 
 pub use permission::{Permission, PermissionSet};

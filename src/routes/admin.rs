@@ -1,17 +1,14 @@
 //! Account administration: list users, reset a password, disable and re-enable an account.
 
-use std::collections::HashMap;
-
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::audit::Event;
-use crate::auth::{Permission, Principal, password, sessions, users};
+use crate::auth::{Permission, Principal, password, sessions, user_admin, users};
 use crate::error::ApiError;
 use crate::http::{Access, Json, Path, Query, RouteTable};
-use crate::params;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {
@@ -65,39 +62,21 @@ async fn list(state: web::Data<AppState>, Query(page): Query<Page>) -> Result<Ht
     if !(1..=1000).contains(&page.limit) {
         return Err(out_of_range("limit", page.limit, 1, 1000));
     }
-    let rows = state
-        .db
-        .query(
-            "SELECT id, username, email, is_active, mfa_enabled, created_at FROM users ORDER BY id LIMIT $1 OFFSET $2",
-            params![page.limit, page.skip],
-        )
-        .await?;
-    let mut roles: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in state
-        .db
-        .query(
-            "SELECT ur.user_id, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             WHERE ur.user_id IN (SELECT id FROM users ORDER BY id LIMIT $1 OFFSET $2)
-             ORDER BY r.name",
-            params![page.limit, page.skip],
-        )
+    let out: Vec<_> = user_admin::list(&state.db, page.limit, page.skip)
         .await?
-    {
-        roles.entry(row.get("user_id")?).or_default().push(row.get("name")?);
-    }
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: i64 = row.get("id")?;
-        out.push(json!({
-            "id": id,
-            "username": row.get::<String>("username")?,
-            "email": row.get::<Option<String>>("email")?,
-            "is_active": row.get::<bool>("is_active")?,
-            "mfa_enabled": row.get::<bool>("mfa_enabled")?,
-            "created_at": row.get::<chrono::DateTime<chrono::Utc>>("created_at")?,
-            "roles": roles.remove(&id).unwrap_or_default(),
-        }));
-    }
+        .into_iter()
+        .map(|user| {
+            json!({
+                "id": user.id,
+                "username": user.username,
+                "email": user.email,
+                "is_active": user.is_active,
+                "mfa_enabled": user.mfa_enabled,
+                "created_at": user.created_at,
+                "roles": user.roles,
+            })
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -134,17 +113,9 @@ async fn reset_password(
         .map_err(|message| ApiError::invalid(&["body", "new_password"], message, "********"))?;
     let hash = password::hash(&body.new_password).await?;
     let mut tx = state.db.begin().await?;
-    tx.execute(
-        "UPDATE users SET hashed_password = $2 WHERE id = $1",
-        params![account.id, hash],
-    )
-    .await?;
+    user_admin::set_password(tx.as_mut(), account.id, &hash).await?;
     sessions::revoke_all(&state, tx.as_mut(), account.id).await?;
-    tx.execute(
-        "DELETE FROM login_attempts WHERE username = $1",
-        params![account.username.as_str()],
-    )
-    .await?;
+    user_admin::clear_login_attempts(tx.as_mut(), &account.username).await?;
     tx.commit().await?;
     Event::new("password_reset", "user")
         .by_principal(&principal)
@@ -194,11 +165,7 @@ async fn set_active(
         .await?
         .ok_or_else(|| ApiError::NotFound("User not found".into()))?;
     let mut tx = state.db.begin().await?;
-    tx.execute(
-        "UPDATE users SET is_active = $2 WHERE id = $1",
-        params![user_id, active],
-    )
-    .await?;
+    user_admin::set_active(tx.as_mut(), user_id, active).await?;
     if !active {
         sessions::revoke_all(state, tx.as_mut(), user_id).await?;
     }

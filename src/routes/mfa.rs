@@ -9,10 +9,9 @@ use serde_json::json;
 
 use crate::auth::audit::Event;
 use crate::auth::users::{self, Account};
-use crate::auth::{Principal, mfa, mfa_lockout};
+use crate::auth::{Principal, mfa, mfa_lockout, mfa_store};
 use crate::error::ApiError;
 use crate::http::{Access, Json, OptionalJson, RouteTable, secret_json};
-use crate::params;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {
@@ -70,14 +69,7 @@ async fn setup(state: web::Data<AppState>, principal: Principal) -> Result<HttpR
     let secret = mfa::new_secret()?;
     let totp_uri = mfa::provisioning_uri(&secret, &principal.username)?;
     let codes = mfa::new_backup_codes()?;
-    let mut tx = state.db.begin().await?;
-    tx.execute(
-        "UPDATE users SET mfa_secret = $2, mfa_last_step = NULL WHERE id = $1 AND mfa_enabled = $3",
-        params![principal.user_id, secret.as_str(), false],
-    )
-    .await?;
-    mfa::store_backup_codes(tx.as_mut(), principal.user_id, &codes).await?;
-    tx.commit().await?;
+    mfa_store::begin_enrolment(&state.db, principal.user_id, &secret, &codes).await?;
     Ok(secret_json(json!({
         "secret": secret,
         "qr_code": mfa::qr_code(&totp_uri)?,
@@ -111,13 +103,7 @@ async fn verify(
     let invalid = || ApiError::BadRequest("Invalid MFA code".into());
     let secret = account.mfa_secret.ok_or_else(invalid)?;
     let step = mfa::totp_step(&secret, &account.username, &body.code, state.clock.now())?.ok_or_else(invalid)?;
-    state
-        .db
-        .execute(
-            "UPDATE users SET mfa_enabled = $2, mfa_last_step = $3 WHERE id = $1",
-            params![account.id, true, step],
-        )
-        .await?;
+    mfa_store::enable(&state.db, account.id, step).await?;
     Event::new("mfa_enabled", "user")
         .by_principal(&principal)
         .on(Some(account.id), &account.username)
@@ -155,15 +141,7 @@ async fn disable(
         "mfa_disable_failed",
     )
     .await?;
-    let mut tx = state.db.begin().await?;
-    tx.execute(
-        "UPDATE users SET mfa_enabled = $2, mfa_secret = NULL, mfa_last_step = NULL WHERE id = $1",
-        params![account.id, false],
-    )
-    .await?;
-    tx.execute("DELETE FROM mfa_backup_codes WHERE user_id = $1", params![account.id])
-        .await?;
-    tx.commit().await?;
+    mfa_store::disable(&state.db, account.id).await?;
     Event::new("mfa_disabled", "user")
         .by_principal(&principal)
         .on(Some(account.id), &account.username)
@@ -194,9 +172,7 @@ async fn backup_codes(
     )
     .await?;
     let codes = mfa::new_backup_codes()?;
-    let mut tx = state.db.begin().await?;
-    mfa::store_backup_codes(tx.as_mut(), principal.user_id, &codes).await?;
-    tx.commit().await?;
+    mfa_store::replace_backup_codes(&state.db, principal.user_id, &codes).await?;
     Event::new("mfa_backup_codes_regenerated", "user")
         .by_principal(&principal)
         .record(&state, &req)
