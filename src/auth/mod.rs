@@ -9,10 +9,11 @@
 //!   [`mfa`]: TOTP and backup codes; [`mfa_store`]: an account's MFA state as stored;
 //!   [`mfa_lockout`]: wrong codes counted per account;
 //!   [`oauth`]: OAuth2 clients, codes and tokens;
-//!   [`setup`]: first-run setup; [`audit`]: the security audit log; [`users`]: the account store;
+//!   [`setup`]: first-run setup; [`audit`]: the security audit log ([`audit_log`]: reading and pruning it); [`users`]: the account store;
 //!   [`user_admin`]: the user list and administrators' changes to accounts.
 
 pub mod audit;
+pub mod audit_log;
 pub mod authenticate;
 pub mod guard;
 pub mod jwt;

@@ -1,24 +1,21 @@
 //! The audit log, for administrators (and each user's own activity): `/api/v1/audit/*`, in the
 //! original's shapes (§2.14).
 
-use std::collections::BTreeMap;
-
 use actix_web::http::Method;
 use actix_web::http::header::{CONTENT_DISPOSITION, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::admin::out_of_range;
 use crate::auth::audit::Event;
+use crate::auth::audit_log;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::http::csv::{Cell, CsvWriter};
 use crate::http::{Access, Json, Path, Query, RouteTable};
-use crate::params;
 use crate::state::AppState;
-use crate::storage::{Row, Value as Param};
 
 pub fn declare(table: &mut RouteTable) {
     let admin = Access::Permission(Permission::AuditRead);
@@ -59,8 +56,6 @@ pub fn declare(table: &mut RouteTable) {
         );
 }
 
-const COLUMNS: &str = "id, timestamp, user_id, username, action, entity_type, entity_id, entity_name, ip_address, \
-                       user_agent, request_method, request_path, old_values, new_values, details, success, error_message";
 const EXPORT_LIMIT: i64 = 10_000;
 
 /// A parsed instant from a query parameter: RFC 3339, a naive date-time (UTC), or a date.
@@ -88,110 +83,21 @@ struct Filters {
     search: Option<String>,
 }
 
-/// A `WHERE` clause and its parameters, built from optional conditions.
-#[derive(Default)]
-struct Where {
-    clauses: Vec<String>,
-    params: Vec<Param>,
-}
-
-impl Where {
-    fn add(&mut self, condition: &str, value: impl Into<Param>) {
-        self.params.push(value.into());
-        self.clauses
-            .push(condition.replace('?', &format!("${}", self.params.len())));
-    }
-
-    fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
-    }
-}
-
 impl Filters {
-    fn to_where(&self) -> Result<Where, ApiError> {
-        let mut w = Where::default();
-        if let Some(id) = self.user_id {
-            w.add("user_id = ?", id);
-        }
-        if let Some(action) = &self.action {
-            w.add("action = ?", action);
-        }
-        if let Some(entity_type) = &self.entity_type {
-            w.add("entity_type = ?", entity_type);
-        }
-        if let Some(id) = self.entity_id {
-            w.add("entity_id = ?", id);
-        }
-        if let Some(start) = &self.start_date {
-            w.add("timestamp >= ?", instant("start_date", start)?);
-        }
-        if let Some(end) = &self.end_date {
-            w.add("timestamp <= ?", instant("end_date", end)?);
-        }
-        if let Some(success) = self.success {
-            w.add("success = ?", success);
-        }
-        if let Some(ip) = &self.ip_address {
-            w.add("ip_address = ?", ip);
-        }
-        if let Some(search) = self.search.as_deref().filter(|s| !s.is_empty()) {
-            let pattern = format!("%{}%", search.to_lowercase());
-            w.add(
-                "(LOWER(COALESCE(details, '')) LIKE ? OR LOWER(COALESCE(entity_name, '')) LIKE ? \
-                 OR LOWER(COALESCE(username, '')) LIKE ?)",
-                pattern,
-            );
-        }
-        Ok(w)
+    /// The query parameters as a log filter, the dates parsed.
+    fn to_filter(&self) -> Result<audit_log::Filter, ApiError> {
+        Ok(audit_log::Filter {
+            user_id: self.user_id,
+            action: self.action.clone(),
+            entity_type: self.entity_type.clone(),
+            entity_id: self.entity_id,
+            since: self.start_date.as_deref().map(|t| instant("start_date", t)).transpose()?,
+            until: self.end_date.as_deref().map(|t| instant("end_date", t)).transpose()?,
+            success: self.success,
+            ip_address: self.ip_address.clone(),
+            search: self.search.clone(),
+        })
     }
-}
-
-fn json_column(row: &Row, name: &str) -> Result<Value, ApiError> {
-    Ok(row
-        .get::<Option<String>>(name)?
-        .map(|text| serde_json::from_str(&text).unwrap_or(Value::String(text)))
-        .unwrap_or(Value::Null))
-}
-
-/// AuditLogOut.
-fn entry(row: &Row) -> Result<Value, ApiError> {
-    Ok(json!({
-        "id": row.get::<i64>("id")?,
-        "timestamp": row.get::<DateTime<Utc>>("timestamp")?,
-        "user_id": row.get::<Option<i64>>("user_id")?,
-        "username": row.get::<Option<String>>("username")?,
-        "action": row.get::<String>("action")?,
-        "entity_type": row.get::<String>("entity_type")?,
-        "entity_id": row.get::<Option<i64>>("entity_id")?,
-        "entity_name": row.get::<Option<String>>("entity_name")?,
-        "ip_address": row.get::<Option<String>>("ip_address")?,
-        "user_agent": row.get::<Option<String>>("user_agent")?,
-        "request_method": row.get::<Option<String>>("request_method")?,
-        "request_path": row.get::<Option<String>>("request_path")?,
-        "old_values": json_column(row, "old_values")?,
-        "new_values": json_column(row, "new_values")?,
-        "details": row.get::<Option<String>>("details")?,
-        "success": row.get::<bool>("success")?,
-        "error_message": row.get::<Option<String>>("error_message")?,
-    }))
-}
-
-async fn select(state: &AppState, filter: Where, limit: i64, offset: i64) -> Result<Vec<Value>, ApiError> {
-    let mut params = filter.params.clone();
-    let n = params.len();
-    params.push(limit.into());
-    params.push(offset.into());
-    let sql = format!(
-        "SELECT {COLUMNS} FROM audit_logs{} ORDER BY timestamp DESC, id DESC LIMIT ${} OFFSET ${}",
-        filter.sql(),
-        n + 1,
-        n + 2
-    );
-    state.db.query(&sql, params).await?.iter().map(entry).collect()
 }
 
 fn bounded(name: &str, value: i64, min: i64, max: i64) -> Result<i64, ApiError> {
@@ -221,16 +127,9 @@ async fn logs(
 ) -> Result<HttpResponse, ApiError> {
     let skip = bounded("skip", page.skip, 0, i64::MAX)?;
     let limit = bounded("limit", page.limit, 1, 1000)?;
-    let filter = filters.to_where()?;
-    let total: i64 = state
-        .db
-        .query_one(
-            &format!("SELECT COUNT(*) AS n FROM audit_logs{}", filter.sql()),
-            filter.params.clone(),
-        )
-        .await?
-        .get("n")?;
-    let logs = select(&state, filter, limit, skip).await?;
+    let filter = filters.to_filter()?;
+    let total = audit_log::count(&state.db, &filter).await?;
+    let logs = audit_log::entries(&state.db, &filter, limit, skip).await?;
     Ok(HttpResponse::Ok().json(json!({ "logs": logs, "total": total, "skip": skip, "limit": limit })))
 }
 
@@ -240,15 +139,10 @@ struct LogId {
 }
 
 async fn log(state: web::Data<AppState>, Path(path): Path<LogId>) -> Result<HttpResponse, ApiError> {
-    let row = state
-        .db
-        .query_opt(
-            &format!("SELECT {COLUMNS} FROM audit_logs WHERE id = $1"),
-            params![path.log_id],
-        )
+    let entry = audit_log::entry_by_id(&state.db, path.log_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Audit log entry not found".into()))?;
-    Ok(HttpResponse::Ok().json(entry(&row)?))
+    Ok(HttpResponse::Ok().json(entry))
 }
 
 #[derive(Deserialize)]
@@ -273,7 +167,7 @@ async fn entity(
         entity_id: Some(path.entity_id),
         ..Filters::default()
     };
-    Ok(HttpResponse::Ok().json(select(&state, filters.to_where()?, limit, 0).await?))
+    Ok(HttpResponse::Ok().json(audit_log::entries(&state.db, &filters.to_filter()?, limit, 0).await?))
 }
 
 #[derive(Deserialize)]
@@ -286,10 +180,12 @@ struct Activity {
 async fn activity(state: &AppState, user_id: i64, query: &Activity) -> Result<HttpResponse, ApiError> {
     let days = bounded("days", query.days.unwrap_or(30), 1, 365)?;
     let limit = bounded("limit", query.limit.unwrap_or(100), 1, 500)?;
-    let mut filter = Where::default();
-    filter.add("user_id = ?", user_id);
-    filter.add("timestamp >= ?", state.clock.now() - chrono::Duration::days(days));
-    Ok(HttpResponse::Ok().json(select(state, filter, limit, 0).await?))
+    let filter = audit_log::Filter {
+        user_id: Some(user_id),
+        since: Some(state.clock.now() - chrono::Duration::days(days)),
+        ..audit_log::Filter::default()
+    };
+    Ok(HttpResponse::Ok().json(audit_log::entries(&state.db, &filter, limit, 0).await?))
 }
 
 #[derive(Deserialize)]
@@ -319,43 +215,14 @@ async fn statistics(state: web::Data<AppState>, Query(filters): Query<Filters>) 
         end_date: filters.end_date,
         ..Filters::default()
     };
-    let filter = filters.to_where()?;
-    let grouped = |column: &str| {
-        format!(
-            "SELECT {column} AS k, COUNT(*) AS n FROM audit_logs{} GROUP BY {column} ORDER BY n DESC",
-            filter.sql()
-        )
-    };
-    let count_by = |rows: Vec<Row>| -> Result<BTreeMap<String, i64>, ApiError> {
-        rows.iter()
-            .map(|row| Ok((row.get::<String>("k")?, row.get::<i64>("n")?)))
-            .collect()
-    };
-    let by_action = count_by(state.db.query(&grouped("action"), filter.params.clone()).await?)?;
-    let by_entity_type = count_by(state.db.query(&grouped("entity_type"), filter.params.clone()).await?)?;
-    let (mut succeeded, mut failed) = (0, 0);
-    for row in state.db.query(&grouped("success"), filter.params.clone()).await? {
-        if row.get::<bool>("k")? {
-            succeeded += row.get::<i64>("n")?;
-        } else {
-            failed += row.get::<i64>("n")?;
-        }
-    }
-    let mut users = filter.clauses.clone();
-    users.push("username IS NOT NULL".into());
-    let most_active = state
-        .db
-        .query(
-            &format!(
-                "SELECT username, COUNT(*) AS n FROM audit_logs WHERE {} GROUP BY username ORDER BY n DESC, username LIMIT 10",
-                users.join(" AND ")
-            ),
-            filter.params.clone(),
-        )
-        .await?
+    let stats = audit_log::statistics(&state.db, &filters.to_filter()?).await?;
+    let most_active: Vec<_> = stats
+        .most_active
         .iter()
-        .map(|row| Ok(json!({ "username": row.get::<String>("username")?, "action_count": row.get::<i64>("n")? })))
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .map(|(username, count)| json!({ "username": username, "action_count": count }))
+        .collect();
+    let (by_action, by_entity_type) = (stats.by_action, stats.by_entity_type);
+    let (succeeded, failed) = (stats.succeeded, stats.failed);
     Ok(HttpResponse::Ok().json(json!({
         "by_action": by_action,
         "by_entity_type": by_entity_type,
@@ -381,7 +248,7 @@ fn export_filters(filters: Filters) -> Filters {
 }
 
 async fn export_csv(state: web::Data<AppState>, Query(filters): Query<Filters>) -> Result<HttpResponse, ApiError> {
-    let rows = select(&state, export_filters(filters).to_where()?, EXPORT_LIMIT, 0).await?;
+    let rows = audit_log::entries(&state.db, &export_filters(filters).to_filter()?, EXPORT_LIMIT, 0).await?;
     let columns = [
         "id",
         "timestamp",
@@ -406,7 +273,7 @@ async fn export_csv(state: web::Data<AppState>, Query(filters): Query<Filters>) 
 }
 
 async fn export_json(state: web::Data<AppState>, Query(filters): Query<Filters>) -> Result<HttpResponse, ApiError> {
-    let rows = select(&state, export_filters(filters).to_where()?, EXPORT_LIMIT, 0).await?;
+    let rows = audit_log::entries(&state.db, &export_filters(filters).to_filter()?, EXPORT_LIMIT, 0).await?;
     let body = json!({ "total": rows.len(), "exported_at": state.clock.now(), "logs": rows });
     let text = serde_json::to_string_pretty(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok()
@@ -416,23 +283,10 @@ async fn export_json(state: web::Data<AppState>, Query(filters): Query<Filters>)
 }
 
 async fn filters(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let distinct = |column: &'static str| {
-        let state = state.clone();
-        async move {
-            state
-                .db
-                .query(
-                    &format!("SELECT DISTINCT {column} AS v FROM audit_logs ORDER BY v"),
-                    params![],
-                )
-                .await?
-                .iter()
-                .map(|row| row.get::<String>("v").map_err(ApiError::from))
-                .collect::<Result<Vec<_>, _>>()
-        }
-    };
-    Ok(HttpResponse::Ok()
-        .json(json!({ "actions": distinct("action").await?, "entity_types": distinct("entity_type").await? })))
+    Ok(HttpResponse::Ok().json(json!({
+        "actions": audit_log::actions(&state.db).await?,
+        "entity_types": audit_log::entity_types(&state.db).await?,
+    })))
 }
 
 #[derive(Deserialize)]
@@ -466,10 +320,7 @@ async fn retention(
         .record(&state, &req)
         .await;
     let cutoff = state.clock.now() - chrono::Duration::days(days);
-    let deleted = state
-        .db
-        .execute("DELETE FROM audit_logs WHERE timestamp < $1", params![cutoff])
-        .await?;
+    let deleted = audit_log::delete_before(&state.db, cutoff).await?;
     Ok(HttpResponse::Ok().json(json!({
         "deleted_count": deleted,
         "retention_days": days,
