@@ -8,7 +8,7 @@
 //!   [`lockout`]: failed-login throttling; [`password`]: argon2id and the password policy;
 //!   [`mfa`]: TOTP and backup codes; [`mfa_store`]: an account's MFA state as stored;
 //!   [`mfa_lockout`]: wrong codes counted per account;
-//!   [`oauth`]: OAuth2 clients, codes and tokens;
+//!   [`oauth`]: OAuth2 clients, codes and tokens ([`oauth_store`]: their rows);
 //!   [`setup`]: first-run setup; [`audit`]: the security audit log ([`audit_log`]: reading and pruning it); [`users`]: the account store;
 //!   [`user_admin`]: the user list and administrators' changes to accounts.
 
@@ -22,6 +22,7 @@ pub mod mfa;
 pub mod mfa_lockout;
 pub mod mfa_store;
 pub mod oauth;
+pub mod oauth_store;
 pub mod password;
 pub mod permission;
 pub mod principal;

@@ -5,16 +5,15 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::auth::audit::Event;
 use crate::auth::oauth::{self, Client, Grant};
+use crate::auth::oauth_store;
 use crate::auth::{Permission, Principal, authenticate, secret};
 use crate::error::ApiError;
 use crate::http::{Access, Bounded, Form, Json, Path, Query, RouteTable, secret_json};
-use crate::params;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {
@@ -158,23 +157,17 @@ async fn create_client(
     let client_secret = secret::random_token(48)?;
     let grant_types = oauth::scopes(&body.grant_types).join(" ");
     let scope = oauth::scopes(&body.scope).join(" ");
-    state
-        .db
-        .execute(
-            "INSERT INTO oauth2_clients (client_id, client_secret_hash, client_name, redirect_uris, grant_types, scope, owner_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            params![
-                client_id.as_str(),
-                secret::digest(&client_secret),
-                body.client_name.as_str(),
-                json!(body.redirect_uris).to_string(),
-                grant_types.as_str(),
-                scope.as_str(),
-                principal.user_id,
-                state.clock.now()
-            ],
-        )
-        .await?;
+    let client = oauth_store::NewClient {
+        client_id: &client_id,
+        secret_digest: secret::digest(&client_secret),
+        name: &body.client_name,
+        redirect_uris: json!(body.redirect_uris).to_string(),
+        grant_types: &grant_types,
+        scope: &scope,
+        owner_id: principal.user_id,
+        created_at: state.clock.now(),
+    };
+    oauth_store::insert_client(&state.db, client).await?;
     Event::new("oauth_client_created", "oauth_client")
         .by_principal(&principal)
         .on(None, &client_id)
@@ -192,28 +185,21 @@ async fn create_client(
 }
 
 async fn list_clients(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
-    let rows = state
-        .db
-        .query(
-            "SELECT id, client_id, client_name, redirect_uris, grant_types, scope, created_at
-             FROM oauth2_clients WHERE owner_id = $1 ORDER BY id",
-            params![principal.user_id],
-        )
-        .await?;
-    let clients = rows
-        .iter()
-        .map(|row| {
-            Ok(json!({
-                "id": row.get::<i64>("id")?,
-                "client_id": row.get::<String>("client_id")?,
-                "client_name": row.get::<String>("client_name")?,
-                "redirect_uris": row.get::<Value>("redirect_uris")?,
-                "grant_types": row.get::<String>("grant_types")?,
-                "scope": row.get::<String>("scope")?,
-                "created_at": row.get::<DateTime<Utc>>("created_at")?,
-            }))
+    let clients: Vec<_> = oauth_store::clients_of(&state.db, principal.user_id)
+        .await?
+        .into_iter()
+        .map(|client| {
+            json!({
+                "id": client.id,
+                "client_id": client.client_id,
+                "client_name": client.client_name,
+                "redirect_uris": client.redirect_uris,
+                "grant_types": client.grant_types,
+                "scope": client.scope,
+                "created_at": client.created_at,
+            })
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .collect();
     Ok(HttpResponse::Ok().json(clients))
 }
 
@@ -230,14 +216,7 @@ async fn delete_client(
     principal: Principal,
     Path(path): Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted = state
-        .db
-        .execute(
-            "DELETE FROM oauth2_clients WHERE client_id = $1 AND owner_id = $2",
-            params![path.client_id.as_str(), principal.user_id],
-        )
-        .await?;
-    if deleted == 0 {
+    if !oauth_store::delete_client(&state.db, &path.client_id, principal.user_id).await? {
         return Err(ApiError::NotFound("OAuth2 client not found or unauthorized".into()));
     }
     Event::new("oauth_client_deleted", "oauth_client")
@@ -313,23 +292,17 @@ async fn authorize(
     }
     let code = secret::random_token(48)?;
     let now = state.clock.now();
-    state
-        .db
-        .execute(
-            "INSERT INTO oauth2_authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            params![
-                secret::digest(&code),
-                client.client_id.as_str(),
-                principal.user_id,
-                query.redirect_uri.as_str(),
-                scope.join(" "),
-                challenge,
-                now + chrono::Duration::seconds(oauth::CODE_SECONDS),
-                now
-            ],
-        )
-        .await?;
+    let issued = oauth_store::NewCode {
+        code_digest: secret::digest(&code),
+        client_id: &client.client_id,
+        user_id: principal.user_id,
+        redirect_uri: &query.redirect_uri,
+        scope: scope.join(" "),
+        code_challenge: challenge,
+        expires_at: now + chrono::Duration::seconds(oauth::CODE_SECONDS),
+        created_at: now,
+    };
+    oauth_store::insert_code(&state.db, issued).await?;
     let mut redirect = url::Url::parse(&query.redirect_uri).map_err(|_| bad_request("Invalid redirect_uri"))?;
     redirect.query_pairs_mut().append_pair("code", &code);
     if let Some(state_value) = &query.state {
@@ -410,34 +383,28 @@ async fn exchange_code(state: &AppState, client: &Client, form: &TokenRequest) -
     };
     let invalid = || bad_request("Invalid or expired authorization code");
     let mut tx = state.db.begin().await?;
-    let row = tx
-        .query_opt(
-            "SELECT client_id, user_id, redirect_uri, scope, code_challenge, expires_at, used
-             FROM oauth2_authorization_codes WHERE code_hash = $1",
-            params![secret::digest(code)],
-        )
-        .await?
-        .ok_or_else(invalid)?;
-    if row.get::<bool>("used")? || row.get::<DateTime<Utc>>("expires_at")? <= state.clock.now() {
+    let digest = secret::digest(code);
+    let stored = oauth_store::code(tx.as_mut(), &digest).await?.ok_or_else(invalid)?;
+    if stored.used || stored.expires_at <= state.clock.now() {
         return Err(invalid());
     }
     // The compare-and-set is the race guard: of concurrent redemptions, one claims the code.
-    let claimed = tx
-        .execute(
-            "UPDATE oauth2_authorization_codes SET used = $2 WHERE code_hash = $1 AND used = $3",
-            params![secret::digest(code), true, false],
-        )
-        .await?;
-    if claimed != 1 {
+    if !oauth_store::claim_code(tx.as_mut(), &digest).await? {
         return Err(invalid());
     }
-    let outcome = check_code(client, &row, redirect_uri, form.code_verifier.as_deref());
+    let outcome = check_code(client, &stored, redirect_uri, form.code_verifier.as_deref());
     let grant = match outcome {
-        Ok(()) => {
-            let scope: String = row.get("scope")?;
-            let user_id: i64 = row.get("user_id")?;
-            Some(oauth::issue(state, tx.as_mut(), &client.client_id, Some(user_id), &scope, true).await?)
-        }
+        Ok(()) => Some(
+            oauth::issue(
+                state,
+                tx.as_mut(),
+                &client.client_id,
+                Some(stored.user_id),
+                &stored.scope,
+                true,
+            )
+            .await?,
+        ),
         Err(_) => None,
     };
     tx.commit().await?;
@@ -446,18 +413,18 @@ async fn exchange_code(state: &AppState, client: &Client, form: &TokenRequest) -
 
 fn check_code(
     client: &Client,
-    row: &crate::storage::Row,
+    stored: &oauth_store::StoredCode,
     redirect_uri: &str,
     verifier: Option<&str>,
 ) -> Result<(), ApiError> {
-    if row.get::<String>("client_id")? != client.client_id {
+    if stored.client_id != client.client_id {
         return Err(bad_request("Client mismatch"));
     }
-    if row.get::<String>("redirect_uri")? != redirect_uri {
+    if stored.redirect_uri != redirect_uri {
         return Err(bad_request("Redirect URI mismatch"));
     }
     let verifier = verifier.ok_or_else(|| bad_request("code_verifier is required (PKCE)"))?;
-    if !secret::same(&secret::s256(verifier), &row.get::<String>("code_challenge")?) {
+    if !secret::same(&secret::s256(verifier), &stored.code_challenge) {
         return Err(bad_request("Invalid code_verifier"));
     }
     Ok(())
@@ -472,29 +439,17 @@ async fn exchange_refresh_token(state: &AppState, client: &Client, form: &TokenR
     let invalid = || bad_request("Invalid refresh token");
     let ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl).unwrap_or(chrono::Duration::days(7));
     let mut tx = state.db.begin().await?;
-    let row = tx
-        .query_opt(
-            "SELECT id, user_id, scope, created_at FROM oauth2_tokens
-             WHERE refresh_token_hash = $1 AND client_id = $2 AND revoked = $3",
-            params![secret::digest(presented), client.client_id.as_str(), false],
-        )
+    let token = oauth_store::refreshable_token(tx.as_mut(), &secret::digest(presented), &client.client_id)
         .await?
         .ok_or_else(invalid)?;
-    if row.get::<DateTime<Utc>>("created_at")? + ttl <= state.clock.now() {
+    if token.created_at + ttl <= state.clock.now() {
         return Err(invalid());
     }
     // Revoking is the race guard: of two concurrent exchanges, one wins.
-    let revoked = tx
-        .execute(
-            "UPDATE oauth2_tokens SET revoked = $2 WHERE id = $1 AND revoked = $3",
-            params![row.get::<i64>("id")?, true, false],
-        )
-        .await?;
-    if revoked != 1 {
+    if !oauth_store::revoke_token_pair(tx.as_mut(), token.id).await? {
         return Err(invalid());
     }
-    let scope: String = row.get("scope")?;
-    let grant = oauth::issue(state, tx.as_mut(), &client.client_id, row.get("user_id")?, &scope, true).await?;
+    let grant = oauth::issue(state, tx.as_mut(), &client.client_id, token.user_id, &token.scope, true).await?;
     tx.commit().await?;
     Ok(grant)
 }
@@ -513,16 +468,7 @@ async fn revoke(
     Form(form): Form<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let client = oauth::authenticate_client(&state, &form.client_id, &form.client_secret).await?;
-    let digest = secret::digest(&form.token);
-    let revoked = state
-        .db
-        .execute(
-            "UPDATE oauth2_tokens SET revoked = $3
-             WHERE client_id = $2 AND (access_token_hash = $1 OR refresh_token_hash = $1)",
-            params![digest, client.client_id.as_str(), true],
-        )
-        .await?;
-    if revoked > 0 {
+    if oauth_store::revoke_client_token(&state.db, &secret::digest(&form.token), &client.client_id).await? {
         Event::new("oauth_token_revoked", "oauth_client")
             .on(None, &client.client_id)
             .record(&state, &req)
@@ -534,26 +480,8 @@ async fn revoke(
 /// RFC 7662: what the calling client's access token is; another client's token is inactive.
 async fn introspect(state: web::Data<AppState>, Form(form): Form<TokenQuery>) -> Result<HttpResponse, ApiError> {
     let client = oauth::authenticate_client(&state, &form.client_id, &form.client_secret).await?;
-    let row = state
-        .db
-        .query_opt(
-            "SELECT t.scope, t.expires_at, t.created_at, t.revoked, u.id AS user_id, u.username, u.is_active
-             FROM oauth2_tokens t
-             JOIN oauth2_clients c ON c.client_id = t.client_id
-             JOIN users u ON u.id = COALESCE(t.user_id, c.owner_id)
-             WHERE t.access_token_hash = $1 AND t.client_id = $2",
-            params![secret::digest(&form.token), client.client_id.as_str()],
-        )
-        .await?;
-    let active = match &row {
-        Some(row) => {
-            !row.get::<bool>("revoked")?
-                && row.get::<bool>("is_active")?
-                && row.get::<DateTime<Utc>>("expires_at")? > state.clock.now()
-        }
-        None => false,
-    };
-    let Some(row) = row.filter(|_| active) else {
+    let token = oauth_store::access_token(&state.db, &secret::digest(&form.token), &client.client_id).await?;
+    let Some(token) = token.filter(|t| !t.revoked && t.user_active && t.expires_at > state.clock.now()) else {
         return Ok(HttpResponse::Ok().json(json!({
             "active": false, "client_id": null, "username": null, "scope": null, "exp": null, "iat": null,
         })));
@@ -561,11 +489,11 @@ async fn introspect(state: web::Data<AppState>, Form(form): Form<TokenQuery>) ->
     Ok(HttpResponse::Ok().json(json!({
         "active": true,
         "client_id": client.client_id,
-        "username": row.get::<String>("username")?,
-        "sub": row.get::<i64>("user_id")?.to_string(),
-        "scope": row.get::<String>("scope")?,
-        "exp": row.get::<DateTime<Utc>>("expires_at")?.timestamp(),
-        "iat": row.get::<DateTime<Utc>>("created_at")?.timestamp(),
+        "username": token.username,
+        "sub": token.user_id.to_string(),
+        "scope": token.scope,
+        "exp": token.expires_at.timestamp(),
+        "iat": token.created_at.timestamp(),
         "token_type": "Bearer",
     })))
 }
