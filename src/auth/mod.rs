@@ -9,6 +9,7 @@
 //!   [`mfa`]: TOTP and backup codes; [`mfa_store`]: an account's MFA state as stored;
 //!   [`mfa_lockout`]: wrong codes counted per account;
 //!   [`oauth`]: OAuth2 clients, codes and tokens ([`oauth_store`]: their rows);
+//!   [`roles`]: the stored roles; [`profile`]: a user's own details and preferences;
 //!   [`setup`]: first-run setup; [`audit`]: the security audit log ([`audit_log`]: reading and pruning it); [`users`]: the account store;
 //!   [`user_admin`]: the user list and administrators' changes to accounts.
 
@@ -26,7 +27,9 @@ pub mod oauth_store;
 pub mod password;
 pub mod permission;
 pub mod principal;
+pub mod profile;
 pub mod rbac;
+pub mod roles;
 pub mod secret;
 pub mod sessions;
 pub mod setup;

@@ -85,3 +85,10 @@ pub async fn set_active(tx: &mut dyn Transaction, user_id: i64, active: bool) ->
     .await?;
     Ok(())
 }
+
+/// How many accounts there are.
+pub async fn count(db: &Db) -> Result<i64, StorageError> {
+    db.query_one("SELECT COUNT(*) AS n FROM users", params![])
+        .await?
+        .get("n")
+}

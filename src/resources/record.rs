@@ -177,3 +177,10 @@ pub async fn insert_in(
 pub fn zone_named(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
 }
+
+/// How many resources there are (the health check's probe of the database).
+pub async fn count(db: &Db) -> Result<i64, StorageError> {
+    db.query_one("SELECT COUNT(*) AS n FROM resources", vec![])
+        .await?
+        .get("n")
+}

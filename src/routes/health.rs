@@ -32,10 +32,7 @@ const DATABASE_FAILED: &str = "error: database unavailable";
 /// Overall health. Always 200 (as the original), with `status` saying whether the database
 /// answers.
 async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let count = match state.db.query_one("SELECT COUNT(*) AS n FROM resources", vec![]).await {
-        Ok(row) => row.get::<i64>("n"),
-        Err(error) => Err(error),
-    };
+    let count = crate::resources::record::count(&state.db).await;
     if let Err(error) = &count {
         tracing::error!(%error, "health check: the database query failed");
     }

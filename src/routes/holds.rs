@@ -15,9 +15,8 @@ use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, RouteTable};
-use crate::params;
 use crate::reservations::model::{OutputZone, utc};
-use crate::reservations::queries;
+use crate::reservations::{holds, queries};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
 
@@ -75,15 +74,7 @@ async fn place(
         let why = format!("minutes must be between 1 and {MAX_HOLD_MINUTES}");
         return Err(ApiError::invalid(&["body", "minutes"], why, minutes));
     }
-    let held = state
-        .db
-        .query_one(
-            "SELECT COUNT(*) AS n FROM reservations r WHERE r.user_id = $1 AND r.status = 'held'
-               AND NOT EXISTS (SELECT 1 FROM waitlist w WHERE w.offered_reservation_id = r.id)",
-            params![principal.user_id],
-        )
-        .await?
-        .get::<i64>("n")?;
+    let held = holds::count_of(&state.db, principal.user_id).await?;
     if held >= MAX_HOLDS_PER_USER {
         return Err(ApiError::Conflict(format!(
             "At most {MAX_HOLDS_PER_USER} holds at a time"
@@ -103,29 +94,20 @@ async fn place(
 }
 
 async fn mine(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
-    let rows = state
-        .db
-        .query(
-            "SELECT r.id, r.resource_id, r.start_time, r.end_time, r.hold_expires_at FROM reservations r
-             WHERE r.user_id = $1 AND r.status = 'held'
-               AND NOT EXISTS (SELECT 1 FROM waitlist w WHERE w.offered_reservation_id = r.id)
-             ORDER BY r.hold_expires_at",
-            params![principal.user_id],
-        )
-        .await?;
-    let holds = rows
-        .iter()
-        .map(|row| {
-            Ok(json!({
-                "id": row.get::<i64>("id")?,
-                "resource_id": row.get::<i64>("resource_id")?,
-                "start_time": utc(row.get("start_time")?),
-                "end_time": utc(row.get("end_time")?),
+    let holds: Vec<_> = holds::of_user(&state.db, principal.user_id)
+        .await?
+        .into_iter()
+        .map(|hold| {
+            json!({
+                "id": hold.id,
+                "resource_id": hold.resource_id,
+                "start_time": utc(hold.start_time),
+                "end_time": utc(hold.end_time),
                 "status": "held",
-                "expires_at": row.get::<Option<chrono::DateTime<chrono::Utc>>>("hold_expires_at")?.map(utc),
-            }))
+                "expires_at": hold.expires_at.map(utc),
+            })
         })
-        .collect::<Result<Vec<_>, crate::storage::StorageError>>()?;
+        .collect();
     Ok(HttpResponse::Ok().json(holds))
 }
 

@@ -6,12 +6,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::audit::Event;
-use crate::auth::{Permission, Principal, rbac, users};
+use crate::auth::roles::{self, Role};
+use crate::auth::{Permission, Principal, users};
 use crate::error::ApiError;
 use crate::http::{Access, Json, RouteTable};
-use crate::params;
 use crate::state::AppState;
-use crate::storage::Row;
 
 pub fn declare(table: &mut RouteTable) {
     let manage = Access::Permission(Permission::RoleManage);
@@ -41,32 +40,22 @@ pub fn declare(table: &mut RouteTable) {
         );
 }
 
-fn role_out(row: &Row) -> Result<Value, ApiError> {
-    Ok(json!({
-        "id": row.get::<i64>("id")?,
-        "name": row.get::<String>("name")?,
-        "description": row.get::<Option<String>>("description")?,
-    }))
+fn role_out(role: &Role) -> Value {
+    json!({
+        "id": role.id,
+        "name": role.name,
+        "description": role.description,
+    })
 }
 
 async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let rows = state
-        .db
-        .query("SELECT id, name, description FROM roles ORDER BY id", params![])
-        .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(role_out).collect::<Result<Vec<_>, _>>()?))
+    let roles = roles::all(&state.db).await?;
+    Ok(HttpResponse::Ok().json(roles.iter().map(role_out).collect::<Vec<_>>()))
 }
 
 async fn mine(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
-    let rows = state
-        .db
-        .query(
-            "SELECT r.id, r.name, r.description FROM roles r JOIN user_roles ur ON ur.role_id = r.id
-             WHERE ur.user_id = $1 ORDER BY r.id",
-            params![principal.user_id],
-        )
-        .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(role_out).collect::<Result<Vec<_>, _>>()?))
+    let roles = roles::of_user(&state.db, principal.user_id).await?;
+    Ok(HttpResponse::Ok().json(roles.iter().map(role_out).collect::<Vec<_>>()))
 }
 
 #[derive(Deserialize)]
@@ -91,20 +80,10 @@ async fn create(
         ));
     }
     let exists = || ApiError::BadRequest("Role already exists".into());
-    if state
-        .db
-        .query_opt("SELECT id FROM roles WHERE name = $1", params![name])
-        .await?
-        .is_some()
-    {
+    if roles::exists(&state.db, name).await? {
         return Err(exists());
     }
-    let row = state
-        .db
-        .query_write(
-            "INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id, name, description",
-            params![name, body.description.as_deref()],
-        )
+    let role = roles::create(&state.db, name, body.description.as_deref())
         .await
         .map_err(|e| {
             if e.is_unique_violation_of("name") {
@@ -113,15 +92,12 @@ async fn create(
                 e.into()
             }
         })?;
-    let row = row
-        .first()
-        .ok_or_else(|| ApiError::Internal("INSERT returned no row".into()))?;
     Event::new("role_created", "role")
         .by_principal(&principal)
-        .on(Some(row.get("id")?), name)
+        .on(Some(role.id), name)
         .record(&state, &req)
         .await;
-    Ok(HttpResponse::Ok().json(role_out(row)?))
+    Ok(HttpResponse::Ok().json(role_out(&role)))
 }
 
 #[derive(Deserialize)]
@@ -183,17 +159,7 @@ async fn change(
         return Err(ApiError::NotFound("Role not found".into()));
     }
     // Without an admin nobody could manage the server any more (setup is complete).
-    let admins: i64 = tx
-        .query_opt(
-            "SELECT COUNT(*) AS n FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             JOIN users u ON u.id = ur.user_id WHERE r.name = $1 AND u.is_active = $2",
-            params![rbac::ADMIN, true],
-        )
-        .await?
-        .map(|row| row.get("n"))
-        .transpose()?
-        .unwrap_or(0);
-    if admins == 0 {
+    if roles::active_admins(tx.as_mut()).await? == 0 {
         return Err(ApiError::BadRequest("Cannot remove the last admin".into()));
     }
     tx.commit().await?;

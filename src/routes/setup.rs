@@ -11,11 +11,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::audit::Event;
-use crate::auth::{password, rbac, secret, setup, users};
+use crate::auth::{password, rbac, secret, setup, user_admin, users};
 use crate::error::ApiError;
 use crate::http::client_ip::is_local;
 use crate::http::{Access, Json, RouteTable};
-use crate::params;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {
@@ -45,11 +44,7 @@ pub fn declare(table: &mut RouteTable) {
 
 async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (complete, reopened) = setup::flags(&state.db).await?;
-    let users: i64 = state
-        .db
-        .query_one("SELECT COUNT(*) AS n FROM users", params![])
-        .await?
-        .get("n")?;
+    let users = user_admin::count(&state.db).await?;
     Ok(HttpResponse::Ok().json(json!({ "setup_complete": complete, "setup_reopened": reopened, "user_count": users })))
 }
 

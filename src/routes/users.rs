@@ -6,10 +6,9 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, profile};
 use crate::error::ApiError;
 use crate::http::{Access, Json, RouteTable};
-use crate::params;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {
@@ -40,26 +39,17 @@ pub fn declare(table: &mut RouteTable) {
 
 /// The original's UserDetailOut fields of `user_id`.
 async fn details(state: &AppState, user_id: i64) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let row = state
-        .db
-        .query_opt(
-            "SELECT id, username, email, email_verified, mfa_enabled, email_notifications, reminder_hours
-             FROM users WHERE id = $1",
-            params![user_id],
-        )
+    let user = profile::of_user(&state.db, user_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("User not found".into()))?;
     let mut out = serde_json::Map::new();
-    out.insert("id".into(), json!(row.get::<i64>("id")?));
-    out.insert("username".into(), json!(row.get::<String>("username")?));
-    out.insert("email".into(), json!(row.get::<Option<String>>("email")?));
-    out.insert("email_verified".into(), json!(row.get::<bool>("email_verified")?));
-    out.insert("mfa_enabled".into(), json!(row.get::<bool>("mfa_enabled")?));
-    out.insert(
-        "email_notifications".into(),
-        json!(row.get::<bool>("email_notifications")?),
-    );
-    out.insert("reminder_hours".into(), json!(row.get::<i64>("reminder_hours")?));
+    out.insert("id".into(), json!(user.id));
+    out.insert("username".into(), json!(user.username));
+    out.insert("email".into(), json!(user.email));
+    out.insert("email_verified".into(), json!(user.email_verified));
+    out.insert("mfa_enabled".into(), json!(user.mfa_enabled));
+    out.insert("email_notifications".into(), json!(user.email_notifications));
+    out.insert("reminder_hours".into(), json!(user.reminder_hours));
     Ok(out)
 }
 
@@ -98,15 +88,13 @@ async fn update_preferences(
             input: json!(hours),
         }]));
     }
-    state
-        .db
-        .execute(
-            "UPDATE users SET email_notifications = COALESCE($2, email_notifications),
-                              reminder_hours = COALESCE(CAST($3 AS BIGINT), reminder_hours)
-             WHERE id = $1",
-            params![principal.user_id, body.email_notifications, body.reminder_hours],
-        )
-        .await?;
+    profile::update_preferences(
+        &state.db,
+        principal.user_id,
+        body.email_notifications,
+        body.reminder_hours,
+    )
+    .await?;
     // Reminders follow the new preferences at once.
     state.email.wake();
     Ok(HttpResponse::Ok().json(details(&state, principal.user_id).await?))
