@@ -226,11 +226,14 @@ pub async fn entity_types(db: &Db) -> Result<Vec<String>, StorageError> {
 }
 
 async fn distinct(db: &Db, column: &'static str) -> Result<Vec<String>, StorageError> {
-    db.query(&format!("SELECT DISTINCT {column} AS v FROM audit_logs ORDER BY v"), params![])
-        .await?
-        .iter()
-        .map(|row| row.get::<String>("v"))
-        .collect()
+    db.query(
+        &format!("SELECT DISTINCT {column} AS v FROM audit_logs ORDER BY v"),
+        params![],
+    )
+    .await?
+    .iter()
+    .map(|row| row.get::<String>("v"))
+    .collect()
 }
 
 /// Deletes the entries older than `cutoff`; how many went.

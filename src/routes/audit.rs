@@ -91,7 +91,11 @@ impl Filters {
             action: self.action.clone(),
             entity_type: self.entity_type.clone(),
             entity_id: self.entity_id,
-            since: self.start_date.as_deref().map(|t| instant("start_date", t)).transpose()?,
+            since: self
+                .start_date
+                .as_deref()
+                .map(|t| instant("start_date", t))
+                .transpose()?,
             until: self.end_date.as_deref().map(|t| instant("end_date", t)).transpose()?,
             success: self.success,
             ip_address: self.ip_address.clone(),

@@ -8,7 +8,7 @@ use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::{
-    Book, Booked, Cancel, CancelScope, CheckIn, ExpireEnded, ReservationStatus, Reschedule, ResourceActor,
+    Book, Booked, Cancel, CancelScope, CheckIn, ExpireEnded, Reschedule, ReservationStatus, ResourceActor,
     ScheduleError,
 };
 use serde::Deserialize;

@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn only_blocking_states_become_bookings() {
-        assert_eq!(BookingStatus::try_from(ReservationStatus::Held), Ok(BookingStatus::Held));
+        assert_eq!(
+            BookingStatus::try_from(ReservationStatus::Held),
+            Ok(BookingStatus::Held)
+        );
         assert_eq!(
             BookingStatus::try_from(ReservationStatus::Cancelled),
             Err(NotBlocking(ReservationStatus::Cancelled))

@@ -125,11 +125,10 @@ impl WaitlistClosed {
     }
 }
 
-/// A reservation referred to by a change: an existing one, or the one made by the change at this
-/// index of the same batch.
+/// A reservation referred to by a change: the one made by the change at this index of the same
+/// batch (the only reference a change needs today: an offer's hold).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReservationRef {
-    Existing(ReservationId),
     New(usize),
 }
 
@@ -158,7 +157,6 @@ impl ReservationRef {
     /// The reservation's id, given what the batch's earlier changes produced.
     pub fn resolve(self, applied: &[Applied]) -> Option<ReservationId> {
         match self {
-            ReservationRef::Existing(id) => Some(id),
             ReservationRef::New(index) => match applied.get(index) {
                 Some(Applied::Reservation(id)) => Some(*id),
                 _ => None,
