@@ -1,4 +1,7 @@
 //! The resource as the API shows it (the original's `ResourceOut`), and its live status.
+//!
+//! The live status (`available`, `in_use`, `unavailable`) is derived from the data at "now" on
+//! every read and never stored, so it cannot go stale.
 
 use chrono::{DateTime, Utc};
 use reserver_actors::resource::{ResourceInfo, ScheduleSnapshot};
