@@ -124,7 +124,7 @@ impl Application {
         );
         let secret_key = settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
         if settings.environment == Environment::Production && settings.metrics.token.is_none() {
-            tracing::warn!("/metrics answers anyone who reaches it: set METRICS_TOKEN (see docs/security.md)");
+            tracing::warn!("/metrics answers anyone who reaches it: set METRICS_TOKEN (see docs/src/security.md)");
         }
         let setup_token = match setup::prepare(&db, clock.now()).await? {
             Some(fresh) => {
