@@ -50,10 +50,10 @@ pub use principal::{Principal, authorize_owner};
 
 use crate::error::ApiError;
 
-/// The original's answer to a protected route called without credentials.
+/// The answer to a protected route called without credentials (wire format).
 pub const NOT_AUTHENTICATED: &str = "Not authenticated";
 
-/// The original's answer to a bad, expired or revoked token.
+/// The answer to a bad, expired or revoked token (wire format).
 pub fn bad_credentials() -> ApiError {
     ApiError::Unauthorized("Could not validate credentials".into())
 }

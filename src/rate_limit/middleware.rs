@@ -139,7 +139,7 @@ fn write_headers(headers: &mut HeaderMap, admission: &Admission) {
     }
 }
 
-/// The original's 429s, with `Retry-After`.
+/// The 429s of the `/api/v1` wire format, with `Retry-After`.
 fn refused(refusal: Refusal) -> HttpResponse {
     let (detail, retry_after) = match refusal {
         Refusal::Rate { retry_after, .. } => (RATE_EXCEEDED, retry_after),
