@@ -1,4 +1,4 @@
-//! Approval requests as the API shows them (the original's shapes), read from the database.
+//! Approval requests as the API shows them, read from the database.
 //! Answers go through the resource's actor.
 
 use chrono::{DateTime, Utc};

@@ -3,7 +3,7 @@
 //! Every handler returns `Result<_, ApiError>`. Domain and storage errors convert into
 //! [`ApiError`] through `From` impls (next to the error types they convert), and
 //! [`ApiError`]'s `ResponseError` impl is the only code that picks status codes and writes error
-//! bodies. Bodies keep the original's wire format: `{"detail": "<message>"}`, or for request
+//! bodies. Bodies keep the `/api/v1` wire format: `{"detail": "<message>"}`, or for request
 //! validation a 422 with `{"detail": [{"type", "loc", "msg", "input"}]}` like Pydantic's.
 //! A 500 never carries internal details; they go to the log.
 

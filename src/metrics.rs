@@ -4,6 +4,12 @@
 //! one process (the test suite) never mix their counts. HTTP series are labelled by the route
 //! *pattern* (`/api/v1/resources/{resource_id}`), never the raw path, which keeps their
 //! cardinality bounded whatever clients request.
+//!
+//! Counts kept by parts that know nothing of Prometheus (the actors' supervisor, the database's
+//! query counts) are read at each scrape. `/metrics` is the only route whose credential is not a
+//! user's: `METRICS_TOKEN` is kept as a SHA-256 digest and compared in constant time, and
+//! `METRICS_ADDRESS` starts a second listener that serves `/metrics` alone (the main port then
+//! answers 404 there). `/api/v1/metrics/summary` reads the same counters.
 
 use std::time::Instant;
 

@@ -1,5 +1,5 @@
-//! In-app notifications (the original's `NotificationOut`): written from the events of a change,
-//! in its transaction, for the user each event concerns; read and marked read by that user.
+//! In-app notifications (`NotificationOut`): written from the events of a change, in its
+//! transaction, for the user each event concerns; read and marked read by that user.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -35,7 +35,7 @@ pub const SORT_KEYS: &[SortKey] = &[
     },
 ];
 
-/// The original's key order: type, title, message, link, id, read, created_at.
+/// The wire format's key order: type, title, message, link, id, read, created_at.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotificationOut {
     #[serde(rename = "type")]

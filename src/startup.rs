@@ -2,6 +2,10 @@
 //! binds the listener and assembles the middleware stack; [`Application::run_until_stopped`]
 //! serves until a [`ShutdownHandle`] (or a signal, in `main`) stops it, then lets in-flight
 //! requests finish and closes the database.
+//!
+//! Signal handling is the server's own (`disable_signals` on actix's server): SIGTERM and SIGINT
+//! are both graceful — stop accepting, give in-flight requests `SHUTDOWN_TIMEOUT`, close the
+//! database, exit 0.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -120,7 +124,7 @@ impl Application {
         );
         let secret_key = settings.resolve_secret_key().map_err(StartupError::SecretKey)?;
         if settings.environment == Environment::Production && settings.metrics.token.is_none() {
-            tracing::warn!("/metrics answers anyone who reaches it: set METRICS_TOKEN (see docs/security.md)");
+            tracing::warn!("/metrics answers anyone who reaches it: set METRICS_TOKEN (see docs/src/security.md)");
         }
         let setup_token = match setup::prepare(&db, clock.now()).await? {
             Some(fresh) => {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-/// Seconds to wait before the retry that follows the n-th failure (the original's webhook schedule).
+/// Seconds to wait before the retry that follows the n-th failure (the webhook schedule).
 pub const RETRY_DELAYS: [i64; 5] = [60, 300, 900, 3600, 7200];
 
 /// Failed attempts after which a message is given up (`failed`).

@@ -1,5 +1,5 @@
 //! The configuration directory (`CLI_CONFIG_DIR`, default `~/.reservation-cli`) and the saved
-//! session in it, `auth.json`, as the original CLI kept it:
+//! session in it, `auth.json`, in the Python CLI's format:
 //! `{"access_token", "refresh_token", "saved_at", "expires_at"}` (times in seconds since the
 //! epoch). The file is private to the user (mode 0600, in a 0700 directory) and replaced
 //! atomically; refreshes are serialised between processes with a lock file, because a refresh

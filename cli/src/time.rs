@@ -1,7 +1,7 @@
 //! Times as people type them, and the zone they mean.
 //!
 //! Accepted date-times: RFC 3339 with an offset (`2030-05-01T10:00:00+02:00`, `…Z`), or without
-//! one in the original CLI's formats — `YYYY-MM-DD HH:MM[:SS]` (also with a `T`),
+//! one in the CLI's local formats — `YYYY-MM-DD HH:MM[:SS]` (also with a `T`),
 //! `MM/DD/YYYY HH:MM` and `MM/DD/YY HH:MM`. A time without an offset is a wall-clock time in the
 //! user's zone ([`Zone`]) and is converted to an explicit offset before it is sent, so the server
 //! never guesses. Durations: `2h`, `30m`, `1h30m`, `1d` (units `d`, `h`, `m`, in that order).

@@ -41,7 +41,7 @@ fn register_book_list_cancel_and_read_availability() {
     let cli = Cli::new(&server.url);
     cli.sign_up("alice");
 
-    // The session file is private and has the original's fields.
+    // The session file is private and has the documented fields.
     let auth: Value = serde_json::from_str(&std::fs::read_to_string(cli.auth_file()).unwrap()).unwrap();
     for key in ["access_token", "refresh_token", "saved_at", "expires_at"] {
         assert!(!auth[key].is_null(), "{key} in auth.json: {auth}");

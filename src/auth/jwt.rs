@@ -6,8 +6,8 @@
 //!   token can be passed off as an access token.
 //! - `iss`, `aud`, `jti`, `iat`, `exp` are all required and checked; `exp` and `iat` against the
 //!   server's injected clock, not the system clock.
-//! - `sub` is the lower-case username, as in the original; `uid` and `sid` name the user and the
-//!   login session, which is how logout and reuse detection end access tokens at once.
+//! - `sub` is the lower-case username (the wire format requires it); `uid` and `sid` name the user
+//!   and the login session, which is how logout and reuse detection end access tokens at once.
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};

@@ -1,9 +1,9 @@
-//! Failed-login throttling, with the original's limits and messages (5 failures in 15 minutes
-//! lock for 15 minutes after the latest failure) but keyed by **username and client address**
-//! (`http::client_ip::client_key`: an IPv6 client by its /64, which one subscriber holds whole).
+//! Failed-login throttling (5 failures in 15 minutes lock for 15 minutes after the latest failure)
+//! but keyed by **username and client address** (`http::client_ip::client_key`: an IPv6 client by
+//! its /64, which one subscriber holds whole).
 //!
-//! Why: the original counted failures per username alone, so anyone could lock anyone out,
-//! forever, by failing five times every quarter hour. Here an attacker's failures lock only
+//! Why: counted per username alone, failures would let anyone lock anyone out, forever, by
+//! failing five times every quarter hour. Keyed by address, an attacker's failures lock only
 //! their own address out of that account; the owner, from elsewhere, still signs in. Attempts
 //! made while locked are refused without being counted (so they do not extend the lock), and a
 //! successful sign-in clears the count. Password guessing spread over many addresses is slowed by
@@ -58,10 +58,9 @@ async fn failures_besides(
     Ok((row.get("n")?, row.get("latest")?))
 }
 
-/// Records an attempt of `key` and admits it, or refuses it with the original's message while
+/// Records an attempt of `key` and admits it, or refuses it with the lock message while
 /// the pair is locked (the refused attempt is then forgotten). Attempts of this username older
-/// than the window are deleted on the way, so the table does not grow without bound as the
-/// original's did.
+/// than the window are deleted on the way, so the table does not grow without bound.
 pub async fn admit(db: &Db, key: &LoginKey<'_>, now: DateTime<Utc>) -> Result<Attempt, ApiError> {
     db.execute(
         "DELETE FROM login_attempts WHERE username = $1 AND attempt_time < $2",
@@ -112,7 +111,7 @@ impl Attempt {
     }
 
     /// The sign-in failed for `reason`: the 401 to answer is `message` while attempts remain
-    /// (with the original's countdown once two or fewer are left), or the lock notice.
+    /// (with a countdown once two or fewer are left), or the lock notice.
     pub async fn failed(self, db: &Db, key: &LoginKey<'_>, reason: &str, message: &str) -> Result<ApiError, ApiError> {
         db.execute(
             "UPDATE login_attempts SET failure_reason = $2 WHERE id = $1",

@@ -1,6 +1,6 @@
-//! Multi-factor authentication: TOTP (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, as the
-//! original's pyotp) and ten single-use backup codes (8 upper-case hex characters), stored as
-//! argon2id hashes since they are short.
+//! Multi-factor authentication: TOTP (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, what authenticator
+//! apps expect) and ten single-use backup codes (8 upper-case hex characters), stored as argon2id
+//! hashes since they are short.
 //!
 //! A TOTP code is accepted once: the last accepted time step is stored and only later steps
 //! pass (RFC 6238 §5.2), so a code seen over a shoulder cannot be replayed.
@@ -42,7 +42,7 @@ pub fn provisioning_uri(secret_base32: &str, username: &str) -> Result<String, A
         .map_err(|e| ApiError::Internal(format!("TOTP URI: {e}")))
 }
 
-/// The QR code of `uri` as an SVG data URI (renders wherever the original's PNG did).
+/// The QR code of `uri` as an SVG data URI (renders in an `<img>` like a PNG one).
 pub fn qr_code(uri: &str) -> Result<String, ApiError> {
     let code =
         QrCode::encode_text(uri, QrCodeEcc::Medium).map_err(|e| ApiError::Internal(format!("QR code: {e:?}")))?;

@@ -12,6 +12,24 @@
 //!   [`roles`]: the stored roles; [`profile`]: a user's own details and preferences;
 //!   [`setup`]: first-run setup; [`audit`]: the security audit log ([`audit_log`]: reading and pruning it); [`users`]: the account store;
 //!   [`user_admin`]: the user list and administrators' changes to accounts.
+//!
+//! Rules every part of `auth` keeps:
+//! - A handler that reads or changes data owned by a user calls [`authorize_owner`] with the
+//!   "any" permission that lets others through; owners pass, anyone else gets the given error —
+//!   prefer a 404, so a stranger cannot tell the object exists. Lists filter by the caller unless
+//!   the caller holds the "any" permission.
+//! - Time (token expiry, lockout windows, code lifetimes) is read from the injected clock, never
+//!   the system clock, so tests move a `ManualClock`.
+//! - Secrets a client presents (refresh and OAuth2 tokens, codes, client secrets; 256-bit random)
+//!   are stored only as SHA-256; short ones (backup codes) and passwords as argon2id; secrets are
+//!   compared in constant time.
+//! - Casbin computes each role's permission set once (policies change only with a release), so a
+//!   permission check is a bit test.
+//! - Revoking sign-ins is one function, [`sessions::revoke_all`], in the caller's transaction:
+//!   logout, a password reset by an admin and disabling an account call it, and whatever must
+//!   follow a revocation (closing live sockets) hangs off it.
+//! - `auth` knows nothing of resources or reservations; the audit log never fails the request
+//!   that caused it.
 
 pub mod audit;
 pub mod audit_log;
@@ -41,10 +59,10 @@ pub use principal::{Principal, authorize_owner};
 
 use crate::error::ApiError;
 
-/// The original's answer to a protected route called without credentials.
+/// The answer to a protected route called without credentials (wire format).
 pub const NOT_AUTHENTICATED: &str = "Not authenticated";
 
-/// The original's answer to a bad, expired or revoked token.
+/// The answer to a bad, expired or revoked token (wire format).
 pub fn bad_credentials() -> ApiError {
     ApiError::Unauthorized("Could not validate credentials".into())
 }

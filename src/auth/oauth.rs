@@ -64,11 +64,11 @@ pub async fn principal(state: &AppState, token: &str) -> Result<Principal, ApiEr
     })
 }
 
-/// Scopes a client may be registered for (the original's list).
+/// Scopes a client may be registered for.
 pub const KNOWN_SCOPES: &[&str] = &["read", "write", "delete", "admin", "user:profile"];
 /// Grant types a client may be registered for.
 pub const KNOWN_GRANTS: &[&str] = &["authorization_code", "client_credentials", "refresh_token"];
-/// Lifetime of an OAuth2 access token (the original's).
+/// Lifetime of an OAuth2 access token: one hour.
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 /// Lifetime of an authorization code.
 pub const CODE_SECONDS: i64 = 600;

@@ -1,4 +1,4 @@
-//! Passwords: the original's username and password rules, and argon2id hashing with OWASP's
+//! Passwords: the username and password rules of `/api/v1`, and argon2id hashing with OWASP's
 //! parameters (m = 19456 KiB, t = 2, p = 1).
 //!
 //! Hashing takes tens of milliseconds of CPU and 19 MiB of memory by design, so it runs on its
@@ -12,7 +12,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::ApiError;
 
-/// The special characters the original's policy accepts.
+/// The special characters the password policy accepts.
 const SPECIAL: &str = "!@#$%^&*(),.?\":{}|<>-_=+[]\\;'/`~";
 
 fn hasher() -> Result<Argon2<'static>, ApiError> {
@@ -115,7 +115,7 @@ pub async fn verify(password: &str, hash: Option<&str>) -> bool {
 /// The longest username an account can have.
 pub const MAX_USERNAME_CHARS: usize = 50;
 
-/// The original's username rule (3–50 letters, digits, `-`, `_`), as a 422 message.
+/// The username rule (3–50 letters, digits, `-`, `_`), as a 422 message.
 pub fn check_username(username: &str) -> Result<(), String> {
     if !(3..=MAX_USERNAME_CHARS).contains(&username.chars().count()) {
         return Err("Username must be 3-50 characters".into());
@@ -129,7 +129,7 @@ pub fn check_username(username: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The original's password policy; every failed rule is reported, joined by "; ".
+/// The password policy; every failed rule is reported, joined by "; ".
 pub fn check_password(password: &str, username: Option<&str>) -> Result<(), String> {
     let mut failures = Vec::new();
     if password.chars().count() < 8 {

@@ -2,7 +2,7 @@
 //!
 //! Which roles hold which permission is the policy in [`super::rbac`], evaluated by casbin; this
 //! file only names the permissions, the OAuth2 scope each one needs, and the 403 text a refusal
-//! carries (the original's, where it had one).
+//! carries (fixed by the `/api/v1` wire format where it has one).
 
 use std::fmt;
 
@@ -82,8 +82,8 @@ permissions! {
 }
 
 impl Permission {
-    /// The 403 `detail` when the caller lacks this permission: the original's text for the
-    /// endpoints that had one, otherwise its generic `require_permission` message.
+    /// The 403 `detail` when the caller lacks this permission: the endpoint's own text where the
+    /// wire format has one, otherwise the generic `Insufficient permissions: <act> on <obj>`.
     pub fn denial(self) -> String {
         match self {
             Permission::ResourceCreate | Permission::ResourceUpdate | Permission::ResourceDelete => {

@@ -49,7 +49,7 @@ impl Principal {
     }
 
     /// `Ok` when the caller may do `permission`, else a 403: for a delegated token that lacks
-    /// the scope, which scope it needs; otherwise the original's wording.
+    /// the scope, which scope it needs; otherwise the permission's own 403 text.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.can(permission) {
             return Ok(());
@@ -78,7 +78,7 @@ impl Principal {
 
 /// The object-level check for anything a user owns (reservations, waitlist entries, webhooks,
 /// calendar feeds, …): `Ok` for the owner, or for a caller whose roles hold `any` (e.g.
-/// [`Permission::ReservationReadAny`]); otherwise `denied`, which should be the original's
+/// [`Permission::ReservationReadAny`]); otherwise `denied`, which should be the `/api/v1`
 /// answer for that object — preferably its 404 ("Reservation not found"), so that a stranger
 /// cannot even learn the object exists.
 pub fn authorize_owner(

@@ -1,10 +1,10 @@
 //! Role-based access control with casbin.
 //!
-//! The policy below is the whole permission table (README, "Roles and permissions"). Casbin
-//! evaluates it; because policies only change with a release, each role's answer is computed
-//! once into a [`PermissionSet`] and cached, so a request's permission check is a bit test, not
-//! a casbin evaluation. Roles created through the API carry no permissions (as in the
-//! original) until the policy names them.
+//! The policy below is the whole permission table (docs/src/accounts.md, "Roles and permissions").
+//! Casbin evaluates it; because policies only change with a release, each role's answer is computed
+//! once into a [`PermissionSet`] and cached, so a request's permission check is a bit test, not a
+//! casbin evaluation. Roles created through the API carry no permissions until the policy names
+//! them.
 
 use std::collections::HashMap;
 

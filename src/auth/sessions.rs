@@ -23,7 +23,7 @@ pub struct Issued {
     pub refresh_token: String,
 }
 
-/// Why a refresh was refused, with the original's messages.
+/// Why a refresh was refused, with the messages `/api/v1` clients know.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
     #[error("Invalid refresh token")]

@@ -1,17 +1,17 @@
 //! First-run setup: who becomes the first administrator.
 //!
-//! Two flags in `system_settings` (`setup_complete`, `setup_reopened`), as in the original.
+//! Two flags in `system_settings` (`setup_complete`, `setup_reopened`).
 //! The first admin comes either from `POST /setup/initialize` or from the first registration
 //! while setup is incomplete. Both go through [`claim_completion`], an atomic compare-and-set on
 //! `setup_complete`, inside the transaction that creates the admin: of any number of racing
 //! requests exactly one wins.
 //!
-//! Unlike the original, a stranger who reaches a fresh server first cannot take it over: while
-//! setup is incomplete, either claim needs the setup token (`X-Setup-Token`) unless the request
-//! is local (`http::client_ip::is_local`: a loopback TCP peer and no forwarding header). The token
-//! is logged at start-up and kept, readable by the owner only, in [`TOKEN_FILE`] in the data
-//! directory (servers sharing the directory share the token); the file is removed once setup is
-//! complete, after which the token is never accepted.
+//! A stranger who reaches a fresh server first cannot take it over: while setup is incomplete,
+//! either claim needs the setup token (`X-Setup-Token`) unless the request is local
+//! (`http::client_ip::is_local`: a loopback TCP peer and no forwarding header). The token is logged
+//! at start-up and kept, readable by the owner only, in [`TOKEN_FILE`] in the data directory
+//! (servers sharing the directory share the token); the file is removed once setup is complete,
+//! after which the token is never accepted.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

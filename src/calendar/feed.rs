@@ -1,5 +1,5 @@
 //! What a calendar shows: which reservations a feed holds, and each one as a `VEVENT`
-//! (the original's content, §4.11b of the reference).
+//! (the content `/api/v1` calendars show).
 
 use chrono::{DateTime, Duration, Utc};
 use reserver_actors::resource::ReservationStatus;
@@ -37,7 +37,7 @@ impl Window {
     pub const DEFAULT_DAYS_BACK: i64 = 30;
     pub const DEFAULT_DAYS_AHEAD: i64 = 90;
 
-    /// `days_back` in 0..=365, `days_ahead` in 1..=365 (the original's bounds).
+    /// `days_back` in 0..=365, `days_ahead` in 1..=365 (the wire format's bounds).
     pub fn new(days_back: i64, days_ahead: i64) -> Result<Window, OutOfRange> {
         let check = |name, value, min, max| {
             if (min..=max).contains(&value) {

@@ -4,7 +4,7 @@
 //! bits): unguessable without the server's key, one per user. The database keeps the random
 //! nonce and the token's SHA-256, never the token: the digest finds the feed (an indexed
 //! equality lookup, so nothing is compared character by character), and the nonce lets
-//! `subscription-url` show the same URL again, as the original did, without storing anything a
+//! `subscription-url` show the same URL again without storing anything a
 //! database reader could use. The feed key is derived from `SECRET_KEY`, so changing that key
 //! invalidates every feed URL (as it ends every session); a new URL is issued on the next
 //! `subscription-url`. Regeneration replaces the nonce: the old URL stops working at once.

@@ -1,5 +1,9 @@
 //! The SMTP side of the mail sender: one lettre transport per process, and the counters of
 //! attempts.
+//!
+//! TLS is rustls on ring (no OpenSSL); plain SMTP only when both `SMTP_TLS` and `SMTP_SSL` are
+//! off. lettre's `is_permanent` (a 5xx answer) decides between a permanent failure and one that is
+//! retried.
 
 use std::time::Duration;
 

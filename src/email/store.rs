@@ -65,7 +65,7 @@ const LONGEST_REMINDER: Duration = Duration::hours(168);
 /// Reminders are looked for again at least this often (bookings beyond the horizon come into it).
 const REMINDER_RECHECK: Duration = Duration::hours(24);
 
-/// The original's subject: hours until the start, rounded down, plus one.
+/// The reminder's subject: hours until the start, rounded down, plus one (wire format).
 fn reminder_subject(resource: &str, start: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!(
         "Reminder: {resource} reservation in {} hour(s)",

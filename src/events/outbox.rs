@@ -5,6 +5,10 @@
 //! Invariant: [`append`] is called after the transaction's first write (every store method
 //! writes its change first). On PostgreSQL this guarantees the transaction holds its xid before
 //! it takes the sequence value, which the tailer's gap rule relies on (see [`super::tailer`]).
+//!
+//! The PostgreSQL table declares `tx XID8 DEFAULT pg_current_xact_id()` before `id`, so the xid is
+//! taken before the sequence value; no query outside the tailer names that column (SQLite has
+//! none).
 
 use std::sync::Arc;
 

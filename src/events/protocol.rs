@@ -1,5 +1,5 @@
-//! The WebSocket protocol beyond the original's server messages: what clients may send, and the
-//! server's control messages.
+//! The WebSocket protocol beyond the event messages: what clients may send, and the server's
+//! control messages.
 //!
 //! Client → server (JSON text frames):
 //! - `{"type":"subscribe","resources":[1,2]}` and/or `"availability":true` → `subscribed`

@@ -23,6 +23,19 @@
 //!   that (far beyond the actors' write timeout) can hold a gap open so long; its events are
 //!   then not delivered live (they stay in the outbox: only a replay from before them shows
 //!   them).
+//!
+//! **Other processes.** Every event carries the `origin` of the process whose actor made it. Events
+//! about a resource from another origin make the tailer ask the supervisor to reload that
+//! resource's live actor (every live actor for a change that concerns all resources, such as the
+//! global opening hours), so what actors read from memory follows other processes within the poll
+//! interval; the database's overlap guard keeps a stale cache harmless for writes. A process starts
+//! tailing at the outbox's end. After publishing a batch it runs the reactions registered for
+//! committed events (waking the webhook dispatcher), so those follow every process's commits. Its
+//! loop also drives the pruner ([`crate::retention`]), telling it how far events were read.
+//!
+//! LISTEN/NOTIFY is not used, not even as a wake-up: `NOTIFY` takes a database-wide lock at
+//! commit, which would serialise the commits of every booking; a poll of one indexed `SELECT`
+//! costs next to nothing.
 
 use std::time::{Duration, Instant};
 

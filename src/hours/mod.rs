@@ -1,4 +1,4 @@
-//! Opening hours and blackout dates (the original's §2.20), enforced at booking time.
+//! Opening hours and blackout dates, enforced at booking time.
 //!
 //! - [`model`]: the API's shapes (`BusinessHoursOut`, `BlackoutOut`) and the validation of input.
 //! - [`store`]: the only SQL on `business_hours` and `blackout_dates`; what applies to a resource

@@ -1,5 +1,5 @@
-//! The API's shapes for opening hours and blackout dates (the original's `BusinessHoursOut` and
-//! `BlackoutOut`), and the validation of what clients send, as one 422 list per request.
+//! The API's shapes for opening hours and blackout dates (`BusinessHoursOut` and `BlackoutOut`),
+//! and the validation of what clients send, as one 422 list per request.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use reserver_actors::domain::TimeOfDay;
@@ -62,7 +62,7 @@ pub struct DayInput {
     pub is_closed: bool,
 }
 
-/// The times accepted: two digits each (the original's pattern), plus `24:00` as a closing time.
+/// The times accepted: two digits each (the wire format's pattern), plus `24:00` as a closing time.
 const TIME_PATTERN: &str = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$ or 24:00[:00] (closing)";
 
 fn loc(parts: &[Value]) -> Vec<Value> {
@@ -154,7 +154,7 @@ pub struct BlackoutInput {
     reason: Option<String>,
 }
 
-/// Longest reason accepted, as the original's column.
+/// Longest reason accepted (the column's size).
 const MAX_REASON: usize = 255;
 
 /// A valid new blackout date.

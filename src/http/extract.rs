@@ -1,15 +1,15 @@
 //! Request extractors whose failures are 422 validation lists, never plain-text errors.
 //!
 //! They replace actix-web's `Json`, `Query`, `Form` and `Path` so that every malformed input,
-//! wherever it comes from, is answered in the same Pydantic-style shape the original's clients
+//! wherever it comes from, is answered in the same Pydantic-style shape `/api/v1` clients
 //! parse: `{"detail": [{"type", "loc", "msg", "input"}]}` with `loc` naming the part of the
 //! request (`body`, `query`, `path`) and the field. Query strings and forms accept repeated keys
-//! (`tags=a&tags=b`) for list fields, as the original's clients send them.
+//! (`tags=a&tags=b`) for list fields, as `/api/v1` clients send them.
 //!
 //! Invariants: a JSON body must be valid UTF-8 as a whole (serde_json checks only the strings it
-//! keeps, so bytes in an ignored field used to pass); boolean query parameters accept what the
-//! original (Pydantic) accepted: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in any case
-//! (Python's `requests` sends `True`).
+//! keeps, so bytes in an ignored field used to pass); boolean query parameters accept what Pydantic
+//! accepts, which `/api/v1` clients rely on: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in
+//! any case (Python's `requests` sends `True`).
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -178,11 +178,11 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
-/// Parses a query string, reading booleans as the original did. serde_html_form accepts only
-/// `true`, `false` and `on`; when it refuses a value as a boolean, that parameter's spellings of
-/// a boolean are rewritten to `true`/`false` and the string is parsed again. Each retry settles
-/// one parameter, so there are at most as many retries as parameters; a value that is no
-/// boolean at all keeps its 422.
+/// Parses a query string, reading booleans in every spelling `/api/v1` clients use. serde_html_form
+/// accepts only `true`, `false` and `on`; when it refuses a value as a boolean, that parameter's
+/// spellings of a boolean are rewritten to `true`/`false` and the string is parsed again. Each
+/// retry settles one parameter, so there are at most as many retries as parameters; a value that is
+/// no boolean at all keeps its 422.
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let mut query = std::borrow::Cow::Borrowed(query);
     loop {
@@ -212,7 +212,7 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     }
 }
 
-/// `query` with the values of `key` that spell a boolean the original accepted written as
+/// `query` with the values of `key` that spell a boolean in another accepted spelling written as
 /// `true`/`false`; `None` when none needed rewriting (so the refusal stands).
 fn booleans_spelled_canonically(query: &str, key: &str) -> Option<String> {
     let mut pairs: Vec<(String, String)> = serde_html_form::from_str(query).ok()?;

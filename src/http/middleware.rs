@@ -62,7 +62,7 @@ pub async fn record_metrics(
     Ok(response)
 }
 
-/// The original's informational headers: `X-API-Version: v1` under `/api/v1/`, and deprecation
+/// The informational headers of `/api/v1`: `X-API-Version: v1` under `/api/v1/`, and deprecation
 /// notices on the legacy unprefixed token, resources and reservations paths.
 pub async fn wire_headers(
     req: ServiceRequest,

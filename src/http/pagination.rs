@@ -1,9 +1,8 @@
-//! Cursor pagination with the original's envelope:
+//! Cursor pagination with the `/api/v1` envelope:
 //! `{"data": [...], "next_cursor": str|null, "prev_cursor": null, "has_more": bool, "total_count": int|null}`.
 //!
-//! Unlike the original (which loaded every row and sliced in memory), pages are read with a
-//! keyset condition `(sort value, id) > (cursor value, cursor id)`, so a page costs the same
-//! whatever its position. The cursor stays the original's opaque URL-safe base64 of
+//! Pages are read with a keyset condition `(sort value, id) > (cursor value, cursor id)`, so a page
+//! costs the same whatever its position. The cursor is the wire format's opaque URL-safe base64 of
 //! `{"v": <sort value of the last row>, "id": <id of the last row>}`.
 
 use base64::Engine;

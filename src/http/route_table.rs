@@ -3,7 +3,7 @@
 //!
 //! Declaring routes as data rather than with attribute macros gives three guarantees:
 //! - no endpoint exists without an access rule (the [`Access`] argument is mandatory);
-//! - the original's legacy unprefixed aliases run the very same handler as the canonical path;
+//! - the legacy unprefixed aliases run the very same handler as the canonical path;
 //! - a path with several methods answers other methods with a JSON 405, and static segments
 //!   always win over dynamic ones (`/resources/search` before `/resources/{resource_id}`)
 //!   whatever the declaration order.

@@ -1,5 +1,5 @@
-//! Times as clients send them: ISO 8601 with an offset, or without one (then UTC, as the
-//! original treated naive values), with a `T` or a space, with or without seconds.
+//! Times as clients send them: ISO 8601 with an offset, or without one (then UTC, which is what
+//! `/api/v1` clients mean by it), with a `T` or a space, with or without seconds.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
@@ -18,7 +18,7 @@ impl TryFrom<String> for WireTime {
     }
 }
 
-/// Parses the formats the original accepted.
+/// Parses the formats `/api/v1` clients send.
 pub fn parse(raw: &str) -> Option<DateTime<Utc>> {
     let raw = raw.trim();
     if let Ok(with_offset) = DateTime::parse_from_rfc3339(raw) {

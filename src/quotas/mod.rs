@@ -49,7 +49,7 @@ impl Tier {
         self as usize
     }
 
-    /// The original's 400 for an unknown tier.
+    /// The 400 for an unknown tier.
     pub fn invalid() -> String {
         let names = Tier::ALL.map(|tier| format!("'{}'", tier.as_str())).join(", ");
         format!("Invalid tier. Must be one of: [{names}]")
@@ -75,7 +75,7 @@ impl EndpointLimit {
     }
 }
 
-/// The original's endpoint limits (requests per minute; with RATE_LIMIT_TESTING_MODE the second).
+/// The endpoint limits (requests per minute; with RATE_LIMIT_TESTING_MODE the second).
 pub const ENDPOINT_LIMITS: [EndpointLimit; 6] = [
     EndpointLimit {
         endpoint: "/api/v1/token",
@@ -109,7 +109,7 @@ pub const ENDPOINT_LIMITS: [EndpointLimit; 6] = [
     },
 ];
 
-/// The limits in force: the original's tables, or its larger testing ones.
+/// The limits in force: the normal tables, or the larger testing ones.
 #[derive(Debug)]
 pub struct Limits {
     per_minute: [u32; 4],

@@ -1,5 +1,5 @@
-//! `/api/v1/quotas/stats`: usage statistics from the hourly `api_usage` aggregate (the
-//! original computed them from a per-request log that nothing wrote).
+//! `/api/v1/quotas/stats`: usage statistics from the hourly `api_usage` aggregate that the rate
+//! limiter's usage counts feed.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;

@@ -1,4 +1,11 @@
 //! The limiter in front of a route (mounted by the route table, outside the access guard).
+//!
+//! The route table wraps every declared route except the probes, `/metrics`, `/setup/status` and
+//! `/ws`. The limit a route counts against (its `Scope`: the caller's general limit, or an endpoint
+//! limit) is decided once, when the route is declared, from its canonical path, so legacy aliases
+//! share their endpoint's bucket; paths that match no route (404) are never counted. A disabled
+//! limiter costs one `Option` check per request. The limiter only reads the authentication outcome
+//! ([`crate::auth::authenticate`]); it never puts a `Principal` in the request.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -132,7 +139,7 @@ fn write_headers(headers: &mut HeaderMap, admission: &Admission) {
     }
 }
 
-/// The original's 429s, with `Retry-After`.
+/// The 429s of the `/api/v1` wire format, with `Retry-After`.
 fn refused(refusal: Refusal) -> HttpResponse {
     let (detail, retry_after) = match refusal {
         Refusal::Rate { retry_after, .. } => (RATE_EXCEEDED, retry_after),

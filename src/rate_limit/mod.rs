@@ -51,7 +51,7 @@ pub use middleware::{LimitedRoute, enforce};
 /// Settings of the limiter (see `Settings`).
 #[derive(Debug, Clone)]
 pub struct RateLimitConfig {
-    /// The original's larger limits for end-to-end test suites.
+    /// The larger testing limits, for end-to-end test suites.
     pub testing_mode: bool,
     /// How often counts are written to the database.
     pub flush_interval: Duration,

@@ -1,5 +1,5 @@
-//! The reservation as the API shows it (the original's `ReservationOut`), and the output time
-//! zone chosen with the `X-Timezone` header.
+//! The reservation as the API shows it (`ReservationOut`), and the output time zone chosen with the
+//! `X-Timezone` header.
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::resources::model::ResourceOut;
 
 /// The zone reservation times are shown in: the IANA name in `X-Timezone`, UTC when the header
-/// is missing or unknown (as the original).
+/// is missing or unknown.
 #[derive(Debug, Clone, Copy)]
 pub struct OutputZone(pub Tz);
 

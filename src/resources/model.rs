@@ -1,4 +1,7 @@
-//! The resource as the API shows it (the original's `ResourceOut`), and its live status.
+//! The resource as the API shows it (`ResourceOut`), and its live status.
+//!
+//! The live status (`available`, `in_use`, `unavailable`) is derived from the data at "now" on
+//! every read and never stored, so it cannot go stale.
 
 use chrono::{DateTime, Utc};
 use reserver_actors::resource::{ResourceInfo, ScheduleSnapshot};
@@ -35,7 +38,7 @@ pub struct ResourceOut {
 
 impl ResourceOut {
     /// As embedded in other objects and in create/update answers: `current_availability` and
-    /// `current_user_name` are null, as in the original.
+    /// `current_user_name` are null.
     pub fn embedded(resource: &ResourceInfo, status: &'static str) -> ResourceOut {
         ResourceOut {
             id: resource.id,

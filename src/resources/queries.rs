@@ -236,7 +236,7 @@ pub async fn one(db: &Db, id: i64, now: DateTime<Utc>, viewer: &Viewer) -> Resul
     Ok(Some(ResourceOut::listed(&info, current, open, now, viewer)))
 }
 
-/// The original's availability summary; `available_now` also needs the resource open now
+/// The availability summary; `available_now` also needs the resource open now
 /// (opening hours, blackout dates).
 pub async fn summary(db: &Db, now: DateTime<Utc>) -> Result<serde_json::Value, StorageError> {
     let closed = ClosedDuring::at(db, now).await?;

@@ -1,6 +1,6 @@
-//! Renaming and deleting a tag across every resource. Matching is case-insensitive, as in the
-//! original; each change is announced to everyone (`tag_renamed`, `tag_deleted`) in its own
-//! transaction. The caller refreshes the actors of the resources returned.
+//! Renaming and deleting a tag across every resource. Matching is case-insensitive; each change is
+//! announced to everyone (`tag_renamed`, `tag_deleted`) in its own transaction. The caller
+//! refreshes the actors of the resources returned.
 
 use chrono::{DateTime, Utc};
 

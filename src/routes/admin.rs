@@ -86,7 +86,7 @@ struct Reset {
     new_password: String,
 }
 
-/// Sets a user's password (under the full password policy, unlike the original), ends all their
+/// Sets a user's password (under the full password policy), ends all their
 /// sessions and clears their failed sign-ins.
 async fn reset_password(
     state: web::Data<AppState>,

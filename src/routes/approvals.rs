@@ -92,7 +92,7 @@ struct NewRequest {
 }
 
 /// A booking through the approval endpoint: pending on a resource that requires approval,
-/// active otherwise; answered in the original's `{success, …}` shape.
+/// active otherwise; answered in the `{success, …}` shape.
 async fn request(
     state: web::Data<AppState>,
     principal: Principal,

@@ -1,5 +1,5 @@
 //! The audit log, for administrators (and each user's own activity): `/api/v1/audit/*`, in the
-//! original's shapes (§2.14).
+//! `/api/v1` shapes.
 
 use actix_web::http::Method;
 use actix_web::http::header::{CONTENT_DISPOSITION, HeaderValue};

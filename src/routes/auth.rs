@@ -101,7 +101,7 @@ struct LoginForm {
     username: String,
     password: String,
     grant_type: Option<String>,
-    /// Sent by the original's frontend once the server asks for MFA.
+    /// Sent by the web frontend once the server asks for MFA.
     mfa_code: Option<String>,
 }
 
@@ -202,7 +202,7 @@ struct RefreshParams {
     refresh_token: Option<String>,
 }
 
-/// Exchanges a refresh token, sent (as in the original) as the `refresh_token` query parameter
+/// Exchanges a refresh token, sent as the `refresh_token` query parameter (wire format)
 /// or, better kept out of access logs, in a JSON body `{"refresh_token": "…"}`.
 async fn refresh(
     state: web::Data<AppState>,

@@ -116,7 +116,7 @@ async fn export(
     Ok(ics(&format!("reservation-{}.ics", reservation.id), body))
 }
 
-/// The original's key order for each answer.
+/// The wire format's key order for each answer.
 #[derive(Serialize)]
 struct Subscription {
     url: String,
@@ -130,7 +130,7 @@ struct Regenerated {
 }
 
 /// The public feed URL of `token`: under `API_URL` when configured, else under the scheme and
-/// host the request came to (as the original).
+/// host the request came to.
 fn feed_url(state: &AppState, req: &HttpRequest, token: &FeedToken) -> String {
     let base = state.settings.api_url.clone().unwrap_or_else(|| {
         let info = req.connection_info();

@@ -29,7 +29,7 @@ fn timestamp(state: &AppState) -> String {
 /// and database names, addresses) goes to the log only, since `/health` is public.
 const DATABASE_FAILED: &str = "error: database unavailable";
 
-/// Overall health. Always 200 (as the original), with `status` saying whether the database
+/// Overall health. Always 200 (probes read the body), with `status` saying whether the database
 /// answers.
 async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let count = crate::resources::record::count(&state.db).await;
@@ -109,7 +109,7 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
         ))
 }
 
-/// API versions. Only v1 exists; unlike the original, no "v2 preview" is advertised.
+/// API versions. Only v1 exists, so only v1 is listed.
 async fn versions() -> Result<HttpResponse, ApiError> {
     let deprecated = |method: &str, path: &str, alternative: &str| json!({ "method": method, "path": path, "deprecated_since": "1.0.0", "sunset_date": "2025-06-01", "alternative": alternative });
     Ok(HttpResponse::Ok().json(json!({

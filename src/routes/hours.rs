@@ -1,4 +1,4 @@
-//! Opening hours, blackout dates and bookable slots (the original's §2.20): reads for any
+//! Opening hours, blackout dates and bookable slots: reads for any
 //! signed-in user, writes for those who may update (delete: delete) resources. Each write
 //! answers once the resource actors it concerns have reloaded, so the next booking obeys it and
 //! the next read shows it (other server processes refresh theirs from the write's outbox event,
@@ -52,8 +52,8 @@ async fn resource_hours(state: web::Data<AppState>, Path(path): Path<ResourceId>
 }
 
 /// Replaces the resource's own hours (an empty list removes them: the global hours apply). The
-/// original also switched the resource off when every day was closed; enforcement makes that
-/// unnecessary, so the flag is left alone.
+/// resource's `available` flag is left alone, even when every day is closed: the hours are
+/// enforced by themselves.
 async fn set_resource_hours(
     state: web::Data<AppState>,
     Path(path): Path<ResourceId>,
@@ -200,7 +200,7 @@ async fn global_blackouts(state: web::Data<AppState>) -> Result<HttpResponse, Ap
     Ok(HttpResponse::Ok().json(store::blackouts_of(&state.db, None, true).await?))
 }
 
-/// A global blackout date: today or later in UTC (the original's server ran in UTC).
+/// A global blackout date: today or later in UTC (global dates have no zone of their own).
 async fn add_global_blackout(
     state: web::Data<AppState>,
     Json(input): Json<BlackoutInput>,

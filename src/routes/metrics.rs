@@ -1,7 +1,6 @@
-//! `GET /api/v1/metrics/summary`: the original's JSON digest of the server's metrics, for any
-//! signed-in user, read from the same counters as `/metrics` (HTTP requests, database
-//! statements, WebSocket sessions). The original's were constant zeros. Only the cache figures
-//! are zero, because this server has no cache.
+//! `GET /api/v1/metrics/summary`: a JSON digest of the server's metrics, for any signed-in user,
+//! read from the same counters as `/metrics` (HTTP requests, database statements, WebSocket
+//! sessions). Only the cache figures are zero, because this server has no cache.
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};

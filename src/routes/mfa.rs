@@ -112,8 +112,8 @@ async fn verify(
     Ok(HttpResponse::Ok().json(json!({ "message": "MFA enabled successfully" })))
 }
 
-/// Re-authentication for changes to the second factor: the original's `{password}` plus a
-/// current TOTP or backup code as `code` (or `mfa_code`, the name `/token` takes).
+/// Re-authentication for changes to the second factor: the password plus a current TOTP or backup
+/// code as `code` (or `mfa_code`, the name `/token` takes).
 #[derive(Deserialize, Default)]
 struct Reauthentication {
     password: Option<String>,
@@ -150,8 +150,8 @@ async fn disable(
     Ok(HttpResponse::Ok().json(json!({ "message": "MFA disabled successfully" })))
 }
 
-/// Replaces all backup codes with ten new ones, after re-authentication (the original took no
-/// body; without one the 422 names the fields to send).
+/// Replaces all backup codes with ten new ones, after re-authentication (a request without a body
+/// is a 422 naming the fields to send).
 async fn backup_codes(
     state: web::Data<AppState>,
     req: HttpRequest,

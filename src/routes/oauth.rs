@@ -1,6 +1,6 @@
 //! The OAuth2 provider: client registration, the authorization-code grant with mandatory PKCE
 //! (S256), client credentials, refresh, revocation and introspection (RFC 6749, 7636, 7009,
-//! 7662), in the original's shapes. Scopes are limited to what the client was registered for,
+//! 7662), in the `/api/v1` shapes. Scopes are limited to what the client was registered for,
 //! and a client may only revoke or introspect its own tokens.
 
 use actix_web::http::Method;
@@ -209,7 +209,7 @@ struct ClientPath {
 }
 
 /// Deletes one of the caller's clients (and so its codes and tokens). Another user's client is
-/// "not found", as in the original, admins included.
+/// "not found", admins included.
 async fn delete_client(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -256,8 +256,8 @@ fn valid_challenge(challenge: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
 }
 
-/// The signed-in user approves `client_id`: answers the redirect with a single-use code (JSON,
-/// as the original, not a 302).
+/// The signed-in user approves `client_id`: answers the redirect with a single-use code (JSON, not
+/// a 302: the web frontend follows it itself).
 async fn authorize(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -350,7 +350,7 @@ async fn token(state: web::Data<AppState>, Form(form): Form<TokenRequest>) -> Re
         "client_credentials" => {
             let requested = match form.scope.as_deref() {
                 Some(scope) => oauth::scopes(scope),
-                // The original granted "read"; never more than the client holds.
+                // Without a requested scope: "read", never more than the client holds.
                 None if client.scope.iter().any(|s| s == "read") => vec!["read".to_owned()],
                 None => client.scope.clone(),
             };
@@ -430,7 +430,7 @@ fn check_code(
     Ok(())
 }
 
-/// Rotates a refresh token of this client (the original accepted any client's).
+/// Rotates a refresh token of this client (another client's is refused).
 async fn exchange_refresh_token(state: &AppState, client: &Client, form: &TokenRequest) -> Result<Grant, ApiError> {
     let presented = form
         .refresh_token
@@ -498,7 +498,7 @@ async fn introspect(state: web::Data<AppState>, Form(form): Form<TokenQuery>) ->
     })))
 }
 
-/// The original's OAuth2 demo endpoint: needs an OAuth2 token with the `read` scope.
+/// The OAuth2 demo endpoint of `/api/v1`: needs an OAuth2 token with the `read` scope.
 async fn protected(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let token = authenticate::bearer(req.headers())
         .ok()

@@ -84,7 +84,7 @@ impl Report {
     }
 }
 
-/// The original's `UserQuotaResponse`.
+/// The `UserQuotaResponse` shape.
 fn user_quota(state: &AppState, row: &QuotaRow, now: DateTime<Utc>) -> Value {
     let report = Report::of(state, row.user_id, &row.stored, row.is_admin, now);
     json!({

@@ -53,14 +53,14 @@ struct NewReservation {
     end_time: WireTime,
 }
 
-/// The requested slot, or the original's 422 when the end is not after the start.
+/// The requested slot, or a 422 when the end is not after the start.
 pub fn slot(start: WireTime, end: WireTime) -> Result<Interval, ApiError> {
     Interval::new(start.0, end.0).map_err(|e| ApiError::invalid(&["body", "end_time"], e, serde_json::Value::Null))
 }
 
-/// The original's request schema refused bookings longer than this (a 422), before its service
-/// applied the shorter configurable maximum (a 400). An operator who allows longer bookings
-/// (`RESERVATION_MAX_HOURS` over 168) gets only that maximum's 400.
+/// The wire format refuses bookings longer than this with a 422, before the shorter configurable
+/// maximum answers its 400. An operator who allows longer bookings (`RESERVATION_MAX_HOURS` over
+/// 168) gets only that maximum's 400.
 const SCHEMA_MAX_DAYS: i64 = 7;
 
 /// The schema's 422 for a booking longer than [`SCHEMA_MAX_DAYS`], unless longer ones are allowed.
@@ -95,8 +95,8 @@ async fn create(
     created(&booked, zone, state.clock.now())
 }
 
-/// Sends a booking message to the resource a request body names. The original answers an
-/// unknown resource there with 400 (it is bad input, not a missing path), so do we.
+/// Sends a booking message to the resource a request body names. An unknown resource there is a 400
+/// (it is bad input, not a missing path).
 pub async fn send_to_named_resource<M, T>(state: &AppState, resource: i64, message: M) -> Result<T, ApiError>
 where
     M: actix::Message<Result = Result<T, ScheduleError>> + Clone + Send + 'static,

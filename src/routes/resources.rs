@@ -156,7 +156,7 @@ async fn create(state: web::Data<AppState>, Json(new): Json<NewResource>) -> Res
     Ok(HttpResponse::Created().json(ResourceOut::embedded(&snapshot.resource, "available")))
 }
 
-/// A unique violation on the name is the client's mistake: 409 with the original's message.
+/// A unique violation on the name is the client's mistake: 409 with the wire format's message.
 fn duplicate_name(error: StorageError, name: &str) -> ApiError {
     if error.is_unique_violation_of("name") {
         ApiError::Conflict(format!("A resource with the name '{name}' already exists"))
@@ -194,7 +194,7 @@ async fn update(
     let name = changes.name.map(ResourceName::into_inner);
     let patch = ResourcePatch {
         name: name.clone(),
-        // An empty description clears it, as in the original.
+        // An empty description clears it.
         description: changes.description.map(|d| Some(d).filter(|d| !d.trim().is_empty())),
         tags: changes.tags.map(|tags| clean_tags(tags.into_inner())),
         timezone: changes.timezone.map(|tz| tz.0),
@@ -259,7 +259,7 @@ fn default_days_ahead() -> i64 {
 }
 
 /// The bookings of one resource from the start of today (UTC) to `days_ahead` days from now,
-/// in the original's `{success, data}` envelope, from the actor's snapshot; with what the
+/// in the `{success, data}` envelope, from the actor's snapshot; with what the
 /// actor would accept in that window (free and closed periods, blackout dates), so the read and
 /// a booking agree.
 async fn schedule(

@@ -64,7 +64,7 @@ struct NewRole {
     description: Option<String>,
 }
 
-/// Creates a role. It carries no permissions until the policy names it (as in the original).
+/// Creates a role. It carries no permissions until the policy names it.
 async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,

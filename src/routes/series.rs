@@ -1,5 +1,5 @@
 //! `POST /api/v1/reservations/recurring`: a booking repeated daily, weekly or monthly, in the
-//! original's wire format, expanded by the resource's actor in the resource's time zone.
+//! `/api/v1` wire format, expanded by the resource's actor in the resource's time zone.
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
@@ -56,7 +56,7 @@ enum EndType {
     AfterCount,
 }
 
-/// The original's recurrence object.
+/// The recurrence object.
 #[derive(Deserialize)]
 struct Recurrence {
     frequency: FrequencyName,
@@ -78,7 +78,7 @@ fn after_count() -> EndType {
     EndType::AfterCount
 }
 
-/// Weekday numbers as the original takes them: 0 is Monday, 6 is Sunday.
+/// Weekday numbers as the wire format has them: 0 is Monday, 6 is Sunday.
 fn weekday(number: u8) -> Result<chrono::Weekday, ApiError> {
     chrono::Weekday::try_from(number).map_err(|_| {
         ApiError::invalid(

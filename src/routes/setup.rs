@@ -1,9 +1,8 @@
 //! First-run setup: `/setup/status`, `/setup/initialize`, `/setup/unlock`.
 //!
-//! Unlike the original, `initialize` needs a token in `X-Setup-Token`: while setup is
-//! incomplete, the one logged at start-up (and kept in the data directory's `setup-token`
-//! file), unless the request is local ([`authorize_first_admin`]); once reopened,
-//! `SETUP_REOPEN_TOKEN`.
+//! `initialize` needs a token in `X-Setup-Token`: while setup is incomplete, the one logged at
+//! start-up (and kept in the data directory's `setup-token` file), unless the request is local
+//! ([`authorize_first_admin`]); once reopened, `SETUP_REOPEN_TOKEN`.
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -55,7 +54,7 @@ fn presented_token(req: &HttpRequest) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Checks `X-Setup-Token` against `expected`, with the original's messages for the reopen token
+/// Checks `X-Setup-Token` against `expected`, with the wire format's messages for the reopen token
 /// (`kind` is "Setup reopen token" or "Setup token").
 fn check_token(req: &HttpRequest, expected: Option<&str>, kind: &str) -> Result<(), ApiError> {
     let expected = expected.ok_or_else(|| ApiError::Forbidden(format!("{kind} is not configured.")))?;

@@ -37,7 +37,7 @@ pub fn declare(table: &mut RouteTable) {
         );
 }
 
-/// The original's UserDetailOut fields of `user_id`.
+/// The `UserDetailOut` fields of `user_id`.
 async fn details(state: &AppState, user_id: i64) -> Result<serde_json::Map<String, Value>, ApiError> {
     let user = profile::of_user(&state.db, user_id)
         .await?

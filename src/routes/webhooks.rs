@@ -143,7 +143,7 @@ async fn get_one(
     Ok(HttpResponse::Ok().json(visible(&state, &principal, path.webhook_id).await?))
 }
 
-/// `null` or absent fields are left unchanged (as in the original); an empty description
+/// `null` or absent fields are left unchanged; an empty description
 /// removes it.
 #[derive(Deserialize)]
 struct PatchBody {
@@ -239,8 +239,8 @@ struct TestBody {
     event_type: Option<String>,
 }
 
-/// Sends a test event now and answers with the outcome. The body may be left out (the
-/// original's frontend sends none).
+/// Sends a test event now and answers with the outcome. The body may be left out (the web frontend
+/// sends none).
 async fn test(
     state: web::Data<AppState>,
     principal: Principal,

@@ -328,8 +328,8 @@ pub async fn one(
         }
         Change::UpdateResource(patch) => {
             let info = update_resource(tx, resource, patch, now).await?;
-            // A change of maintenance or of the base flag is a status change (the original's
-            // `resource_status_changed`); other fields are announced as `resource_updated`.
+            // A change of maintenance or of the base flag is announced as
+            // `resource_status_changed`; other fields are announced as `resource_updated`.
             if patch.enabled.is_some() || patch.maintenance.is_some() {
                 let status = live_status(&info, in_use(tx, resource, now).await?, now);
                 let entering_maintenance = matches!(patch.maintenance, Some(Some(_)));

@@ -1,6 +1,10 @@
 //! The bridge between the HTTP layer and the resource actors: the SQL [`store::SqlScheduleStore`]
 //! the actors persist through (each batch of changes one transaction, see `apply`), and the
 //! mapping of their errors to HTTP.
+//!
+//! Every change to a resource's schedule or state goes through its actor. The only writes made
+//! outside an actor (renaming or deleting a tag across resources, importing new resources from CSV)
+//! are followed by `ResourceSupervisor::refresh` of the actors concerned, so their caches reload.
 
 mod apply;
 pub mod store;

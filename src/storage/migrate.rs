@@ -5,6 +5,9 @@
 //! at all. A database whose newest recorded version is unknown to this binary was migrated by a
 //! newer release: the server refuses to start rather than run old code against a new schema.
 //! On PostgreSQL an advisory lock serialises servers that start at the same moment.
+//!
+//! The runner is this module rather than a crate such as refinery, whose rusqlite support pins old
+//! rusqlite releases; it is short and gives the "newer release" check.
 
 use chrono::Utc;
 use reserver_schema::Migration;

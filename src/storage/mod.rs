@@ -21,6 +21,11 @@
 //! - Case folding is the same on both backends: `LOWER()` folds all of Unicode (PostgreSQL's
 //!   own on a UTF-8 database; on SQLite, whose built-in folds only ASCII, every connection
 //!   overrides it with Rust's `str::to_lowercase`).
+//!
+//! - Every statement through a [`Db`], transactions included, is counted with its time and whether
+//!   it failed with a fault ([`QueryCounts`]), for `/metrics` and the metrics summary.
+//! - On PostgreSQL, a connection whose rollback could not run is discarded by the pool, never
+//!   reused in the middle of a transaction.
 
 mod migrate;
 mod postgres;

@@ -1,4 +1,4 @@
-//! The waitlist as the API shows it (the original's `WaitlistOut`) and its database reads. Every
+//! The waitlist as the API shows it (`WaitlistOut`) and its database reads. Every
 //! change goes through the resource's actor; these are reads only.
 
 use chrono::{DateTime, Utc};
@@ -168,7 +168,7 @@ pub async fn page_of_user(
             item,
         });
     }
-    // The original always fills `total_count` for the waitlist.
+    // The wire format always fills `total_count` for the waitlist.
     Ok(page.envelope(items, Some(total)))
 }
 

@@ -7,7 +7,7 @@
 //!                                        └─ timer at the next due delivery (retries, lost claims)
 //! ```
 //!
-//! - [`topics`]: the original's 13 event names and which server events they announce, and who
+//! - [`topics`]: the 13 webhook event names and which server events they announce, and who
 //!   receives each.
 //! - [`project`]: the deliveries an event gives, written in the change's transaction.
 //! - [`store`]: the dispatcher's store over SQL (atomic claims), and claims made on request.

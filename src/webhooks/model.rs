@@ -1,6 +1,5 @@
-//! Webhooks and their deliveries as the API shows them (the original's `WebhookOut`,
-//! `WebhookWithSecretOut` and delivery objects), the input types that validate them, and their
-//! reads and writes.
+//! Webhooks and their deliveries as the API shows them (`WebhookOut`, `WebhookWithSecretOut` and
+//! delivery objects), the input types that validate them, and their reads and writes.
 //!
 //! Invariant: a webhook's secret leaves the server only in the answers to creating it and to
 //! regenerating it; nothing else reads it except the sender.
@@ -17,7 +16,7 @@ use crate::params;
 use crate::reservations::model::utc;
 use crate::storage::{Binder, Db, Row, StorageError, Transaction, lock_user};
 
-/// Longest URL (the original's column).
+/// Longest URL (the column's size).
 const MAX_URL_CHARS: usize = 500;
 const MAX_DESCRIPTION_CHARS: usize = 255;
 
@@ -58,7 +57,7 @@ impl<'de> Deserialize<'de> for Description {
 }
 
 /// At least one event name, duplicates dropped, in the order given. Names are checked against
-/// the known ones by [`EventNames::check`] (a 400 in the original, not a 422).
+/// the known ones by [`EventNames::check`] (a 400, as the wire format requires, not a 422).
 #[derive(Debug, Clone)]
 pub struct EventNames(Vec<String>);
 
@@ -84,7 +83,7 @@ impl<'de> Deserialize<'de> for EventNames {
 }
 
 impl EventNames {
-    /// The names, or the original's 400 listing the unknown ones.
+    /// The names, or a 400 listing the unknown ones.
     pub fn check(self) -> Result<Vec<String>, ApiError> {
         let unknown: Vec<&str> = self
             .0

@@ -16,7 +16,7 @@ use crate::params;
 use crate::reservations::model::utc;
 use crate::storage::{Binder, StorageError, Transaction};
 
-/// The original's request body, `{event, timestamp, data}` in that order, as compact JSON.
+/// The request body, `{event, timestamp, data}` in that order (wire format), as compact JSON.
 pub fn body(event: &str, timestamp: DateTime<Utc>, data: &Value) -> String {
     #[derive(Serialize)]
     struct Envelope<'a> {

@@ -1,7 +1,7 @@
 //! The HTTP side of deliveries: one signed `POST` per attempt, through a client that connects
 //! only where [`AddressPolicy`] allows.
 //!
-//! The request is the original's: the stored body as is (`Content-Type: application/json`),
+//! The request: the stored body as is (`Content-Type: application/json`),
 //! `X-Webhook-Signature`, `X-Webhook-Event`, `X-Webhook-Delivery`, `User-Agent:
 //! ResourceReserver-Webhook/1.0`, plus `X-Webhook-Timestamp` and `X-Webhook-Signature-V2` (see
 //! [`super::signature`]). Redirects are not followed (a 3xx is a failure), proxies from the
@@ -24,9 +24,9 @@ use super::metrics::WebhookMetrics;
 use super::signature::{SIGNATURE_HEADER, SIGNATURE_V2_HEADER, TIMESTAMP_HEADER, signature, signature_v2};
 
 pub const USER_AGENT: &str = "ResourceReserver-Webhook/1.0";
-/// Longest answer kept, in characters (the original's column).
+/// Longest answer kept, in characters (the column's size).
 const RESPONSE_CHARS: usize = 1000;
-/// Longest error message kept, in characters (the original's column).
+/// Longest error message kept, in characters (the column's size).
 const ERROR_CHARS: usize = 500;
 
 /// Resolves host names, keeping only the addresses the policy allows: the check happens on

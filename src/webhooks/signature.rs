@@ -1,6 +1,6 @@
 //! Webhook signatures: HMAC-SHA256 with the webhook's secret, in lower-case hex.
 //!
-//! - `X-Webhook-Signature: sha256=<HMAC(secret, body)>` — the original's scheme, over the exact
+//! - `X-Webhook-Signature: sha256=<HMAC(secret, body)>` — the first scheme, over the exact
 //!   bytes of the body.
 //! - `X-Webhook-Signature-V2: sha256=<HMAC(secret, "<timestamp>.<body>")>` with
 //!   `X-Webhook-Timestamp: <unix seconds>` — the same, bound to the time of the attempt, so a
@@ -73,7 +73,7 @@ function verifyWebhookV2(rawBody, timestamp, signatureHeader, secret, toleranceS
 }
 "#;
 
-/// The original's `GET /webhooks/signature-example`, with the second scheme added.
+/// `GET /webhooks/signature-example`: both schemes, with code to verify them.
 pub fn example() -> Value {
     let payload = r#"{"event":"reservation.created","timestamp":"2030-01-07T10:00:00Z","data":{"reservation_id":1}}"#;
     let secret = "your_webhook_secret";

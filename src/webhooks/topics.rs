@@ -1,4 +1,4 @@
-//! The original's thirteen webhook event names, and which of the server's events each one
+//! The thirteen webhook event names, and which of the server's events each one
 //! announces (the live-update events of [`crate::events::event`]).
 //!
 //! | webhook event | announces |

@@ -1,4 +1,4 @@
-//! Attacks on auth, performed on SQLite and PostgreSQL (docs/security.md): second-factor
+//! Attacks on auth, performed on SQLite and PostgreSQL (docs/src/security.md): second-factor
 //! guessing from many addresses, forged forwarding headers on a fresh server, OAuth2 grants
 //! outliving a password reset, and over-long usernames at sign-in.
 

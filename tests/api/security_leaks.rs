@@ -1,4 +1,4 @@
-//! Attacks on leaks, performed on SQLite and PostgreSQL (docs/security.md, "Deployment surface").
+//! Attacks on leaks, performed on SQLite and PostgreSQL (docs/src/security.md, "Deployment surface").
 
 use std::collections::HashMap;
 

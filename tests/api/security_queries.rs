@@ -1,4 +1,4 @@
-//! Attacks on queries, performed on SQLite and PostgreSQL (docs/security.md): unbounded lists,
+//! Attacks on queries, performed on SQLite and PostgreSQL (docs/src/security.md): unbounded lists,
 //! statements that would run for ever, bodies that are not UTF-8, and the inputs the original
 //! accepted (booleans, Unicode names, tag order, the 7-day schema rule).
 

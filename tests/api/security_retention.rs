@@ -1,4 +1,4 @@
-//! Attacks on retention, performed on SQLite and PostgreSQL (docs/security.md, "Retention and
+//! Attacks on retention, performed on SQLite and PostgreSQL (docs/src/security.md, "Retention and
 //! bounded growth"): tables that grow without bound, webhook caps and fair shares, verification
 //! mail floods, addresses claimed by someone else, loopback names and resolved addresses in
 //! webhook errors.

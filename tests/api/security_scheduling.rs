@@ -1,4 +1,4 @@
-//! Attacks on scheduling, performed on SQLite and PostgreSQL (docs/security.md).
+//! Attacks on scheduling, performed on SQLite and PostgreSQL (docs/src/security.md).
 //!
 //! - Approval: every path to a booking on a resource that requires approval (a confirmed hold,
 //!   an accepted waitlist offer, a moved booking) waits for the approver, as a booking does.

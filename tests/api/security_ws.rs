@@ -1,4 +1,4 @@
-//! Attacks on ws, performed on SQLite and PostgreSQL (docs/security.md, "Live sockets"): a socket
+//! Attacks on ws, performed on SQLite and PostgreSQL (docs/src/security.md, "Live sockets"): a socket
 //! must not outlive its sign-in (logout, disabled account, password reset, refresh-token reuse,
 //! token expiry), on whichever server process it is held, and an account cannot open sockets
 //! without bound.

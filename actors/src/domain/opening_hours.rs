@@ -9,8 +9,7 @@
 //! Reading the wall clock (rather than converting the hours to instants) is what makes the rule
 //! right across DST: on the day Berlin springs forward, hours 02:30–05:00 open at 03:00 CEST,
 //! the first wall-clock reading inside them; on the day it falls back, a 09:00–17:00 day lasts
-//! nine hours of elapsed time if the hour repeats inside it. (The original stored the hours
-//! without a zone and, had it enforced them, would have read them in UTC.)
+//! nine hours of elapsed time if the hour repeats inside it.
 //!
 //! No hours at all means always open (blackout dates still apply), so resources without
 //! configured hours keep booking as before. With hours, a day without hours is closed.
@@ -64,7 +63,7 @@ impl TimeOfDay {
     }
 }
 
-/// `HH:MM:SS`, as the original answers.
+/// `HH:MM:SS`, as the wire format has it.
 impl fmt::Display for TimeOfDay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:02}:{:02}:{:02}", self.0 / 3600, self.0 / 60 % 60, self.0 % 60)

@@ -17,7 +17,7 @@ pub fn human_duration(duration: Duration) -> String {
     }
 }
 
-/// ": 10:00 to 11:00, 14:00 to 15:00" (UTC, as the original), or nothing when unknown.
+/// ": 10:00 to 11:00, 14:00 to 15:00" (UTC, as the wire format has them), or nothing when unknown.
 fn slots(intervals: &[Interval]) -> String {
     if intervals.is_empty() {
         return String::new();

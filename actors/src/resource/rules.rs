@@ -19,7 +19,7 @@ pub struct BookingRules {
 }
 
 impl Default for BookingRules {
-    /// The original's limits: 15 minutes to 24 hours, 100 occurrences.
+    /// The default limits: 15 minutes to 24 hours, 100 occurrences.
     fn default() -> Self {
         BookingRules {
             min_duration: Duration::minutes(15),

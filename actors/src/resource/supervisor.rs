@@ -7,6 +7,11 @@
 //! deadline to the supervisor, whose single timer starts it again when that deadline comes. An
 //! actor that crashed (a panic kills its task) is noticed on the next send, replaced by a fresh
 //! one loaded from the store, and the message is delivered to the replacement.
+//!
+//! At start-up `restore_timers` reads each resource's earliest deadline once. `refresh` and
+//! `refresh_all` make live actors reload their state (messages sent later are handled after the
+//! reload); `refreshed` also waits until they have, so their snapshots are current when it
+//! returns.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -42,7 +42,7 @@ pub struct Claimed {
     pub claim: String,
     pub url: String,
     pub secret: Secret,
-    /// The original's event name (`reservation.created`, …).
+    /// The webhook event name (`reservation.created`, …).
     pub event: String,
     /// The exact request body.
     pub body: String,
@@ -84,7 +84,7 @@ impl DeliveryStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settlement {
     pub status: DeliveryStatus,
-    /// Failed attempts so far (the original's `retry_count`).
+    /// Failed attempts so far (`retry_count` on the wire).
     pub retry_count: u32,
     pub status_code: Option<u16>,
     pub response_body: Option<String>,

@@ -1,5 +1,6 @@
 //! The rules of a series, zone aside: steps, weekdays, month ends, where a series stops, and the
-//! errors users see. Examples marked "predecessor" are the observed behaviour of the original.
+//! errors users see. Examples marked "predecessor" are cases where the Python original went wrong
+//! (docs/src/compatibility.md).
 
 use chrono::Weekday::{Fri, Mon, Sat, Tue, Wed};
 use chrono_tz::{Europe::Berlin, UTC};

@@ -65,7 +65,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Pending => {
             let answer: Value = ctx.api.get("/api/v1/approvals/pending").send().await?;
             ctx.out.emit(&answer, |out| {
-                // The original answers {pending_approvals: [...], count}; a plain list is read too.
+                // Answers are {pending_approvals: [...], count}; a plain list is read too.
                 let pending = answer
                     .as_array()
                     .or_else(|| answer["pending_approvals"].as_array())

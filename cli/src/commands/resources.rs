@@ -418,8 +418,7 @@ async fn set_enabled(id: i64, available: bool, ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// The schedule, read from the API's `{success, data}` envelope (the original CLI read the
-/// fields at the top level and crashed).
+/// The schedule, read from the API's `{success, data}` envelope, not the top level.
 async fn availability(id: i64, days: u16, ctx: &Ctx) -> Result<()> {
     let answer: Value = ctx
         .api
