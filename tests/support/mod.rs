@@ -7,6 +7,7 @@ pub mod booking;
 pub mod database;
 pub mod process;
 pub mod rate_limit;
+pub mod runner;
 pub mod server;
 pub mod smtp;
 pub mod timers;

@@ -34,36 +34,3 @@ pub fn header<'r>(response: &'r Response, name: &str) -> &'r str {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
 }
-
-/// Runs an async test body on both backends with a rate-limited app on a manual clock (starting
-/// at `timers::clock_start`): `async fn name(app: TestApp, clock: Arc<ManualClock>) { ... }`.
-#[macro_export]
-macro_rules! rate_limited_tests {
-    ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp, $clock:ident: Arc<ManualClock>) $body:block)*) => {$(
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($app: $crate::support::TestApp, $clock: std::sync::Arc<reserver_actors::ManualClock>) $body
-
-            async fn run(backend: $crate::support::Backend) {
-                let clock = $crate::support::rate_limit::new_clock();
-                let Some(app) = $crate::support::rate_limit::limited_app(backend, None, clock.clone()).await else {
-                    return;
-                };
-                body(app, clock).await;
-            }
-
-            #[actix_web::test]
-            async fn sqlite() {
-                run($crate::support::Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                run($crate::support::Backend::Postgres).await;
-            }
-        }
-    )*};
-}
