@@ -1,5 +1,7 @@
 //! Servers with rate limiting on (the harness turns it off for every other test), on a manual
 //! clock: the per-minute windows stand still while a test runs and move only when it says so.
+//! A fresh one is `#[app(clock, long_tokens, rate_limited)]`; [`limited_app`] restarts one on an
+//! existing database.
 
 use std::sync::Arc;
 
@@ -8,22 +10,17 @@ use reserver_actors::ManualClock;
 
 use super::database::{Backend, TestDatabase};
 use super::server::TestApp;
-use super::timers::clock_start;
 
 /// A rate-limited server on `database` (a fresh one if `None`), with day-long tokens.
 pub async fn limited_app(backend: Backend, database: Option<TestDatabase>, clock: Arc<ManualClock>) -> Option<TestApp> {
-    let mut builder = TestApp::builder(backend).manual_clock(clock).settings(|args| {
-        args.rate_limit_enabled = Some("true".into());
-        args.access_token_expire_minutes = Some("1440".into());
-    });
+    let mut builder = TestApp::builder(backend)
+        .manual_clock(clock)
+        .rate_limited()
+        .long_tokens();
     if let Some(database) = database {
         builder = builder.database(database);
     }
     builder.spawn().await
-}
-
-pub fn new_clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(clock_start()))
 }
 
 /// A response header as text ("" when absent).
