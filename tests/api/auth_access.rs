@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use resource_reserver::http::Access;
 use serde_json::{Value, json};
 
-use crate::{both_backends, both_backends_with_clock};
+use crate::both_backends;
 
 async fn assert_bad_credentials(response: reqwest::Response) {
     assert_eq!(response.status(), 401);
@@ -116,7 +116,8 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn access_tokens_expire_by_the_servers_clock(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         clock.advance(Duration::from_secs(29 * 60));

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::PASSWORD;
-use crate::{both_backends, both_backends_with_clock};
 
 async fn detail(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
@@ -104,7 +104,8 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn retention_deletes_old_entries_and_is_itself_logged(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         app.login("admin", PASSWORD, None).await;

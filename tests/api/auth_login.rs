@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::{PASSWORD, TestApp};
-use crate::{both_backends, both_backends_with_clock};
 
 async fn detail(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -90,7 +90,8 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn lockout_counts_down_locks_and_expires(app: TestApp, clock: Arc<ManualClock>) {
         app.user("bob").await;
         let wrong = "Wrong-Passw0rd!";
@@ -119,6 +120,7 @@ both_backends_with_clock! {
         assert_eq!(detail(app.login("bob", wrong, None).await).await.1, "Invalid username or password.");
     }
 
+    #[app(clock)]
     async fn parallel_guesses_get_no_more_checks_than_sequential_ones(app: TestApp, clock: Arc<ManualClock>) {
         app.user("bob").await;
         let checked = |answers: &[(u16, String)]| {
@@ -143,6 +145,7 @@ both_backends_with_clock! {
         assert!(detail(app.login("bob", PASSWORD, None).await).await.1.starts_with("Account is locked"));
     }
 
+    #[app(clock)]
     async fn an_attacker_cannot_lock_the_owner_out(app: TestApp, clock: Arc<ManualClock>) {
         app.user("bob").await;
         let attacker = client_from(Ipv4Addr::new(127, 0, 0, 2));

@@ -6,7 +6,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use totp_rs::{Builder, Secret};
 
-use crate::both_backends_with_clock;
+use crate::both_backends;
 use crate::support::{PASSWORD, TestApp, TestUser};
 
 pub(crate) fn code(secret: &str, at: chrono::DateTime<Utc>) -> String {
@@ -60,7 +60,8 @@ pub(crate) async fn enrol(app: &TestApp, user: &TestUser, now: chrono::DateTime<
     (secret, codes)
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn mfa_is_required_at_sign_in_once_enabled(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         let start = reserver_actors::Clock::now(&*clock);
@@ -97,6 +98,7 @@ both_backends_with_clock! {
         assert_eq!(app.login("bob", PASSWORD, Some(fresh_code)).await.status(), 200);
     }
 
+    #[app(clock)]
     async fn disabling_mfa_needs_the_password_and_a_code(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         assert_eq!(detail(app.post_json_as(&bob, "/api/v1/auth/mfa/disable", &json!({"password": PASSWORD})).await).await, (400, "MFA is not enabled".into()));

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::{TestApp, TestUser};
-use crate::{both_backends, both_backends_with_clock};
 
 async fn refresh_by_query(app: &TestApp, token: &str) -> reqwest::Response {
     app.client
@@ -74,7 +74,8 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn refresh_tokens_expire(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         clock.advance(Duration::from_secs(7 * 24 * 3600 + 1));

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::clocked_tests;
+use crate::both_backends;
 use crate::support::{TestApp, TestUser};
 
 /// The clock stands at Tuesday 2030-01-01 09:00 UTC, 10:00 in Berlin. The room is open
@@ -60,7 +60,8 @@ async fn search(app: &TestApp, from: &str, until: &str) -> Vec<String> {
         .collect()
 }
 
-clocked_tests! {
+both_backends! {
+    #[app(clock, long_tokens)]
     async fn the_schedule_shows_closed_and_free_periods_that_bookings_obey(app: TestApp, _clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -110,6 +111,7 @@ clocked_tests! {
         assert_eq!(data["free_periods"], json!([period("2030-01-01T09:00:00Z", "2030-01-02T09:00:00Z")]));
     }
 
+    #[app(clock, long_tokens)]
     async fn the_blackout_day_shows_nothing_free(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let room = berlin_room(&app, &admin).await;
@@ -123,6 +125,7 @@ clocked_tests! {
         assert_eq!(data["blackout_dates"], json!([{"date": "2030-01-03", "reason": "Inventory"}]));
     }
 
+    #[app(clock, long_tokens)]
     async fn status_says_closed_outside_the_hours_and_when_it_opens(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -151,6 +154,7 @@ clocked_tests! {
         assert_eq!(status["next_open_time"], "2030-01-04T08:00:00Z");
     }
 
+    #[app(clock, long_tokens)]
     async fn search_and_summary_leave_out_resources_closed_in_the_window(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

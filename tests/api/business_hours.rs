@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::booking::at;
 use crate::support::timers::eventually;
 use crate::support::{Backend, TestApp, TestUser};
-use crate::{both_backends, clocked_tests};
 
 /// `{"hours": [...]}` with every given day open from `open` to `close`.
 fn week(days: &[i64], open: &str, close: &str) -> Value {
@@ -275,8 +275,9 @@ both_backends! {
     }
 }
 
-clocked_tests! {
+both_backends! {
     // The clock stands at Tuesday 2030-01-01 09:00 UTC, 10:00 in Berlin.
+    #[app(clock, long_tokens)]
     async fn slots_are_local_and_skip_what_is_past_booked_or_held(app: TestApp, _clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::booking::at;
 use crate::support::timers::eventually;
 use crate::support::{Backend, TestApp, TestUser};
-use crate::{both_backends, clocked_tests};
 
 /// The content lines of an `.ics` body, after checking its physical form: every line ends with
 /// CRLF and is at most 75 octets; folded lines are joined again.
@@ -96,7 +96,8 @@ async fn assert_invalid_token(response: reqwest::Response) {
 const BOOKED_AT: &str = "2030-01-03T10:00:00Z";
 const BOOKED_UNTIL: &str = "2030-01-03T11:00:00Z";
 
-clocked_tests! {
+both_backends! {
+    #[app(clock, long_tokens)]
     async fn a_feed_shows_the_owners_bookings_in_its_window_as_valid_icalendar(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (bob, carol) = (app.user("bob").await, app.user("carol").await);

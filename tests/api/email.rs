@@ -11,7 +11,6 @@ use resource_reserver::storage::{Db, Row};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::mail_tests;
 use crate::support::booking::at;
 use crate::support::smtp::{SmtpServer, mailing};
 use crate::support::timers::{clock_start, eventually};
@@ -93,7 +92,8 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("{name} in /metrics"))
 }
 
-mail_tests! {
+both_backends! {
+    #[app(clock, smtp)]
     async fn an_address_is_verified_with_the_mailed_code_once(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let bob = app.user("bob").await;
         let code = request_code(&app, &smtp, &bob, "bob@example.com").await;
@@ -124,6 +124,7 @@ mail_tests! {
         let _ = clock;
     }
 
+    #[app(clock, smtp)]
     async fn a_code_expires_after_a_day_and_a_new_address_needs_a_new_one(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let bob = app.user("bob").await;
         let code = request_code(&app, &smtp, &bob, "bob@example.com").await;
@@ -151,6 +152,7 @@ mail_tests! {
         assert_eq!(ok.status(), 200);
     }
 
+    #[app(clock, smtp)]
     async fn an_address_is_checked_and_belongs_to_one_account(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let bob = app.user("bob").await;
         let eve = app.user("eve").await;
@@ -173,6 +175,7 @@ mail_tests! {
         let _ = clock;
     }
 
+    #[app(clock, smtp)]
     async fn a_booking_mails_its_verified_owner_and_a_cancellation_by_an_admin_mails_the_owner(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -198,6 +201,7 @@ mail_tests! {
         let _ = clock;
     }
 
+    #[app(clock, smtp)]
     async fn unverified_or_opted_out_users_get_nothing(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let admin = app.admin().await;
         let carol = app.user("carol").await;
@@ -216,6 +220,7 @@ mail_tests! {
         let _ = clock;
     }
 
+    #[app(clock, smtp)]
     async fn a_refused_booking_writes_no_mail(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -230,6 +235,7 @@ mail_tests! {
         let _ = clock;
     }
 
+    #[app(clock, smtp)]
     async fn a_message_refused_with_451_is_retried_and_delivered_once(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -260,6 +266,7 @@ mail_tests! {
         assert_eq!(metric(&app, "emails_sent_total").await, 2.0);
     }
 
+    #[app(clock, smtp)]
     async fn a_message_refused_with_550_is_given_up_at_once(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -279,6 +286,7 @@ mail_tests! {
         assert_eq!(smtp.to("bob@example.com").len(), 1, "only the verification");
     }
 
+    #[app(clock, smtp)]
     async fn an_approval_and_a_rejection_mail_the_requester(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -309,6 +317,7 @@ mail_tests! {
         let _ = clock;
     }
 
+    #[app(clock, smtp)]
     async fn a_reminder_is_mailed_once_reminder_hours_before_an_active_booking(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::clocked_tests;
+use crate::both_backends;
 use crate::support::timers::eventually;
 
 const TEN: &str = "2030-01-01T10:00:00Z";
 const ELEVEN: &str = "2030-01-01T11:00:00Z";
 
-clocked_tests! {
+both_backends! {
+    #[app(clock, long_tokens)]
     async fn a_hold_blocks_others_lapses_by_itself_and_can_be_confirmed(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (bob, eve) = (app.user("bob").await, app.user("eve").await);
@@ -44,6 +45,7 @@ clocked_tests! {
         assert_eq!((reservation["status"].as_str(), reservation["id"].clone()), (Some("active"), placed["id"].clone()));
     }
 
+    #[app(clock, long_tokens)]
     async fn a_booking_not_checked_in_is_released_to_the_waitlist(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
@@ -76,6 +78,7 @@ clocked_tests! {
         assert_eq!(carols["status"], "active");
     }
 
+    #[app(clock, long_tokens)]
     async fn a_pending_request_holds_its_slot_until_answered(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (bob, carol) = (app.user("bob").await, app.user("carol").await);
@@ -118,6 +121,7 @@ clocked_tests! {
         .await;
     }
 
+    #[app(clock, long_tokens)]
     async fn rejecting_or_withdrawing_frees_the_slot_and_races_have_one_outcome(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (bob, carol) = (app.user("bob").await, app.user("carol").await);

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::booking::at;
-use crate::{both_backends, both_backends_with_clock};
 
 fn booking(room: i64, start: &str, end: &str) -> Value {
     json!({"resource_id": room, "start_time": start, "end_time": end})
@@ -112,7 +112,8 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn a_retry_after_a_crash_between_commit_and_answer_returns_the_booking(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

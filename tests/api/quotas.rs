@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{both_backends, rate_limited_tests};
+use crate::both_backends;
 
 both_backends! {
     async fn users_read_the_limits_and_their_usage_and_only_admins_manage_them(app: TestApp) {
@@ -102,7 +102,8 @@ both_backends! {
     }
 }
 
-rate_limited_tests! {
+both_backends! {
+    #[app(clock, long_tokens, rate_limited)]
     async fn statistics_alerts_and_resets_report_the_counted_usage(app: TestApp, _clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

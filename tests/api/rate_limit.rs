@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::rate_limited_tests;
+use crate::both_backends;
 use crate::support::TestApp;
 use crate::support::rate_limit::{header, limited_app};
 use crate::support::timers::clock_start;
@@ -35,7 +35,8 @@ async fn set_limits(app: &TestApp, user_id: i64, limits: Value) {
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap_or_default());
 }
 
-rate_limited_tests! {
+both_backends! {
+    #[app(clock, long_tokens, rate_limited)]
     async fn anonymous_callers_and_made_up_tokens_share_the_address_bucket(app: TestApp, clock: Arc<ManualClock>) {
         let first = get(&app, "/api/versions", None).await;
         assert_eq!(first.status(), 200);
@@ -76,6 +77,7 @@ rate_limited_tests! {
         assert_eq!(get(&app, "/api/versions", None).await.status(), 429);
     }
 
+    #[app(clock, long_tokens, rate_limited)]
     async fn each_user_has_a_bucket_and_custom_limits_apply(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (alice, bob) = (app.user("alice").await, app.user("bob").await);
@@ -115,6 +117,7 @@ rate_limited_tests! {
         assert_eq!(header(&premium, "x-quota-limit"), "50000");
     }
 
+    #[app(clock, long_tokens, rate_limited)]
     async fn the_token_endpoint_and_its_alias_share_a_limit_of_their_own(app: TestApp, _clock: Arc<ManualClock>) {
         for i in 0..30 {
             let path = if i % 2 == 0 { "/api/v1/token" } else { "/token" };
@@ -137,6 +140,7 @@ rate_limited_tests! {
         assert_eq!(header(&refresh, "x-ratelimit-limit"), "60", "refresh is not the sign-in endpoint");
     }
 
+    #[app(clock, long_tokens, rate_limited)]
     async fn a_daily_quota_refuses_until_midnight_and_survives_a_restart(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await; // signing in made one counted request (GET /users/me)

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::booking::at;
-use crate::{both_backends, both_backends_with_clock};
 
 both_backends! {
     async fn admins_create_resources_and_others_may_not(app: TestApp) {
@@ -186,7 +186,8 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn schedules_come_in_the_original_envelope(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -213,6 +214,7 @@ both_backends_with_clock! {
         let _ = clock;
     }
 
+    #[app(clock)]
     async fn maintenance_blocks_its_window_and_ends_by_itself(app: TestApp, clock: Arc<ManualClock>) {
         // The clock starts at 2030-01-01 09:00 UTC.
         let admin = app.admin().await;
@@ -252,6 +254,7 @@ both_backends_with_clock! {
         assert_eq!(status["current_reservation"]["user_id"], bob.id);
     }
 
+    #[app(clock)]
     async fn ended_bookings_expire_on_time(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 
 use crate::auth_mfa::{code, enrol};
 use crate::auth_oauth::{REDIRECT, VERIFIER, client, code_for, token};
+use crate::both_backends;
 use crate::support::smtp::SmtpServer;
 use crate::support::timers::clock_start;
 use crate::support::{Backend, PASSWORD, TestApp, TestUser};
-use crate::{both_backends, both_backends_with_clock, rate_limited_tests};
 
 async fn detail(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -278,7 +278,8 @@ mod sign_in_lockout_keys_ipv6_clients_by_their_64 {
     }
 }
 
-rate_limited_tests! {
+both_backends! {
+    #[app(clock, long_tokens, rate_limited)]
     async fn a_valid_token_gives_sign_in_no_bucket_of_its_own(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         let guesser = client_from(Ipv4Addr::new(127, 0, 0, 20));
@@ -454,7 +455,8 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn a_parallel_burst_of_codes_gets_no_more_checks(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         let (secret, _) = enrol(&app, &bob, clock.now()).await;
@@ -477,6 +479,7 @@ both_backends_with_clock! {
         assert_eq!(detail(app.login("bob", PASSWORD, Some(&right)).await).await.0, 429);
     }
 
+    #[app(clock)]
     async fn mfa_failures_from_one_session_and_sign_in_share_one_count(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         let (secret, _) = enrol(&app, &bob, clock.now()).await;

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
+use crate::both_backends;
 use crate::support::process::server_command;
 use crate::support::{Backend, PASSWORD, TestApp, TestDatabase};
-use crate::{both_backends, both_databases};
 use resource_reserver::config::{Settings, SettingsArgs};
 use serde_json::{Value, json};
 
@@ -150,7 +150,8 @@ both_backends! {
     }
 }
 
-both_databases! {
+both_backends! {
+    #[database]
     /// With `METRICS_TOKEN`, `/metrics` answers only that bearer token: not anonymous callers,
     /// not a wrong token, not a user's own access token.
     async fn metrics_need_the_metrics_token(database: TestDatabase) {
@@ -173,6 +174,7 @@ both_databases! {
         assert!(scraped.text().await.unwrap().contains("http_requests_total"));
     }
 
+    #[database]
     /// With `METRICS_ADDRESS`, `/metrics` is served there only (with the token, if set), and
     /// that listener serves nothing else.
     async fn metrics_can_live_on_their_own_address(database: TestDatabase) {
@@ -202,6 +204,7 @@ both_databases! {
         }
     }
 
+    #[database]
     /// `*` is possible only without credentials, and is then a literal `*`, never the caller's
     /// origin echoed with credentials.
     async fn any_origin_comes_without_credentials(database: TestDatabase) {

@@ -5,16 +5,17 @@
 
 use std::time::Duration;
 
+use resource_reserver::config::SettingsArgs;
 use resource_reserver::params;
 use resource_reserver::storage::Db;
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::email::{code_in, request_code, verified};
 use crate::support::booking::at;
 use crate::support::timers::{clock_start, eventually};
-use crate::support::webhook_receiver::{WebhookReceiver, hooked};
+use crate::support::webhook_receiver::hooked;
 use crate::support::{Backend, TestApp, TestUser};
-use crate::{clocked_tests, mail_tests, webhook_tests};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
@@ -49,7 +50,8 @@ async fn created_webhook(app: &TestApp, user: &TestUser, url: &str, events: &[&s
     response.json().await.unwrap()
 }
 
-clocked_tests! {
+both_backends! {
+    #[app(clock, long_tokens)]
     async fn dead_sessions_and_attempts_for_unknown_usernames_are_pruned(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         // Someone tries usernames that do not exist: each try used to stay for ever.
@@ -94,6 +96,7 @@ clocked_tests! {
         assert_eq!(app.get_as(&bob, "/api/v1/users/me").await.status(), 200, "the live session works");
     }
 
+    #[app(clock, long_tokens)]
     async fn expired_and_revoked_oauth_grants_are_pruned(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let now = clock_start();
@@ -135,7 +138,8 @@ clocked_tests! {
     }
 }
 
-webhook_tests! {
+both_backends! {
+    #[app(clock, webhook_receiver)]
     async fn old_webhook_deliveries_are_pruned(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let admin = app.admin().await;
         created_webhook(&app, &admin, &receiver.url("/hook"), &["resource.created"]).await;
@@ -152,6 +156,7 @@ webhook_tests! {
         until_count(&app, "old deliveries pruned", all, params![], 1).await;
     }
 
+    #[app(clock, webhook_receiver)]
     async fn one_owners_silent_receiver_does_not_hold_up_anothers_deliveries(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let admin = app.admin().await;
         let alice = app.user("alice").await;
@@ -177,7 +182,8 @@ webhook_tests! {
     }
 }
 
-mail_tests! {
+both_backends! {
+    #[app(clock, smtp)]
     async fn an_address_claimed_without_proof_does_not_block_its_owner(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let bob = app.user("bob").await;
         let eve = app.user("eve").await;
@@ -201,6 +207,7 @@ mail_tests! {
         let _ = clock;
     }
 
+    #[app(clock, smtp)]
     async fn verification_codes_never_rest_in_the_outbox_and_sent_bodies_are_wiped(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -232,6 +239,7 @@ mail_tests! {
         db.close().await;
     }
 
+    #[app(clock, smtp)]
     async fn verification_mail_is_throttled_per_account_and_per_recipient(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
         let bob = app.user("bob").await;
         let set = |user: TestUser, address: String| {
@@ -267,128 +275,107 @@ mail_tests! {
     }
 }
 
-/// A server whose webhooks may reach `allowed` only, with `max` webhooks per user.
-async fn webhook_app(backend: Backend, allowed: &str, max: &str) -> Option<TestApp> {
+/// Webhooks may reach `allowed` only, with `max` webhooks per user.
+fn webhook_limits(allowed: &str, max: &str) -> impl FnOnce(&mut SettingsArgs) {
     let (allowed, max) = (allowed.to_owned(), max.to_owned());
+    move |args| {
+        hooked(args);
+        args.webhook_allowed_hosts = Some(allowed);
+        args.webhook_max_per_user = Some(max);
+    }
+}
+
+/// A server with [`webhook_limits`].
+async fn webhook_app(backend: Backend, allowed: &str, max: &str) -> Option<TestApp> {
     TestApp::builder(backend)
-        .settings(move |args| {
-            hooked(args);
-            args.webhook_allowed_hosts = Some(allowed);
-            args.webhook_max_per_user = Some(max);
-        })
+        .settings(webhook_limits(allowed, max))
         .spawn()
         .await
 }
 
-macro_rules! on_both {
-    ($($name:ident => $run:ident;)*) => {$(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$run(super::Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                super::$run(super::Backend::Postgres).await;
-            }
+both_backends! {
+    #[app(settings(webhook_limits("127.0.0.1", "2")))]
+    async fn a_user_cannot_create_webhooks_past_the_cap(app: TestApp) {
+        let bob = app.user("bob").await;
+        for n in 0..2 {
+            created_webhook(&app, &bob, &format!("https://hooks.example/{n}"), &["resource.created"]).await;
         }
-    )*};
-}
-
-on_both! {
-    a_user_cannot_create_webhooks_past_the_cap => webhook_cap;
-    localhost_is_refused_like_a_loopback_address => localhost_refused;
-    webhook_errors_do_not_tell_what_names_resolve_to => resolved_addresses_hidden;
-}
-
-async fn webhook_cap(backend: Backend) {
-    let Some(app) = webhook_app(backend, "127.0.0.1", "2").await else {
-        return;
-    };
-    let bob = app.user("bob").await;
-    for n in 0..2 {
-        created_webhook(&app, &bob, &format!("https://hooks.example/{n}"), &["resource.created"]).await;
-    }
-    let refused = webhook_of(&app, &bob, "https://hooks.example/2", &["resource.created"]).await;
-    assert_eq!(refused.status(), 409);
-    let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["detail"], "Webhook limit reached: at most 2 webhooks per user");
-    let listed: Vec<Value> = app.get_as(&bob, "/api/v1/webhooks").await.json().await.unwrap();
-    assert_eq!(listed.len(), 2, "nothing was stored");
-    // Another user has a cap of their own.
-    let eve = app.user("eve").await;
-    created_webhook(&app, &eve, "https://hooks.example/eve", &["resource.created"]).await;
-}
-
-async fn localhost_refused(backend: Backend) {
-    let Some(app) = webhook_app(backend, "", "25").await else {
-        return;
-    };
-    let bob = app.user("bob").await;
-    for url in [
-        "http://localhost:8080/x",
-        "http://LocalHost./x",
-        "http://metadata.localhost/x",
-    ] {
-        let refused = webhook_of(&app, &bob, url, &["resource.created"]).await;
-        assert_eq!(refused.status(), 422, "{url}");
+        let refused = webhook_of(&app, &bob, "https://hooks.example/2", &["resource.created"]).await;
+        assert_eq!(refused.status(), 409);
         let body: Value = refused.json().await.unwrap();
-        assert_eq!(body["detail"][0]["loc"], json!(["body", "url"]));
-        assert!(
-            body["detail"][0]["msg"]
-                .as_str()
-                .unwrap()
-                .contains("loopback host name"),
-            "{body}"
-        );
+        assert_eq!(body["detail"], "Webhook limit reached: at most 2 webhooks per user");
+        let listed: Vec<Value> = app.get_as(&bob, "/api/v1/webhooks").await.json().await.unwrap();
+        assert_eq!(listed.len(), 2, "nothing was stored");
+        // Another user has a cap of their own.
+        let eve = app.user("eve").await;
+        created_webhook(&app, &eve, "https://hooks.example/eve", &["resource.created"]).await;
     }
-    // Allow-listed like any loopback target.
-    let Some(app) = webhook_app(backend, "localhost", "25").await else {
-        return;
-    };
-    let bob = app.user("bob").await;
-    created_webhook(&app, &bob, "http://localhost:8080/x", &["resource.created"]).await;
-}
 
-async fn resolved_addresses_hidden(backend: Backend) {
-    // A loopback address is allowed, so `localhost` may be registered; it resolves to others.
-    let Some(app) = webhook_app(backend, "127.0.0.2", "25").await else {
-        return;
-    };
-    let bob = app.user("bob").await;
-    let hook = created_webhook(&app, &bob, "http://localhost:9/x", &["resource.created"]).await;
-    let tested = app
-        .post_json_as(&bob, &format!("/api/v1/webhooks/{}/test", hook["id"]), &json!({}))
-        .await;
-    assert_eq!(tested.status(), 200);
-    let body: Value = tested.json().await.unwrap();
-    assert_eq!(body["success"], false);
-    let deliveries: Vec<Value> = app
-        .get_as(&bob, &format!("/api/v1/webhooks/{}/deliveries", hook["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
-    for told in [
-        body["message"].as_str().unwrap(),
-        deliveries[0]["error_message"].as_str().unwrap(),
-    ] {
-        assert!(
-            told.contains("localhost does not resolve to an address webhooks may reach"),
-            "{told}"
-        );
-        assert!(!told.contains("127.0.0.1") && !told.contains("::1"), "{told}");
+    #[app(settings(webhook_limits("", "25")))]
+    async fn localhost_is_refused_like_a_loopback_address(app: TestApp, backend: Backend) {
+        let bob = app.user("bob").await;
+        for url in [
+            "http://localhost:8080/x",
+            "http://LocalHost./x",
+            "http://metadata.localhost/x",
+        ] {
+            let refused = webhook_of(&app, &bob, url, &["resource.created"]).await;
+            assert_eq!(refused.status(), 422, "{url}");
+            let body: Value = refused.json().await.unwrap();
+            assert_eq!(body["detail"][0]["loc"], json!(["body", "url"]));
+            assert!(
+                body["detail"][0]["msg"]
+                    .as_str()
+                    .unwrap()
+                    .contains("loopback host name"),
+                "{body}"
+            );
+        }
+        // Allow-listed like any loopback target.
+        let Some(app) = webhook_app(backend, "localhost", "25").await else {
+            return;
+        };
+        let bob = app.user("bob").await;
+        created_webhook(&app, &bob, "http://localhost:8080/x", &["resource.created"]).await;
     }
-    assert_eq!(
-        (
-            deliveries[0]["status_code"].clone(),
-            deliveries[0]["retry_count"].as_i64()
-        ),
-        (Value::Null, Some(1))
-    );
-    let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("webhook_deliveries_failed_total 1"), "{metrics}");
+
+    #[app(settings(webhook_limits("127.0.0.2", "25")))]
+    async fn webhook_errors_do_not_tell_what_names_resolve_to(app: TestApp) {
+        // A loopback address is allowed, so `localhost` may be registered; it resolves to others.
+        let bob = app.user("bob").await;
+        let hook = created_webhook(&app, &bob, "http://localhost:9/x", &["resource.created"]).await;
+        let tested = app
+            .post_json_as(&bob, &format!("/api/v1/webhooks/{}/test", hook["id"]), &json!({}))
+            .await;
+        assert_eq!(tested.status(), 200);
+        let body: Value = tested.json().await.unwrap();
+        assert_eq!(body["success"], false);
+        let deliveries: Vec<Value> = app
+            .get_as(&bob, &format!("/api/v1/webhooks/{}/deliveries", hook["id"]))
+            .await
+            .json()
+            .await
+            .unwrap();
+        for told in [
+            body["message"].as_str().unwrap(),
+            deliveries[0]["error_message"].as_str().unwrap(),
+        ] {
+            assert!(
+                told.contains("localhost does not resolve to an address webhooks may reach"),
+                "{told}"
+            );
+            assert!(!told.contains("127.0.0.1") && !told.contains("::1"), "{told}");
+        }
+        assert_eq!(
+            (
+                deliveries[0]["status_code"].clone(),
+                deliveries[0]["retry_count"].as_i64()
+            ),
+            (Value::Null, Some(1))
+        );
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        assert!(metrics.contains("webhook_deliveries_failed_total 1"), "{metrics}");
+    }
 }
 
 /// Two servers on one PostgreSQL prune a backlog larger than a batch together: batches go in

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::booking::at;
 use crate::support::{TestApp, TestUser};
-use crate::{both_backends, both_backends_with_clock};
 
 const TEN: &str = "2030-01-01T10:00:00Z";
 const ELEVEN: &str = "2030-01-01T11:00:00Z";
@@ -253,7 +253,8 @@ const NO_NAMES: [Value; 8] = [
     Value::Null,
 ];
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn anonymous_callers_see_busy_intervals_without_names(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (bob, eve) = (app.user("bob").await, app.user("eve").await);
@@ -270,46 +271,8 @@ both_backends_with_clock! {
     }
 }
 
-/// Like `both_backends_with_clock!`, on a server started with
-/// `RESERVATION_NAMES_VISIBLE=privileged`.
-macro_rules! with_privileged_names {
-    ($(async fn $name:ident($app:ident: TestApp, $clock:ident: Arc<ManualClock>) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            use std::sync::Arc;
-            use reserver_actors::ManualClock;
-
-            async fn body($app: TestApp, $clock: Arc<ManualClock>) $body
-
-            async fn run(backend: crate::support::Backend) {
-                use chrono::TimeZone;
-                let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap()));
-                let Some(app) = TestApp::builder(backend)
-                    .manual_clock(clock.clone())
-                    .settings(|args| args.reservation_names_visible = Some("privileged".into()))
-                    .spawn()
-                    .await
-                else {
-                    return;
-                };
-                body(app, clock).await;
-            }
-
-            #[actix_web::test]
-            async fn sqlite() {
-                run(crate::support::Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                run(crate::support::Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-with_privileged_names! {
+both_backends! {
+    #[app(clock, settings(|args| args.reservation_names_visible = Some("privileged".into())))]
     async fn with_privileged_names_a_signed_in_stranger_sees_none(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (bob, eve) = (app.user("bob").await, app.user("eve").await);

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::ws::{Ending, WsClient};
 use crate::support::{Backend, PASSWORD, TestApp};
-use crate::{both_backends, clocked_tests};
 
 /// The close code of a socket whose sign-in ended (README "Live updates").
 const SIGNED_OUT: u16 = 4401;
@@ -149,7 +149,8 @@ async fn a_logout_on_one_process_closes_the_socket_held_by_another() {
 }
 
 // Servers on a manual clock with day-long access tokens (starting 2030-01-01 09:00 UTC).
-clocked_tests! {
+both_backends! {
+    #[app(clock, long_tokens)]
     async fn a_socket_closes_when_its_token_expires(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         let mut socket = app.ws(&bob).await;
@@ -159,6 +160,7 @@ clocked_tests! {
         assert_closed_with(&mut socket, SIGNED_OUT, "token expired").await;
     }
 
+    #[app(clock, long_tokens)]
     async fn a_fresh_token_of_the_same_user_keeps_the_socket_open_and_a_strangers_is_refused(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         let mut socket = app.ws(&bob).await;
@@ -183,6 +185,7 @@ clocked_tests! {
         assert_closed_with(&mut socket, SIGNED_OUT, "token expired").await;
     }
 
+    #[app(clock, long_tokens)]
     async fn a_stranger_cannot_extend_a_socket(app: TestApp, clock: Arc<ManualClock>) {
         let bob = app.user("bob").await;
         let mut socket = app.ws(&bob).await;

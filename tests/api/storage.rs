@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use resource_reserver::params;
 use resource_reserver::storage::{Db, MigrationError, StorageError};
 
-use crate::both_databases;
+use crate::both_backends;
 
 /// A migrated database with one user and one resource; returns their ids.
 async fn seeded(database: &crate::support::TestDatabase) -> (Db, i64, i64) {
@@ -50,7 +50,8 @@ async fn book(db: &Db, user: i64, resource: i64, start_h: i64, end_h: i64, statu
     .await
 }
 
-both_databases! {
+both_backends! {
+    #[database]
     async fn migrations_apply_once_and_are_recorded(database: TestDatabase) {
         let db = database.connect().await;
         let first = db.migrate().await.unwrap();
@@ -63,6 +64,7 @@ both_databases! {
         assert_eq!(first.applied.len(), reserver_schema::SQLITE.len(), "every migration is applied");
     }
 
+    #[database]
     async fn a_database_from_a_newer_release_is_refused(database: TestDatabase) {
         let db = database.connect().await;
         db.migrate().await.unwrap();
@@ -77,6 +79,7 @@ both_databases! {
         assert!(error.to_string().contains("newer release"));
     }
 
+    #[database]
     async fn an_edited_migration_is_refused(database: TestDatabase) {
         let db = database.connect().await;
         db.migrate().await.unwrap();
@@ -84,6 +87,7 @@ both_databases! {
         assert!(matches!(db.migrate().await.unwrap_err(), MigrationError::Modified { version: 1, .. }));
     }
 
+    #[database]
     async fn the_database_itself_refuses_overlapping_bookings(database: TestDatabase) {
         let (db, user, resource) = seeded(&database).await;
         book(&db, user, resource, 0, 2, "active").await.unwrap();
@@ -100,6 +104,7 @@ both_databases! {
         assert!(matches!(update, Err(StorageError::Overlap)), "{update:?}");
     }
 
+    #[database]
     async fn unique_violations_are_reported_as_such(database: TestDatabase) {
         let (db, _, _) = seeded(&database).await;
         let error = db
@@ -109,6 +114,7 @@ both_databases! {
         assert!(error.is_unique_violation_of("name"), "{error:?}");
     }
 
+    #[database]
     async fn a_dropped_transaction_leaves_nothing_behind(database: TestDatabase) {
         let (db, _, _) = seeded(&database).await;
         {
@@ -128,6 +134,7 @@ both_databases! {
         assert_eq!(names, ["Kept", "Room 1"]);
     }
 
+    #[database]
     async fn concurrent_migrations_apply_each_version_once(database: TestDatabase) {
         let (a, b) = (database.connect().await, database.connect().await);
         let (first, second) = futures::join!(a.migrate(), b.migrate());

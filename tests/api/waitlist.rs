@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::clocked_tests;
+use crate::both_backends;
 use crate::support::TestApp;
 use crate::support::timers::eventually;
 
@@ -35,7 +35,8 @@ async fn wait_for_status(app: &TestApp, user: &crate::support::TestUser, id: &Va
     .await
 }
 
-clocked_tests! {
+both_backends! {
+    #[app(clock, long_tokens)]
     async fn a_freed_slot_is_offered_held_and_passed_on_at_expiry(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (alice, bob, carol, dave) = (app.user("alice").await, app.user("bob").await, app.user("carol").await, app.user("dave").await);
@@ -72,6 +73,7 @@ clocked_tests! {
         assert_eq!(app.get_as(&dave, &format!("/api/v1/waitlist/{}", carols["id"])).await.status(), 404);
     }
 
+    #[app(clock, long_tokens)]
     async fn accepting_never_loses_to_a_racing_booking(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (alice, bob) = (app.user("alice").await, app.user("bob").await);
@@ -93,6 +95,7 @@ clocked_tests! {
         let _ = clock;
     }
 
+    #[app(clock, long_tokens)]
     async fn an_offer_survives_a_restart_and_still_expires_on_time(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
@@ -120,6 +123,7 @@ clocked_tests! {
         assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "expired");
     }
 
+    #[app(clock, long_tokens)]
     async fn leaving_releases_an_offer_to_the_next_person(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
@@ -140,6 +144,7 @@ clocked_tests! {
         let _ = clock;
     }
 
+    #[app(clock, long_tokens)]
     async fn joining_for_a_free_slot_is_an_offer_at_once(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

@@ -13,7 +13,6 @@ use crate::both_backends;
 use crate::support::timers::{clock_start, eventually};
 use crate::support::webhook_receiver::{Received, WebhookReceiver, hooked, hooked_app};
 use crate::support::{Backend, TestApp, TestUser};
-use crate::webhook_tests;
 
 const TEN: &str = "2030-01-01T10:00:00Z";
 const ELEVEN: &str = "2030-01-01T11:00:00Z";
@@ -50,7 +49,8 @@ async fn newest_when(app: &TestApp, user: &TestUser, webhook: &Value, done: impl
     .await
 }
 
-webhook_tests! {
+both_backends! {
+    #[app(clock, webhook_receiver)]
     async fn bookings_and_cancellations_reach_their_owners_signed(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let admin = app.admin().await;
         let (alice, bob) = (app.user("alice").await, app.user("bob").await);
@@ -107,6 +107,7 @@ webhook_tests! {
         let _ = clock;
     }
 
+    #[app(clock, webhook_receiver)]
     async fn a_failing_receiver_is_retried_on_the_clock_then_given_up(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let admin = app.admin().await;
         let alice = app.user("alice").await;
@@ -146,6 +147,7 @@ webhook_tests! {
         assert_eq!(app.post_json_as(&alice, &unknown, &json!({})).await.status(), 404);
     }
 
+    #[app(clock, webhook_receiver)]
     async fn a_pending_retry_survives_a_restart(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let admin = app.admin().await;
         let alice = app.user("alice").await;
@@ -167,6 +169,7 @@ webhook_tests! {
         assert_eq!((delivered["retry_count"].as_i64(), receiver.received().len()), (Some(1), 2));
     }
 
+    #[app(clock, webhook_receiver)]
     async fn webhooks_are_managed_with_the_originals_shapes(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let alice = app.user("alice").await;
         let events: Vec<Value> = app.get("/api/v1/webhooks/events").await.json().await.unwrap();
@@ -215,6 +218,7 @@ webhook_tests! {
         let _ = clock;
     }
 
+    #[app(clock, webhook_receiver)]
     async fn bad_inputs_are_refused_and_nothing_is_stored(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let alice = app.user("alice").await;
         let hook = webhook(&app, &alice, &receiver.url("/hook"), &["reservation.created"]).await;
@@ -252,6 +256,7 @@ webhook_tests! {
         let _ = clock;
     }
 
+    #[app(clock, webhook_receiver)]
     async fn other_users_get_404_on_every_webhook_route(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let admin = app.admin().await;
         let (bob, eve) = (app.user("bob").await, app.user("eve").await);
@@ -285,6 +290,7 @@ webhook_tests! {
         let _ = clock;
     }
 
+    #[app(clock, webhook_receiver)]
     async fn each_event_reaches_the_webhooks_allowed_to_see_it(app: TestApp, clock: Arc<ManualClock>, receiver: WebhookReceiver) {
         let admin = app.admin().await;
         let (alice, bob) = (app.user("alice").await, app.user("bob").await);

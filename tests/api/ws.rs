@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::TestUser;
 use crate::support::booking::at;
 use crate::support::ws::{Ending, WsClient};
-use crate::{both_backends, clocked_tests};
 
 /// Makes an event only `socket`'s user receives (a booking of their own) and checks that it is
 /// the next message: nothing else reached the socket before it.
@@ -280,7 +280,8 @@ both_backends! {
     }
 }
 
-clocked_tests! {
+both_backends! {
+    #[app(clock, long_tokens)]
     async fn expiry_and_maintenance_auto_reset_are_announced(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

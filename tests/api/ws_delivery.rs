@@ -8,37 +8,10 @@ use std::time::Duration;
 use resource_reserver::events::{NewEvent, outbox};
 use serde_json::{Value, json};
 
+use crate::both_backends;
 use crate::support::booking::at;
 use crate::support::ws::{Ending, PATIENCE};
 use crate::support::{Backend, TestApp};
-use crate::{both_backends, both_backends_with_clock};
-
-/// Like `both_backends!`, with settings adjusted before the server starts.
-macro_rules! both_backends_with_settings {
-    ($($name:ident($app:ident) settings $adjust:expr => $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($app: TestApp) $body
-
-            async fn run(backend: Backend) {
-                let Some(app) = TestApp::builder(backend).settings($adjust).spawn().await else { return };
-                body(app).await;
-            }
-
-            #[actix_web::test]
-            async fn sqlite() {
-                run(Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                run(Backend::Postgres).await;
-            }
-        }
-    )*};
-}
 
 async fn booked_id(response: reqwest::Response) -> i64 {
     assert_eq!(response.status(), 201);
@@ -122,7 +95,8 @@ both_backends! {
     }
 }
 
-both_backends_with_clock! {
+both_backends! {
+    #[app(clock)]
     async fn a_since_older_than_the_retention_asks_for_a_resync_then_goes_live(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -153,10 +127,11 @@ both_backends_with_clock! {
     }
 }
 
-both_backends_with_settings! {
-    a_client_that_does_not_read_is_dropped_while_the_others_keep_receiving(app) settings |s| {
+both_backends! {
+    #[app(settings(|s| {
         s.ws_send_queue = Some("4".into());
-    } => {
+    }))]
+    async fn a_client_that_does_not_read_is_dropped_while_the_others_keep_receiving(app: TestApp) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
         let mut fast = app.ws(&bob).await;
@@ -192,9 +167,10 @@ both_backends_with_settings! {
         assert_eq!(fast.next_json().await["description"], "last");
     }
 
-    a_client_that_does_not_answer_pings_is_dropped(app) settings |s| {
+    #[app(settings(|s| {
         s.ws_ping_interval_seconds = Some("1".into());
-    } => {
+    }))]
+    async fn a_client_that_does_not_answer_pings_is_dropped(app: TestApp) {
         let bob = app.user("bob").await;
         let _dead = app.ws_that_never_reads(&bob).await;
         let mut alive = app.ws(&bob).await;

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::clocked_tests;
+use crate::both_backends;
 
 const TEN: &str = "2030-01-01T10:00:00Z";
 const ELEVEN: &str = "2030-01-01T11:00:00Z";
 
-clocked_tests! {
+both_backends! {
+    #[app(clock, long_tokens)]
     async fn offers_and_their_expiry_are_announced(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (alice, bob) = (app.user("alice").await, app.user("bob").await);
@@ -32,6 +33,7 @@ clocked_tests! {
         assert_eq!(expired["waitlist_id"], joined["id"]);
     }
 
+    #[app(clock, long_tokens)]
     async fn holds_and_no_shows_are_announced(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -49,6 +51,7 @@ clocked_tests! {
         assert_eq!((released["status"].as_str(), released["start_time"].as_str()), (Some("released"), Some(TEN)));
     }
 
+    #[app(clock, long_tokens)]
     async fn approval_requests_and_answers_are_announced(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;

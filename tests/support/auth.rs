@@ -203,39 +203,3 @@ impl TestApp {
             .expect("request failed")
     }
 }
-
-/// Like `both_backends!`, with a [`reserver_actors::ManualClock`] (starting 2030-01-01 09:00 UTC)
-/// driving the server: `async fn name(app: TestApp, clock: Arc<ManualClock>) { ... }`.
-#[macro_export]
-macro_rules! both_backends_with_clock {
-    ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp, $clock:ident: Arc<ManualClock>) $body:block)*) => {$(
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($app: $crate::support::TestApp, $clock: std::sync::Arc<reserver_actors::ManualClock>) $body
-
-            async fn run(backend: $crate::support::Backend) {
-                use chrono::TimeZone;
-                let clock = std::sync::Arc::new(reserver_actors::ManualClock::new(
-                    chrono::Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap(),
-                ));
-                let Some(app) = $crate::support::TestApp::builder(backend).manual_clock(clock.clone()).spawn().await else {
-                    return;
-                };
-                body(app, clock).await;
-            }
-
-            #[actix_web::test]
-            async fn sqlite() {
-                run($crate::support::Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                run($crate::support::Backend::Postgres).await;
-            }
-        }
-    )*};
-}

@@ -1,6 +1,10 @@
-//! The `resource-reserver` binary as a child process, as an operator runs it.
+//! The `resource-reserver` binary as a child process, as an operator runs it: the one way the
+//! server's tests and the CLI's tests start a server process. `cli/tests/support` includes this
+//! file by path and passes the binary it found; the server's own tests use the binary Cargo
+//! built for them ([`ServerProcess::start`], [`server_command`]).
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -15,9 +19,21 @@ pub struct ServerProcess {
     log: Vec<String>,
 }
 
+/// The binary Cargo built for the server package's own tests. The CLI's tests compile this file
+/// too, where Cargo names no server binary; they call only [`ServerProcess::start_binary`].
+#[allow(clippy::option_env_unwrap)]
+fn own_server_binary() -> &'static Path {
+    Path::new(option_env!("CARGO_BIN_EXE_resource-reserver").expect("a test of the server package"))
+}
+
 /// The server binary with a clean environment (plus `PATH`) and the given variables.
 pub fn server_command(env: &[(&str, &str)], args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_resource-reserver"));
+    binary_command(own_server_binary(), env, args)
+}
+
+/// `binary` with a clean environment (plus `PATH`) and the given variables.
+pub fn binary_command(binary: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut command = Command::new(binary);
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -28,7 +44,12 @@ pub fn server_command(env: &[(&str, &str)], args: &[&str]) -> Command {
 impl ServerProcess {
     /// Starts `serve` on port 0 and waits until it listens.
     pub fn start(env: &[(&str, &str)]) -> ServerProcess {
-        let mut child = server_command(env, &["serve", "--port", "0"])
+        ServerProcess::start_binary(own_server_binary(), env)
+    }
+
+    /// Starts `binary serve --port 0` and waits until it listens.
+    pub fn start_binary(binary: &Path, env: &[(&str, &str)]) -> ServerProcess {
+        let mut child = binary_command(binary, env, &["serve", "--port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

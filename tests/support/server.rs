@@ -1,4 +1,6 @@
-//! The real server, in process, on port 0, against a fresh database.
+//! The real server, in process, on port 0, against a fresh database, started by
+//! [`TestApp::builder`] (whose methods are also the options of `both_backends!`'s
+//! `#[app(...)]`, see `support::runner`).
 
 use std::sync::Arc;
 
@@ -7,6 +9,9 @@ use resource_reserver::config::{Settings, SettingsArgs};
 use resource_reserver::{Application, ShutdownHandle};
 
 use super::database::{Backend, TestDatabase};
+use super::smtp::{SmtpServer, mailing};
+use super::timers::clock_start;
+use super::webhook_receiver::{WebhookReceiver, hooked};
 
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`
@@ -19,6 +24,10 @@ pub struct TestApp {
     pub setup_token: Option<String>,
     /// `http://…` of the separate `/metrics` listener, when `METRICS_ADDRESS` is set.
     pub metrics_address: Option<String>,
+    /// The test SMTP server the app mails through, when built `with_smtp`.
+    pub smtp: Option<SmtpServer>,
+    /// The webhook receiver the app may reach, when built `with_webhook_receiver`.
+    pub webhook_receiver: Option<WebhookReceiver>,
     /// The administrator the auth helpers create on first use (see `support::auth`).
     pub(crate) first_admin: tokio::sync::OnceCell<super::auth::TestUser>,
     database: Option<TestDatabase>,
@@ -30,6 +39,8 @@ pub struct TestAppBuilder {
     clock: Option<Arc<ManualClock>>,
     args: SettingsArgs,
     database: Option<TestDatabase>,
+    smtp: bool,
+    webhook_receiver: bool,
 }
 
 pub fn http_client() -> reqwest::Client {
@@ -53,6 +64,8 @@ impl TestApp {
             clock: None,
             args: SettingsArgs::default(),
             database: None,
+            smtp: false,
+            webhook_receiver: false,
         }
     }
 
@@ -87,10 +100,38 @@ impl Drop for TestApp {
 }
 
 impl TestAppBuilder {
-    /// Uses a manual clock starting at `start`.
+    /// Uses the given manual clock.
     pub fn manual_clock(mut self, clock: Arc<ManualClock>) -> Self {
         self.clock = Some(clock);
         self
+    }
+
+    /// Uses a new manual clock at [`clock_start`] (2030-01-01 09:00 UTC).
+    pub fn clock(self) -> Self {
+        self.manual_clock(Arc::new(ManualClock::new(clock_start())))
+    }
+
+    /// Day-long access tokens, to outlive the jumps of a manual clock.
+    pub fn long_tokens(self) -> Self {
+        self.settings(|args| args.access_token_expire_minutes = Some("1440".into()))
+    }
+
+    /// Rate limiting on (the harness turns it off for every other test).
+    pub fn rate_limited(self) -> Self {
+        self.settings(|args| args.rate_limit_enabled = Some("true".into()))
+    }
+
+    /// Mail through a fresh test SMTP server (see [`mailing`]), handed out as `app.smtp`.
+    pub fn smtp(mut self) -> Self {
+        self.smtp = true;
+        self
+    }
+
+    /// Webhooks may reach a fresh test receiver (see [`hooked`]), handed out as
+    /// `app.webhook_receiver`.
+    pub fn webhook_receiver(mut self) -> Self {
+        self.webhook_receiver = true;
+        self.settings(hooked)
     }
 
     /// Adjusts settings before start (values as they would be given on the command line).
@@ -105,13 +146,24 @@ impl TestAppBuilder {
         self
     }
 
-    pub async fn spawn(self) -> Option<TestApp> {
+    pub async fn spawn(mut self) -> Option<TestApp> {
+        let smtp = match self.smtp {
+            true => Some(SmtpServer::start().await),
+            false => None,
+        };
+        if let Some(smtp) = &smtp {
+            mailing(smtp.port)(&mut self.args);
+        }
         let database = match self.database {
             Some(database) => database,
             None => TestDatabase::create(self.backend).await?,
         };
         let mut app = start(self.args, &database, self.clock).await;
         app.database = Some(database);
+        app.smtp = smtp;
+        if self.webhook_receiver {
+            app.webhook_receiver = Some(WebhookReceiver::start().await);
+        }
         Some(app)
     }
 }
@@ -149,6 +201,8 @@ async fn start(mut args: SettingsArgs, database: &TestDatabase, clock: Option<Ar
         clock,
         setup_token,
         metrics_address,
+        smtp: None,
+        webhook_receiver: None,
         first_admin: tokio::sync::OnceCell::new(),
         database: None,
         shutdown,

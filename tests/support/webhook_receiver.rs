@@ -199,38 +199,3 @@ pub async fn hooked_app(backend: Backend, database: Option<TestDatabase>, clock:
         None => builder.spawn().await,
     }
 }
-
-/// Like `clocked_tests!`, on a [`hooked_app`] with a fresh receiver.
-#[macro_export]
-macro_rules! webhook_tests {
-    ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp, $clock:ident: Arc<ManualClock>, $receiver:ident: WebhookReceiver) $body:block)*) => {$(
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body(
-                $app: $crate::support::TestApp,
-                $clock: std::sync::Arc<reserver_actors::ManualClock>,
-                $receiver: $crate::support::webhook_receiver::WebhookReceiver,
-            ) $body
-
-            async fn run(backend: $crate::support::Backend) {
-                use $crate::support::webhook_receiver::{WebhookReceiver, hooked_app};
-                let clock = std::sync::Arc::new(reserver_actors::ManualClock::new($crate::support::timers::clock_start()));
-                let Some(app) = hooked_app(backend, None, clock.clone()).await else { return };
-                body(app, clock, WebhookReceiver::start().await).await;
-            }
-
-            #[actix_web::test]
-            async fn sqlite() {
-                run($crate::support::Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                run($crate::support::Backend::Postgres).await;
-            }
-        }
-    )*};
-}

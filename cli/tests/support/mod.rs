@@ -1,13 +1,19 @@
 //! The real server binary on a temporary database, and the CLI binary run against it with a
 //! temporary configuration directory.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{OnceLock, mpsc};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use serde_json::Value;
+
+// The one way of starting a server process, shared with the server's own tests.
+#[allow(dead_code)] // the server package's own starters are for its tests only
+#[path = "../../../tests/support/process.rs"]
+mod process;
+
+use process::ServerProcess;
 
 /// The `resource-reserver` binary of this workspace (or the one named by `RR_SERVER_BIN`).
 /// It is built once per test run unless it is newer than every source of the server (as after
@@ -80,7 +86,8 @@ fn newest_under(path: &Path) -> Option<std::time::SystemTime> {
 
 /// A server process on port 0 with a fresh SQLite database; killed when dropped.
 pub struct Server {
-    child: Child,
+    /// Killed when the server is dropped, before its data directory goes.
+    _process: ServerProcess,
     pub url: String,
     _data: tempfile::TempDir,
 }
@@ -88,52 +95,16 @@ pub struct Server {
 impl Server {
     pub fn start() -> Server {
         let data = tempfile::tempdir().expect("temporary data directory");
-        let mut child = Command::new(server_binary())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATA_DIR", data.path())
-            .env("RUST_LOG", "info")
-            .env("LOG_FORMAT", "text")
-            .args(["serve", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting the server");
-        let (tx, lines) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().expect("stderr")),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
-                }
-            });
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut seen = Vec::new();
-        let url = loop {
-            let line = lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .unwrap_or_else(|_| panic!("the server did not start; output:\n{}", seen.join("\n")));
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest.split_whitespace().next().expect("address").to_owned();
-            }
-            seen.push(line);
-        };
+        let data_dir = data.path().display().to_string();
+        let process = ServerProcess::start_binary(
+            server_binary(),
+            &[("DATA_DIR", &data_dir), ("RUST_LOG", "info"), ("LOG_FORMAT", "text")],
+        );
         Server {
-            child,
-            url,
+            url: process.address.clone(),
+            _process: process,
             _data: data,
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
