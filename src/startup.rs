@@ -21,7 +21,7 @@ use crate::calendar::FeedKey;
 use crate::config::{Environment, Settings};
 use crate::email::Email;
 use crate::events::{Events, Stale};
-use crate::http::middleware::{record_metrics, wire_headers};
+use crate::http::middleware::{record_metrics, trace_requests, wire_headers};
 use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
@@ -240,6 +240,7 @@ impl Application {
                     app_state.settings.cors_allow_credentials,
                 ))
                 .wrap(NormalizePath::trim())
+                .wrap(from_fn(trace_requests))
         })
         .workers(settings.workers)
         .disable_signals()
