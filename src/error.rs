@@ -109,8 +109,8 @@ pub enum ApiError {
     TimedOut(String),
     /// A server fault, with its cause chain. Logged (once, here, when it becomes the response),
     /// never sent.
-    #[error("internal error")]
-    Internal(#[source] Fault),
+    #[error(transparent)]
+    Internal(Fault),
 }
 
 impl ApiError {

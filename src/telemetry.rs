@@ -24,3 +24,15 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).try_init(),
     };
 }
+
+/// `error` and its causes on one line, `": "` between them (for messages on standard error).
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}

@@ -44,8 +44,7 @@ pub fn provisioning_uri(secret_base32: &str, username: &str) -> Result<String, A
 
 /// The QR code of `uri` as an SVG data URI (renders wherever the original's PNG did).
 pub fn qr_code(uri: &str) -> Result<String, ApiError> {
-    let code =
-        QrCode::encode_text(uri, QrCodeEcc::Medium).map_err(|e| ApiError::internal_context("QR code", e))?;
+    let code = QrCode::encode_text(uri, QrCodeEcc::Medium).map_err(|e| ApiError::internal_context("QR code", e))?;
     let border = 4;
     let size = code.size() + 2 * border;
     let mut path = String::new();

@@ -61,8 +61,7 @@ pub struct StoredEvent {
     pub request_id: Option<String>,
 }
 
-const COLUMNS: &str =
-    "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin, e.request_id";
+const COLUMNS: &str = "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin, e.request_id";
 
 impl StoredEvent {
     fn decode(row: &Row) -> Result<StoredEvent, StorageError> {

@@ -91,8 +91,8 @@ impl CsvWriter {
     /// The finished document as an attachment named `filename`.
     pub fn into_response(self, filename: &str) -> Result<HttpResponse, ApiError> {
         let body = self.writer.into_inner().map_err(|e| internal(e.into_error()))?;
-        let disposition = HeaderValue::from_str(&format!("attachment; filename={filename}"))
-            .map_err(ApiError::internal)?;
+        let disposition =
+            HeaderValue::from_str(&format!("attachment; filename={filename}")).map_err(ApiError::internal)?;
         Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((CONTENT_DISPOSITION, disposition))

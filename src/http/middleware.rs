@@ -68,7 +68,9 @@ pub async fn trace_requests(
 fn client_request_id(headers: &HeaderMap) -> Option<String> {
     let id = headers.get(REQUEST_ID_HEADER)?.to_str().ok()?;
     let acceptable = (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     acceptable.then(|| id.to_owned())
 }
 

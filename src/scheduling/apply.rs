@@ -232,9 +232,9 @@ pub async fn one(
                 )
                 .await?;
             if changed != 1 {
-                return Err(StoreError::Other(format!(
-                    "reservation {reservation} cannot be checked in"
-                ).into()));
+                return Err(StoreError::Other(
+                    format!("reservation {reservation} cannot be checked in").into(),
+                ));
             }
             let checked = reservation_ref(tx, resource, *reservation).await?;
             history(
@@ -297,7 +297,9 @@ pub async fn one(
                 )
                 .await?;
             if changed != 1 {
-                return Err(StoreError::Other(format!("waitlist entry {entry} is not waiting").into()));
+                return Err(StoreError::Other(
+                    format!("waitlist entry {entry} is not waiting").into(),
+                ));
             }
             let held = reservation_ref(tx, resource, hold).await?;
             let name = resource_name(tx, resource).await?;
@@ -561,7 +563,9 @@ impl Transition<'_> {
                 ],
             )
             .await?
-            .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is no longer {}", from.as_str()).into()))?;
+            .ok_or_else(|| {
+                StoreError::Other(format!("reservation {reservation} is no longer {}", from.as_str()).into())
+            })?;
         let moved = event_ref(reservation, resource, &row)?;
         let details = match (to, reason) {
             (Outcome::Cancelled, Some(reason)) => format!("Cancelled reservation (Reason: {reason})"),

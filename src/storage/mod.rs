@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
-use std::sync::Arc;
 use reserver_actors::request::RequestId;
+use std::sync::Arc;
 use tracing::Instrument;
 
 pub use migrate::{MigrationError, MigrationReport};
@@ -170,7 +170,10 @@ impl Transaction for CountedTransaction {
         let CountedTransaction { inner, stats } = *self;
         stats.count(inner.commit()).await?;
         let request_id = RequestId::current();
-        tracing::debug!(request_id = request_id.as_ref().map(RequestId::as_str), "transaction committed");
+        tracing::debug!(
+            request_id = request_id.as_ref().map(RequestId::as_str),
+            "transaction committed"
+        );
         Ok(())
     }
 }

@@ -231,8 +231,11 @@ impl ResourceActor {
         }
         // The store call runs in the handler's span and for its request, so the commit is logged
         // under it and the events it appends record the request id.
-        let future = RequestId::scope(self.request_id.clone(), self.shared.store.apply(self.id, now, changes.clone()))
-            .instrument(tracing::Span::current());
+        let future = RequestId::scope(
+            self.request_id.clone(),
+            self.shared.store.apply(self.id, now, changes.clone()),
+        )
+        .instrument(tracing::Span::current());
         let future = self.with_timeout(Box::pin(future));
         Box::pin(future.into_actor(self).map(move |result, act, ctx| {
             let outcome = match (result, act.loaded_mut()) {

@@ -49,6 +49,22 @@ macro_rules! resource_messages {
 }
 
 resource_messages!(
-    Ready, Book, BookSeries, Cancel, Reschedule, PlaceHold, ConfirmHold, CheckIn, ExpireEnded, UpdateResource,
-    StartMaintenance, EndMaintenance, DeleteResource, Refresh, JoinWaitlist, LeaveWaitlist, AcceptOffer, Answer,
+    Ready,
+    Book,
+    BookSeries,
+    Cancel,
+    Reschedule,
+    PlaceHold,
+    ConfirmHold,
+    CheckIn,
+    ExpireEnded,
+    UpdateResource,
+    StartMaintenance,
+    EndMaintenance,
+    DeleteResource,
+    Refresh,
+    JoinWaitlist,
+    LeaveWaitlist,
+    AcceptOffer,
+    Answer,
 );
