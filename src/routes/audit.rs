@@ -408,7 +408,7 @@ async fn export_csv(state: web::Data<AppState>, Query(filters): Query<Filters>) 
 async fn export_json(state: web::Data<AppState>, Query(filters): Query<Filters>) -> Result<HttpResponse, ApiError> {
     let rows = select(&state, export_filters(filters).to_where()?, EXPORT_LIMIT, 0).await?;
     let body = json!({ "total": rows.len(), "exported_at": state.clock.now(), "logs": rows });
-    let text = serde_json::to_string_pretty(&body).map_err(|e| ApiError::internal(e))?;
+    let text = serde_json::to_string_pretty(&body).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header(attachment("attachment; filename=audit_logs.json"))
