@@ -5,13 +5,17 @@
 //! [`ApiError`]'s `ResponseError` impl is the only code that picks status codes and writes error
 //! bodies. Bodies keep the `/api/v1` wire format: `{"detail": "<message>"}`, or for request
 //! validation a 422 with `{"detail": [{"type", "loc", "msg", "input"}]}` like Pydantic's.
-//! A 500 never carries internal details; they go to the log.
+//! A 500 never carries internal details: a fault keeps its cause ([`Fault`], a chain of
+//! `source()`s), and [`ApiError::error_response`] logs that chain once, in the request's span
+//! (so with its request id). Raise sites do not log what they return.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::json;
+
+use reserver_actors::fault::{self, Fault};
 
 use crate::storage::StorageError;
 
@@ -103,12 +107,26 @@ pub enum ApiError {
     /// since a narrower request (or a later one) may succeed.
     #[error("statement timed out: {0}")]
     TimedOut(String),
-    /// A server fault. The message is logged, never sent.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A server fault, with its cause chain. Logged (once, here, when it becomes the response),
+    /// never sent.
+    #[error(transparent)]
+    Internal(Fault),
 }
 
 impl ApiError {
+    /// A server fault that is `error` (an error, or a message saying what went wrong).
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
+        ApiError::Internal(Fault::new(error))
+    }
+
+    /// A server fault: `context` failed because of `cause`, which is kept as its source.
+    pub fn internal_context(
+        context: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> ApiError {
+        ApiError::Internal(Fault::context(context, cause))
+    }
+
     /// A 422 for one field that failed a rule.
     pub fn invalid(loc: &[&str], msg: impl std::fmt::Display, input: impl Serialize) -> ApiError {
         ApiError::Validation(vec![FieldError::value_error(loc, msg, input)])
@@ -164,8 +182,8 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
                 json!({ "detail": "The request took too long and was cancelled; narrow it down or retry later" })
             }
-            ApiError::Internal(why) => {
-                tracing::error!(%why, "request failed with a server fault");
+            ApiError::Internal(fault) => {
+                tracing::error!(error.cause_chain = %fault::chain(fault), "request failed with a server fault");
                 json!({ "detail": "Internal Server Error" })
             }
             ApiError::TooManyRequests {
@@ -198,7 +216,7 @@ impl From<StorageError> for ApiError {
                 ApiError::UnprocessableEntity("Text values must not contain NUL characters".into())
             }
             other @ (StorageError::ForeignKey(_) | StorageError::Decode(_) | StorageError::Query(_)) => {
-                ApiError::Internal(other.to_string())
+                ApiError::internal(other)
             }
         }
     }

@@ -15,7 +15,7 @@ use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
-use reserver_actors::resource::ResourceSupervisor;
+use reserver_actors::resource::{ResourceSupervisor, StoreError};
 use reserver_actors::{Clock, SystemClock};
 
 use crate::auth::jwt::TokenKeys;
@@ -24,8 +24,9 @@ use crate::auth::{Auth, setup};
 use crate::calendar::FeedKey;
 use crate::config::{Environment, Settings};
 use crate::email::Email;
+use crate::error::ApiError;
 use crate::events::{Events, Stale};
-use crate::http::middleware::{record_metrics, wire_headers};
+use crate::http::middleware::{record_metrics, trace_requests, wire_headers};
 use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
@@ -41,23 +42,27 @@ use crate::webhooks::topics::is_announced;
 /// Largest request body accepted (JSON, forms, CSV uploads).
 const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Why the server could not start. Each variant says what failed and keeps the error that made
+/// it fail as its `source()`; `main` prints the whole chain (`telemetry::one_line`).
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot open the database: {0}")]
+    #[error("cannot open the database")]
     Database(#[from] StorageError),
-    #[error("cannot migrate the database: {0}")]
+    #[error("cannot migrate the database")]
     Migration(#[from] MigrationError),
-    #[error("cannot read or create the signing key: {0}")]
-    SecretKey(std::io::Error),
-    #[error("cannot write the setup token file: {0}")]
-    SetupToken(std::io::Error),
-    #[error("cannot load the authorization policy: {0}")]
-    Authorization(String),
-    #[error("cannot build the webhook HTTP client: {0}")]
-    WebhookClient(String),
+    #[error("cannot read or create the signing key")]
+    SecretKey(#[source] std::io::Error),
+    #[error("cannot write the setup token file")]
+    SetupToken(#[source] std::io::Error),
+    #[error("cannot load the authorization policy")]
+    Authorization(#[source] ApiError),
+    #[error("cannot re-arm the timers of resources with pending work")]
+    Timers(#[source] StoreError),
+    #[error("cannot build the webhook HTTP client")]
+    WebhookClient(#[source] reqwest::Error),
     #[error("cannot set up e-mail: {0}")]
     Email(String),
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}")]
     Listen { address: String, source: std::io::Error },
 }
 
@@ -146,9 +151,7 @@ impl Application {
         let feed_key = Arc::new(FeedKey::derive(&secret_key));
         let auth = Arc::new(Auth {
             keys: TokenKeys::new(&secret_key),
-            authorizer: Authorizer::new()
-                .await
-                .map_err(|e| StartupError::Authorization(e.to_string()))?,
+            authorizer: Authorizer::new().await.map_err(StartupError::Authorization)?,
             setup_token,
         });
         let metrics = Arc::new(Metrics::new());
@@ -177,15 +180,12 @@ impl Application {
             Stale::Resources(changed) => supervisor.refresh(changed),
             Stale::Every => supervisor.refresh_all(),
         });
-        let timers = resources
-            .restore_timers()
-            .await
-            .map_err(|e| StartupError::Database(StorageError::Unavailable(e.to_string())))?;
+        let timers = resources.restore_timers().await.map_err(StartupError::Timers)?;
         tracing::info!(resources = timers, "re-armed the timers of resources with pending work");
         // Starting, the dispatcher sends what is due and arms its timer for the rest; afterwards
         // it is woken for each batch of committed events that webhooks announce.
         let webhooks = Webhooks::start(db.clone(), clock.clone(), settings.webhooks.clone(), &metrics)
-            .map_err(|e| StartupError::WebhookClient(e.to_string()))?;
+            .map_err(StartupError::WebhookClient)?;
         // The same for e-mail: the sender is woken for batches holding events that are mailed.
         let email = Email::start(db.clone(), clock.clone(), &settings.email, &metrics).map_err(StartupError::Email)?;
         let dispatcher = webhooks.clone();
@@ -244,6 +244,7 @@ impl Application {
                     app_state.settings.cors_allow_credentials,
                 ))
                 .wrap(NormalizePath::trim())
+                .wrap(from_fn(trace_requests))
         })
         .workers(settings.workers)
         .disable_signals()

@@ -1,5 +1,12 @@
 //! Logging: `tracing` to standard output, as text for people or JSON for log pipelines.
 //! The level comes from `RUST_LOG` (default `info`).
+//!
+//! Following one request: the `request` span (see [`crate::http::middleware::trace_requests`])
+//! carries `request_id`, `route` and `user_id`; the resource actor's `resource_actor` span is
+//! its child, and the store's `store_apply` span the actor's, so in JSON every line of the
+//! request lists them (`spans`). At `debug`, the commit (`transaction committed`) and the
+//! tailer's publication of each event (`publishing an event to the sockets`) name the request id
+//! too; outbox rows keep it in `events.request_id`.
 
 use tracing_subscriber::EnvFilter;
 
@@ -12,6 +19,20 @@ pub fn init(format: LogFormat) {
     // A second initialisation (tests that start several servers) keeps the first subscriber.
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        // Each line carries the spans it was logged in, so the request id (`request` span) is on
+        // every line logged for a request, down to its actor and its commit.
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).try_init(),
     };
+}
+
+/// `error` and its causes on one line, `": "` between them (for messages on standard error).
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }

@@ -16,8 +16,10 @@
 
 pub mod clock;
 pub mod domain;
+pub mod fault;
 pub mod mail;
 pub mod notifier;
+pub mod request;
 pub mod resource;
 pub mod retry;
 pub mod webhook;

@@ -47,6 +47,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     13 => "mfa_lockout",
     14 => "retention",
     15 => "tag_order_unicode_names",
+    16 => "event_request_ids",
 );
 
 /// Migrations for SQLite, in version order.
@@ -66,6 +67,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     13 => "mfa_lockout",
     14 => "retention",
     15 => "tag_order_unicode_names",
+    16 => "event_request_ids",
 );
 
 #[cfg(test)]

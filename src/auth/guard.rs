@@ -26,6 +26,7 @@ pub async fn enforce(
     }
     match admit(access, &req).await {
         Ok(principal) => {
+            tracing::Span::current().record("user_id", principal.user_id);
             req.extensions_mut().insert(principal);
             next.call(req).await
         }

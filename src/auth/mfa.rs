@@ -20,13 +20,13 @@ pub const ISSUER: &str = "Resource Reserver";
 const BACKUP_CODES: usize = 10;
 
 fn totp(secret_base32: &str, username: &str) -> Result<Totp, ApiError> {
-    let secret = Secret::try_from_base32(secret_base32).map_err(|e| ApiError::Internal(format!("MFA secret: {e}")))?;
+    let secret = Secret::try_from_base32(secret_base32).map_err(|e| ApiError::internal_context("MFA secret", e))?;
     Builder::new()
         .with_secret(secret)
         .with_issuer(Some(ISSUER))
         .with_account_name(username)
         .build()
-        .map_err(|e| ApiError::Internal(format!("TOTP: {e}")))
+        .map_err(|e| ApiError::internal_context("TOTP", e))
 }
 
 /// A new 160-bit secret, base32 (32 characters).
@@ -39,13 +39,12 @@ pub fn new_secret() -> Result<String, ApiError> {
 pub fn provisioning_uri(secret_base32: &str, username: &str) -> Result<String, ApiError> {
     totp(secret_base32, username)?
         .to_url()
-        .map_err(|e| ApiError::Internal(format!("TOTP URI: {e}")))
+        .map_err(|e| ApiError::internal_context("TOTP URI", e))
 }
 
 /// The QR code of `uri` as an SVG data URI (renders in an `<img>` like a PNG one).
 pub fn qr_code(uri: &str) -> Result<String, ApiError> {
-    let code =
-        QrCode::encode_text(uri, QrCodeEcc::Medium).map_err(|e| ApiError::Internal(format!("QR code: {e:?}")))?;
+    let code = QrCode::encode_text(uri, QrCodeEcc::Medium).map_err(|e| ApiError::internal_context("QR code", e))?;
     let border = 4;
     let size = code.size() + 2 * border;
     let mut path = String::new();

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 const SPECIAL: &str = "!@#$%^&*(),.?\":{}|<>-_=+[]\\;'/`~";
 
 fn hasher() -> Result<Argon2<'static>, ApiError> {
-    let params = Params::new(19_456, 2, 1, None).map_err(|e| ApiError::Internal(format!("argon2 parameters: {e}")))?;
+    let params = Params::new(19_456, 2, 1, None).map_err(|e| ApiError::internal_context("argon2 parameters", e))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -28,7 +28,7 @@ fn hash_now(password: &str) -> Result<String, ApiError> {
     hasher()?
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::Internal(format!("argon2 hashing: {e}")))
+        .map_err(|e| ApiError::internal_context("argon2 hashing", e))
 }
 
 fn verify_now(password: &str, hash: &str) -> bool {

@@ -118,7 +118,7 @@ pub struct Authorizer {
 }
 
 fn casbin_error(error: casbin::Error) -> ApiError {
-    ApiError::Internal(format!("casbin: {error}"))
+    ApiError::internal_context("casbin", error)
 }
 
 impl Authorizer {

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 /// `bytes` random bytes from the operating system.
 pub fn random_bytes(bytes: usize) -> Result<Vec<u8>, ApiError> {
     let mut buffer = vec![0u8; bytes];
-    getrandom::fill(&mut buffer).map_err(|error| ApiError::Internal(format!("no randomness: {error}")))?;
+    getrandom::fill(&mut buffer).map_err(|error| ApiError::internal_context("no randomness", error))?;
     Ok(buffer)
 }
 

@@ -80,7 +80,7 @@ fn access_token(
         .auth
         .keys
         .issue(username, user_id, session_id, now, state.settings.access_token_ttl)
-        .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))
+        .map_err(|e| ApiError::internal_context("signing a token", e))
 }
 
 /// Opens a session for a user who just proved who they are.

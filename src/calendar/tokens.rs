@@ -35,7 +35,7 @@ impl FeedKey {
     }
 
     fn token(&self, user: i64, nonce: &str) -> Result<FeedToken, ApiError> {
-        let mut mac = HmacSha256::new_from_slice(&self.0).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut mac = HmacSha256::new_from_slice(&self.0).map_err(ApiError::internal)?;
         mac.update(&user.to_be_bytes());
         mac.update(nonce.as_bytes());
         Ok(FeedToken(secret::hex(&mac.finalize().into_bytes())))

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use reserver_actors::notifier::{Audience, Event};
+use reserver_actors::request::RequestId;
 use reserver_actors::resource::UserId;
 use serde_json::Value as Json;
 
@@ -23,7 +24,8 @@ use crate::reservations::model::utc;
 use crate::storage::{BackendKind, Db, Row, StorageError, Transaction};
 
 /// Appends `event` to the outbox inside the caller's transaction; `origin` names the server
-/// process whose actors made the change, if any.
+/// process whose actors made the change, if any. The row records the id of the request the
+/// change is made for ([`RequestId::current`]), if any.
 pub async fn append(
     tx: &mut dyn Transaction,
     event: NewEvent,
@@ -32,8 +34,8 @@ pub async fn append(
 ) -> Result<(), StorageError> {
     let audience = event.audience;
     tx.execute(
-        "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         params![
             event.kind,
             audience.user,
@@ -42,7 +44,8 @@ pub async fn append(
             audience.availability,
             event.payload,
             now,
-            origin
+            origin,
+            RequestId::current().as_ref().map(RequestId::as_str)
         ],
     )
     .await
@@ -58,10 +61,11 @@ pub struct StoredEvent {
     pub payload: Json,
     pub created_at: DateTime<Utc>,
     pub origin: Option<String>,
+    /// The request whose change this event records, if any (for the logs; never sent).
+    pub request_id: Option<String>,
 }
 
-const COLUMNS: &str =
-    "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin";
+const COLUMNS: &str = "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin, e.request_id";
 
 impl StoredEvent {
     fn decode(row: &Row) -> Result<StoredEvent, StorageError> {
@@ -77,6 +81,7 @@ impl StoredEvent {
             payload: row.get("payload")?,
             created_at: row.get("created_at")?,
             origin: row.get("origin")?,
+            request_id: row.get("request_id")?,
         })
     }
 

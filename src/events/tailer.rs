@@ -205,6 +205,7 @@ impl Tailer {
     async fn publish(&self, events: Vec<StoredEvent>) -> bool {
         let mut batch = Vec::with_capacity(events.len());
         for event in events {
+            tracing::debug!(seq = event.id, kind = %event.kind, request_id = event.request_id.as_deref(), "publishing an event to the sockets");
             let revoke = revocation(&event.kind, &event.payload);
             batch.push(event.into_event());
             if let Some(revoke) = revoke {
@@ -257,6 +258,7 @@ mod tests {
                     payload: serde_json::json!({}),
                     created_at: chrono::DateTime::UNIX_EPOCH,
                     origin: None,
+                    request_id: None,
                 })
                 .collect(),
             snapshot: snapshot.map(|(xmin, xmax)| Snapshot { xmin, xmax }),

@@ -91,8 +91,8 @@ impl CsvWriter {
     /// The finished document as an attachment named `filename`.
     pub fn into_response(self, filename: &str) -> Result<HttpResponse, ApiError> {
         let body = self.writer.into_inner().map_err(|e| internal(e.into_error()))?;
-        let disposition = HeaderValue::from_str(&format!("attachment; filename={filename}"))
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let disposition =
+            HeaderValue::from_str(&format!("attachment; filename={filename}")).map_err(ApiError::internal)?;
         Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((CONTENT_DISPOSITION, disposition))
@@ -100,8 +100,8 @@ impl CsvWriter {
     }
 }
 
-fn internal(error: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(format!("cannot write CSV: {error}"))
+fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
+    ApiError::internal_context("cannot write CSV", error)
 }
 
 #[cfg(test)]

@@ -268,5 +268,5 @@ async fn rebuild_booking(state: &AppState, ids: &[i64], now: DateTime<Utc>) -> R
         [single] => serde_json::to_string(single),
         many => serde_json::to_string(many),
     };
-    body.map_err(|e| ApiError::Internal(e.to_string()))
+    body.map_err(ApiError::internal)
 }

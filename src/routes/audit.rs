@@ -279,7 +279,7 @@ async fn export_csv(state: web::Data<AppState>, Query(filters): Query<Filters>) 
 async fn export_json(state: web::Data<AppState>, Query(filters): Query<Filters>) -> Result<HttpResponse, ApiError> {
     let rows = audit_log::entries(&state.db, &export_filters(filters).to_filter()?, EXPORT_LIMIT, 0).await?;
     let body = json!({ "total": rows.len(), "exported_at": state.clock.now(), "logs": rows });
-    let text = serde_json::to_string_pretty(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&body).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header(attachment("attachment; filename=audit_logs.json"))

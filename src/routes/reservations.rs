@@ -7,6 +7,8 @@
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use reserver_actors::domain::Interval;
+use reserver_actors::request::Traced;
+use reserver_actors::resource::actor::ResourceMessage;
 use reserver_actors::resource::{
     Book, Booked, Cancel, CancelScope, CheckIn, ExpireEnded, Reschedule, ReservationStatus, ResourceActor,
     ScheduleError,
@@ -99,9 +101,9 @@ async fn create(
 /// (it is bad input, not a missing path).
 pub async fn send_to_named_resource<M, T>(state: &AppState, resource: i64, message: M) -> Result<T, ApiError>
 where
-    M: actix::Message<Result = Result<T, ScheduleError>> + Clone + Send + 'static,
+    M: ResourceMessage<Result = Result<T, ScheduleError>> + Clone + Send + 'static,
     T: Send + 'static,
-    ResourceActor: actix::Handler<M>,
+    ResourceActor: actix::Handler<Traced<M>>,
 {
     state
         .resources

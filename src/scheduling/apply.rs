@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
+use reserver_actors::fault::Fault;
 use reserver_actors::resource::rules::Admission;
 use reserver_actors::resource::store::{
     Applied, ApprovalRequest, Change, NewBookings, Outcome, ResourcePatch, StoredBooking, WaitlistClosed,
@@ -43,14 +44,14 @@ async fn history(
 }
 
 fn new_id(row: Option<Row>, what: &str) -> Result<i64, StoreError> {
-    let row = row.ok_or_else(|| StoreError::Other(format!("no id for the new {what}")))?;
+    let row = row.ok_or_else(|| StoreError::Other(format!("no id for the new {what}").into()))?;
     Ok(row.get("id")?)
 }
 
 /// A reservation as events describe it, from a row with `user_id`, `start_time`, `end_time`.
 fn event_ref(id: ReservationId, resource: ResourceId, row: &Row) -> Result<EventRef, StoreError> {
     let interval = Interval::new(row.get("start_time")?, row.get("end_time")?)
-        .map_err(|e| StoreError::Other(format!("stored reservation with {e}")))?;
+        .map_err(|e| StoreError::Other(Fault::context("a stored reservation", e)))?;
     Ok(EventRef {
         id,
         resource,
@@ -67,7 +68,7 @@ async fn reservation_ref(tx: &mut Tx, resource: ResourceId, id: ReservationId) -
             params![id],
         )
         .await?
-        .ok_or_else(|| StoreError::Other(format!("reservation {id} is gone")))?;
+        .ok_or_else(|| StoreError::Other(format!("reservation {id} is gone").into()))?;
     event_ref(id, resource, &row)
 }
 
@@ -175,7 +176,7 @@ pub async fn one(
                     params![*reservation, resource],
                 )
                 .await?
-                .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone")))?;
+                .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone").into()))?;
             let previous = event_ref(*reservation, resource, &before)?;
             // Only an active booking has a check-in deadline; a pending one gets it when approved.
             let deadline = before
@@ -218,7 +219,7 @@ pub async fn one(
                     params![*reservation],
                 )
                 .await?
-                .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone")))?
+                .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone").into()))?
                 .get::<String>("username")?;
             request_approval(tx, resource, *reservation, request, &requester, now, events).await?;
             Ok(Applied::Done)
@@ -231,9 +232,9 @@ pub async fn one(
                 )
                 .await?;
             if changed != 1 {
-                return Err(StoreError::Other(format!(
-                    "reservation {reservation} cannot be checked in"
-                )));
+                return Err(StoreError::Other(
+                    format!("reservation {reservation} cannot be checked in").into(),
+                ));
             }
             let checked = reservation_ref(tx, resource, *reservation).await?;
             history(
@@ -296,7 +297,9 @@ pub async fn one(
                 )
                 .await?;
             if changed != 1 {
-                return Err(StoreError::Other(format!("waitlist entry {entry} is not waiting")));
+                return Err(StoreError::Other(
+                    format!("waitlist entry {entry} is not waiting").into(),
+                ));
             }
             let held = reservation_ref(tx, resource, hold).await?;
             let name = resource_name(tx, resource).await?;
@@ -311,7 +314,7 @@ pub async fn one(
                     params![status.as_str(), *entry],
                 )
                 .await?
-                .ok_or_else(|| StoreError::Other(format!("waitlist entry {entry} is not active")))?;
+                .ok_or_else(|| StoreError::Other(format!("waitlist entry {entry} is not active").into()))?;
             match status {
                 WaitlistClosed::Expired => {
                     events.push(NewEvent::waitlist_offer_expired(*entry, row.get("user_id")?, resource));
@@ -560,7 +563,9 @@ impl Transition<'_> {
                 ],
             )
             .await?
-            .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is no longer {}", from.as_str())))?;
+            .ok_or_else(|| {
+                StoreError::Other(format!("reservation {reservation} is no longer {}", from.as_str()).into())
+            })?;
         let moved = event_ref(reservation, resource, &row)?;
         let details = match (to, reason) {
             (Outcome::Cancelled, Some(reason)) => format!("Cancelled reservation (Reason: {reason})"),
@@ -694,5 +699,5 @@ async fn update_resource(
     }
     record::fetch_in(tx, resource)
         .await?
-        .ok_or_else(|| StoreError::Other(format!("resource {resource} vanished")))
+        .ok_or_else(|| StoreError::Other(format!("resource {resource} vanished").into()))
 }

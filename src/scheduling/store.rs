@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
+use reserver_actors::fault::Fault;
 use reserver_actors::resource::store::{Applied, Change, LoadedResource, StoreResult};
 use reserver_actors::resource::{
     Booking, BookingStatus, Offer, ResourceId, ScheduleStore, SeriesLink, StoreError, UserRef, WaitlistEntry,
@@ -35,13 +36,13 @@ impl From<StorageError> for StoreError {
             StorageError::Overlap => StoreError::Overlap,
             StorageError::Unavailable(why) | StorageError::TimedOut(why) => StoreError::Unavailable(why),
             error if error.is_unique_violation_of("name") => StoreError::DuplicateName,
-            other => StoreError::Other(other.to_string()),
+            other => StoreError::Other(Fault::new(other)),
         }
     }
 }
 
 fn interval(row: &Row, start: &str, end: &str) -> Result<Interval, StoreError> {
-    Interval::new(row.get(start)?, row.get(end)?).map_err(|e| StoreError::Other(format!("stored interval: {e}")))
+    Interval::new(row.get(start)?, row.get(end)?).map_err(|e| StoreError::Other(Fault::context("a stored interval", e)))
 }
 
 fn user(row: &Row) -> Result<UserRef, StorageError> {
@@ -142,6 +143,7 @@ async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, St
     }))
 }
 
+#[tracing::instrument(name = "store_apply", skip_all, fields(resource, changes = changes.len()))]
 async fn apply_batch(
     db: Db,
     wake: Wake,

@@ -27,7 +27,7 @@ pub enum MigrationError {
     NewerThanBinary { found: i64, known: i64 },
     #[error("migration {version} ({name}) was changed after it was applied (checksum mismatch); refusing to start")]
     Modified { version: i64, name: String },
-    #[error("migration {version} ({name}) failed: {source}")]
+    #[error("migration {version} ({name}) failed")]
     Failed {
         version: i64,
         name: &'static str,

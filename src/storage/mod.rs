@@ -38,7 +38,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
+use reserver_actors::request::RequestId;
 use std::sync::Arc;
+use tracing::Instrument;
 
 pub use migrate::{MigrationError, MigrationReport};
 pub use value::{Binder, FromValue, Row, Value};
@@ -171,7 +173,13 @@ impl Transaction for CountedTransaction {
 
     async fn commit(self: Box<Self>) -> Result<(), StorageError> {
         let CountedTransaction { inner, stats } = *self;
-        stats.count(inner.commit()).await
+        stats.count(inner.commit()).await?;
+        let request_id = RequestId::current();
+        tracing::debug!(
+            request_id = request_id.as_ref().map(RequestId::as_str),
+            "transaction committed"
+        );
+        Ok(())
     }
 }
 
@@ -336,9 +344,13 @@ impl Db {
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let db = self.clone();
+        // `work` may run on another thread (SQLite's writer): it keeps the caller's span and
+        // request id there.
+        let (span, request_id) = (tracing::Span::current(), RequestId::current());
         let job: TxJob = Box::new(move |tx| {
             Box::pin(async move {
-                let _ = reply.send(work(db.counted(tx)).await);
+                let work = RequestId::scope(request_id, work(db.counted(tx))).instrument(span);
+                let _ = reply.send(work.await);
             })
         });
         self.backend.run_transaction(job).await?;

@@ -25,6 +25,7 @@ mod idempotency;
 mod notifications;
 mod quotas;
 mod rate_limit;
+mod request_id;
 mod reservation_status;
 mod reservations;
 mod resources;

@@ -4,6 +4,7 @@ use chrono::Duration;
 
 use super::rules::Refused;
 use crate::domain::{Interval, NotOpen, RecurrenceError};
+use crate::fault::Fault;
 
 /// Renders a duration the way people say it: "15 minutes", "24 hours", "1 hour 30 minutes".
 pub fn human_duration(duration: Duration) -> String {
@@ -102,6 +103,6 @@ pub enum ScheduleError {
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     /// A fault in the store.
-    #[error("storage failure: {0}")]
-    Store(String),
+    #[error("storage failure")]
+    Store(#[source] Fault),
 }

@@ -15,6 +15,7 @@ use super::types::{
     WaitlistId,
 };
 use crate::domain::{Interval, OpeningHours};
+use crate::fault::Fault;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
@@ -27,8 +28,9 @@ pub enum StoreError {
     /// Another resource already has this name.
     #[error("duplicate resource name")]
     DuplicateName,
-    #[error("{0}")]
-    Other(String),
+    /// A fault of the store (a failed query, a row that should be there); logged, never shown.
+    #[error(transparent)]
+    Other(Fault),
 }
 
 /// A resource with its blocking bookings and its active waitlist, as loaded at actor start.

@@ -23,13 +23,14 @@ use arc_swap::ArcSwapOption;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use super::actor::ResourceActor;
+use super::actor::{ResourceActor, ResourceMessage};
 use super::error::ScheduleError;
 use super::messages::Ready;
 use super::rules::BookingRules;
 use super::store::{ScheduleStore, StoreError};
 use super::types::{ResourceId, ScheduleSnapshot};
 use crate::clock::Clock;
+use crate::request::Traced;
 
 /// Tuning of the actor system.
 #[derive(Debug, Clone)]
@@ -169,13 +170,13 @@ impl ResourceSupervisor {
     /// Sends `message` to the actor of `resource`, starting or replacing the actor as needed.
     pub async fn send<M, T>(&self, resource: ResourceId, message: M) -> Result<T, ScheduleError>
     where
-        M: Message<Result = Result<T, ScheduleError>> + Clone + Send + 'static,
+        M: ResourceMessage<Result = Result<T, ScheduleError>> + Clone + Send + 'static,
         T: Send + 'static,
-        ResourceActor: Handler<M>,
+        ResourceActor: Handler<Traced<M>>,
     {
         for _attempt in 0..2 {
             let (addr, _, generation) = self.entry(resource);
-            match addr.send(message.clone()).await {
+            match addr.send(Traced::here(message.clone())).await {
                 Ok(Err(ScheduleError::ResourceNotFound)) => {
                     self.forget(resource, generation);
                     return Err(ScheduleError::ResourceNotFound);

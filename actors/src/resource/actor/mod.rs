@@ -21,6 +21,7 @@ mod booking;
 mod holds;
 mod resource_admin;
 mod state;
+mod traced;
 mod waitlist;
 
 use std::sync::Arc;
@@ -29,13 +30,16 @@ use std::time::Instant;
 use actix::prelude::*;
 use arc_swap::ArcSwapOption;
 use chrono::{DateTime, Utc};
+use tracing::Instrument;
 
 use super::error::ScheduleError;
 use super::store::{Applied, Change, Outcome, StoreError, StoreResult};
 use super::supervisor::Shared;
 use super::types::{BookingStatus, ResourceId, ScheduleSnapshot};
+use crate::request::RequestId;
 use state::Loaded;
 pub use state::Timings;
+pub use traced::ResourceMessage;
 
 type Reply<T> = AtomicResponse<ResourceActor, Result<T, ScheduleError>>;
 
@@ -60,6 +64,8 @@ pub struct ResourceActor {
     timer: Option<SpawnHandle>,
     last_message: Instant,
     published: Arc<ArcSwapOption<ScheduleSnapshot>>,
+    /// The request whose message is being handled, if any (see [`traced`]): its writes record it.
+    request_id: Option<RequestId>,
 }
 
 impl ResourceActor {
@@ -77,6 +83,7 @@ impl ResourceActor {
             timer: None,
             last_message: Instant::now(),
             published,
+            request_id: None,
         }
     }
 
@@ -222,7 +229,14 @@ impl ResourceActor {
                 .offers(now, &config.rules, &config.timings, changes.len());
             changes.extend(offers);
         }
-        let future = self.with_timeout(self.shared.store.apply(self.id, now, changes.clone()));
+        // The store call runs in the handler's span and for its request, so the commit is logged
+        // under it and the events it appends record the request id.
+        let future = RequestId::scope(
+            self.request_id.clone(),
+            self.shared.store.apply(self.id, now, changes.clone()),
+        )
+        .instrument(tracing::Span::current());
+        let future = self.with_timeout(Box::pin(future));
         Box::pin(future.into_actor(self).map(move |result, act, ctx| {
             let outcome = match (result, act.loaded_mut()) {
                 (Ok(applied), Some(loaded)) => {
