@@ -88,7 +88,11 @@ pub struct SettingsArgs {
     #[arg(long, env = "API_URL")]
     pub api_url: Option<String>,
     /// Allowed CORS origins, as a JSON list or comma-separated
-    #[arg(long, env = "CORS_ORIGINS", default_value = "http://localhost:3000,http://localhost:8080,http://localhost:8000")]
+    #[arg(
+        long,
+        env = "CORS_ORIGINS",
+        default_value = "http://localhost:3000,http://localhost:8080,http://localhost:8000"
+    )]
     pub cors_origins: Option<String>,
     /// Enforce request rate limits
     #[arg(long, env = "RATE_LIMIT_ENABLED", default_value = "true")]
@@ -382,7 +386,10 @@ impl<'a> Source<'a> {
 
     /// The variables of a setting, the declared one first.
     fn vars(&self, id: &str) -> Vec<String> {
-        let declared = self.declaration(id).get_env().map(|var| var.to_string_lossy().into_owned());
+        let declared = self
+            .declaration(id)
+            .get_env()
+            .map(|var| var.to_string_lossy().into_owned());
         let aliases = ENV_ALIASES
             .iter()
             .filter(|(alias_of, _)| *alias_of == id)
@@ -593,10 +600,8 @@ impl Settings {
             max_duration: chrono::Duration::hours(
                 src.parse(setting!(args.reservation_max_hours), parse_number(1_i64, 24 * 366))?,
             ),
-            max_series_occurrences: src.parse(
-                setting!(args.recurrence_max_occurrences),
-                parse_number(1_usize, 10_000),
-            )?,
+            max_series_occurrences: src
+                .parse(setting!(args.recurrence_max_occurrences), parse_number(1_usize, 10_000))?,
         };
         if rules.min_duration >= rules.max_duration {
             return Err(ConfigError(
@@ -633,7 +638,10 @@ impl Settings {
             allowed: src
                 .optional(setting!(args.webhook_allowed_hosts), AddressPolicy::parse)?
                 .unwrap_or_default(),
-            per_owner: src.parse(setting!(args.webhook_concurrency_per_owner), parse_number(1_usize, 1000))?,
+            per_owner: src.parse(
+                setting!(args.webhook_concurrency_per_owner),
+                parse_number(1_usize, 1000),
+            )?,
             max_per_user: src.parse(setting!(args.webhook_max_per_user), parse_number(1_usize, 10_000))?,
             ..WebhookConfig::default()
         };
@@ -644,9 +652,10 @@ impl Settings {
             webhook_deliveries: retention_days(setting!(args.webhook_deliveries_retention_days))?,
             email_outbox: retention_days(setting!(args.email_outbox_retention_days))?,
             // At least an hour: longer than the lockout's window, which these attempts count in.
-            login_attempts: chrono::Duration::hours(
-                src.parse(setting!(args.login_attempts_retention_hours), parse_number(1_i64, 24 * 3650))?,
-            ),
+            login_attempts: chrono::Duration::hours(src.parse(
+                setting!(args.login_attempts_retention_hours),
+                parse_number(1_i64, 24 * 3650),
+            )?),
         };
 
         let (cors_origins, cors_allow_credentials) = cors(&src, args)?;
@@ -986,6 +995,42 @@ mod tests {
         assert_eq!(s.webhooks.allowed.refusal("127.0.0.1".parse().unwrap()), None);
         let error = settings(&[("WEBHOOK_ALLOWED_HOSTS", "http://10.0.0.1:80")]).unwrap_err();
         assert!(error.0.contains("--webhook-allowed-hosts"), "{error}");
+    }
+
+    #[test]
+    fn every_setting_declares_its_variable_and_every_alias_is_in_its_help() {
+        let declared = SettingsArgs::augment_args(clap::Command::new("settings"));
+        for arg in declared.get_arguments() {
+            assert!(arg.get_env().is_some(), "{} has no environment variable", arg.get_id());
+        }
+        let src = Source::new(&|_| None);
+        for (id, alias) in ENV_ALIASES {
+            let help = src
+                .declaration(id)
+                .get_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(help.contains(alias), "the help of --{id} does not mention {alias}");
+        }
+    }
+
+    #[test]
+    fn an_alias_is_read_after_the_declared_variable() {
+        let url = |env: &[(&str, &str)]| settings(env).unwrap().api_url;
+        assert_eq!(
+            url(&[("API_BASE_URL", "https://b.test/")]).as_deref(),
+            Some("https://b.test")
+        );
+        assert_eq!(
+            url(&[("API_URL", "https://a.test"), ("API_BASE_URL", "https://b.test")]).as_deref(),
+            Some("https://a.test")
+        );
+        assert_eq!(
+            url(&[("API_URL", " "), ("API_BASE_URL", "https://b.test")]).as_deref(),
+            Some("https://b.test")
+        );
+        let error = settings(&[("API_BASE_URL", "ftp://b.test")]).unwrap_err();
+        assert!(error.0.contains("API_URL (--api-url)"), "{error}");
     }
 
     #[test]
