@@ -41,11 +41,21 @@ enum Command {
 /// The command line. clap shows each setting's variable and default in `--help` and refuses
 /// unknown flags, but the values it returns are the flags alone: variables and defaults are applied
 /// by [`Settings`] (one resolver, the one tests use with an injected environment), so a second
-/// parse runs against the declaration with its variables and defaults taken off.
+/// parse runs against the declaration with its variables and defaults taken off. Only the first
+/// parse's help and version count: its other errors (such as a variable that is not UTF-8, which
+/// `Settings` ignores) are left to the second.
 fn parse_command_line() -> Cli {
+    use clap::error::ErrorKind;
     let hide_values = |arg: clap::Arg| arg.hide_env_values(true);
     let declared = Cli::command().mut_subcommands(|command| command.mut_args(hide_values));
-    declared.get_matches();
+    if let Err(error) = declared.try_get_matches()
+        && matches!(
+            error.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        error.exit();
+    }
     let flags_only = |arg: clap::Arg| arg.env(None::<&'static str>).default_value(None::<&'static str>);
     let matches = Cli::command()
         .mut_subcommands(|command| command.mut_args(flags_only))
