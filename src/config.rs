@@ -5,8 +5,13 @@
 //! working. Values are parsed once, here, into typed [`Settings`]; a malformed value stops
 //! start-up with an error that names both the variable and the flag.
 //!
-//! The environment is passed in as a lookup function rather than read directly, so tests build
-//! settings without touching (or being affected by) the process environment.
+//! Each setting is declared once, as a field of [`SettingsArgs`] with clap's `env` and
+//! `default_value` attributes. clap uses the declaration for `--help` and for reading flags only;
+//! [`Settings::from_args_and_env`] reads the variable names and defaults from the same
+//! declaration and resolves flag, then variable, then default itself. The environment is passed
+//! in as a lookup function rather than read directly, so tests build settings without touching
+//! (or being affected by) the process environment. A few settings have a second variable name,
+//! the original's (`ENV_ALIASES`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,212 +39,202 @@ const MIN_PRODUCTION_SECRET_LEN: usize = 32;
 /// `SETUP_REOPEN_TOKEN` hands out the first admin: as long as a signing key.
 const MIN_SETUP_REOPEN_TOKEN_LEN: usize = 32;
 
-/// Settings flags. Each one falls back to the environment variable named in its help text.
+/// The declaration of every setting: its flag (the field), its environment variable (`env`), its
+/// default (`default_value`, or, where the default is not a fixed value, an `Unset:` sentence in
+/// the help) and its help text. `--help`, the parsing in [`Settings::from_args_and_env`] and the
+/// configuration table of the manual (checked by `tests/configuration_table.rs`) all read it
+/// from here. The fields hold only what the command line gave: the environment and the defaults
+/// are applied by `Settings`, not by clap.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SettingsArgs {
-    /// Address to listen on [env: HOST] [default: 127.0.0.1]
-    #[arg(long)]
+    /// Address to listen on
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     pub host: Option<String>,
-    /// Port to listen on; 0 picks a free port [env: PORT] [default: 8000]
-    #[arg(long)]
+    /// Port to listen on; 0 picks a free port
+    #[arg(long, env = "PORT", default_value = "8000")]
     pub port: Option<String>,
-    /// Directory for the embedded database and generated keys [env: DATA_DIR] [default: ./data]
-    #[arg(long)]
+    /// Directory for the embedded database and generated keys
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: Option<String>,
-    /// Database: a postgres:// or postgresql:// URL, or sqlite:///path/to/file.db
-    /// [env: DATABASE_URL] [default: SQLite file resource-reserver.db in the data directory]
-    #[arg(long)]
+    /// Database: a postgres:// or postgresql:// URL, or sqlite:///path/to/file.db. Unset: SQLite
+    /// file resource-reserver.db in the data directory
+    #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
     /// Maximum database connections (PostgreSQL) or reader connections (SQLite)
-    /// [env: DB_POOL_SIZE] [default: 16]
-    #[arg(long)]
+    #[arg(long, env = "DB_POOL_SIZE", default_value = "16")]
     pub db_pool_size: Option<String>,
-    /// Seconds a single database statement may run before the database cancels it (the request
-    /// then gets a 503) [env: STATEMENT_TIMEOUT_SECONDS] [default: 30]
-    #[arg(long)]
+    /// Seconds a single database statement may run before the database cancels it (the request then
+    /// gets a 503)
+    #[arg(long, env = "STATEMENT_TIMEOUT_SECONDS", default_value = "30")]
     pub statement_timeout_seconds: Option<String>,
-    /// Key that signs access tokens (HS256, at least 32 bytes in production)
-    /// [env: SECRET_KEY] [default: generated once per data directory outside production]
-    #[arg(long)]
+    /// Key that signs access tokens (HS256, at least 32 bytes in production). Unset: generated once
+    /// per data directory outside production
+    #[arg(long, env = "SECRET_KEY")]
     pub secret_key: Option<String>,
-    /// JWT algorithm; only HS256 is accepted (pinned, RFC 8725) [env: ALGORITHM] [default: HS256]
-    #[arg(long)]
+    /// JWT algorithm; only HS256 is accepted (pinned, RFC 8725)
+    #[arg(long, env = "ALGORITHM", default_value = "HS256")]
     pub algorithm: Option<String>,
     /// development, staging, production or test; production refuses unsafe settings
-    /// [env: ENVIRONMENT] [default: development]
-    #[arg(long)]
+    #[arg(long, env = "ENVIRONMENT", default_value = "development")]
     pub environment: Option<String>,
-    /// Access-token lifetime in minutes [env: ACCESS_TOKEN_EXPIRE_MINUTES] [default: 30]
-    #[arg(long)]
+    /// Access-token lifetime in minutes
+    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value = "30")]
     pub access_token_expire_minutes: Option<String>,
-    /// Refresh-token lifetime in days [env: REFRESH_TOKEN_EXPIRE_DAYS] [default: 7]
-    #[arg(long)]
+    /// Refresh-token lifetime in days
+    #[arg(long, env = "REFRESH_TOKEN_EXPIRE_DAYS", default_value = "7")]
     pub refresh_token_expire_days: Option<String>,
-    /// Public base URL of this server, used in links it hands out (calendar feeds, e-mails)
-    /// [env: API_URL or API_BASE_URL] [default: the scheme and host of the request]
-    #[arg(long)]
+    /// Public base URL of this server, used in links it hands out (calendar feeds, e-mails). Unset:
+    /// the scheme and host of the request. The original's name API_BASE_URL is read too
+    #[arg(long, env = "API_URL")]
     pub api_url: Option<String>,
     /// Allowed CORS origins, as a JSON list or comma-separated
-    /// [env: CORS_ORIGINS] [default: http://localhost:3000,http://localhost:8080,http://localhost:8000]
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "CORS_ORIGINS",
+        default_value = "http://localhost:3000,http://localhost:8080,http://localhost:8000"
+    )]
     pub cors_origins: Option<String>,
-    /// Enforce request rate limits [env: RATE_LIMIT_ENABLED] [default: true]
-    #[arg(long)]
+    /// Enforce request rate limits
+    #[arg(long, env = "RATE_LIMIT_ENABLED", default_value = "true")]
     pub rate_limit_enabled: Option<String>,
     /// Use the original's larger rate limits for end-to-end test suites
-    /// [env: RATE_LIMIT_TESTING_MODE] [default: false]
-    #[arg(long)]
+    #[arg(long, env = "RATE_LIMIT_TESTING_MODE", default_value = "false")]
     pub rate_limit_testing_mode: Option<String>,
     /// Seconds between writes of the counted API usage to the database
-    /// [env: RATE_LIMIT_FLUSH_SECONDS] [default: 10]
-    #[arg(long)]
+    #[arg(long, env = "RATE_LIMIT_FLUSH_SECONDS", default_value = "10")]
     pub rate_limit_flush_seconds: Option<String>,
-    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or blocks
-    /// such as 10.0.0.0/8 [env: TRUSTED_PROXIES] [default: none]
-    #[arg(long)]
+    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or blocks such
+    /// as 10.0.0.0/8
+    #[arg(long, env = "TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
-    /// Send e-mail (address verification, booking notices) over SMTP [env: EMAIL_ENABLED]
-    /// [default: false]
-    #[arg(long)]
+    /// Send e-mail (address verification, booking notices) over SMTP
+    #[arg(long, env = "EMAIL_ENABLED", default_value = "false")]
     pub email_enabled: Option<String>,
-    /// SMTP server host [env: SMTP_HOST] [default: localhost]
-    #[arg(long)]
+    /// SMTP server host
+    #[arg(long, env = "SMTP_HOST", default_value = "localhost")]
     pub smtp_host: Option<String>,
-    /// SMTP server port [env: SMTP_PORT] [default: 587]
-    #[arg(long)]
+    /// SMTP server port
+    #[arg(long, env = "SMTP_PORT", default_value = "587")]
     pub smtp_port: Option<String>,
-    /// SMTP user name; credentials are used only when set [env: SMTP_USER]
-    #[arg(long)]
+    /// SMTP user name; credentials are used only when set
+    #[arg(long, env = "SMTP_USER")]
     pub smtp_user: Option<String>,
-    /// SMTP password [env: SMTP_PASSWORD]
-    #[arg(long)]
+    /// SMTP password
+    #[arg(long, env = "SMTP_PASSWORD")]
     pub smtp_password: Option<String>,
-    /// Sender address [env: SMTP_FROM] [default: noreply@resource-reserver.local]
-    #[arg(long)]
+    /// Sender address
+    #[arg(long, env = "SMTP_FROM", default_value = "noreply@resource-reserver.local")]
     pub smtp_from: Option<String>,
-    /// Sender display name [env: SMTP_FROM_NAME] [default: Resource Reserver]
-    #[arg(long)]
+    /// Sender display name
+    #[arg(long, env = "SMTP_FROM_NAME", default_value = "Resource Reserver")]
     pub smtp_from_name: Option<String>,
-    /// Upgrade the SMTP connection with STARTTLS [env: SMTP_TLS] [default: true]
-    #[arg(long)]
+    /// Upgrade the SMTP connection with STARTTLS
+    #[arg(long, env = "SMTP_TLS", default_value = "true")]
     pub smtp_tls: Option<String>,
-    /// Connect to SMTP over implicit TLS [env: SMTP_SSL] [default: false]
-    #[arg(long)]
+    /// Connect to SMTP over implicit TLS
+    #[arg(long, env = "SMTP_SSL", default_value = "false")]
     pub smtp_ssl: Option<String>,
-    /// Token that allows re-opening first-run setup; at least 32 bytes [env: SETUP_REOPEN_TOKEN]
-    #[arg(long)]
+    /// Token that allows re-opening first-run setup; at least 32 bytes
+    #[arg(long, env = "SETUP_REOPEN_TOKEN")]
     pub setup_reopen_token: Option<String>,
-    /// Wrong second-factor codes (or re-authentication failures) in a row after which an
-    /// account's MFA step is locked [env: MFA_MAX_FAILURES] [default: 5]
-    #[arg(long)]
+    /// Wrong second-factor codes (or re-authentication failures) in a row after which an account's
+    /// MFA step is locked
+    #[arg(long, env = "MFA_MAX_FAILURES", default_value = "5")]
     pub mfa_max_failures: Option<String>,
-    /// Minutes an account's MFA step stays locked [env: MFA_LOCKOUT_MINUTES] [default: 15]
-    #[arg(long)]
+    /// Minutes an account's MFA step stays locked
+    #[arg(long, env = "MFA_LOCKOUT_MINUTES", default_value = "15")]
     pub mfa_lockout_minutes: Option<String>,
     /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT
-    /// [env: SHUTDOWN_TIMEOUT] [default: 30]
-    #[arg(long)]
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "30")]
     pub shutdown_timeout: Option<String>,
-    /// HTTP worker threads [env: WORKERS] [default: number of CPUs]
-    #[arg(long)]
+    /// HTTP worker threads. Unset: number of CPUs
+    #[arg(long, env = "WORKERS")]
     pub workers: Option<String>,
-    /// Shortest booking, in minutes [env: RESERVATION_MIN_MINUTES] [default: 15]
-    #[arg(long)]
+    /// Shortest booking, in minutes
+    #[arg(long, env = "RESERVATION_MIN_MINUTES", default_value = "15")]
     pub reservation_min_minutes: Option<String>,
-    /// Longest booking, in hours [env: RESERVATION_MAX_HOURS] [default: 24]
-    #[arg(long)]
+    /// Longest booking, in hours
+    #[arg(long, env = "RESERVATION_MAX_HOURS", default_value = "24")]
     pub reservation_max_hours: Option<String>,
-    /// Most occurrences of a recurring series [env: RECURRENCE_MAX_OCCURRENCES] [default: 100]
-    #[arg(long)]
+    /// Most occurrences of a recurring series
+    #[arg(long, env = "RECURRENCE_MAX_OCCURRENCES", default_value = "100")]
     pub recurrence_max_occurrences: Option<String>,
-    /// Threads the resource actors run on [env: ACTOR_THREADS] [default: 1]
-    #[arg(long)]
+    /// Threads the resource actors run on
+    #[arg(long, env = "ACTOR_THREADS", default_value = "1")]
     pub actor_threads: Option<String>,
-    /// Seconds without messages after which a resource actor stops (it is restarted on demand
-    /// and when its timers fall due) [env: ACTOR_IDLE_SECONDS] [default: 600]
-    #[arg(long)]
+    /// Seconds without messages after which a resource actor stops (it is restarted on demand and
+    /// when its timers fall due)
+    #[arg(long, env = "ACTOR_IDLE_SECONDS", default_value = "600")]
     pub actor_idle_seconds: Option<String>,
     /// Seconds a resource actor waits for a database write before giving up
-    /// [env: WRITE_TIMEOUT_SECONDS] [default: 5]
-    #[arg(long)]
+    #[arg(long, env = "WRITE_TIMEOUT_SECONDS", default_value = "5")]
     pub write_timeout_seconds: Option<String>,
-    /// Log format: text or json [env: LOG_FORMAT] [default: text]
-    #[arg(long)]
+    /// Log format: text or json
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: Option<String>,
-    /// Seconds between pings to each WebSocket client; a client silent for two intervals is
-    /// dropped [env: WS_PING_INTERVAL_SECONDS] [default: 30]
-    #[arg(long)]
+    /// Seconds between pings to each WebSocket client; a client silent for two intervals is dropped
+    #[arg(long, env = "WS_PING_INTERVAL_SECONDS", default_value = "30")]
     pub ws_ping_interval_seconds: Option<String>,
     /// Messages queued for one WebSocket client before it is dropped as a slow consumer
-    /// [env: WS_SEND_QUEUE] [default: 256]
-    #[arg(long)]
+    #[arg(long, env = "WS_SEND_QUEUE", default_value = "256")]
     pub ws_send_queue: Option<String>,
-    /// WebSocket connections one account may hold open on one server process; the one over the
-    /// cap is closed with code 4429 [env: WS_MAX_SOCKETS_PER_USER] [default: 20]
-    #[arg(long)]
+    /// WebSocket connections one account may hold open on one server process; the one over the cap
+    /// is closed with code 4429
+    #[arg(long, env = "WS_MAX_SOCKETS_PER_USER", default_value = "20")]
     pub ws_max_sockets_per_user: Option<String>,
     /// Hours events are kept for WebSocket clients that resume with ?since=
-    /// [env: EVENTS_RETENTION_HOURS] [default: 24]
-    #[arg(long)]
+    #[arg(long, env = "EVENTS_RETENTION_HOURS", default_value = "24")]
     pub events_retention_hours: Option<String>,
     /// Milliseconds between reads of the event outbox for events committed by other server
-    /// processes [env: EVENTS_POLL_MILLISECONDS] [default: 100]
-    #[arg(long)]
+    /// processes
+    #[arg(long, env = "EVENTS_POLL_MILLISECONDS", default_value = "100")]
     pub events_poll_milliseconds: Option<String>,
-    /// Internal hosts and IP addresses webhooks may reach, comma-separated (by default only
-    /// public addresses are) [env: WEBHOOK_ALLOWED_HOSTS]
-    #[arg(long)]
+    /// Internal hosts and IP addresses webhooks may reach, comma-separated (by default only public
+    /// addresses are)
+    #[arg(long, env = "WEBHOOK_ALLOWED_HOSTS")]
     pub webhook_allowed_hosts: Option<String>,
     /// Send `Access-Control-Allow-Credentials: true` to allowed origins; refused together with
-    /// `CORS_ORIGINS=*` [env: CORS_ALLOW_CREDENTIALS] [default: true]
-    #[arg(long)]
+    /// `CORS_ORIGINS=*`
+    #[arg(long, env = "CORS_ALLOW_CREDENTIALS", default_value = "true")]
     pub cors_allow_credentials: Option<String>,
-    /// Bearer token that /metrics requires (at least 32 bytes) [env: METRICS_TOKEN]
-    /// [default: none, /metrics is public]
-    #[arg(long)]
+    /// Bearer token that /metrics requires (at least 32 bytes). Unset: none, /metrics is public
+    #[arg(long, env = "METRICS_TOKEN")]
     pub metrics_token: Option<String>,
-    /// Separate host:port on which /metrics is served instead of the main port
-    /// [env: METRICS_ADDRESS] [default: none, /metrics on the main port]
-    #[arg(long)]
+    /// Separate host:port on which /metrics is served instead of the main port. Unset: none,
+    /// /metrics on the main port
+    #[arg(long, env = "METRICS_ADDRESS")]
     pub metrics_address: Option<String>,
     // Retention and bounded growth (docs/security.md).
     /// Days expired refresh tokens, and sessions revoked or without a live token, are kept
-    /// [env: SESSIONS_RETENTION_DAYS] [default: 7]
-    #[arg(long)]
+    #[arg(long, env = "SESSIONS_RETENTION_DAYS", default_value = "7")]
     pub sessions_retention_days: Option<String>,
     /// Days expired OAuth2 codes and expired or revoked OAuth2 tokens are kept
-    /// [env: OAUTH_RETENTION_DAYS] [default: 7]
-    #[arg(long)]
+    #[arg(long, env = "OAUTH_RETENTION_DAYS", default_value = "7")]
     pub oauth_retention_days: Option<String>,
-    /// Days webhook deliveries are kept [env: WEBHOOK_DELIVERIES_RETENTION_DAYS] [default: 30]
-    #[arg(long)]
+    /// Days webhook deliveries are kept
+    #[arg(long, env = "WEBHOOK_DELIVERIES_RETENTION_DAYS", default_value = "30")]
     pub webhook_deliveries_retention_days: Option<String>,
-    /// Days sent or failed e-mail outbox rows are kept [env: EMAIL_OUTBOX_RETENTION_DAYS] [default: 7]
-    #[arg(long)]
+    /// Days sent or failed e-mail outbox rows are kept
+    #[arg(long, env = "EMAIL_OUTBOX_RETENTION_DAYS", default_value = "7")]
     pub email_outbox_retention_days: Option<String>,
     /// Hours sign-in attempts for usernames no account has are kept
-    /// [env: LOGIN_ATTEMPTS_RETENTION_HOURS] [default: 24]
-    #[arg(long)]
+    #[arg(long, env = "LOGIN_ATTEMPTS_RETENTION_HOURS", default_value = "24")]
     pub login_attempts_retention_hours: Option<String>,
-    /// Most webhooks one user may have [env: WEBHOOK_MAX_PER_USER] [default: 25]
-    #[arg(long)]
+    /// Most webhooks one user may have
+    #[arg(long, env = "WEBHOOK_MAX_PER_USER", default_value = "25")]
     pub webhook_max_per_user: Option<String>,
     /// Most webhook requests in flight at once to one owner's receivers, of the 16 sending slots
-    /// [env: WEBHOOK_CONCURRENCY_PER_OWNER] [default: 4]
-    #[arg(long)]
+    #[arg(long, env = "WEBHOOK_CONCURRENCY_PER_OWNER", default_value = "4")]
     pub webhook_concurrency_per_owner: Option<String>,
     /// Most verification messages one account may ask for per hour
-    /// [env: EMAIL_VERIFICATIONS_PER_USER_PER_HOUR] [default: 5]
-    #[arg(long)]
+    #[arg(long, env = "EMAIL_VERIFICATIONS_PER_USER_PER_HOUR", default_value = "5")]
     pub email_verifications_per_user_per_hour: Option<String>,
     /// Most verification messages sent to one address per hour, whoever asks
-    /// [env: EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR] [default: 3]
-    #[arg(long)]
+    #[arg(long, env = "EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR", default_value = "3")]
     pub email_verifications_per_recipient_per_hour: Option<String>,
     /// Who sees others' names on bookings (schedules, current users): signed_in (every signed-in
     /// user) or privileged (holders of reservation:read_any); anonymous callers never do
-    /// [env: RESERVATION_NAMES_VISIBLE] [default: signed_in]
-    #[arg(long)]
+    #[arg(long, env = "RESERVATION_NAMES_VISIBLE", default_value = "signed_in")]
     pub reservation_names_visible: Option<String>,
 }
 
@@ -342,34 +337,106 @@ pub struct Settings {
     pub reservation_names_visible: NamesVisible,
 }
 
+/// Environment variables read for a setting after the one its declaration names: the original's
+/// other names. Each is mentioned in its setting's help text (a unit test checks that).
+const ENV_ALIASES: &[(&str, &str)] = &[("api_url", "API_BASE_URL")];
+
+/// One setting as written in [`Settings::from_args_and_env`]: its id (the field of
+/// [`SettingsArgs`], which is also its clap id) and the flag's value.
+struct Given<'a> {
+    id: &'static str,
+    flag: &'a Option<String>,
+}
+
+/// `setting!(args.port)`: the field's value together with its name, so the declaration of that
+/// field (variable, default) is found without spelling the name twice.
+macro_rules! setting {
+    ($args:ident . $field:ident) => {
+        Given {
+            id: stringify!($field),
+            flag: &$args.$field,
+        }
+    };
+}
+
 /// Reads one setting: the flag if given, else the first of its environment variables that is
-/// set and non-empty.
+/// set and non-empty, else its declared default. Variables and defaults come from the clap
+/// declaration of [`SettingsArgs`]; values from the command line and the injected lookup only
+/// (clap captures the process environment when the declaration is built, but those captured
+/// values are never read here).
 struct Source<'a> {
+    declared: clap::Command,
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-impl Source<'_> {
-    fn raw(&self, flag: &Option<String>, vars: &[&'static str]) -> Option<String> {
-        flag.clone().or_else(|| {
-            vars.iter()
+impl<'a> Source<'a> {
+    fn new(env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Source {
+            declared: SettingsArgs::augment_args(clap::Command::new("settings")),
+            env,
+        }
+    }
+
+    fn declaration(&self, id: &str) -> &clap::Arg {
+        self.declared
+            .get_arguments()
+            .find(|arg| arg.get_id() == id)
+            .unwrap_or_else(|| panic!("`{id}` is a field of SettingsArgs, so it is declared"))
+    }
+
+    /// The variables of a setting, the declared one first.
+    fn vars(&self, id: &str) -> Vec<String> {
+        let declared = self
+            .declaration(id)
+            .get_env()
+            .map(|var| var.to_string_lossy().into_owned());
+        let aliases = ENV_ALIASES
+            .iter()
+            .filter(|(alias_of, _)| *alias_of == id)
+            .map(|(_, alias)| (*alias).to_owned());
+        declared.into_iter().chain(aliases).collect()
+    }
+
+    /// `PORT (--port)`: how errors name a setting.
+    fn names(&self, id: &str) -> String {
+        let var = self.vars(id).into_iter().next().unwrap_or_default();
+        let flag = self.declaration(id).get_long().unwrap_or(id);
+        format!("{var} (--{flag})")
+    }
+
+    fn raw(&self, given: Given<'_>) -> Option<String> {
+        given.flag.clone().or_else(|| {
+            self.vars(given.id)
+                .iter()
                 .find_map(|var| (self.env)(var).filter(|v| !v.trim().is_empty()))
         })
     }
 
-    fn parse<T>(
+    /// The setting parsed, or `None` when neither flag nor variable is set (it has no default).
+    fn optional<T>(
         &self,
-        flag: &Option<String>,
-        vars: &[&'static str],
-        default: T,
+        given: Given<'_>,
         parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<T, ConfigError> {
-        match self.raw(flag, vars) {
-            None => Ok(default),
-            Some(raw) => parse(raw.trim()).map_err(|why| {
-                let option = format!("--{}", vars[0].to_lowercase().replace('_', "-"));
-                ConfigError(format!("{} ({option}) = {raw:?}: {why}", vars[0]))
-            }),
-        }
+    ) -> Result<Option<T>, ConfigError> {
+        let id = given.id;
+        self.raw(given).map(|raw| self.parse_raw(id, &raw, &parse)).transpose()
+    }
+
+    /// The setting parsed, falling back to its declared default (parsed the same way).
+    fn parse<T>(&self, given: Given<'_>, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        let id = given.id;
+        let raw = self.raw(given).unwrap_or_else(|| {
+            let default = self.declaration(id).get_default_values().first();
+            default
+                .unwrap_or_else(|| panic!("`{id}` declares a default_value, or is read with `optional`"))
+                .to_string_lossy()
+                .into_owned()
+        });
+        self.parse_raw(id, &raw, &parse)
+    }
+
+    fn parse_raw<T>(&self, id: &str, raw: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        parse(raw.trim()).map_err(|why| ConfigError(format!("{} = {raw:?}: {why}", self.names(id))))
     }
 }
 
@@ -428,24 +495,8 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
 /// let every web site act with the browser's credentials here (actix-cors answers `*` by echoing
 /// the caller's origin), so that pair is refused.
 fn cors(src: &Source<'_>, args: &SettingsArgs) -> Result<(Vec<String>, bool), ConfigError> {
-    let origins = src.parse(
-        &args.cors_origins,
-        &["CORS_ORIGINS"],
-        [
-            "http://localhost:3000",
-            "http://localhost:8080",
-            "http://localhost:8000",
-        ]
-        .map(String::from)
-        .to_vec(),
-        parse_origins,
-    )?;
-    let credentials = src.parse(
-        &args.cors_allow_credentials,
-        &["CORS_ALLOW_CREDENTIALS"],
-        true,
-        parse_bool,
-    )?;
+    let origins = src.parse(setting!(args.cors_origins), parse_origins)?;
+    let credentials = src.parse(setting!(args.cors_allow_credentials), parse_bool)?;
     if credentials && origins.iter().any(|origin| origin == "*") {
         return Err(ConfigError(
             "CORS_ORIGINS (--cors-origins) = \"*\" allows every web site, and CORS_ALLOW_CREDENTIALS \
@@ -496,29 +547,19 @@ impl Settings {
         args: &SettingsArgs,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Settings, ConfigError> {
-        let src = Source { env };
+        let src = Source::new(env);
         let text = |raw: &str| Ok::<_, String>(raw.to_owned());
 
-        let environment = src.parse(
-            &args.environment,
-            &["ENVIRONMENT"],
-            Environment::Development,
-            parse_environment,
-        )?;
-        let data_dir = src.parse(&args.data_dir, &["DATA_DIR"], PathBuf::from("./data"), |raw| {
-            Ok(PathBuf::from(raw))
-        })?;
-        let database = src.parse(
-            &args.database_url,
-            &["DATABASE_URL"],
-            DatabaseLocation::Sqlite(data_dir.join("resource-reserver.db")),
-            parse_database_url,
-        )?;
-        src.parse(&args.algorithm, &["ALGORITHM"], (), |raw| match raw {
+        let environment = src.parse(setting!(args.environment), parse_environment)?;
+        let data_dir = src.parse(setting!(args.data_dir), |raw| Ok(PathBuf::from(raw)))?;
+        let database = src
+            .optional(setting!(args.database_url), parse_database_url)?
+            .unwrap_or_else(|| DatabaseLocation::Sqlite(data_dir.join("resource-reserver.db")));
+        src.parse(setting!(args.algorithm), |raw| match raw {
             "HS256" => Ok(()),
             _ => Err("only HS256 is supported; the algorithm is pinned (RFC 8725)".into()),
         })?;
-        let secret_key = match src.raw(&args.secret_key, &["SECRET_KEY"]) {
+        let secret_key = match src.raw(setting!(args.secret_key)) {
             Some(key) => SecretKey::Configured(key),
             None => SecretKey::GeneratedInDataDir,
         };
@@ -549,38 +590,18 @@ impl Settings {
             }
         }
 
-        let minutes = src.parse(
-            &args.access_token_expire_minutes,
-            &["ACCESS_TOKEN_EXPIRE_MINUTES"],
-            30,
-            parse_number(1_u64, 24 * 60),
-        )?;
-        let days = src.parse(
-            &args.refresh_token_expire_days,
-            &["REFRESH_TOKEN_EXPIRE_DAYS"],
-            7,
-            parse_number(1_u64, 365),
-        )?;
+        let minutes = src.parse(setting!(args.access_token_expire_minutes), parse_number(1_u64, 24 * 60))?;
+        let days = src.parse(setting!(args.refresh_token_expire_days), parse_number(1_u64, 365))?;
         let workers_default = std::thread::available_parallelism().map_or(2, |n| n.get());
         let rules = BookingRules {
-            min_duration: chrono::Duration::minutes(src.parse(
-                &args.reservation_min_minutes,
-                &["RESERVATION_MIN_MINUTES"],
-                15,
-                parse_number(1_i64, 24 * 60),
-            )?),
-            max_duration: chrono::Duration::hours(src.parse(
-                &args.reservation_max_hours,
-                &["RESERVATION_MAX_HOURS"],
-                24,
-                parse_number(1_i64, 24 * 366),
-            )?),
-            max_series_occurrences: src.parse(
-                &args.recurrence_max_occurrences,
-                &["RECURRENCE_MAX_OCCURRENCES"],
-                100,
-                parse_number(1_usize, 10_000),
-            )?,
+            min_duration: chrono::Duration::minutes(
+                src.parse(setting!(args.reservation_min_minutes), parse_number(1_i64, 24 * 60))?,
+            ),
+            max_duration: chrono::Duration::hours(
+                src.parse(setting!(args.reservation_max_hours), parse_number(1_i64, 24 * 366))?,
+            ),
+            max_series_occurrences: src
+                .parse(setting!(args.recurrence_max_occurrences), parse_number(1_usize, 10_000))?,
         };
         if rules.min_duration >= rules.max_duration {
             return Err(ConfigError(
@@ -589,94 +610,50 @@ impl Settings {
         }
         let actors = ActorConfig {
             rules,
-            write_timeout: Duration::from_secs(src.parse(
-                &args.write_timeout_seconds,
-                &["WRITE_TIMEOUT_SECONDS"],
-                5,
-                parse_number(1_u64, 600),
-            )?),
-            idle_timeout: Duration::from_secs(src.parse(
-                &args.actor_idle_seconds,
-                &["ACTOR_IDLE_SECONDS"],
-                600,
-                parse_number(1_u64, 86_400),
-            )?),
-            threads: src.parse(&args.actor_threads, &["ACTOR_THREADS"], 1, parse_number(1_usize, 64))?,
+            write_timeout: Duration::from_secs(
+                src.parse(setting!(args.write_timeout_seconds), parse_number(1_u64, 600))?,
+            ),
+            idle_timeout: Duration::from_secs(
+                src.parse(setting!(args.actor_idle_seconds), parse_number(1_u64, 86_400))?,
+            ),
+            threads: src.parse(setting!(args.actor_threads), parse_number(1_usize, 64))?,
             ..ActorConfig::default()
         };
         let live = LiveConfig {
-            ping_interval: Duration::from_secs(src.parse(
-                &args.ws_ping_interval_seconds,
-                &["WS_PING_INTERVAL_SECONDS"],
-                30,
-                parse_number(1_u64, 3600),
-            )?),
-            send_queue: src.parse(
-                &args.ws_send_queue,
-                &["WS_SEND_QUEUE"],
-                256,
-                parse_number(1_usize, 65_536),
-            )?,
-            max_sockets_per_user: src.parse(
-                &args.ws_max_sockets_per_user,
-                &["WS_MAX_SOCKETS_PER_USER"],
-                20,
-                parse_number(1_usize, 10_000),
-            )?,
-            retention: chrono::Duration::hours(src.parse(
-                &args.events_retention_hours,
-                &["EVENTS_RETENTION_HOURS"],
-                24,
-                parse_number(1_i64, 24 * 30),
-            )?),
-            poll_interval: Duration::from_millis(src.parse(
-                &args.events_poll_milliseconds,
-                &["EVENTS_POLL_MILLISECONDS"],
-                100,
-                parse_number(1_u64, 60_000),
-            )?),
+            ping_interval: Duration::from_secs(
+                src.parse(setting!(args.ws_ping_interval_seconds), parse_number(1_u64, 3600))?,
+            ),
+            send_queue: src.parse(setting!(args.ws_send_queue), parse_number(1_usize, 65_536))?,
+            max_sockets_per_user: src.parse(setting!(args.ws_max_sockets_per_user), parse_number(1_usize, 10_000))?,
+            retention: chrono::Duration::hours(
+                src.parse(setting!(args.events_retention_hours), parse_number(1_i64, 24 * 30))?,
+            ),
+            poll_interval: Duration::from_millis(
+                src.parse(setting!(args.events_poll_milliseconds), parse_number(1_u64, 60_000))?,
+            ),
             ..LiveConfig::default()
         };
 
         let webhooks = WebhookConfig {
-            allowed: src.parse(
-                &args.webhook_allowed_hosts,
-                &["WEBHOOK_ALLOWED_HOSTS"],
-                AddressPolicy::default(),
-                AddressPolicy::parse,
-            )?,
+            allowed: src
+                .optional(setting!(args.webhook_allowed_hosts), AddressPolicy::parse)?
+                .unwrap_or_default(),
             per_owner: src.parse(
-                &args.webhook_concurrency_per_owner,
-                &["WEBHOOK_CONCURRENCY_PER_OWNER"],
-                4,
+                setting!(args.webhook_concurrency_per_owner),
                 parse_number(1_usize, 1000),
             )?,
-            max_per_user: src.parse(
-                &args.webhook_max_per_user,
-                &["WEBHOOK_MAX_PER_USER"],
-                25,
-                parse_number(1_usize, 10_000),
-            )?,
+            max_per_user: src.parse(setting!(args.webhook_max_per_user), parse_number(1_usize, 10_000))?,
             ..WebhookConfig::default()
         };
-        let retention_days = |flag: &Option<String>, var: &'static str, default: i64| {
-            src.parse(flag, &[var], default, parse_number(1_i64, 3650))
-                .map(chrono::Duration::days)
-        };
+        let retention_days = |given: Given<'_>| src.parse(given, parse_number(1_i64, 3650)).map(chrono::Duration::days);
         let retention = RetentionConfig {
-            sessions: retention_days(&args.sessions_retention_days, "SESSIONS_RETENTION_DAYS", 7)?,
-            oauth: retention_days(&args.oauth_retention_days, "OAUTH_RETENTION_DAYS", 7)?,
-            webhook_deliveries: retention_days(
-                &args.webhook_deliveries_retention_days,
-                "WEBHOOK_DELIVERIES_RETENTION_DAYS",
-                30,
-            )?,
-            email_outbox: retention_days(&args.email_outbox_retention_days, "EMAIL_OUTBOX_RETENTION_DAYS", 7)?,
+            sessions: retention_days(setting!(args.sessions_retention_days))?,
+            oauth: retention_days(setting!(args.oauth_retention_days))?,
+            webhook_deliveries: retention_days(setting!(args.webhook_deliveries_retention_days))?,
+            email_outbox: retention_days(setting!(args.email_outbox_retention_days))?,
             // At least an hour: longer than the lockout's window, which these attempts count in.
             login_attempts: chrono::Duration::hours(src.parse(
-                &args.login_attempts_retention_hours,
-                &["LOGIN_ATTEMPTS_RETENTION_HOURS"],
-                24,
+                setting!(args.login_attempts_retention_hours),
                 parse_number(1_i64, 24 * 3650),
             )?),
         };
@@ -684,7 +661,7 @@ impl Settings {
         let (cors_origins, cors_allow_credentials) = cors(&src, args)?;
         let metrics = MetricsConfig {
             // Not through `src.parse`, whose errors quote the value: this one is a secret.
-            token: match src.raw(&args.metrics_token, &["METRICS_TOKEN"]) {
+            token: match src.raw(setting!(args.metrics_token)) {
                 Some(token) if token.len() < MetricsToken::MIN_LEN => {
                     return Err(ConfigError(format!(
                         "METRICS_TOKEN (--metrics-token) is {} bytes: at least {} are required",
@@ -694,126 +671,87 @@ impl Settings {
                 }
                 token => token.as_deref().map(MetricsToken::new),
             },
-            address: src.parse(&args.metrics_address, &["METRICS_ADDRESS"], None, |raw| {
-                parse_listen_address(raw).map(Some)
-            })?,
+            address: src.optional(setting!(args.metrics_address), parse_listen_address)?,
         };
 
         Ok(Settings {
-            host: src.parse(&args.host, &["HOST"], "127.0.0.1".to_owned(), text)?,
-            port: src.parse(&args.port, &["PORT"], 8000, parse_number(0_u16, u16::MAX))?,
+            host: src.parse(setting!(args.host), text)?,
+            port: src.parse(setting!(args.port), parse_number(0_u16, u16::MAX))?,
             data_dir,
             database,
-            db_pool_size: src.parse(&args.db_pool_size, &["DB_POOL_SIZE"], 16, parse_number(1_u32, 1000))?,
-            statement_timeout: Duration::from_secs(src.parse(
-                &args.statement_timeout_seconds,
-                &["STATEMENT_TIMEOUT_SECONDS"],
-                30,
-                parse_number(1_u64, 3600),
-            )?),
+            db_pool_size: src.parse(setting!(args.db_pool_size), parse_number(1_u32, 1000))?,
+            statement_timeout: Duration::from_secs(
+                src.parse(setting!(args.statement_timeout_seconds), parse_number(1_u64, 3600))?,
+            ),
             secret_key,
             environment,
             access_token_ttl: Duration::from_secs(minutes * 60),
             refresh_token_ttl: Duration::from_secs(days * 24 * 3600),
-            api_url: src.parse(&args.api_url, &["API_URL", "API_BASE_URL"], None, |raw| {
+            api_url: src.optional(setting!(args.api_url), |raw| {
                 let url = url::Url::parse(raw).map_err(|e| e.to_string())?;
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err("expected an http:// or https:// URL".into());
                 }
-                Ok(Some(raw.trim_end_matches('/').to_owned()))
+                Ok(raw.trim_end_matches('/').to_owned())
             })?,
             cors_origins,
-            rate_limit_enabled: src.parse(&args.rate_limit_enabled, &["RATE_LIMIT_ENABLED"], true, parse_bool)?,
+            rate_limit_enabled: src.parse(setting!(args.rate_limit_enabled), parse_bool)?,
             rate_limit: RateLimitConfig {
-                testing_mode: src.parse(
-                    &args.rate_limit_testing_mode,
-                    &["RATE_LIMIT_TESTING_MODE"],
-                    false,
-                    parse_bool,
-                )?,
-                flush_interval: Duration::from_secs(src.parse(
-                    &args.rate_limit_flush_seconds,
-                    &["RATE_LIMIT_FLUSH_SECONDS"],
-                    10,
-                    parse_number(1_u64, 3600),
-                )?),
+                testing_mode: src.parse(setting!(args.rate_limit_testing_mode), parse_bool)?,
+                flush_interval: Duration::from_secs(
+                    src.parse(setting!(args.rate_limit_flush_seconds), parse_number(1_u64, 3600))?,
+                ),
             },
-            trusted_proxies: src.parse(
-                &args.trusted_proxies,
-                &["TRUSTED_PROXIES"],
-                TrustedProxies::default(),
-                TrustedProxies::parse,
-            )?,
+            trusted_proxies: src
+                .optional(setting!(args.trusted_proxies), TrustedProxies::parse)?
+                .unwrap_or_default(),
             email: EmailSettings {
-                enabled: src.parse(&args.email_enabled, &["EMAIL_ENABLED"], false, parse_bool)?,
-                smtp_host: src.parse(&args.smtp_host, &["SMTP_HOST"], "localhost".to_owned(), text)?,
-                smtp_port: src.parse(&args.smtp_port, &["SMTP_PORT"], 587, parse_number(1_u16, u16::MAX))?,
-                smtp_user: src.raw(&args.smtp_user, &["SMTP_USER"]),
-                smtp_password: src.raw(&args.smtp_password, &["SMTP_PASSWORD"]),
-                from_address: src.parse(
-                    &args.smtp_from,
-                    &["SMTP_FROM"],
-                    "noreply@resource-reserver.local".to_owned(),
-                    |raw| {
-                        if raw.contains('@') {
-                            Ok(raw.to_owned())
-                        } else {
-                            Err("not an e-mail address".into())
-                        }
-                    },
-                )?,
-                from_name: src.parse(
-                    &args.smtp_from_name,
-                    &["SMTP_FROM_NAME"],
-                    "Resource Reserver".to_owned(),
-                    text,
-                )?,
-                starttls: src.parse(&args.smtp_tls, &["SMTP_TLS"], true, parse_bool)?,
-                implicit_tls: src.parse(&args.smtp_ssl, &["SMTP_SSL"], false, parse_bool)?,
+                enabled: src.parse(setting!(args.email_enabled), parse_bool)?,
+                smtp_host: src.parse(setting!(args.smtp_host), text)?,
+                smtp_port: src.parse(setting!(args.smtp_port), parse_number(1_u16, u16::MAX))?,
+                smtp_user: src.raw(setting!(args.smtp_user)),
+                smtp_password: src.raw(setting!(args.smtp_password)),
+                from_address: src.parse(setting!(args.smtp_from), |raw| {
+                    if raw.contains('@') {
+                        Ok(raw.to_owned())
+                    } else {
+                        Err("not an e-mail address".into())
+                    }
+                })?,
+                from_name: src.parse(setting!(args.smtp_from_name), text)?,
+                starttls: src.parse(setting!(args.smtp_tls), parse_bool)?,
+                implicit_tls: src.parse(setting!(args.smtp_ssl), parse_bool)?,
                 verifications_per_user: src.parse(
-                    &args.email_verifications_per_user_per_hour,
-                    &["EMAIL_VERIFICATIONS_PER_USER_PER_HOUR"],
-                    5,
+                    setting!(args.email_verifications_per_user_per_hour),
                     parse_number(1_u32, 1000),
                 )?,
                 verifications_per_recipient: src.parse(
-                    &args.email_verifications_per_recipient_per_hour,
-                    &["EMAIL_VERIFICATIONS_PER_RECIPIENT_PER_HOUR"],
-                    3,
+                    setting!(args.email_verifications_per_recipient_per_hour),
                     parse_number(1_u32, 1000),
                 )?,
             },
-            setup_reopen_token: src.parse(&args.setup_reopen_token, &["SETUP_REOPEN_TOKEN"], None, |raw| {
+            setup_reopen_token: src.optional(setting!(args.setup_reopen_token), |raw| {
                 if raw.len() < MIN_SETUP_REOPEN_TOKEN_LEN {
                     return Err(format!(
                         "{} bytes is too short to guard the first admin: use at least {MIN_SETUP_REOPEN_TOKEN_LEN}",
                         raw.len()
                     ));
                 }
-                Ok(Some(raw.to_owned()))
+                Ok(raw.to_owned())
             })?,
             mfa_lockout: MfaLockoutConfig {
-                max_failures: src.parse(
-                    &args.mfa_max_failures,
-                    &["MFA_MAX_FAILURES"],
-                    5,
-                    parse_number(1_i64, 100),
-                )?,
-                duration: chrono::Duration::minutes(src.parse(
-                    &args.mfa_lockout_minutes,
-                    &["MFA_LOCKOUT_MINUTES"],
-                    15,
-                    parse_number(1_i64, 7 * 24 * 60),
-                )?),
+                max_failures: src.parse(setting!(args.mfa_max_failures), parse_number(1_i64, 100))?,
+                duration: chrono::Duration::minutes(
+                    src.parse(setting!(args.mfa_lockout_minutes), parse_number(1_i64, 7 * 24 * 60))?,
+                ),
             },
-            shutdown_timeout: Duration::from_secs(src.parse(
-                &args.shutdown_timeout,
-                &["SHUTDOWN_TIMEOUT"],
-                30,
-                parse_number(0_u64, 3600),
-            )?),
-            workers: src.parse(&args.workers, &["WORKERS"], workers_default, parse_number(1_usize, 256))?,
-            log_format: src.parse(&args.log_format, &["LOG_FORMAT"], LogFormat::Text, |raw| match raw {
+            shutdown_timeout: Duration::from_secs(
+                src.parse(setting!(args.shutdown_timeout), parse_number(0_u64, 3600))?,
+            ),
+            workers: src
+                .optional(setting!(args.workers), parse_number(1_usize, 256))?
+                .unwrap_or(workers_default),
+            log_format: src.parse(setting!(args.log_format), |raw| match raw {
                 "text" => Ok(LogFormat::Text),
                 "json" => Ok(LogFormat::Json),
                 _ => Err("expected text or json".into()),
@@ -824,12 +762,7 @@ impl Settings {
             cors_allow_credentials,
             metrics,
             retention,
-            reservation_names_visible: src.parse(
-                &args.reservation_names_visible,
-                &["RESERVATION_NAMES_VISIBLE"],
-                NamesVisible::default(),
-                NamesVisible::parse,
-            )?,
+            reservation_names_visible: src.parse(setting!(args.reservation_names_visible), NamesVisible::parse)?,
         })
     }
 
@@ -1062,6 +995,42 @@ mod tests {
         assert_eq!(s.webhooks.allowed.refusal("127.0.0.1".parse().unwrap()), None);
         let error = settings(&[("WEBHOOK_ALLOWED_HOSTS", "http://10.0.0.1:80")]).unwrap_err();
         assert!(error.0.contains("--webhook-allowed-hosts"), "{error}");
+    }
+
+    #[test]
+    fn every_setting_declares_its_variable_and_every_alias_is_in_its_help() {
+        let declared = SettingsArgs::augment_args(clap::Command::new("settings"));
+        for arg in declared.get_arguments() {
+            assert!(arg.get_env().is_some(), "{} has no environment variable", arg.get_id());
+        }
+        let src = Source::new(&|_| None);
+        for (id, alias) in ENV_ALIASES {
+            let help = src
+                .declaration(id)
+                .get_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(help.contains(alias), "the help of --{id} does not mention {alias}");
+        }
+    }
+
+    #[test]
+    fn an_alias_is_read_after_the_declared_variable() {
+        let url = |env: &[(&str, &str)]| settings(env).unwrap().api_url;
+        assert_eq!(
+            url(&[("API_BASE_URL", "https://b.test/")]).as_deref(),
+            Some("https://b.test")
+        );
+        assert_eq!(
+            url(&[("API_URL", "https://a.test"), ("API_BASE_URL", "https://b.test")]).as_deref(),
+            Some("https://a.test")
+        );
+        assert_eq!(
+            url(&[("API_URL", " "), ("API_BASE_URL", "https://b.test")]).as_deref(),
+            Some("https://b.test")
+        );
+        let error = settings(&[("API_BASE_URL", "ftp://b.test")]).unwrap_err();
+        assert!(error.0.contains("API_URL (--api-url)"), "{error}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use resource_reserver::config::{Settings, SettingsArgs};
 use resource_reserver::{Application, telemetry};
 
@@ -42,10 +42,35 @@ enum Command {
     Migrate(SettingsArgs),
 }
 
+/// The command line. clap shows each setting's variable and default in `--help` and refuses
+/// unknown flags, but the values it returns are the flags alone: variables and defaults are applied
+/// by [`Settings`] (one resolver, the one tests use with an injected environment), so a second
+/// parse runs against the declaration with its variables and defaults taken off. Only the first
+/// parse's help and version count: its other errors (such as a variable that is not UTF-8, which
+/// `Settings` ignores) are left to the second.
+fn parse_command_line() -> Cli {
+    use clap::error::ErrorKind;
+    let hide_values = |arg: clap::Arg| arg.hide_env_values(true);
+    let declared = Cli::command().mut_subcommands(|command| command.mut_args(hide_values));
+    if let Err(error) = declared.try_get_matches()
+        && matches!(
+            error.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        error.exit();
+    }
+    let flags_only = |arg: clap::Arg| arg.env(None::<&'static str>).default_value(None::<&'static str>);
+    let matches = Cli::command()
+        .mut_subcommands(|command| command.mut_args(flags_only))
+        .get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
 fn main() -> ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     return_large_blocks_to_the_kernel();
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     let (Command::Serve(args) | Command::Migrate(args)) = &cli.command;
     let settings = match Settings::from_args(args) {
         Ok(settings) => settings,
