@@ -2,8 +2,8 @@
 //! change they tell of, sent after commit over SMTP.
 //!
 //! ```text
-//! change's tx ─events::record─▶ project.rs: email_outbox (pending)        (verification: verify.rs)
-//!    └─ commit ─▶ tailer ─on_committed─▶ MailSender ─claim─▶ SmtpSender ─SMTP─▶ mail server
+//! change's tx ─EventWriter─▶ projections ─▶ project.rs: email_outbox (pending)  (verification: verify.rs)
+//!    └─ commit ─▶ tailer ─projections─wake─▶ MailSender ─claim─▶ SmtpSender ─SMTP─▶ mail server
 //!                                          └─ one timer at the next due message (retries, lost claims)
 //! ```
 //!

@@ -2,8 +2,8 @@
 //! `POST`, retried on failure, with a delivery history.
 //!
 //! ```text
-//! change's transaction ─events::record─▶ project: webhook_deliveries (pending)   (outbox)
-//!        └─ commit ─▶ tailer ─wake─▶ WebhookDispatcher ─claim─▶ HttpSender ─POST─▶ receiver
+//! change's transaction ─EventWriter─▶ projections ─▶ project: webhook_deliveries (pending)
+//!        └─ commit ─▶ tailer ─projections─wake─▶ WebhookDispatcher ─claim─▶ HttpSender ─POST─▶ receiver
 //!                                        └─ timer at the next due delivery (retries, lost claims)
 //! ```
 //!

@@ -89,7 +89,10 @@ fn data(event: &NewEvent, announcement: &Announcement) -> Value {
 /// The webhook event `event` is announced as, with the body its deliveries carry, if any.
 pub fn delivery_body(event: &NewEvent, now: DateTime<Utc>) -> Option<(&'static str, String)> {
     let announcement = topics::announcement(event)?;
-    Some((announcement.topic, body(announcement.topic, now, &data(event, &announcement))))
+    Some((
+        announcement.topic,
+        body(announcement.topic, now, &data(event, &announcement)),
+    ))
 }
 
 /// Writes the deliveries of `events` in `tx` (called for every event recorded).
