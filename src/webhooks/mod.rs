@@ -4,7 +4,7 @@
 //! ```text
 //! change's transaction ─EventWriter─▶ projections ─▶ project: webhook_deliveries (pending)
 //!        └─ commit ─▶ tailer ─projections─wake─▶ WebhookDispatcher ─claim─▶ HttpSender ─POST─▶ receiver
-//!                                        └─ timer at the next due delivery (retries, lost claims)
+//!                                                   └─ timer at the next due delivery (retries, lost claims)
 //! ```
 //!
 //! - [`topics`]: the original's 13 event names and which server events they announce, and who
