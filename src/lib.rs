@@ -16,6 +16,8 @@
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
 //! - [`events`]: live updates — the outbox of events, its tailer, and the WebSocket sessions
 //!   the notifier actor fans events out to.
+//! - [`projections`], [`notifications`]: what events give besides themselves (in-app notices,
+//!   e-mail, webhook deliveries), handed to the event writer at start-up.
 //! - [`rate_limit`], [`quotas`]: per-minute rate limits and daily quotas, and the usage counts
 //!   behind `/api/v1/quotas`.
 //! - [`webhooks`]: users' webhooks — deliveries written with the change, sent and retried by
@@ -41,6 +43,7 @@ pub mod hours;
 pub mod http;
 pub mod metrics;
 pub mod notifications;
+pub mod projections;
 pub mod quotas;
 pub mod rate_limit;
 pub mod reservations;

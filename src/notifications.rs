@@ -2,11 +2,12 @@
 //! transaction, for the user each event concerns; read and marked read by that user.
 
 use chrono::{DateTime, Utc};
+use reserver_actors::resource::ResourceId;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::events::NewEvent;
+use crate::events::event::{Event, NewEvent, Slot};
 use crate::http::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
 use crate::reservations::model::utc;
@@ -71,19 +72,9 @@ pub struct Notice {
     pub link: Option<String>,
 }
 
-fn text(payload: &Value, field: &str) -> String {
-    payload[field].as_str().unwrap_or_default().to_owned()
-}
-
-async fn resource_name(tx: &mut Box<dyn Transaction>, payload: &Value) -> Result<String, StorageError> {
-    if let Some(name) = payload["resource_name"].as_str() {
-        return Ok(name.to_owned());
-    }
+async fn resource_name(tx: &mut Box<dyn Transaction>, resource: ResourceId) -> Result<String, StorageError> {
     let row = tx
-        .query_opt(
-            "SELECT name FROM resources WHERE id = $1",
-            params![payload["resource_id"].as_i64()],
-        )
+        .query_opt("SELECT name FROM resources WHERE id = $1", params![resource])
         .await?;
     Ok(row
         .map(|row| row.get::<String>("name"))
@@ -91,105 +82,140 @@ async fn resource_name(tx: &mut Box<dyn Transaction>, payload: &Value) -> Result
         .unwrap_or_default())
 }
 
-/// The notice for `event`, if it tells its user something they act on.
+fn reservation_link(slot: &Slot) -> Option<String> {
+    Some(format!("/reservations/{}", slot.reservation_id))
+}
+
+/// The notice for `event`, if it tells its user something they act on. Notices go to the user
+/// the event concerns, who may read its owner-only fields.
 async fn notice(
     tx: &mut Box<dyn Transaction>,
-    event: &NewEvent,
+    event: &Event,
     now: DateTime<Utc>,
 ) -> Result<Option<Notice>, StorageError> {
-    // Notices go to the user the event concerns, who may read its owner-only fields.
-    let payload = &event.owner_view();
-    let reservation = payload["reservation_id"]
-        .as_i64()
-        .map(|id| format!("/reservations/{id}"));
-    let slot = || format!("from {} to {}", text(payload, "start_time"), text(payload, "end_time"));
-    let name = match event.kind {
-        "reservation_created"
-        | "reservation_cancelled"
-        | "reservation_released"
-        | "reservation_updated"
-        | "waitlist_offer"
-        | "waitlist_offer_expired"
-        | "approval_request"
-        | "reservation_approved"
-        | "reservation_rejected" => resource_name(tx, payload).await?,
-        _ => return Ok(None),
-    };
-    Ok(Some(match event.kind {
-        "reservation_created" if payload["status"] == "pending_approval" => Notice {
-            kind: "system_announcement",
-            title: "Reservation requested",
-            message: format!("{name} {} waits for approval", slot()),
-            link: reservation,
-        },
-        "reservation_created" => Notice {
-            kind: "reservation_confirmed",
-            title: "Reservation confirmed",
-            message: format!("{name} booked {}", slot()),
-            link: reservation,
-        },
-        "reservation_cancelled" => Notice {
-            kind: "reservation_cancelled",
-            title: "Reservation cancelled",
-            message: format!("{name} {} was cancelled", slot()),
-            link: reservation,
-        },
-        "reservation_released" => Notice {
-            kind: "reservation_cancelled",
-            title: "Reservation released",
-            message: format!("{name} {} was released: it was not checked in on time", slot()),
-            link: reservation,
-        },
-        "reservation_updated" => Notice {
-            kind: "system_announcement",
-            title: "Reservation moved",
-            message: format!("{name} is now booked {}", slot()),
-            link: reservation,
-        },
-        "waitlist_offer" => {
-            let expires = payload["expires_at"]
-                .as_str()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    Ok(Some(match event {
+        Event::ReservationCreated(created) => {
+            let name = resource_name(tx, created.slot.resource_id).await?;
+            let slot = &created.slot;
+            if created.is_request() {
+                Notice {
+                    kind: "system_announcement",
+                    title: "Reservation requested",
+                    message: format!("{name} {} waits for approval", slot.span()),
+                    link: reservation_link(slot),
+                }
+            } else {
+                Notice {
+                    kind: "reservation_confirmed",
+                    title: "Reservation confirmed",
+                    message: format!("{name} booked {}", slot.span()),
+                    link: reservation_link(slot),
+                }
+            }
+        }
+        Event::ReservationCancelled(cancelled) => {
+            let slot = &cancelled.slot;
+            let name = resource_name(tx, slot.resource_id).await?;
+            Notice {
+                kind: "reservation_cancelled",
+                title: "Reservation cancelled",
+                message: format!("{name} {} was cancelled", slot.span()),
+                link: reservation_link(slot),
+            }
+        }
+        Event::ReservationReleased(released) => {
+            let slot = &released.slot;
+            let name = resource_name(tx, slot.resource_id).await?;
+            Notice {
+                kind: "reservation_cancelled",
+                title: "Reservation released",
+                message: format!("{name} {} was released: it was not checked in on time", slot.span()),
+                link: reservation_link(slot),
+            }
+        }
+        Event::ReservationUpdated(updated) => {
+            let slot = &updated.slot;
+            let name = resource_name(tx, slot.resource_id).await?;
+            Notice {
+                kind: "system_announcement",
+                title: "Reservation moved",
+                message: format!("{name} is now booked {}", slot.span()),
+                link: reservation_link(slot),
+            }
+        }
+        Event::WaitlistOffer(offer) => {
+            let expires = DateTime::parse_from_rfc3339(&offer.expires_at).ok();
             let minutes = expires.map_or(0, |t| (t.with_timezone(&Utc) - now).num_minutes().max(1));
             Notice {
                 kind: "resource_available",
                 title: "Slot available!",
-                message: format!("{name} is now available! Accept within {minutes} minutes."),
-                link: payload["waitlist_id"]
-                    .as_i64()
-                    .map(|id| format!("/waitlist/{id}/accept")),
+                message: format!(
+                    "{} is now available! Accept within {minutes} minutes.",
+                    offer.resource_name
+                ),
+                link: Some(format!("/waitlist/{}/accept", offer.waitlist_id)),
             }
         }
-        "waitlist_offer_expired" => Notice {
-            kind: "system_announcement",
-            title: "Offer expired",
-            message: format!("Your offer for {name} has expired"),
-            link: payload["waitlist_id"].as_i64().map(|id| format!("/waitlist/{id}")),
-        },
-        "approval_request" => Notice {
+        Event::WaitlistOfferExpired(expired) => {
+            let name = resource_name(tx, expired.resource_id).await?;
+            Notice {
+                kind: "system_announcement",
+                title: "Offer expired",
+                message: format!("Your offer for {name} has expired"),
+                link: Some(format!("/waitlist/{}", expired.waitlist_id)),
+            }
+        }
+        Event::ApprovalRequest(request) => Notice {
             kind: "system_announcement",
             title: "Approval Request",
-            message: format!("{} requests {name}", text(payload, "requester")),
-            link: payload["approval_id"].as_i64().map(|id| format!("/approvals/{id}")),
+            message: format!("{} requests {}", request.requester, request.resource_name),
+            link: Some(format!("/approvals/{}", request.approval_id)),
         },
-        "reservation_approved" => Notice {
+        Event::ReservationApproved(approved) => Notice {
             kind: "reservation_confirmed",
             title: "Reservation Approved",
-            message: format!("Your request for {name} {} was approved", slot()),
-            link: reservation,
+            message: format!(
+                "Your request for {} {} was approved",
+                approved.resource_name,
+                approved.slot.span()
+            ),
+            link: reservation_link(&approved.slot),
         },
-        _ => {
-            let reason = payload["reason"]
-                .as_str()
+        Event::ReservationRejected(rejected) => {
+            let reason = rejected
+                .owner_only
+                .reason
+                .as_deref()
                 .map(|r| format!(" Reason: {r}"))
                 .unwrap_or_default();
             Notice {
                 kind: "reservation_cancelled",
                 title: "Reservation Rejected",
-                message: format!("Your request for {name} {} was rejected.{reason}", slot()),
-                link: reservation,
+                message: format!(
+                    "Your request for {} {} was rejected.{reason}",
+                    rejected.resource_name,
+                    rejected.slot.span()
+                ),
+                link: reservation_link(&rejected.slot),
             }
         }
+        // Seen live, or nothing its user acts on.
+        Event::ReservationExpired(_)
+        | Event::ReservationCheckedIn(_)
+        | Event::HoldCreated(_)
+        | Event::HoldExpired(_)
+        | Event::HoldReleased(_)
+        | Event::WaitlistAccepted(_)
+        | Event::ResourceStatusChanged(_)
+        | Event::ResourceUpdated(_)
+        | Event::ResourceCreated(_)
+        | Event::ResourceDeleted(_)
+        | Event::BusinessHoursUpdated(_)
+        | Event::BlackoutDatesUpdated(_)
+        | Event::TagRenamed(_)
+        | Event::TagDeleted(_)
+        | Event::UserCreated(_)
+        | Event::SignInRevoked(_) => return Ok(None),
     }))
 }
 
@@ -203,7 +229,7 @@ pub async fn project(
     let Some(user) = event.audience.user else {
         return Ok(None);
     };
-    let Some(notice) = notice(tx, event, now).await? else {
+    let Some(notice) = notice(tx, &event.event, now).await? else {
         return Ok(None);
     };
     tx.execute(

@@ -25,10 +25,11 @@ use crate::calendar::FeedKey;
 use crate::config::{Environment, Settings};
 use crate::email::Email;
 use crate::error::ApiError;
-use crate::events::{Events, Stale};
+use crate::events::{EventWriter, Events, Stale};
 use crate::http::middleware::{record_metrics, trace_requests, wire_headers};
 use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
+use crate::projections::Projections;
 use crate::rate_limit::RateLimiter;
 use crate::retention::Pruner;
 use crate::routes;
@@ -37,7 +38,6 @@ use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
 use crate::storage::{Db, MigrationError, PoolOptions, StorageError};
 use crate::webhooks::Webhooks;
-use crate::webhooks::topics::is_announced;
 
 /// Largest request body accepted (JSON, forms, CSV uploads).
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -162,45 +162,34 @@ impl Application {
             settings.live.retention,
             chrono::Duration::from_std(settings.refresh_token_ttl).unwrap_or(chrono::Duration::MAX),
         );
+        // Starting, the dispatcher sends what is due and arms its timer for the rest; afterwards
+        // it is woken for each batch of committed events that webhooks announce. The same for
+        // e-mail: the sender is woken for batches holding events that are mailed.
+        let webhooks = Webhooks::start(db.clone(), clock.clone(), settings.webhooks.clone(), &metrics)
+            .map_err(StartupError::WebhookClient)?;
+        let email = Email::start(db.clone(), clock.clone(), &settings.email, &metrics).map_err(StartupError::Email)?;
+        let projections = Projections::new(webhooks.clone(), email.clone(), settings.email.enabled);
+        let writer = EventWriter::new(Arc::new(projections));
+        let store = Arc::new(SqlScheduleStore::new(db.clone(), writer.clone()));
+        let resources = ResourceSupervisor::start(store, clock.clone(), settings.actors.clone());
+        // Changes made by other server processes reach this one through the outbox: the actors
+        // caching those resources reload them.
+        let supervisor = resources.clone();
         let events = Events::start(
             db.clone(),
             clock.clone(),
             pruner,
             settings.live.clone(),
             &metrics,
-            settings.email.enabled,
+            writer,
+            Box::new(move |stale| match stale {
+                Stale::Resources(changed) => supervisor.refresh(changed),
+                Stale::Every => supervisor.refresh_all(),
+            }),
         )
         .await?;
-        let store = Arc::new(SqlScheduleStore::new(db.clone(), events.wake.clone()));
-        let resources = ResourceSupervisor::start(store, clock.clone(), settings.actors.clone());
-        // Changes made by other server processes reach this one through the outbox: the actors
-        // caching those resources reload them.
-        let supervisor = resources.clone();
-        events.on_foreign_change(move |stale| match stale {
-            Stale::Resources(changed) => supervisor.refresh(changed),
-            Stale::Every => supervisor.refresh_all(),
-        });
         let timers = resources.restore_timers().await.map_err(StartupError::Timers)?;
         tracing::info!(resources = timers, "re-armed the timers of resources with pending work");
-        // Starting, the dispatcher sends what is due and arms its timer for the rest; afterwards
-        // it is woken for each batch of committed events that webhooks announce.
-        let webhooks = Webhooks::start(db.clone(), clock.clone(), settings.webhooks.clone(), &metrics)
-            .map_err(StartupError::WebhookClient)?;
-        // The same for e-mail: the sender is woken for batches holding events that are mailed.
-        let email = Email::start(db.clone(), clock.clone(), &settings.email, &metrics).map_err(StartupError::Email)?;
-        let dispatcher = webhooks.clone();
-        let mailer = email.clone();
-        events.on_committed(move |committed| {
-            if committed.iter().any(|event| is_announced(&event.kind, &event.payload)) {
-                dispatcher.wake();
-            }
-            if committed
-                .iter()
-                .any(|event| crate::email::project::is_mailed(&event.kind))
-            {
-                mailer.wake();
-            }
-        });
 
         let address = format!("{}:{}", settings.host, settings.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
-use crate::events::NewEvent;
+use crate::events::{EventWriter, NewEvent};
 use crate::params;
 use crate::storage::{Db, Row, StorageError, Transaction};
 
@@ -64,6 +64,7 @@ pub async fn exists(db: &Db, username: &str) -> Result<bool, ApiError> {
 /// Inserts a user with its `user_created` event; `Ok(None)` when the username is taken.
 pub async fn insert(
     tx: &mut Box<dyn Transaction>,
+    events: &EventWriter,
     username: &str,
     hashed_password: &str,
     now: DateTime<Utc>,
@@ -80,7 +81,9 @@ pub async fn insert(
         Err(error) if error.is_unique_violation_of("username") => return Ok(None),
         Err(error) => return Err(error.into()),
     };
-    crate::events::record(tx, vec![NewEvent::user_created(id, username)], now, None).await?;
+    events
+        .record_unattributed(tx, vec![NewEvent::user_created(id, username)], now)
+        .await?;
     Ok(Some(id))
 }
 

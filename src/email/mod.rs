@@ -2,9 +2,9 @@
 //! change they tell of, sent after commit over SMTP.
 //!
 //! ```text
-//! change's tx ─events::record─▶ project.rs: email_outbox (pending)        (verification: verify.rs)
-//!    └─ commit ─▶ tailer ─on_committed─▶ MailSender ─claim─▶ SmtpSender ─SMTP─▶ mail server
-//!                                          └─ one timer at the next due message (retries, lost claims)
+//! change's tx ─EventWriter─▶ projections ─▶ project.rs: email_outbox (pending)   (verification: verify.rs)
+//!    └─ commit ─▶ tailer ─projections─wake─▶ MailSender ─claim─▶ SmtpSender ─SMTP─▶ mail server
+//!                                             └─ one timer at the next due message (retries, lost claims)
 //! ```
 //!
 //! - [`verify`]: setting an address (a one-time code is mailed; only its hash is kept) and

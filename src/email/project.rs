@@ -5,19 +5,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::events::NewEvent;
+use crate::events::Event;
 use crate::notifications::Notice;
 use crate::params;
 use crate::storage::{StorageError, Transaction};
-
-/// The events worth an e-mail: bookings made, cancelled, offered, approved or rejected.
-const MAILED: &[&str] = &[
-    "reservation_created",
-    "reservation_cancelled",
-    "waitlist_offer",
-    "reservation_approved",
-    "reservation_rejected",
-];
 
 /// `text` with the note that tells how to stop these messages.
 pub fn with_footer(text: &str) -> String {
@@ -27,20 +18,47 @@ pub fn with_footer(text: &str) -> String {
     )
 }
 
-/// Whether events of `kind` give e-mail (the sender is woken after they commit).
-pub fn is_mailed(kind: &str) -> bool {
-    MAILED.contains(&kind)
+/// Whether `event` is worth an e-mail: bookings made, cancelled, offered, approved or rejected
+/// (the sender is woken after they commit).
+pub fn is_mailed(event: &Event) -> bool {
+    match event {
+        Event::ReservationCreated(_)
+        | Event::ReservationCancelled(_)
+        | Event::WaitlistOffer(_)
+        | Event::ReservationApproved(_)
+        | Event::ReservationRejected(_) => true,
+        Event::ReservationUpdated(_)
+        | Event::ReservationExpired(_)
+        | Event::ReservationReleased(_)
+        | Event::ReservationCheckedIn(_)
+        | Event::HoldCreated(_)
+        | Event::HoldExpired(_)
+        | Event::HoldReleased(_)
+        | Event::ApprovalRequest(_)
+        | Event::WaitlistOfferExpired(_)
+        | Event::WaitlistAccepted(_)
+        | Event::ResourceStatusChanged(_)
+        | Event::ResourceUpdated(_)
+        | Event::ResourceCreated(_)
+        | Event::ResourceDeleted(_)
+        | Event::BusinessHoursUpdated(_)
+        | Event::BlackoutDatesUpdated(_)
+        | Event::TagRenamed(_)
+        | Event::TagDeleted(_)
+        | Event::UserCreated(_)
+        | Event::SignInRevoked(_) => false,
+    }
 }
 
 /// Enqueues the e-mail `event` gives `user`, told by `notice`, if any.
 pub async fn project(
     tx: &mut Box<dyn Transaction>,
-    event: &NewEvent,
+    event: &Event,
     user: i64,
     notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    if !is_mailed(event.kind) {
+    if !is_mailed(event) {
         return Ok(());
     }
     let address = tx

@@ -6,21 +6,23 @@
 //!        └─commit──wake──────────────────────────────┘ (other processes: poll)
 //! ```
 //!
-//! - [`event`]: the message types and who receives each.
-//! - [`derived`]: what else an event writes in its transaction (in-app notifications, e-mail,
-//!   webhook deliveries).
+//! - [`event`]: the closed vocabulary of events ([`Event`]) and who receives each.
 //! - [`outbox`]: the `events` table — append, read, prune.
 //! - [`tailer`]: reads committed events in order (gap-safe) and publishes them.
 //! - [`session`]: one WebSocket connection: replay, live delivery, subscriptions, pings.
 //! - [`protocol`]: what clients may send.
 //! - [`metrics`]: socket counts for Prometheus and `/ready`.
 //!
+//! What else an event gives (in-app notices, e-mail, webhook deliveries) is no concern of this
+//! module: a [`Projection`], implemented above it, is handed to the [`EventWriter`] when the
+//! server is assembled. The writer runs it in the transaction of every change it records, and
+//! the tailer tells it of every batch committed.
+//!
 //! Invariants: an event is appended in the same transaction as its change, so it exists if and
 //! only if the change committed; nothing is sent from inside a request, so a failed send never
 //! fails a committed request; every event reaches sockets through the tailer, whichever process
 //! made it.
 
-pub mod derived;
 pub mod event;
 pub mod metrics;
 pub mod outbox;
@@ -33,11 +35,13 @@ use std::time::Duration;
 
 use crate::retention::Pruner;
 use actix::prelude::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use reserver_actors::Clock;
 use reserver_actors::notifier::{Notifier, Shutdown};
 use tokio::sync::Notify;
 
-pub use event::NewEvent;
+pub use event::{Event, NewEvent};
 pub use metrics::SocketMetrics;
 
 use crate::metrics::Metrics;
@@ -76,28 +80,79 @@ impl Default for LiveConfig {
     }
 }
 
-/// This server's side of the outbox: the name stamped on the events its actors write (so other
-/// processes know to reload those resources, and this one knows it need not), whether their
-/// changes write e-mail (`EMAIL_ENABLED`), and the tailer's wake-up. Cheap to clone.
-#[derive(Clone)]
-pub struct Wake {
-    notify: Arc<Notify>,
-    origin: Arc<str>,
-    mail: bool,
+/// What events give besides themselves, written with them (in-app notices, e-mail, webhook
+/// deliveries), and whom to wake once they are committed. Implemented above this module.
+#[async_trait]
+pub trait Projection: Send + Sync {
+    /// Writes in `tx` what `events` give; `tx` also holds the change they describe.
+    async fn record(
+        &self,
+        tx: &mut Box<dyn Transaction>,
+        events: &[NewEvent],
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// Called with every batch of committed events, whichever process made them, in order,
+    /// after the tailer read them (those of kinds this release does not know are left out).
+    fn committed(&self, events: &[&Event]);
 }
 
-impl Wake {
-    pub fn new(mail: bool) -> Wake {
-        Wake {
+/// The one way events are written: this server's side of the outbox. It stamps the events its
+/// actors write with this process's name (so other processes know to reload those resources,
+/// and this one knows it need not), writes what they give (its [`Projection`]) in the same
+/// transaction, and wakes the tailer after commit. Cheap to clone.
+#[derive(Clone)]
+pub struct EventWriter {
+    notify: Arc<Notify>,
+    origin: Arc<str>,
+    projection: Arc<dyn Projection>,
+}
+
+impl EventWriter {
+    pub fn new(projection: Arc<dyn Projection>) -> EventWriter {
+        EventWriter {
             notify: Arc::default(),
             origin: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
-            mail,
+            projection,
         }
     }
 
-    /// Changes committed through this wake-up write the e-mails their events give.
-    pub fn mail(&self) -> bool {
-        self.mail
+    /// Records `events` of a change made by this process's actors in `tx`.
+    pub async fn record(
+        &self,
+        tx: &mut Box<dyn Transaction>,
+        events: Vec<NewEvent>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.append(tx, events, now, Some(&self.origin)).await
+    }
+
+    /// Records `events` of a change made outside the actors (users and resources created) in
+    /// `tx`. They have no origin, so every process, this one too, reloads the resources they
+    /// concern.
+    pub async fn record_unattributed(
+        &self,
+        tx: &mut Box<dyn Transaction>,
+        events: Vec<NewEvent>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.append(tx, events, now, None).await
+    }
+
+    /// The one place events are written, so everything derived from events sees every one of
+    /// them, in the same transaction as the change.
+    async fn append(
+        &self,
+        tx: &mut Box<dyn Transaction>,
+        events: Vec<NewEvent>,
+        now: DateTime<Utc>,
+        origin: Option<&str>,
+    ) -> Result<(), StorageError> {
+        self.projection.record(tx, &events, now).await?;
+        for event in events {
+            outbox::append(tx.as_mut(), event, now, origin).await?;
+        }
+        Ok(())
     }
 
     /// Tells the tailer that events were committed. Coalesced: many commits before the tailer
@@ -120,45 +175,17 @@ pub enum Stale {
 }
 
 /// What to do when another server process changed some resources (their actors here reload).
-pub type ForeignChanges = Arc<std::sync::OnceLock<Box<dyn Fn(&Stale) + Send + Sync>>>;
-
-/// What to do with each batch of committed events, whichever process made them (the webhook
-/// dispatcher is woken for the events it announces).
-pub type CommittedHook = Arc<std::sync::OnceLock<Box<dyn Fn(&[outbox::StoredEvent]) + Send + Sync>>>;
-
-/// What the tailer does with what it reads, besides publishing it; set once at start-up.
-#[derive(Clone, Default)]
-pub struct Reactions {
-    pub foreign: ForeignChanges,
-    pub committed: CommittedHook,
-}
-
-/// Records `events` in `tx`: appends them to the outbox and writes what is derived from them
-/// (see [`derived`]). The one place events are written, so everything derived from events sees
-/// every one of them, in the same transaction as the change. Without `wake` (changes made
-/// outside the actors: users and resources created) the events have no origin and give no
-/// e-mail (none of those events is mailed).
-pub async fn record(
-    tx: &mut Box<dyn Transaction>,
-    events: Vec<NewEvent>,
-    now: chrono::DateTime<chrono::Utc>,
-    wake: Option<&Wake>,
-) -> Result<(), StorageError> {
-    derived::record(tx, &events, now, wake.is_some_and(Wake::mail)).await?;
-    for event in events {
-        outbox::append(tx.as_mut(), event, now, wake.map(Wake::origin)).await?;
-    }
-    Ok(())
-}
+pub type ForeignChanges = Box<dyn Fn(&Stale) + Send + Sync>;
 
 /// Records in `tx` that sign-ins of `user` were revoked (all of them, or the one named `login`),
 /// so that the sockets opened with them close, in every server process, once it commits. A
-/// revocation is no announcement: it bypasses [`record`] because nothing derives from it.
+/// revocation is no announcement: it bypasses the [`EventWriter`] because nothing derives
+/// from it.
 pub async fn revoke_sign_in(
     tx: &mut dyn Transaction,
     user: i64,
     login: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     outbox::append(tx, NewEvent::sign_in_revoked(user, login), now, None).await
 }
@@ -167,12 +194,12 @@ pub async fn revoke_sign_in(
 pub async fn commit_with(
     mut tx: Box<dyn Transaction>,
     events: Vec<NewEvent>,
-    now: chrono::DateTime<chrono::Utc>,
-    wake: &Wake,
+    now: DateTime<Utc>,
+    writer: &EventWriter,
 ) -> Result<(), StorageError> {
-    record(&mut tx, events, now, Some(wake)).await?;
+    writer.record(&mut tx, events, now).await?;
     tx.commit().await?;
-    wake.committed();
+    writer.committed();
     Ok(())
 }
 
@@ -180,27 +207,29 @@ pub async fn commit_with(
 /// it, and what sessions need.
 pub struct Events {
     pub notifier: Addr<Notifier>,
-    pub wake: Wake,
+    pub writer: EventWriter,
     pub metrics: SocketMetrics,
     pub config: LiveConfig,
     pub db: Db,
     /// The server's clock, which sockets' token expiries follow.
     pub clock: Arc<dyn Clock>,
-    reactions: Reactions,
     arbiter: Mutex<Option<Arbiter>>,
 }
 
 impl Events {
     /// Starts the notifier and the tailer at the current end of the outbox. Must be called
     /// inside a running actix System.
-    /// `pruner` runs on the tailer's loop (it prunes events once read, and every other table).
+    /// `pruner` runs on the tailer's loop (it prunes events once read, and every other table);
+    /// the tailer wakes on `writer`'s commits, tells its projection of every committed batch,
+    /// and calls `foreign` with the resources other server processes changed.
     pub async fn start(
         db: Db,
         clock: Arc<dyn Clock>,
         pruner: Pruner,
         config: LiveConfig,
         metrics: &Metrics,
-        mail: bool,
+        writer: EventWriter,
+        foreign: ForeignChanges,
     ) -> Result<Arc<Events>, StorageError> {
         let position = outbox::latest(&db).await?;
         let arbiter = Arbiter::new();
@@ -208,13 +237,11 @@ impl Events {
         let notifier = Notifier::start_in_arbiter(&arbiter.handle(), move |_| {
             Notifier::new(position, MAX_SUBSCRIPTIONS, sockets_per_user)
         });
-        let wake = Wake::new(mail);
-        let reactions = Reactions::default();
         let tailer = tailer::Tailer::new(
             db.clone(),
             notifier.clone(),
-            wake.clone(),
-            reactions.clone(),
+            writer.clone(),
+            foreign,
             config.clone(),
             position,
             pruner,
@@ -222,26 +249,13 @@ impl Events {
         arbiter.spawn(tailer.run());
         Ok(Arc::new(Events {
             notifier,
-            wake,
+            writer,
             metrics: SocketMetrics::register(metrics),
             config,
             db,
             clock,
-            reactions,
             arbiter: Mutex::new(Some(arbiter)),
         }))
-    }
-
-    /// Registers what to do with the resources that another server process changed: the tailer
-    /// calls it for every such batch of events (once; later calls are ignored).
-    pub fn on_foreign_change(&self, react: impl Fn(&Stale) + Send + Sync + 'static) {
-        let _ = self.reactions.foreign.set(Box::new(react));
-    }
-
-    /// Registers what to do with every batch of committed events, read in order by the tailer
-    /// after commit (once; later calls are ignored).
-    pub fn on_committed(&self, react: impl Fn(&[outbox::StoredEvent]) + Send + Sync + 'static) {
-        let _ = self.reactions.committed.set(Box::new(react));
     }
 
     /// Closes every session with a "going away" close frame (the server is stopping).

@@ -13,12 +13,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use reserver_actors::notifier::{Audience, Event};
+use reserver_actors::notifier::{self, Audience};
 use reserver_actors::request::RequestId;
 use reserver_actors::resource::UserId;
 use serde_json::Value as Json;
 
-use super::event::{self, NewEvent};
+use super::event::{self, Event, NewEvent};
 use crate::params;
 use crate::reservations::model::utc;
 use crate::storage::{BackendKind, Db, Row, StorageError, Transaction};
@@ -33,16 +33,17 @@ pub async fn append(
     origin: Option<&str>,
 ) -> Result<(), StorageError> {
     let audience = event.audience;
+    let (kind, payload) = event.event.encode();
     tx.execute(
         "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin, request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         params![
-            event.kind,
+            kind,
             audience.user,
             audience.resource,
             audience.everyone,
             audience.availability,
-            event.payload,
+            payload,
             now,
             origin,
             RequestId::current().as_ref().map(RequestId::as_str)
@@ -52,7 +53,9 @@ pub async fn append(
     .map(drop)
 }
 
-/// An event as stored.
+/// An event as stored. Its frames are made from the stored `kind` and `payload` as they are, so
+/// the bytes on the wire are the bytes in the row; `event` is the same row decoded, for what
+/// the server does with it (`None`, with a warning, for a kind this release does not know).
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
     pub id: i64,
@@ -63,25 +66,33 @@ pub struct StoredEvent {
     pub origin: Option<String>,
     /// The request whose change this event records, if any (for the logs; never sent).
     pub request_id: Option<String>,
+    pub event: Option<Event>,
 }
 
 const COLUMNS: &str = "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin, e.request_id";
 
 impl StoredEvent {
     fn decode(row: &Row) -> Result<StoredEvent, StorageError> {
+        let id = row.get("id")?;
+        let kind: String = row.get("kind")?;
+        let payload: Json = row.get("payload")?;
+        let event = Event::decode(&kind, &payload)
+            .inspect_err(|error| tracing::warn!(id, %error, "an outbox row is no event this server knows"))
+            .ok();
         Ok(StoredEvent {
-            id: row.get("id")?,
-            kind: row.get("kind")?,
+            id,
+            kind,
             audience: Audience {
                 user: row.get("user_id")?,
                 resource: row.get("resource_id")?,
                 everyone: row.get("broadcast")?,
                 availability: row.get("availability")?,
             },
-            payload: row.get("payload")?,
+            payload,
             created_at: row.get("created_at")?,
             origin: row.get("origin")?,
             request_id: row.get("request_id")?,
+            event,
         })
     }
 
@@ -109,8 +120,8 @@ impl StoredEvent {
     }
 
     /// Ready for the notifier: the frames are encoded once and shared by every recipient.
-    pub fn into_event(self) -> Event {
-        Event {
+    pub fn into_event(self) -> notifier::Event {
+        notifier::Event {
             seq: self.id,
             audience: self.audience,
             frame: Arc::from(self.frame(false)),

@@ -39,9 +39,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::event::{concerns_every_resource, revocation};
 use super::outbox::{self, Snapshot, StoredEvent, Tail};
-use super::{LiveConfig, Reactions, Stale, Wake};
+use super::{EventWriter, ForeignChanges, LiveConfig, Stale};
 use crate::retention::Pruner;
 use crate::storage::{Db, StorageError};
 use actix::Addr;
@@ -129,8 +128,11 @@ impl Cursor {
 pub struct Tailer {
     db: Db,
     notifier: Addr<Notifier>,
-    wake: Wake,
-    reactions: Reactions,
+    /// Wakes the tailer when this process commits; names this process; its projection is told
+    /// of every batch committed.
+    writer: EventWriter,
+    /// What to do with the resources other processes changed.
+    foreign: ForeignChanges,
     config: LiveConfig,
     cursor: Cursor,
     /// Prunes every table on a schedule (old events once read, among others).
@@ -141,8 +143,8 @@ impl Tailer {
     pub fn new(
         db: Db,
         notifier: Addr<Notifier>,
-        wake: Wake,
-        reactions: Reactions,
+        writer: EventWriter,
+        foreign: ForeignChanges,
         config: LiveConfig,
         position: i64,
         pruner: Pruner,
@@ -150,8 +152,8 @@ impl Tailer {
         Tailer {
             db,
             notifier,
-            wake,
-            reactions,
+            writer,
+            foreign,
             config,
             cursor: Cursor { position, gap: None },
             pruner,
@@ -166,7 +168,7 @@ impl Tailer {
                 None => self.config.poll_interval,
             };
             tokio::select! {
-                () = self.wake.notify.notified() => {}
+                () = self.writer.notify.notified() => {}
                 () = tokio::time::sleep(wait) => {}
             }
             if let Err(error) = self.catch_up().await {
@@ -185,8 +187,9 @@ impl Tailer {
             let full = tail.events.len() as i64 == BATCH;
             let ready = self.cursor.take_ready(tail);
             self.reload_foreign(&ready);
-            if let (Some(react), false) = (self.reactions.committed.get(), ready.is_empty()) {
-                react(&ready);
+            if !ready.is_empty() {
+                let committed: Vec<_> = ready.iter().filter_map(|e| e.event.as_ref()).collect();
+                self.writer.projection.committed(&committed);
             }
             let advanced = !ready.is_empty();
             if !self.publish(ready).await {
@@ -206,7 +209,7 @@ impl Tailer {
         let mut batch = Vec::with_capacity(events.len());
         for event in events {
             tracing::debug!(seq = event.id, kind = %event.kind, request_id = event.request_id.as_deref(), "publishing an event to the sockets");
-            let revoke = revocation(&event.kind, &event.payload);
+            let revoke = event.event.as_ref().and_then(|e| e.revocation());
             batch.push(event.into_event());
             if let Some(revoke) = revoke {
                 if self.notifier.send(Publish(std::mem::take(&mut batch))).await.is_err() {
@@ -222,15 +225,13 @@ impl Tailer {
     /// reload them (all of them after a change of the global opening hours), so their schedules
     /// and rules (and what readers see) stay current.
     fn reload_foreign(&self, events: &[StoredEvent]) {
-        let Some(react) = self.reactions.foreign.get() else {
-            return;
-        };
+        let react = &self.foreign;
         let foreign = || {
             events
                 .iter()
-                .filter(|e| e.origin.as_deref() != Some(self.wake.origin()))
+                .filter(|e| e.origin.as_deref() != Some(self.writer.origin()))
         };
-        if foreign().any(|e| concerns_every_resource(&e.kind, e.audience.resource)) {
+        if foreign().any(|e| e.event.as_ref().is_some_and(|e| e.concerns_every_resource())) {
             react(&Stale::Every);
             return;
         }
@@ -259,6 +260,7 @@ mod tests {
                     created_at: chrono::DateTime::UNIX_EPOCH,
                     origin: None,
                     request_id: None,
+                    event: None,
                 })
                 .collect(),
             snapshot: snapshot.map(|(xmin, xmax)| Snapshot { xmin, xmax }),

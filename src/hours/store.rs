@@ -8,7 +8,7 @@ use reserver_actors::domain::{DayHours, OpeningHours, TimeOfDay};
 use reserver_actors::resource::ResourceId;
 
 use super::model::{BlackoutOut, BusinessHoursOut, DayInput};
-use crate::events::{NewEvent, Wake, commit_with};
+use crate::events::{EventWriter, NewEvent, commit_with};
 use crate::params;
 use crate::storage::{Db, Row, StorageError};
 
@@ -163,7 +163,7 @@ pub async fn in_force_between(db: &Db, first: NaiveDate, last: NaiveDate) -> Res
 /// transaction; answers the new rows.
 pub async fn replace(
     db: &Db,
-    wake: &Wake,
+    writer: &EventWriter,
     owner: Option<ResourceId>,
     days: &[DayInput],
     now: DateTime<Utc>,
@@ -188,14 +188,14 @@ pub async fn replace(
         )
         .await?;
     }
-    commit_with(tx, vec![NewEvent::business_hours_updated(owner)], now, wake).await?;
+    commit_with(tx, vec![NewEvent::business_hours_updated(owner)], now, writer).await?;
     rows_of(db, owner).await
 }
 
 /// Adds a blackout date to `owner` (`None`: global), with its event.
 pub async fn add_blackout(
     db: &Db,
-    wake: &Wake,
+    writer: &EventWriter,
     owner: Option<ResourceId>,
     date: NaiveDate,
     reason: Option<&str>,
@@ -214,7 +214,7 @@ pub async fn add_blackout(
         .ok_or_else(|| StorageError::Decode("the inserted blackout date was not returned".into()))?;
     let blackout = blackout_row(&row)?;
     let event = NewEvent::blackout_dates_updated(owner, blackout.id, &blackout.date, "added");
-    commit_with(tx, vec![event], now, wake).await?;
+    commit_with(tx, vec![event], now, writer).await?;
     Ok(blackout)
 }
 
@@ -222,7 +222,7 @@ pub async fn add_blackout(
 /// `Err(None)` when there is no such blackout date.
 pub async fn delete_blackout(
     db: &Db,
-    wake: &Wake,
+    writer: &EventWriter,
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<Option<ResourceId>>, StorageError> {
@@ -238,6 +238,6 @@ pub async fn delete_blackout(
     };
     let blackout = blackout_row(&row)?;
     let event = NewEvent::blackout_dates_updated(blackout.resource_id, id, &blackout.date, "deleted");
-    commit_with(tx, vec![event], now, wake).await?;
+    commit_with(tx, vec![event], now, writer).await?;
     Ok(Some(blackout.resource_id))
 }

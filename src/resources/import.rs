@@ -86,17 +86,19 @@ pub async fn upload(
             timezone: row.timezone.parse().unwrap_or(Tz::UTC),
             checkin_window_minutes: None,
         };
-        let id = record::insert_in(&mut tx, &new, now).await.map_err(|error| {
-            if error.is_unique_violation_of("name") {
-                ApiError::Conflict(format!("Row {}: Resource '{}' already exists.", row.line, row.name))
-            } else {
-                error.into()
-            }
-        })?;
+        let id = record::insert_in(&mut tx, &state.events.writer, &new, now)
+            .await
+            .map_err(|error| {
+                if error.is_unique_violation_of("name") {
+                    ApiError::Conflict(format!("Row {}: Resource '{}' already exists.", row.line, row.name))
+                } else {
+                    error.into()
+                }
+            })?;
         created.push(id);
     }
     tx.commit().await?;
-    state.events.wake.committed();
+    state.events.writer.committed();
     Ok(HttpResponse::Ok().json(json!({ "created_count": created.len(), "created": created, "errors": [] })))
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reserver_actors::resource::{Maintenance, ResourceInfo};
 
-use crate::events::NewEvent;
+use crate::events::{EventWriter, NewEvent};
 use crate::params;
 use crate::storage::{Db, Row, StorageError, Transaction, Value};
 
@@ -131,9 +131,9 @@ pub struct NewResource {
 
 /// Inserts a resource with its tags and its `resource_created` event (in one transaction) and
 /// returns its id.
-pub async fn insert(db: &Db, new: &NewResource, now: DateTime<Utc>) -> Result<i64, StorageError> {
+pub async fn insert(db: &Db, events: &EventWriter, new: &NewResource, now: DateTime<Utc>) -> Result<i64, StorageError> {
     let mut tx = db.begin().await?;
-    let id = insert_in(&mut tx, new, now).await?;
+    let id = insert_in(&mut tx, events, new, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -141,6 +141,7 @@ pub async fn insert(db: &Db, new: &NewResource, now: DateTime<Utc>) -> Result<i6
 /// [`insert`] inside a caller's transaction (bulk imports).
 pub async fn insert_in(
     tx: &mut Box<dyn Transaction>,
+    events: &EventWriter,
     new: &NewResource,
     now: DateTime<Utc>,
 ) -> Result<i64, StorageError> {
@@ -169,7 +170,7 @@ pub async fn insert_in(
         new.enabled,
         new.timezone.name(),
     );
-    crate::events::record(tx, vec![event], now, None).await?;
+    events.record_unattributed(tx, vec![event], now).await?;
     Ok(id)
 }
 

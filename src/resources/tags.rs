@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
-use crate::events::{NewEvent, Wake, commit_with};
+use crate::events::{EventWriter, NewEvent, commit_with};
 use crate::params;
 use crate::storage::Db;
 
@@ -23,7 +23,13 @@ async fn resources_with(tx: &mut Box<dyn crate::storage::Transaction>, tag: &str
 }
 
 /// Renames `old` to `new` on every resource; returns the resources changed.
-pub async fn rename(db: &Db, wake: &Wake, old: &str, new: &str, now: DateTime<Utc>) -> Result<Vec<i64>, ApiError> {
+pub async fn rename(
+    db: &Db,
+    writer: &EventWriter,
+    old: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, ApiError> {
     let mut tx = db.begin().await?;
     let resources = resources_with(&mut tx, old).await?;
     if resources.is_empty() {
@@ -53,12 +59,12 @@ pub async fn rename(db: &Db, wake: &Wake, old: &str, new: &str, now: DateTime<Ut
         )
         .await?;
     }
-    commit_with(tx, vec![NewEvent::tag_renamed(old, new, resources.len())], now, wake).await?;
+    commit_with(tx, vec![NewEvent::tag_renamed(old, new, resources.len())], now, writer).await?;
     Ok(resources)
 }
 
 /// Removes `tag` from every resource; returns the resources changed.
-pub async fn delete(db: &Db, wake: &Wake, tag: &str, now: DateTime<Utc>) -> Result<Vec<i64>, ApiError> {
+pub async fn delete(db: &Db, writer: &EventWriter, tag: &str, now: DateTime<Utc>) -> Result<Vec<i64>, ApiError> {
     let mut tx = db.begin().await?;
     let resources = resources_with(&mut tx, tag).await?;
     if resources.is_empty() {
@@ -69,6 +75,6 @@ pub async fn delete(db: &Db, wake: &Wake, tag: &str, now: DateTime<Utc>) -> Resu
         params![tag.to_lowercase()],
     )
     .await?;
-    commit_with(tx, vec![NewEvent::tag_deleted(tag, resources.len())], now, wake).await?;
+    commit_with(tx, vec![NewEvent::tag_deleted(tag, resources.len())], now, writer).await?;
     Ok(resources)
 }

@@ -74,7 +74,9 @@ async fn register(
     let hash = password::hash(&body.password).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let id = users::insert(&mut tx, &username, &hash, now).await?.ok_or_else(taken)?;
+    let id = users::insert(&mut tx, &state.events.writer, &username, &hash, now)
+        .await?
+        .ok_or_else(taken)?;
     users::grant_role(tx.as_mut(), id, rbac::USER).await?;
     let first_admin = setup::claim_completion(tx.as_mut(), now, true).await?;
     if first_admin {

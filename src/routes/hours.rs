@@ -76,7 +76,7 @@ async fn set_global_hours(state: web::Data<AppState>, Json(input): Json<HoursInp
 /// Stores the hours of `scope` (a resource, or the global rows with `None`) and answers once
 /// the actors concerned have reloaded them, so the next booking already obeys them.
 async fn replace_hours(state: &AppState, scope: Option<i64>, days: &[DayInput]) -> Result<HttpResponse, ApiError> {
-    let rows = store::replace(&state.db, &state.events.wake, scope, days, state.clock.now()).await?;
+    let rows = store::replace(&state.db, &state.events.writer, scope, days, state.clock.now()).await?;
     state
         .resources
         .refreshed(scope.as_ref().map(std::slice::from_ref))
@@ -218,8 +218,8 @@ async fn add_blackout(
     new: NewBlackout,
     now: DateTime<Utc>,
 ) -> Result<HttpResponse, ApiError> {
-    let wake = &state.events.wake;
-    let blackout = store::add_blackout(&state.db, wake, scope, new.date, new.reason.as_deref(), now).await?;
+    let writer = &state.events.writer;
+    let blackout = store::add_blackout(&state.db, writer, scope, new.date, new.reason.as_deref(), now).await?;
     state
         .resources
         .refreshed(scope.as_ref().map(std::slice::from_ref))
@@ -233,7 +233,7 @@ struct BlackoutId {
 }
 
 async fn delete_blackout(state: web::Data<AppState>, Path(path): Path<BlackoutId>) -> Result<HttpResponse, ApiError> {
-    let owner = store::delete_blackout(&state.db, &state.events.wake, path.blackout_id, state.clock.now())
+    let owner = store::delete_blackout(&state.db, &state.events.writer, path.blackout_id, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::NotFound("Blackout date not found".into()))?;
     state

@@ -148,10 +148,10 @@ async fn create(state: web::Data<AppState>, Json(new): Json<NewResource>) -> Res
         timezone: new.timezone.map_or(chrono_tz::Tz::UTC, |tz| tz.0),
         checkin_window_minutes: new.checkin_window_minutes.map(|w| w.0),
     };
-    let id = record::insert(&state.db, &resource, state.clock.now())
+    let id = record::insert(&state.db, &state.events.writer, &resource, state.clock.now())
         .await
         .map_err(|error| duplicate_name(error, &resource.name))?;
-    state.events.wake.committed();
+    state.events.writer.committed();
     let snapshot = state.resources.snapshot(id).await?;
     Ok(HttpResponse::Created().json(ResourceOut::embedded(&snapshot.resource, "available")))
 }
@@ -545,7 +545,7 @@ async fn rename_tag(state: web::Data<AppState>, Json(body): Json<TagRename>) -> 
             "New tag name must be different from the old name".into(),
         ));
     }
-    let resources = tags::rename(&state.db, &state.events.wake, &old, &new, state.clock.now()).await?;
+    let resources = tags::rename(&state.db, &state.events.writer, &old, &new, state.clock.now()).await?;
     state.resources.refresh(&resources);
     Ok(HttpResponse::Ok().json(json!({
         "message": "Tag renamed successfully",
@@ -561,7 +561,7 @@ struct TagName {
 }
 
 async fn delete_tag(state: web::Data<AppState>, Path(path): Path<TagName>) -> Result<HttpResponse, ApiError> {
-    let resources = tags::delete(&state.db, &state.events.wake, &path.tag_name, state.clock.now()).await?;
+    let resources = tags::delete(&state.db, &state.events.writer, &path.tag_name, state.clock.now()).await?;
     state.resources.refresh(&resources);
     Ok(HttpResponse::Ok().json(json!({
         "message": "Tag deleted successfully",

@@ -134,7 +134,7 @@ async fn initialize(
     let (admin_id, admin_username) = match candidate {
         Candidate::Existing(id, username) => (id, username),
         Candidate::New(username, hash) => {
-            let id = users::insert(&mut tx, &username, &hash, now)
+            let id = users::insert(&mut tx, &state.events.writer, &username, &hash, now)
                 .await?
                 .ok_or_else(|| ApiError::BadRequest("Username already registered".into()))?;
             (id, username)

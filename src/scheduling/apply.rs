@@ -11,7 +11,6 @@ use reserver_actors::resource::store::{
 use reserver_actors::resource::{
     BookingStatus, ReservationId, ResourceId, ResourceInfo, SeriesLink, StoreError, UserId,
 };
-use serde_json::json;
 
 use crate::events::NewEvent;
 use crate::events::event::ReservationRef as EventRef;
@@ -134,12 +133,7 @@ pub async fn one(
                     owner: user.id,
                     interval: *interval,
                 };
-                events.push(NewEvent::reservation(
-                    "hold_created",
-                    &held,
-                    "held",
-                    json!({ "expires_at": rfc3339(*until) }),
-                ));
+                events.push(NewEvent::hold_created(&held, *until));
             }
             Ok(Applied::Reservation(id))
         }
@@ -246,13 +240,7 @@ pub async fn one(
                 "Checked in".into(),
             )
             .await?;
-            let extra = json!({ "checked_in_at": rfc3339(now) });
-            events.push(NewEvent::reservation(
-                "reservation_checked_in",
-                &checked,
-                "active",
-                extra,
-            ));
+            events.push(NewEvent::reservation_checked_in(&checked, now));
             Ok(Applied::Done)
         }
         Change::Answer {
@@ -432,12 +420,7 @@ async fn book(
         match &new.admission {
             Admission::Active => events.push(NewEvent::reservation_created(&booked)),
             Admission::Pending(request) => {
-                events.push(NewEvent::reservation(
-                    "reservation_created",
-                    &booked,
-                    "pending_approval",
-                    json!({}),
-                ));
+                events.push(NewEvent::reservation_requested(&booked));
                 request_approval(tx, resource, id, request, &new.user.name, now, events).await?;
             }
         }
@@ -601,7 +584,8 @@ async fn transition_event(
     reason: Option<&str>,
 ) -> Result<NewEvent, StoreError> {
     Ok(match (from, to) {
-        (BookingStatus::PendingApproval, Outcome::Active | Outcome::Rejected) => {
+        // Only a request is rejected.
+        (BookingStatus::PendingApproval, Outcome::Active) | (_, Outcome::Rejected) => {
             let approval = tx
                 .query_opt(
                     "SELECT id FROM approval_requests WHERE reservation_id = $1",
@@ -616,26 +600,13 @@ async fn transition_event(
         // A confirmed hold or an accepted offer is a new booking (a request, where approval is
         // required: its `approval_request` comes with it).
         (BookingStatus::Held, Outcome::Active) => NewEvent::reservation_created(reservation),
-        (_, Outcome::PendingApproval) => {
-            NewEvent::reservation("reservation_created", reservation, "pending_approval", json!({}))
-        }
-        (BookingStatus::Held, Outcome::Expired) => {
-            NewEvent::reservation("hold_expired", reservation, "expired", json!({}))
-        }
-        (BookingStatus::Held, _) => NewEvent::reservation("hold_released", reservation, "cancelled", json!({})),
+        (_, Outcome::PendingApproval) => NewEvent::reservation_requested(reservation),
+        (BookingStatus::Held, Outcome::Expired) => NewEvent::hold_expired(reservation),
+        (BookingStatus::Held, _) => NewEvent::hold_released(reservation),
         (_, Outcome::Cancelled) => NewEvent::reservation_cancelled(reservation, now),
         (_, Outcome::Expired) => NewEvent::reservation_expired(reservation, now),
-        (_, Outcome::Released) => {
-            let extra = json!({ "released_at": rfc3339(now), "reason": reason });
-            NewEvent::reservation("reservation_released", reservation, "released", extra)
-        }
-        (_, Outcome::Rejected) => NewEvent::reservation(
-            "reservation_rejected",
-            reservation,
-            "rejected",
-            json!({ "reason": reason }),
-        ),
-        (_, Outcome::Active) => NewEvent::reservation("reservation_updated", reservation, "active", json!({})),
+        (_, Outcome::Released) => NewEvent::reservation_released(reservation, now, reason),
+        (_, Outcome::Active) => NewEvent::reservation_reactivated(reservation),
     })
 }
 

@@ -13,20 +13,20 @@ use reserver_actors::resource::{
 };
 
 use super::apply;
-use crate::events::{Wake, commit_with};
+use crate::events::{EventWriter, commit_with};
 use crate::params;
 use crate::resources::record;
 use crate::storage::{Db, Row, StorageError};
 
 pub struct SqlScheduleStore {
     db: Db,
-    /// Woken after each commit, so the batch's events reach `/ws` at once.
-    wake: Wake,
+    /// Records each batch's events and wakes the tailer after commit, so they reach `/ws` at once.
+    writer: EventWriter,
 }
 
 impl SqlScheduleStore {
-    pub fn new(db: Db, wake: Wake) -> SqlScheduleStore {
-        SqlScheduleStore { db, wake }
+    pub fn new(db: Db, writer: EventWriter) -> SqlScheduleStore {
+        SqlScheduleStore { db, writer }
     }
 }
 
@@ -146,7 +146,7 @@ async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, St
 #[tracing::instrument(name = "store_apply", skip_all, fields(resource, changes = changes.len()))]
 async fn apply_batch(
     db: Db,
-    wake: Wake,
+    writer: EventWriter,
     resource: ResourceId,
     now: DateTime<Utc>,
     changes: Vec<Change>,
@@ -160,7 +160,7 @@ async fn apply_batch(
                 let result = apply::one(&mut tx, resource, now, change, &applied, &mut events).await?;
                 applied.push(result);
             }
-            commit_with(tx, events, now, &wake).await?;
+            commit_with(tx, events, now, &writer).await?;
             Ok(applied)
         })
     })
@@ -202,7 +202,13 @@ impl ScheduleStore for SqlScheduleStore {
     }
 
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>> {
-        Box::pin(apply_batch(self.db.clone(), self.wake.clone(), resource, now, changes))
+        Box::pin(apply_batch(
+            self.db.clone(),
+            self.writer.clone(),
+            resource,
+            now,
+            changes,
+        ))
     }
 
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>> {

@@ -2,9 +2,9 @@
 //! `POST`, retried on failure, with a delivery history.
 //!
 //! ```text
-//! change's transaction ─events::record─▶ project: webhook_deliveries (pending)   (outbox)
-//!        └─ commit ─▶ tailer ─wake─▶ WebhookDispatcher ─claim─▶ HttpSender ─POST─▶ receiver
-//!                                        └─ timer at the next due delivery (retries, lost claims)
+//! change's transaction ─EventWriter─▶ projections ─▶ project: webhook_deliveries (pending)
+//!        └─ commit ─▶ tailer ─projections─wake─▶ WebhookDispatcher ─claim─▶ HttpSender ─POST─▶ receiver
+//!                                                   └─ timer at the next due delivery (retries, lost claims)
 //! ```
 //!
 //! - [`topics`]: the 13 webhook event names and which server events they announce, and who

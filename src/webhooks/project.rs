@@ -86,6 +86,15 @@ fn data(event: &NewEvent, announcement: &Announcement) -> Value {
     data
 }
 
+/// The webhook event `event` is announced as, with the body its deliveries carry, if any.
+pub fn delivery_body(event: &NewEvent, now: DateTime<Utc>) -> Option<(&'static str, String)> {
+    let announcement = topics::announcement(event)?;
+    Some((
+        announcement.topic,
+        body(announcement.topic, now, &data(event, &announcement)),
+    ))
+}
+
 /// Writes the deliveries of `events` in `tx` (called for every event recorded).
 pub async fn project(
     tx: &mut Box<dyn Transaction>,

@@ -20,10 +20,9 @@
 //! reach every subscriber.
 
 use reserver_actors::resource::UserId;
-use serde_json::Value;
 
 use crate::auth::Permission;
-use crate::events::NewEvent;
+use crate::events::{Event, NewEvent};
 
 pub struct Topic {
     pub name: &'static str,
@@ -84,41 +83,49 @@ impl Announcement {
     }
 }
 
-/// The webhook event of a server event of `kind`, if it has one.
-fn topic_of(kind: &str, payload: &Value) -> Option<(&'static str, Reach)> {
+/// The webhook event of a server event, if it has one.
+fn topic_of(event: &Event) -> Option<(&'static str, Reach)> {
     use Permission::{ReservationReadAny, UserAdmin, WaitlistManageAny};
     let reservations = Reach::SubjectOr(ReservationReadAny);
     let waitlists = Reach::SubjectOr(WaitlistManageAny);
-    Some(match kind {
-        "reservation_created" => ("reservation.created", reservations),
-        "reservation_cancelled" | "reservation_released" | "reservation_rejected" => {
+    Some(match event {
+        Event::ReservationCreated(_) => ("reservation.created", reservations),
+        Event::ReservationCancelled(_) | Event::ReservationReleased(_) | Event::ReservationRejected(_) => {
             ("reservation.cancelled", reservations)
         }
-        "reservation_updated" | "reservation_approved" | "reservation_checked_in" => {
+        Event::ReservationUpdated(_) | Event::ReservationApproved(_) | Event::ReservationCheckedIn(_) => {
             ("reservation.updated", reservations)
         }
-        "reservation_expired" => ("reservation.expired", reservations),
-        "resource_created" => ("resource.created", Reach::Everyone),
-        "resource_updated" => ("resource.updated", Reach::Everyone),
-        "resource_deleted" => ("resource.deleted", Reach::Everyone),
-        "resource_status_changed" if payload["status"] == "unavailable" => ("resource.unavailable", Reach::Everyone),
-        "resource_status_changed" => ("resource.available", Reach::Everyone),
-        "user_created" => ("user.created", Reach::SubjectOr(UserAdmin)),
-        "waitlist_offer" => ("waitlist.offer", waitlists),
-        "waitlist_accepted" => ("waitlist.accepted", waitlists),
-        "waitlist_offer_expired" => ("waitlist.expired", waitlists),
-        _ => return None,
+        Event::ReservationExpired(_) => ("reservation.expired", reservations),
+        Event::ResourceCreated(_) => ("resource.created", Reach::Everyone),
+        Event::ResourceUpdated(_) => ("resource.updated", Reach::Everyone),
+        Event::ResourceDeleted(_) => ("resource.deleted", Reach::Everyone),
+        Event::ResourceStatusChanged(changed) if changed.is_unavailable() => ("resource.unavailable", Reach::Everyone),
+        Event::ResourceStatusChanged(_) => ("resource.available", Reach::Everyone),
+        Event::UserCreated(_) => ("user.created", Reach::SubjectOr(UserAdmin)),
+        Event::WaitlistOffer(_) => ("waitlist.offer", waitlists),
+        Event::WaitlistAccepted(_) => ("waitlist.accepted", waitlists),
+        Event::WaitlistOfferExpired(_) => ("waitlist.expired", waitlists),
+        Event::HoldCreated(_)
+        | Event::HoldExpired(_)
+        | Event::HoldReleased(_)
+        | Event::ApprovalRequest(_)
+        | Event::BusinessHoursUpdated(_)
+        | Event::BlackoutDatesUpdated(_)
+        | Event::TagRenamed(_)
+        | Event::TagDeleted(_)
+        | Event::SignInRevoked(_) => return None,
     })
 }
 
-/// Whether events of `kind` are announced to webhooks (the dispatcher is woken for them).
-pub fn is_announced(kind: &str, payload: &Value) -> bool {
-    topic_of(kind, payload).is_some()
+/// Whether `event` is announced to webhooks (the dispatcher is woken for it).
+pub fn is_announced(event: &Event) -> bool {
+    topic_of(event).is_some()
 }
 
 /// `event` as a webhook event, if it is one.
 pub fn announcement(event: &NewEvent) -> Option<Announcement> {
-    let (topic, reach) = topic_of(event.kind, &event.payload)?;
+    let (topic, reach) = topic_of(&event.event)?;
     Some(Announcement {
         topic,
         subject: event.audience.user,
@@ -129,68 +136,79 @@ pub fn announcement(event: &NewEvent) -> Option<Announcement> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reserver_actors::notifier::Audience;
-    use serde_json::json;
+    use crate::events::event::ReservationRef;
+    use chrono::TimeZone;
+    use reserver_actors::domain::Interval;
+    use reserver_actors::resource::ResourceInfo;
 
-    fn event(kind: &'static str, audience: Audience, payload: Value) -> NewEvent {
-        NewEvent {
-            kind,
-            audience,
-            payload,
+    fn booking() -> ReservationRef {
+        let start = chrono::Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+        ReservationRef {
+            id: 1,
+            resource: 1,
+            owner: 7,
+            interval: Interval::new(start, start + chrono::Duration::hours(1)).unwrap(),
+        }
+    }
+
+    fn resource() -> ResourceInfo {
+        ResourceInfo {
+            id: 1,
+            name: "Room".into(),
+            description: None,
+            tags: vec![],
+            enabled: true,
+            maintenance: None,
+            timezone: chrono_tz::UTC,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            approver: None,
+            requires_approval: false,
+            checkin_window: None,
         }
     }
 
     #[test]
     fn every_announced_event_has_a_known_name() {
-        let kinds = [
-            "reservation_created",
-            "reservation_cancelled",
-            "reservation_released",
-            "reservation_rejected",
-            "reservation_updated",
-            "reservation_approved",
-            "reservation_checked_in",
-            "reservation_expired",
-            "resource_created",
-            "resource_updated",
-            "resource_deleted",
-            "resource_status_changed",
-            "user_created",
-            "waitlist_offer",
-            "waitlist_accepted",
-            "waitlist_offer_expired",
+        let r = booking();
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let announced = [
+            NewEvent::reservation_created(&r),
+            NewEvent::reservation_cancelled(&r, now),
+            NewEvent::reservation_released(&r, now, None),
+            NewEvent::approval_answer(false, &r, None, "Room", None),
+            NewEvent::reservation_updated(&r, r.interval, "active"),
+            NewEvent::approval_answer(true, &r, None, "Room", None),
+            NewEvent::reservation_checked_in(&r, now),
+            NewEvent::reservation_expired(&r, now),
+            NewEvent::resource_created(1, "Room", None, &[], true, "UTC"),
+            NewEvent::resource_updated(&resource()),
+            NewEvent::resource_deleted(1),
+            NewEvent::resource_status_changed(&resource(), "unavailable", false),
+            NewEvent::resource_status_changed(&resource(), "in_use", false),
+            NewEvent::user_created(7, "bob"),
+            NewEvent::waitlist_offer(1, 7, &r, "Room", now),
+            NewEvent::waitlist_accepted(1, 7, 1, None),
+            NewEvent::waitlist_offer_expired(1, 7, 1),
         ];
-        let mut named: Vec<&str> = kinds
+        let mut named: Vec<&str> = announced
             .iter()
-            .filter_map(|kind| topic_of(kind, &json!({"status": "unavailable"})))
-            .map(|(topic, _)| topic)
-            .chain(topic_of("resource_status_changed", &json!({"status": "in_use"})).map(|(t, _)| t))
+            .map(|event| announcement(event).expect("announced").topic)
             .collect();
         named.sort_unstable();
         named.dedup();
         assert!(named.iter().all(|name| is_known(name)));
         assert_eq!(named.len(), TOPICS.len(), "every name is produced by some event");
-        assert_eq!(topic_of("hold_created", &json!({})), None);
+        assert_eq!(announcement(&NewEvent::hold_created(&r, now)), None);
     }
 
     #[test]
     fn events_about_a_user_reach_that_user_or_those_who_see_everyones() {
-        let owned = Audience {
-            user: Some(7),
-            resource: Some(1),
-            everyone: false,
-            availability: true,
-        };
-        let booked = announcement(&event("reservation_created", owned, json!({}))).unwrap();
+        let booked = announcement(&NewEvent::reservation_created(&booking())).unwrap();
         assert!(booked.reaches(7, |_| false));
         assert!(!booked.reaches(8, |_| false));
         assert!(booked.reaches(8, |p| p == Permission::ReservationReadAny));
         assert!(!booked.reaches(8, |p| p == Permission::UserAdmin));
-        let everyone = Audience {
-            everyone: true,
-            ..Audience::default()
-        };
-        let created = announcement(&event("resource_created", everyone, json!({}))).unwrap();
+        let created = announcement(&NewEvent::resource_created(1, "Room", None, &[], true, "UTC")).unwrap();
         assert!(created.reaches(8, |_| false));
     }
 }

@@ -19,6 +19,7 @@ mod business_hours;
 mod calendar;
 mod conventions;
 mod email;
+mod event_json;
 mod health;
 mod holds_checkin_approvals;
 mod idempotency;
