@@ -225,10 +225,12 @@ impl Application {
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
+        let authenticator = web::Data::new(state.authenticator());
         let server = HttpServer::new(move || {
             let table = routes::table();
             App::new()
                 .app_data(app_state.clone())
+                .app_data(authenticator.clone())
                 .app_data(web::Data::from(metrics.clone()))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(|cfg| table.mount(cfg))

@@ -7,6 +7,7 @@ use reserver_actors::Clock;
 use reserver_actors::resource::ResourceSupervisor;
 
 use crate::auth::Auth;
+use crate::auth::authenticate::Authenticator;
 use crate::calendar::FeedKey;
 use crate::config::Settings;
 use crate::email::Email;
@@ -35,4 +36,15 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// The mail sender (none runs when `EMAIL_ENABLED=false`).
     pub email: Arc<Email>,
+}
+
+impl AppState {
+    /// What authenticating a bearer token reads (registered on its own for the extractors).
+    pub fn authenticator(&self) -> Authenticator {
+        Authenticator {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            auth: self.auth.clone(),
+        }
+    }
 }

@@ -390,9 +390,11 @@ fn manifest_dir() -> PathBuf {
 /// within one of these (a group may shrink, none may grow or appear). Empty this list as they
 /// are broken; the test prints every cycle it finds (`--nocapture`).
 const NOT_YET_BROKEN: &[(&str, &[&str])] = &[
-    // `config` names each module's settings type while modules read `config`; `events` reaches
-    // up to its projections (e-mail, notifications, webhooks); `state` is still used below the
-    // handlers by the request extractors and middleware.
+    // Among others: `config` names each module's settings type while `email` reads
+    // `config::EmailSettings`; `events` reaches up to its projections (e-mail, notifications,
+    // webhooks); `state` is still used below the handlers (see `STILL_USING_STATE`); `http`
+    // (idempotency replay) uses `auth` and `reservations`, which use `http` (pagination,
+    // `Bounded`); `reservations::model` ↔ `resources::model`; `hours` ↔ `resources`.
     (
         "crate",
         &[
@@ -452,8 +454,20 @@ fn the_server_crate_has_no_module_cycle() {
 }
 
 /// Modules below the entry points that still take the whole `AppState`; empty it as they are
-/// changed to take the parts.
-const STILL_USING_STATE: &[&str] = &[];
+/// changed to take the parts. (The extractors and middleware among them — `names`,
+/// `rate_limit::middleware`, `http::idempotency`, `auth::audit` — should read parts registered as
+/// application data of their own, as `auth::authenticate::Authenticator` is.)
+const STILL_USING_STATE: &[&str] = &[
+    "auth::audit",
+    "auth::mfa_lockout",
+    "auth::sessions",
+    "email::verify",
+    "http::idempotency",
+    "rate_limit::middleware",
+    "reservations::access",
+    "reservations::names",
+    "resources::import",
+];
 
 #[test]
 fn only_the_entry_points_use_state_routes_and_startup() {

@@ -285,7 +285,7 @@ async fn authorize(
     principal: Principal,
     Query(query): Query<Authorization>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = oauth::client(&state, &query.client_id)
+    let client = oauth::client(&state.db, &query.client_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Invalid client_id".into()))?;
     if !client.redirect_uris.contains(&query.redirect_uri) {
@@ -367,7 +367,7 @@ fn grant_response(grant: Grant) -> HttpResponse {
 }
 
 async fn token(state: web::Data<AppState>, Form(form): Form<TokenRequest>) -> Result<HttpResponse, ApiError> {
-    let client = oauth::authenticate_client(&state, &form.client_id, &form.client_secret).await?;
+    let client = oauth::authenticate_client(&state.db, &form.client_id, &form.client_secret).await?;
     let grant = match form.grant_type.as_str() {
         grant @ ("authorization_code" | "refresh_token" | "client_credentials") if !client.allows_grant(grant) => {
             return Err(bad_request(format!("Client is not registered for the {grant} grant")));
@@ -386,7 +386,7 @@ async fn token(state: web::Data<AppState>, Form(form): Form<TokenRequest>) -> Re
             }
             let mut tx = state.db.begin().await?;
             let grant = oauth::issue(
-                &state,
+                state.clock.as_ref(),
                 tx.as_mut(),
                 &client.client_id,
                 None,
@@ -436,7 +436,17 @@ async fn exchange_code(state: &AppState, client: &Client, form: &TokenRequest) -
         Ok(()) => {
             let scope: String = row.get("scope")?;
             let user_id: i64 = row.get("user_id")?;
-            Some(oauth::issue(state, tx.as_mut(), &client.client_id, Some(user_id), &scope, true).await?)
+            Some(
+                oauth::issue(
+                    state.clock.as_ref(),
+                    tx.as_mut(),
+                    &client.client_id,
+                    Some(user_id),
+                    &scope,
+                    true,
+                )
+                .await?,
+            )
         }
         Err(_) => None,
     };
@@ -494,7 +504,15 @@ async fn exchange_refresh_token(state: &AppState, client: &Client, form: &TokenR
         return Err(invalid());
     }
     let scope: String = row.get("scope")?;
-    let grant = oauth::issue(state, tx.as_mut(), &client.client_id, row.get("user_id")?, &scope, true).await?;
+    let grant = oauth::issue(
+        state.clock.as_ref(),
+        tx.as_mut(),
+        &client.client_id,
+        row.get("user_id")?,
+        &scope,
+        true,
+    )
+    .await?;
     tx.commit().await?;
     Ok(grant)
 }
@@ -512,7 +530,7 @@ async fn revoke(
     req: HttpRequest,
     Form(form): Form<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = oauth::authenticate_client(&state, &form.client_id, &form.client_secret).await?;
+    let client = oauth::authenticate_client(&state.db, &form.client_id, &form.client_secret).await?;
     let digest = secret::digest(&form.token);
     let revoked = state
         .db
@@ -533,7 +551,7 @@ async fn revoke(
 
 /// RFC 7662: what the calling client's access token is; another client's token is inactive.
 async fn introspect(state: web::Data<AppState>, Form(form): Form<TokenQuery>) -> Result<HttpResponse, ApiError> {
-    let client = oauth::authenticate_client(&state, &form.client_id, &form.client_secret).await?;
+    let client = oauth::authenticate_client(&state.db, &form.client_id, &form.client_secret).await?;
     let row = state
         .db
         .query_opt(
@@ -580,7 +598,9 @@ async fn protected(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     if token.contains('.') {
         return Err(invalid());
     }
-    let principal = oauth::principal(&state, &token).await.map_err(|_| invalid())?;
+    let principal = oauth::principal(&state.db, state.clock.as_ref(), &state.auth, &token)
+        .await
+        .map_err(|_| invalid())?;
     if !principal.has_scope("read") {
         return Err(ApiError::Forbidden("Scope 'read' required".into()));
     }
