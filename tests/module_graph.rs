@@ -464,7 +464,6 @@ const STILL_USING_STATE: &[&str] = &[
     "email::verify",
     "http::idempotency",
     "rate_limit::middleware",
-    "reservations::access",
     "reservations::names",
     "resources::import",
 ];

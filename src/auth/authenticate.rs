@@ -101,13 +101,13 @@ impl Authenticator {
     pub async fn principal(&self, token: Option<&str>) -> Result<Principal, ApiError> {
         let token = token.ok_or_else(|| ApiError::Unauthorized(NOT_AUTHENTICATED.into()))?;
         if token.contains('.') {
-            self.from_jwt(token).await
+            self.jwt_principal(token).await
         } else {
             super::oauth::principal(&self.db, self.clock.as_ref(), &self.auth, token).await
         }
     }
 
-    async fn from_jwt(&self, token: &str) -> Result<Principal, ApiError> {
+    async fn jwt_principal(&self, token: &str) -> Result<Principal, ApiError> {
         let claims = self
             .auth
             .keys

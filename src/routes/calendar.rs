@@ -108,7 +108,7 @@ async fn export(
     principal: Principal,
     Path(path): Path<ReservationId>,
 ) -> Result<HttpResponse, ApiError> {
-    visible(&state, &principal, path.reservation_id).await?;
+    visible(&state.db, &principal, path.reservation_id).await?;
     let reservation = queries::scheduled_one(&state.db, path.reservation_id)
         .await?
         .ok_or_else(not_found)?;
