@@ -460,12 +460,9 @@ fn the_server_crate_has_no_module_cycle() {
 const STILL_USING_STATE: &[&str] = &[
     "auth::audit",
     "auth::mfa_lockout",
-    "auth::sessions",
-    "email::verify",
     "http::idempotency",
     "rate_limit::middleware",
     "reservations::names",
-    "resources::import",
 ];
 
 #[test]

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use chrono_tz::Tz;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -18,8 +18,10 @@ use serde_json::json;
 use super::fields::{MAX_TAGS, ResourceName, clean_tags};
 use super::{queries, record};
 use crate::error::{ApiError, FieldError};
-use crate::http::Query;
-use crate::state::AppState;
+use reserver_actors::Clock;
+
+use crate::events::Wake;
+use crate::storage::Db;
 
 const MAX_FILE_BYTES: usize = 1 << 20;
 
@@ -40,15 +42,18 @@ struct ImportRow {
     timezone: &'static str,
 }
 
+/// Imports (or previews) the CSV file of `multipart`; `wake` is told of the committed events.
 pub async fn upload(
-    state: web::Data<AppState>,
-    Query(params): Query<UploadParams>,
+    db: &Db,
+    clock: &dyn Clock,
+    wake: &Wake,
+    params: UploadParams,
     multipart: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let text = read_csv_field(multipart).await?;
     let (rows, mut problems) = parse(&text)?;
     for row in &rows {
-        if queries::name_taken(&state.db, &row.name).await? {
+        if queries::name_taken(db, &row.name).await? {
             problems.push((row.line, format!("Resource '{}' already exists.", row.name)));
         }
     }
@@ -74,8 +79,8 @@ pub async fn upload(
                 .collect(),
         ));
     }
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let now = clock.now();
+    let mut tx = db.begin().await?;
     let mut created = Vec::with_capacity(rows.len());
     for row in &rows {
         let new = record::NewResource {
@@ -96,7 +101,7 @@ pub async fn upload(
         created.push(id);
     }
     tx.commit().await?;
-    state.events.wake.committed();
+    wake.committed();
     Ok(HttpResponse::Ok().json(json!({ "created_count": created.len(), "created": created, "errors": [] })))
 }
 

@@ -139,7 +139,7 @@ async fn reset_password(
         params![account.id, hash],
     )
     .await?;
-    sessions::revoke_all(&state, tx.as_mut(), account.id).await?;
+    sessions::revoke_all(state.clock.as_ref(), tx.as_mut(), account.id).await?;
     tx.execute(
         "DELETE FROM login_attempts WHERE username = $1",
         params![account.username.as_str()],
@@ -200,7 +200,7 @@ async fn set_active(
     )
     .await?;
     if !active {
-        sessions::revoke_all(state, tx.as_mut(), user_id).await?;
+        sessions::revoke_all(state.clock.as_ref(), tx.as_mut(), user_id).await?;
     }
     tx.commit().await?;
     Event::new(if active { "user_enabled" } else { "user_disabled" }, "user")

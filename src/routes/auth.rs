@@ -188,7 +188,7 @@ async fn token(
         }
     }
     attempt.succeeded(&state.db).await?;
-    let issued = sessions::open(&state, account.id, &username).await?;
+    let issued = sessions::open(&sessions_of(&state), account.id, &username).await?;
     Event::new("login", "user")
         .by(Some(account.id), &username)
         .on(Some(account.id), &username)
@@ -221,7 +221,7 @@ async fn refresh(
                 input: serde_json::Value::Null,
             }])
         })?;
-    match sessions::refresh(&state, &presented).await {
+    match sessions::refresh(&sessions_of(&state), &presented).await {
         Ok(issued) => Ok(token_response(issued)),
         Err(error) => {
             if matches!(error, sessions::RefreshError::Revoked) {
@@ -239,11 +239,22 @@ async fn refresh(
 /// Ends every session of the caller: refresh tokens and access tokens alike stop working.
 async fn logout(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> Result<HttpResponse, ApiError> {
     let mut tx = state.db.begin().await?;
-    let revoked = sessions::revoke_all(&state, tx.as_mut(), principal.user_id).await?;
+    let revoked = sessions::revoke_all(state.clock.as_ref(), tx.as_mut(), principal.user_id).await?;
     tx.commit().await?;
     Event::new("logout", "session")
         .by_principal(&principal)
         .record(&state, &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({ "message": "Successfully logged out", "revoked_tokens": revoked })))
+}
+
+/// The parts of the state sessions are opened and refreshed with.
+fn sessions_of(state: &AppState) -> sessions::Sessions<'_> {
+    sessions::Sessions {
+        db: &state.db,
+        clock: state.clock.as_ref(),
+        keys: &state.auth.keys,
+        access_token_ttl: state.settings.access_token_ttl,
+        refresh_token_ttl: state.settings.refresh_token_ttl,
+    }
 }
