@@ -458,8 +458,6 @@ fn the_server_crate_has_no_module_cycle() {
 /// `rate_limit::middleware`, `http::idempotency`, `auth::audit` — should read parts registered as
 /// application data of their own, as `auth::authenticate::Authenticator` is.)
 const STILL_USING_STATE: &[&str] = &[
-    "auth::audit",
-    "auth::mfa_lockout",
     "http::idempotency",
     "rate_limit::middleware",
     "reservations::names",

@@ -149,7 +149,7 @@ async fn reset_password(
     Event::new("password_reset", "user")
         .by_principal(&principal)
         .on(Some(account.id), &account.username)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({
         "message": format!("Password for user '{}' has been reset successfully", account.username)
@@ -206,7 +206,7 @@ async fn set_active(
     Event::new(if active { "user_enabled" } else { "user_disabled" }, "user")
         .by_principal(principal)
         .on(Some(user_id), &account.username)
-        .record(state, req)
+        .record(&state.db, state.clock.as_ref(), req)
         .await;
     let verb = if active { "enabled" } else { "disabled" };
     Ok(HttpResponse::Ok().json(json!({

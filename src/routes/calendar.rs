@@ -172,7 +172,7 @@ async fn regenerate_token(
     Event::new("calendar_token_regenerated", "user")
         .by_principal(&principal)
         .on(Some(principal.user_id), &principal.username)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(secret_json(Regenerated {
         url: feed_url(&state, &req, &token),

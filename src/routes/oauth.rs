@@ -178,7 +178,7 @@ async fn create_client(
     Event::new("oauth_client_created", "oauth_client")
         .by_principal(&principal)
         .on(None, &client_id)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(secret_json(json!({
         "client_id": client_id,
@@ -243,7 +243,7 @@ async fn delete_client(
     Event::new("oauth_client_deleted", "oauth_client")
         .by_principal(&principal)
         .on(None, &path.client_id)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({ "message": "OAuth2 client deleted successfully" })))
 }
@@ -339,7 +339,7 @@ async fn authorize(
         .by_principal(&principal)
         .on(None, &client.client_id)
         .details(format!("scope: {}", scope.join(" ")))
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({ "redirect_uri": redirect.as_str(), "code": code, "state": query.state })))
 }
@@ -543,7 +543,7 @@ async fn revoke(
     if revoked > 0 {
         Event::new("oauth_token_revoked", "oauth_client")
             .on(None, &client.client_id)
-            .record(&state, &req)
+            .record(&state.db, state.clock.as_ref(), &req)
             .await;
     }
     Ok(HttpResponse::Ok().json(json!({ "message": "Token revoked" })))
