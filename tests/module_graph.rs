@@ -454,14 +454,10 @@ fn the_server_crate_has_no_module_cycle() {
 }
 
 /// Modules below the entry points that still take the whole `AppState`; empty it as they are
-/// changed to take the parts. (The extractors and middleware among them — `names`,
-/// `rate_limit::middleware`, `http::idempotency`, `auth::audit` — should read parts registered as
-/// application data of their own, as `auth::authenticate::Authenticator` is.)
-const STILL_USING_STATE: &[&str] = &[
-    "http::idempotency",
-    "rate_limit::middleware",
-    "reservations::names",
-];
+/// changed to take the parts. These are request extractors and middleware; they should read
+/// parts registered as application data of their own, as `auth::authenticate::Authenticator` and
+/// the audit's `TrustedProxies` are.
+const STILL_USING_STATE: &[&str] = &["http::idempotency", "rate_limit::middleware", "reservations::names"];
 
 #[test]
 fn only_the_entry_points_use_state_routes_and_startup() {
