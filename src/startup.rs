@@ -218,10 +218,14 @@ impl Application {
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
+        let authenticator = web::Data::new(state.authenticator());
+        let trusted_proxies = web::Data::new(state.settings.trusted_proxies.clone());
         let server = HttpServer::new(move || {
             let table = routes::table();
             App::new()
                 .app_data(app_state.clone())
+                .app_data(authenticator.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(web::Data::from(metrics.clone()))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(|cfg| table.mount(cfg))

@@ -1,5 +1,9 @@
 //! The state every handler can reach: one [`AppState`] per running server, shared by all
 //! workers as `web::Data<AppState>`.
+//!
+//! Only handlers (`routes`) and `startup` use it. Everything below takes the parts it uses
+//! (`&Db`, `&dyn Clock`, …), or one of the small bundles of parts handed out here, so that no
+//! module depends on the state that depends on it (checked by `tests/module_graph.rs`).
 
 use std::sync::Arc;
 
@@ -7,9 +11,13 @@ use reserver_actors::Clock;
 use reserver_actors::resource::ResourceSupervisor;
 
 use crate::auth::Auth;
+use crate::auth::authenticate::Authenticator;
+use crate::auth::mfa_lockout::Lockout;
+use crate::auth::sessions::Sessions;
 use crate::calendar::FeedKey;
 use crate::config::Settings;
 use crate::email::Email;
+use crate::email::verify::Verifier;
 use crate::events::Events;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
@@ -35,4 +43,46 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// The mail sender (none runs when `EMAIL_ENABLED=false`).
     pub email: Arc<Email>,
+}
+
+impl AppState {
+    /// What authenticating a bearer token reads (registered on its own for the extractors).
+    pub fn authenticator(&self) -> Authenticator {
+        Authenticator {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            auth: self.auth.clone(),
+        }
+    }
+
+    /// What opening and refreshing sessions needs.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions {
+            db: &self.db,
+            clock: self.clock.as_ref(),
+            keys: &self.auth.keys,
+            access_token_ttl: self.settings.access_token_ttl,
+            refresh_token_ttl: self.settings.refresh_token_ttl,
+        }
+    }
+
+    /// What verifying an e-mail address needs.
+    pub fn verifier(&self) -> Verifier<'_> {
+        Verifier {
+            db: &self.db,
+            clock: self.clock.as_ref(),
+            email: &self.email,
+            settings: &self.settings.email,
+        }
+    }
+
+    /// What the MFA step's lockout needs.
+    pub fn mfa_lockout(&self) -> Lockout<'_> {
+        Lockout {
+            db: &self.db,
+            clock: self.clock.as_ref(),
+            email: &self.email,
+            config: self.settings.mfa_lockout,
+        }
+    }
 }

@@ -6,12 +6,13 @@
 
 use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, web};
+use reserver_actors::Clock;
 use serde_json::Value as Json;
 
 use super::principal::Principal;
-use crate::http::client_ip::client_ip;
+use crate::http::client_ip::{TrustedProxies, client_ip};
 use crate::params;
-use crate::state::AppState;
+use crate::storage::Db;
 
 /// One event, built with the methods below and written with [`Event::record`].
 #[derive(Debug, Default)]
@@ -72,22 +73,21 @@ impl Event {
         self
     }
 
-    pub async fn record(self, state: &AppState, req: &HttpRequest) {
+    pub async fn record(self, db: &Db, clock: &dyn Clock, req: &HttpRequest) {
         let ip = client_address(req);
         let agent = req
             .headers()
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(500).collect::<String>());
-        let written = state
-            .db
+        let written = db
             .execute(
                 "INSERT INTO audit_logs (timestamp, user_id, username, action, entity_type, entity_id, entity_name,
                      ip_address, user_agent, request_method, request_path, old_values, new_values, details,
                      success, error_message)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 params![
-                    state.clock.now(),
+                    clock.now(),
                     self.user_id,
                     self.username,
                     self.action,
@@ -113,10 +113,11 @@ impl Event {
 }
 
 /// The client's address: the TCP peer, or what a proxy in `TRUSTED_PROXIES` forwarded (never a
-/// forwarding header from anyone else, which anyone can forge).
+/// forwarding header from anyone else, which anyone can forge). The server registers its
+/// `TRUSTED_PROXIES` as application data of their own.
 pub fn client_address(req: &HttpRequest) -> String {
-    let address = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => client_ip(req, &state.settings.trusted_proxies),
+    let address = match req.app_data::<web::Data<TrustedProxies>>() {
+        Some(proxies) => client_ip(req, proxies),
         None => req.peer_addr().map(|peer| peer.ip()),
     };
     address.map_or_else(|| "unknown".into(), |ip| ip.to_string())

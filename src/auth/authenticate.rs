@@ -7,36 +7,65 @@
 //!
 //! A request is authenticated at most once: [`authenticate_once`] keeps the outcome in the
 //! request, where the rate limiter (before routing's access guard) and the guard both find it.
+//!
+//! What authenticating needs — the database, the clock, the token keys and roles — is an
+//! [`Authenticator`], which the server registers as application data of its own: the request
+//! extractors ([`Principal`]'s, the route guard's, the rate limiter's) read it, not the
+//! handlers' whole `AppState`, so that nothing here depends on the state above it.
 
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures::future::LocalBoxFuture;
+use reserver_actors::Clock;
 
+use super::Auth;
 use super::jwt::TokenError;
-use super::principal::Principal;
+use super::principal::{Principal, role_names};
 use super::{NOT_AUTHENTICATED, bad_credentials};
 use crate::error::ApiError;
 use crate::params;
 use crate::quotas::{StoredQuota, stored_quota_columns};
-use crate::state::AppState;
+use crate::storage::Db;
+
+/// What authenticating a bearer token reads: the users, sessions and OAuth2 tokens, the time,
+/// the token keys and the role policy.
+#[derive(Clone)]
+pub struct Authenticator {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub auth: Arc<Auth>,
+}
+
+impl Authenticator {
+    /// The authenticator the server registered as application data.
+    pub fn of(req: &HttpRequest) -> Result<web::Data<Authenticator>, ApiError> {
+        req.app_data::<web::Data<Authenticator>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("no authenticator".into()))
+    }
+}
 
 /// The outcome of authenticating a request's `Authorization` header.
 struct Outcome(Result<Principal, ApiError>);
 
 /// Authenticates the request's bearer token, unless that was already done for this request.
-pub async fn authenticate_once(req: &HttpRequest, state: &AppState) {
+pub async fn authenticate_once(req: &HttpRequest, authenticator: &Authenticator) {
     if req.extensions().contains::<Outcome>() {
         return;
     }
     let outcome = match bearer(req.headers()) {
-        Ok(token) => principal(state, token.as_deref()).await,
+        Ok(token) => authenticator.principal(token.as_deref()).await,
         Err(error) => Err(error),
     };
     req.extensions_mut().insert(Outcome(outcome));
 }
 
 /// The caller of a request, from its `Authorization` header (authenticated once per request).
-pub async fn request_principal(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
-    authenticate_once(req, state).await;
+pub async fn request_principal(req: &HttpRequest, authenticator: &Authenticator) -> Result<Principal, ApiError> {
+    authenticate_once(req, authenticator).await;
     req.extensions().get::<Outcome>().map_or_else(
         || Err(ApiError::Internal("authentication outcome missing".into())),
         |outcome| outcome.0.clone(),
@@ -67,100 +96,108 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(token.to_owned()))
 }
 
-/// Authenticates a bearer token; `None` is the original's "Not authenticated".
-pub async fn principal(state: &AppState, token: Option<&str>) -> Result<Principal, ApiError> {
-    let token = token.ok_or_else(|| ApiError::Unauthorized(NOT_AUTHENTICATED.into()))?;
-    if token.contains('.') {
-        from_jwt(state, token).await
-    } else {
-        super::oauth::principal(state, token).await
+impl Authenticator {
+    /// Authenticates a bearer token; `None` is the original's "Not authenticated".
+    pub async fn principal(&self, token: Option<&str>) -> Result<Principal, ApiError> {
+        let token = token.ok_or_else(|| ApiError::Unauthorized(NOT_AUTHENTICATED.into()))?;
+        if token.contains('.') {
+            self.jwt_principal(token).await
+        } else {
+            super::oauth::principal(&self.db, self.clock.as_ref(), &self.auth, token).await
+        }
     }
-}
 
-async fn from_jwt(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    let claims = state
-        .auth
-        .keys
-        .verify(token, state.clock.now())
-        .map_err(|error: TokenError| {
-            tracing::debug!(%error, "access token refused");
-            bad_credentials()
-        })?;
-    let rows = state
-        .db
-        .query(
-            concat!(
-                "SELECT u.username, u.is_active, s.revoked_at, r.name AS role, ",
-                stored_quota_columns!(),
-                " FROM users u
-                 JOIN auth_sessions s ON s.user_id = u.id AND s.id = $2
-                 LEFT JOIN user_roles ur ON ur.user_id = u.id
-                 LEFT JOIN roles r ON r.id = ur.role_id
-                 LEFT JOIN api_quotas q ON q.user_id = u.id
-                 WHERE u.id = $1"
-            ),
-            params![claims.uid, claims.sid.as_str()],
-        )
-        .await?;
-    let first = rows.first().ok_or_else(bad_credentials)?;
-    let live = first.get::<bool>("is_active")?
-        && first
-            .get::<Option<chrono::DateTime<chrono::Utc>>>("revoked_at")?
-            .is_none()
-        && first.get::<String>("username")? == claims.sub;
-    if !live {
-        return Err(bad_credentials());
-    }
-    let roles = role_names(&rows)?;
-    let permissions = state
-        .auth
-        .authorizer
-        .permissions(roles.iter().map(String::as_str))
-        .await?;
-    Ok(Principal {
-        user_id: claims.uid,
-        username: claims.sub,
-        roles,
-        scopes: None,
-        client_id: None,
-        session_id: Some(claims.sid),
-        permissions,
-        quota: StoredQuota::from_row(first)?,
-    })
-}
-
-/// The distinct, sorted role names in a `role` column (NULL when the user has none).
-pub(super) fn role_names(rows: &[crate::storage::Row]) -> Result<Vec<String>, ApiError> {
-    let mut roles = rows
-        .iter()
-        .map(|row| row.get::<Option<String>>("role"))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>();
-    roles.sort();
-    roles.dedup();
-    Ok(roles)
-}
-
-/// When a bearer token stops being accepted: a JWT's `exp`, an OAuth2 token's stored expiry.
-/// Live sockets opened with the token close then (unless re-authenticated).
-pub async fn expires_at(state: &AppState, token: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-    if token.contains('.') {
-        let claims = state
+    async fn jwt_principal(&self, token: &str) -> Result<Principal, ApiError> {
+        let claims = self
             .auth
             .keys
-            .verify(token, state.clock.now())
-            .map_err(|_| bad_credentials())?;
-        return chrono::DateTime::from_timestamp(claims.exp, 0).ok_or_else(bad_credentials);
+            .verify(token, self.clock.now())
+            .map_err(|error: TokenError| {
+                tracing::debug!(%error, "access token refused");
+                bad_credentials()
+            })?;
+        let rows = self
+            .db
+            .query(
+                concat!(
+                    "SELECT u.username, u.is_active, s.revoked_at, r.name AS role, ",
+                    stored_quota_columns!(),
+                    " FROM users u
+                     JOIN auth_sessions s ON s.user_id = u.id AND s.id = $2
+                     LEFT JOIN user_roles ur ON ur.user_id = u.id
+                     LEFT JOIN roles r ON r.id = ur.role_id
+                     LEFT JOIN api_quotas q ON q.user_id = u.id
+                     WHERE u.id = $1"
+                ),
+                params![claims.uid, claims.sid.as_str()],
+            )
+            .await?;
+        let first = rows.first().ok_or_else(bad_credentials)?;
+        let live = first.get::<bool>("is_active")?
+            && first
+                .get::<Option<chrono::DateTime<chrono::Utc>>>("revoked_at")?
+                .is_none()
+            && first.get::<String>("username")? == claims.sub;
+        if !live {
+            return Err(bad_credentials());
+        }
+        let roles = role_names(&rows)?;
+        let permissions = self
+            .auth
+            .authorizer
+            .permissions(roles.iter().map(String::as_str))
+            .await?;
+        Ok(Principal {
+            user_id: claims.uid,
+            username: claims.sub,
+            roles,
+            scopes: None,
+            client_id: None,
+            session_id: Some(claims.sid),
+            permissions,
+            quota: StoredQuota::from_row(first)?,
+        })
     }
-    let row = state
-        .db
-        .query_opt(
-            "SELECT expires_at FROM oauth2_tokens WHERE access_token_hash = $1",
-            params![super::secret::digest(token)],
-        )
-        .await?
-        .ok_or_else(bad_credentials)?;
-    Ok(row.get("expires_at")?)
+
+    /// When a bearer token stops being accepted: a JWT's `exp`, an OAuth2 token's stored expiry.
+    /// Live sockets opened with the token close then (unless re-authenticated).
+    pub async fn expires_at(&self, token: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+        if token.contains('.') {
+            let claims = self
+                .auth
+                .keys
+                .verify(token, self.clock.now())
+                .map_err(|_| bad_credentials())?;
+            return chrono::DateTime::from_timestamp(claims.exp, 0).ok_or_else(bad_credentials);
+        }
+        let row = self
+            .db
+            .query_opt(
+                "SELECT expires_at FROM oauth2_tokens WHERE access_token_hash = $1",
+                params![super::secret::digest(token)],
+            )
+            .await?
+            .ok_or_else(bad_credentials)?;
+        Ok(row.get("expires_at")?)
+    }
+}
+
+/// A handler's caller: the principal the route guard admitted, or — on a public route that still
+/// wants to know its caller — whoever the bearer token names (authenticated now, or reusing what
+/// the rate limiter found).
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Principal, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(principal) = req.extensions().get::<Principal>() {
+            let principal = principal.clone();
+            return Box::pin(async move { Ok(principal) });
+        }
+        let req = req.clone();
+        Box::pin(async move {
+            let authenticator = Authenticator::of(&req)?;
+            request_principal(&req, &authenticator).await
+        })
+    }
 }

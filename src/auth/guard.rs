@@ -8,13 +8,12 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, web};
+use actix_web::{Error, HttpMessage};
 
-use super::authenticate;
+use super::authenticate::{self, Authenticator};
 use super::principal::{FIRST_PARTY_ONLY, Principal};
 use crate::error::ApiError;
 use crate::http::Access;
-use crate::state::AppState;
 
 pub async fn enforce(
     access: Access,
@@ -35,12 +34,14 @@ pub async fn enforce(
 }
 
 async fn admit(access: Access, req: &ServiceRequest) -> Result<Principal, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal("no application state".into()))?;
+    let authenticator = Authenticator::of(req.request())?;
     let principal = match access {
-        Access::QueryToken => authenticate::principal(state, query_token(req.query_string()).as_deref()).await?,
-        _ => authenticate::request_principal(req.request(), state).await?,
+        Access::QueryToken => {
+            authenticator
+                .principal(query_token(req.query_string()).as_deref())
+                .await?
+        }
+        _ => authenticate::request_principal(req.request(), &authenticator).await?,
     };
     match access {
         Access::Public | Access::Authenticated | Access::QueryToken => {

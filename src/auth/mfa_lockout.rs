@@ -27,9 +27,11 @@ use serde_json::json;
 use super::audit::Event;
 use super::users::Account;
 use super::{mfa, password};
+use crate::email::Email;
 use crate::error::{ApiError, FieldError};
 use crate::params;
-use crate::state::AppState;
+use crate::storage::Db;
+use reserver_actors::Clock;
 
 /// `MFA_MAX_FAILURES` and `MFA_LOCKOUT_MINUTES`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,15 @@ impl Default for MfaLockoutConfig {
             duration: Duration::minutes(15),
         }
     }
+}
+
+/// What the MFA step's lockout needs: the accounts, failure counts and outbox, the time, the
+/// mail sender (for the owner's notice) and the limits.
+pub struct Lockout<'a> {
+    pub db: &'a Db,
+    pub clock: &'a dyn Clock,
+    pub email: &'a Email,
+    pub config: MfaLockoutConfig,
 }
 
 /// What became of a code presented at the MFA step.
@@ -63,11 +74,11 @@ struct Attempt<'a> {
 
 /// Counts an attempt at `account`'s MFA step; `None` when the step is locked (or full).
 async fn admit<'a>(
-    state: &AppState,
+    lockout: &Lockout<'_>,
     account: &'a Account,
     now: DateTime<Utc>,
 ) -> Result<Option<Attempt<'a>>, ApiError> {
-    let admitted = state
+    let admitted = lockout
         .db
         .execute(
             "UPDATE users SET
@@ -75,15 +86,15 @@ async fn admit<'a>(
                  mfa_locked_until = NULL
              WHERE id = $1
                AND (mfa_locked_until <= $2 OR (mfa_locked_until IS NULL AND mfa_failures < $3))",
-            params![account.id, now, state.settings.mfa_lockout.max_failures],
+            params![account.id, now, lockout.config.max_failures],
         )
         .await?;
     Ok((admitted == 1).then_some(Attempt { account }))
 }
 
 impl Attempt<'_> {
-    async fn succeeded(self, state: &AppState) -> Result<(), ApiError> {
-        state
+    async fn succeeded(self, lockout: &Lockout<'_>) -> Result<(), ApiError> {
+        lockout
             .db
             .execute(
                 "UPDATE users SET mfa_failures = 0 WHERE id = $1 AND mfa_locked_until IS NULL",
@@ -94,9 +105,9 @@ impl Attempt<'_> {
     }
 
     /// The code was wrong: [`Outcome::Locked`] if this failure used up the count.
-    async fn failed(self, state: &AppState, req: &HttpRequest, now: DateTime<Utc>) -> Result<Outcome, ApiError> {
-        if lock_if_exhausted(state, req, self.account, now).await? {
-            Ok(Outcome::Locked(locked(state, self.account.id, now).await?))
+    async fn failed(self, lockout: &Lockout<'_>, req: &HttpRequest, now: DateTime<Utc>) -> Result<Outcome, ApiError> {
+        if lock_if_exhausted(lockout, req, self.account, now).await? {
+            Ok(Outcome::Locked(locked(lockout, self.account.id, now).await?))
         } else {
             Ok(Outcome::Wrong)
         }
@@ -106,14 +117,14 @@ impl Attempt<'_> {
 /// Locks the step if its count is used up and it is not locked yet; true for the one request
 /// that sets the lock, which also writes the owner's notices.
 async fn lock_if_exhausted(
-    state: &AppState,
+    lockout: &Lockout<'_>,
     req: &HttpRequest,
     account: &Account,
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
-    let config = state.settings.mfa_lockout;
+    let config = lockout.config;
     let until = now + config.duration;
-    let mut tx = state.db.begin().await?;
+    let mut tx = lockout.db.begin().await?;
     let locked = tx
         .execute(
             "UPDATE users SET mfa_locked_until = $2
@@ -124,10 +135,10 @@ async fn lock_if_exhausted(
     if locked == 0 {
         return Ok(false);
     }
-    let mailed = mail_owner(state, &mut tx, account, until, now).await?;
+    let mailed = mail_owner(lockout, &mut tx, account, until, now).await?;
     tx.commit().await?;
     if mailed {
-        state.email.wake();
+        lockout.email.wake();
     }
     Event::new("mfa_locked", "user")
         .on(Some(account.id), &account.username)
@@ -136,7 +147,7 @@ async fn lock_if_exhausted(
             config.max_failures,
             until.to_rfc3339()
         ))
-        .record(state, req)
+        .record(lockout.db, lockout.clock, req)
         .await;
     Ok(true)
 }
@@ -144,13 +155,13 @@ async fn lock_if_exhausted(
 /// Writes the lock notice to the owner's verified address, if any (security mail: sent whatever
 /// their notification preference). True when a message was written.
 async fn mail_owner(
-    state: &AppState,
+    lockout: &Lockout<'_>,
     tx: &mut Box<dyn crate::storage::Transaction>,
     account: &Account,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
-    if !state.email.enabled() {
+    if !lockout.email.enabled() {
         return Ok(false);
     }
     let Some(row) = tx
@@ -167,7 +178,7 @@ async fn mail_owner(
         "There were {} wrong second-factor codes in a row for your account '{}', so signing in with a code \
          is locked until {} UTC.\n\nIf this was not you, someone knows your password: have it changed \
          (an administrator can reset it), which also ends every session.",
-        state.settings.mfa_lockout.max_failures,
+        lockout.config.max_failures,
         account.username,
         until.format("%Y-%m-%d %H:%M"),
     );
@@ -176,8 +187,8 @@ async fn mail_owner(
 }
 
 /// The 429 of a locked step, with the time left.
-async fn locked(state: &AppState, user_id: i64, now: DateTime<Utc>) -> Result<ApiError, ApiError> {
-    let until: Option<DateTime<Utc>> = state
+async fn locked(lockout: &Lockout<'_>, user_id: i64, now: DateTime<Utc>) -> Result<ApiError, ApiError> {
+    let until: Option<DateTime<Utc>> = lockout
         .db
         .query_opt("SELECT mfa_locked_until FROM users WHERE id = $1", params![user_id])
         .await?
@@ -197,39 +208,39 @@ async fn locked(state: &AppState, user_id: i64, now: DateTime<Utc>) -> Result<Ap
 /// Refuses an attempt that found the step locked or full (locking it in the latter case, so
 /// that the refusal ends).
 async fn refuse(
-    state: &AppState,
+    lockout: &Lockout<'_>,
     req: &HttpRequest,
     account: &Account,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ApiError> {
-    lock_if_exhausted(state, req, account, now).await?;
-    Ok(Outcome::Locked(locked(state, account.id, now).await?))
+    lock_if_exhausted(lockout, req, account, now).await?;
+    Ok(Outcome::Locked(locked(lockout, account.id, now).await?))
 }
 
 /// Whether `code` is a current TOTP code or an unused backup code of `account` (using it up).
-async fn accepts(state: &AppState, account: &Account, code: &str, now: DateTime<Utc>) -> Result<bool, ApiError> {
+async fn accepts(lockout: &Lockout<'_>, account: &Account, code: &str, now: DateTime<Utc>) -> Result<bool, ApiError> {
     match account.mfa_secret.as_deref() {
-        Some(secret) => mfa::accept_code(&state.db, account.id, &account.username, secret, code, now).await,
+        Some(secret) => mfa::accept_code(lockout.db, account.id, &account.username, secret, code, now).await,
         None => Ok(false),
     }
 }
 
 /// Checks a code (TOTP or backup code) at `account`'s MFA step, counted against the account.
 pub async fn check_code(
-    state: &AppState,
+    lockout: &Lockout<'_>,
     req: &HttpRequest,
     account: &Account,
     code: &str,
 ) -> Result<Outcome, ApiError> {
-    let now = state.clock.now();
-    let Some(attempt) = admit(state, account, now).await? else {
-        return refuse(state, req, account, now).await;
+    let now = lockout.clock.now();
+    let Some(attempt) = admit(lockout, account, now).await? else {
+        return refuse(lockout, req, account, now).await;
     };
-    if accepts(state, account, code, now).await? {
-        attempt.succeeded(state).await?;
+    if accepts(lockout, account, code, now).await? {
+        attempt.succeeded(lockout).await?;
         Ok(Outcome::Accepted)
     } else {
-        attempt.failed(state, req, now).await
+        attempt.failed(lockout, req, now).await
     }
 }
 
@@ -238,7 +249,7 @@ pub async fn check_code(
 /// session can neither mint codes nor switch MFA off, nor guess its way there. A failure is
 /// audited as `failure_action`.
 pub async fn reauthenticate(
-    state: &AppState,
+    lockout: &Lockout<'_>,
     req: &HttpRequest,
     account: &Account,
     given_password: Option<&str>,
@@ -249,26 +260,26 @@ pub async fn reauthenticate(
     let (Some(given_password), Some(code)) = (given_password, code) else {
         return Err(missing_credentials(given_password.is_none(), code.is_none()));
     };
-    let now = state.clock.now();
-    let outcome = match admit(state, account, now).await? {
-        None => refuse(state, req, account, now).await?,
+    let now = lockout.clock.now();
+    let outcome = match admit(lockout, account, now).await? {
+        None => refuse(lockout, req, account, now).await?,
         Some(attempt) => {
             // The code is checked (and so used up) only behind the right password.
             let password_ok = password::verify(given_password, Some(&account.hashed_password)).await;
             if !password_ok {
-                let outcome = attempt.failed(state, req, now).await?;
+                let outcome = attempt.failed(lockout, req, now).await?;
                 let wrong = ("invalid password", "Invalid password");
-                return Err(refused(state, req, account, failure_action, wrong, outcome).await);
+                return Err(refused(lockout, req, account, failure_action, wrong, outcome).await);
             }
-            if accepts(state, account, code, now).await? {
-                attempt.succeeded(state).await?;
+            if accepts(lockout, account, code, now).await? {
+                attempt.succeeded(lockout).await?;
                 return Ok(());
             }
-            attempt.failed(state, req, now).await?
+            attempt.failed(lockout, req, now).await?
         }
     };
     let wrong = ("invalid MFA code", "Invalid MFA code");
-    Err(refused(state, req, account, failure_action, wrong, outcome).await)
+    Err(refused(lockout, req, account, failure_action, wrong, outcome).await)
 }
 
 /// The 422 naming what a re-authentication left out (not a guess: nothing is counted).
@@ -295,7 +306,7 @@ fn missing_credentials(password: bool, code: bool) -> ApiError {
 /// Audits a refused re-authentication and gives its answer: the lock's 429, or the 400 of
 /// `wrong` (the audited reason and the message).
 async fn refused(
-    state: &AppState,
+    lockout: &Lockout<'_>,
     req: &HttpRequest,
     account: &Account,
     action: &'static str,
@@ -310,7 +321,7 @@ async fn refused(
         .by(Some(account.id), &account.username)
         .on(Some(account.id), &account.username)
         .failed(reason)
-        .record(state, req)
+        .record(lockout.db, lockout.clock, req)
         .await;
     error
 }

@@ -6,22 +6,22 @@
 
 use chrono::{DateTime, Utc};
 
-use super::authenticate::role_names;
-use super::principal::Principal;
-use super::{bad_credentials, secret};
+use reserver_actors::Clock;
+
+use super::principal::{Principal, role_names};
+use super::{Auth, bad_credentials, secret};
 use crate::error::ApiError;
 use crate::params;
 use crate::quotas::{StoredQuota, stored_quota_columns};
-use crate::state::AppState;
+use crate::storage::Db;
 
 /// Splits a space-separated scope string.
 pub fn scopes(scope: &str) -> Vec<String> {
     scope.split_whitespace().map(str::to_owned).collect()
 }
 
-pub async fn principal(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    let rows = state
-        .db
+pub async fn principal(db: &Db, clock: &dyn Clock, auth: &Auth, token: &str) -> Result<Principal, ApiError> {
+    let rows = db
         .query(
             concat!(
                 "SELECT u.id, u.username, u.is_active, t.scope, t.client_id, t.expires_at, t.revoked, r.name AS role, ",
@@ -40,14 +40,13 @@ pub async fn principal(state: &AppState, token: &str) -> Result<Principal, ApiEr
     let first = rows.first().ok_or_else(bad_credentials)?;
     let live = first.get::<bool>("is_active")?
         && !first.get::<bool>("revoked")?
-        && first.get::<DateTime<Utc>>("expires_at")? > state.clock.now();
+        && first.get::<DateTime<Utc>>("expires_at")? > clock.now();
     if !live {
         return Err(bad_credentials());
     }
     let roles = role_names(&rows)?;
     let granted = scopes(&first.get::<String>("scope")?);
-    let permissions = state
-        .auth
+    let permissions = auth
         .authorizer
         .permissions(roles.iter().map(String::as_str))
         .await?
@@ -97,9 +96,8 @@ impl Client {
 
 /// A client of an active owner: a disabled owner's clients are unknown (they get no tokens, and
 /// their tokens stop working at once, since [`principal`] checks the owner too).
-async fn client_row(state: &AppState, client_id: &str) -> Result<Option<(Client, String)>, ApiError> {
-    let Some(row) = state
-        .db
+async fn client_row(db: &Db, client_id: &str) -> Result<Option<(Client, String)>, ApiError> {
+    let Some(row) = db
         .query_opt(
             "SELECT c.client_id, c.client_secret_hash, c.owner_id, c.redirect_uris, c.grant_types, c.scope
              FROM oauth2_clients c JOIN users u ON u.id = c.owner_id
@@ -122,14 +120,14 @@ async fn client_row(state: &AppState, client_id: &str) -> Result<Option<(Client,
 }
 
 /// A registered client by id, whatever the caller (for the authorization endpoint).
-pub async fn client(state: &AppState, client_id: &str) -> Result<Option<Client>, ApiError> {
-    Ok(client_row(state, client_id).await?.map(|(client, _)| client))
+pub async fn client(db: &Db, client_id: &str) -> Result<Option<Client>, ApiError> {
+    Ok(client_row(db, client_id).await?.map(|(client, _)| client))
 }
 
 /// The client whose id and secret these are; the original's 401 otherwise.
-pub async fn authenticate_client(state: &AppState, client_id: &str, client_secret: &str) -> Result<Client, ApiError> {
+pub async fn authenticate_client(db: &Db, client_id: &str, client_secret: &str) -> Result<Client, ApiError> {
     let invalid = || ApiError::Unauthorized("Invalid client credentials".into());
-    let (client, secret_hash) = client_row(state, client_id).await?.ok_or_else(invalid)?;
+    let (client, secret_hash) = client_row(db, client_id).await?.ok_or_else(invalid)?;
     if secret::same(&secret::digest(client_secret), &secret_hash) {
         Ok(client)
     } else {
@@ -147,14 +145,14 @@ pub struct Grant {
 /// Stores and returns a new token pair for `client` acting for `user_id` (`None`: the client
 /// itself, client credentials).
 pub async fn issue(
-    state: &AppState,
+    clock: &dyn Clock,
     tx: &mut dyn crate::storage::Transaction,
     client_id: &str,
     user_id: Option<i64>,
     scope: &str,
     with_refresh: bool,
 ) -> Result<Grant, ApiError> {
-    let now = state.clock.now();
+    let now = clock.now();
     let access_token = secret::random_token(48)?;
     let refresh_token = if with_refresh {
         Some(secret::random_token(48)?)

@@ -1,20 +1,15 @@
 //! The authenticated caller, and the checks every handler uses: [`Principal::require`] for a
 //! permission, [`authorize_owner`] for data that belongs to a user.
 
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use futures::future::LocalBoxFuture;
-
 use super::permission::{Permission, PermissionSet};
 use super::rbac;
 use crate::error::ApiError;
 use crate::quotas::StoredQuota;
-use crate::state::AppState;
 
 /// The refusal of a delegated OAuth2 token on what only the user's own sign-in may do.
 pub const FIRST_PARTY_ONLY: &str = "This endpoint needs the user's own sign-in; OAuth2 tokens are not accepted";
 
-/// Who is calling. Taken by handlers as an extractor; on routes whose access rule is not
+/// Who is calling. Taken by handlers as an extractor (see [`super::authenticate`]); on routes whose access rule is not
 /// `Public` it was already authenticated by the route guard, so extracting it costs nothing.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -94,22 +89,16 @@ pub fn authorize_owner(
     }
 }
 
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Principal, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if let Some(principal) = req.extensions().get::<Principal>() {
-            let principal = principal.clone();
-            return Box::pin(async move { Ok(principal) });
-        }
-        // A public route that still wants to know its caller: authenticate now (or reuse what
-        // the rate limiter found).
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let req = req.clone();
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("no application state".into()))?;
-            super::authenticate::request_principal(&req, &state).await
-        })
-    }
+/// The distinct, sorted role names in a `role` column (NULL when the user has none).
+pub(super) fn role_names(rows: &[crate::storage::Row]) -> Result<Vec<String>, ApiError> {
+    let mut roles = rows
+        .iter()
+        .map(|row| row.get::<Option<String>>("role"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    roles.sort();
+    roles.dedup();
+    Ok(roles)
 }

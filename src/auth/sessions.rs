@@ -9,13 +9,26 @@
 //! (`events::revoke_sign_in`), so the sockets opened with those sign-ins close too, on every
 //! server process.
 
-use chrono::{DateTime, Utc};
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use reserver_actors::Clock;
+
+use super::jwt::TokenKeys;
 use super::secret;
 use crate::error::ApiError;
 use crate::params;
-use crate::state::AppState;
-use crate::storage::Transaction;
+use crate::storage::{Db, Transaction};
+
+/// What opening and refreshing sessions needs: where they are stored, the time, the signing
+/// keys, and how long each kind of token lasts.
+pub struct Sessions<'a> {
+    pub db: &'a Db,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a TokenKeys,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+}
 
 /// A new session's (or a rotation's) credentials.
 pub struct Issued {
@@ -54,13 +67,13 @@ impl From<crate::storage::StorageError> for RefreshError {
 }
 
 async fn store_refresh_token(
-    state: &AppState,
+    sessions: &Sessions<'_>,
     tx: &mut dyn Transaction,
     session_id: &str,
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let token = secret::random_token(32)?;
-    let ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl).unwrap_or(chrono::Duration::days(7));
+    let ttl = chrono::Duration::from_std(sessions.refresh_token_ttl).unwrap_or(chrono::Duration::days(7));
     tx.execute(
         "INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
         params![secret::digest(&token), session_id, now + ttl, now],
@@ -70,41 +83,40 @@ async fn store_refresh_token(
 }
 
 fn access_token(
-    state: &AppState,
+    sessions: &Sessions<'_>,
     username: &str,
     user_id: i64,
     session_id: &str,
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
-    state
-        .auth
+    sessions
         .keys
-        .issue(username, user_id, session_id, now, state.settings.access_token_ttl)
+        .issue(username, user_id, session_id, now, sessions.access_token_ttl)
         .map_err(|e| ApiError::internal_context("signing a token", e))
 }
 
 /// Opens a session for a user who just proved who they are.
-pub async fn open(state: &AppState, user_id: i64, username: &str) -> Result<Issued, ApiError> {
-    let now = state.clock.now();
+pub async fn open(sessions: &Sessions<'_>, user_id: i64, username: &str) -> Result<Issued, ApiError> {
+    let now = sessions.clock.now();
     let session_id = uuid::Uuid::new_v4().to_string();
-    let mut tx = state.db.begin().await?;
+    let mut tx = sessions.db.begin().await?;
     tx.execute(
         "INSERT INTO auth_sessions (id, user_id, created_at) VALUES ($1, $2, $3)",
         params![session_id.as_str(), user_id, now],
     )
     .await?;
-    let refresh_token = store_refresh_token(state, tx.as_mut(), &session_id, now).await?;
+    let refresh_token = store_refresh_token(sessions, tx.as_mut(), &session_id, now).await?;
     tx.commit().await?;
     Ok(Issued {
-        access_token: access_token(state, username, user_id, &session_id, now)?,
+        access_token: access_token(sessions, username, user_id, &session_id, now)?,
         refresh_token,
     })
 }
 
 /// Exchanges a refresh token for a new pair (rotation), with reuse detection.
-pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, RefreshError> {
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+pub async fn refresh(sessions: &Sessions<'_>, refresh_token: &str) -> Result<Issued, RefreshError> {
+    let now = sessions.clock.now();
+    let mut tx = sessions.db.begin().await?;
     let row = tx
         .query_opt(
             "SELECT t.session_id, t.expires_at, t.rotated_at, s.revoked_at, s.user_id
@@ -151,9 +163,9 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, Re
         return Err(RefreshError::NoUser);
     }
     let username: String = user.get("username")?;
-    let refresh_token = store_refresh_token(state, tx.as_mut(), &session_id, now).await?;
+    let refresh_token = store_refresh_token(sessions, tx.as_mut(), &session_id, now).await?;
     tx.commit().await?;
-    let access_token = access_token(state, &username, user_id, &session_id, now)?;
+    let access_token = access_token(sessions, &username, user_id, &session_id, now)?;
     Ok(Issued {
         access_token,
         refresh_token,
@@ -168,8 +180,8 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Issued, Re
 ///
 /// This is *the* revocation: logout ("log out everywhere"), an admin's password reset and
 /// disabling an account all call it, so whatever must follow a revocation belongs here.
-pub async fn revoke_all(state: &AppState, tx: &mut dyn Transaction, user_id: i64) -> Result<u64, ApiError> {
-    let now = state.clock.now();
+pub async fn revoke_all(clock: &dyn Clock, tx: &mut dyn Transaction, user_id: i64) -> Result<u64, ApiError> {
+    let now = clock.now();
     let sessions = tx
         .execute(
             "UPDATE auth_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",

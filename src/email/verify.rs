@@ -18,10 +18,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use reserver_actors::Clock;
+
+use super::Email;
 use crate::auth::secret;
+use crate::config::EmailSettings;
 use crate::error::ApiError;
 use crate::params;
-use crate::state::AppState;
 use crate::storage::{Db, StorageError, Transaction, lock_user};
 
 /// How long a verification code is accepted after it was mailed.
@@ -35,8 +38,17 @@ const MAX_LENGTH: usize = 254;
 
 pub const SUBJECT: &str = "Verify your e-mail address";
 
-fn require_enabled(state: &AppState) -> Result<(), ApiError> {
-    if state.email.enabled() {
+/// What requesting and confirming a verification needs: the accounts and the outbox, the time,
+/// the mail sender (to know it runs and to wake it) and the throttles.
+pub struct Verifier<'a> {
+    pub db: &'a Db,
+    pub clock: &'a dyn Clock,
+    pub email: &'a Email,
+    pub settings: &'a EmailSettings,
+}
+
+fn require_enabled(email: &Email) -> Result<(), ApiError> {
+    if email.enabled() {
         Ok(())
     } else {
         Err(ApiError::Disabled("E-mail is not enabled on this server".into()))
@@ -95,12 +107,12 @@ async fn throttle(
 }
 
 /// Sets `user`'s address (claimed, unverified) and enqueues the message that proves it.
-pub async fn request(state: &AppState, user: i64, raw: &str) -> Result<(), ApiError> {
-    require_enabled(state)?;
+pub async fn request(verifier: &Verifier<'_>, user: i64, raw: &str) -> Result<(), ApiError> {
+    require_enabled(verifier.email)?;
     let address = parse_address(raw)?;
-    let settings = &state.settings.email;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let settings = verifier.settings;
+    let now = verifier.clock.now();
+    let mut tx = verifier.db.begin().await?;
     lock_user(&mut tx, user).await?;
     let taken = tx
         .query_opt(
@@ -146,7 +158,7 @@ pub async fn request(state: &AppState, user: i64, raw: &str) -> Result<(), ApiEr
     )
     .await?;
     tx.commit().await?;
-    state.email.wake();
+    verifier.email.wake();
     Ok(())
 }
 
@@ -171,11 +183,11 @@ pub(super) async fn issue_code(
 
 /// Marks `user`'s address verified if `code` is the one mailed for it and still valid, and drops
 /// every other account's unverified claim of that address.
-pub async fn confirm(state: &AppState, user: i64, code: &str) -> Result<(), ApiError> {
-    require_enabled(state)?;
+pub async fn confirm(verifier: &Verifier<'_>, user: i64, code: &str) -> Result<(), ApiError> {
+    require_enabled(verifier.email)?;
     let invalid = || ApiError::BadRequest("Invalid or expired verification code".into());
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let now = verifier.clock.now();
+    let mut tx = verifier.db.begin().await?;
     let pending = tx
         .query_opt(
             "SELECT email, code_hash, expires_at FROM email_verifications WHERE user_id = $1",
@@ -214,6 +226,6 @@ pub async fn confirm(state: &AppState, user: i64, code: &str) -> Result<(), ApiE
     })?;
     tx.commit().await?;
     // The user's bookings may be due for reminders now.
-    state.email.wake();
+    verifier.email.wake();
     Ok(())
 }

@@ -112,7 +112,7 @@ async fn caller(
     now: DateTime<Utc>,
 ) -> Caller {
     if !route.by_address && req.headers().contains_key(AUTHORIZATION) {
-        authenticate::authenticate_once(req.request(), state).await;
+        authenticate::authenticate_once(req.request(), &state.authenticator()).await;
         let user = authenticate::inspect(req.request(), |principal| Caller::User {
             id: principal.user_id,
             limits: principal.quota.effective(principal.is_admin(), limits),

@@ -4,15 +4,15 @@
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
 use crate::reservations::queries::{self, ReservationRecord};
-use crate::state::AppState;
+use crate::storage::Db;
 
 pub fn not_found() -> ApiError {
     ApiError::NotFound("Reservation not found".into())
 }
 
 /// The reservation, if the caller may see it.
-pub async fn visible(state: &AppState, principal: &Principal, id: i64) -> Result<ReservationRecord, ApiError> {
-    let record = queries::record(&state.db, id).await?.ok_or_else(not_found)?;
+pub async fn visible(db: &Db, principal: &Principal, id: i64) -> Result<ReservationRecord, ApiError> {
+    let record = queries::record(db, id).await?.ok_or_else(not_found)?;
     authorize_owner(principal, record.user_id, Permission::ReservationReadAny, not_found())?;
     Ok(record)
 }

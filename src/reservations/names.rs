@@ -80,7 +80,7 @@ impl FromRequest for Viewer {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("no application state".into()))?;
             let setting = state.settings.reservation_names_visible;
-            Ok(match request_principal(&req, &state).await {
+            Ok(match request_principal(&req, &state.authenticator()).await {
                 Ok(principal) => Viewer::of(&principal, setting),
                 Err(_) => Viewer::anonymous(),
             })

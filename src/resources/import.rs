@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use chrono_tz::Tz;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -18,8 +18,10 @@ use serde_json::json;
 use super::fields::{MAX_TAGS, ResourceName, clean_tags};
 use super::{queries, record};
 use crate::error::{ApiError, FieldError};
-use crate::http::Query;
-use crate::state::AppState;
+use reserver_actors::Clock;
+
+use crate::events::EventWriter;
+use crate::storage::Db;
 
 const MAX_FILE_BYTES: usize = 1 << 20;
 
@@ -40,15 +42,18 @@ struct ImportRow {
     timezone: &'static str,
 }
 
+/// Imports (or previews) the CSV file of `multipart`; `writer` records the created resources' events.
 pub async fn upload(
-    state: web::Data<AppState>,
-    Query(params): Query<UploadParams>,
+    db: &Db,
+    clock: &dyn Clock,
+    writer: &EventWriter,
+    params: UploadParams,
     multipart: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let text = read_csv_field(multipart).await?;
     let (rows, mut problems) = parse(&text)?;
     for row in &rows {
-        if queries::name_taken(&state.db, &row.name).await? {
+        if queries::name_taken(db, &row.name).await? {
             problems.push((row.line, format!("Resource '{}' already exists.", row.name)));
         }
     }
@@ -74,8 +79,8 @@ pub async fn upload(
                 .collect(),
         ));
     }
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let now = clock.now();
+    let mut tx = db.begin().await?;
     let mut created = Vec::with_capacity(rows.len());
     for row in &rows {
         let new = record::NewResource {
@@ -86,19 +91,17 @@ pub async fn upload(
             timezone: row.timezone.parse().unwrap_or(Tz::UTC),
             checkin_window_minutes: None,
         };
-        let id = record::insert_in(&mut tx, &state.events.writer, &new, now)
-            .await
-            .map_err(|error| {
-                if error.is_unique_violation_of("name") {
-                    ApiError::Conflict(format!("Row {}: Resource '{}' already exists.", row.line, row.name))
-                } else {
-                    error.into()
-                }
-            })?;
+        let id = record::insert_in(&mut tx, writer, &new, now).await.map_err(|error| {
+            if error.is_unique_violation_of("name") {
+                ApiError::Conflict(format!("Row {}: Resource '{}' already exists.", row.line, row.name))
+            } else {
+                error.into()
+            }
+        })?;
         created.push(id);
     }
     tx.commit().await?;
-    state.events.writer.committed();
+    writer.committed();
     Ok(HttpResponse::Ok().json(json!({ "created_count": created.len(), "created": created, "errors": [] })))
 }
 

@@ -114,13 +114,13 @@ async fn reset_password(
     let hash = password::hash(&body.new_password).await?;
     let mut tx = state.db.begin().await?;
     user_admin::set_password(tx.as_mut(), account.id, &hash).await?;
-    sessions::revoke_all(&state, tx.as_mut(), account.id).await?;
+    sessions::revoke_all(state.clock.as_ref(), tx.as_mut(), account.id).await?;
     user_admin::clear_login_attempts(tx.as_mut(), &account.username).await?;
     tx.commit().await?;
     Event::new("password_reset", "user")
         .by_principal(&principal)
         .on(Some(account.id), &account.username)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({
         "message": format!("Password for user '{}' has been reset successfully", account.username)
@@ -167,13 +167,13 @@ async fn set_active(
     let mut tx = state.db.begin().await?;
     user_admin::set_active(tx.as_mut(), user_id, active).await?;
     if !active {
-        sessions::revoke_all(state, tx.as_mut(), user_id).await?;
+        sessions::revoke_all(state.clock.as_ref(), tx.as_mut(), user_id).await?;
     }
     tx.commit().await?;
     Event::new(if active { "user_enabled" } else { "user_disabled" }, "user")
         .by_principal(principal)
         .on(Some(user_id), &account.username)
-        .record(state, req)
+        .record(&state.db, state.clock.as_ref(), req)
         .await;
     let verb = if active { "enabled" } else { "disabled" };
     Ok(HttpResponse::Ok().json(json!({

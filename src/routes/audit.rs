@@ -321,7 +321,7 @@ async fn retention(
     Event::new("apply_retention", "audit_log")
         .by_principal(&principal)
         .details(format!("retention_days: {days}"))
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     let cutoff = state.clock.now() - chrono::Duration::days(days);
     let deleted = audit_log::delete_before(&state.db, cutoff).await?;

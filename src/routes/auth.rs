@@ -94,7 +94,7 @@ async fn register(
     } else {
         event
     };
-    event.record(&state, &req).await;
+    event.record(&state.db, state.clock.as_ref(), &req).await;
     Ok(HttpResponse::Created().json(json!({ "id": id, "username": username })))
 }
 
@@ -148,7 +148,9 @@ async fn token(
     let attempt = match lockout::admit(&state.db, &key, now).await {
         Ok(attempt) => attempt,
         Err(locked) => {
-            failed("account locked").record(&state, &req).await;
+            failed("account locked")
+                .record(&state.db, state.clock.as_ref(), &req)
+                .await;
             return Err(locked);
         }
     };
@@ -157,7 +159,9 @@ async fn token(
     let account = match account {
         Some(account) if matches => account,
         _ => {
-            failed("invalid credentials").record(&state, &req).await;
+            failed("invalid credentials")
+                .record(&state.db, state.clock.as_ref(), &req)
+                .await;
             let message = "Invalid username or password.";
             return Err(attempt.failed(&state.db, &key, "invalid_credentials", message).await?);
         }
@@ -165,7 +169,9 @@ async fn token(
     // The password was right: what follows is not a guess to count against the pair.
     if !account.is_active {
         attempt.forget(&state.db).await?;
-        failed("account disabled").record(&state, &req).await;
+        failed("account disabled")
+            .record(&state.db, state.clock.as_ref(), &req)
+            .await;
         return Err(ApiError::Unauthorized("Account is disabled".into()));
     }
     if account.mfa_enabled {
@@ -173,10 +179,12 @@ async fn token(
             attempt.forget(&state.db).await?;
             return Err(ApiError::Unauthorized("MFA code required".into()));
         };
-        match mfa_lockout::check_code(&state, &req, &account, code).await? {
+        match mfa_lockout::check_code(&state.mfa_lockout(), &req, &account, code).await? {
             Outcome::Accepted => {}
             Outcome::Wrong => {
-                failed("invalid MFA code").record(&state, &req).await;
+                failed("invalid MFA code")
+                    .record(&state.db, state.clock.as_ref(), &req)
+                    .await;
                 return Err(attempt
                     .failed(&state.db, &key, "invalid_mfa_code", "Invalid MFA code.")
                     .await?);
@@ -184,17 +192,17 @@ async fn token(
             Outcome::Locked(locked) => {
                 // Counted against the account already; the pair's count is for password guesses.
                 attempt.forget(&state.db).await?;
-                failed("MFA locked").record(&state, &req).await;
+                failed("MFA locked").record(&state.db, state.clock.as_ref(), &req).await;
                 return Err(locked);
             }
         }
     }
     attempt.succeeded(&state.db).await?;
-    let issued = sessions::open(&state, account.id, &username).await?;
+    let issued = sessions::open(&state.sessions(), account.id, &username).await?;
     Event::new("login", "user")
         .by(Some(account.id), &username)
         .on(Some(account.id), &username)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(token_response(issued))
 }
@@ -223,14 +231,14 @@ async fn refresh(
                 input: serde_json::Value::Null,
             }])
         })?;
-    match sessions::refresh(&state, &presented).await {
+    match sessions::refresh(&state.sessions(), &presented).await {
         Ok(issued) => Ok(token_response(issued)),
         Err(error) => {
             if matches!(error, sessions::RefreshError::Revoked) {
                 Event::new("refresh_token_reuse", "session")
                     .details("a rotated refresh token was presented again: its session was revoked")
                     .failed(error.to_string())
-                    .record(&state, &req)
+                    .record(&state.db, state.clock.as_ref(), &req)
                     .await;
             }
             Err(error.into())
@@ -241,11 +249,11 @@ async fn refresh(
 /// Ends every session of the caller: refresh tokens and access tokens alike stop working.
 async fn logout(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> Result<HttpResponse, ApiError> {
     let mut tx = state.db.begin().await?;
-    let revoked = sessions::revoke_all(&state, tx.as_mut(), principal.user_id).await?;
+    let revoked = sessions::revoke_all(state.clock.as_ref(), tx.as_mut(), principal.user_id).await?;
     tx.commit().await?;
     Event::new("logout", "session")
         .by_principal(&principal)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({ "message": "Successfully logged out", "revoked_tokens": revoked })))
 }

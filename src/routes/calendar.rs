@@ -108,7 +108,7 @@ async fn export(
     principal: Principal,
     Path(path): Path<ReservationId>,
 ) -> Result<HttpResponse, ApiError> {
-    visible(&state, &principal, path.reservation_id).await?;
+    visible(&state.db, &principal, path.reservation_id).await?;
     let reservation = queries::scheduled_one(&state.db, path.reservation_id)
         .await?
         .ok_or_else(not_found)?;
@@ -172,7 +172,7 @@ async fn regenerate_token(
     Event::new("calendar_token_regenerated", "user")
         .by_principal(&principal)
         .on(Some(principal.user_id), &principal.username)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(secret_json(Regenerated {
         url: feed_url(&state, &req, &token),

@@ -107,7 +107,7 @@ async fn verify(
     Event::new("mfa_enabled", "user")
         .by_principal(&principal)
         .on(Some(account.id), &account.username)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({ "message": "MFA enabled successfully" })))
 }
@@ -133,7 +133,7 @@ async fn disable(
         return Err(not_enabled());
     }
     mfa_lockout::reauthenticate(
-        &state,
+        &state.mfa_lockout(),
         &req,
         &account,
         body.password.as_deref(),
@@ -145,7 +145,7 @@ async fn disable(
     Event::new("mfa_disabled", "user")
         .by_principal(&principal)
         .on(Some(account.id), &account.username)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({ "message": "MFA disabled successfully" })))
 }
@@ -163,7 +163,7 @@ async fn backup_codes(
         return Err(not_enabled());
     }
     mfa_lockout::reauthenticate(
-        &state,
+        &state.mfa_lockout(),
         &req,
         &account,
         body.password.as_deref(),
@@ -175,7 +175,7 @@ async fn backup_codes(
     mfa_store::replace_backup_codes(&state.db, principal.user_id, &codes).await?;
     Event::new("mfa_backup_codes_regenerated", "user")
         .by_principal(&principal)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(secret_json(json!({
         "backup_codes": codes,

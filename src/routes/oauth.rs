@@ -171,7 +171,7 @@ async fn create_client(
     Event::new("oauth_client_created", "oauth_client")
         .by_principal(&principal)
         .on(None, &client_id)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(secret_json(json!({
         "client_id": client_id,
@@ -222,7 +222,7 @@ async fn delete_client(
     Event::new("oauth_client_deleted", "oauth_client")
         .by_principal(&principal)
         .on(None, &path.client_id)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({ "message": "OAuth2 client deleted successfully" })))
 }
@@ -264,7 +264,7 @@ async fn authorize(
     principal: Principal,
     Query(query): Query<Authorization>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = oauth::client(&state, &query.client_id)
+    let client = oauth::client(&state.db, &query.client_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Invalid client_id".into()))?;
     if !client.redirect_uris.contains(&query.redirect_uri) {
@@ -312,7 +312,7 @@ async fn authorize(
         .by_principal(&principal)
         .on(None, &client.client_id)
         .details(format!("scope: {}", scope.join(" ")))
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({ "redirect_uri": redirect.as_str(), "code": code, "state": query.state })))
 }
@@ -340,7 +340,7 @@ fn grant_response(grant: Grant) -> HttpResponse {
 }
 
 async fn token(state: web::Data<AppState>, Form(form): Form<TokenRequest>) -> Result<HttpResponse, ApiError> {
-    let client = oauth::authenticate_client(&state, &form.client_id, &form.client_secret).await?;
+    let client = oauth::authenticate_client(&state.db, &form.client_id, &form.client_secret).await?;
     let grant = match form.grant_type.as_str() {
         grant @ ("authorization_code" | "refresh_token" | "client_credentials") if !client.allows_grant(grant) => {
             return Err(bad_request(format!("Client is not registered for the {grant} grant")));
@@ -359,7 +359,7 @@ async fn token(state: web::Data<AppState>, Form(form): Form<TokenRequest>) -> Re
             }
             let mut tx = state.db.begin().await?;
             let grant = oauth::issue(
-                &state,
+                state.clock.as_ref(),
                 tx.as_mut(),
                 &client.client_id,
                 None,
@@ -396,7 +396,7 @@ async fn exchange_code(state: &AppState, client: &Client, form: &TokenRequest) -
     let grant = match outcome {
         Ok(()) => Some(
             oauth::issue(
-                state,
+                state.clock.as_ref(),
                 tx.as_mut(),
                 &client.client_id,
                 Some(stored.user_id),
@@ -449,7 +449,15 @@ async fn exchange_refresh_token(state: &AppState, client: &Client, form: &TokenR
     if !oauth_store::revoke_token_pair(tx.as_mut(), token.id).await? {
         return Err(invalid());
     }
-    let grant = oauth::issue(state, tx.as_mut(), &client.client_id, token.user_id, &token.scope, true).await?;
+    let grant = oauth::issue(
+        state.clock.as_ref(),
+        tx.as_mut(),
+        &client.client_id,
+        token.user_id,
+        &token.scope,
+        true,
+    )
+    .await?;
     tx.commit().await?;
     Ok(grant)
 }
@@ -467,11 +475,11 @@ async fn revoke(
     req: HttpRequest,
     Form(form): Form<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = oauth::authenticate_client(&state, &form.client_id, &form.client_secret).await?;
+    let client = oauth::authenticate_client(&state.db, &form.client_id, &form.client_secret).await?;
     if oauth_store::revoke_client_token(&state.db, &secret::digest(&form.token), &client.client_id).await? {
         Event::new("oauth_token_revoked", "oauth_client")
             .on(None, &client.client_id)
-            .record(&state, &req)
+            .record(&state.db, state.clock.as_ref(), &req)
             .await;
     }
     Ok(HttpResponse::Ok().json(json!({ "message": "Token revoked" })))
@@ -479,7 +487,7 @@ async fn revoke(
 
 /// RFC 7662: what the calling client's access token is; another client's token is inactive.
 async fn introspect(state: web::Data<AppState>, Form(form): Form<TokenQuery>) -> Result<HttpResponse, ApiError> {
-    let client = oauth::authenticate_client(&state, &form.client_id, &form.client_secret).await?;
+    let client = oauth::authenticate_client(&state.db, &form.client_id, &form.client_secret).await?;
     let token = oauth_store::access_token(&state.db, &secret::digest(&form.token), &client.client_id).await?;
     let Some(token) = token.filter(|t| !t.revoked && t.user_active && t.expires_at > state.clock.now()) else {
         return Ok(HttpResponse::Ok().json(json!({
@@ -508,7 +516,9 @@ async fn protected(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     if token.contains('.') {
         return Err(invalid());
     }
-    let principal = oauth::principal(&state, &token).await.map_err(|_| invalid())?;
+    let principal = oauth::principal(&state.db, state.clock.as_ref(), &state.auth, &token)
+        .await
+        .map_err(|_| invalid())?;
     if !principal.has_scope("read") {
         return Err(ApiError::Forbidden("Scope 'read' required".into()));
     }

@@ -271,7 +271,7 @@ async fn update_user(
     } else {
         event
     };
-    event.record(&state, &req).await;
+    event.record(&state.db, state.clock.as_ref(), &req).await;
     Ok(HttpResponse::Ok().json(user_quota(&state, &after, now)))
 }
 
@@ -337,7 +337,7 @@ async fn reset_daily(
     Event::new("quotas_reset", "system")
         .by_principal(&principal)
         .details(format!("reset the daily counts of {reset} users"))
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({
         "message": format!("Reset daily quotas for {reset} users"),

@@ -156,7 +156,7 @@ async fn get_one(
     zone: OutputZone,
     Path(path): Path<ReservationId>,
 ) -> Result<HttpResponse, ApiError> {
-    visible(&state, &principal, path.reservation_id).await?;
+    visible(&state.db, &principal, path.reservation_id).await?;
     let reservation = queries::one(&state.db, path.reservation_id, state.clock.now(), zone)
         .await?
         .ok_or_else(not_found)?;
@@ -176,7 +176,7 @@ async fn reschedule(
     Path(path): Path<ReservationId>,
     Json(body): Json<NewSlot>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = visible(&state, &principal, path.reservation_id).await?;
+    let record = visible(&state.db, &principal, path.reservation_id).await?;
     authorize_owner(
         &principal,
         record.user_id,
@@ -208,7 +208,7 @@ async fn cancel(
     Path(path): Path<ReservationId>,
     Json(body): Json<CancelBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = visible(&state, &principal, path.reservation_id).await?;
+    let record = visible(&state.db, &principal, path.reservation_id).await?;
     authorize_owner(
         &principal,
         record.user_id,
@@ -259,7 +259,7 @@ async fn history(
     principal: Principal,
     Path(path): Path<ReservationId>,
 ) -> Result<HttpResponse, ApiError> {
-    visible(&state, &principal, path.reservation_id).await?;
+    visible(&state.db, &principal, path.reservation_id).await?;
     Ok(HttpResponse::Ok().json(queries::history(&state.db, path.reservation_id).await?))
 }
 
@@ -284,7 +284,7 @@ async fn check_in(
     principal: Principal,
     Path(path): Path<ReservationId>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = visible(&state, &principal, path.reservation_id).await?;
+    let record = visible(&state.db, &principal, path.reservation_id).await?;
     authorize_owner(
         &principal,
         record.user_id,

@@ -34,7 +34,7 @@ pub fn declare(table: &mut RouteTable) {
         .route(Method::GET, "/api/v1/resources", Public, &["/resources"], list)
         .route(Method::POST, "/api/v1/resources", Needs(ResourceCreate), &["/resources"], create)
         .route(Method::GET, "/api/v1/resources/search", Public, &["/resources/search"], search)
-        .route(Method::POST, "/api/v1/resources/upload", Needs(ResourceCreate), &[], import::upload)
+        .route(Method::POST, "/api/v1/resources/upload", Needs(ResourceCreate), &[], upload)
         .route(Method::GET, "/api/v1/resources/availability/summary", Public, &[], summary)
         .route(Method::GET, "/api/v1/resources/tags", Public, &[], tags)
         .route(Method::GET, "/api/v1/resources/tags/details", Needs(ResourceUpdate), &[], tag_details)
@@ -54,6 +54,15 @@ pub fn declare(table: &mut RouteTable) {
 #[derive(Deserialize)]
 struct ResourceId {
     resource_id: i64,
+}
+
+/// `POST /api/v1/resources/upload`: resources from a CSV file (see [`import`]).
+async fn upload(
+    state: web::Data<AppState>,
+    Query(params): Query<import::UploadParams>,
+    multipart: actix_multipart::Multipart,
+) -> Result<HttpResponse, ApiError> {
+    import::upload(&state.db, state.clock.as_ref(), &state.events.writer, params, multipart).await
 }
 
 async fn list(

@@ -95,7 +95,7 @@ async fn create(
     Event::new("role_created", "role")
         .by_principal(&principal)
         .on(Some(role.id), name)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(role_out(&role)))
 }
@@ -167,7 +167,7 @@ async fn change(
         .by_principal(principal)
         .on(Some(user_id), &username)
         .details(format!("role: {}", body.role_name))
-        .record(state, req)
+        .record(&state.db, state.clock.as_ref(), req)
         .await;
     Ok(())
 }

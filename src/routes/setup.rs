@@ -151,7 +151,7 @@ async fn initialize(
     Event::new("setup_initialized", "system")
         .by(Some(admin_id), &admin_username)
         .on(Some(admin_id), &admin_username)
-        .record(&state, &req)
+        .record(&state.db, state.clock.as_ref(), &req)
         .await;
     Ok(HttpResponse::Ok().json(json!({
         "message": "Setup completed successfully",
@@ -171,6 +171,8 @@ async fn unlock(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
     setup::set_flag(tx.as_mut(), setup::COMPLETE, false, now).await?;
     setup::set_flag(tx.as_mut(), setup::REOPENED, true, now).await?;
     tx.commit().await?;
-    Event::new("setup_reopened", "system").record(&state, &req).await;
+    Event::new("setup_reopened", "system")
+        .record(&state.db, state.clock.as_ref(), &req)
+        .await;
     Ok(HttpResponse::Ok().json(json!({ "message": "Setup reopened" })))
 }

@@ -111,7 +111,7 @@ async fn set_email(
     principal: Principal,
     Json(body): Json<EmailIn>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::email::verify::request(&state, principal.user_id, &body.email).await?;
+    crate::email::verify::request(&state.verifier(), principal.user_id, &body.email).await?;
     let mut out = details(&state, principal.user_id).await?;
     out.insert("message".into(), json!("Verification code sent"));
     Ok(HttpResponse::Ok().json(out))
@@ -127,6 +127,6 @@ async fn verify_email(
     principal: Principal,
     Json(body): Json<CodeIn>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::email::verify::confirm(&state, principal.user_id, &body.code).await?;
+    crate::email::verify::confirm(&state.verifier(), principal.user_id, &body.code).await?;
     Ok(HttpResponse::Ok().json(details(&state, principal.user_id).await?))
 }

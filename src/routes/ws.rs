@@ -15,7 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use reserver_actors::notifier::Interests;
 use serde::Deserialize;
 
-use crate::auth::{Permission, Principal, authenticate};
+use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::events::MAX_SUBSCRIPTIONS;
 use crate::events::session::{self, Credentials, Grant, Verify};
@@ -61,8 +61,9 @@ fn verifier(state: web::Data<AppState>) -> Verify {
     Rc::new(move |token: String| {
         let state = state.clone();
         Box::pin(async move {
-            let principal = authenticate::principal(&state, Some(&token)).await?;
-            let expires_at = authenticate::expires_at(&state, &token).await?;
+            let authenticator = state.authenticator();
+            let principal = authenticator.principal(Some(&token)).await?;
+            let expires_at = authenticator.expires_at(&token).await?;
             Ok(Grant { principal, expires_at })
         })
     })

@@ -2,7 +2,6 @@
 
 use chrono::Duration;
 
-use super::rules::Refused;
 use crate::domain::{Interval, NotOpen, RecurrenceError};
 use crate::fault::Fault;
 
@@ -105,4 +104,36 @@ pub enum ScheduleError {
     /// A fault in the store.
     #[error("storage failure")]
     Store(#[source] Fault),
+}
+
+/// Why a slot cannot be booked, as the API names it (`reason` of each refused occurrence of a
+/// series). The rules are checked in the order single bookings check them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Under maintenance during the slot.
+    Maintenance,
+    /// Outside the opening hours.
+    Closed,
+    /// On a blackout date.
+    Blackout,
+    /// Overlaps a blocking booking (active, held or pending approval).
+    Booked,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Maintenance => "maintenance",
+            Refusal::Closed => "closed",
+            Refusal::Blackout => "blackout",
+            Refusal::Booked => "booked",
+        }
+    }
+}
+
+/// An occurrence of a series that was not booked, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub interval: Interval,
+    pub reason: Refusal,
 }

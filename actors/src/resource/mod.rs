@@ -5,6 +5,8 @@
 //! - [`messages`]: what an actor answers.
 //! - [`actor`]: the actor — single writer of its resource's schedule, database write included.
 //! - [`supervisor`]: lazy start, crash replacement, idle stop, wake-ups for due work.
+//! - `shared`: the actor system's tuning and what the actors share with the supervisor (below
+//!   both, so that they do not depend on each other in a circle).
 //! - [`store`]: the persistence the actors need, implemented by the server.
 //! - [`error`]: why a request failed, in user-facing words.
 
@@ -12,6 +14,7 @@ pub mod actor;
 pub mod error;
 pub mod messages;
 pub mod rules;
+mod shared;
 pub mod status;
 pub mod store;
 pub mod supervisor;
@@ -21,7 +24,8 @@ pub use actor::ResourceActor;
 pub use error::ScheduleError;
 pub use messages::*;
 pub use rules::BookingRules;
+pub use shared::ActorConfig;
 pub use status::{NotBlocking, ReservationStatus, UnknownStatus};
 pub use store::{ScheduleStore, StoreError};
-pub use supervisor::{ActorConfig, ResourceSupervisor, SupervisorStats};
+pub use supervisor::{ResourceSupervisor, SupervisorStats};
 pub use types::*;

@@ -5,6 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::error::ScheduleError;
+// The data lives with the store's changes and with the errors; the rules that decide them live
+// here.
+pub use super::error::{Refusal, Refused};
+pub use super::store::Admission;
 use super::store::{ApprovalRequest, Change, Outcome};
 use super::types::{BookingStatus, ReservationId, ResourceInfo};
 use crate::domain::{Interval, NotOpen, OpeningHours};
@@ -82,20 +86,6 @@ pub fn check_hours(resource: &ResourceInfo, hours: &OpeningHours, interval: &Int
     hours.check(resource.timezone, interval).map_err(ScheduleError::NotOpen)
 }
 
-/// How a booking becomes active: at once, or once the resource's approver agrees.
-///
-/// This is the approval rule, decided in one place, [`Admission::of`]. Every path that gives a
-/// user a booking — a new booking or series, a confirmed hold, an accepted waitlist offer, a
-/// booking moved to another slot — asks it, so none can skip approval. Nobody is exempt (an
-/// administrator's own booking waits too); the approver's answer is the only way from pending to
-/// active.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Admission {
-    Active,
-    /// Pending approval; the request goes to the resource's approver.
-    Pending(ApprovalRequest),
-}
-
 impl Admission {
     /// How a booking of `resource` is admitted now; `message` is the requester's note to the
     /// approver. A resource that requires approval but names no approver takes no bookings.
@@ -144,30 +134,7 @@ impl Admission {
     }
 }
 
-/// Why a slot cannot be booked, as the API names it (`reason` of each refused occurrence of a
-/// series). The rules are checked in the order single bookings check them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// Under maintenance during the slot.
-    Maintenance,
-    /// Outside the opening hours.
-    Closed,
-    /// On a blackout date.
-    Blackout,
-    /// Overlaps a blocking booking (active, held or pending approval).
-    Booked,
-}
-
 impl Refusal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Refusal::Maintenance => "maintenance",
-            Refusal::Closed => "closed",
-            Refusal::Blackout => "blackout",
-            Refusal::Booked => "booked",
-        }
-    }
-
     /// Why `interval` cannot be booked by the rules of when (`check_when`) or by `booked` (the
     /// bookings it overlaps), if it can't.
     pub fn of(resource: &ResourceInfo, hours: &OpeningHours, interval: &Interval, booked: bool) -> Option<Refusal> {
@@ -178,11 +145,4 @@ impl Refusal {
             Ok(()) => booked.then_some(Refusal::Booked),
         }
     }
-}
-
-/// An occurrence of a series that was not booked, and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Refused {
-    pub interval: Interval,
-    pub reason: Refusal,
 }

@@ -9,7 +9,6 @@
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 
-use super::rules::Admission;
 use super::types::{
     Booking, BookingStatus, Maintenance, ReservationId, ResourceId, ResourceInfo, UserId, UserRef, WaitlistEntry,
     WaitlistId,
@@ -54,6 +53,20 @@ pub struct SeriesRecord {
     pub end_type: String,
     pub end_date: Option<DateTime<Utc>>,
     pub occurrence_count: Option<u32>,
+}
+
+/// How a booking becomes active: at once, or once the resource's approver agrees.
+///
+/// This is the approval rule, decided in one place, `Admission::of` (in [`super::rules`]). Every path that gives a
+/// user a booking — a new booking or series, a confirmed hold, an accepted waitlist offer, a
+/// booking moved to another slot — asks it, so none can skip approval. Nobody is exempt (an
+/// administrator's own booking waits too); the approver's answer is the only way from pending to
+/// active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Active,
+    /// Pending approval; the request goes to the resource's approver.
+    Pending(ApprovalRequest),
 }
 
 /// New bookings of one resource for one user: a single booking, or the occurrences of a series.

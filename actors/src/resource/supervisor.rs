@@ -26,50 +26,11 @@ use tokio::sync::Notify;
 use super::actor::{ResourceActor, ResourceMessage};
 use super::error::ScheduleError;
 use super::messages::Ready;
-use super::rules::BookingRules;
+use super::shared::{ActorConfig, Shared, StopListener};
 use super::store::{ScheduleStore, StoreError};
 use super::types::{ResourceId, ScheduleSnapshot};
 use crate::clock::Clock;
 use crate::request::Traced;
-
-/// Tuning of the actor system.
-#[derive(Debug, Clone)]
-pub struct ActorConfig {
-    pub rules: BookingRules,
-    /// Longest a store call may take before the actor gives up and reloads.
-    pub write_timeout: Duration,
-    /// An actor that received no message for this long stops (its timers are handed over).
-    pub idle_timeout: Duration,
-    /// Messages that may queue for one actor before senders wait.
-    pub mailbox_capacity: usize,
-    /// Arbiter threads the actors are spread over.
-    pub threads: usize,
-    /// How long waitlist offers hold their slot.
-    pub timings: super::actor::Timings,
-}
-
-impl Default for ActorConfig {
-    fn default() -> Self {
-        ActorConfig {
-            rules: BookingRules::default(),
-            write_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(600),
-            mailbox_capacity: 256,
-            threads: 1,
-            timings: super::actor::Timings {
-                offer_period: chrono::Duration::minutes(30),
-            },
-        }
-    }
-}
-
-/// What every actor shares.
-pub(super) struct Shared {
-    pub store: Arc<dyn ScheduleStore>,
-    pub clock: Arc<dyn Clock>,
-    pub config: ActorConfig,
-    pub supervisor: Weak<ResourceSupervisor>,
-}
 
 struct Entry {
     addr: Addr<ResourceActor>,
@@ -112,7 +73,7 @@ impl ResourceSupervisor {
                 store,
                 clock,
                 config,
-                supervisor: weak.clone(),
+                stops: weak.clone() as Weak<dyn StopListener>,
             }),
             arbiters: Mutex::new(arbiters),
             handles,
@@ -244,14 +205,6 @@ impl ResourceSupervisor {
             .collect()
     }
 
-    /// Called by an actor as it stops.
-    pub(super) fn actor_stopped(&self, resource: ResourceId, generation: u64, next_deadline: Option<DateTime<Utc>>) {
-        self.forget(resource, generation);
-        if let Some(at) = next_deadline {
-            self.schedule_wakeup(resource, at);
-        }
-    }
-
     fn schedule_wakeup(&self, resource: ResourceId, at: DateTime<Utc>) {
         self.wakeups
             .lock()
@@ -287,6 +240,15 @@ impl ResourceSupervisor {
         for arbiter in self.arbiters.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
             arbiter.stop();
             let _ = arbiter.join();
+        }
+    }
+}
+
+impl StopListener for ResourceSupervisor {
+    fn actor_stopped(&self, resource: ResourceId, generation: u64, next_deadline: Option<DateTime<Utc>>) {
+        self.forget(resource, generation);
+        if let Some(at) = next_deadline {
+            self.schedule_wakeup(resource, at);
         }
     }
 }

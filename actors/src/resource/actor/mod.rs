@@ -33,12 +33,12 @@ use chrono::{DateTime, Utc};
 use tracing::Instrument;
 
 use super::error::ScheduleError;
+use super::shared::Shared;
+pub use super::shared::Timings;
 use super::store::{Applied, Change, Outcome, StoreError, StoreResult};
-use super::supervisor::Shared;
 use super::types::{BookingStatus, ResourceId, ScheduleSnapshot};
 use crate::request::RequestId;
 use state::Loaded;
-pub use state::Timings;
 pub use traced::ResourceMessage;
 
 type Reply<T> = AtomicResponse<ResourceActor, Result<T, ScheduleError>>;
@@ -285,7 +285,7 @@ impl Actor for ResourceActor {
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         self.published.store(None);
         let next = self.loaded().ok().and_then(Loaded::next_deadline);
-        if let Some(supervisor) = self.shared.supervisor.upgrade() {
+        if let Some(supervisor) = self.shared.stops.upgrade() {
             supervisor.actor_stopped(self.id, self.generation, next);
         }
     }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::super::rules::{BookingRules, check_when};
+use super::super::shared::Timings;
 use super::super::store::{
     Applied, Change, LoadedResource, Outcome, ReservationRef, ResourcePatch, StoredBooking, WaitlistClosed, WaitlistRef,
 };
@@ -26,13 +27,6 @@ pub(super) struct Loaded {
     starts: HashMap<ReservationId, DateTime<Utc>>,
     /// Waiting and offered entries, in queue order.
     pub waitlist: Vec<WaitlistEntry>,
-}
-
-/// Timings of the time-driven features.
-#[derive(Debug, Clone)]
-pub struct Timings {
-    /// How long a waitlist offer holds its slot.
-    pub offer_period: Duration,
 }
 
 impl Loaded {
