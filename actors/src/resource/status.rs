@@ -11,9 +11,6 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use super::store::Outcome;
-use super::types::BookingStatus;
-
 /// Every status a reservation row can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReservationStatus {
@@ -84,42 +81,6 @@ impl Serialize for ReservationStatus {
     }
 }
 
-impl From<BookingStatus> for ReservationStatus {
-    fn from(status: BookingStatus) -> Self {
-        match status {
-            BookingStatus::Active => ReservationStatus::Active,
-            BookingStatus::PendingApproval => ReservationStatus::PendingApproval,
-            BookingStatus::Held => ReservationStatus::Held,
-        }
-    }
-}
-
-impl TryFrom<ReservationStatus> for BookingStatus {
-    type Error = NotBlocking;
-
-    fn try_from(status: ReservationStatus) -> Result<Self, Self::Error> {
-        match status {
-            ReservationStatus::Active => Ok(BookingStatus::Active),
-            ReservationStatus::PendingApproval => Ok(BookingStatus::PendingApproval),
-            ReservationStatus::Held => Ok(BookingStatus::Held),
-            other => Err(NotBlocking(other)),
-        }
-    }
-}
-
-impl From<Outcome> for ReservationStatus {
-    fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Active => ReservationStatus::Active,
-            Outcome::PendingApproval => ReservationStatus::PendingApproval,
-            Outcome::Cancelled => ReservationStatus::Cancelled,
-            Outcome::Expired => ReservationStatus::Expired,
-            Outcome::Released => ReservationStatus::Released,
-            Outcome::Rejected => ReservationStatus::Rejected,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,17 +96,5 @@ mod tests {
     fn an_unknown_status_is_an_error_not_active() {
         assert_eq!("actve".parse::<ReservationStatus>(), Err(UnknownStatus("actve".into())));
         assert_eq!("".parse::<ReservationStatus>(), Err(UnknownStatus(String::new())));
-    }
-
-    #[test]
-    fn only_blocking_states_become_bookings() {
-        assert_eq!(
-            BookingStatus::try_from(ReservationStatus::Held),
-            Ok(BookingStatus::Held)
-        );
-        assert_eq!(
-            BookingStatus::try_from(ReservationStatus::Cancelled),
-            Err(NotBlocking(ReservationStatus::Cancelled))
-        );
     }
 }

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 
+use super::status::ReservationStatus;
 use super::types::{
     Booking, BookingStatus, Maintenance, ReservationId, ResourceId, ResourceInfo, UserId, UserRef, WaitlistEntry,
     WaitlistId,
@@ -118,7 +119,7 @@ impl Outcome {
     }
 
     pub fn as_str(self) -> &'static str {
-        super::status::ReservationStatus::from(self).as_str()
+        ReservationStatus::from(self).as_str()
     }
 }
 
@@ -291,4 +292,18 @@ pub trait ScheduleStore: Send + Sync + 'static {
     /// For every resource with time-driven work pending, the earliest instant it is due. Read once
     /// at start-up to re-arm the timers.
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>>;
+}
+
+// Where a change leaves a booking is one of the stored statuses, spelled through it.
+impl From<Outcome> for ReservationStatus {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Active => ReservationStatus::Active,
+            Outcome::PendingApproval => ReservationStatus::PendingApproval,
+            Outcome::Cancelled => ReservationStatus::Cancelled,
+            Outcome::Expired => ReservationStatus::Expired,
+            Outcome::Released => ReservationStatus::Released,
+            Outcome::Rejected => ReservationStatus::Rejected,
+        }
+    }
 }

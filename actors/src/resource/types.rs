@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
+use super::status::{NotBlocking, ReservationStatus};
 use crate::domain::{Interval, OpeningHours};
 
 pub type ResourceId = i64;
@@ -199,5 +200,46 @@ impl ScheduleSnapshot {
     /// Bookings overlapping `window`, in order.
     pub fn overlapping(&self, window: &Interval) -> impl Iterator<Item = &Booking> {
         self.bookings.iter().filter(move |b| b.interval.overlaps(window))
+    }
+}
+
+// A blocking state is one of the stored statuses, spelled through it.
+impl From<BookingStatus> for ReservationStatus {
+    fn from(status: BookingStatus) -> Self {
+        match status {
+            BookingStatus::Active => ReservationStatus::Active,
+            BookingStatus::PendingApproval => ReservationStatus::PendingApproval,
+            BookingStatus::Held => ReservationStatus::Held,
+        }
+    }
+}
+
+impl TryFrom<ReservationStatus> for BookingStatus {
+    type Error = NotBlocking;
+
+    fn try_from(status: ReservationStatus) -> Result<Self, Self::Error> {
+        match status {
+            ReservationStatus::Active => Ok(BookingStatus::Active),
+            ReservationStatus::PendingApproval => Ok(BookingStatus::PendingApproval),
+            ReservationStatus::Held => Ok(BookingStatus::Held),
+            other => Err(NotBlocking(other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+
+    #[test]
+    fn only_blocking_states_become_bookings() {
+        assert_eq!(
+            BookingStatus::try_from(ReservationStatus::Held),
+            Ok(BookingStatus::Held)
+        );
+        assert_eq!(
+            BookingStatus::try_from(ReservationStatus::Cancelled),
+            Err(NotBlocking(ReservationStatus::Cancelled))
+        );
     }
 }
