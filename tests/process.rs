@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::process::{ServerProcess, server_command};
-use support::server::http_client;
+use support::server::{http_client, sign_up_at};
 use support::{Backend, TestDatabase};
 
 async fn health(address: &str) -> Value {
@@ -156,29 +156,6 @@ fn serve_help_explains_every_option() {
     }
 }
 
-/// Registers `name` through `address` and returns a bearer token.
-async fn sign_up(address: &str, name: &str) -> String {
-    let client = http_client();
-    let password = support::PASSWORD;
-    let registered = client
-        .post(format!("{address}/api/v1/register"))
-        .json(&serde_json::json!({"username": name, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201, "registering {name}");
-    let tokens: Value = client
-        .post(format!("{address}/api/v1/token"))
-        .form(&[("username", name), ("password", password)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
-}
-
 /// Two server processes on one PostgreSQL database, sharing a secret key.
 fn two_processes_on(database: &TestDatabase) -> (ServerProcess, ServerProcess) {
     let env = [
@@ -211,12 +188,12 @@ async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
         return;
     };
     let (a, b) = two_processes_on(&database);
-    let admin = sign_up(&a.address, "admin").await;
+    let admin = sign_up_at(&a.address, "admin").await;
     let client = http_client();
     let room = create_resource(&a.address, &admin, "Contended").await;
     let mut tokens = Vec::new();
     for i in 0..8 {
-        tokens.push(sign_up(&b.address, &format!("racer{i}")).await);
+        tokens.push(sign_up_at(&b.address, &format!("racer{i}")).await);
     }
     // Both processes have the resource's schedule in memory before the race.
     for address in [&a.address, &b.address] {
@@ -282,8 +259,8 @@ async fn a_global_hours_change_made_through_one_process_is_enforced_by_the_other
         return;
     };
     let (a, b) = two_processes_on(&database);
-    let admin = sign_up(&a.address, "admin").await;
-    let bob = sign_up(&b.address, "bob").await;
+    let admin = sign_up_at(&a.address, "admin").await;
+    let bob = sign_up_at(&b.address, "bob").await;
     let client = http_client();
     let room = create_resource(&a.address, &admin, "Room 1").await;
     // 2030-01-07 is a Monday; minute `m` after 07:00 there, for 15 minutes.

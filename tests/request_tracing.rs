@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::process::ServerProcess;
-use support::server::http_client;
-use support::{Backend, PASSWORD, TestDatabase};
+use support::server::{http_client, sign_up_at};
+use support::{Backend, TestDatabase};
 
 /// The server on `database`, logging JSON at debug for the server and its actors.
-fn json_logging_server(database: &TestDatabase) -> (ServerProcess, String) {
+fn json_logging_server(database: &TestDatabase) -> ServerProcess {
     let env = [
         ("DATA_DIR", database.data_dir.path().display().to_string()),
         ("DATABASE_URL", database.url()),
@@ -25,31 +25,7 @@ fn json_logging_server(database: &TestDatabase) -> (ServerProcess, String) {
         ),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&env);
-    // The address is read from the listening line, which in JSON ends inside a string.
-    let address = server.address.split('"').next().unwrap_or_default().to_owned();
-    (server, address)
-}
-
-async fn sign_up(address: &str, name: &str) -> String {
-    let client = http_client();
-    let registered = client
-        .post(format!("{address}/api/v1/register"))
-        .json(&json!({"username": name, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201, "registering {name}");
-    let tokens: Value = client
-        .post(format!("{address}/api/v1/token"))
-        .form(&[("username", name), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
+    ServerProcess::start(&env)
 }
 
 /// The JSON log lines printed so far that carry `request_id` (in a span or as a field).
@@ -78,8 +54,9 @@ fn in_span(line: &Value, name: &str) -> bool {
 }
 
 async fn a_booking_is_followed_by_its_request_id(database: TestDatabase) {
-    let (mut server, address) = json_logging_server(&database);
-    let admin = sign_up(&address, "admin").await;
+    let mut server = json_logging_server(&database);
+    let address = server.address.clone();
+    let admin = sign_up_at(&address, "admin").await;
     let client = http_client();
     let room: Value = client
         .post(format!("{address}/api/v1/resources"))

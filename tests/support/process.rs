@@ -72,11 +72,12 @@ impl ServerProcess {
             lines,
             log: Vec::new(),
         };
+        // In a JSON log the address ends inside a string, so it stops at a quote too.
         let line = process.wait_for_line("listening on http://", Duration::from_secs(60));
         let address = line
             .split("listening on ")
             .nth(1)
-            .and_then(|rest| rest.split_whitespace().next());
+            .and_then(|rest| rest.split(|c: char| c.is_whitespace() || c == '"').next());
         process.address = address.expect("address in the log line").to_owned();
         process
     }

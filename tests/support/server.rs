@@ -51,6 +51,29 @@ pub fn http_client() -> reqwest::Client {
         .expect("building the HTTP client")
 }
 
+/// Registers `name` through the server at `address` (with [`super::PASSWORD`]) and signs in:
+/// the bearer token. For servers started as processes, which have no [`TestApp`].
+pub async fn sign_up_at(address: &str, name: &str) -> String {
+    let client = http_client();
+    let registered = client
+        .post(format!("{address}/api/v1/register"))
+        .json(&serde_json::json!({"username": name, "password": super::PASSWORD}))
+        .send()
+        .await
+        .expect("registering");
+    assert_eq!(registered.status(), 201, "registering {name}");
+    let tokens: serde_json::Value = client
+        .post(format!("{address}/api/v1/token"))
+        .form(&[("username", name), ("password", super::PASSWORD)])
+        .send()
+        .await
+        .expect("signing in")
+        .json()
+        .await
+        .expect("a token answer");
+    tokens["access_token"].as_str().expect("an access token").to_owned()
+}
+
 impl TestApp {
     /// A server with default settings on a fresh database; `None` when the backend is
     /// unavailable and not required (see [`TestDatabase::create`]).
