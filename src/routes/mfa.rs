@@ -128,19 +128,7 @@ async fn disable(
     principal: Principal,
     OptionalJson(body): OptionalJson<Reauthentication>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = account(&state, &principal).await?;
-    if !account.mfa_enabled {
-        return Err(not_enabled());
-    }
-    mfa_lockout::reauthenticate(
-        &state.mfa_lockout(),
-        &req,
-        &account,
-        body.password.as_deref(),
-        body.code.as_deref(),
-        "mfa_disable_failed",
-    )
-    .await?;
+    let account = reauthenticated(&state, &req, &principal, &body, "mfa_disable_failed").await?;
     mfa_store::disable(&state.db, account.id).await?;
     Event::new("mfa_disabled", "user")
         .by_principal(&principal)
@@ -158,19 +146,7 @@ async fn backup_codes(
     principal: Principal,
     OptionalJson(body): OptionalJson<Reauthentication>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = account(&state, &principal).await?;
-    if !account.mfa_enabled {
-        return Err(not_enabled());
-    }
-    mfa_lockout::reauthenticate(
-        &state.mfa_lockout(),
-        &req,
-        &account,
-        body.password.as_deref(),
-        body.code.as_deref(),
-        "mfa_backup_codes_failed",
-    )
-    .await?;
+    reauthenticated(&state, &req, &principal, &body, "mfa_backup_codes_failed").await?;
     let codes = mfa::new_backup_codes()?;
     mfa_store::replace_backup_codes(&state.db, principal.user_id, &codes).await?;
     Event::new("mfa_backup_codes_regenerated", "user")
@@ -181,4 +157,29 @@ async fn backup_codes(
         "backup_codes": codes,
         "message": "Save these codes in a safe place - they won't be shown again",
     })))
+}
+
+/// The caller's account, once it has MFA on and the request proved the password and a current
+/// code; a failure is counted (and audited as `failure_action`) by the per-account lockout.
+async fn reauthenticated(
+    state: &AppState,
+    req: &HttpRequest,
+    principal: &Principal,
+    body: &Reauthentication,
+    failure_action: &'static str,
+) -> Result<Account, ApiError> {
+    let account = account(state, principal).await?;
+    if !account.mfa_enabled {
+        return Err(not_enabled());
+    }
+    mfa_lockout::reauthenticate(
+        &state.mfa_lockout(),
+        req,
+        &account,
+        body.password.as_deref(),
+        body.code.as_deref(),
+        failure_action,
+    )
+    .await?;
+    Ok(account)
 }
