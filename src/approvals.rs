@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::params;
-use crate::reservations::model::utc;
 use crate::storage::{Db, Row, StorageError};
+use crate::wire::time::utc;
 
 const SELECT: &str = "SELECT a.id, a.reservation_id, b.resource_id, r.name AS resource_name, b.user_id AS requester_id, \
      req.username AS requester_username, a.approver_id, appr.username AS approver_username, b.start_time, b.end_time, \

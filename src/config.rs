@@ -21,13 +21,15 @@ use clap::Args;
 use reserver_actors::resource::{ActorConfig, BookingRules};
 
 use crate::auth::mfa_lockout::MfaLockoutConfig;
+use crate::client_ip::TrustedProxies;
+use crate::email::EmailSettings;
 use crate::events::LiveConfig;
-use crate::http::client_ip::TrustedProxies;
 use crate::metrics::{MetricsConfig, MetricsToken};
 use crate::rate_limit::RateLimitConfig;
 use crate::reservations::names::NamesVisible;
 use crate::retention::RetentionConfig;
 use crate::storage::DatabaseLocation;
+use crate::telemetry::LogFormat;
 use crate::webhooks::WebhookConfig;
 use crate::webhooks::address::AddressPolicy;
 
@@ -251,12 +253,6 @@ pub enum Environment {
     Test,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
 /// The token-signing key. Its `Debug` output never shows the key.
 #[derive(Clone, PartialEq, Eq)]
 pub enum SecretKey {
@@ -273,23 +269,6 @@ impl std::fmt::Debug for SecretKey {
             SecretKey::GeneratedInDataDir => f.write_str("GeneratedInDataDir"),
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmailSettings {
-    pub enabled: bool,
-    pub smtp_host: String,
-    pub smtp_port: u16,
-    pub smtp_user: Option<String>,
-    pub smtp_password: Option<String>,
-    pub from_address: String,
-    pub from_name: String,
-    pub starttls: bool,
-    pub implicit_tls: bool,
-    /// Verification messages one account may ask for per hour.
-    pub verifications_per_user: u32,
-    /// Verification messages to one address per hour.
-    pub verifications_per_recipient: u32,
 }
 
 /// Everything the server needs to start, parsed and checked.

@@ -26,6 +26,10 @@
 //!   bound, each after its own retention period.
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
+//! - [`wire`], [`pagination`], [`secret`], [`client_ip`]: the low level that the other parts
+//!   use and that uses none of them (only [`error`] and [`storage`]) — times and bounded lists
+//!   as the API reads and writes them, the `/api/v1` list envelope with its keyset cursors,
+//!   random tokens and their digests, the client's address behind trusted proxies.
 //! - [`auth`]: identity and access — the [`auth::Principal`] extractor, permissions and roles,
 //!   tokens, MFA, OAuth2, first-run setup, the audit log.
 //!
@@ -35,6 +39,7 @@
 pub mod approvals;
 pub mod auth;
 pub mod calendar;
+pub mod client_ip;
 pub mod config;
 pub mod email;
 pub mod error;
@@ -43,6 +48,7 @@ pub mod hours;
 pub mod http;
 pub mod metrics;
 pub mod notifications;
+pub mod pagination;
 pub mod projections;
 pub mod quotas;
 pub mod rate_limit;
@@ -51,12 +57,14 @@ pub mod resources;
 pub mod retention;
 pub mod routes;
 pub mod scheduling;
+pub mod secret;
 pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod waitlist;
 pub mod webhooks;
+pub mod wire;
 
 pub use config::Settings;
 pub use error::ApiError;

@@ -21,7 +21,7 @@ use prometheus::{
 };
 use reserver_actors::resource::SupervisorStats;
 
-use crate::auth::secret;
+use crate::secret;
 use crate::storage::{PoolState, QueryCounts};
 
 /// Route label of requests that matched no route (404s): one series for all of them.

@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::events::event::{Event, NewEvent, Slot};
-use crate::http::pagination::{Page, Paged, SortKey, SortKind};
+use crate::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
-use crate::reservations::model::utc;
 use crate::storage::{Binder, Db, Row, StorageError, Transaction};
+use crate::wire::time::utc;
 
 pub const SORT_KEYS: &[SortKey] = &[
     SortKey {

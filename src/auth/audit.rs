@@ -10,7 +10,7 @@ use reserver_actors::Clock;
 use serde_json::Value as Json;
 
 use super::principal::Principal;
-use crate::http::client_ip::{TrustedProxies, client_ip};
+use crate::client_ip::{TrustedProxies, client_ip};
 use crate::params;
 use crate::storage::Db;
 

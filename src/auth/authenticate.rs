@@ -174,7 +174,7 @@ impl Authenticator {
             .db
             .query_opt(
                 "SELECT expires_at FROM oauth2_tokens WHERE access_token_hash = $1",
-                params![super::secret::digest(token)],
+                params![crate::secret::digest(token)],
             )
             .await?
             .ok_or_else(bad_credentials)?;

@@ -1,5 +1,5 @@
 //! Failed-login throttling (5 failures in 15 minutes lock for 15 minutes after the latest failure)
-//! but keyed by **username and client address** (`http::client_ip::client_key`: an IPv6 client by
+//! but keyed by **username and client address** (`client_ip::client_key`: an IPv6 client by
 //! its /64, which one subscriber holds whole).
 //!
 //! Why: counted per username alone, failures would let anyone lock anyone out, forever, by

@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 use qrcodegen::{QrCode, QrCodeEcc};
 use totp_rs::{Builder, Secret, Totp};
 
-use super::{password, secret};
+use super::password;
 use crate::error::ApiError;
 use crate::params;
+use crate::secret;
 use crate::storage::{Db, Transaction};
 
 pub const ISSUER: &str = "Resource Reserver";

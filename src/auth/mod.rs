@@ -48,7 +48,6 @@ pub mod principal;
 pub mod profile;
 pub mod rbac;
 pub mod roles;
-pub mod secret;
 pub mod sessions;
 pub mod setup;
 pub mod user_admin;

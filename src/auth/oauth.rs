@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 use reserver_actors::Clock;
 
 use super::principal::{Principal, role_names};
-use super::{Auth, bad_credentials, secret};
+use super::{Auth, bad_credentials};
 use crate::error::ApiError;
 use crate::params;
 use crate::quotas::{StoredQuota, stored_quota_columns};
+use crate::secret;
 use crate::storage::Db;
 
 /// Splits a space-separated scope string.

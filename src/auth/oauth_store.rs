@@ -1,6 +1,6 @@
 //! The OAuth2 provider's rows: registered clients, authorization codes and issued tokens, as
 //! `routes::oauth` reads and changes them. Secrets arrive here already digested
-//! (`auth::secret::digest`); nothing in this module sees a plain code or token. Issuing a token
+//! (`secret::digest`); nothing in this module sees a plain code or token. Issuing a token
 //! pair is `auth::oauth::issue`.
 
 use chrono::{DateTime, Utc};

@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 use reserver_actors::Clock;
 
 use super::jwt::TokenKeys;
-use super::secret;
 use crate::error::ApiError;
 use crate::params;
+use crate::secret;
 use crate::storage::{Db, Transaction};
 
 /// What opening and refreshing sessions needs: where they are stored, the time, the signing

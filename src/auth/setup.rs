@@ -8,7 +8,7 @@
 //!
 //! A stranger who reaches a fresh server first cannot take it over: while setup is incomplete,
 //! either claim needs the setup token (`X-Setup-Token`) unless the request is local
-//! (`http::client_ip::is_local`: a loopback TCP peer and no forwarding header). The token is logged
+//! (`client_ip::is_local`: a loopback TCP peer and no forwarding header). The token is logged
 //! at start-up and kept, readable by the owner only, in [`TOKEN_FILE`] in the data directory
 //! (servers sharing the directory share the token); the file is removed once setup is complete,
 //! after which the token is never accepted.

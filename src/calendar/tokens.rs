@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::auth::secret;
 use crate::error::ApiError;
 use crate::params;
+use crate::secret;
 use crate::storage::{Db, StorageError};
 
 type HmacSha256 = Hmac<Sha256>;

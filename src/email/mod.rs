@@ -28,9 +28,26 @@ use actix::prelude::*;
 use reserver_actors::Clock;
 use reserver_actors::mail::{MailSender, WakeMailer};
 
-use crate::config::EmailSettings;
 use crate::metrics::Metrics;
 use crate::storage::Db;
+
+/// How e-mail is sent (`EMAIL_ENABLED`, `SMTP_*`, …), as the configuration gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSettings {
+    pub enabled: bool,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    pub from_address: String,
+    pub from_name: String,
+    pub starttls: bool,
+    pub implicit_tls: bool,
+    /// Verification messages one account may ask for per hour.
+    pub verifications_per_user: u32,
+    /// Verification messages to one address per hour.
+    pub verifications_per_recipient: u32,
+}
 
 /// The e-mail machinery of one server: the sender on its own thread, when e-mail is enabled.
 pub struct Email {

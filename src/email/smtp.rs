@@ -15,7 +15,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use prometheus::IntCounter;
 use reserver_actors::mail::{Attempt, MailTransport, Outgoing};
 
-use crate::config::EmailSettings;
+use super::EmailSettings;
 use crate::metrics::Metrics;
 
 /// Longest SMTP exchange (connecting, every command and the message).

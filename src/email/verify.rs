@@ -21,10 +21,10 @@ use chrono::{DateTime, Duration, Utc};
 use reserver_actors::Clock;
 
 use super::Email;
-use crate::auth::secret;
-use crate::config::EmailSettings;
+use super::EmailSettings;
 use crate::error::ApiError;
 use crate::params;
+use crate::secret;
 use crate::storage::{Db, StorageError, Transaction, lock_user};
 
 /// How long a verification code is accepted after it was mailed.

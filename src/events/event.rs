@@ -31,7 +31,7 @@ use reserver_actors::resource::{ReservationId, ResourceId, ResourceInfo, UserId}
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::reservations::model::utc;
+use crate::wire::time::utc;
 
 /// Every event the server records. The variant's snake_case name is its `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

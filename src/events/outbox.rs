@@ -20,8 +20,8 @@ use serde_json::Value as Json;
 
 use super::event::{self, Event, NewEvent};
 use crate::params;
-use crate::reservations::model::utc;
 use crate::storage::{BackendKind, Db, Row, StorageError, Transaction};
+use crate::wire::time::utc;
 
 /// Appends `event` to the outbox inside the caller's transaction; `origin` names the server
 /// process whose actors made the change, if any. The row records the id of the request the

@@ -88,7 +88,7 @@ pub fn authenticated(seq: i64, expires_at: DateTime<Utc>) -> String {
     control(
         "authenticated",
         seq,
-        json!({ "expires_at": crate::reservations::model::utc(expires_at) }),
+        json!({ "expires_at": crate::wire::time::utc(expires_at) }),
     )
 }
 

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, FieldError};
-use crate::http::Bounded;
-use crate::reservations::model::utc;
+use crate::wire::bounded::Bounded;
+use crate::wire::time::utc;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BusinessHoursOut {

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::error::{ApiError, FieldError};
-use crate::http::bounded::TOO_LONG;
+use crate::wire::bounded::TOO_LONG;
 
 /// Turns a deserialisation failure at `path` into one validation entry under `source`.
 fn field_error(source: &str, path: &serde_path_to_error::Path, message: &str) -> FieldError {

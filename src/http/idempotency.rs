@@ -27,13 +27,13 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
-use crate::auth::secret::hex;
 use crate::error::ApiError;
 use crate::params;
-use crate::reservations::model::OutputZone;
 use crate::reservations::queries;
+use crate::secret::hex;
 use crate::state::AppState;
 use crate::storage::{Db, StorageError};
+use crate::wire::time::OutputZone;
 
 /// How long a key is remembered.
 const RETENTION: chrono::Duration = chrono::Duration::hours(24);

@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Admission, Caller, Refusal, Scope, Who};
 use crate::auth::authenticate;
+use crate::client_ip::client_ip;
 use crate::error::ApiError;
-use crate::http::client_ip::client_ip;
 use crate::quotas::{ENDPOINT_LIMITS, Limits, day_of};
 use crate::state::AppState;
 

@@ -39,7 +39,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use reserver_actors::Clock;
 use tokio::sync::Notify;
 
-use crate::http::client_ip::subscriber_block;
+use crate::client_ip::subscriber_block;
 use crate::quotas::store::RouteCounts;
 use crate::quotas::{Effective, Limits, Tier, next_midnight};
 use crate::storage::{Db, StorageError};

@@ -6,15 +6,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use reserver_actors::resource::{ReservationStatus, ResourceInfo};
 
-use super::model::{OutputZone, ReservationOut, utc};
+use super::model::ReservationOut;
 use crate::error::ApiError;
-use crate::http::pagination::{Page, Paged, SortKey, SortKind};
+use crate::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
 use crate::resource_columns;
 use crate::resources::model::ResourceOut;
 use crate::resources::queries::CURRENT_USER_SQL;
 use crate::resources::record;
 use crate::storage::{Binder, Db, Row, StorageError};
+use crate::wire::time::{OutputZone, utc};
 
 pub const SORT_KEYS: &[SortKey] = &[
     SortKey {

@@ -3,7 +3,7 @@
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::http::Bounded;
+use crate::wire::bounded::Bounded;
 
 /// A resource name: trimmed, 1 to 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -71,7 +71,7 @@ impl CheckInWindow {
 /// resource can carry would match nothing anyway).
 pub const MAX_TAGS: usize = 50;
 
-/// A list of tags as a client sends it (bounded; see [`crate::http::bounded`]).
+/// A list of tags as a client sends it (bounded; see [`crate::wire::bounded`]).
 pub type TagList = Bounded<String, MAX_TAGS>;
 
 /// Tags: each trimmed, empty ones dropped, duplicates removed (case-insensitively, first

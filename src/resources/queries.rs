@@ -9,7 +9,7 @@ use super::model::ResourceOut;
 use super::record;
 use crate::error::ApiError;
 use crate::hours::closed::ClosedDuring;
-use crate::http::pagination::{Page, Paged, SortKey, SortKind};
+use crate::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
 use crate::reservations::names::Viewer;
 use crate::resource_columns;

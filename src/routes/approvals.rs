@@ -15,10 +15,10 @@ use crate::approvals::{self, ApprovalRecord};
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::http::idempotency::key_of;
-use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, RouteTable};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
+use crate::wire::time::WireTime;
 
 #[rustfmt::skip] // one line per route: the table reads as a table
 pub fn declare(table: &mut RouteTable) {

@@ -11,8 +11,8 @@ use crate::auth::lockout::{self, LoginKey};
 use crate::auth::mfa_lockout::{self, Outcome};
 use crate::auth::sessions::{self, Issued};
 use crate::auth::{Principal, password, rbac, setup, users};
+use crate::client_ip::client_key;
 use crate::error::{ApiError, FieldError};
-use crate::http::client_ip::client_key;
 use crate::http::{Access, Form, Json, Query, RouteTable, secret_json};
 use crate::state::AppState;
 

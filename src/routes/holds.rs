@@ -13,12 +13,12 @@ use serde_json::json;
 use super::reservations::{created, send_to_named_resource, slot};
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
-use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, RouteTable};
-use crate::reservations::model::{OutputZone, utc};
 use crate::reservations::{holds, queries};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
+use crate::wire::time::WireTime;
+use crate::wire::time::{OutputZone, utc};
 
 /// Longest and default hold, in minutes.
 const MAX_HOLD_MINUTES: i64 = 15;

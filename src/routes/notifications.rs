@@ -7,9 +7,9 @@ use serde_json::json;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::http::pagination::{Page, PageParams};
 use crate::http::{Access, Path, Query, RouteTable};
 use crate::notifications;
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
 #[rustfmt::skip] // one line per route: the table reads as a table

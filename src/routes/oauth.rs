@@ -11,10 +11,12 @@ use serde_json::json;
 use crate::auth::audit::Event;
 use crate::auth::oauth::{self, Client, Grant};
 use crate::auth::oauth_store;
-use crate::auth::{Permission, Principal, authenticate, secret};
+use crate::auth::{Permission, Principal, authenticate};
 use crate::error::ApiError;
-use crate::http::{Access, Bounded, Form, Json, Path, Query, RouteTable, secret_json};
+use crate::http::{Access, Form, Json, Path, Query, RouteTable, secret_json};
+use crate::secret;
 use crate::state::AppState;
+use crate::wire::bounded::Bounded;
 
 pub fn declare(table: &mut RouteTable) {
     let owner = Access::Permission(Permission::OAuthClientManage);

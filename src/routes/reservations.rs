@@ -19,14 +19,15 @@ use serde_json::json;
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
 use crate::http::idempotency::key_of;
-use crate::http::pagination::{Page, PageParams};
-use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::pagination::{Page, PageParams};
 use crate::reservations::access::{not_found, visible};
-use crate::reservations::model::{OutputZone, ReservationOut};
+use crate::reservations::model::ReservationOut;
 use crate::reservations::queries::{self, MyFilter};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
+use crate::wire::time::OutputZone;
+use crate::wire::time::WireTime;
 
 #[rustfmt::skip] // one line per route: the table reads as a table
 pub fn declare(table: &mut RouteTable) {
@@ -249,7 +250,7 @@ async fn cancel(
     Ok(HttpResponse::Ok().json(json!({
         "message": "Reservation cancelled successfully",
         "reservation_id": record.id,
-        "cancelled_at": crate::reservations::model::utc(cancelled.at),
+        "cancelled_at": crate::wire::time::utc(cancelled.at),
         "cancelled_reservation_ids": ids,
     })))
 }
@@ -273,7 +274,7 @@ async fn cleanup_expired(state: web::Data<AppState>) -> Result<HttpResponse, Api
     Ok(HttpResponse::Ok().json(json!({
         "message": format!("Successfully cleaned up {expired} expired reservations"),
         "expired_count": expired,
-        "timestamp": crate::reservations::model::utc(now),
+        "timestamp": crate::wire::time::utc(now),
     })))
 }
 
@@ -298,6 +299,6 @@ async fn check_in(
     Ok(HttpResponse::Ok().json(json!({
         "message": "Checked in",
         "reservation_id": record.id,
-        "checked_in_at": crate::reservations::model::utc(at),
+        "checked_in_at": crate::wire::time::utc(at),
     })))
 }

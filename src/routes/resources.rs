@@ -14,10 +14,8 @@ use serde_json::json;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::hours::availability;
-use crate::http::pagination::{Page, PageParams};
-use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
-use crate::reservations::model::utc;
+use crate::pagination::{Page, PageParams};
 use crate::reservations::names::Viewer;
 use crate::resources::fields::{CheckInWindow, ResourceName, TagList, TimeZone, clean_tags};
 use crate::resources::model::{ResourceOut, live_status};
@@ -25,6 +23,8 @@ use crate::resources::queries::{self, ResourceFilter, StatusFilter};
 use crate::resources::{import, record, tags};
 use crate::state::AppState;
 use crate::storage::StorageError;
+use crate::wire::time::WireTime;
+use crate::wire::time::utc;
 
 #[rustfmt::skip] // one line per route: the table reads as a table
 pub fn declare(table: &mut RouteTable) {

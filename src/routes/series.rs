@@ -13,11 +13,13 @@ use super::reservations::{send_to_named_resource, slot};
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::http::idempotency::key_of;
-use crate::http::wire_time::WireTime;
-use crate::http::{Access, Bounded, Json, RouteTable};
-use crate::reservations::model::{OutputZone, ReservationOut};
+use crate::http::{Access, Json, RouteTable};
+use crate::reservations::model::ReservationOut;
 use crate::scheduling::user_ref;
 use crate::state::AppState;
+use crate::wire::bounded::Bounded;
+use crate::wire::time::OutputZone;
+use crate::wire::time::WireTime;
 
 pub fn declare(table: &mut RouteTable) {
     let access = Access::Permission(Permission::ReservationCreate);
@@ -105,15 +107,13 @@ fn series_until(recurrence: &Recurrence) -> Result<SeriesUntil, ApiError> {
             if let Ok(date) = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
                 return Ok(SeriesUntil::Date(date));
             }
-            crate::http::wire_time::parse(raw)
-                .map(SeriesUntil::Instant)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        &["body", "recurrence", "end_date"],
-                        "Input should be a valid date or datetime",
-                        raw,
-                    )
-                })
+            crate::wire::time::parse(raw).map(SeriesUntil::Instant).ok_or_else(|| {
+                ApiError::invalid(
+                    &["body", "recurrence", "end_date"],
+                    "Input should be a valid date or datetime",
+                    raw,
+                )
+            })
         }
     }
 }

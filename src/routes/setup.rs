@@ -10,10 +10,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::audit::Event;
-use crate::auth::{password, rbac, secret, setup, user_admin, users};
+use crate::auth::{password, rbac, setup, user_admin, users};
+use crate::client_ip::is_local;
 use crate::error::ApiError;
-use crate::http::client_ip::is_local;
 use crate::http::{Access, Json, RouteTable};
+use crate::secret;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

@@ -11,13 +11,13 @@ use serde_json::json;
 use super::reservations::created;
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
-use crate::http::pagination::{Page, PageParams};
-use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
-use crate::reservations::model::OutputZone;
+use crate::pagination::{Page, PageParams};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
 use crate::waitlist;
+use crate::wire::time::OutputZone;
+use crate::wire::time::WireTime;
 
 #[rustfmt::skip] // one line per route: the table reads as a table
 pub fn declare(table: &mut RouteTable) {

@@ -11,11 +11,11 @@ use serde_json::json;
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
 use crate::http::{Access, Json, OptionalJson, Path, Query, RouteTable, secret_json, secret_json_with};
-use crate::reservations::model::utc;
 use crate::state::AppState;
 use crate::webhooks::model::{self, Description, EventNames, NewWebhook, WebhookOut, WebhookPatch, WebhookUrl};
 use crate::webhooks::store::{self, ManualClaim};
 use crate::webhooks::{project, signature, topics};
+use crate::wire::time::utc;
 
 #[rustfmt::skip] // one line per route: the table reads as a table
 pub fn declare(table: &mut RouteTable) {

@@ -61,8 +61,8 @@ impl From<ScheduleError> for ApiError {
                     .iter()
                     .map(|refused| {
                         serde_json::json!({
-                            "start_time": crate::reservations::model::utc(refused.interval.start()),
-                            "end_time": crate::reservations::model::utc(refused.interval.end()),
+                            "start_time": crate::wire::time::utc(refused.interval.start()),
+                            "end_time": crate::wire::time::utc(refused.interval.end()),
                             "reason": refused.reason.as_str(),
                         })
                     })

@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::http::pagination::{Page, Paged, SortKey, SortKind};
+use crate::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
-use crate::reservations::model::utc;
 use crate::resource_columns;
 use crate::resources::model::{ResourceOut, live_status};
 use crate::resources::queries::CURRENT_USER_SQL;
 use crate::resources::record;
 use crate::storage::{Binder, Db, Row, StorageError};
+use crate::wire::time::utc;
 
 pub const SORT_KEYS: &[SortKey] = &[
     SortKey {

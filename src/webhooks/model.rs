@@ -9,12 +9,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::topics;
-use crate::auth::secret::random_token;
 use crate::error::ApiError;
-use crate::http::Bounded;
 use crate::params;
-use crate::reservations::model::utc;
+use crate::secret::random_token;
 use crate::storage::{Binder, Db, Row, StorageError, Transaction, lock_user};
+use crate::wire::bounded::Bounded;
+use crate::wire::time::utc;
 
 /// Longest URL (the column's size).
 const MAX_URL_CHARS: usize = 500;

@@ -13,8 +13,8 @@ use super::topics::{self, Announcement};
 use crate::auth::{Permission, rbac};
 use crate::events::NewEvent;
 use crate::params;
-use crate::reservations::model::utc;
 use crate::storage::{Binder, StorageError, Transaction};
+use crate::wire::time::utc;
 
 /// The request body, `{event, timestamp, data}` in that order (wire format), as compact JSON.
 pub fn body(event: &str, timestamp: DateTime<Utc>, data: &Value) -> String {

@@ -10,7 +10,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::auth::secret::hex;
+use crate::secret::hex;
 
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 pub const SIGNATURE_V2_HEADER: &str = "X-Webhook-Signature-V2";

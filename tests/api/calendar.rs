@@ -269,7 +269,7 @@ async fn feed_tokens_are_secret_per_user_and_revocable(app: TestApp) {
     for token in [&new, &carols] {
         assert!(!stored.contains(token.as_str()) && !idempotency.contains(token.as_str()));
     }
-    assert!(stored.contains(&resource_reserver::auth::secret::digest(&new)));
+    assert!(stored.contains(&resource_reserver::secret::digest(&new)));
 
     // Wrong and malformed tokens.
     for wrong in [

@@ -4,7 +4,7 @@
 //! its limit is refused while it is being read — the items past the limit are counted, never
 //! kept or processed — with Pydantic's 422 `too_long` entry, whose message names the limit:
 //! `List should have at most 50 items after validation, not 500`. The extractors
-//! (`extract.rs`) give it its `loc` (`["query", "tags"]`, `["body", "events"]`).
+//! (`http::extract`) give it its `loc` (`["query", "tags"]`, `["body", "events"]`).
 
 use std::marker::PhantomData;
 

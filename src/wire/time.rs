@@ -1,0 +1,100 @@
+//! Times on the wire, both ways.
+//!
+//! - Written: RFC 3339 with an explicit offset (`Z` for UTC), fractional seconds only when
+//!   non-zero ([`utc`]); reservation times in the zone a client asks for with the `X-Timezone`
+//!   header ([`OutputZone`]).
+//! - Read: times as clients send them ([`WireTime`], [`parse`]): ISO 8601 with an offset, or
+//!   without one (then UTC, which is what `/api/v1` clients mean by it), with a `T` or a space,
+//!   with or without seconds.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// The zone reservation times are shown in: the IANA name in `X-Timezone`, UTC when the header
+/// is missing or unknown.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputZone(pub Tz);
+
+impl FromRequest for OutputZone {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let zone = req
+            .headers()
+            .get("x-timezone")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|name| name.trim().parse::<Tz>().ok())
+            .unwrap_or(Tz::UTC);
+        std::future::ready(Ok(OutputZone(zone)))
+    }
+}
+
+impl OutputZone {
+    /// RFC 3339 with an explicit offset (`Z` for UTC); fractional seconds only when non-zero.
+    pub fn format(&self, time: DateTime<Utc>) -> String {
+        if self.0 == Tz::UTC {
+            return time.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        }
+        time.with_timezone(&self.0)
+            .to_rfc3339_opts(SecondsFormat::AutoSi, false)
+    }
+}
+
+/// UTC times in the API's format.
+pub fn utc(time: DateTime<Utc>) -> String {
+    OutputZone(Tz::UTC).format(time)
+}
+
+/// A time as a client sends it (see [`parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct WireTime(pub DateTime<Utc>);
+
+impl TryFrom<String> for WireTime {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        parse(&raw)
+            .map(WireTime)
+            .ok_or_else(|| format!("Input should be a valid datetime, got {raw:?}"))
+    }
+}
+
+/// Parses the formats `/api/v1` clients send.
+pub fn parse(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Ok(with_offset) = DateTime::parse_from_rfc3339(raw) {
+        return Some(with_offset.with_timezone(&Utc));
+    }
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
+    .map(|naive| naive.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn offsets_are_honoured_and_naive_times_are_utc() {
+        let ten = Utc.with_ymd_and_hms(2030, 5, 1, 10, 0, 0).unwrap();
+        assert_eq!(parse("2030-05-01T10:00:00Z"), Some(ten));
+        assert_eq!(parse("2030-05-01T12:00:00+02:00"), Some(ten));
+        assert_eq!(parse("2030-05-01T10:00:00"), Some(ten));
+        assert_eq!(parse("2030-05-01 10:00"), Some(ten));
+        assert_eq!(parse("2030-05-01T10:00:00.000"), Some(ten));
+        assert_eq!(parse("tomorrow"), None);
+        assert_eq!(parse("2030-02-30T10:00:00"), None);
+    }
+}
