@@ -11,10 +11,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::reservations::{created, send_to_named_resource, slot};
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
 use crate::http::wire_time::WireTime;
-use crate::http::{Access, Json, Path, RouteTable};
+use crate::http::{Json, Path};
 use crate::reservations::model::{OutputZone, utc};
 use crate::reservations::{holds, queries};
 use crate::scheduling::user_ref;
