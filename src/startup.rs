@@ -27,12 +27,12 @@ use crate::email::Email;
 use crate::error::ApiError;
 use crate::events::{EventWriter, Events, Stale};
 use crate::http::middleware::{record_metrics, trace_requests, wire_headers};
-use crate::http::route_table::not_found;
 use crate::metrics::Metrics;
 use crate::projections::Projections;
 use crate::rate_limit::RateLimiter;
 use crate::retention::Pruner;
 use crate::routes;
+use crate::routes::table::not_found;
 use crate::routes::{MetricsListener, metrics_listener_table};
 use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
@@ -220,12 +220,25 @@ impl Application {
         let app_state = state.clone();
         let authenticator = web::Data::new(state.authenticator());
         let trusted_proxies = web::Data::new(state.settings.trusted_proxies.clone());
+        // The parts the route plumbing reads on its own (idempotency, the rate limiter, `Viewer`).
+        let db = web::Data::new(state.db.clone());
+        let clock: web::Data<dyn Clock> = web::Data::from(state.clock.clone());
+        let rate_limiter = state.rate_limit.clone().map(web::Data::from);
+        let names_visible = web::Data::new(state.settings.reservation_names_visible);
         let server = HttpServer::new(move || {
             let table = routes::table();
             App::new()
                 .app_data(app_state.clone())
                 .app_data(authenticator.clone())
                 .app_data(trusted_proxies.clone())
+                .app_data(db.clone())
+                .app_data(clock.clone())
+                .app_data(names_visible.clone())
+                .configure(|cfg| {
+                    if let Some(limiter) = &rate_limiter {
+                        cfg.app_data(limiter.clone());
+                    }
+                })
                 .app_data(web::Data::from(metrics.clone()))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(|cfg| table.mount(cfg))

@@ -10,10 +10,10 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 
+use super::access::Access;
 use super::authenticate::{self, Authenticator};
 use super::principal::{FIRST_PARTY_ONLY, Principal};
 use crate::error::ApiError;
-use crate::http::Access;
 
 pub async fn enforce(
     access: Access,

@@ -31,6 +31,7 @@
 //! - `auth` knows nothing of resources or reservations; the audit log never fails the request
 //!   that caused it.
 
+pub mod access;
 pub mod audit;
 pub mod audit_log;
 pub mod authenticate;
@@ -53,6 +54,7 @@ pub mod setup;
 pub mod user_admin;
 pub mod users;
 
+pub use access::Access;
 pub use permission::{Permission, PermissionSet};
 pub use principal::{Principal, authorize_owner};
 

@@ -33,7 +33,6 @@ use tokio::sync::{mpsc, oneshot};
 use super::Events;
 use super::outbox;
 use super::protocol::{self, CLOSE_SIGNED_OUT, CLOSE_TOO_MANY_SOCKETS, ClientMessage};
-use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 
 /// Largest frame a client may send.
@@ -59,9 +58,21 @@ enum End {
     Vanished,
 }
 
+/// Who a socket serves, as far as the session goes: the route that opens it reads this off the
+/// authenticated caller, so live updates know nothing of roles or tokens.
+pub struct Caller {
+    pub user_id: i64,
+    /// The sign-in the token belongs to (`None` for a delegated OAuth2 token): signing out
+    /// closes the sockets opened with it.
+    pub login: Option<Login>,
+    /// Why the caller may not subscribe to resources (they lack `resource:read`); `None` when
+    /// they may.
+    pub subscribe_denial: Option<String>,
+}
+
 /// Who a token authenticates, and until when.
 pub struct Grant {
-    pub principal: Principal,
+    pub caller: Caller,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -82,13 +93,9 @@ fn signed_out(description: &str) -> End {
 /// What a socket was opened with: the caller the route guard authenticated, the token it
 /// presented, and how to verify tokens.
 pub struct Credentials {
-    pub principal: Principal,
+    pub caller: Caller,
     pub token: String,
     pub verify: Verify,
-}
-
-fn login(principal: &Principal) -> Option<Login> {
-    principal.session_id.as_deref().map(Login::from)
 }
 
 /// Registers a session with the notifier (before the handshake answer, so that the client
@@ -108,7 +115,7 @@ pub async fn start(
         .notifier
         .send(Connect {
             interests: interests.clone(),
-            login: login(&credentials.principal),
+            login: credentials.caller.login.clone(),
             queue,
             dismiss,
         })
@@ -134,7 +141,7 @@ pub async fn start(
         last_seq: published,
         last_heard: Instant::now(),
         events,
-        principal: credentials.principal,
+        caller: credentials.caller,
         verify: credentials.verify,
         // Set by the verification that starts `run`.
         expiry: Box::pin(std::future::pending()),
@@ -157,7 +164,7 @@ async fn refuse(ws: actix_ws::Session, _stream: MessageStream, end: End) {
 struct Session {
     id: SessionId,
     events: Arc<Events>,
-    principal: Principal,
+    caller: Caller,
     verify: Verify,
     /// Fires when the token the session lives on expires (by the server's clock).
     expiry: Sleep,
@@ -212,16 +219,16 @@ impl Session {
         }
     }
 
-    /// Lives on `grant` from now on: its principal and its expiry.
+    /// Lives on `grant` from now on: its caller and its expiry.
     fn adopt(&mut self, grant: Grant) {
         self.expiry = self.events.clock.sleep_until(grant.expires_at);
-        self.principal = grant.principal;
+        self.caller = grant.caller;
     }
 
     /// `authenticate`: a fresh token of the same user replaces the session's.
     async fn reauthenticate(&mut self, token: String) -> Result<(), End> {
         let grant = match (self.verify)(token).await {
-            Ok(grant) if grant.principal.user_id == self.principal.user_id => grant,
+            Ok(grant) if grant.caller.user_id == self.caller.user_id => grant,
             Ok(_) => {
                 let refusal = "the token is another user's: a socket belongs to the user who opened it";
                 return self.send(protocol::error(self.last_seq, refusal)).await;
@@ -239,7 +246,7 @@ impl Session {
         self.adopt(grant);
         self.events.notifier.do_send(Reauthenticated {
             id: self.id,
-            login: login(&self.principal),
+            login: self.caller.login.clone(),
         });
         self.send(protocol::authenticated(self.last_seq, expires_at)).await
     }
@@ -407,9 +414,8 @@ impl Session {
                 },
             ),
         };
-        if !self.principal.can(Permission::ResourceRead) {
-            let denial = Permission::ResourceRead.denial();
-            return self.send(protocol::error(self.last_seq, &denial)).await;
+        if let Some(denial) = &self.caller.subscribe_denial {
+            return self.send(protocol::error(self.last_seq, denial)).await;
         }
         let subscribe = Subscribe { id: self.id, change };
         match self.events.notifier.send(subscribe).await {

@@ -1,13 +1,11 @@
-//! HTTP plumbing shared by all routes: the route table, extractors that answer bad input with
-//! 422 lists, and the middleware stack.
+//! HTTP plumbing shared by all routes: extractors that answer bad input with 422 lists, and the
+//! middleware stack. It knows nothing of authentication or rate limits (the route table that
+//! wires those around each handler is `crate::routes::table`).
 
 pub mod csv;
 pub mod extract;
-pub mod idempotency;
 pub mod middleware;
-pub mod route_table;
 mod secret_response;
 
 pub use extract::{Form, Json, OptionalJson, Path, Query};
-pub use route_table::{Access, Endpoint, RouteTable};
 pub use secret_response::{secret_json, secret_json_with};

@@ -5,7 +5,8 @@
 //! limit) is decided once, when the route is declared, from its canonical path, so legacy aliases
 //! share their endpoint's bucket; paths that match no route (404) are never counted. A disabled
 //! limiter costs one `Option` check per request. The limiter only reads the authentication outcome
-//! ([`crate::auth::authenticate`]); it never puts a `Principal` in the request.
+//! ([`crate::auth::authenticate`]); it never puts a `Principal` in the request. It reads the
+//! limiter, the clock, the authenticator and `TRUSTED_PROXIES` from the application data.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,13 +17,13 @@ use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue}
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError, web};
 use chrono::{DateTime, Utc};
+use reserver_actors::Clock;
 
-use super::{Admission, Caller, Refusal, Scope, Who};
-use crate::auth::authenticate;
-use crate::client_ip::client_ip;
+use super::{Admission, Caller, RateLimiter, Refusal, Scope, Who};
+use crate::auth::authenticate::{self, Authenticator};
+use crate::client_ip::{TrustedProxies, client_ip};
 use crate::error::ApiError;
 use crate::quotas::{ENDPOINT_LIMITS, Limits, day_of};
-use crate::state::AppState;
 
 /// Never limited: probes and metrics (monitoring must see a server under load), the setup
 /// status the frontend polls before sign-in, and the WebSocket (long-lived, limited by its
@@ -79,15 +80,16 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    // No limiter is registered when `RATE_LIMIT_ENABLED=false`.
+    let Some(limiter) = req.app_data::<web::Data<RateLimiter>>().cloned() else {
         return next.call(req).await;
     };
-    let Some(limiter) = state.rate_limit.clone() else {
+    let Some(clock) = req.app_data::<web::Data<dyn Clock>>().cloned() else {
         return next.call(req).await;
     };
     let started = Instant::now();
-    let now = state.clock.now();
-    let caller = caller(&req, &state, &route, limiter.limits(), now).await;
+    let now = clock.now();
+    let caller = caller(&req, &route, limiter.limits(), now).await;
     match limiter.admit(&caller, route.scope, now) {
         Ok(admission) => {
             let mut response = next.call(req).await?;
@@ -104,15 +106,11 @@ pub async fn enforce(
 
 /// The user of a valid bearer token (authenticated once for this request: the route guard
 /// reuses the outcome), else — and always on a [`BY_ADDRESS`] route — the client address.
-async fn caller(
-    req: &ServiceRequest,
-    state: &AppState,
-    route: &LimitedRoute,
-    limits: &Limits,
-    now: DateTime<Utc>,
-) -> Caller {
+async fn caller(req: &ServiceRequest, route: &LimitedRoute, limits: &Limits, now: DateTime<Utc>) -> Caller {
     if !route.by_address && req.headers().contains_key(AUTHORIZATION) {
-        authenticate::authenticate_once(req.request(), &state.authenticator()).await;
+        if let Ok(authenticator) = Authenticator::of(req.request()) {
+            authenticate::authenticate_once(req.request(), &authenticator).await;
+        }
         let user = authenticate::inspect(req.request(), |principal| Caller::User {
             id: principal.user_id,
             limits: principal.quota.effective(principal.is_admin(), limits),
@@ -122,7 +120,11 @@ async fn caller(
             return user;
         }
     }
-    Caller::Client(Who::client(client_ip(req.request(), &state.settings.trusted_proxies)))
+    let none = TrustedProxies::default();
+    let trusted_proxies = req
+        .app_data::<web::Data<TrustedProxies>>()
+        .map_or(&none, |data| data.get_ref());
+    Caller::Client(Who::client(client_ip(req.request(), trusted_proxies)))
 }
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: impl Into<HeaderValue>) {

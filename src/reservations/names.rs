@@ -12,10 +12,9 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::LocalBoxFuture;
 
-use crate::auth::authenticate::request_principal;
+use crate::auth::authenticate::{Authenticator, request_principal};
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Who may see others' names on bookings, besides holders of `reservation:read_any`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,18 +68,21 @@ impl Viewer {
 }
 
 /// On public routes: the caller of a valid bearer token, anyone else is anonymous (a public read
-/// never fails for a bad token; it just shows no names).
+/// never fails for a bad token; it just shows no names). Reads the setting and the authenticator
+/// from the application data.
 impl FromRequest for Viewer {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Viewer, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let setting = req
+            .app_data::<web::Data<NamesVisible>>()
+            .map(|setting| *setting.get_ref());
         let req = req.clone();
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("no application state".into()))?;
-            let setting = state.settings.reservation_names_visible;
-            Ok(match request_principal(&req, &state.authenticator()).await {
+            let setting = setting.ok_or_else(|| ApiError::Internal("no RESERVATION_NAMES_VISIBLE".into()))?;
+            let authenticator = Authenticator::of(&req)?;
+            Ok(match request_principal(&req, &authenticator).await {
                 Ok(principal) => Viewer::of(&principal, setting),
                 Err(_) => Viewer::anonymous(),
             })

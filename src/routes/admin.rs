@@ -5,10 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::{Permission, Principal, password, sessions, user_admin, users};
 use crate::error::ApiError;
-use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::http::{Json, Path, Query};
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

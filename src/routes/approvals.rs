@@ -10,12 +10,14 @@ use reserver_actors::resource::{Answer, Book, BookingStatus, Cancel, CancelScope
 use serde::Deserialize;
 use serde_json::json;
 
+use super::idempotency::key_of;
 use super::reservations::slot;
+use super::table::RouteTable;
 use crate::approvals::{self, ApprovalRecord};
+use crate::auth::Access;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
-use crate::http::idempotency::key_of;
-use crate::http::{Access, Json, Path, RouteTable};
+use crate::http::{Json, Path};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
 use crate::wire::time::WireTime;

@@ -9,12 +9,14 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::admin::out_of_range;
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::audit_log;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::http::csv::{Cell, CsvWriter};
-use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::http::{Json, Path, Query};
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

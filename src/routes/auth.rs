@@ -6,6 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::lockout::{self, LoginKey};
 use crate::auth::mfa_lockout::{self, Outcome};
@@ -13,7 +15,7 @@ use crate::auth::sessions::{self, Issued};
 use crate::auth::{Principal, password, rbac, setup, users};
 use crate::client_ip::client_key;
 use crate::error::{ApiError, FieldError};
-use crate::http::{Access, Form, Json, Query, RouteTable, secret_json};
+use crate::http::{Form, Json, Query, secret_json};
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

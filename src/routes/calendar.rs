@@ -9,13 +9,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::admin::out_of_range;
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::principal::FIRST_PARTY_ONLY;
 use crate::auth::{Permission, Principal};
 use crate::calendar::feed::{self, FEED_STATUSES};
 use crate::calendar::{FeedToken, Kind, Window, tokens};
 use crate::error::ApiError;
-use crate::http::{Access, Path, Query, RouteTable, secret_json};
+use crate::http::{Path, Query, secret_json};
 use crate::reservations::access::{not_found, visible};
 use crate::reservations::queries;
 use crate::state::AppState;

@@ -8,8 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::SecondsFormat;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::error::ApiError;
-use crate::http::{Access, RouteTable};
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

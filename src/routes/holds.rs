@@ -11,9 +11,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::reservations::{created, send_to_named_resource, slot};
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
-use crate::http::{Access, Json, Path, RouteTable};
+use crate::http::{Json, Path};
 use crate::reservations::{holds, queries};
 use crate::scheduling::user_ref;
 use crate::state::AppState;

@@ -11,11 +11,13 @@ use reserver_actors::resource::ScheduleSnapshot;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::Permission;
 use crate::error::ApiError;
 use crate::hours::model::{BlackoutInput, DayInput, HoursInput, NewBlackout};
 use crate::hours::{slots, store};
-use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::http::{Json, Path, Query};
 use crate::state::AppState;
 
 #[rustfmt::skip] // one line per route: the table reads as a table

@@ -6,8 +6,9 @@ use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::error::ApiError;
-use crate::http::{Access, RouteTable};
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

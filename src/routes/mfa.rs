@@ -7,11 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::users::{self, Account};
 use crate::auth::{Principal, mfa, mfa_lockout, mfa_store};
 use crate::error::ApiError;
-use crate::http::{Access, Json, OptionalJson, RouteTable, secret_json};
+use crate::http::{Json, OptionalJson, secret_json};
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

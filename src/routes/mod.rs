@@ -11,6 +11,7 @@ mod calendar;
 mod health;
 mod holds;
 mod hours;
+pub mod idempotency;
 mod metrics;
 mod mfa;
 mod notifications;
@@ -21,6 +22,7 @@ mod resources;
 mod roles;
 mod series;
 mod setup;
+pub mod table;
 mod users;
 mod waitlist;
 mod webhooks;
@@ -28,7 +30,7 @@ mod ws;
 
 pub use health::{MetricsListener, metrics_listener_table};
 
-use crate::http::RouteTable;
+use table::RouteTable;
 
 /// The full route table of the server.
 pub fn table() -> RouteTable {

@@ -5,9 +5,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::http::{Access, Path, Query, RouteTable};
+use crate::http::{Path, Query};
 use crate::notifications;
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;

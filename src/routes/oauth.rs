@@ -8,12 +8,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::oauth::{self, Client, Grant};
 use crate::auth::oauth_store;
 use crate::auth::{Permission, Principal, authenticate};
 use crate::error::ApiError;
-use crate::http::{Access, Form, Json, Path, Query, RouteTable, secret_json};
+use crate::http::{Form, Json, Path, Query, secret_json};
 use crate::secret;
 use crate::state::AppState;
 use crate::wire::bounded::Bounded;

@@ -9,10 +9,12 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
 use super::admin::out_of_range;
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
-use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::http::{Json, Path, Query};
 use crate::quotas::store::{self, QuotaChanges, QuotaRow};
 use crate::quotas::{ENDPOINT_LIMITS, Limits, StoredQuota, Tier, day_of, stats};
 use crate::state::AppState;

@@ -16,10 +16,12 @@ use reserver_actors::resource::{
 use serde::Deserialize;
 use serde_json::json;
 
+use super::idempotency::key_of;
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
-use crate::http::idempotency::key_of;
-use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::http::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reservations::access::{not_found, visible};
 use crate::reservations::model::ReservationOut;

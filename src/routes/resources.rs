@@ -11,10 +11,12 @@ use reserver_actors::resource::{DeleteResource, EndMaintenance, StartMaintenance
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::hours::availability;
-use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::http::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reservations::names::Viewer;
 use crate::resources::fields::{CheckInWindow, ResourceName, TagList, TimeZone, clean_tags};

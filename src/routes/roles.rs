@@ -5,11 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::roles::{self, Role};
 use crate::auth::{Permission, Principal, users};
 use crate::error::ApiError;
-use crate::http::{Access, Json, RouteTable};
+use crate::http::Json;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

@@ -9,11 +9,13 @@ use reserver_actors::resource::{BookSeries, SeriesUntil};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::idempotency::key_of;
 use super::reservations::{send_to_named_resource, slot};
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
-use crate::http::idempotency::key_of;
-use crate::http::{Access, Json, RouteTable};
+use crate::http::Json;
 use crate::reservations::model::ReservationOut;
 use crate::scheduling::user_ref;
 use crate::state::AppState;

@@ -9,11 +9,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::audit::Event;
 use crate::auth::{password, rbac, setup, user_admin, users};
 use crate::client_ip::is_local;
 use crate::error::ApiError;
-use crate::http::{Access, Json, RouteTable};
+use crate::http::Json;
 use crate::secret;
 use crate::state::AppState;
 

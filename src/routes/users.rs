@@ -6,9 +6,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::{Principal, profile};
 use crate::error::ApiError;
-use crate::http::{Access, Json, RouteTable};
+use crate::http::Json;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {

@@ -9,9 +9,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::reservations::created;
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
-use crate::http::{Access, Json, Path, Query, RouteTable};
+use crate::http::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
 use crate::scheduling::user_ref;
 use crate::state::AppState;

@@ -8,9 +8,11 @@ use reserver_actors::webhook::{DeliveryStatus, Settlement};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::table::RouteTable;
+use crate::auth::Access;
 use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
-use crate::http::{Access, Json, OptionalJson, Path, Query, RouteTable, secret_json, secret_json_with};
+use crate::http::{Json, OptionalJson, Path, Query, secret_json, secret_json_with};
 use crate::state::AppState;
 use crate::webhooks::model::{self, Description, EventNames, NewWebhook, WebhookOut, WebhookPatch, WebhookUrl};
 use crate::webhooks::store::{self, ManualClaim};

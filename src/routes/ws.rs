@@ -7,19 +7,21 @@
 //! subscribe at once (so that a resumed replay covers the subscriptions too).
 //!
 //! The socket lives as long as its sign-in (see `crate::events::session`): the route gives the
-//! session the token and the way to verify tokens (the same as every request's).
+//! session the token, the way to verify tokens (the same as every request's) and what it needs
+//! to know of the caller (its user, its sign-in, whether it may subscribe to resources).
 
 use std::rc::Rc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use reserver_actors::notifier::Interests;
+use reserver_actors::notifier::{Interests, Login};
 use serde::Deserialize;
 
-use crate::auth::{Permission, Principal};
+use super::table::RouteTable;
+use crate::auth::{Access, Permission, Principal};
 use crate::error::ApiError;
 use crate::events::MAX_SUBSCRIPTIONS;
-use crate::events::session::{self, Credentials, Grant, Verify};
-use crate::http::{Access, Query, RouteTable};
+use crate::events::session::{self, Caller, Credentials, Grant, Verify};
+use crate::http::Query;
 use crate::state::AppState;
 
 pub fn declare(table: &mut RouteTable) {
@@ -56,6 +58,15 @@ fn resource_ids(raw: Option<&str>) -> Result<Vec<i64>, ApiError> {
     Ok(ids)
 }
 
+/// What the session needs to know of the caller.
+fn socket_caller(principal: &Principal) -> Caller {
+    Caller {
+        user_id: principal.user_id,
+        login: principal.session_id.as_deref().map(Login::from),
+        subscribe_denial: (!principal.can(Permission::ResourceRead)).then(|| Permission::ResourceRead.denial()),
+    }
+}
+
 /// Verifies a token as every request's is, and reads its expiry.
 fn verifier(state: web::Data<AppState>) -> Verify {
     Rc::new(move |token: String| {
@@ -64,7 +75,10 @@ fn verifier(state: web::Data<AppState>) -> Verify {
             let authenticator = state.authenticator();
             let principal = authenticator.principal(Some(&token)).await?;
             let expires_at = authenticator.expires_at(&token).await?;
-            Ok(Grant { principal, expires_at })
+            Ok(Grant {
+                caller: socket_caller(&principal),
+                expires_at,
+            })
         })
     })
 }
@@ -95,7 +109,7 @@ async fn connect(
         availability: params.availability,
     };
     let credentials = Credentials {
-        principal,
+        caller: socket_caller(&principal),
         token: params.token,
         verify: verifier(state.clone()),
     };

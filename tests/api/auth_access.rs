@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use resource_reserver::http::Access;
+use resource_reserver::auth::Access;
 use serde_json::{Value, json};
 
 use crate::both_backends;

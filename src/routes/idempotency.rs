@@ -1,8 +1,9 @@
 //! `Idempotency-Key`: a write repeated with the same key (per user, within 24 hours) returns the
 //! first response and does nothing more; the same key with a different request is a 422.
 //!
-//! Mounted by the route table on every authenticated POST, PUT, PATCH and DELETE, after the
-//! route guard (the key belongs to the caller) and before the handler:
+//! Mounted by the route table ([`super::table`]) on every authenticated POST, PUT, PATCH and
+//! DELETE, after the route guard (the key belongs to the caller) and before the handler; it reads
+//! the database and the clock from the application data:
 //! 1. the key is *claimed* by inserting its row (the primary key `(user_id, key)` makes exactly
 //!    one of several concurrent requests the owner);
 //! 2. the owner runs the handler and stores the response (a 5xx is not stored: the claim is
@@ -24,6 +25,7 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
 use chrono::{DateTime, Utc};
+use reserver_actors::Clock;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
@@ -31,7 +33,6 @@ use crate::error::ApiError;
 use crate::params;
 use crate::reservations::queries;
 use crate::secret::hex;
-use crate::state::AppState;
 use crate::storage::{Db, StorageError};
 use crate::wire::time::OutputZone;
 
@@ -79,7 +80,10 @@ pub async fn remember(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<Se
             return Ok(req.error_response(error));
         }
     };
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let (Some(db), Some(clock)) = (
+        req.app_data::<web::Data<Db>>().cloned(),
+        req.app_data::<web::Data<dyn Clock>>().cloned(),
+    ) else {
         return next.call(req).await;
     };
     let body = req.extract::<Bytes>().await?;
@@ -89,11 +93,11 @@ pub async fn remember(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<Se
     let user = principal.user_id;
     let deadline = tokio::time::Instant::now() + WAIT_FOR_OWNER;
     loop {
-        let now = state.clock.now();
-        if claim(&state.db, user, &key, &hash, now).await.map_err(ApiError::from)? {
-            return run_as_owner(&state, user, &key, req, next).await;
+        let now = clock.now();
+        if claim(&db, user, &key, &hash, now).await.map_err(ApiError::from)? {
+            return run_as_owner(&db, user, &key, req, next).await;
         }
-        let Some(existing) = read(&state.db, user, &key).await.map_err(ApiError::from)? else {
+        let Some(existing) = read(&db, user, &key).await.map_err(ApiError::from)? else {
             continue;
         };
         if existing.request_hash != hash {
@@ -108,13 +112,13 @@ pub async fn remember(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<Se
             // The first request died. If it booked, answer with what it booked; otherwise run
             // the request again in its place.
             if let Some(ids) = existing.reservation_ids {
-                let response = rebuild_booking(&state, &ids, now).await?;
-                store_response(&state.db, user, &key, 201, &response)
+                let response = rebuild_booking(&db, &ids, now).await?;
+                store_response(&db, user, &key, 201, &response)
                     .await
                     .map_err(ApiError::from)?;
                 return Ok(req.into_response(replay(201, response)));
             }
-            release(&state.db, user, &key).await.map_err(ApiError::from)?;
+            release(&db, user, &key).await.map_err(ApiError::from)?;
             continue;
         }
         if tokio::time::Instant::now() >= deadline {
@@ -127,7 +131,7 @@ pub async fn remember(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<Se
 
 /// Runs the request as the owner of the claim and stores its response.
 async fn run_as_owner(
-    state: &AppState,
+    db: &Db,
     user: i64,
     key: &str,
     req: ServiceRequest,
@@ -137,7 +141,7 @@ async fn run_as_owner(
     let response = match outcome {
         Ok(response) => response,
         Err(error) => {
-            release(&state.db, user, key).await.map_err(ApiError::from)?;
+            release(db, user, key).await.map_err(ApiError::from)?;
             return Err(error);
         }
     };
@@ -146,10 +150,10 @@ async fn run_as_owner(
     let (head, body) = response.into_parts();
     let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
     if status.is_server_error() || carries_secret(&head) {
-        release(&state.db, user, key).await.map_err(ApiError::from)?;
+        release(db, user, key).await.map_err(ApiError::from)?;
     } else {
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        store_response(&state.db, user, key, status.as_u16(), &text)
+        store_response(db, user, key, status.as_u16(), &text)
             .await
             .map_err(ApiError::from)?;
     }
@@ -256,11 +260,11 @@ async fn release(db: &Db, user: i64, key: &str) -> Result<(), StorageError> {
 }
 
 /// The answer a booking would have given: one reservation, or the list of a series.
-async fn rebuild_booking(state: &AppState, ids: &[i64], now: DateTime<Utc>) -> Result<String, ApiError> {
+async fn rebuild_booking(db: &Db, ids: &[i64], now: DateTime<Utc>) -> Result<String, ApiError> {
     let zone = OutputZone(chrono_tz::Tz::UTC);
     let mut reservations = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(reservation) = queries::one(&state.db, *id, now, zone).await? {
+        if let Some(reservation) = queries::one(db, *id, now, zone).await? {
             reservations.push(reservation);
         }
     }

@@ -15,30 +15,12 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
 
-use crate::auth::{Permission, guard};
+use crate::auth::{Access, guard};
 use crate::error::ApiError;
-use crate::http::idempotency;
 use crate::http::middleware::catch_panics;
 use crate::rate_limit::{self, LimitedRoute};
 
-/// Who may call an endpoint. Enforced for every route by [`crate::auth::guard`], which also
-/// hands the authenticated [`crate::auth::Principal`] to the handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone, without credentials.
-    Public,
-    /// Any authenticated caller, whatever their roles. A delegated OAuth2 token needs the `read`
-    /// scope for GET and HEAD, `write` for other methods.
-    Authenticated,
-    /// Only the user's own sign-in (a JWT from `/token`), never a delegated OAuth2 token: for
-    /// managing the identity itself (MFA, OAuth2 clients, sign-out).
-    Session,
-    /// A caller whose roles (narrowed by a delegated token's scopes) hold this permission.
-    Permission(Permission),
-    /// Any authenticated caller, like `Authenticated`, but the access token comes in the `token`
-    /// query parameter: browsers cannot set headers on a WebSocket upgrade (`/ws`).
-    QueryToken,
-}
+use super::idempotency;
 
 /// One declared endpoint.
 #[derive(Debug, Clone)]
