@@ -8,7 +8,7 @@ use reserver_actors::domain::opening_hours::local_day;
 use reserver_actors::resource::ScheduleSnapshot;
 use serde::Serialize;
 
-use crate::reservations::model::OutputZone;
+use crate::time_zone::OutputZone;
 
 /// A slot: RFC 3339 with the resource's UTC offset (its wall-clock times are readable).
 #[derive(Debug, Clone, Serialize)]

@@ -30,10 +30,10 @@ use crate::auth::Principal;
 use crate::auth::secret::hex;
 use crate::error::ApiError;
 use crate::params;
-use crate::reservations::model::OutputZone;
 use crate::reservations::queries;
 use crate::state::AppState;
 use crate::storage::{Db, StorageError};
+use crate::time_zone::OutputZone;
 
 /// How long a key is remembered.
 const RETENTION: chrono::Duration = chrono::Duration::hours(24);

@@ -1,45 +1,13 @@
-//! The reservation as the API shows it (`ReservationOut`), and the output time zone chosen with the
-//! `X-Timezone` header.
+//! The reservation as the API shows it (`ReservationOut`), its times in the zone chosen with the
+//! `X-Timezone` header (`crate::time_zone::OutputZone`).
 
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reserver_actors::resource::{Booked, Booking, ReservationStatus};
 use serde::Serialize;
 
 use crate::resources::model::ResourceOut;
-
-/// The zone reservation times are shown in: the IANA name in `X-Timezone`, UTC when the header
-/// is missing or unknown.
-#[derive(Debug, Clone, Copy)]
-pub struct OutputZone(pub Tz);
-
-impl FromRequest for OutputZone {
-    type Error = actix_web::Error;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let zone = req
-            .headers()
-            .get("x-timezone")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|name| name.trim().parse::<Tz>().ok())
-            .unwrap_or(Tz::UTC);
-        std::future::ready(Ok(OutputZone(zone)))
-    }
-}
-
-impl OutputZone {
-    /// RFC 3339 with an explicit offset (`Z` for UTC); fractional seconds only when non-zero.
-    pub fn format(&self, time: DateTime<Utc>) -> String {
-        if self.0 == Tz::UTC {
-            return time.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-        }
-        time.with_timezone(&self.0)
-            .to_rfc3339_opts(SecondsFormat::AutoSi, false)
-    }
-}
+use crate::time_zone::OutputZone;
 
 /// UTC times in the API's format.
 pub fn utc(time: DateTime<Utc>) -> String {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use reserver_actors::resource::{ReservationStatus, ResourceInfo};
 
-use super::model::{OutputZone, ReservationOut, utc};
+use super::model::{ReservationOut, utc};
 use crate::error::ApiError;
 use crate::http::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
@@ -15,6 +15,7 @@ use crate::resources::model::ResourceOut;
 use crate::resources::queries::CURRENT_USER_SQL;
 use crate::resources::record;
 use crate::storage::{Binder, Db, Row, StorageError};
+use crate::time_zone::OutputZone;
 
 pub const SORT_KEYS: &[SortKey] = &[
     SortKey {

@@ -15,10 +15,11 @@ use crate::auth::{Permission, Principal, authorize_owner};
 use crate::error::ApiError;
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, RouteTable};
-use crate::reservations::model::{OutputZone, utc};
+use crate::reservations::model::utc;
 use crate::reservations::{holds, queries};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
+use crate::time_zone::OutputZone;
 
 /// Longest and default hold, in minutes.
 const MAX_HOLD_MINUTES: i64 = 15;

@@ -23,10 +23,11 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
 use crate::reservations::access::{not_found, visible};
-use crate::reservations::model::{OutputZone, ReservationOut};
+use crate::reservations::model::ReservationOut;
 use crate::reservations::queries::{self, MyFilter};
 use crate::scheduling::user_ref;
 use crate::state::AppState;
+use crate::time_zone::OutputZone;
 
 #[rustfmt::skip] // one line per route: the table reads as a table
 pub fn declare(table: &mut RouteTable) {

@@ -11,6 +11,7 @@ use reserver_actors::resource::{DeleteResource, EndMaintenance, StartMaintenance
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::auth::booking_names::Viewer;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::hours::availability;
@@ -18,7 +19,6 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
 use crate::reservations::model::utc;
-use crate::reservations::names::Viewer;
 use crate::resources::fields::{CheckInWindow, ResourceName, TagList, TimeZone, clean_tags};
 use crate::resources::model::{ResourceOut, live_status};
 use crate::resources::queries::{self, ResourceFilter, StatusFilter};
@@ -383,7 +383,7 @@ struct ScheduledOut<'a> {
     id: i64,
     start_time: String,
     status: &'static str,
-    /// Who booked, for a viewer who may see it (`reservations::names`), else null.
+    /// Who booked, for a viewer who may see it (`auth::booking_names`), else null.
     user_id: Option<i64>,
     user_name: Option<&'a str>,
 }

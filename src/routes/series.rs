@@ -15,9 +15,10 @@ use crate::error::ApiError;
 use crate::http::idempotency::key_of;
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Bounded, Json, RouteTable};
-use crate::reservations::model::{OutputZone, ReservationOut};
+use crate::reservations::model::ReservationOut;
 use crate::scheduling::user_ref;
 use crate::state::AppState;
+use crate::time_zone::OutputZone;
 
 pub fn declare(table: &mut RouteTable) {
     let access = Access::Permission(Permission::ReservationCreate);

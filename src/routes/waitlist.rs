@@ -14,9 +14,9 @@ use crate::error::ApiError;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::wire_time::WireTime;
 use crate::http::{Access, Json, Path, Query, RouteTable};
-use crate::reservations::model::OutputZone;
 use crate::scheduling::user_ref;
 use crate::state::AppState;
+use crate::time_zone::OutputZone;
 use crate::waitlist;
 
 #[rustfmt::skip] // one line per route: the table reads as a table
