@@ -1,6 +1,6 @@
 //! Reservations: bookings of a resource by a user.
 //!
-//! - [`model`]: `ReservationOut`.
+//! - [`model`]: `ReservationOut`, the reservation as the API shows it.
 //! - [`names`]: the [`crate::auth::booking_names::Viewer`] of a read, taken from the request.
 //! - [`holds`]: a user's open holds.
 //! - [`queries`]: a user's reservations, one reservation, its history — read from the database.
