@@ -20,13 +20,13 @@ use clap::Args;
 
 use reserver_actors::resource::{ActorConfig, BookingRules};
 
+use crate::auth::booking_names::NamesVisible;
 use crate::auth::mfa_lockout::MfaLockoutConfig;
 use crate::client_ip::TrustedProxies;
 use crate::email::EmailSettings;
 use crate::events::LiveConfig;
 use crate::metrics::{MetricsConfig, MetricsToken};
 use crate::rate_limit::RateLimitConfig;
-use crate::reservations::names::NamesVisible;
 use crate::retention::RetentionConfig;
 use crate::storage::DatabaseLocation;
 use crate::telemetry::LogFormat;

@@ -11,6 +11,7 @@
 //! - [`routes`]: one module per API area; every endpoint is declared in [`routes::table`].
 //! - [`resources`], [`reservations`]: the API's views of resources and reservations, and their
 //!   database reads.
+//! - [`time_zone`]: below those views — stored time zone names and the `X-Timezone` output zone.
 //! - [`calendar`]: iCalendar feeds and exports of reservations, and their secret feed tokens.
 //! - [`scheduling`]: the SQL store of the resource actors and the mapping of their errors.
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
@@ -62,6 +63,7 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod time_zone;
 pub mod waitlist;
 pub mod webhooks;
 pub mod wire;

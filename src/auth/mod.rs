@@ -1,7 +1,8 @@
 //! Identity and access: who the caller is and what they may do.
 //!
 //! - [`Principal`]: the authenticated caller, an extractor for handlers; [`Principal::require`]
-//!   checks a [`Permission`], [`authorize_owner`] checks access to a user's own data.
+//!   checks a [`Permission`], [`authorize_owner`] checks access to a user's own data;
+//!   [`booking_names`]: whose name a caller may see on a booking (`RESERVATION_NAMES_VISIBLE`).
 //! - [`guard`]: enforces each route's `Access` rule, for every route of the table.
 //! - [`rbac`]: the casbin policy (roles × permissions); [`permission`]: the permissions.
 //! - [`jwt`]: access tokens; [`sessions`]: login sessions and rotating refresh tokens;
@@ -35,6 +36,7 @@ pub mod access;
 pub mod audit;
 pub mod audit_log;
 pub mod authenticate;
+pub mod booking_names;
 pub mod guard;
 pub mod jwt;
 pub mod lockout;

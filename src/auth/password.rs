@@ -10,7 +10,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// The special characters the password policy accepts.
 const SPECIAL: &str = "!@#$%^&*(),.?\":{}|<>-_=+[]\\;'/`~";
@@ -156,6 +156,23 @@ pub fn check_password(password: &str, username: Option<&str>) -> Result<(), Stri
         Ok(())
     } else {
         Err(failures.join("; "))
+    }
+}
+
+/// Validates a new account's username (lower-cased) and password, reporting every failure.
+pub fn validate_credentials(username: &str, password: &str) -> Result<String, ApiError> {
+    let mut errors = Vec::new();
+    if let Err(message) = check_username(username) {
+        errors.push(FieldError::value_error(&["body", "username"], message, username));
+    }
+    let username = username.to_lowercase();
+    if let Err(message) = check_password(password, Some(&username)) {
+        errors.push(FieldError::value_error(&["body", "password"], message, "********"));
+    }
+    if errors.is_empty() {
+        Ok(username)
+    } else {
+        Err(ApiError::Validation(errors))
     }
 }
 

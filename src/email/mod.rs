@@ -11,7 +11,9 @@
 //!   proving it.
 //! - [`project`]: the messages an event gives — only to a verified address whose owner keeps
 //!   `email_notifications` on.
-//! - [`store`]: the outbox (enqueue in a transaction; the sender's atomic claims).
+//! - [`store`]: the outbox (enqueue in a transaction; the sender's atomic claims; the footer of
+//!   notices).
+//! - [`verification_code`]: a verification message's code, drawn when the message is claimed.
 //! - [`smtp`]: the lettre transport, which tells transient failures from permanent ones, and
 //!   the counters of attempts.
 //!
@@ -20,6 +22,7 @@
 pub mod project;
 pub mod smtp;
 pub mod store;
+pub mod verification_code;
 pub mod verify;
 
 use std::sync::{Arc, Mutex};

@@ -10,14 +10,6 @@ use crate::notifications::Notice;
 use crate::params;
 use crate::storage::{StorageError, Transaction};
 
-/// `text` with the note that tells how to stop these messages.
-pub fn with_footer(text: &str) -> String {
-    format!(
-        "{text}\n\n--\nYou receive this because e-mail notifications are on for your account. Switch them off \
-         with PATCH /api/v1/users/me/preferences {{\"email_notifications\": false}}."
-    )
-}
-
 /// Whether `event` is worth an e-mail: bookings made, cancelled, offered, approved or rejected
 /// (the sender is woken after they commit).
 pub fn is_mailed(event: &Event) -> bool {
@@ -70,5 +62,12 @@ pub async fn project(
         .await?;
     let Some(row) = address else { return Ok(()) };
     let recipient: String = row.get("email")?;
-    super::store::enqueue(tx, &recipient, notice.title, &with_footer(&notice.message), now).await
+    super::store::enqueue(
+        tx,
+        &recipient,
+        notice.title,
+        &super::store::with_footer(&notice.message),
+        now,
+    )
+    .await
 }

@@ -8,7 +8,8 @@
 //! token records the outcome, so each attempt is made by one process.
 //!
 //! A message keeps its body only while it is pending: recording it sent or given up wipes it.
-//! Verification messages are stored without one and rendered when claimed.
+//! Verification messages are stored without one and rendered when claimed
+//! ([`super::verification_code`]); notices end [`with_footer`].
 
 use chrono::{DateTime, Duration, Utc};
 use reserver_actors::mail::{MailStore, Outcome, Outgoing};
@@ -57,6 +58,14 @@ pub async fn enqueue_verification(
     now: DateTime<Utc>,
 ) -> Result<i64, StorageError> {
     insert(tx, recipient, subject, "", Some(user), now).await
+}
+
+/// `text` with the note that tells how to stop these messages.
+pub fn with_footer(text: &str) -> String {
+    format!(
+        "{text}\n\n--\nYou receive this because e-mail notifications are on for your account. Switch them off \
+         with PATCH /api/v1/users/me/preferences {{\"email_notifications\": false}}."
+    )
 }
 
 /// The longest `reminder_hours` a user may choose: bookings starting later need no look yet.
@@ -116,7 +125,7 @@ impl MailStore for SqlMailStore {
                 let id: i64 = row.get("id")?;
                 let body = match row.get::<Option<i64>>("verifies_user")? {
                     None => row.get("body")?,
-                    Some(user) => match super::verify::issue_code(&db, id, user, now).await? {
+                    Some(user) => match super::verification_code::issue_code(&db, id, user, now).await? {
                         Some(body) => body,
                         None => {
                             drop_superseded(&db, id, &claim).await?;
@@ -225,7 +234,7 @@ impl MailStore for SqlMailStore {
                         start.format("%Y-%m-%d %H:%M")
                     );
                     let subject = reminder_subject(&name, start, now);
-                    enqueue(&mut tx, &email, &subject, &super::project::with_footer(&text), now).await?;
+                    enqueue(&mut tx, &email, &subject, &with_footer(&text), now).await?;
                 }
                 tx.commit().await?;
             }

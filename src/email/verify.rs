@@ -2,7 +2,7 @@
 //!
 //! Setting it stores the address as claimed (unverified) and enqueues a verification message
 //! in the same transaction. The message holds no code: the code (256 random bits) is drawn when
-//! the message is claimed for sending ([`issue_code`]), only its SHA-256 is stored, in the
+//! the message is claimed for sending ([`super::verification_code::issue_code`]), only its SHA-256 is stored, in the
 //! verification the message names, and it is valid 24 hours from then. So no code is ever
 //! written to the database in clear; a message whose verification was replaced meanwhile is
 //! dropped unsent. Presenting the code marks the address verified. Only verified addresses get
@@ -25,10 +25,7 @@ use super::EmailSettings;
 use crate::error::ApiError;
 use crate::params;
 use crate::secret;
-use crate::storage::{Db, StorageError, Transaction, lock_user};
-
-/// How long a verification code is accepted after it was mailed.
-pub const CODE_LIFETIME: Duration = Duration::hours(24);
+use crate::storage::{Db, Transaction, lock_user};
 
 /// The window of the verification throttles.
 const THROTTLE_WINDOW: Duration = Duration::hours(1);
@@ -66,14 +63,6 @@ pub fn parse_address(raw: &str) -> Result<String, ApiError> {
         .parse::<lettre::Address>()
         .map_err(|error| invalid(&format!("value is not a valid email address: {error}")))?;
     Ok(address.to_owned())
-}
-
-/// The body of a verification message carrying `code`.
-fn body(code: &str) -> String {
-    format!(
-        "Your verification code is:\n\n{code}\n\nSend it to POST /api/v1/users/me/email/verify within 24 hours.\n\
-         If you did not ask for this, ignore this message: the address stays unverified."
-    )
 }
 
 /// A 429 when `limit` verification messages matching `filter` (bound to `value`) were written
@@ -160,25 +149,6 @@ pub async fn request(verifier: &Verifier<'_>, user: i64, raw: &str) -> Result<()
     tx.commit().await?;
     verifier.email.wake();
     Ok(())
-}
-
-/// Draws the code of verification message `message` (claimed now, to `user`), stores its hash
-/// and returns the message's body; `None` when the verification it was for was replaced or
-/// completed meanwhile (the message is then not sent).
-pub(super) async fn issue_code(
-    db: &Db,
-    message: i64,
-    user: i64,
-    now: DateTime<Utc>,
-) -> Result<Option<String>, StorageError> {
-    let code = secret::random_token(32).map_err(|error| StorageError::Query(error.to_string()))?;
-    let issued = db
-        .execute(
-            "UPDATE email_verifications SET code_hash = $1, expires_at = $2 WHERE outbox_id = $3 AND user_id = $4",
-            params![secret::digest(&code), now + CODE_LIFETIME, message, user],
-        )
-        .await?;
-    Ok((issued == 1).then(|| body(&code)))
 }
 
 /// Marks `user`'s address verified if `code` is the one mailed for it and still valid, and drops

@@ -12,8 +12,8 @@ use reserver_actors::domain::Interval;
 use reserver_actors::resource::ResourceInfo;
 
 use super::{availability, store};
-use crate::resources::record::zone_named as zone_of;
 use crate::storage::{Binder, Db, StorageError};
+use crate::time_zone::zone_named as zone_of;
 
 /// The resources closed at some instant of a window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Reservations: bookings of a resource by a user.
 //!
-//! - [`model`]: `ReservationOut` and the `X-Timezone` output zone.
-//! - [`names`]: whose name a caller may see on a booking (`RESERVATION_NAMES_VISIBLE`).
+//! - [`model`]: `ReservationOut`, the reservation as the API shows it.
+//! - [`names`]: the [`crate::auth::booking_names::Viewer`] of a read, taken from the request.
 //! - [`holds`]: a user's open holds.
 //! - [`queries`]: a user's reservations, one reservation, its history — read from the database.
 //!   (Every change goes through the resource's actor, see `crate::scheduling`.)

@@ -1,71 +1,13 @@
-//! Whose name a caller may see on someone's booking (`RESERVATION_NAMES_VISIBLE`).
-//!
-//! Invariant: every answer that says who booked a slot — the user id and username of each
-//! booking in a resource's schedule, the holder of the booking in progress in resource lists,
-//! searches and status — asks [`Viewer::sees`] first and sends `null` in those fields otherwise
-//! (the field names stay, so clients keep parsing). Anonymous callers see busy intervals only.
-//! Signed-in callers see everyone's names (`signed_in`, the default, as offices expect) or, with
-//! `privileged`, only their own unless they hold `reservation:read_any`. Reservation events on
-//! `/ws` carry no names at all (`crate::events::event`).
+//! The [`Viewer`] of a read as an extractor: on public routes, the caller of a valid bearer token,
+//! anyone else anonymous, with the `RESERVATION_NAMES_VISIBLE` setting (`crate::auth::booking_names`).
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::LocalBoxFuture;
 
 use crate::auth::authenticate::{Authenticator, request_principal};
-use crate::auth::{Permission, Principal};
+use crate::auth::booking_names::{NamesVisible, Viewer};
 use crate::error::ApiError;
-
-/// Who may see others' names on bookings, besides holders of `reservation:read_any`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum NamesVisible {
-    /// Every signed-in user.
-    #[default]
-    SignedIn,
-    /// Nobody else.
-    Privileged,
-}
-
-impl NamesVisible {
-    pub fn parse(raw: &str) -> Result<NamesVisible, String> {
-        match raw.to_ascii_lowercase().as_str() {
-            "signed_in" => Ok(NamesVisible::SignedIn),
-            "privileged" => Ok(NamesVisible::Privileged),
-            _ => Err("expected signed_in or privileged".into()),
-        }
-    }
-}
-
-/// The caller of a read, as far as names on bookings go.
-#[derive(Debug, Clone, Default)]
-pub struct Viewer {
-    /// The signed-in caller's id and username; `None` for an anonymous caller.
-    user: Option<(i64, String)>,
-    sees_everyone: bool,
-}
-
-impl Viewer {
-    pub fn anonymous() -> Viewer {
-        Viewer::default()
-    }
-
-    pub fn of(principal: &Principal, setting: NamesVisible) -> Viewer {
-        Viewer {
-            user: Some((principal.user_id, principal.username.clone())),
-            sees_everyone: setting == NamesVisible::SignedIn || principal.can(Permission::ReservationReadAny),
-        }
-    }
-
-    /// Whether the caller may see who owns a booking of `owner`: always their own.
-    pub fn sees(&self, owner: i64) -> bool {
-        self.sees_everyone || self.user.as_ref().is_some_and(|(id, _)| *id == owner)
-    }
-
-    /// [`sees`](Viewer::sees) for reads that know the owner by username (unique) only.
-    pub fn sees_named(&self, owner: &str) -> bool {
-        self.sees_everyone || self.user.as_ref().is_some_and(|(_, name)| name == owner)
-    }
-}
 
 /// On public routes: the caller of a valid bearer token, anyone else is anonymous (a public read
 /// never fails for a bad token; it just shows no names). Reads the setting and the authenticator
@@ -92,7 +34,7 @@ impl FromRequest for Viewer {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::auth::booking_names::NamesVisible;
     use crate::config::{Settings, SettingsArgs};
 
     fn setting(value: Option<&str>) -> Result<NamesVisible, String> {
@@ -109,11 +51,5 @@ mod tests {
         assert_eq!(setting(Some("Privileged")), Ok(NamesVisible::Privileged));
         let error = setting(Some("everyone")).unwrap_err();
         assert!(error.contains("RESERVATION_NAMES_VISIBLE"), "{error}");
-    }
-
-    #[test]
-    fn anonymous_callers_see_no_owner() {
-        let anonymous = Viewer::anonymous();
-        assert!(!anonymous.sees(1) && !anonymous.sees_named("bob"));
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use reserver_actors::resource::{ResourceInfo, ScheduleSnapshot};
 use serde::Serialize;
 
-use crate::reservations::names::Viewer;
+use crate::auth::booking_names::Viewer;
 
 /// `available` when bookable now, `in_use` while a booking is in progress, `unavailable` under
 /// maintenance. Derived from the data at `now`, never stored, so it is never stale.

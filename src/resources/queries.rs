@@ -7,11 +7,11 @@ use reserver_actors::resource::ResourceInfo;
 
 use super::model::ResourceOut;
 use super::record;
+use crate::auth::booking_names::Viewer;
 use crate::error::ApiError;
 use crate::hours::closed::ClosedDuring;
 use crate::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
-use crate::reservations::names::Viewer;
 use crate::resource_columns;
 use crate::storage::{Binder, Db, StorageError};
 

@@ -9,6 +9,7 @@ use reserver_actors::resource::{Maintenance, ResourceInfo};
 use crate::events::{EventWriter, NewEvent};
 use crate::params;
 use crate::storage::{Db, Row, StorageError, Transaction, Value};
+use crate::time_zone::zone_named;
 
 /// The columns [`decode`] needs, for `SELECT … FROM resources r` (a macro so that queries can
 /// `concat!` it into constant SQL).
@@ -172,11 +173,6 @@ pub async fn insert_in(
     );
     events.record_unattributed(tx, vec![event], now).await?;
     Ok(id)
-}
-
-/// A stored time zone name as a zone (names are validated on the way in; UTC otherwise).
-pub fn zone_named(name: &str) -> Tz {
-    name.parse().unwrap_or(Tz::UTC)
 }
 
 /// How many resources there are (the health check's probe of the database).

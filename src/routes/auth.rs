@@ -38,23 +38,6 @@ struct Registration {
     password: String,
 }
 
-/// Validates a new account's username (lower-cased) and password, reporting every failure.
-pub(crate) fn validate_credentials(username: &str, password: &str) -> Result<String, ApiError> {
-    let mut errors = Vec::new();
-    if let Err(message) = password::check_username(username) {
-        errors.push(FieldError::value_error(&["body", "username"], message, username));
-    }
-    let username = username.to_lowercase();
-    if let Err(message) = password::check_password(password, Some(&username)) {
-        errors.push(FieldError::value_error(&["body", "password"], message, "********"));
-    }
-    if errors.is_empty() {
-        Ok(username)
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
 /// Creates an account with the `user` role. While first-run setup is incomplete (and not
 /// reopened), the account that completes it atomically also becomes the first admin — so then
 /// registering needs the setup token or a local request (`routes::setup::authorize_first_admin`);
@@ -65,7 +48,7 @@ async fn register(
     req: HttpRequest,
     Json(body): Json<Registration>,
 ) -> Result<HttpResponse, ApiError> {
-    let username = validate_credentials(&body.username, &body.password)?;
+    let username = password::validate_credentials(&body.username, &body.password)?;
     if setup::flags(&state.db).await? == (false, false) {
         super::setup::authorize_first_admin(&req, &state)?;
     }

@@ -13,12 +13,12 @@ use serde_json::json;
 
 use super::table::RouteTable;
 use crate::auth::Access;
+use crate::auth::booking_names::Viewer;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::hours::availability;
 use crate::http::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
-use crate::reservations::names::Viewer;
 use crate::resources::fields::{CheckInWindow, ResourceName, TagList, TimeZone, clean_tags};
 use crate::resources::model::{ResourceOut, live_status};
 use crate::resources::queries::{self, ResourceFilter, StatusFilter};
@@ -385,7 +385,7 @@ struct ScheduledOut<'a> {
     id: i64,
     start_time: String,
     status: &'static str,
-    /// Who booked, for a viewer who may see it (`reservations::names`), else null.
+    /// Who booked, for a viewer who may see it (`auth::booking_names`), else null.
     user_id: Option<i64>,
     user_name: Option<&'a str>,
 }

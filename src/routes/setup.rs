@@ -128,7 +128,7 @@ async fn initialize(
             Candidate::Existing(account.id, account.username)
         }
         (None, Some(username), Some(password)) => {
-            let username = super::auth::validate_credentials(username, password)?;
+            let username = password::validate_credentials(username, password)?;
             Candidate::New(username, password::hash(password).await?)
         }
         _ => return Err(ApiError::BadRequest("Username and password are required".into())),
