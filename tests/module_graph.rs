@@ -386,78 +386,17 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Cycles of the server crate not broken yet, as `(parent, members)`: a cycle found must lie
-/// within one of these (a group may shrink, none may grow or appear). Empty this list as they
-/// are broken; the test prints every cycle it finds (`--nocapture`).
-const NOT_YET_BROKEN: &[(&str, &[&str])] = &[
-    // Among others: `config` names each module's settings type while `email` reads
-    // `config::EmailSettings`; `events` reaches up to its projections (e-mail, notifications,
-    // webhooks); `state` is still used below the handlers (see `STILL_USING_STATE`); `http`
-    // (idempotency replay) uses `auth` and `reservations`, which use `http` (pagination,
-    // `Bounded`); `reservations::model` ↔ `resources::model`; `hours` ↔ `resources`.
-    (
-        "crate",
-        &[
-            "auth",
-            "calendar",
-            "config",
-            "email",
-            "events",
-            "hours",
-            "http",
-            "metrics",
-            "notifications",
-            "rate_limit",
-            "reservations",
-            "resources",
-            "state",
-            "webhooks",
-        ],
-    ),
-    ("email", &["project", "store", "verify"]),
-    ("routes", &["auth", "setup"]),
-];
-
-/// The members of a cycle as [`cycles`] prints them: `parent: a ↔ b ↔ c`.
-fn group_of(cycle: &str) -> (String, BTreeSet<String>) {
-    let line = cycle
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("cycle under ");
-    let (parent, members) = line.split_once(": ").unwrap_or_default();
-    (parent.to_string(), members.split(" ↔ ").map(str::to_string).collect())
-}
-
 #[test]
 fn the_server_crate_has_no_module_cycle() {
     // `main.rs` is a crate of its own (the binary), using this one through its name.
     let krate = read_crate(&manifest_dir().join("src"), &["src/main.rs"]);
     let found = cycles(&krate);
-    for cycle in &found {
-        eprintln!("{cycle}");
-    }
-    let new: Vec<&String> = found
-        .iter()
-        .filter(|cycle| {
-            let (parent, members) = group_of(cycle);
-            !NOT_YET_BROKEN.iter().any(|(known_parent, known)| {
-                *known_parent == parent && members.iter().all(|m| known.contains(&m.as_str()))
-            })
-        })
-        .collect();
     assert!(
-        new.is_empty(),
+        found.is_empty(),
         "module cycles in the server crate:\n{}",
-        new.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("\n")
+        found.join("\n")
     );
 }
-
-/// Modules below the entry points that still take the whole `AppState`; empty it as they are
-/// changed to take the parts. These are request extractors and middleware; they should read
-/// parts registered as application data of their own, as `auth::authenticate::Authenticator` and
-/// the audit's `TrustedProxies` are.
-const STILL_USING_STATE: &[&str] = &["http::idempotency", "rate_limit::middleware", "reservations::names"];
 
 #[test]
 fn only_the_entry_points_use_state_routes_and_startup() {
@@ -471,7 +410,6 @@ fn only_the_entry_points_use_state_routes_and_startup() {
             entry.contains(&top(to).as_str())
                 && top(from) != top(to)
                 && !["routes", "startup", ""].contains(&top(from).as_str())
-                && !STILL_USING_STATE.contains(&show(from).as_str())
         })
         .map(|((from, to), written)| format!("{} uses {} (`{written}`)", show(&from), show(&to)))
         .collect();
