@@ -1,8 +1,7 @@
 //! Configuration: command-line flags over environment variables over defaults.
 //!
-//! Every setting has a flag and an environment variable; the variables keep the names of the
-//! Python original (`DATABASE_URL`, `SECRET_KEY`, `SMTP_HOST`, …) so existing deployments keep
-//! working. Values are parsed once, here, into typed [`Settings`]; a malformed value stops
+//! Every setting has a flag and an environment variable; the variables' names (`DATABASE_URL`,
+//! `SECRET_KEY`, `SMTP_HOST`, …) are part of the deployment interface and never change. Values are parsed once, here, into typed [`Settings`]; a malformed value stops
 //! start-up with an error that names both the variable and the flag.
 //!
 //! Each setting is declared once, as a field of [`SettingsArgs`] with clap's `env` and
@@ -10,8 +9,8 @@
 //! [`Settings::from_args_and_env`] reads the variable names and defaults from the same
 //! declaration and resolves flag, then variable, then default itself. The environment is passed
 //! in as a lookup function rather than read directly, so tests build settings without touching
-//! (or being affected by) the process environment. A few settings have a second variable name,
-//! the original's (`ENV_ALIASES`).
+//! (or being affected by) the process environment. A few settings have a second, older variable
+//! name (`ENV_ALIASES`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,7 +32,8 @@ use crate::telemetry::LogFormat;
 use crate::webhooks::WebhookConfig;
 use crate::webhooks::address::AddressPolicy;
 
-/// The original's well-known default key. Accepted in development with a warning, refused in
+/// A well-known published default key (example configurations carry it). Accepted in
+/// development with a warning, refused in
 /// production.
 pub const DEFAULT_SECRET_KEY: &str = "your-secret-key-change-in-production";
 /// HS256 wants a key of at least 256 bits (RFC 7518 §3.2).
@@ -86,7 +86,7 @@ pub struct SettingsArgs {
     #[arg(long, env = "REFRESH_TOKEN_EXPIRE_DAYS", default_value = "7")]
     pub refresh_token_expire_days: Option<String>,
     /// Public base URL of this server, used in links it hands out (calendar feeds, e-mails). Unset:
-    /// the scheme and host of the request. The original's name API_BASE_URL is read too
+    /// the scheme and host of the request. The older name API_BASE_URL is read too
     #[arg(long, env = "API_URL")]
     pub api_url: Option<String>,
     /// Allowed CORS origins, as a JSON list or comma-separated
@@ -316,8 +316,8 @@ pub struct Settings {
     pub reservation_names_visible: NamesVisible,
 }
 
-/// Environment variables read for a setting after the one its declaration names: the original's
-/// other names. Each is mentioned in its setting's help text (a unit test checks that).
+/// Environment variables read for a setting after the one its declaration names: older names
+/// that deployments still set. Each is mentioned in its setting's help text (a unit test checks that).
 const ENV_ALIASES: &[(&str, &str)] = &[("api_url", "API_BASE_URL")];
 
 /// One setting as written in [`Settings::from_args_and_env`]: its id (the field of

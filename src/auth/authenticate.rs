@@ -97,7 +97,7 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 impl Authenticator {
-    /// Authenticates a bearer token; `None` is the original's "Not authenticated".
+    /// Authenticates a bearer token; `None` is the API's "Not authenticated".
     pub async fn principal(&self, token: Option<&str>) -> Result<Principal, ApiError> {
         let token = token.ok_or_else(|| ApiError::Unauthorized(NOT_AUTHENTICATED.into()))?;
         if token.contains('.') {

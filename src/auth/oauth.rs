@@ -125,7 +125,7 @@ pub async fn client(db: &Db, client_id: &str) -> Result<Option<Client>, ApiError
     Ok(client_row(db, client_id).await?.map(|(client, _)| client))
 }
 
-/// The client whose id and secret these are; the original's 401 otherwise.
+/// The client whose id and secret these are; a 401 otherwise.
 pub async fn authenticate_client(db: &Db, client_id: &str, client_secret: &str) -> Result<Client, ApiError> {
     let invalid = || ApiError::Unauthorized("Invalid client credentials".into());
     let (client, secret_hash) = client_row(db, client_id).await?.ok_or_else(invalid)?;

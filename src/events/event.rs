@@ -1,6 +1,6 @@
 //! The events the server announces: a closed vocabulary, one [`Event`] variant per message
-//! `type`, each with its own struct of fields, under the original's message types and field
-//! names.
+//! `type`, each with its own struct of fields, under the message types and field names of the
+//! `/ws` protocol.
 //!
 //! Producers build a [`NewEvent`] with one of its constructors, which fixes the event and its
 //! [`Audience`]. The outbox stores the variant's name as `kind` and its fields as the JSON
@@ -12,11 +12,10 @@
 //! Adding a variant is meant to fail to compile until every projection (in-app notifications,
 //! e-mail, webhooks) says what the new event gives: they match [`Event`] exhaustively.
 //!
-//! Who sees what: reservation events go to the reservation's owner (the original told the
-//! *canceller*; §9 defect 15) and to subscribers of the resource or of all availability; they
-//! carry ids, times and status only — never a username or user id — which is what the public
-//! schedule of a resource already shows. Resource and tag events go to everyone, as in the
-//! original.
+//! Who sees what: reservation events go to the reservation's owner and to subscribers of the
+//! resource or of all availability; they carry ids, times and status only — never a username or
+//! user id — which is what the public schedule of a resource already shows. Resource and tag
+//! events go to everyone.
 //!
 //! Invariant: what only the user an event concerns may read (an approver's reason for rejecting
 //! a request) is kept under [`OWNER_ONLY`] in the payload and reaches that user alone: their
@@ -185,7 +184,7 @@ pub struct ReservationRef {
     pub interval: Interval,
 }
 
-/// The time format of holds, releases and check-ins (the original's `isoformat`).
+/// The time format of holds, releases and check-ins (Python's `isoformat`, which `/ws` clients parse).
 fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
@@ -310,7 +309,7 @@ impl NewEvent {
     }
 
     /// Maintenance started or ended, or the base availability flag changed. `auto_reset_hours`
-    /// is present only when entering maintenance, as in the original.
+    /// is present only when entering maintenance.
     pub fn resource_status_changed(
         resource: &ResourceInfo,
         status: &'static str,
@@ -419,7 +418,7 @@ impl NewEvent {
         }
     }
 
-    /// A slot offered to a waitlist entry (the original's fields, plus the slot).
+    /// A slot offered to a waitlist entry (the protocol's fields, plus the slot).
     pub fn waitlist_offer(
         entry: i64,
         user: UserId,
@@ -495,7 +494,7 @@ impl NewEvent {
         }
     }
 
-    /// A booking waits for `approver` (the original's fields).
+    /// A booking waits for `approver` (the protocol's fields).
     pub fn approval_request(
         approval: i64,
         approver: UserId,
