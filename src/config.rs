@@ -33,8 +33,7 @@ use crate::webhooks::WebhookConfig;
 use crate::webhooks::address::AddressPolicy;
 
 /// A well-known published default key (example configurations carry it). Accepted in
-/// development with a warning, refused in
-/// production.
+/// development with a warning, refused in production.
 pub const DEFAULT_SECRET_KEY: &str = "your-secret-key-change-in-production";
 /// HS256 wants a key of at least 256 bits (RFC 7518 §3.2).
 const MIN_PRODUCTION_SECRET_LEN: usize = 32;
