@@ -205,7 +205,7 @@ pub struct SettingsArgs {
     /// /metrics on the main port
     #[arg(long, env = "METRICS_ADDRESS")]
     pub metrics_address: Option<String>,
-    // Retention and bounded growth (docs/security.md).
+    // Retention and bounded growth (docs/src/security.md).
     /// Days expired refresh tokens, and sessions revoked or without a live token, are kept
     #[arg(long, env = "SESSIONS_RETENTION_DAYS", default_value = "7")]
     pub sessions_retention_days: Option<String>,

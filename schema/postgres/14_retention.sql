@@ -1,4 +1,4 @@
--- Bounded growth and verified addresses (docs/security.md, "Retention and bounded growth").
+-- Bounded growth and verified addresses (docs/src/security.md, "Retention and bounded growth").
 
 -- Only verified addresses are unique. `email` becomes the address shown (claimed or verified, not
 -- unique); `verified_email` (the old column, which keeps its UNIQUE constraint) holds the address
