@@ -6,11 +6,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::support::PASSWORD;
-
-async fn detail(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
+use crate::support::response::status_and_body as detail;
 
 fn actions(logs: &Value) -> Vec<String> {
     logs.as_array()

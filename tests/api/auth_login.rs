@@ -1,27 +1,15 @@
 //! Password login: the original's form and messages, and a lockout that an attacker cannot
 //! turn against the account's owner.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::both_backends;
+use crate::support::response::client_from;
+use crate::support::response::status_and_detail as detail;
 use crate::support::{PASSWORD, TestApp};
-
-async fn detail(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (status, body["detail"].as_str().unwrap_or_default().to_owned())
-}
-
-/// A client whose connections come from another loopback address (a different attacker).
-fn client_from(address: Ipv4Addr) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::V4(address))
-        .build()
-        .unwrap()
-}
 
 async fn login_from(app: &TestApp, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
     client

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use totp_rs::{Builder, Secret};
 
 use crate::both_backends;
+use crate::support::response::status_and_detail as detail;
 use crate::support::{PASSWORD, TestApp, TestUser};
 
 pub(crate) fn code(secret: &str, at: chrono::DateTime<Utc>) -> String {
@@ -15,12 +16,6 @@ pub(crate) fn code(secret: &str, at: chrono::DateTime<Utc>) -> String {
         .build()
         .unwrap();
     totp.generate(at.timestamp() as u64).to_string()
-}
-
-async fn detail(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (status, body["detail"].as_str().unwrap_or_default().to_owned())
 }
 
 /// Enrols `user` and returns (secret, backup codes).

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::both_backends;
+use crate::support::response::status_and_body as detail;
 use crate::support::{TestApp, TestUser};
 
 pub(crate) const REDIRECT: &str = "https://app.example/callback";
@@ -14,11 +15,6 @@ pub(crate) const VERIFIER: &str = "a-long-random-verifier-string-of-at-least-43-
 
 fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-async fn detail(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
 }
 
 /// Registers a client for `owner`: (client_id, client_secret).

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::both_backends;
+use crate::support::response::status_and_body as detail;
 use crate::support::{TestApp, TestUser};
 
 async fn refresh_by_query(app: &TestApp, token: &str) -> reqwest::Response {
@@ -22,11 +23,6 @@ async fn refresh_by_body(app: &TestApp, token: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-async fn detail(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
 }
 
 both_backends! {

@@ -3,11 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-
-async fn detail(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json::<Value>().await.unwrap())
-}
+use crate::support::response::status_and_body as detail;
 
 both_backends! {
     async fn only_admins_manage_roles_with_the_originals_messages(app: TestApp) {

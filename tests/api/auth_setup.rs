@@ -3,15 +3,11 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
+use crate::support::response::status_and_body as detail;
 use crate::support::{Backend, PASSWORD, TestApp};
 
 /// An operator's `SETUP_REOPEN_TOKEN` (at least 32 bytes).
 const REOPEN: &str = "reopen-secret-of-at-least-32-bytes";
-
-async fn detail(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
 
 /// `POST /setup/initialize` as a remote client sends it, through a reverse proxy on this host
 /// (a local request without a forwarding header needs no token: `security_auth`).

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::support::booking::at;
+use crate::support::response::status_and_detail as detail;
 use crate::support::timers::eventually;
 use crate::support::{Backend, TestApp, TestUser};
 
@@ -29,12 +30,6 @@ async fn set_hours(app: &TestApp, admin: &TestUser, path: &str, body: &Value) ->
         response.text().await.unwrap_or_default()
     );
     response.json().await.unwrap()
-}
-
-async fn detail(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (status, body["detail"].as_str().unwrap_or_default().to_owned())
 }
 
 both_backends! {

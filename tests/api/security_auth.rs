@@ -2,7 +2,7 @@
 //! guessing from many addresses, forged forwarding headers on a fresh server, OAuth2 grants
 //! outliving a password reset, and over-long usernames at sign-in.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,23 +13,11 @@ use serde_json::{Value, json};
 use crate::auth_mfa::{code, enrol};
 use crate::auth_oauth::{REDIRECT, VERIFIER, client, code_for, token};
 use crate::both_backends;
+use crate::support::response::client_from;
+use crate::support::response::status_and_detail as detail;
 use crate::support::smtp::SmtpServer;
 use crate::support::timers::clock_start;
 use crate::support::{Backend, PASSWORD, TestApp, TestUser};
-
-async fn detail(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (status, body["detail"].as_str().unwrap_or_default().to_owned())
-}
-
-/// A client whose connections come from `address` (Linux routes all of 127/8 to loopback).
-fn client_from(address: Ipv4Addr) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::V4(address))
-        .build()
-        .unwrap()
-}
 
 async fn login_from(client: &reqwest::Client, app: &TestApp, code: &str) -> reqwest::Response {
     client

@@ -9,6 +9,7 @@ pub mod booking;
 pub mod database;
 pub mod process;
 pub mod rate_limit;
+pub mod response;
 pub mod runner;
 pub mod server;
 pub mod smtp;
