@@ -3,7 +3,6 @@
 //! outliving a password reset, and over-long usernames at sign-in.
 
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reserver_actors::{Clock, ManualClock};
@@ -15,9 +14,7 @@ use crate::auth_oauth::{REDIRECT, VERIFIER, client, code_for, token};
 use crate::both_backends;
 use crate::support::response::client_from;
 use crate::support::response::status_and_detail as detail;
-use crate::support::smtp::SmtpServer;
-use crate::support::timers::clock_start;
-use crate::support::{Backend, PASSWORD, TestApp, TestUser};
+use crate::support::{PASSWORD, TestApp, TestUser};
 
 async fn login_from(client: &reqwest::Client, app: &TestApp, code: &str) -> reqwest::Response {
     client
@@ -47,24 +44,10 @@ async fn count(app: &TestApp, sql: &str, params: Vec<resource_reserver::storage:
     n
 }
 
-/// A server on a manual clock that mails through a test SMTP server, with bob enrolled in MFA
-/// and holding a verified address.
-async fn mfa_app(backend: Backend) -> Option<(TestApp, Arc<ManualClock>, SmtpServer, TestUser, String)> {
-    let clock = Arc::new(ManualClock::new(clock_start()));
-    let smtp = SmtpServer::start().await;
-    let app = TestApp::builder(backend)
-        .manual_clock(clock.clone())
-        .settings(|args| {
-            args.access_token_expire_minutes = Some("1440".into());
-            args.email_enabled = Some("true".into());
-            args.smtp_host = Some("127.0.0.1".into());
-            args.smtp_port = Some(smtp.port.to_string());
-            args.smtp_tls = Some("false".into());
-        })
-        .spawn()
-        .await?;
+/// Bob, enrolled in MFA and holding a verified address: his TOTP secret.
+async fn enrolled_bob(app: &TestApp, clock: &ManualClock) -> (TestUser, String) {
     let bob = app.user("bob").await;
-    let (secret, _) = enrol(&app, &bob, clock.now()).await;
+    let (secret, _) = enrol(app, &bob, clock.now()).await;
     let db = app.database().connect().await;
     db.execute(
         "UPDATE users SET email = $1, email_verified = $2 WHERE id = $3",
@@ -75,16 +58,13 @@ async fn mfa_app(backend: Backend) -> Option<(TestApp, Arc<ManualClock>, SmtpSer
     db.close().await;
     // The enrolment's code is spent; the next step's is fresh.
     clock.advance(Duration::from_secs(30));
-    Some((app, clock, smtp, bob, secret))
+    (bob, secret)
 }
 
-mod mfa_guessing_from_twelve_addresses_is_stopped {
-    use super::*;
-
-    async fn body(backend: Backend) {
-        let Some((app, clock, smtp, _bob, secret)) = mfa_app(backend).await else {
-            return;
-        };
+both_backends! {
+    #[app(clock, smtp)]
+    async fn mfa_guessing_from_twelve_addresses_is_stopped(app: TestApp, clock: Arc<ManualClock>, smtp: SmtpServer) {
+        let (_bob, secret) = enrolled_bob(&app, &clock).await;
         let wrong = wrong_code(&secret, clock.now());
         let mut answers = Vec::new();
         for i in 2..=12_u8 {
@@ -123,25 +103,12 @@ mod mfa_guessing_from_twelve_addresses_is_stopped {
             200
         );
     }
-
-    #[actix_web::test]
-    async fn sqlite() {
-        body(Backend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    async fn postgres() {
-        body(Backend::Postgres).await;
-    }
 }
 
-mod reauthentication_guards_backup_codes_and_disabling_mfa {
-    use super::*;
-
-    async fn body(backend: Backend) {
-        let Some((app, clock, _smtp, bob, secret)) = mfa_app(backend).await else {
-            return;
-        };
+both_backends! {
+    #[app(clock, smtp)]
+    async fn reauthentication_guards_backup_codes_and_disabling_mfa(app: TestApp, clock: Arc<ManualClock>) {
+        let (bob, secret) = enrolled_bob(&app, &clock).await;
         let send = |path: &'static str, body: Value| {
             let (app, bob) = (&app, &bob);
             async move { app.post_json_as(bob, path, &body).await }
@@ -201,30 +168,12 @@ mod reauthentication_guards_backup_codes_and_disabling_mfa {
         let me: Value = app.get_as(&bob, "/api/v1/users/me").await.json().await.unwrap();
         assert_eq!(me["mfa_enabled"], true);
     }
-
-    #[actix_web::test]
-    async fn sqlite() {
-        body(Backend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    async fn postgres() {
-        body(Backend::Postgres).await;
-    }
 }
 
-mod sign_in_lockout_keys_ipv6_clients_by_their_64 {
-    use super::*;
-
+both_backends! {
+    #[app(settings(|args| args.trusted_proxies = Some("127.0.0.1".into())))]
     /// Behind a trusted proxy on loopback, clients of one IPv6 /64 are one client.
-    async fn body(backend: Backend) {
-        let Some(app) = TestApp::builder(backend)
-            .settings(|args| args.trusted_proxies = Some("127.0.0.1".into()))
-            .spawn()
-            .await
-        else {
-            return;
-        };
+    async fn sign_in_lockout_keys_ipv6_clients_by_their_64(app: TestApp) {
         app.user("bob").await;
         let login = |client: String| {
             let app = &app;
@@ -253,16 +202,6 @@ mod sign_in_lockout_keys_ipv6_clients_by_their_64 {
             message, "Invalid username or password.",
             "another /64 is another client"
         );
-    }
-
-    #[actix_web::test]
-    async fn sqlite() {
-        body(Backend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    async fn postgres() {
-        body(Backend::Postgres).await;
     }
 }
 
