@@ -122,6 +122,7 @@ async function mountLiveParts() {
   show(live.status());
   liveStatusOff?.();
   liveStatusOff = live.onStatus(show);
+  import('./offers.js').then(({ mountOffers }) => mountOffers()).catch((error) => console.warn('waitlist offers unavailable', error));
   const bell = document.getElementById('bell');
   if (bell) {
     try {
