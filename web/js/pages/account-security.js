@@ -4,7 +4,7 @@
 // app enables it. With MFA on, new backup codes and turning it off need the password and a
 // current code again.
 
-import { h, field, replace, formValues } from '../dom.js';
+import { h, field, replace, flash, formValues } from '../dom.js';
 import { t } from '../i18n.js';
 import { get, post } from '../api.js';
 import { accountHeader, statusLine, secretBox } from './account.js';
@@ -33,6 +33,7 @@ function setupSection(redraw) {
       return;
     }
     start.textContent = t('account.mfa_restart');
+    start.className = 'btn';
     start.disabled = false;
     const form = h('form', { class: 'mfa-enable-form' },
       field(t('account.mfa_code'), {
@@ -50,7 +51,7 @@ function setupSection(redraw) {
         // The backup codes stay on screen: this is the last time they can be seen.
         redraw(true, codes);
       } catch (error) {
-        status.say('error', error.message);
+        status.say('error', error.message === 'Invalid MFA code' ? t('account.mfa_invalid_code') : error.message);
         submit.disabled = false;
       }
     });
@@ -103,7 +104,7 @@ function enabledSection(redraw, freshCodes) {
   return h('section', { class: 'card', 'aria-labelledby': 'mfa-h' },
     h('h2', { id: 'mfa-h' }, t('account.mfa_title')),
     h('p', {}, h('span', { class: 'badge badge-free', 'data-test': 'mfa-state', 'data-enabled': 'true' }, t('account.mfa_on')), ' ', t('account.mfa_on_explain')),
-    freshCodes ? h('div', { class: 'flash flash-success', role: 'status' }, t('account.mfa_enabled_done')) : null,
+    freshCodes ? flash('success', t('account.mfa_enabled_done')) : null,
     status,
     codesHolder,
     h('h3', {}, t('account.backup_new_title')),

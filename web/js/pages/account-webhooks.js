@@ -8,6 +8,9 @@ import { get, post, patch, del } from '../api.js';
 import { formatDateTime } from '../format.js';
 import { accountHeader, statusLine, secretBox } from './account.js';
 
+/** The server's reason without its own "… failed:" lead-in (the page says that in words). */
+const reasonOf = (message) => String(message || '').replace(/^.*failed:\s*/i, '');
+
 const STATUS_BADGE = { delivered: 'badge-free', failed: 'badge-busy', pending: 'badge-pending' };
 
 /** The event's description in the page's language (the server's English one otherwise). */
@@ -57,7 +60,7 @@ function deliveryLog(webhook, holder) {
         [t('account.actions'), (d) => (d.status === 'delivered' ? '' : button(t('core.retry'), async () => {
           const answer = await post(`/webhooks/${webhook.id}/deliveries/${d.id}/retry`);
           await load();
-          status.say(answer.success ? 'success' : 'error', answer.success ? t('account.retry_ok') : t('account.retry_failed', { reason: answer.message }));
+          status.say(answer.success ? 'success' : 'error', answer.success ? t('account.retry_ok') : t('account.retry_failed', { reason: reasonOf(answer.message) }));
         }, { 'data-test': 'delivery-retry' }))],
       ], rows, { caption: t('account.deliveries_caption', { url: webhook.url }), empty: t('account.deliveries_none'), rowAttrs: (d) => ({ 'data-test': 'delivery-row', 'data-delivery-id': d.id }) }),
       button(t('account.deliveries_refresh'), load));
@@ -102,7 +105,7 @@ function webhookCard(webhook, events, reload, pageStatus) {
     h('div', { class: 'actions' },
       button(t('account.webhook_test'), async () => {
         const answer = await post(`/webhooks/${webhook.id}/test`);
-        status.say(answer.success ? 'success' : 'error', answer.success ? t('account.webhook_test_ok') : t('account.webhook_test_failed', { reason: answer.message }));
+        status.say(answer.success ? 'success' : 'error', answer.success ? t('account.webhook_test_ok') : t('account.webhook_test_failed', { reason: reasonOf(answer.message) }));
         await loadLog();
       }, { 'data-test': 'webhook-test' }),
       button(t('account.deliveries_show'), loadLog, { 'data-test': 'webhook-deliveries' }),
