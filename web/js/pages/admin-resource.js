@@ -36,7 +36,7 @@ function detailsSection(resource, onSaved) {
     try {
       const saved = await put(`/resources/${resource.id}`, body);
       status.say('success', t('admin.saved'));
-      onSaved(saved);
+      await onSaved(saved);
     } catch (error) {
       status.say('error', error.message);
     } finally {
@@ -135,16 +135,26 @@ export default async function render(view, ctx) {
   const heading = adminHeader(resource.name, { hash: '#/admin/resources', label: t('admin.resources_title') });
   const title = heading[1];
   const [approval, hours] = await Promise.all([approvalSection(resource), hoursSection(resource)]);
+  let hoursPart = hours;
+  let blackoutPart = blackoutSection(resource);
   replace(view,
     heading,
     h('p', {}, h('a', { href: `#/resources/${id}` }, t('admin.view_public'))),
     h('div', { class: 'admin-columns' },
-      detailsSection(resource, (saved) => {
+      detailsSection(resource, async (saved) => {
         title.textContent = saved.name;
         ctx.setTitle(saved.name);
+        const zoneChanged = saved.timezone !== resource.timezone;
         Object.assign(resource, saved);
+        if (zoneChanged) {
+          // Hours and blackout dates are read on the resource's calendar: say which one now.
+          const [nextHours, nextBlackouts] = [await hoursSection(resource), blackoutSection(resource)];
+          hoursPart.replaceWith(nextHours);
+          blackoutPart.replaceWith(nextBlackouts);
+          [hoursPart, blackoutPart] = [nextHours, nextBlackouts];
+        }
       }),
       approval),
-    hours,
-    blackoutSection(resource));
+    hoursPart,
+    blackoutPart);
 }

@@ -107,7 +107,7 @@ export default async function render(view, ctx) {
   }
 
   const roleStatus = statusLine();
-  const roleForm = h('form', { class: 'inline-form', 'data-test': 'role-create' },
+  const roleForm = h('form', { class: 'role-form', 'data-test': 'role-create' },
     h('div', { class: 'field-row' },
       field(t('admin.role_name'), { name: 'name', required: true, maxlength: 50, 'data-test': 'role-create-name' }),
       field(t('admin.description'), { name: 'description' })),
