@@ -63,6 +63,7 @@ export function secretBox(lines, { test, label } = {}) {
 /** The words of an e-mail call's failure: a server without e-mail (501) is said in the page's language. */
 function emailError(error) {
   if (error instanceof ApiError && error.status === 501) return t('account.email_disabled');
+  if (error instanceof ApiError && error.message === 'Invalid or expired verification code') return t('account.email_bad_code');
   return error.message;
 }
 

@@ -31,7 +31,7 @@ export function adminHeader(title, parent) {
  */
 export function refuse(view, permission) {
   if (can(permission)) return false;
-  replace(view, flash('error', t('core.forbidden')));
+  replace(view, h('h1', {}, t('admin.title')), flash('error', t('core.forbidden')));
   return true;
 }
 
