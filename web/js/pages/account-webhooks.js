@@ -7,6 +7,7 @@ import { t } from '../i18n.js';
 import { get, post, patch, del } from '../api.js';
 import { formatDateTime } from '../format.js';
 import { accountHeader, statusLine, secretBox } from './account.js';
+import { confirmButton } from './admin.js';
 
 /** The server's reason without its own "… failed:" lead-in (the page says that in words). */
 const reasonOf = (message) => String(message || '').replace(/^.*failed:\s*/i, '');
@@ -68,7 +69,7 @@ function deliveryLog(webhook, holder) {
   return load;
 }
 
-function webhookCard(webhook, events, reload, pageStatus) {
+function webhookCard(webhook, events, reload, pageStatus, clearCreated) {
   const card = h('article', { class: 'card webhook', 'data-test': 'webhook', 'data-webhook-id': webhook.id });
   const status = statusLine();
   const extra = h('div', { class: 'webhook-extra' });
@@ -114,10 +115,15 @@ function webhookCard(webhook, events, reload, pageStatus) {
         await patch(`/webhooks/${webhook.id}`, { is_active: !webhook.is_active });
         await reload();
       }, { 'data-test': 'webhook-toggle' }),
-      button(t('account.webhook_new_secret'), async () => {
-        const answer = await post(`/webhooks/${webhook.id}/regenerate-secret`);
-        replace(extra, secretPanel(answer, 'h4'));
-      }, { 'data-test': 'webhook-regenerate' }),
+      confirmButton(t('account.webhook_new_secret'), t('account.webhook_new_secret_question'), async () => {
+        try {
+          const answer = await post(`/webhooks/${webhook.id}/regenerate-secret`);
+          clearCreated();
+          replace(extra, secretPanel(answer, 'h4'));
+        } catch (error) {
+          status.say('error', error.message);
+        }
+      }, { danger: false, attrs: { 'data-test': 'webhook-regenerate' } }),
       deleteButton(webhook, reload, pageStatus)),
     status,
     extra,
@@ -150,7 +156,7 @@ export default async function render(view, ctx) {
   const reload = async () => {
     const hooks = await get('/webhooks');
     replace(list, hooks.length
-      ? hooks.map((hook) => webhookCard(hook, events, reload, pageStatus))
+      ? hooks.map((hook) => webhookCard(hook, events, reload, pageStatus, () => replace(created)))
       : h('p', { class: 'empty' }, t('account.webhooks_none')));
   };
 
