@@ -6,6 +6,7 @@ import { h, field, replace, button, flash, table, formValues } from '../dom.js';
 import { t } from '../i18n.js';
 import { get, download } from '../api.js';
 import { formatDateTime, zoneNote } from '../format.js';
+import { can } from '../session.js';
 import { adminHeader, refuse } from './admin.js';
 
 const PAGE_SIZE = 50;
@@ -44,6 +45,8 @@ export default async function render(view, ctx) {
   if (refuse(view, 'audit:read')) return;
   ctx.setTitle(t('admin.audit_title'));
   const options = await get('/audit/filters').catch(() => ({ actions: [], entity_types: [] }));
+  // Users by name when the admin may list them, else by number.
+  const users = can('user:manage') ? await get('/auth/admin/users', { limit: 1000 }).catch(() => null) : null;
   const results = h('div', { class: 'audit-results', 'aria-live': 'polite' });
   const detail = h('div', { class: 'audit-detail-holder' });
   let skip = Number(ctx.query.skip || 0) || 0;
@@ -54,7 +57,9 @@ export default async function render(view, ctx) {
       field(t('admin.audit_entity_type'), { tag: 'select', name: 'entity_type', options: [['', t('admin.audit_any')], ...options.entity_types.map((a) => [a, a])], 'data-test': 'audit-entity-type' }),
       field(t('admin.audit_outcome'), { tag: 'select', name: 'success', options: [['', t('admin.audit_any')], ['true', t('admin.audit_success')], ['false', t('admin.audit_failure')]], 'data-test': 'audit-success' })),
     h('div', { class: 'field-row' },
-      field(t('admin.audit_user_id'), { type: 'number', min: 1, name: 'user_id', 'data-test': 'audit-user' }),
+      users
+        ? field(t('admin.audit_user'), { tag: 'select', name: 'user_id', options: [['', t('admin.audit_any')], ...users.map((u) => [u.id, u.username])], 'data-test': 'audit-user' })
+        : field(t('admin.audit_user_id'), { type: 'number', min: 1, name: 'user_id', 'data-test': 'audit-user' }),
       field(t('admin.audit_from'), { type: 'date', name: 'start', 'data-test': 'audit-from' }),
       field(t('admin.audit_to'), { type: 'date', name: 'end', 'data-test': 'audit-to' }),
       field(t('admin.audit_search'), { type: 'search', name: 'search', 'data-test': 'audit-search' })),
