@@ -257,13 +257,71 @@ function listSection() {
   return section;
 }
 
+/** Tags across all resources: rename one everywhere, or remove it from every resource. */
+function tagsSection(onChanged) {
+  const status = statusLine();
+  const holder = h('div', {});
+  const section = h('section', { class: 'card', 'aria-labelledby': 'tags-h' },
+    h('h2', { id: 'tags-h' }, t('admin.tags_title')), h('p', { class: 'hint' }, t('admin.tags_explain')), status, holder);
+  const changed = async (words) => {
+    status.say('success', words);
+    await load();
+    await onChanged();
+  };
+  async function load() {
+    let tags;
+    try {
+      tags = await get('/resources/tags/details');
+    } catch (error) {
+      status.say('error', error.message);
+      return;
+    }
+    replace(holder, table([
+      [t('admin.tag'), (tag) => h('span', { class: 'chip' }, tag.name)],
+      [t('admin.tag_count'), (tag) => String(tag.resource_count)],
+      [t('admin.actions'), (tag) => {
+        const input = h('input', { type: 'text', value: tag.name, maxlength: 100, class: 'tag-input', 'aria-label': t('admin.tag_new_name', { tag: tag.name }), 'data-test': 'tag-new-name' });
+        return h('div', { class: 'row-actions' },
+          input,
+          button(t('admin.tag_rename'), async () => {
+            const name = input.value.trim();
+            if (!name || name === tag.name) return;
+            try {
+              await put('/resources/tags/rename', { old_name: tag.name, new_name: name });
+              await changed(t('admin.tag_renamed', { tag: tag.name, name }));
+            } catch (error) {
+              status.say('error', error.message);
+            }
+          }, { 'data-test': 'tag-rename' }),
+          confirmButton(t('core.delete'), t('admin.tag_delete_question', { tag: tag.name, count: tag.resource_count }), async () => {
+            try {
+              await del(`/resources/tags/${encodeURIComponent(tag.name)}`);
+              await changed(t('admin.tag_deleted', { tag: tag.name }));
+            } catch (error) {
+              status.say('error', error.message);
+            }
+          }, { attrs: { 'data-test': 'tag-delete' } }));
+      }],
+    ], tags, { caption: t('admin.tags_caption'), empty: t('admin.tags_none'), rowAttrs: () => ({ 'data-test': 'tag-row' }) }));
+  }
+  section.reload = load;
+  return section;
+}
+
 export default async function render(view, ctx) {
   if (refuse(view, 'resource:create')) return;
   ctx.setTitle(t('admin.resources_title'));
   const list = listSection();
+  const canTags = can('resource:update');
+  const tags = canTags ? tagsSection(list.reload) : null;
+  const refresh = async () => {
+    await list.reload();
+    if (tags) await tags.reload();
+  };
   replace(view,
     adminHeader(t('admin.resources_title')),
     list,
-    h('div', { class: 'admin-columns' }, createSection(list.reload), csvSection(list.reload)));
-  await list.reload();
+    h('div', { class: 'admin-columns' }, createSection(refresh), csvSection(refresh)),
+    tags);
+  await refresh();
 }
