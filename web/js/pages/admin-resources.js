@@ -219,7 +219,7 @@ function listSection() {
 
   async function load(more = false) {
     const answer = await get('/resources/search', {
-      q: search.value.trim(), status: statusSelect.value, limit: PAGE_SIZE, cursor: more ? cursor : undefined, include_total: !more,
+      q: search.value.trim(), status: statusSelect.value, limit: PAGE_SIZE, cursor: more ? cursor : undefined,
     });
     rows = more ? rows.concat(answer.data) : answer.data;
     cursor = answer.has_more ? answer.next_cursor : null;
