@@ -1,6 +1,9 @@
 // Words of the 'admin' area: `t('admin.<key>')`. Keep the three languages' keys identical.
 export default {
   en: {
+    refused_needs_approver: 'Choose an approver: a resource whose bookings need approval needs someone to answer them.',
+    refused_no_approver: 'This approver does not exist.',
+    refused_last_admin: 'Not changed: the server needs at least one active administrator.',
     tags_title: 'Tags',
     tags_explain: 'Rename a tag on every resource that carries it, or remove it from all of them.',
     tags_caption: 'Tags in use',
@@ -70,6 +73,7 @@ export default {
     delete_question: 'Delete {name}?',
     delete_cancel_upcoming: 'Also cancel its upcoming bookings',
     deleted: '{name} was deleted.',
+    delete_has_bookings: 'Not deleted: upcoming bookings ahead: {count}. Tick “Also cancel its upcoming bookings” to delete it anyway.',
     csv_title: 'Import from CSV',
     csv_format: 'One resource per line after a header line. Columns: name (required), tags (comma-separated, in quotes), available (true/false), description, timezone. Lines starting with # are skipped. Nothing is imported unless every line is valid.',
     csv_file: 'CSV file',
@@ -201,6 +205,9 @@ export default {
     audit_none: 'No entries match these filters.',
   },
   es: {
+    refused_needs_approver: 'Elija un aprobador: un recurso cuyas reservas necesitan aprobación necesita a alguien que las responda.',
+    refused_no_approver: 'Este aprobador no existe.',
+    refused_last_admin: 'Sin cambios: el servidor necesita al menos un administrador activo.',
     tags_title: 'Etiquetas',
     tags_explain: 'Cambie el nombre de una etiqueta en todos los recursos que la llevan, o quítela de todos.',
     tags_caption: 'Etiquetas en uso',
@@ -270,6 +277,7 @@ export default {
     delete_question: '¿Eliminar {name}?',
     delete_cancel_upcoming: 'Cancelar también sus próximas reservas',
     deleted: '{name} se eliminó.',
+    delete_has_bookings: 'No se eliminó: reservas próximas: {count}. Marque «Cancelar también sus próximas reservas» para eliminarlo de todos modos.',
     csv_title: 'Importar desde CSV',
     csv_format: 'Un recurso por línea tras una línea de cabecera. Columnas: name (obligatoria), tags (separadas por comas, entre comillas), available (true/false), description, timezone. Las líneas que empiezan por # se omiten. No se importa nada si alguna línea no es válida.',
     csv_file: 'Archivo CSV',
@@ -401,6 +409,9 @@ export default {
     audit_none: 'Ninguna entrada coincide con estos filtros.',
   },
   fr: {
+    refused_needs_approver: 'Choisissez un approbateur : une ressource dont les réservations doivent être approuvées a besoin de quelqu’un pour y répondre.',
+    refused_no_approver: 'Cet approbateur n’existe pas.',
+    refused_last_admin: 'Rien n’a changé : le serveur a besoin d’au moins un administrateur actif.',
     tags_title: 'Étiquettes',
     tags_explain: 'Renommez une étiquette sur toutes les ressources qui la portent, ou retirez-la de toutes.',
     tags_caption: 'Étiquettes utilisées',
@@ -470,6 +481,7 @@ export default {
     delete_question: 'Supprimer {name} ?',
     delete_cancel_upcoming: 'Annuler aussi ses réservations à venir',
     deleted: '{name} a été supprimée.',
+    delete_has_bookings: 'Non supprimée : réservations à venir : {count}. Cochez « Annuler aussi ses réservations à venir » pour la supprimer quand même.',
     csv_title: 'Importer depuis un CSV',
     csv_format: 'Une ressource par ligne après une ligne d’en-tête. Colonnes : name (obligatoire), tags (séparées par des virgules, entre guillemets), available (true/false), description, timezone. Les lignes commençant par # sont ignorées. Rien n’est importé si une ligne n’est pas valide.',
     csv_file: 'Fichier CSV',

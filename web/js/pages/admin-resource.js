@@ -6,7 +6,7 @@ import { h, field, replace, flash, formValues } from '../dom.js';
 import { t } from '../i18n.js';
 import { get, put, post } from '../api.js';
 import { can } from '../session.js';
-import { adminHeader, refuse, timeZoneList, splitTags, statusLine } from './admin.js';
+import { adminHeader, refuse, timeZoneList, splitTags, statusLine, words } from './admin.js';
 import { hoursEditor, blackoutEditor } from './admin-hours.js';
 
 function detailsSection(resource, onSaved) {
@@ -84,7 +84,7 @@ async function approvalSection(resource) {
       });
       status.say('success', t('admin.saved'));
     } catch (error) {
-      status.say('error', error.message);
+      status.say('error', words(error));
     } finally {
       submit.disabled = false;
     }

@@ -200,7 +200,16 @@ function rowActions(resource, reload, status) {
   if (can('resource:delete')) {
     const cancelBox = h('input', { type: 'checkbox', id: `cancel-upcoming-${resource.id}` });
     parts.push(confirmButton(t('core.delete'), t('admin.delete_question', { name: resource.name }), () => run(
-      () => del(`/resources/${resource.id}`, { query: { cancel_reservations: cancelBox.checked ? 'true' : undefined } }),
+      async () => {
+        try {
+          await del(`/resources/${resource.id}`, { query: { cancel_reservations: cancelBox.checked ? 'true' : undefined } });
+        } catch (error) {
+          // The server refuses while bookings are ahead; say how to go on, in the page's words.
+          const upcoming = /has (\d+) upcoming reservation/.exec(error.message || '');
+          if (upcoming) error.message = t('admin.delete_has_bookings', { count: upcoming[1] });
+          throw error;
+        }
+      },
       t('admin.deleted', { name: resource.name })),
     { extra: h('span', { class: 'check' }, cancelBox, h('label', { for: cancelBox.id }, t('admin.delete_cancel_upcoming'))), attrs: { 'data-test': 'resource-delete' } }));
   }

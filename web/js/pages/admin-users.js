@@ -7,7 +7,7 @@ import { t } from '../i18n.js';
 import { get, post, del } from '../api.js';
 import { can, session } from '../session.js';
 import { formatDateTime } from '../format.js';
-import { adminHeader, refuse, confirmButton, statusLine } from './admin.js';
+import { adminHeader, refuse, confirmButton, statusLine, words } from './admin.js';
 
 const PAGE_SIZE = 50;
 
@@ -28,7 +28,7 @@ export default async function render(view, ctx) {
       status.say('success', done(answer));
       await loadUsers();
     } catch (error) {
-      status.say('error', error.message);
+      status.say('error', words(error));
     }
   };
 

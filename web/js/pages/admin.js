@@ -67,6 +67,19 @@ export function confirmButton(label, question, action, { extra = null, danger = 
   return holder;
 }
 
+/** Server refusals an administrator meets often, said in the page's language. */
+const KNOWN_REFUSALS = {
+  'A resource that requires approval needs a default approver': 'admin.refused_needs_approver',
+  'Cannot remove the last admin': 'admin.refused_last_admin',
+  'Default approver not found': 'admin.refused_no_approver',
+};
+
+/** The words of an API failure: a known refusal translated, anything else as the server said it. */
+export function words(error) {
+  const key = KNOWN_REFUSALS[error && error.message];
+  return key ? t(key) : (error && error.message) || String(error);
+}
+
 /** Monday-first week-day names ('Monday' …) in the page's language. */
 export function dayNames(width = 'long') {
   const format = new Intl.DateTimeFormat(language(), { weekday: width, timeZone: 'UTC' });
