@@ -154,7 +154,7 @@ export default async function render(view, ctx) {
         h('dl', { class: 'detail-list' },
           h('dt', {}, t('account.username')), h('dd', { 'data-test': 'profile-username' }, current.username),
           h('dt', {}, t('account.roles')), h('dd', {}, roles.length ? roles.map((role) => h('span', { class: 'chip' }, typeof role === 'string' ? role : role.name)) : '—'),
-          h('dt', {}, t('account.mfa')), h('dd', {}, h('a', { href: '#/account/security' }, current.mfa_enabled ? t('account.mfa_on') : t('account.mfa_off'))))),
+          h('dt', {}, t('account.mfa')), h('dd', {}, current.mfa_enabled ? t('account.mfa_on') : t('account.mfa_off'), ' · ', h('a', { href: '#/account/security' }, t('account.mfa_manage'))))),
       h('div', { class: 'account-columns' }, email, prefs));
     if (emailMessage) email.querySelector('.status-line').say(...emailMessage);
     if (prefMessage) prefs.querySelector('.status-line').say(...prefMessage);
