@@ -9,7 +9,7 @@ import { session, can } from '../session.js';
 import { live } from '../live.js';
 import { formatRange, zoneNote, viewerZone } from '../format.js';
 import { onNotifications, refreshNotifications } from '../bell.js';
-import { loadUpcoming, statusBadge, RESERVATION_EVENTS } from './mine.js';
+import { loadUpcoming, statusBadge, hiddenName, RESERVATION_EVENTS } from './mine.js';
 
 function card(title, figure, detail, link, test) {
   return h('section', { class: 'card stat-card', 'data-test': test },
@@ -122,13 +122,13 @@ export default async function render(view, ctx) {
       const oneZone = zones.size === 1 ? [...zones][0] : null;
       replace(upcomingRegion,
         oneZone ? h('p', { class: 'hint' }, zoneNote(oneZone)) : null,
-        table([
+        h('div', { class: 'stack-table' }, table([
           [t('mine.col_resource'), (r) => h('a', { href: `#/resources/${r.resource_id}` }, r.resource.name)],
           [t('mine.col_when'), (r) => h('span', {}, h('time', { datetime: r.start_time }, when(r)),
             !oneZone && r.resource.timezone !== viewerZone() ? h('small', { class: 'hint zone' }, ` (${r.resource.timezone})`) : null)],
           [t('mine.col_status'), (r) => statusBadge(r.status)],
-          [t('mine.col_details'), (r) => h('a', { href: `#/reservations/${r.id}`, 'aria-label': t('mine.open_label', { name: r.resource.name }) }, t('mine.open'))],
-        ], list.slice(0, 8), { empty: t('home.upcoming_none'), caption: t('home.upcoming_caption') }),
+          [t('mine.col_details'), (r) => h('a', { href: `#/reservations/${r.id}` }, t('mine.open'), hiddenName(r))],
+        ], list.slice(0, 8), { empty: t('home.upcoming_none') })),
         list.length > 8 ? h('p', {}, h('a', { href: '#/mine' }, t('home.more', { n: list.length - 8 }))) : null);
     } else {
       replace(nextRegion);

@@ -39,6 +39,9 @@ export async function loadUpcoming() {
   return ((body && body.data) || []).filter((r) => CURRENT.has(r.status));
 }
 
+/** The resource's name for screen readers, after a button's visible words ("Cancel: Room A"). */
+export const hiddenName = (r) => h('span', { class: 'visually-hidden' }, `: ${r.resource.name}`);
+
 const ended = (r) => new Date(r.end_time).getTime() <= Date.now();
 
 /** A modal dialog (`<dialog>`) with a title, body and buttons; resolves to the button's value. */
@@ -91,29 +94,29 @@ export default async function render(view, ctx) {
 
   function actions(r) {
     const buttons = [
-      h('a', { href: `#/reservations/${r.id}`, class: 'btn btn-small', 'data-test': 'reservation-link', 'aria-label': t('mine.open_label', { name: r.resource.name }) }, t('mine.open')),
-      h('button', { type: 'button', class: 'btn btn-small', 'data-test': 'download-ics', 'aria-label': t('mine.ics_label', { name: r.resource.name }), onclick: () => downloadIcs(r) }, t('mine.ics')),
+      h('a', { href: `#/reservations/${r.id}`, class: 'btn btn-small', 'data-test': 'reservation-link' }, t('mine.open'), hiddenName(r)),
+      h('button', { type: 'button', class: 'btn btn-small', 'data-test': 'download-ics', title: t('mine.ics_title'), onclick: () => downloadIcs(r) }, t('mine.ics'), hiddenName(r)),
     ];
     if (!ended(r) && r.status === 'active' && r.resource.checkin_window_minutes != null && !checkedIn.has(r.id)) {
       const opens = new Date(r.start_time).getTime() - CHECKIN_EARLY_MS;
       if (Date.now() >= opens) {
-        buttons.push(h('button', { type: 'button', class: 'btn btn-small btn-primary', 'data-test': 'check-in', onclick: (event) => checkIn(r, event.currentTarget) }, t('mine.check_in')));
+        buttons.push(h('button', { type: 'button', class: 'btn btn-small btn-primary', 'data-test': 'check-in', onclick: (event) => checkIn(r, event.currentTarget) }, t('mine.check_in'), hiddenName(r)));
       } else {
         buttons.push(h('small', { class: 'hint' }, t('mine.checkin_opens', { time: formatTime(new Date(opens).toISOString(), r.resource.timezone) })));
       }
     }
     if (!ended(r) && CURRENT.has(r.status)) {
-      buttons.push(h('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-test': 'cancel-reservation', onclick: () => cancel(r) }, t('mine.cancel')));
+      buttons.push(h('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-test': 'cancel-reservation', onclick: () => cancel(r) }, t('mine.cancel'), hiddenName(r)));
     }
     return h('div', { class: 'row-actions' }, buttons);
   }
 
-  function rows(list, empty, caption) {
+  function rows(list, empty) {
     const zones = new Set(list.map((r) => r.resource.timezone));
     const oneZone = zones.size === 1 ? [...zones][0] : null;
     return [
       oneZone ? h('p', { class: 'hint' }, zoneNote(oneZone)) : null,
-      table([
+      h('div', { class: 'stack-table' }, table([
         [t('mine.col_resource'), (r) => h('a', { href: `#/resources/${r.resource_id}` }, r.resource.name)],
         [t('mine.col_when'), (r) => h('span', {},
           h('time', { datetime: r.start_time }, formatRange(r.start_time, r.end_time, r.resource.timezone)),
@@ -126,18 +129,17 @@ export default async function render(view, ctx) {
         [t('mine.col_actions'), actions],
       ], list, {
         empty,
-        caption,
         rowAttrs: (r) => ({ 'data-test': 'my-reservation', 'data-reservation-id': r.id, 'data-status': r.status }),
-      }),
+      })),
     ];
   }
 
   function paint() {
     if (!view.isConnected) return;
     const visible = (r) => showAll.checked || CURRENT.has(r.status);
-    replace(upcomingRegion, rows(upcoming.filter(visible), t('mine.upcoming_none'), t('mine.upcoming')));
+    replace(upcomingRegion, rows(upcoming.filter(visible), t('mine.upcoming_none')));
     replace(pastRegion,
-      rows(past.filter((r) => ended(r) && (showAll.checked || r.status !== 'cancelled')), t('mine.past_none'), t('mine.past')),
+      rows(past.filter((r) => ended(r) && (showAll.checked || r.status !== 'cancelled')), t('mine.past_none')),
       pastMore ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', 'data-test': 'mine-more', onclick: loadMorePast }, t('mine.more'))) : null);
   }
 

@@ -40,11 +40,11 @@ export default async function render(view, ctx) {
       h('p', { class: 'notification-message' }, item.message),
       h('p', { class: 'hint' }, h('time', { datetime: item.created_at }, formatDateTime(item.created_at)))),
     h('div', { class: 'row-actions' },
-      href ? h('a', { href, class: 'btn btn-small', onclick: () => { if (!item.read) markRead(item.id).catch(() => {}); } }, t('home.notif_open')) : null,
+      href ? h('a', { href, class: 'btn btn-small', onclick: () => { if (!item.read) markRead(item.id).catch(() => {}); } }, t('home.notif_open'), h('span', { class: 'visually-hidden' }, `: ${title}`)) : null,
       item.read ? null : h('button', {
         type: 'button', class: 'btn btn-small', 'data-test': 'mark-read',
-        'aria-label': t('home.notif_mark_read_label', { title }), onclick: (event) => doMarkRead(item, event.currentTarget),
-      }, t('home.notif_mark_read'))));
+        onclick: (event) => doMarkRead(item, event.currentTarget),
+      }, t('home.notif_mark_read'), h('span', { class: 'visually-hidden' }, `: ${title}`))));
     return node;
   }
 
