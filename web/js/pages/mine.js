@@ -98,8 +98,12 @@ export default async function render(view, ctx) {
       h('button', { type: 'button', class: 'btn btn-small', 'data-test': 'download-ics', title: t('mine.ics_title'), onclick: () => downloadIcs(r) }, t('mine.ics'), hiddenName(r)),
     ];
     if (!ended(r) && r.status === 'active' && r.resource.checkin_window_minutes != null && !checkedIn.has(r.id)) {
-      const opens = new Date(r.start_time).getTime() - CHECKIN_EARLY_MS;
-      if (Date.now() >= opens) {
+      const start = new Date(r.start_time).getTime();
+      const opens = start - CHECKIN_EARLY_MS;
+      const closes = start + r.resource.checkin_window_minutes * 60000;
+      if (Date.now() >= closes) {
+        // Past the deadline: checked in already (the list does not say), or about to be released.
+      } else if (Date.now() >= opens) {
         buttons.push(h('button', { type: 'button', class: 'btn btn-small btn-primary', 'data-test': 'check-in', onclick: (event) => checkIn(r, event.currentTarget) }, t('mine.check_in'), hiddenName(r)));
       } else {
         buttons.push(h('small', { class: 'hint' }, t('mine.checkin_opens', { time: formatTime(new Date(opens).toISOString(), r.resource.timezone) })));
@@ -308,7 +312,11 @@ export default async function render(view, ctx) {
   const offs = RESERVATION_EVENTS.map((type) => live.on(type, reload));
   offs.push(live.on('resync_required', () => load().catch(() => {})));
   // Check-in windows open and bookings end while the page is open.
-  const timeKey = () => upcoming.map((r) => `${r.id}:${ended(r)}:${Date.now() >= new Date(r.start_time).getTime() - CHECKIN_EARLY_MS}`).join();
+  const timeKey = () => upcoming.map((r) => {
+    const start = new Date(r.start_time).getTime();
+    const window = (r.resource.checkin_window_minutes || 0) * 60000;
+    return `${r.id}:${ended(r)}:${Date.now() >= start - CHECKIN_EARLY_MS}:${Date.now() >= start + window}`;
+  }).join();
   let lastKey = null;
   const clock = setInterval(() => {
     const key = timeKey();
