@@ -47,7 +47,7 @@ export default async function render(view, ctx) {
       return;
     }
     submit.disabled = true;
-    replace(messages, flash('info', t('auth.setup_working')));
+    replace(messages, h('p', { class: 'hint', role: 'status' }, t('auth.setup_working')));
     const token = values.token.trim();
     try {
       await post('/setup/initialize', { username: values.username.trim(), password: values.password },
