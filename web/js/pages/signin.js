@@ -77,7 +77,7 @@ export default async function render(view, ctx) {
       if (error.mfaRequired) {
         const first = !mfaInput;
         showMfa();
-        replace(messages, first ? flash('info', t('auth.mfa_needed')) : flash('error', error.message));
+        replace(messages, first ? h('p', { class: 'hint mfa-prompt', role: 'status' }, t('auth.mfa_needed')) : flash('error', error.message));
         mfaInput.value = '';
         mfaInput.focus();
         return;
