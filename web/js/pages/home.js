@@ -152,7 +152,7 @@ export default async function render(view, ctx) {
 
   function reload() {
     clearTimeout(loading);
-    loading = setTimeout(() => load().catch((error) => console.warn(error)), 300);
+    loading = setTimeout(() => load().catch((error) => console.warn(error)), 1000);
   }
 
   const offs = [
