@@ -25,6 +25,7 @@ const STALE_MS = 60_000;
 const store = { userId: null, unread: 0, latest: [], maxId: 0, loadedAt: 0 };
 const listeners = new Set();
 let pending = null;
+let rerun = false;
 let timer = null;
 
 function resetFor(userId) {
@@ -57,7 +58,12 @@ export function refreshNotifications() {
   const user = session();
   if (!user) return Promise.resolve(store);
   resetFor(user.user.id);
-  pending ||= get('/notifications', { limit: 10 }).then((body) => {
+  if (pending) {
+    // One is on its way, perhaps sent before the change that prompted this call: ask again after.
+    rerun = true;
+    return pending;
+  }
+  pending = get('/notifications', { limit: 10 }).then((body) => {
     const items = (body && body.data) || [];
     const firstLoad = store.loadedAt === 0;
     const fresh = firstLoad ? [] : items.filter((item) => item.id > store.maxId);
@@ -67,7 +73,13 @@ export function refreshNotifications() {
     store.loadedAt = Date.now();
     emit(fresh);
     return store;
-  }).finally(() => { pending = null; });
+  }).finally(() => {
+    pending = null;
+    if (rerun) {
+      rerun = false;
+      refreshNotifications().catch(() => {});
+    }
+  });
   return pending;
 }
 
