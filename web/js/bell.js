@@ -145,6 +145,16 @@ export function notificationTitle(item) {
   return key ? t(`core.notif_${key}`) : item.title;
 }
 
+const INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/** A notification's message with the server's ISO instants shown as readable times (viewer's zone). */
+export function notificationMessage(item) {
+  return String(item.message ?? '').replace(INSTANT, (instant) => {
+    const date = new Date(instant);
+    return Number.isNaN(date.getTime()) ? instant : formatDateTime(instant);
+  });
+}
+
 const SVG = 'http://www.w3.org/2000/svg';
 
 function bellIcon() {
@@ -204,7 +214,7 @@ export function mountBell(element) {
       const title = notificationTitle(item);
       return h('li', { class: item.read ? 'bell-item' : 'bell-item unread', 'data-notification-id': item.id },
         href ? h('a', { href, onclick: close }, title) : h('span', { class: 'bell-item-title' }, title),
-        h('span', { class: 'bell-item-message' }, item.message),
+        h('span', { class: 'bell-item-message' }, notificationMessage(item)),
         h('time', { class: 'bell-item-time', datetime: item.created_at }, formatDateTime(item.created_at)),
         item.read ? null : h('span', { class: 'visually-hidden' }, t('core.unread')));
     });

@@ -53,6 +53,11 @@ function nextCard(next) {
       h('a', { href: '#/mine', class: 'btn btn-link' }, t('home.all_bookings'))));
 }
 
+/** A quota tier's name in words (the server's own word for one this page does not know). */
+function tierName(tier) {
+  return ['anonymous', 'authenticated', 'premium', 'admin'].includes(tier) ? t(`home.tier_${tier}`) : String(tier ?? '');
+}
+
 /** "in 2 h 5 min" / "in 3 days" in the page's language. */
 function relative(ms) {
   const minutes = Math.max(1, Math.round(ms / 60000));
@@ -146,8 +151,8 @@ export default async function render(view, ctx) {
       h('p', { class: 'figure' }, figure),
       limited ? h('progress', { max: 100, value: percent, 'aria-label': t('home.quota_progress', { percent }) }) : null,
       h('p', { class: 'hint' }, limited
-        ? t('home.quota_detail', { remaining: q.daily_remaining ?? Math.max(0, q.daily_quota - used), tier: q.tier })
-        : t('home.quota_unlimited', { tier: q.tier, per_minute: q.rate_limit_per_minute ?? '—' })));
+        ? t('home.quota_detail', { remaining: q.daily_remaining ?? Math.max(0, q.daily_quota - used), tier: tierName(q.tier) })
+        : t('home.quota_unlimited', { tier: tierName(q.tier), per_minute: q.rate_limit_per_minute ?? '—' })));
   }
 
   function reload() {

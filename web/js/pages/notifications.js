@@ -5,7 +5,7 @@ import { h, replace, flash } from '../dom.js';
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { formatDateTime } from '../format.js';
-import { onNotifications, markRead, markAllRead, notificationHref, notificationTitle, refreshNotifications } from '../bell.js';
+import { onNotifications, markRead, markAllRead, notificationHref, notificationTitle, notificationMessage, refreshNotifications } from '../bell.js';
 
 export default async function render(view, ctx) {
   ctx.setTitle(t('core.nav_notifications'));
@@ -37,7 +37,7 @@ export default async function render(view, ctx) {
     },
     h('div', { class: 'notification-main' },
       h('p', { class: 'notification-title' }, item.read ? null : h('span', { class: 'badge badge-pending' }, t('core.unread')), item.read ? null : ' ', title),
-      h('p', { class: 'notification-message' }, item.message),
+      h('p', { class: 'notification-message' }, notificationMessage(item)),
       h('p', { class: 'hint' }, h('time', { datetime: item.created_at }, formatDateTime(item.created_at)))),
     h('div', { class: 'row-actions' },
       href ? h('a', { href, class: 'btn btn-small', onclick: () => { if (!item.read) markRead(item.id).catch(() => {}); } }, t('home.notif_open'), h('span', { class: 'visually-hidden' }, `: ${title}`)) : null,
