@@ -70,7 +70,7 @@ function relative(ms) {
 export default async function render(view, ctx) {
   ctx.setTitle(t('core.nav_home'));
   const user = session().user;
-  const cardsRegion = h('div', { class: 'cards', 'data-test': 'overview-cards' });
+  const cardsRegion = h('div', { class: 'cards overview-cards', 'data-test': 'overview-cards' });
   const nextRegion = h('div', { class: 'next-region' });
   const upcomingRegion = h('div', {});
   replace(view,
