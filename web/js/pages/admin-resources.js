@@ -188,7 +188,7 @@ function rowActions(resource, reload, status) {
         t('admin.maintenance_ended', { name: resource.name })), { 'data-test': 'maintenance-end' }));
     } else {
       const hours = h('input', { type: 'number', min: 1, max: 8760, value: 8, class: 'hours-input', 'aria-label': t('admin.maintenance_hours_for', { name: resource.name }), 'data-test': 'maintenance-hours' });
-      parts.push(h('span', { class: 'maintenance' }, hours, button(t('admin.maintenance_start'), () => run(
+      parts.push(h('span', { class: 'maintenance' }, hours, h('span', { 'aria-hidden': 'true' }, 'h'), button(t('admin.maintenance_start'), () => run(
         () => put(`/resources/${resource.id}/status/unavailable`, undefined, { query: { auto_reset_hours: hours.value || 8 } }),
         t('admin.maintenance_started', { name: resource.name, hours: hours.value || 8 })), { 'data-test': 'maintenance-start' })));
     }
