@@ -6,7 +6,8 @@
 // books the held slot) and Decline (`DELETE /waitlist/{id}`, which passes it to the next).
 // Offers already open when a page loads are read from `GET /waitlist`, so a reload or a dropped
 // connection loses none. On `#/waitlist` the page shows the offers itself and the panel stays
-// empty (one card per offer on screen).
+// empty (one card per offer on screen). The panel sits above the page, in the flow (never over
+// the page's own controls).
 
 import { h, replace } from './dom.js';
 import { t } from './i18n.js';
@@ -20,7 +21,8 @@ import { countdown } from './calendar.js';
  * One offer as a card (`data-test="offer"`, `data-waitlist-id`), with its countdown and the
  * Accept/Decline buttons. `offer`: `{id, resource_id, resource_name, zone, start, end, expires}`.
  * `on.accepted(reservation)`, `on.declined()`, `on.gone(message)` (expired or no longer open).
- * Returns `{element, stop}` (stop the countdown).
+ * `headingLevel` 0 makes the title plain text (in the panel, which sits outside the page's
+ * heading outline). Returns `{element, stop}` (stop the countdown).
  */
 export function offerCard(offer, on = {}, headingLevel = 3) {
   const message = h('div', { class: 'offer-message' });
@@ -62,7 +64,7 @@ export function offerCard(offer, on = {}, headingLevel = 3) {
   const buttons = h('div', { class: 'actions' }, accept, decline);
   const range = offer.start && offer.end ? formatRange(offer.start, offer.end, offer.zone) : '';
   const element = h('div', { class: 'card offer', 'data-test': 'offer', 'data-waitlist-id': offer.id, 'data-resource-id': offer.resource_id },
-    h(`h${headingLevel}`, { class: 'offer-title' }, t('booking.offer_title', { resource: offer.resource_name || `#${offer.resource_id}` })),
+    h(headingLevel ? `h${headingLevel}` : 'p', { class: 'offer-title' }, t('booking.offer_title', { resource: offer.resource_name || `#${offer.resource_id}` })),
     h('p', { class: 'offer-slot' }, t('booking.offer_text', { range })),
     offer.zone ? h('p', { class: 'hint' }, zoneNote(offer.zone)) : null,
     offer.expires ? h('p', { class: 'offer-expiry' }, t('booking.offer_expires_in'), ' ', clock) : null,
@@ -113,7 +115,10 @@ function ensurePanel() {
   if (!panel || !panel.isConnected) {
     panel = h('aside', { class: 'offer-panel', 'data-test': 'offer-panel', 'aria-labelledby': 'offer-panel-title' });
     announcer = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'data-test': 'offer-announcer' });
-    document.body.append(panel, announcer);
+    const main = document.getElementById('view');
+    if (main) main.before(panel);
+    else document.body.append(panel);
+    document.body.append(announcer);
   }
 }
 
@@ -151,12 +156,12 @@ function draw() {
         offers.delete(offer.id);
         draw();
       },
-    });
+    }, 0);
     stops.push(stop);
     return element;
   });
   replace(panel,
-    h('h2', { id: 'offer-panel-title', class: 'offer-panel-title' }, t('booking.offers_panel')),
+    h('p', { id: 'offer-panel-title', class: 'offer-panel-title' }, t('booking.offers_panel')),
     results.map((result) => h('div', { class: 'flash flash-success offer-result', role: 'status', tabindex: '-1', 'data-test': 'offer-result', 'data-result-id': result.id },
       result.nodes(), ' ',
       h('button', { type: 'button', class: 'btn btn-link', 'data-test': 'offer-result-close',

@@ -60,7 +60,7 @@ export default async function render(view, ctx) {
       h('dt', {}, t('booking.created')), h('dd', {}, formatDateTime(r.created_at, zone)),
       r.cancelled_at ? [h('dt', {}, t('booking.cancelled_at')), h('dd', {}, formatDateTime(r.cancelled_at, zone))] : null,
       r.cancellation_reason ? [h('dt', {}, t('booking.reason')), h('dd', { 'data-test': 'cancellation-reason' }, r.cancellation_reason)] : null,
-      series ? [h('dt', {}, t('booking.series')), h('dd', {}, t('booking.part_of_series'))] : null,
+      series ? [h('dt', {}, t('booking.series_fact')), h('dd', {}, t('booking.part_of_series'))] : null,
       r.resource?.checkin_window_minutes ? [h('dt', {}, t('booking.checkin')), h('dd', {}, t('booking.checkin_required', { minutes: r.resource.checkin_window_minutes }))] : null);
 
     const ics = h('a', {

@@ -11,7 +11,7 @@ import { session } from '../session.js';
 import { live } from '../live.js';
 import { formatRange, formatDateTime, zoneNote, isoToZonedInput, zonedInputToIso } from '../format.js';
 import {
-  calendarGrid, calendarLegend, addDays, mondayOf, todayIn, isDate, daysBetween, dayLabel, clockLabel,
+  calendarGrid, calendarLegend, addDays, todayIn, isDate, daysBetween, dayLabel, clockLabel,
   minutesOf, countdown, forgetResource, weekdayName,
 } from '../calendar.js';
 import { statusBadge } from './resources.js';
@@ -109,7 +109,7 @@ export default async function render(view, ctx) {
   }
 
   // ---- calendar -----------------------------------------------------------------------------
-  const days = () => (mode === 'day' ? [date] : [0, 1, 2, 3, 4, 5, 6].map((n) => addDays(mondayOf(date), n)));
+  const days = () => (mode === 'day' ? [date] : [0, 1, 2, 3, 4, 5, 6].map((n) => addDays(date, n)));
   const calBox = h('div', { class: 'cal-box' });
   const rangeLabel = h('p', { class: 'cal-range', 'aria-live': 'polite', 'data-test': 'cal-range' });
   const modeButtons = ['day', 'week'].map((name) => h('button', {
@@ -155,6 +155,7 @@ export default async function render(view, ctx) {
     }
     if (token !== scheduleLoads) return;
     schedule = data;
+    suggest();
     drawCalendar();
   }
 
@@ -178,8 +179,32 @@ export default async function render(view, ctx) {
   const nextHour = new Date(Math.ceil((Date.now() + 60000) / 3600000) * 3600000);
   startInput.value = isoToZonedInput(nextHour.toISOString(), zone);
   endInput.value = isoToZonedInput(new Date(nextHour.getTime() + 3600000).toISOString(), zone);
+  let touched = false;
+  startInput.addEventListener('input', () => { touched = true; });
+  endInput.addEventListener('input', () => { touched = true; });
+  /** Until the user picks or types, the form offers the first free hour (or less) ahead. */
+  function suggest() {
+    if (touched || !schedule) return;
+    const half = 30 * 60000;
+    for (const period of schedule.free_periods || []) {
+      const from = Math.ceil(Math.max(Date.parse(period.start_time), Date.now()) / half) * half;
+      const to = Math.min(from + 2 * half, Date.parse(period.end_time));
+      if (to - from >= half) {
+        startInput.value = isoToZonedInput(new Date(from).toISOString(), zone);
+        endInput.value = isoToZonedInput(new Date(to).toISOString(), zone);
+        return;
+      }
+    }
+  }
   const results = h('div', { class: 'booking-results', 'data-test': 'booking-results' });
+  const seriesResults = h('div', { class: 'series-results', 'data-test': 'series-results' });
+  // One message at a time on the page (one `data-test="flash"`): the booking's or the series'.
+  const showSeries = (...nodes) => {
+    replace(results);
+    replace(seriesResults, ...nodes);
+  };
   const show = (...nodes) => {
+    replace(seriesResults);
     replace(results, ...nodes);
     results.scrollIntoView({ block: 'nearest' });
   };
@@ -196,9 +221,11 @@ export default async function render(view, ctx) {
     }
     startInput.value = isoToZonedInput(selection.start, zone);
     endInput.value = isoToZonedInput(selection.end, zone);
+    touched = true;
     drawCalendar();
     const again = calBox.querySelector(`button[data-start="${startIso}"]`);
     if (again) again.focus();
+    replace(seriesResults);
     replace(results, h('p', { class: 'flash flash-info', role: 'status' }, t('booking.picked', { range: formatRange(selection.start, selection.end, zone) })));
   }
 
@@ -377,7 +404,6 @@ export default async function render(view, ctx) {
   }
 
   // ---- recurring series ---------------------------------------------------------------------
-  const seriesResults = h('div', { class: 'series-results', 'data-test': 'series-results' });
   const frequency = field(t('booking.frequency'), {
     tag: 'select', name: 'frequency', 'data-test': 'series-frequency', value: 'weekly',
     options: ['daily', 'weekly', 'monthly'].map((name) => [name, t(`booking.frequency_${name}`)]),
@@ -417,7 +443,7 @@ export default async function render(view, ctx) {
     if (kind === 'on_date') {
       const value = until.querySelector('input').value;
       if (!isDate(value)) {
-        replace(seriesResults, flash('error', t('booking.until_needed')));
+        showSeries(flash('error', t('booking.until_needed')));
         return;
       }
       recurrence.end_date = value;
@@ -428,7 +454,7 @@ export default async function render(view, ctx) {
       });
       const created = Array.isArray(answer) ? answer : (answer.created || []);
       const skipped = Array.isArray(answer) ? [] : (answer.skipped || []);
-      replace(seriesResults, flash('success', [
+      showSeries(flash('success', [
         h('p', {}, t('booking.series_booked', { count: created.length, resource: resource.name })),
         h('ul', { class: 'series-list' }, created.map((r) => h('li', { 'data-test': 'series-created' },
           h('a', { href: `#/reservations/${r.id}` }, formatRange(r.start_time, r.end_time, zone)),
@@ -438,7 +464,7 @@ export default async function render(view, ctx) {
       loadSchedule();
     } catch (error) {
       const conflicts = error.body && Array.isArray(error.body.conflicts) ? error.body.conflicts : [];
-      replace(seriesResults, flash('error', [
+      showSeries(flash('error', [
         h('p', { class: 'refusal-message' }, error.message),
         conflicts.length ? [h('p', {}, t('booking.series_refused')), refusedList(conflicts, zone, 'series-conflict'), h('p', { class: 'hint' }, t('booking.series_skip_hint'))] : null,
       ]));
