@@ -224,6 +224,10 @@ export function mountOffers() {
     live.on('resync_required', refreshOffers);
     live.onStatus((status) => { if (status === 'live') refreshOffers(); });
     window.addEventListener('hashchange', () => setTimeout(draw, 0));
+    // A tab left in the background may have slept through its socket: catch up on return.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && Date.now() - lastRefresh > 10000) refreshOffers();
+    });
   }
   if (Date.now() - lastRefresh > 10000) refreshOffers();
   else draw();
