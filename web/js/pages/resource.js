@@ -14,7 +14,7 @@ import {
   calendarGrid, calendarLegend, addDays, todayIn, isDate, daysBetween, dayLabel, clockLabel,
   minutesOf, countdown, forgetResource, weekdayName,
 } from '../calendar.js';
-import { statusBadge } from './resources.js';
+import { statusBadge, statusOf } from './resources.js';
 
 const HOLD_MINUTES = [1, 2, 5, 10, 15];
 const REASONS = ['maintenance', 'closed', 'blackout', 'booked'];
@@ -70,7 +70,8 @@ export default async function render(view, ctx) {
     const closedNow = status && status.is_open === false;
     replace(header,
       h('h1', {}, resource.name),
-      h('p', { class: 'badges' }, statusBadge(resource),
+      h('p', { class: 'badges' },
+        closedNow && statusOf(resource) === 'closed' ? null : statusBadge(resource),
         closedNow && resource.status !== 'unavailable' && resource.available !== false
           ? h('span', { class: 'badge badge-closed', 'data-test': 'closed-now' },
             status.next_open_time
