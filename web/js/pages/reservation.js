@@ -75,8 +75,16 @@ export default async function render(view, ctx) {
       },
     }, t('booking.ics'));
 
+    // Check-in is possible from 15 minutes before the start until the resource's window closes.
+    const checkWindow = r.resource?.checkin_window_minutes;
+    const checkInOpens = Date.parse(r.start_time) - 15 * 60000;
+    const checkInCloses = Date.parse(r.start_time) + (checkWindow || 0) * 60000;
+    const checkInNow = r.status === 'active' && checkWindow && Date.now() >= checkInOpens && Date.now() < checkInCloses && !ended;
     const actions = h('div', { class: 'actions' }, ics,
-      open && r.status === 'active' && r.resource?.checkin_window_minutes && !ended
+      r.status === 'active' && checkWindow && Date.now() < checkInOpens
+        ? h('p', { class: 'hint', 'data-test': 'check-in-later' }, t('booking.checkin_opens', { time: formatDateTime(new Date(checkInOpens).toISOString(), zone) }))
+        : null,
+      checkInNow
         ? button(t('booking.check_in'), async () => {
           try {
             await post(`/reservations/${r.id}/check-in`, {});
