@@ -108,6 +108,7 @@ let mounted = false;
 let lastRefresh = 0;
 let stops = [];
 let resultCounter = 0;
+let owner; // the user whose offers are shown
 
 const onWaitlistPage = () => /^#\/waitlist(\?|$)/.test(location.hash);
 
@@ -216,6 +217,14 @@ function drop(message) {
 /** Mounts the offer panel (called by the shell after each render while signed in). */
 export function mountOffers() {
   ensurePanel();
+  const me = session()?.user?.id;
+  if (me !== owner) {
+    // Another sign-in in this tab: nothing of the previous user's stays on screen.
+    owner = me;
+    offers.clear();
+    results.length = 0;
+    lastRefresh = 0;
+  }
   if (!mounted) {
     mounted = true;
     live.on('waitlist_offer', onOffer);
