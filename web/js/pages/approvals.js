@@ -121,6 +121,7 @@ export default async function render(view, ctx) {
   };
   const offs = ['approval_request', 'reservation_approved', 'reservation_rejected', 'reservation_cancelled', 'resync_required']
     .map((type) => live.on(type, again));
+  offs.push(live.on('open', (message) => { if (!message.resumed) again(); }));
   return () => {
     clearTimeout(pending);
     offs.forEach((off) => off());

@@ -190,6 +190,7 @@ export default async function render(view, ctx) {
   };
   const offs = ['reservation_cancelled', 'reservation_updated', 'reservation_expired', 'reservation_approved', 'reservation_rejected',
     'reservation_checked_in', 'reservation_released'].map((type) => live.on(type, again));
+  offs.push(live.on('open', (message) => { if (!message.resumed) again({ reservation_id: id }); }));
   return () => {
     clearTimeout(pending);
     offs.forEach((off) => off());

@@ -526,10 +526,13 @@ export default async function render(view, ctx) {
     ...['resource_status_changed', 'resource_updated', 'business_hours_updated', 'blackout_dates_updated'].map((type) =>
       live.on(type, (message) => { if (ours(message) || message.resource_id === null) refresh(true); })),
     live.on('resync_required', () => { refresh(true); loadHolds(); }),
+    // A socket opened without `since` may have missed events: read the state again.
+    live.on('open', (message) => { if (!message.resumed) { refresh(true); loadHolds(); } }),
   ];
   timers.add(() => clearTimeout(pending));
   return () => {
     offs.forEach((off) => off());
+    if (typeof live.unsubscribe === 'function') live.unsubscribe({ resources: [id] });
     holdTimers.forEach((stop) => stop());
     timers.forEach((stop) => stop());
   };

@@ -98,6 +98,7 @@ export default async function render(view, ctx) {
     pending = setTimeout(load, 200);
   };
   const offs = ['waitlist_offer', 'waitlist_offer_expired', 'waitlist_accepted', 'resync_required'].map((type) => live.on(type, again));
+  offs.push(live.on('open', (message) => { if (!message.resumed) again(); }));
   return () => {
     clearTimeout(pending);
     offs.forEach((off) => off());
