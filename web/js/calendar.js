@@ -204,7 +204,7 @@ export function calendarGrid({ days, zone, hours, blackouts, schedule, me, slotM
       days.map((day) => cell(day, minute))));
   }
   const today = todayIn(zone);
-  return h('div', { class: 'table-wrap cal-wrap' },
+  const grid = h('div', { class: 'table-wrap cal-wrap' },
     h('table', { class: `calendar cal-days-${days.length}`, 'data-test': 'calendar' },
       h('caption', { class: 'visually-hidden' }, t('booking.cal_caption')),
       h('thead', {}, h('tr', {},
@@ -216,6 +216,54 @@ export function calendarGrid({ days, zone, hours, blackouts, schedule, me, slotM
           !alwaysOpen && (!hoursByDay.get(weekday(day)) || hoursByDay.get(weekday(day)).is_closed)
             ? h('span', { class: 'cal-closed-note' }, t('booking.cal_closed_day')) : null)))),
       h('tbody', {}, rows)));
+  roving(grid.querySelector('tbody'));
+  return grid;
+}
+
+/**
+ * One Tab stop for the whole grid of slots (the picked one, else the first free one); the
+ * arrow keys move between free slots (up and down in a day, left and right across days), Home
+ * and End to the first and last of the row.
+ */
+function roving(body) {
+  const buttons = [...body.querySelectorAll('.cal-slot')];
+  if (!buttons.length) return;
+  const place = new Map();
+  [...body.rows].forEach((row, r) => [...row.cells].forEach((cell, c) => {
+    const slot = cell.querySelector('.cal-slot');
+    if (slot) place.set(slot, [r, c]);
+  }));
+  const current = buttons.find((b) => b.getAttribute('aria-pressed') === 'true') || buttons[0];
+  buttons.forEach((b) => { b.tabIndex = b === current ? 0 : -1; });
+  body.addEventListener('focusin', (event) => {
+    if (!place.has(event.target)) return;
+    buttons.forEach((b) => { b.tabIndex = b === event.target ? 0 : -1; });
+  });
+  body.addEventListener('keydown', (event) => {
+    const from = place.get(event.target);
+    if (!from) return;
+    const [r, c] = from;
+    const at = (row, col) => body.rows[row]?.cells[col]?.querySelector('.cal-slot');
+    const rowCount = body.rows.length;
+    const colCount = body.rows[0].cells.length;
+    let next = null;
+    const scan = (dr, dc) => {
+      for (let row = r + dr, col = c + dc; row >= 0 && row < rowCount && col >= 1 && col < colCount; row += dr, col += dc) {
+        const found = at(row, col);
+        if (found) return found;
+      }
+      return null;
+    };
+    if (event.key === 'ArrowDown') next = scan(1, 0);
+    else if (event.key === 'ArrowUp') next = scan(-1, 0);
+    else if (event.key === 'ArrowRight') next = scan(0, 1);
+    else if (event.key === 'ArrowLeft') next = scan(0, -1);
+    else if (event.key === 'Home') next = [...body.rows[r].cells].map((cell) => cell.querySelector('.cal-slot')).find(Boolean);
+    else if (event.key === 'End') next = [...body.rows[r].cells].map((cell) => cell.querySelector('.cal-slot')).filter(Boolean).pop();
+    else return;
+    event.preventDefault();
+    if (next) next.focus();
+  });
 }
 
 /** The calendar's legend. */

@@ -283,6 +283,7 @@ export default async function render(view, ctx) {
     return flash('success', [
       t(key, { resource: resource.name, range }), ' ',
       h('a', { href: `#/reservations/${reservation.id}`, 'data-test': 'booking-link' }, t('booking.view_booking')),
+      reservation.status === 'pending_approval' ? [' · ', h('a', { href: '#/approvals' }, t('booking.see_requests'))] : null,
     ]);
   }
 
