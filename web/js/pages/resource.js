@@ -287,9 +287,15 @@ export default async function render(view, ctx) {
     ]);
   }
 
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', 'data-test': 'book-submit', id: 'book-submit' }, t('booking.book'));
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', 'data-test': 'book-submit', id: 'book-submit' },
+    t(resource.requires_approval ? 'booking.request' : 'booking.book'));
+  // On a resource that needs approval, the request may carry a message to the approver.
+  const note = resource.requires_approval
+    ? field(t('booking.request_message'), { tag: 'textarea', rows: 2, maxlength: 500, 'data-test': 'book-message', hint: t('booking.request_hint') })
+    : null;
   const bookForm = h('form', { class: 'booking-form', 'data-test': 'booking-form', novalidate: true },
     h('div', { class: 'field-row' }, startField, endField),
+    note,
     h('div', { class: 'actions' }, submit));
   bookForm.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -297,7 +303,15 @@ export default async function render(view, ctx) {
     if (!wanted) return;
     submit.disabled = true;
     try {
-      const reservation = await post('/reservations', { resource_id: id, start_time: wanted.start, end_time: wanted.end });
+      const message = note ? note.querySelector('textarea').value.trim() : '';
+      let reservation;
+      if (message) {
+        const answer = await post('/approvals/reservations', { resource_id: id, start_time: wanted.start, end_time: wanted.end, request_message: message });
+        reservation = { id: answer.reservation_id, status: answer.status, start_time: wanted.start, end_time: wanted.end };
+        note.querySelector('textarea').value = '';
+      } else {
+        reservation = await post('/reservations', { resource_id: id, start_time: wanted.start, end_time: wanted.end });
+      }
       show(bookedMessage(reservation));
       selection = null;
       loadSchedule();
