@@ -129,7 +129,7 @@ export default async function render(view, ctx) {
       resource.description ? h('p', { class: 'description' }, resource.description) : null,
       resource.tags?.length ? h('p', { class: 'tags' }, h('span', { class: 'visually-hidden' }, `${t('resources.tags')}: `),
         resource.tags.map((tag) => h('span', { class: 'chip' }, tag))) : null,
-      h('p', { class: 'muted zone' }, t('resources.zone', { zone: resource.timezone })));
+      h('p', { class: 'muted resource-zone' }, t('resources.zone', { zone: resource.timezone })));
   }
 
   function restart() {
