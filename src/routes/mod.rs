@@ -8,10 +8,12 @@ mod approvals;
 mod audit;
 mod auth;
 mod calendar;
+mod groups;
 mod health;
 mod holds;
 mod hours;
 pub mod idempotency;
+mod labels;
 mod metrics;
 mod mfa;
 mod notifications;
@@ -20,6 +22,7 @@ mod quotas;
 mod reservations;
 mod resources;
 mod roles;
+mod search;
 mod series;
 mod setup;
 pub mod table;
@@ -56,6 +59,9 @@ pub fn table() -> RouteTable {
     calendar::declare(&mut table);
     quotas::declare(&mut table);
     webhooks::declare(&mut table);
+    groups::declare(&mut table);
+    labels::declare(&mut table);
+    search::declare(&mut table);
     ws::declare(&mut table);
     table
 }
