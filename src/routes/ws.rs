@@ -39,6 +39,8 @@ struct Params {
     resources: Option<String>,
     #[serde(default)]
     availability: bool,
+    /// Every resource under this resource group (subgroups included), as it is at connection.
+    group: Option<i64>,
 }
 
 /// `1,2,3` → ids (an empty list for an empty or absent parameter).
@@ -93,7 +95,14 @@ async fn connect(
     principal: Principal,
     Query(params): Query<Params>,
 ) -> Result<HttpResponse, ApiError> {
-    let resources = resource_ids(params.resources.as_deref())?;
+    let mut resources = resource_ids(params.resources.as_deref())?;
+    if let Some(group) = params.group {
+        principal.require(Permission::ResourceRead)?;
+        let under = crate::groups::resource_ids_under(&state.db, group)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("Resource group not found".into()))?;
+        resources.extend(under);
+    }
     if !resources.is_empty() || params.availability {
         principal.require(Permission::ResourceRead)?;
     }
