@@ -87,6 +87,8 @@ function renderShell(kiosk) {
     navLink('#/', 'core.nav_home', 'nav-home'),
     navLink('#/board', 'core.nav_board', 'nav-board'),
     navLink('#/resources', 'core.nav_resources', 'nav-resources'),
+    navLink('#/search', 'organise.nav_search', 'nav-search'),
+    navLink('#/groups', 'organise.nav_groups', 'nav-groups'),
     navLink('#/mine', 'core.nav_mine', 'nav-mine'),
     navLink('#/waitlist', 'core.nav_waitlist', 'nav-waitlist'),
     can('reservation:approve') ? navLink('#/approvals', 'core.nav_approvals', 'nav-approvals') : null,

@@ -16,8 +16,9 @@ import booking from './i18n/booking.js';
 import approvals from './i18n/approvals.js';
 import admin from './i18n/admin.js';
 import account from './i18n/account.js';
+import organise from './i18n/organise.js';
 
-const AREAS = { core, auth, home, board, mine, resources, booking, approvals, admin, account };
+const AREAS = { core, auth, home, board, mine, resources, booking, approvals, admin, account, organise };
 
 export const LANGUAGES = [['en', 'English'], ['es', 'Español'], ['fr', 'Français']];
 

@@ -27,4 +27,10 @@ export const routes = [
   { path: '/account/security', module: 'account-security.js', auth: true },
   { path: '/account/webhooks', module: 'account-webhooks.js', auth: true },
   { path: '/account/oauth', module: 'account-oauth.js', auth: true },
+  // organisation: groups, labels, search (issue 14)
+  { path: '/groups', module: 'groups.js', auth: true },
+  { path: '/groups/:id', module: 'groups.js', auth: true },
+  { path: '/search', module: 'search.js', auth: true },
+  { path: '/admin/groups', module: 'admin-groups.js', auth: true, permission: 'resource_group:manage' },
+  { path: '/admin/labels', module: 'admin-labels.js', auth: true, permission: 'resource:create' },
 ];

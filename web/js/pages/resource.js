@@ -15,6 +15,7 @@ import {
   minutesOf, countdown, forgetResource, weekdayName,
 } from '../calendar.js';
 import { statusBadge, statusOf } from './resources.js';
+import { labelChips } from './organise.js';
 
 const HOLD_MINUTES = [1, 2, 5, 10, 15];
 const REASONS = ['maintenance', 'closed', 'blackout', 'booked'];
@@ -43,6 +44,11 @@ export default async function render(view, ctx) {
 
   let mode = ctx.query.view === 'day' ? 'day' : 'week';
   let date = isDate(ctx.query.date) ? ctx.query.date : todayIn(zone);
+  // `?start=…&end=…` (UTC, from the search page's "free between"): the booking form is filled
+  // in for that window and the calendar opens on its day.
+  const prefill = [ctx.query.start, ctx.query.end].every((value) => value && !Number.isNaN(Date.parse(value)))
+    && Date.parse(ctx.query.end) > Date.parse(ctx.query.start) ? { start: ctx.query.start, end: ctx.query.end } : null;
+  if (prefill && !isDate(ctx.query.date)) date = isoToZonedInput(prefill.start, zone).slice(0, 10);
   let hours = [];
   let blackouts = new Map();
   let schedule = null;
@@ -83,6 +89,7 @@ export default async function render(view, ctx) {
       resource.description ? h('p', { class: 'description' }, resource.description) : null,
       resource.tags?.length ? h('p', { class: 'tags' }, h('span', { class: 'visually-hidden' }, `${t('resources.tags')}: `),
         resource.tags.map((tag) => h('a', { class: 'chip', href: `#/resources?tags=${encodeURIComponent(tag)}` }, tag))) : null,
+      labelChips(resource.labels),
       h('p', { class: 'muted zone-note', 'data-test': 'zone-note' }, zoneNote(zone)));
   }
 
@@ -181,6 +188,11 @@ export default async function render(view, ctx) {
   startInput.value = isoToZonedInput(nextHour.toISOString(), zone);
   endInput.value = isoToZonedInput(new Date(nextHour.getTime() + 3600000).toISOString(), zone);
   let touched = false;
+  if (prefill) {
+    startInput.value = isoToZonedInput(prefill.start, zone);
+    endInput.value = isoToZonedInput(prefill.end, zone);
+    touched = true;
+  }
   startInput.addEventListener('input', () => { touched = true; });
   endInput.addEventListener('input', () => { touched = true; });
   /** Until the user picks or types, the form offers the first free hour (or less) ahead. */
@@ -507,6 +519,8 @@ export default async function render(view, ctx) {
       h('section', { class: 'resource-booking card', 'aria-labelledby': 'booking-heading' },
         h('h2', { id: 'booking-heading' }, t('booking.book_heading')),
         h('p', { class: 'hint' }, t('booking.book_hint')),
+        prefill ? h('p', { class: 'flash flash-info prefill-note', 'data-test': 'book-prefilled' },
+          t('organise.prefilled', { window: formatRange(prefill.start, prefill.end, zone) })) : null,
         bookForm, results, seriesBox, waitlistBox, holdBox)),
     h('section', { class: 'resource-hours', 'aria-labelledby': 'hours-heading' },
       h('h2', { id: 'hours-heading' }, t('booking.hours_heading')),

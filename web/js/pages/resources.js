@@ -6,6 +6,7 @@ import { h, replace, field, flash } from '../dom.js';
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { live } from '../live.js';
+import { allLabels, labelChip, labelChips, labelKey } from './organise.js';
 
 const PAGE_SIZE = 20;
 const STATUSES = ['all', 'available', 'in_use', 'maintenance', 'closed'];
@@ -35,9 +36,26 @@ export default async function render(view, ctx) {
     q: ctx.query.q || '',
     tags: (ctx.query.tags || '').split(',').map((tag) => tag.trim()).filter(Boolean),
     status: STATUSES.includes(ctx.query.status) ? ctx.query.status : 'all',
+    labels: (ctx.query.labels || '').split(',').map((label) => label.trim()).filter(Boolean),
     cursors: [null], // the cursor of each page seen, for "previous"
   };
-  const allTags = await get('/resources/tags').catch(() => []);
+  const [allTags, labelList] = await Promise.all([get('/resources/tags').catch(() => []), allLabels().catch(() => [])]);
+  // Labels filter with AND semantics (`label=category:value`, repeated), like tags.
+  const labelBox = h('div', { class: 'label-filter', role: 'group', 'aria-labelledby': 'label-filter-label', 'data-test': 'resource-label-filter' });
+  function drawLabels() {
+    replace(labelBox, labelList.map((label) => {
+      const key = labelKey(label);
+      const on = state.labels.some((chosen) => chosen.toLowerCase() === key.toLowerCase());
+      return h('button', {
+        type: 'button', class: 'label-toggle', 'aria-pressed': on ? 'true' : 'false', 'data-test': 'label-filter-chip', 'data-label': key,
+        onclick: () => {
+          state.labels = on ? state.labels.filter((chosen) => chosen.toLowerCase() !== key.toLowerCase()) : [...state.labels, key];
+          drawLabels();
+          restart();
+        },
+      }, labelChip(label));
+    }));
+  }
 
   const results = h('div', { class: 'resource-results', 'aria-live': 'polite', 'aria-busy': 'false' });
   const tagBox = h('div', { class: 'tag-filter', role: 'group', 'aria-label': t('resources.tags') });
@@ -49,9 +67,10 @@ export default async function render(view, ctx) {
   const form = h('form', { class: 'resource-filters', role: 'search' },
     h('div', { class: 'field-row' }, search, statusField),
     allTags.length ? h('div', { class: 'field' }, h('span', { class: 'field-label', id: 'tag-filter-label' }, t('resources.tags')), tagBox) : null,
+    labelList.length ? h('div', { class: 'field' }, h('span', { class: 'field-label', id: 'label-filter-label' }, t('organise.label_filter')), labelBox) : null,
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'btn btn-primary', 'data-test': 'resource-search-submit' }, t('resources.search_button')),
-      h('button', { type: 'button', class: 'btn', onclick: () => { form.reset(); state.q = ''; state.tags = []; state.status = 'all'; searchInput.value = ''; statusSelect.value = 'all'; drawTags(); restart(); } }, t('resources.clear'))));
+      h('button', { type: 'button', class: 'btn', onclick: () => { form.reset(); state.q = ''; state.tags = []; state.labels = []; state.status = 'all'; searchInput.value = ''; statusSelect.value = 'all'; drawTags(); drawLabels(); restart(); } }, t('resources.clear'))));
   const searchInput = search.querySelector('input');
   const statusSelect = statusField.querySelector('select');
   tagBox.setAttribute('aria-labelledby', 'tag-filter-label');
@@ -75,6 +94,7 @@ export default async function render(view, ctx) {
     if (state.q) query.set('q', state.q);
     if (state.tags.length) query.set('tags', state.tags.join(','));
     if (state.status !== 'all') query.set('status', state.status);
+    if (state.labels.length) query.set('labels', state.labels.join(','));
     const text = query.toString();
     history.replaceState(null, '', `#/resources${text ? `?${text}` : ''}`);
   }
@@ -88,6 +108,7 @@ export default async function render(view, ctx) {
       body = await get('/resources/search', {
         q: state.q || undefined,
         tags: state.tags,
+        label: state.labels.length ? state.labels : undefined,
         status: API_STATUS[state.status],
         limit: PAGE_SIZE,
         cursor: state.cursors[pageIndex] || undefined,
@@ -129,6 +150,7 @@ export default async function render(view, ctx) {
       resource.description ? h('p', { class: 'description' }, resource.description) : null,
       resource.tags?.length ? h('p', { class: 'tags' }, h('span', { class: 'visually-hidden' }, `${t('resources.tags')}: `),
         resource.tags.map((tag) => h('span', { class: 'chip' }, tag))) : null,
+      labelChips(resource.labels),
       h('p', { class: 'muted resource-zone' }, t('resources.zone', { zone: resource.timezone })));
   }
 
@@ -153,6 +175,7 @@ export default async function render(view, ctx) {
 
   replace(view, h('h1', {}, t('resources.title')), form, results);
   drawTags();
+  drawLabels();
   await load(0);
 
   // A resource's status or details changing elsewhere refreshes the current page.
