@@ -130,7 +130,9 @@ export default async function render(view, ctx) {
       place ? h('p', { class: 'muted' }, place) : null,
       group.description ? h('p', {}, group.description) : null,
       h('p', { class: 'actions' },
-        h('a', { class: 'btn btn-primary', href: `#/board?group=${group.id}`, 'data-test': 'group-board-link' }, t('organise.open_board')),
+        // `group` makes the board follow the group; `resources` is the same list today, for a
+        // board that reads only `resources`.
+        h('a', { class: 'btn btn-primary', href: `#/board?group=${group.id}${list.length ? `&resources=${list.map((r) => r.id).join(',')}` : ''}`, 'data-test': 'group-board-link' }, t('organise.open_board')),
         h('a', { class: 'btn', href: `#/search?group_id=${group.id}`, 'data-test': 'group-search-link' }, t('organise.search_here'))),
       group.children?.length ? [
         h('h2', {}, t('organise.subgroups')),

@@ -222,14 +222,14 @@ export default async function render(view, ctx) {
   }
 
   let searchCount = 0;
-  async function runSearch(offset = 0) {
+  async function runSearch(offset = 0, heading = null) {
     const token = ++searchCount;
     const filters = filtersOf(state);
     remember(filters);
     results.setAttribute('aria-busy', 'true');
     try {
       const body = await get('/search/resources', queryOf(filters, offset));
-      if (token === searchCount) showResults(body, filters, offset);
+      if (token === searchCount) showResults(body, filters, offset, heading);
     } catch (error) {
       if (token === searchCount) replace(results, flash('error', error.message));
     } finally {
@@ -280,15 +280,18 @@ export default async function render(view, ctx) {
       h('span', { class: 'saved-name' }, saved.name),
       h('span', { class: 'actions' },
         button(t('organise.run'), async () => {
+          // The server runs the stored filters first: a stored filter that is no longer valid
+          // (a window now in the past) is refused in words. Then the form shows the filters
+          // and the results come with their labels and links, like any search.
+          try {
+            await post(`/search/saved/${saved.id}/execute`, undefined, { query: { limit: 1 } });
+          } catch (error) {
+            replace(results, flash('error', t('organise.saved_refused', { name: saved.name, reason: error.message })));
+            return;
+          }
           state = stateFrom(saved.filters || {});
           fill();
-          remember(filtersOf(state));
-          try {
-            const result = await post(`/search/saved/${saved.id}/execute`, undefined, { query: { limit: PAGE_SIZE } });
-            showResults(result, filtersOf(state), 0, t('organise.saved_results', { name: saved.name }));
-          } catch (error) {
-            replace(results, flash('error', error.message));
-          }
+          await runSearch(0, t('organise.saved_results', { name: saved.name }));
         }, { 'data-test': 'saved-run', 'aria-label': t('organise.run_named', { name: saved.name }) }),
         button(t('organise.delete'), async () => {
           await del(`/search/saved/${saved.id}`);
