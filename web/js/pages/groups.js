@@ -111,8 +111,9 @@ export default async function render(view, ctx) {
       replace(panel,
         h('h1', {}, t('organise.groups_title')),
         h('p', { class: 'muted' }, t('organise.pick_group')),
-        can('resource_group:manage') || can('resource:create')
-          ? h('p', {}, h('a', { href: '#/admin/groups', 'data-test': 'groups-admin-link' }, t('organise.edit_groups'))) : null);
+        h('p', { class: 'actions' },
+          can('resource_group:manage') ? h('a', { href: '#/admin/groups', 'data-test': 'groups-admin-link' }, t('organise.edit_groups')) : null,
+          can('resource:create') ? h('a', { href: '#/admin/labels', 'data-test': 'labels-admin-link' }, t('organise.admin_labels_title')) : null));
       return;
     }
     if (!chosen) {
@@ -150,7 +151,8 @@ export default async function render(view, ctx) {
     await drawPanel(chosen);
   }
 
-  replace(view, h('div', { class: 'groups-layout' }, treeBox, panel));
+  // The chosen group first (its h1 heads the page), the tree beside it (below it on a phone).
+  replace(view, h('div', { class: 'groups-layout' }, panel, treeBox));
   await redraw();
 
   let timer = null;
