@@ -326,16 +326,23 @@ pub async fn merge(db: &Db, sources: &BTreeSet<i64>, target: i64, now: DateTime<
             return Err(LabelError::MixedCategories);
         }
     }
-    let mut values = vec![Value::Int(target), Value::Time(now)];
+    let mut values = vec![Value::Int(target)];
     values.extend(ids.iter().cloned());
     let sql = format!(
-        "INSERT INTO resource_labels (resource_id, label_id, created_at)
-         SELECT DISTINCT s.resource_id, $1, $2 FROM resource_labels s
+        "SELECT DISTINCT s.resource_id FROM resource_labels s
          WHERE s.label_id IN ({}) AND NOT EXISTS
              (SELECT 1 FROM resource_labels t WHERE t.resource_id = s.resource_id AND t.label_id = $1)",
-        placeholders(3, ids.len())
+        placeholders(2, ids.len())
     );
-    tx.execute(&sql, values).await?;
+    let moving = tx.query(&sql, values).await?;
+    for row in &moving {
+        let resource: i64 = row.get("resource_id")?;
+        tx.execute(
+            "INSERT INTO resource_labels (resource_id, label_id, created_at) VALUES ($1, $2, $3)",
+            params![resource, target, now],
+        )
+        .await?;
+    }
     let sql = format!("DELETE FROM resource_labels WHERE label_id IN ({})", placeholders(1, ids.len()));
     tx.execute(&sql, ids.clone()).await?;
     let sql = format!("DELETE FROM labels WHERE id IN ({})", placeholders(1, ids.len()));
