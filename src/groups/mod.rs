@@ -490,6 +490,25 @@ pub async fn subtree(db: &Db, id: i64) -> Result<Vec<i64>, StorageError> {
     below(&rows, id)
 }
 
+/// The groups of `building` (case-insensitively) and every group below them.
+pub async fn in_building(db: &Db, building: &str) -> Result<Vec<i64>, StorageError> {
+    let rows = db.query("SELECT id, parent_id, building FROM resource_groups", vec![]).await?;
+    let wanted = building.to_lowercase();
+    let mut ids = Vec::new();
+    let mut seen = HashSet::new();
+    for row in &rows {
+        let own: Option<String> = row.get("building")?;
+        if own.is_some_and(|own| own.to_lowercase() == wanted) {
+            for id in below(&rows, row.get("id")?)? {
+                if seen.insert(id) {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
 /// [`subtree`] of `id`, or nothing when no such group exists (a search in an unknown group
 /// finds nothing).
 pub async fn subtree_or_empty(db: &Db, id: i64) -> Result<Vec<i64>, StorageError> {

@@ -251,10 +251,13 @@ pub async fn resources(
         }
     }
     if let Some(building) = &search.building {
-        let building = binder.bind(building.to_lowercase());
-        conditions.push(format!(
-            "r.group_id IN (SELECT g.id FROM resource_groups g WHERE LOWER(g.building) = {building})"
-        ));
+        let groups = crate::groups::in_building(db, building).await?;
+        if groups.is_empty() {
+            conditions.push("1 = 0".into());
+        } else {
+            let ids: Vec<String> = groups.iter().map(|id| binder.bind(*id)).collect();
+            conditions.push(format!("r.group_id IN ({})", ids.join(", ")));
+        }
     }
     let condition = conditions.join(" AND ");
     let count_sql = format!("SELECT COUNT(*) AS n FROM resources r WHERE {condition}");

@@ -91,12 +91,13 @@ both_backends! {
         assert_eq!(found(&app, &bob, &format!("group_id={hq}")).await, ["Room 1000A", "Ñandú Lab"], "subgroups included");
         assert_eq!(found(&app, &bob, &format!("group_id={floor}")).await, ["Ñandú Lab"]);
         assert_eq!(found(&app, &bob, "group_id=9999").await, Vec::<String>::new());
-        assert_eq!(found(&app, &bob, "building=main").await, ["Room 1000A"]);
+        assert_eq!(found(&app, &bob, "building=main").await, ["Room 1000A", "Ñandú Lab"], "the building's groups and those below them");
+        assert_eq!(found(&app, &bob, "building=elsewhere").await, Vec::<String>::new());
         assert_eq!(found(&app, &bob, "requires_approval=true").await, ["Room 1000A"]);
-        assert_eq!(found(&app, &bob, "available_only=true").await, ["Room 1000A", "Room 100%_A", "Ñandú Lab"]);
+        assert_eq!(found(&app, &bob, "available_only=true").await, ["Room 100%_A", "Room 1000A", "Ñandú Lab"]);
         assert_eq!(found(&app, &bob, "status=unavailable").await, ["Closet"]);
         let paged = ok_json(app.get_as(&bob, "/api/v1/search/resources?limit=2&offset=1").await).await;
-        assert_eq!(names(&paged), ["Room 1000A", "Room 100%_A"]);
+        assert_eq!(names(&paged), ["Room 100%_A", "Room 1000A"]);
         assert_eq!(paged["has_more"], true);
 
         for bad in ["status=broken", "limit=0", "limit=101", "offset=-1", "label=nocolon", "available_from=yesterday&available_until=2030-01-02T11:00:00Z",
@@ -130,7 +131,7 @@ both_backends! {
         let request = json!({"resource_id": pending, "start_time": FROM, "end_time": UNTIL});
         assert!(app.post_json_as(&eve, "/api/v1/approvals/reservations", &request).await.status().is_success());
         let maintained = app.resource(&admin, "Maintenance").await;
-        assert_eq!(app.put_json_as(&admin, &format!("/api/v1/resources/{maintained}/status/unavailable"), &json!({})).await.status(), 200);
+        assert_eq!(app.put_json_as(&admin, &format!("/api/v1/resources/{maintained}/status/unavailable?auto_reset_hours=48"), &json!({})).await.status(), 200);
         let blacked = app.resource(&admin, "Blackout").await;
         let blackout = json!({"date": "2030-01-02", "reason": "Inventory"});
         assert_eq!(app.post_json_as(&admin, &format!("/api/v1/resources/{blacked}/blackout-dates"), &blackout).await.status(), 201);
