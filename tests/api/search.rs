@@ -27,7 +27,12 @@ async fn detail(response: reqwest::Response, status: u16) -> Value {
 }
 
 fn names(page: &Value) -> Vec<String> {
-    page["results"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
+    page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn found(app: &TestApp, user: &TestUser, query: &str) -> Vec<String> {
@@ -35,18 +40,44 @@ async fn found(app: &TestApp, user: &TestUser, query: &str) -> Vec<String> {
 }
 
 async fn labelled(app: &TestApp, admin: &TestUser, resource: i64, category: &str, value: &str) {
-    let response = app.post_json_as(admin, "/api/v1/labels", &json!({"category": category, "value": value})).await;
+    let response = app
+        .post_json_as(admin, "/api/v1/labels", &json!({"category": category, "value": value}))
+        .await;
     let id = match response.status().as_u16() {
         201 => response.json::<Value>().await.unwrap()["id"].as_i64().unwrap(),
         _ => {
-            let list = ok_json(app.get_as(admin, &format!("/api/v1/labels?category={category}&limit=100")).await).await;
-            list["data"].as_array().unwrap().iter().find(|l| l["value"] == value).unwrap()["id"].as_i64().unwrap()
+            let list = ok_json(
+                app.get_as(admin, &format!("/api/v1/labels?category={category}&limit=100"))
+                    .await,
+            )
+            .await;
+            list["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["value"] == value)
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
         }
     };
-    let mut ids: Vec<i64> = ok_json(app.get_as(admin, &format!("/api/v1/labels/resources/{resource}")).await).await
-        .as_array().unwrap().iter().map(|l| l["id"].as_i64().unwrap()).collect();
+    let mut ids: Vec<i64> = ok_json(app.get_as(admin, &format!("/api/v1/labels/resources/{resource}")).await)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect();
     ids.push(id);
-    ok_json(app.put_json_as(admin, &format!("/api/v1/labels/resources/{resource}"), &json!({"label_ids": ids})).await).await;
+    ok_json(
+        app.put_json_as(
+            admin,
+            &format!("/api/v1/labels/resources/{resource}"),
+            &json!({"label_ids": ids}),
+        )
+        .await,
+    )
+    .await;
 }
 
 both_backends! {
