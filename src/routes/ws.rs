@@ -4,7 +4,9 @@
 //! upgrade; the route guard authenticates it (`Access::QueryToken`) before the handshake, so a
 //! missing or invalid token is an HTTP 401 and no socket is opened. Optional parameters:
 //! `since=<seq>` to resume after a disconnect, `resources=1,2` and `availability=true` to
-//! subscribe at once (so that a resumed replay covers the subscriptions too).
+//! subscribe at once (so that a resumed replay covers the subscriptions too), and `group=ID` to
+//! subscribe to every resource under a resource group, its subgroups included (as the hierarchy
+//! stands at connection; see `crate::groups`).
 //!
 //! The socket lives as long as its sign-in (see `crate::events::session`): the route gives the
 //! session the token, the way to verify tokens (the same as every request's) and what it needs
