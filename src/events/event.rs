@@ -437,7 +437,11 @@ impl NewEvent {
     }
 
     /// A resource moved in the hierarchy (see [`ResourceHierarchyChanged`]).
-    pub fn resource_hierarchy_changed(resource: ResourceId, group: Option<i64>, parent: Option<ResourceId>) -> NewEvent {
+    pub fn resource_hierarchy_changed(
+        resource: ResourceId,
+        group: Option<i64>,
+        parent: Option<ResourceId>,
+    ) -> NewEvent {
         let changed = ResourceHierarchyChanged {
             resource_id: resource,
             group_id: group,

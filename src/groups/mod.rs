@@ -124,7 +124,8 @@ pub struct ResourceInGroupOut {
     pub parent_id: Option<i64>,
 }
 
-const GROUP_COLUMNS: &str = "g.id, g.name, g.description, g.parent_id, g.building, g.floor, g.room, g.created_at, g.updated_at";
+const GROUP_COLUMNS: &str =
+    "g.id, g.name, g.description, g.parent_id, g.building, g.floor, g.room, g.created_at, g.updated_at";
 
 fn decode_group(row: &Row) -> Result<GroupOut, StorageError> {
     Ok(GroupOut {
@@ -149,7 +150,11 @@ async fn lock_hierarchy(tx: &mut Box<dyn Transaction>) -> Result<(), StorageErro
 
 async fn group_in(tx: &mut Box<dyn Transaction>, id: i64) -> Result<Option<GroupOut>, StorageError> {
     let sql = format!("SELECT {GROUP_COLUMNS} FROM resource_groups g WHERE g.id = $1");
-    tx.query_opt(&sql, params![id]).await?.as_ref().map(decode_group).transpose()
+    tx.query_opt(&sql, params![id])
+        .await?
+        .as_ref()
+        .map(decode_group)
+        .transpose()
 }
 
 /// Whether `ancestor` is `start` or one of its ancestors, following `parent_id` in `table`
@@ -175,7 +180,12 @@ async fn reaches(tx: &mut Box<dyn Transaction>, table: &str, start: i64, ancesto
 }
 
 /// Creates a group.
-pub async fn create(db: &Db, events: &EventWriter, new: GroupFields, now: DateTime<Utc>) -> Result<GroupOut, GroupError> {
+pub async fn create(
+    db: &Db,
+    events: &EventWriter,
+    new: GroupFields,
+    now: DateTime<Utc>,
+) -> Result<GroupOut, GroupError> {
     let mut tx = db.begin().await?;
     lock_hierarchy(&mut tx).await?;
     if let Some(parent) = new.parent_id
@@ -187,7 +197,15 @@ pub async fn create(db: &Db, events: &EventWriter, new: GroupFields, now: DateTi
         .query_opt(
             "INSERT INTO resource_groups (name, description, parent_id, building, floor, room, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            params![new.name.as_str(), new.description, new.parent_id, new.building, new.floor, new.room, now],
+            params![
+                new.name.as_str(),
+                new.description,
+                new.parent_id,
+                new.building,
+                new.floor,
+                new.room,
+                now
+            ],
         )
         .await?
         .ok_or_else(|| StorageError::Decode("INSERT returned no id".into()))?;
@@ -239,7 +257,9 @@ async fn resource_counts(db: &Db) -> Result<HashMap<i64, i64>, StorageError> {
             vec![],
         )
         .await?;
-    rows.iter().map(|row| Ok((row.get("group_id")?, row.get("n")?))).collect()
+    rows.iter()
+        .map(|row| Ok((row.get("group_id")?, row.get("n")?)))
+        .collect()
 }
 
 fn with_extras(group: &GroupOut, children: Vec<Json>, resource_count: i64) -> Json {
@@ -260,13 +280,22 @@ pub async fn tree(db: &Db) -> Result<Json, StorageError> {
     for group in &groups {
         children.entry(group.parent_id).or_default().push(group);
     }
-    fn build(group: &GroupOut, children: &BTreeMap<Option<i64>, Vec<&GroupOut>>, counts: &HashMap<i64, i64>, depth: usize) -> Json {
+    fn build(
+        group: &GroupOut,
+        children: &BTreeMap<Option<i64>, Vec<&GroupOut>>,
+        counts: &HashMap<i64, i64>,
+        depth: usize,
+    ) -> Json {
         let below = if depth > 10_000 {
             Vec::new()
         } else {
             children
                 .get(&Some(group.id))
-                .map(|list| list.iter().map(|child| build(child, children, counts, depth + 1)).collect())
+                .map(|list| {
+                    list.iter()
+                        .map(|child| build(child, children, counts, depth + 1))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         with_extras(group, below, counts.get(&group.id).copied().unwrap_or(0))
@@ -408,12 +437,21 @@ fn below(rows: &[Row], id: i64) -> Result<Vec<i64>, StorageError> {
 
 /// `DELETE /{id}`: refused while it has subgroups unless `cascade` (then its whole subtree
 /// goes). The resources of deleted groups become ungrouped.
-pub async fn delete(db: &Db, events: &EventWriter, id: i64, cascade: bool, now: DateTime<Utc>) -> Result<(), GroupError> {
+pub async fn delete(
+    db: &Db,
+    events: &EventWriter,
+    id: i64,
+    cascade: bool,
+    now: DateTime<Utc>,
+) -> Result<(), GroupError> {
     let mut tx = db.begin().await?;
     lock_hierarchy(&mut tx).await?;
     group_in(&mut tx, id).await?.ok_or(GroupError::GroupNotFound)?;
     let children: i64 = tx
-        .query_opt("SELECT COUNT(*) AS n FROM resource_groups WHERE parent_id = $1", params![id])
+        .query_opt(
+            "SELECT COUNT(*) AS n FROM resource_groups WHERE parent_id = $1",
+            params![id],
+        )
         .await?
         .map(|row| row.get("n"))
         .transpose()?
@@ -425,17 +463,35 @@ pub async fn delete(db: &Db, events: &EventWriter, id: i64, cascade: bool, now: 
     let mut recorded = Vec::new();
     // Children first, so no foreign key ever points at a deleted row.
     for group in doomed.iter().rev() {
-        let Some(old) = group_in(&mut tx, *group).await? else { continue };
+        let Some(old) = group_in(&mut tx, *group).await? else {
+            continue;
+        };
         let moved = tx
-            .query("SELECT id, parent_id FROM resources WHERE group_id = $1", params![*group])
+            .query(
+                "SELECT id, parent_id FROM resources WHERE group_id = $1",
+                params![*group],
+            )
             .await?;
-        tx.execute("UPDATE resources SET group_id = NULL WHERE group_id = $1", params![*group])
-            .await?;
+        tx.execute(
+            "UPDATE resources SET group_id = NULL WHERE group_id = $1",
+            params![*group],
+        )
+        .await?;
         for row in &moved {
-            recorded.push(NewEvent::resource_hierarchy_changed(row.get("id")?, None, row.get("parent_id")?));
+            recorded.push(NewEvent::resource_hierarchy_changed(
+                row.get("id")?,
+                None,
+                row.get("parent_id")?,
+            ));
         }
-        tx.execute("DELETE FROM resource_groups WHERE id = $1", params![*group]).await?;
-        recorded.push(NewEvent::resource_group_changed(*group, "deleted", &old.name, old.parent_id));
+        tx.execute("DELETE FROM resource_groups WHERE id = $1", params![*group])
+            .await?;
+        recorded.push(NewEvent::resource_group_changed(
+            *group,
+            "deleted",
+            &old.name,
+            old.parent_id,
+        ));
     }
     events.record(&mut tx, recorded, now).await?;
     tx.commit().await?;
@@ -490,6 +546,27 @@ pub async fn subtree(db: &Db, id: i64) -> Result<Vec<i64>, StorageError> {
     below(&rows, id)
 }
 
+/// The groups of `building` (case-insensitively) and every group below them.
+pub async fn in_building(db: &Db, building: &str) -> Result<Vec<i64>, StorageError> {
+    let rows = db
+        .query("SELECT id, parent_id, building FROM resource_groups", vec![])
+        .await?;
+    let wanted = building.to_lowercase();
+    let mut ids = Vec::new();
+    let mut seen = HashSet::new();
+    for row in &rows {
+        let own: Option<String> = row.get("building")?;
+        if own.is_some_and(|own| own.to_lowercase() == wanted) {
+            for id in below(&rows, row.get("id")?)? {
+                if seen.insert(id) {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
 /// [`subtree`] of `id`, or nothing when no such group exists (a search in an unknown group
 /// finds nothing).
 pub async fn subtree_or_empty(db: &Db, id: i64) -> Result<Vec<i64>, StorageError> {
@@ -517,7 +594,11 @@ pub async fn resources_of(
     if !group_exists(db, id).await? {
         return Err(GroupError::GroupNotFound);
     }
-    let groups = if include_children { subtree(db, id).await? } else { vec![id] };
+    let groups = if include_children {
+        subtree(db, id).await?
+    } else {
+        vec![id]
+    };
     let placeholders: Vec<String> = (2..groups.len() + 2).map(|i| format!("${i}")).collect();
     let condition = format!("r.group_id IN ({})", placeholders.join(", "));
     let values = groups.into_iter().map(Value::Int).collect();
@@ -532,25 +613,48 @@ pub async fn resource_ids_under(db: &Db, id: i64) -> Result<Option<Vec<i64>>, St
     }
     let groups = subtree(db, id).await?;
     let placeholders: Vec<String> = (1..=groups.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT id FROM resources WHERE group_id IN ({})", placeholders.join(", "));
+    let sql = format!(
+        "SELECT id FROM resources WHERE group_id IN ({})",
+        placeholders.join(", ")
+    );
     let rows = db.query(&sql, groups.into_iter().map(Value::Int).collect()).await?;
-    rows.iter().map(|row| row.get("id")).collect::<Result<Vec<i64>, _>>().map(Some)
+    rows.iter()
+        .map(|row| row.get("id"))
+        .collect::<Result<Vec<i64>, _>>()
+        .map(Some)
 }
 
-async fn resource_name_in(tx: &mut Box<dyn Transaction>, id: i64) -> Result<Option<(String, Option<i64>, Option<i64>)>, StorageError> {
-    tx.query_opt("SELECT name, group_id, parent_id FROM resources WHERE id = $1", params![id])
-        .await?
-        .map(|row| Ok((row.get("name")?, row.get("group_id")?, row.get("parent_id")?)))
-        .transpose()
+async fn resource_name_in(
+    tx: &mut Box<dyn Transaction>,
+    id: i64,
+) -> Result<Option<(String, Option<i64>, Option<i64>)>, StorageError> {
+    tx.query_opt(
+        "SELECT name, group_id, parent_id FROM resources WHERE id = $1",
+        params![id],
+    )
+    .await?
+    .map(|row| Ok((row.get("name")?, row.get("group_id")?, row.get("parent_id")?)))
+    .transpose()
 }
 
 /// `POST /{id}/resources`: puts a resource into the group (out of any other).
-pub async fn assign(db: &Db, events: &EventWriter, group: i64, resource: i64, now: DateTime<Utc>) -> Result<String, GroupError> {
+pub async fn assign(
+    db: &Db,
+    events: &EventWriter,
+    group: i64,
+    resource: i64,
+    now: DateTime<Utc>,
+) -> Result<String, GroupError> {
     let mut tx = db.begin().await?;
     let target = group_in(&mut tx, group).await?.ok_or(GroupError::GroupNotFound)?;
-    let (name, _, parent) = resource_name_in(&mut tx, resource).await?.ok_or(GroupError::ResourceNotFound)?;
-    tx.execute("UPDATE resources SET group_id = $1 WHERE id = $2", params![group, resource])
-        .await?;
+    let (name, _, parent) = resource_name_in(&mut tx, resource)
+        .await?
+        .ok_or(GroupError::ResourceNotFound)?;
+    tx.execute(
+        "UPDATE resources SET group_id = $1 WHERE id = $2",
+        params![group, resource],
+    )
+    .await?;
     let event = NewEvent::resource_hierarchy_changed(resource, Some(group), parent);
     events.record(&mut tx, vec![event], now).await?;
     tx.commit().await?;
@@ -559,9 +663,17 @@ pub async fn assign(db: &Db, events: &EventWriter, group: i64, resource: i64, no
 }
 
 /// `DELETE /{id}/resources/{resource_id}`: takes a resource out of the group.
-pub async fn unassign(db: &Db, events: &EventWriter, group: i64, resource: i64, now: DateTime<Utc>) -> Result<String, GroupError> {
+pub async fn unassign(
+    db: &Db,
+    events: &EventWriter,
+    group: i64,
+    resource: i64,
+    now: DateTime<Utc>,
+) -> Result<String, GroupError> {
     let mut tx = db.begin().await?;
-    let (name, current, parent) = resource_name_in(&mut tx, resource).await?.ok_or(GroupError::NotInGroup)?;
+    let (name, current, parent) = resource_name_in(&mut tx, resource)
+        .await?
+        .ok_or(GroupError::NotInGroup)?;
     if current != Some(group) {
         return Err(GroupError::NotInGroup);
     }
@@ -584,7 +696,9 @@ pub async fn set_parent(
 ) -> Result<String, GroupError> {
     let mut tx = db.begin().await?;
     lock_hierarchy(&mut tx).await?;
-    let (name, group, _) = resource_name_in(&mut tx, resource).await?.ok_or(GroupError::ResourceNotFound)?;
+    let (name, group, _) = resource_name_in(&mut tx, resource)
+        .await?
+        .ok_or(GroupError::ResourceNotFound)?;
     let message = match parent {
         Some(parent) => {
             if parent == resource {
@@ -600,8 +714,11 @@ pub async fn set_parent(
         }
         None => format!("Resource '{name}' parent removed"),
     };
-    tx.execute("UPDATE resources SET parent_id = $1 WHERE id = $2", params![parent, resource])
-        .await?;
+    tx.execute(
+        "UPDATE resources SET parent_id = $1 WHERE id = $2",
+        params![parent, resource],
+    )
+    .await?;
     let event = NewEvent::resource_hierarchy_changed(resource, group, parent);
     events.record(&mut tx, vec![event], now).await?;
     tx.commit().await?;

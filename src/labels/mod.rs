@@ -147,7 +147,12 @@ fn escape_like(text: &str) -> String {
 /// One page of labels, optionally of one category and matching `search` (a case-insensitive
 /// substring of the category, value or description, wildcards taken literally); `total_count`
 /// is always filled, as the original did.
-pub async fn page(db: &Db, category: Option<&str>, search: Option<&str>, page: &Page) -> Result<serde_json::Value, ApiError> {
+pub async fn page(
+    db: &Db,
+    category: Option<&str>,
+    search: Option<&str>,
+    page: &Page,
+) -> Result<serde_json::Value, ApiError> {
     let filter = |binder: &mut Binder| {
         let mut conditions = vec!["1 = 1".to_owned()];
         if let Some(category) = category {
@@ -304,7 +309,10 @@ pub async fn delete(db: &Db, id: i64) -> Result<String, LabelError> {
 }
 
 fn placeholders(from: usize, count: usize) -> String {
-    (from..from + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Moves every assignment of `sources` to `target` and deletes the sources, in one
@@ -316,7 +324,10 @@ pub async fn merge(db: &Db, sources: &BTreeSet<i64>, target: i64, now: DateTime<
     let mut tx = db.begin().await?;
     let target_label = get_in(&mut tx, target).await?.ok_or(LabelError::TargetNotFound)?;
     let ids: Vec<Value> = sources.iter().map(|id| Value::Int(*id)).collect();
-    let sql = format!("SELECT id, category FROM labels WHERE id IN ({})", placeholders(1, ids.len()));
+    let sql = format!(
+        "SELECT id, category FROM labels WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
     let found = tx.query(&sql, ids.clone()).await?;
     if found.len() != sources.len() {
         return Err(LabelError::SourceNotFound);
@@ -326,17 +337,27 @@ pub async fn merge(db: &Db, sources: &BTreeSet<i64>, target: i64, now: DateTime<
             return Err(LabelError::MixedCategories);
         }
     }
-    let mut values = vec![Value::Int(target), Value::Time(now)];
+    let mut values = vec![Value::Int(target)];
     values.extend(ids.iter().cloned());
     let sql = format!(
-        "INSERT INTO resource_labels (resource_id, label_id, created_at)
-         SELECT DISTINCT s.resource_id, $1, $2 FROM resource_labels s
+        "SELECT DISTINCT s.resource_id FROM resource_labels s
          WHERE s.label_id IN ({}) AND NOT EXISTS
              (SELECT 1 FROM resource_labels t WHERE t.resource_id = s.resource_id AND t.label_id = $1)",
-        placeholders(3, ids.len())
+        placeholders(2, ids.len())
     );
-    tx.execute(&sql, values).await?;
-    let sql = format!("DELETE FROM resource_labels WHERE label_id IN ({})", placeholders(1, ids.len()));
+    let moving = tx.query(&sql, values).await?;
+    for row in &moving {
+        let resource: i64 = row.get("resource_id")?;
+        tx.execute(
+            "INSERT INTO resource_labels (resource_id, label_id, created_at) VALUES ($1, $2, $3)",
+            params![resource, target, now],
+        )
+        .await?;
+    }
+    let sql = format!(
+        "DELETE FROM resource_labels WHERE label_id IN ({})",
+        placeholders(1, ids.len())
+    );
     tx.execute(&sql, ids.clone()).await?;
     let sql = format!("DELETE FROM labels WHERE id IN ({})", placeholders(1, ids.len()));
     tx.execute(&sql, ids).await?;
@@ -370,7 +391,12 @@ pub async fn of_resource(db: &Db, resource: i64) -> Result<Vec<LabelOut>, LabelE
 }
 
 /// Replaces the labels of a resource with `labels` (one transaction).
-pub async fn replace(db: &Db, resource: i64, labels: &BTreeSet<i64>, now: DateTime<Utc>) -> Result<Vec<LabelOut>, LabelError> {
+pub async fn replace(
+    db: &Db,
+    resource: i64,
+    labels: &BTreeSet<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<LabelOut>, LabelError> {
     let mut tx = db.begin().await?;
     if tx
         .query_opt("SELECT id FROM resources WHERE id = $1", params![resource])
@@ -381,7 +407,10 @@ pub async fn replace(db: &Db, resource: i64, labels: &BTreeSet<i64>, now: DateTi
     }
     if !labels.is_empty() {
         let ids: Vec<Value> = labels.iter().map(|id| Value::Int(*id)).collect();
-        let sql = format!("SELECT COUNT(*) AS n FROM labels WHERE id IN ({})", placeholders(1, ids.len()));
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM labels WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
         let found: i64 = tx
             .query_opt(&sql, ids)
             .await?
@@ -416,7 +445,9 @@ pub async fn refs_of_many(db: &Db, resources: &[i64]) -> Result<HashMap<i64, Vec
          WHERE a.resource_id IN ({}) ORDER BY l.category, l.value, l.id",
         placeholders(1, resources.len())
     );
-    let rows = db.query(&sql, resources.iter().map(|id| Value::Int(*id)).collect()).await?;
+    let rows = db
+        .query(&sql, resources.iter().map(|id| Value::Int(*id)).collect())
+        .await?;
     for row in &rows {
         let (category, value): (String, String) = (row.get("category")?, row.get("value")?);
         labels.entry(row.get("resource_id")?).or_default().push(LabelRef {

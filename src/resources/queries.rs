@@ -251,7 +251,12 @@ pub async fn one(db: &Db, id: i64, now: DateTime<Utc>, viewer: &Viewer) -> Resul
     let current = db.query_one(&sql, params![now, id]).await?.get("current_user_name")?;
     let open = !ClosedDuring::at(db, now).await?.closes(&info);
     let mut resource = ResourceOut::listed(&info, current, open, now, viewer);
-    resource.labels = Some(crate::labels::refs_of_many(db, &[id]).await?.remove(&id).unwrap_or_default());
+    resource.labels = Some(
+        crate::labels::refs_of_many(db, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default(),
+    );
     Ok(Some(resource))
 }
 

@@ -167,9 +167,10 @@ async fn update(
         Some(None) => return Err(ApiError::invalid(&["body", "name"], "name must not be null", ())),
         Some(Some(name)) => Some(text("name", name, 200, true)?),
     };
-    let clearable = |field: &str, value: Option<Option<String>>, max: usize| -> Result<Option<Option<String>>, ApiError> {
-        value.map(|value| optional(field, value, max)).transpose()
-    };
+    let clearable =
+        |field: &str, value: Option<Option<String>>, max: usize| -> Result<Option<Option<String>>, ApiError> {
+            value.map(|value| optional(field, value, max)).transpose()
+        };
     let patch = GroupPatch {
         name,
         description: clearable("description", body.description, 500)?,
@@ -178,14 +179,7 @@ async fn update(
         floor: clearable("floor", body.floor, 50)?,
         room: clearable("room", body.room, 100)?,
     };
-    let group = groups::update(
-        &state.db,
-        &state.events.writer,
-        path.group_id,
-        patch,
-        state.clock.now(),
-    )
-    .await?;
+    let group = groups::update(&state.db, &state.events.writer, path.group_id, patch, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(group))
 }
 

@@ -67,18 +67,24 @@ fn required(field: &str, value: String, max: usize) -> Result<String, ApiError> 
     let trimmed = value.trim();
     let count = trimmed.chars().count();
     if count == 0 || count > max {
-        return Err(ApiError::invalid(&["body", field], format!("{field} must be 1-{max} characters"), value));
+        return Err(ApiError::invalid(
+            &["body", field],
+            format!("{field} must be 1-{max} characters"),
+            value,
+        ));
     }
     Ok(trimmed.to_owned())
 }
 
 /// `#RRGGBB`.
 fn color(value: String) -> Result<String, ApiError> {
-    let valid = value.len() == 7
-        && value.starts_with('#')
-        && value[1..].chars().all(|c| c.is_ascii_hexdigit());
+    let valid = value.len() == 7 && value.starts_with('#') && value[1..].chars().all(|c| c.is_ascii_hexdigit());
     if !valid {
-        return Err(ApiError::invalid(&["body", "color"], "color must be a hex colour like #6366f1", value));
+        return Err(ApiError::invalid(
+            &["body", "color"],
+            "color must be a hex colour like #6366f1",
+            value,
+        ));
     }
     Ok(value)
 }

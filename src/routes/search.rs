@@ -152,7 +152,11 @@ async fn suggestions(
     Query(params): Query<SuggestionParams>,
 ) -> Result<HttpResponse, ApiError> {
     if params.query.is_empty() {
-        return Err(ApiError::invalid(&["query", "query"], "query must not be empty", params.query));
+        return Err(ApiError::invalid(
+            &["query", "query"],
+            "query must not be empty",
+            params.query,
+        ));
     }
     if !(1..=50).contains(&params.limit) {
         return Err(ApiError::out_of_range(&["query", "limit"], params.limit, 1, 50));
@@ -166,7 +170,10 @@ struct PopularParams {
     limit: i64,
 }
 
-async fn popular_tags(state: web::Data<AppState>, Query(params): Query<PopularParams>) -> Result<HttpResponse, ApiError> {
+async fn popular_tags(
+    state: web::Data<AppState>,
+    Query(params): Query<PopularParams>,
+) -> Result<HttpResponse, ApiError> {
     if !(1..=100).contains(&params.limit) {
         return Err(ApiError::out_of_range(&["query", "limit"], params.limit, 1, 100));
     }
@@ -194,7 +201,12 @@ async fn availability(
     Query(params): Query<AvailabilityParams>,
 ) -> Result<HttpResponse, ApiError> {
     if !(1..=30).contains(&params.days_ahead) {
-        return Err(ApiError::out_of_range(&["query", "days_ahead"], params.days_ahead, 1, 30));
+        return Err(ApiError::out_of_range(
+            &["query", "days_ahead"],
+            params.days_ahead,
+            1,
+            30,
+        ));
     }
     let body = search::availability(&state.db, path.resource_id, params.days_ahead, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(body))
@@ -228,13 +240,29 @@ async fn save(
 ) -> Result<HttpResponse, ApiError> {
     let name = body.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(&["body", "name"], "name must be 1-100 characters", body.name));
+        return Err(ApiError::invalid(
+            &["body", "name"],
+            "name must be 1-100 characters",
+            body.name,
+        ));
     }
     let filters = Json::Object(body.filters);
     if filters.to_string().len() > 16 * 1024 {
-        return Err(ApiError::invalid(&["body", "filters"], "filters may be at most 16 KiB", ()));
+        return Err(ApiError::invalid(
+            &["body", "filters"],
+            "filters may be at most 16 KiB",
+            (),
+        ));
     }
-    let id = search::save(&state.db, principal.user_id, &name, body.search_type, filters, state.clock.now()).await?;
+    let id = search::save(
+        &state.db,
+        principal.user_id,
+        &name,
+        body.search_type,
+        filters,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true, "id": id, "name": name, "search_type": body.search_type,
     })))

@@ -6,7 +6,9 @@
 //! dashboard's session cookie authenticates the upgrade, and only with a same-origin `Origin`
 //! (a 403 otherwise: another site's page must not open a socket with the visitor's cookie). Optional parameters:
 //! `since=<seq>` to resume after a disconnect, `resources=1,2` and `availability=true` to
-//! subscribe at once (so that a resumed replay covers the subscriptions too).
+//! subscribe at once (so that a resumed replay covers the subscriptions too), and `group=ID` to
+//! subscribe to every resource under a resource group, its subgroups included (as the hierarchy
+//! stands at connection; see `crate::groups`).
 //!
 //! The socket lives as long as its sign-in (see `crate::events::session`): the route gives the
 //! session the token, the way to verify tokens (the same as every request's) and what it needs

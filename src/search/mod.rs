@@ -161,9 +161,8 @@ struct ResourceSearch {
 impl ResourceCriteria {
     fn validate(&self, now: DateTime<Utc>) -> Result<ResourceSearch, SearchError> {
         let status = match (&self.status, self.available_only) {
-            (Some(status), _) => StatusFilter::parse(status).map_err(|_| {
-                invalid("status", "status must be one of: available, in_use, unavailable, all")
-            })?,
+            (Some(status), _) => StatusFilter::parse(status)
+                .map_err(|_| invalid("status", "status must be one of: available, in_use, unavailable, all"))?,
             (None, Some(true)) => StatusFilter::Available,
             (None, _) => StatusFilter::All,
         };
@@ -171,8 +170,18 @@ impl ResourceCriteria {
         let until = instant("available_until", &self.available_until)?;
         let free_during = match (from, until) {
             (None, None) => None,
-            (Some(_), None) => return Err(invalid("available_until", "available_until is required with available_from")),
-            (None, Some(_)) => return Err(invalid("available_from", "available_from is required with available_until")),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "available_until",
+                    "available_until is required with available_from",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "available_from",
+                    "available_from is required with available_until",
+                ));
+            }
             (Some(from), Some(until)) => {
                 if from <= now {
                     return Err(invalid("available_from", "available_from must be in the future"));
@@ -190,7 +199,10 @@ impl ResourceCriteria {
             Some(terms) => terms
                 .items("labels")?
                 .iter()
-                .map(|text| crate::labels::parse_filter(text).ok_or_else(|| invalid("labels", "a label filter is category:value")))
+                .map(|text| {
+                    crate::labels::parse_filter(text)
+                        .ok_or_else(|| invalid("labels", "a label filter is category:value"))
+                })
                 .collect::<Result<Vec<_>, _>>()?,
             None => Vec::new(),
         };
@@ -251,10 +263,13 @@ pub async fn resources(
         }
     }
     if let Some(building) = &search.building {
-        let building = binder.bind(building.to_lowercase());
-        conditions.push(format!(
-            "r.group_id IN (SELECT g.id FROM resource_groups g WHERE LOWER(g.building) = {building})"
-        ));
+        let groups = crate::groups::in_building(db, building).await?;
+        if groups.is_empty() {
+            conditions.push("1 = 0".into());
+        } else {
+            let ids: Vec<String> = groups.iter().map(|id| binder.bind(*id)).collect();
+            conditions.push(format!("r.group_id IN ({})", ids.join(", ")));
+        }
     }
     let condition = conditions.join(" AND ");
     let count_sql = format!("SELECT COUNT(*) AS n FROM resources r WHERE {condition}");
@@ -541,7 +556,9 @@ pub async fn saved(db: &Db, user: i64, kind: Option<SearchType>) -> Result<Vec<S
             db.query(&sql, params![user, kind.as_str()]).await?
         }
         None => {
-            let sql = format!("SELECT {SAVED_COLUMNS} FROM saved_searches WHERE user_id = $1 ORDER BY updated_at DESC, id DESC");
+            let sql = format!(
+                "SELECT {SAVED_COLUMNS} FROM saved_searches WHERE user_id = $1 ORDER BY updated_at DESC, id DESC"
+            );
             db.query(&sql, params![user]).await?
         }
     };
@@ -575,7 +592,10 @@ pub async fn save(
 /// Deletes one of the user's saved searches.
 pub async fn delete_saved(db: &Db, user: i64, id: i64) -> Result<(), SearchError> {
     let deleted = db
-        .execute("DELETE FROM saved_searches WHERE id = $1 AND user_id = $2", params![id, user])
+        .execute(
+            "DELETE FROM saved_searches WHERE id = $1 AND user_id = $2",
+            params![id, user],
+        )
         .await?;
     if deleted == 0 {
         return Err(SearchError::SavedNotFound);
@@ -617,12 +637,14 @@ pub fn check_filters(kind: SearchType, filters: &Json, now: DateTime<Utc>) -> Re
 
 /// Stored resource filters, typed (a malformed one is [`SearchError::Invalid`]).
 pub fn resource_criteria(filters: &Json) -> Result<ResourceCriteria, SearchError> {
-    serde_json::from_value(filters.clone()).map_err(|error| invalid("filters", format!("stored filters are malformed: {error}")))
+    serde_json::from_value(filters.clone())
+        .map_err(|error| invalid("filters", format!("stored filters are malformed: {error}")))
 }
 
 /// Stored reservation filters, typed.
 pub fn reservation_criteria(filters: &Json) -> Result<ReservationCriteria, SearchError> {
-    serde_json::from_value(filters.clone()).map_err(|error| invalid("filters", format!("stored filters are malformed: {error}")))
+    serde_json::from_value(filters.clone())
+        .map_err(|error| invalid("filters", format!("stored filters are malformed: {error}")))
 }
 
 /// The short rows of an executed saved search.
@@ -648,10 +670,19 @@ mod tests {
     fn bad_stored_dates_are_invalid_not_faults() {
         let now = Utc::now();
         let filters = json!({"available_from": "tomorrow", "available_until": "2030-01-01T00:00:00Z"});
-        assert!(matches!(check_filters(SearchType::Resources, &filters, now), Err(SearchError::Invalid { .. })));
+        assert!(matches!(
+            check_filters(SearchType::Resources, &filters, now),
+            Err(SearchError::Invalid { .. })
+        ));
         let filters = json!({"start_from": "not a date"});
-        assert!(matches!(check_filters(SearchType::Reservations, &filters, now), Err(SearchError::Invalid { .. })));
+        assert!(matches!(
+            check_filters(SearchType::Reservations, &filters, now),
+            Err(SearchError::Invalid { .. })
+        ));
         assert!(check_filters(SearchType::Resources, &json!({"tags": "a,b", "labels": ["x:y"]}), now).is_ok());
-        assert!(matches!(check_filters(SearchType::Resources, &json!({"labels": ["nocolon"]}), now), Err(SearchError::Invalid { .. })));
+        assert!(matches!(
+            check_filters(SearchType::Resources, &json!({"labels": ["nocolon"]}), now),
+            Err(SearchError::Invalid { .. })
+        ));
     }
 }

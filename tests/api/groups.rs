@@ -28,7 +28,11 @@ async fn ok_json(response: reqwest::Response) -> Value {
 }
 
 fn names(list: &Value) -> Vec<String> {
-    list.as_array().unwrap().iter().map(|item| item["name"].as_str().unwrap().to_owned()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 both_backends! {

@@ -5,13 +5,15 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::support::auth::TestUser;
 use crate::support::TestApp;
+use crate::support::auth::TestUser;
 
 const BASE: &str = "/api/v1/labels";
 
 async fn label(app: &TestApp, admin: &TestUser, category: &str, value: &str) -> i64 {
-    let response = app.post_json_as(admin, BASE, &json!({"category": category, "value": value})).await;
+    let response = app
+        .post_json_as(admin, BASE, &json!({"category": category, "value": value}))
+        .await;
     assert_eq!(response.status(), 201);
     response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
@@ -29,11 +31,23 @@ async fn ok_json(response: reqwest::Response) -> Value {
 }
 
 fn full_names(list: &Value) -> Vec<String> {
-    list.as_array().unwrap().iter().map(|l| l["full_name"].as_str().unwrap().to_owned()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["full_name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn assign(app: &TestApp, admin: &TestUser, resource: i64, labels: &[i64]) -> Value {
-    ok_json(app.put_json_as(admin, &format!("{BASE}/resources/{resource}"), &json!({"label_ids": labels})).await).await
+    ok_json(
+        app.put_json_as(
+            admin,
+            &format!("{BASE}/resources/{resource}"),
+            &json!({"label_ids": labels}),
+        )
+        .await,
+    )
+    .await
 }
 
 both_backends! {

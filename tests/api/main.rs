@@ -32,6 +32,7 @@ mod request_id;
 mod reservation_status;
 mod reservations;
 mod resources;
+mod search;
 mod security_auth;
 mod security_leaks;
 mod security_queries;
