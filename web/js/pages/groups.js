@@ -10,7 +10,7 @@ import { t } from '../i18n.js';
 import { can } from '../session.js';
 import { live } from '../live.js';
 import { statusBadge } from './resources.js';
-import { groupTree, flatten, groupResources, placeLine, labelChips, GROUP_EVENTS } from './organise.js';
+import { groupTree, flatten, groupResourcesWithLabels, placeLine, labelChips, GROUP_EVENTS } from './organise.js';
 
 /** Resource-level events that change what a group's resources show now. */
 const RESOURCE_EVENTS = [
@@ -122,7 +122,7 @@ export default async function render(view, ctx) {
     }
     const group = chosen.group;
     ctx.setTitle(group.name);
-    const list = await groupResources(group.id);
+    const list = await groupResourcesWithLabels(group.id);
     await follow(list);
     const place = placeLine(group);
     replace(panel,

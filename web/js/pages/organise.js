@@ -95,6 +95,27 @@ export function flatten(roots) {
 export const groupResources = (groupId) => get(`/resource-groups/${groupId}/resources`, { include_children: true });
 
 /**
+ * The same resources with their labels: the hierarchy's answer has none, so they are read from
+ * the search under the group (a page of 100 at a time; resources the search leaves out keep
+ * no labels).
+ */
+export async function groupResourcesWithLabels(groupId) {
+  const [list, labelled] = await Promise.all([groupResources(groupId), labelsUnder(groupId)]);
+  return list.map((resource) => ({ ...resource, labels: labelled.get(resource.id) || [] }));
+}
+
+async function labelsUnder(groupId) {
+  const byId = new Map();
+  for (let offset = 0; offset < 2000; offset += 100) {
+    const body = await get('/search/resources', { group_id: groupId, limit: 100, offset }).catch(() => null);
+    if (!body) break;
+    for (const hit of body.results || []) byId.set(hit.id, hit.labels || []);
+    if (!body.has_more) break;
+  }
+  return byId;
+}
+
+/**
  * The ids of the resources under a group, subgroups included: what a group board shows. The
  * board (`#/board?group=ID`) subscribes to these ids and reads them again when
  * `resource_group_changed` or `resource_hierarchy_changed` arrives (a room moved to another
