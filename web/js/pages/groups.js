@@ -38,11 +38,18 @@ function treeList(groups, selected, openPath) {
     h('span', { class: 'group-count', 'data-test': 'group-count', 'data-count': total },
       t('organise.resource_count', { count: total })));
     if (!childList) return h('li', {}, link);
-    // Subgroups fold away; the chosen group's branch is open.
-    const details = h('details', { open: openPath.has(group.id) || undefined },
-      h('summary', {}, h('span', { class: 'visually-hidden' }, t('organise.show_subgroups', { name: group.name }))),
-      childList);
-    return h('li', { class: 'has-children' }, link, details);
+    // Subgroups fold away behind a disclosure button; the chosen group's branch is open.
+    const open = openPath.has(group.id);
+    childList.hidden = !open;
+    const toggle = h('button', {
+      type: 'button', class: 'tree-toggle', 'aria-expanded': open ? 'true' : 'false', 'data-test': 'group-toggle',
+      onclick: () => {
+        const now = toggle.getAttribute('aria-expanded') !== 'true';
+        toggle.setAttribute('aria-expanded', now ? 'true' : 'false');
+        childList.hidden = !now;
+      },
+    }, h('span', { class: 'tree-glyph', 'aria-hidden': 'true' }), h('span', { class: 'visually-hidden' }, t('organise.show_subgroups', { name: group.name })));
+    return h('li', { class: 'has-children' }, toggle, link, childList);
   }));
 }
 
