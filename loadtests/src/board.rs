@@ -124,7 +124,9 @@ async fn session(driver: &Driver, profile: &std::path::Path) -> Result<Client> {
             ],
         },
     });
-    let Value::Object(capabilities) = capabilities else { unreachable!() };
+    let Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(capabilities)
         .connect(&driver.url)
@@ -314,14 +316,23 @@ pub async fn run(settings: Settings) -> Result<BoardReport> {
         "const el = document.querySelector('[data-test=\"live-indicator\"]'); return !el || el.dataset.status === 'live';",
     )
     .await?;
-    let before = applied(&client.execute("return (window.__rrBoard && window.__rrBoard.applied) || [];", vec![]).await?).len();
+    let before = applied(
+        &client
+            .execute("return (window.__rrBoard && window.__rrBoard.applied) || [];", vec![])
+            .await?,
+    )
+    .len();
     let user = api.account(&format!("boardbench{stamp}")).await?;
     let start = Utc::now() + chrono::Duration::hours(2);
     let mut sent = 0;
     for i in 0..settings.updates {
         let resource = ids[(i * 7919) % ids.len()];
         let slot = start + chrono::Duration::minutes(30 * (i / ids.len()) as i64);
-        match api.book(&user, resource, slot, slot + chrono::Duration::minutes(30)).await.outcome {
+        match api
+            .book(&user, resource, slot, slot + chrono::Duration::minutes(30))
+            .await
+            .outcome
+        {
             Booked::Accepted(_) => sent += 1,
             other => eprintln!("[board] booking {i} answered {other:?}"),
         }
@@ -381,7 +392,11 @@ pub async fn run(settings: Settings) -> Result<BoardReport> {
 }
 
 fn tempfile_dir(label: &str) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("rr-board-{label}-{}-{}", std::process::id(), Utc::now().timestamp_millis()));
+    let dir = std::env::temp_dir().join(format!(
+        "rr-board-{label}-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_millis()
+    ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

@@ -6,7 +6,7 @@ use crate::both_backends;
 use crate::harness;
 use crate::language::main_pages;
 use crate::seed::{resource, rfc3339, tomorrow_at};
-use crate::support::{PASSWORD, TestApp};
+use crate::support::PASSWORD;
 
 both_backends! {
     async fn main_pages_have_no_axe_violations_in_light_and_dark(app: TestApp) {

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::both_backends;
 use crate::harness::{self, Browser};
 use crate::seed::{input_value, reservations_of, resource, soon};
-use crate::support::{PASSWORD, TestApp};
+use crate::support::PASSWORD;
 
 /// The time of `iso` as the board's page formats a time in UTC (its language, 2-digit clock).
 async fn shown_time(browser: &Browser, iso: &str) -> String {
@@ -70,10 +70,7 @@ both_backends! {
         // Bob cancels from "mine"; the wall drops it.
         booker.click("nav-mine").await;
         booker.click("cancel-reservation").await;
-        let _ = booker.client.accept_alert().await; // a confirm() prompt, if the page asks
-        if booker.shows("confirm-cancel").await {
-            booker.click("confirm-cancel").await;
-        }
+        booker.click("cancel-confirm").await; // the page's "are you sure" dialog
         wall.wait_until("the board tile to drop the cancelled booking", || async {
             (!tile_text().await.contains(&start_time)).then_some(())
         })

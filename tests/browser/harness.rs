@@ -197,18 +197,16 @@ impl Browser {
                 "prefs": {"intl.accept_languages": options.accept_language},
             },
         });
-        let Value::Object(capabilities) = capabilities else { unreachable!() };
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
             .connect(&driver.url)
             .await
             .unwrap_or_else(|error| panic!("a Chromium session through chromedriver: {error}"));
-        let session_id = client
-            .session_id()
-            .await
-            .expect("the session id")
-            .expect("a session");
+        let session_id = client.session_id().await.expect("the session id").expect("a session");
         Browser {
             client,
             base: base.trim_end_matches('/').to_owned(),
@@ -223,7 +221,10 @@ impl Browser {
     pub async fn goto(&self, hash: &str) {
         let hash = hash.trim_start_matches('#');
         let url = format!("{}/#{hash}", self.base);
-        self.client.goto(&url).await.unwrap_or_else(|e| panic!("opening {url}: {e}"));
+        self.client
+            .goto(&url)
+            .await
+            .unwrap_or_else(|e| panic!("opening {url}: {e}"));
         // Navigating within the same document only changes the hash: reload to start fresh.
         self.client.refresh().await.expect("reloading");
         self.wait_ready().await;
@@ -232,7 +233,8 @@ impl Browser {
     /// Changes the hash in the current document, as a click on a link does (no reload).
     pub async fn navigate(&self, hash: &str) {
         let hash = hash.trim_start_matches('#');
-        self.js("location.hash = arguments[0]; return null;", vec![json!(hash)]).await;
+        self.js("location.hash = arguments[0]; return null;", vec![json!(hash)])
+            .await;
     }
 
     /// Waits until the application rendered its first page (`html[data-ready="true"]`).
@@ -263,7 +265,11 @@ impl Browser {
                 panic!(
                     "[{}] waited {WAIT:?} for {what}; page {}; flash: {flash:?}",
                     self.label,
-                    self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default()
+                    self.client
+                        .current_url()
+                        .await
+                        .map(|u| u.to_string())
+                        .unwrap_or_default()
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -335,7 +341,10 @@ impl Browser {
                 "const el = arguments[0]; el.value = arguments[1];
                  el.dispatchEvent(new Event('input', {bubbles: true}));
                  el.dispatchEvent(new Event('change', {bubbles: true}));",
-                vec![serde_json::to_value(&input).expect("an element reference"), json!(value)],
+                vec![
+                    serde_json::to_value(&input).expect("an element reference"),
+                    json!(value),
+                ],
             )
             .await
             .unwrap_or_else(|e| panic!("setting {test}: {e}"));
@@ -440,7 +449,11 @@ impl Browser {
         if violations.is_empty() {
             return;
         }
-        let mut report = format!("[{}] axe-core found {} violation(s) on {page}:\n", self.label, violations.len());
+        let mut report = format!(
+            "[{}] axe-core found {} violation(s) on {page}:\n",
+            self.label,
+            violations.len()
+        );
         for violation in &violations {
             report.push_str(&format!(
                 "\n- {} ({}): {}\n  {}\n",
@@ -458,8 +471,12 @@ impl Browser {
                 ));
             }
         }
-        self.save_screenshot(&format!("{}-axe-{}", self.label, page.replace(['/', '#', '?', ' '], "_")))
-            .await;
+        self.save_screenshot(&format!(
+            "{}-axe-{}",
+            self.label,
+            page.replace(['/', '#', '?', ' '], "_")
+        ))
+        .await;
         panic!("{report}");
     }
 
@@ -467,7 +484,10 @@ impl Browser {
     /// found), as a sorted list.
     pub async fn missing_translations(&self) -> Vec<String> {
         let found = self
-            .js("return Array.from(window.__rrMissingTranslations || []).map(String);", vec![])
+            .js(
+                "return Array.from(window.__rrMissingTranslations || []).map(String);",
+                vec![],
+            )
             .await;
         let mut keys: Vec<String> = serde_json::from_value(found).unwrap_or_default();
         keys.sort();
@@ -540,7 +560,12 @@ impl Browser {
     /// Waits until the page's main view (`#view`) shows `needle`.
     pub async fn wait_for_text_anywhere(&self, needle: &str) {
         self.wait_until(&format!("the page to show {needle:?}"), || async {
-            let text = self.js("return (document.getElementById('view') || document.body).innerText;", vec![]).await;
+            let text = self
+                .js(
+                    "return (document.getElementById('view') || document.body).innerText;",
+                    vec![],
+                )
+                .await;
             text.as_str().is_some_and(|t| t.contains(needle)).then_some(())
         })
         .await;

@@ -7,7 +7,7 @@ use totp_rs::{Builder, Secret};
 
 use crate::both_backends;
 use crate::harness;
-use crate::support::{PASSWORD, TestApp};
+use crate::support::PASSWORD;
 
 fn code(secret: &str, at: chrono::DateTime<Utc>) -> String {
     let totp = Builder::new()

@@ -8,7 +8,8 @@ use crate::support::{TestApp, TestUser};
 
 /// A resource in UTC (the browser runs with `TZ=UTC`, so no zone note and plain wall times).
 pub async fn resource(app: &TestApp, admin: &TestUser, name: &str) -> i64 {
-    app.create_resource(admin, json!({"name": name, "timezone": "UTC"})).await
+    app.create_resource(admin, json!({"name": name, "timezone": "UTC"}))
+        .await
 }
 
 /// Tomorrow at `hour`:00 UTC.
@@ -50,5 +51,8 @@ pub async fn waitlist_of(app: &TestApp, user: &TestUser) -> Vec<Value> {
 /// A start a few minutes from now, on a five-minute boundary (so a booking made from it is in
 /// the future however slow the flow is, and shows on today's board).
 pub fn soon() -> DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::minutes(5)).expect("a 5-minute boundary") + Duration::minutes(10)
+    Utc::now()
+        .duration_trunc(Duration::minutes(5))
+        .expect("a 5-minute boundary")
+        + Duration::minutes(10)
 }

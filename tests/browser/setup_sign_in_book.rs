@@ -4,7 +4,7 @@
 use crate::both_backends;
 use crate::harness;
 use crate::seed::{input_value, reservations_of, resource, tomorrow_at};
-use crate::support::{PASSWORD, TestApp};
+use crate::support::PASSWORD;
 
 both_backends! {
     async fn setup_sign_in_and_book(app: TestApp) {

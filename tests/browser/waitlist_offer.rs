@@ -4,7 +4,7 @@
 use crate::both_backends;
 use crate::harness;
 use crate::seed::{input_value, reservations_of, resource, rfc3339, tomorrow_at, waitlist_of};
-use crate::support::{PASSWORD, TestApp};
+use crate::support::PASSWORD;
 
 both_backends! {
     async fn a_waitlist_offer_arrives_live_and_is_accepted(app: TestApp) {
@@ -55,15 +55,15 @@ both_backends! {
             })
             .await;
         assert_eq!((booked["resource_id"].as_i64(), booked["start_time"].as_str()), (Some(room), Some(rfc3339(start).as_str())));
+        // The page says so: the offer turns into a link to the booking, or goes away.
         browser
-            .wait_until("the accepted offer to leave the page", || async {
-                let gone = browser
-                    .all(&format!("[data-test=\"offer\"][data-waitlist-id=\"{}\"]", entry["id"]))
-                    .await
-                    .is_empty();
-                gone.then_some(())
+            .wait_until("the page to show the accepted offer's booking", || async {
+                let offer = format!("[data-test=\"offer\"][data-waitlist-id=\"{}\"]", entry["id"]);
+                let gone = browser.all(&offer).await.is_empty();
+                (gone || browser.shows("offer-booking-link").await).then_some(())
             })
             .await;
+        assert!(browser.still_same_document().await);
         // And "mine" lists it (a fresh visit of the page).
         browser.goto("/mine").await;
         browser
