@@ -25,6 +25,7 @@ mod setup;
 pub mod table;
 mod users;
 mod waitlist;
+mod web;
 mod webhooks;
 mod ws;
 
@@ -57,5 +58,6 @@ pub fn table() -> RouteTable {
     quotas::declare(&mut table);
     webhooks::declare(&mut table);
     ws::declare(&mut table);
+    web::declare(&mut table);
     table
 }
