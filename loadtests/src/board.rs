@@ -175,8 +175,6 @@ async fn wait_for(client: &Client, what: &str, timeout: Duration, script: &str) 
     }
 }
 
-const TILES: &str = "return document.querySelectorAll('[data-test=\"board-tile\"]').length;";
-
 /// Opens `#/board` on a cold cache and waits for `tiles` tiles and a quiet network.
 async fn open_board(client: &Client, base: &str, tiles: usize) -> Result<Duration> {
     let opened = Instant::now();
