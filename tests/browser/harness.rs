@@ -419,9 +419,9 @@ impl Browser {
         .await;
     }
 
-    /// Runs axe-core (WCAG 2.0 and 2.1, A and AA) on the current page and fails listing every
-    /// violation readably (rule, impact, help, the offending elements and axe's summary).
-    pub async fn assert_accessible(&self, page: &str) {
+    /// axe-core's violations of WCAG 2.0 and 2.1, A and AA, on the current page (each
+    /// `{id, impact, help, helpUrl, nodes: [{target, html, summary}]}`).
+    pub async fn axe_violations(&self, page: &str) -> Vec<Value> {
         let loaded = self
             .js(
                 &format!("{AXE}\n;return typeof window.axe === 'object' ? 'ok' : 'missing';"),
@@ -445,7 +445,13 @@ impl Browser {
         if let Some(error) = result.get("error") {
             panic!("axe-core failed on {page}: {error}");
         }
-        let violations = result["violations"].as_array().cloned().unwrap_or_default();
+        result["violations"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Runs axe-core (WCAG 2.0 and 2.1, A and AA) on the current page and fails listing every
+    /// violation readably (rule, impact, help, the offending elements and axe's summary).
+    pub async fn assert_accessible(&self, page: &str) {
+        let violations = self.axe_violations(page).await;
         if violations.is_empty() {
             return;
         }

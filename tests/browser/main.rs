@@ -14,6 +14,7 @@ mod seed;
 mod accessibility;
 mod board_live;
 mod csv_import;
+mod harness_checks;
 mod language;
 mod mfa_sign_in;
 mod screenshots;
