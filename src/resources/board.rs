@@ -218,11 +218,7 @@ pub async fn read(db: &Db, selection: &Selection, now: DateTime<Utc>, viewer: &V
     let tiles = resources
         .into_iter()
         .map(|resource| {
-            let hours = in_force
-                .own
-                .get(&resource.id)
-                .unwrap_or(&in_force.global)
-                .clone();
+            let hours = in_force.own.get(&resource.id).unwrap_or(&in_force.global).clone();
             let snapshot = ScheduleSnapshot {
                 bookings: bookings.remove(&resource.id).unwrap_or_default(),
                 waitlist: Vec::new(),
@@ -303,7 +299,10 @@ async fn bookings_of(
     );
     let mut by_resource: HashMap<i64, Vec<Booking>> = HashMap::new();
     for row in db.query(&sql, binder.into_values()).await? {
-        by_resource.entry(row.get("resource_id")?).or_default().push(booking(&row)?);
+        by_resource
+            .entry(row.get("resource_id")?)
+            .or_default()
+            .push(booking(&row)?);
     }
     Ok(by_resource)
 }
@@ -369,7 +368,12 @@ mod tests {
             waitlist: Vec::new(),
             hours: OpeningHours::default(),
         };
-        tile(&snapshot, now, now + Duration::hours(HORIZON_HOURS), &Viewer::anonymous())
+        tile(
+            &snapshot,
+            now,
+            now + Duration::hours(HORIZON_HOURS),
+            &Viewer::anonymous(),
+        )
     }
 
     #[test]
