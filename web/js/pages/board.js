@@ -46,7 +46,8 @@ function parseIds(raw) {
   return [...new Set(ids.map(Number))];
 }
 
-const ms = (iso) => (iso ? Date.parse(iso) : NaN);
+// The server writes up to nanoseconds; Date.parse is only sure of milliseconds.
+const ms = (iso) => (iso ? Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) : NaN);
 
 export default async function render(view, ctx) {
   const ids = parseIds(ctx.query.resources);
