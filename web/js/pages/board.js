@@ -70,6 +70,7 @@ function createBoard(view, { ids, kiosk }) {
   let skew = 0; // server clock − this clock, in ms
   let horizonMs = 24 * 3600 * 1000;
   let loading = true;
+  let reading = false; // the first read has begun
   let reloadAfterLoad = false;
   let stopped = false;
   const buffered = [];
@@ -478,9 +479,10 @@ function createBoard(view, { ids, kiosk }) {
 
   function onOpen({ resumed }) {
     if (resumed) return;
-    // A first connection: whatever happened before it is not replayed, so read it all.
-    if (loading) reloadAfterLoad = true;
-    else reloadAll();
+    // A first connection: whatever happened before it is not replayed, so read it all (unless
+    // the first read has not begun: it comes after this).
+    if (!loading) reloadAll();
+    else if (reading) reloadAfterLoad = true;
   }
 
   function onStatus(status) {
@@ -589,6 +591,7 @@ function createBoard(view, { ids, kiosk }) {
     const subscription = ids ? { resources: ids } : { availability: true };
     // Subscribed before reading, so nothing that changes after the read goes unheard.
     await Promise.race([live.subscribe(subscription), new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_WAIT_MS))]);
+    reading = true;
     await reloadAll();
     loading = false;
     if (reloadAfterLoad) await reloadAll();
