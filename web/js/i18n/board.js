@@ -33,7 +33,6 @@ export default {
     missing: 'Not found: {ids}',
     changed_one: '{name}: {text}',
     changed_many: '{n} resources changed. {counts}',
-    connection: 'Live updates',
   },
   es: {
     title: 'Panel de disponibilidad',
@@ -68,7 +67,6 @@ export default {
     missing: 'No encontrados: {ids}',
     changed_one: '{name}: {text}',
     changed_many: '{n} recursos han cambiado. {counts}',
-    connection: 'Actualizaciones en directo',
   },
   fr: {
     title: 'Tableau des disponibilités',
@@ -103,6 +101,5 @@ export default {
     missing: 'Introuvables : {ids}',
     changed_one: '{name} : {text}',
     changed_many: '{n} ressources ont changé. {counts}',
-    connection: 'Mises à jour en direct',
   },
 };
