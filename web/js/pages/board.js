@@ -26,6 +26,7 @@ const PAGE = 1000; // the server's MAX_BOARD_RESOURCES
 const SUBSCRIBE_WAIT_MS = 3000;
 const BATCH_MS = 20;
 const RETRY_MS = 2000;
+const RETRY_MAX_MS = 60_000;
 const ANNOUNCE_EVERY_MS = 10_000;
 const STALE_AFTER_MS = 5000;
 const KEEP_TIMINGS = 2000;
@@ -77,6 +78,7 @@ function createBoard(view, { ids, kiosk }) {
   const dirty = new Set();
   let flushTimer = null;
   let inFlight = false;
+  let failures = 0; // re-reads failed in a row
   let tickTimer = null;
   let announceTimer = null;
   let lastAnnounce = 0;
@@ -377,6 +379,7 @@ function createBoard(view, { ids, kiosk }) {
     try {
       const body = await get('/board', { resources: batch.join(',') });
       if (stopped) return;
+      failures = 0;
       const seen = new Set();
       for (const entry of adopt(body)) {
         seen.add(entry.id);
@@ -386,7 +389,8 @@ function createBoard(view, { ids, kiosk }) {
     } catch (error) {
       console.warn('board: cannot read resources again', error);
       batch.forEach((id) => dirty.add(id));
-      delay = RETRY_MS;
+      failures += 1;
+      delay = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** (failures - 1)); // e.g. over the quota: back off
     } finally {
       inFlight = false;
       if (!stopped && dirty.size) flushTimer = setTimeout(flush, delay);
