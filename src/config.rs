@@ -29,6 +29,8 @@ use crate::rate_limit::RateLimitConfig;
 use crate::retention::RetentionConfig;
 use crate::storage::DatabaseLocation;
 use crate::telemetry::LogFormat;
+use crate::web::assets::AssetSource;
+use crate::web::session::CookieSecure;
 use crate::webhooks::WebhookConfig;
 use crate::webhooks::address::AddressPolicy;
 
@@ -237,6 +239,14 @@ pub struct SettingsArgs {
     /// user) or privileged (holders of reservation:read_any); anonymous callers never do
     #[arg(long, env = "RESERVATION_NAMES_VISIBLE", default_value = "signed_in")]
     pub reservation_names_visible: Option<String>,
+    /// When the dashboard's session cookies are marked Secure: auto (when served over TLS: an
+    /// https API_URL, or X-Forwarded-Proto: https from a trusted proxy), true or false
+    #[arg(long, env = "COOKIE_SECURE", default_value = "auto")]
+    pub cookie_secure: Option<String>,
+    /// Development only: serve the dashboard's files from this directory (read at each request)
+    /// instead of the copy embedded in the binary. Unset: the embedded files
+    #[arg(long, env = "WEB_ASSETS_DIR")]
+    pub web_assets_dir: Option<String>,
 }
 
 /// A setting that could not be used; the message names the variable and the flag.
@@ -313,6 +323,10 @@ pub struct Settings {
     pub retention: RetentionConfig,
     /// Who sees others' names on bookings.
     pub reservation_names_visible: NamesVisible,
+    /// When the dashboard's session cookies are `Secure`.
+    pub cookie_secure: CookieSecure,
+    /// Where the dashboard's files are served from.
+    pub web_assets: AssetSource,
 }
 
 /// Environment variables read for a setting after the one its declaration names: older names
@@ -637,6 +651,27 @@ impl Settings {
         };
 
         let (cors_origins, cors_allow_credentials) = cors(&src, args)?;
+        let web_assets = match src.optional(setting!(args.web_assets_dir), |raw| {
+            let dir = PathBuf::from(raw);
+            if dir.join(crate::web::assets::INDEX).is_file() {
+                Ok(dir)
+            } else {
+                Err(format!(
+                    "{raw} is not a directory holding {}",
+                    crate::web::assets::INDEX
+                ))
+            }
+        })? {
+            Some(_) if environment == Environment::Production => {
+                return Err(ConfigError(
+                    "WEB_ASSETS_DIR (--web-assets-dir) is for development: production serves the files \
+                     embedded in the binary"
+                        .into(),
+                ));
+            }
+            Some(dir) => AssetSource::Directory(dir),
+            None => AssetSource::Embedded,
+        };
         let metrics = MetricsConfig {
             // Not through `src.parse`, whose errors quote the value: this one is a secret.
             token: match src.raw(setting!(args.metrics_token)) {
@@ -741,6 +776,8 @@ impl Settings {
             metrics,
             retention,
             reservation_names_visible: src.parse(setting!(args.reservation_names_visible), NamesVisible::parse)?,
+            cookie_secure: src.parse(setting!(args.cookie_secure), CookieSecure::parse)?,
+            web_assets,
         })
     }
 

@@ -33,6 +33,8 @@
 //!   random tokens and their digests, the client's address behind trusted proxies.
 //! - [`auth`]: identity and access — the [`auth::Principal`] extractor, permissions and roles,
 //!   tokens, MFA, OAuth2, first-run setup, the audit log.
+//! - [`web`]: the dashboard's embedded assets and page, and the browser session's cookies, CSRF
+//!   tokens and security headers (below `auth`, which reads the session cookie through it).
 //!
 //! The scheduling core (resource actors, supervisor, notifier, the pure domain) lives in the
 //! `reserver-actors` crate; the SQL migrations in `reserver-schema`.
@@ -65,6 +67,7 @@ pub mod storage;
 pub mod telemetry;
 pub mod time_zone;
 pub mod waitlist;
+pub mod web;
 pub mod webhooks;
 pub mod wire;
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{NormalizePath, from_fn};
+use actix_web::middleware::{Compress, NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
 use reserver_actors::resource::{ResourceSupervisor, StoreError};
 use reserver_actors::{Clock, SystemClock};
@@ -37,6 +37,8 @@ use crate::routes::{MetricsListener, metrics_listener_table};
 use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
 use crate::storage::{Db, MigrationError, PoolOptions, StorageError};
+use crate::web::assets::AssetSource;
+use crate::web::session::{BrowserSessionSettings, BrowserSessions};
 use crate::webhooks::Webhooks;
 
 /// Largest request body accepted (JSON, forms, CSV uploads).
@@ -149,6 +151,18 @@ impl Application {
             }
         };
         let feed_key = Arc::new(FeedKey::derive(&secret_key));
+        let browser_sessions = web::Data::new(BrowserSessions::new(BrowserSessionSettings {
+            secret_key: &secret_key,
+            secure: settings.cookie_secure,
+            public_url: settings.api_url.as_deref(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+            access_ttl: settings.access_token_ttl,
+            refresh_ttl: settings.refresh_token_ttl,
+        }));
+        if let AssetSource::Directory(dir) = &settings.web_assets {
+            tracing::warn!(path = %dir.display(), "serving the dashboard's files from WEB_ASSETS_DIR (development only)");
+        }
+        let web_assets = web::Data::new(settings.web_assets.clone());
         let auth = Arc::new(Auth {
             keys: TokenKeys::new(&secret_key),
             authorizer: Authorizer::new().await.map_err(StartupError::Authorization)?,
@@ -234,6 +248,8 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(clock.clone())
                 .app_data(names_visible.clone())
+                .app_data(browser_sessions.clone())
+                .app_data(web_assets.clone())
                 .configure(|cfg| {
                     if let Some(limiter) = &rate_limiter {
                         cfg.app_data(limiter.clone());
@@ -244,6 +260,8 @@ impl Application {
                 .configure(|cfg| table.mount(cfg))
                 .default_service(web::to(not_found))
                 .wrap(from_fn(wire_headers))
+                // Assets and JSON gzipped for clients that accept it (never a WebSocket upgrade).
+                .wrap(Compress::default())
                 .wrap(from_fn(record_metrics))
                 .wrap(cors(
                     &app_state.settings.cors_origins,

@@ -1,5 +1,8 @@
 //! From an `Authorization` header to a [`Principal`]: a JWT access token of a live session of
-//! an active user, or an OAuth2 access token (see [`super::oauth`]).
+//! an active user, or an OAuth2 access token (see [`super::oauth`]). A request without an
+//! `Authorization` header may instead present the dashboard's session cookie, which holds such a
+//! JWT and authenticates a write only with its sign-in's CSRF token and from the server's own
+//! origin (the rules are `crate::web::session`'s); with the header, cookies are never read.
 //!
 //! Every request re-reads the user's state, session and roles in one indexed query, so that a
 //! disabled account, a revoked session or a removed role takes effect at once. The same query
@@ -29,6 +32,7 @@ use crate::error::ApiError;
 use crate::params;
 use crate::quotas::{StoredQuota, stored_quota_columns};
 use crate::storage::Db;
+use crate::web::session::BrowserSessions;
 
 /// What authenticating a bearer token reads: the users, sessions and OAuth2 tokens, the time,
 /// the token keys and the role policy.
@@ -48,22 +52,51 @@ impl Authenticator {
     }
 }
 
-/// The outcome of authenticating a request's `Authorization` header.
+/// The outcome of authenticating a request's credentials.
 struct Outcome(Result<Principal, ApiError>);
 
-/// Authenticates the request's bearer token, unless that was already done for this request.
+/// Authenticates the request's bearer token — or, without an `Authorization` header, its session
+/// cookie — unless that was already done for this request.
 pub async fn authenticate_once(req: &HttpRequest, authenticator: &Authenticator) {
     if req.extensions().contains::<Outcome>() {
         return;
     }
-    let outcome = match bearer(req.headers()) {
-        Ok(token) => authenticator.principal(token.as_deref()).await,
-        Err(error) => Err(error),
+    let outcome = if req.headers().contains_key(AUTHORIZATION) {
+        match bearer(req.headers()) {
+            Ok(token) => authenticator.principal(token.as_deref()).await,
+            Err(error) => Err(error),
+        }
+    } else {
+        match (browser_sessions(req), BrowserSessions::access_cookie(req)) {
+            (Some(browser), Some(token)) => authenticator.cookie_principal(req, &browser, &token).await,
+            _ => authenticator.principal(None).await,
+        }
     };
     req.extensions_mut().insert(Outcome(outcome));
 }
 
-/// The caller of a request, from its `Authorization` header (authenticated once per request).
+/// Whether a request presents credentials: an `Authorization` header or the session cookie.
+pub fn presents_credentials(req: &HttpRequest) -> bool {
+    req.headers().contains_key(AUTHORIZATION) || crate::web::session::has_session_cookie(req)
+}
+
+/// The browser-session rules the server registered (none on the metrics listener).
+fn browser_sessions(req: &HttpRequest) -> Option<web::Data<BrowserSessions>> {
+    req.app_data::<web::Data<BrowserSessions>>().cloned()
+}
+
+/// The caller of a WebSocket upgrade without a `token` parameter: the session cookie's, and only
+/// from the server's own origin (`Origin` is required: cross-site WebSocket hijacking).
+pub async fn socket_cookie_principal(req: &HttpRequest, authenticator: &Authenticator) -> Result<Principal, ApiError> {
+    let (Some(browser), Some(token)) = (browser_sessions(req), BrowserSessions::access_cookie(req)) else {
+        return Err(ApiError::Unauthorized(NOT_AUTHENTICATED.into()));
+    };
+    let principal = authenticator.sign_in_principal(&token).await?;
+    browser.check_socket(req)?;
+    Ok(principal)
+}
+
+/// The caller of a request, from its credentials (authenticated once per request).
 pub async fn request_principal(req: &HttpRequest, authenticator: &Authenticator) -> Result<Principal, ApiError> {
     authenticate_once(req, authenticator).await;
     req.extensions().get::<Outcome>().map_or_else(
@@ -105,6 +138,28 @@ impl Authenticator {
         } else {
             super::oauth::principal(&self.db, self.clock.as_ref(), &self.auth, token).await
         }
+    }
+
+    /// Authenticates a session cookie: only a sign-in's JWT (never an OAuth2 token), and a write
+    /// only with the sign-in's CSRF token, from the server's own origin.
+    async fn cookie_principal(
+        &self,
+        req: &HttpRequest,
+        browser: &BrowserSessions,
+        token: &str,
+    ) -> Result<Principal, ApiError> {
+        let principal = self.sign_in_principal(token).await?;
+        let sign_in = principal.session_id.as_deref().ok_or_else(bad_credentials)?;
+        browser.check_request(req, sign_in)?;
+        Ok(principal)
+    }
+
+    /// Authenticates the access token of a sign-in (a JWT; OAuth2 tokens are refused).
+    pub async fn sign_in_principal(&self, token: &str) -> Result<Principal, ApiError> {
+        if !token.contains('.') {
+            return Err(bad_credentials());
+        }
+        self.jwt_principal(token).await
     }
 
     async fn jwt_principal(&self, token: &str) -> Result<Principal, ApiError> {

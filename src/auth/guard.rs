@@ -36,11 +36,10 @@ pub async fn enforce(
 async fn admit(access: Access, req: &ServiceRequest) -> Result<Principal, ApiError> {
     let authenticator = Authenticator::of(req.request())?;
     let principal = match access {
-        Access::QueryToken => {
-            authenticator
-                .principal(query_token(req.query_string()).as_deref())
-                .await?
-        }
+        Access::QueryToken => match query_token(req.query_string()) {
+            Some(token) => authenticator.principal(Some(&token)).await?,
+            None => authenticate::socket_cookie_principal(req.request(), &authenticator).await?,
+        },
         _ => authenticate::request_principal(req.request(), &authenticator).await?,
     };
     match access {
@@ -64,7 +63,7 @@ async fn admit(access: Access, req: &ServiceRequest) -> Result<Principal, ApiErr
     Ok(principal)
 }
 
-/// The `token` query parameter (WebSocket upgrades).
+/// The `token` query parameter (WebSocket upgrades; without it, the session cookie).
 fn query_token(query: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(name, _)| name == "token")

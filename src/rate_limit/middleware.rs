@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError, web};
 use chrono::{DateTime, Utc};
@@ -26,9 +26,9 @@ use crate::error::ApiError;
 use crate::quotas::{ENDPOINT_LIMITS, Limits, day_of};
 
 /// Never limited: probes and metrics (monitoring must see a server under load), the setup
-/// status the frontend polls before sign-in, and the WebSocket (long-lived, limited by its
-/// own rules).
-const EXEMPT: [&str; 7] = [
+/// status the frontend polls before sign-in, the WebSocket (long-lived, limited by its
+/// own rules), and the dashboard's page and static assets (one page load fetches dozens).
+const EXEMPT: [&str; 10] = [
     "/health",
     "/ready",
     "/live",
@@ -36,6 +36,9 @@ const EXEMPT: [&str; 7] = [
     "/setup/status",
     "/api/v1/setup/status",
     "/ws",
+    "/",
+    "/index.html",
+    "/assets/{path:.*}",
 ];
 
 const RATE_EXCEEDED: &str = "Rate limit exceeded. Please try again later.";
@@ -73,6 +76,18 @@ impl LimitedRoute {
             by_address: BY_ADDRESS.contains(&canonical),
         }))
     }
+
+    /// The route declared at `canonical`, counted in the bucket of the route declared at `like`
+    /// (its scope, and by address if that one is).
+    pub fn like(canonical: &str, like: &str) -> Option<Arc<LimitedRoute>> {
+        LimitedRoute::of(like).map(|route| {
+            Arc::new(LimitedRoute {
+                pattern: Arc::from(canonical),
+                scope: route.scope,
+                by_address: route.by_address,
+            })
+        })
+    }
 }
 
 pub async fn enforce(
@@ -104,10 +119,10 @@ pub async fn enforce(
     }
 }
 
-/// The user of a valid bearer token (authenticated once for this request: the route guard
-/// reuses the outcome), else — and always on a [`BY_ADDRESS`] route — the client address.
+/// The user of a valid bearer token or session cookie (authenticated once for this request: the
+/// route guard reuses the outcome), else — and always on a [`BY_ADDRESS`] route — the client address.
 async fn caller(req: &ServiceRequest, route: &LimitedRoute, limits: &Limits, now: DateTime<Utc>) -> Caller {
-    if !route.by_address && req.headers().contains_key(AUTHORIZATION) {
+    if !route.by_address && authenticate::presents_credentials(req.request()) {
         if let Ok(authenticator) = Authenticator::of(req.request()) {
             authenticate::authenticate_once(req.request(), &authenticator).await;
         }

@@ -100,8 +100,7 @@ fn token_response(issued: Issued) -> HttpResponse {
     }))
 }
 
-/// Password login (OAuth2 password form), throttled per username and client address (an IPv6
-/// client by its /64); the MFA step is also limited per account (`auth::mfa_lockout`).
+/// Password login (OAuth2 password form): [`sign_in`], answered with the tokens.
 async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -114,16 +113,40 @@ async fn token(
             grant_type,
         ));
     }
+    let credentials = Credentials {
+        username: &form.username,
+        password: &form.password,
+        mfa_code: form.mfa_code.as_deref(),
+    };
+    Ok(token_response(sign_in(&state, &req, credentials).await?))
+}
+
+/// What a password sign-in presents.
+pub(super) struct Credentials<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub mfa_code: Option<&'a str>,
+}
+
+/// A password sign-in, the one implementation behind `POST /token` and the dashboard's
+/// `POST /web/session`: throttled per username and client address (an IPv6 client by its
+/// /64), the MFA step also limited per account (`auth::mfa_lockout`), every refusal audited;
+/// on success a new session is opened and its tokens returned.
+pub(super) async fn sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    credentials: Credentials<'_>,
+) -> Result<Issued, ApiError> {
     // No account can have a longer name: refused before anything (a lockout row) is written.
-    if form.username.chars().count() > password::MAX_USERNAME_CHARS {
+    if credentials.username.chars().count() > password::MAX_USERNAME_CHARS {
         return Err(ApiError::invalid(
             &["body", "username"],
             format!("Username must be at most {} characters", password::MAX_USERNAME_CHARS),
-            &form.username,
+            credentials.username,
         ));
     }
-    let username = form.username.to_lowercase();
-    let ip_address = client_key(&req, &state.settings.trusted_proxies);
+    let username = credentials.username.to_lowercase();
+    let ip_address = client_key(req, &state.settings.trusted_proxies);
     let key = LoginKey {
         username: &username,
         ip_address: &ip_address,
@@ -134,18 +157,22 @@ async fn token(
         Ok(attempt) => attempt,
         Err(locked) => {
             failed("account locked")
-                .record(&state.db, state.clock.as_ref(), &req)
+                .record(&state.db, state.clock.as_ref(), req)
                 .await;
             return Err(locked);
         }
     };
     let account = users::by_username(&state.db, &username).await?;
-    let matches = password::verify(&form.password, account.as_ref().map(|a| a.hashed_password.as_str())).await;
+    let matches = password::verify(
+        credentials.password,
+        account.as_ref().map(|a| a.hashed_password.as_str()),
+    )
+    .await;
     let account = match account {
         Some(account) if matches => account,
         _ => {
             failed("invalid credentials")
-                .record(&state.db, state.clock.as_ref(), &req)
+                .record(&state.db, state.clock.as_ref(), req)
                 .await;
             let message = "Invalid username or password.";
             return Err(attempt.failed(&state.db, &key, "invalid_credentials", message).await?);
@@ -155,20 +182,20 @@ async fn token(
     if !account.is_active {
         attempt.forget(&state.db).await?;
         failed("account disabled")
-            .record(&state.db, state.clock.as_ref(), &req)
+            .record(&state.db, state.clock.as_ref(), req)
             .await;
         return Err(ApiError::Unauthorized("Account is disabled".into()));
     }
     if account.mfa_enabled {
-        let Some(code) = form.mfa_code.as_deref().filter(|c| !c.trim().is_empty()) else {
+        let Some(code) = credentials.mfa_code.filter(|c| !c.trim().is_empty()) else {
             attempt.forget(&state.db).await?;
             return Err(ApiError::Unauthorized("MFA code required".into()));
         };
-        match mfa_lockout::check_code(&state.mfa_lockout(), &req, &account, code).await? {
+        match mfa_lockout::check_code(&state.mfa_lockout(), req, &account, code).await? {
             Outcome::Accepted => {}
             Outcome::Wrong => {
                 failed("invalid MFA code")
-                    .record(&state.db, state.clock.as_ref(), &req)
+                    .record(&state.db, state.clock.as_ref(), req)
                     .await;
                 return Err(attempt
                     .failed(&state.db, &key, "invalid_mfa_code", "Invalid MFA code.")
@@ -177,7 +204,7 @@ async fn token(
             Outcome::Locked(locked) => {
                 // Counted against the account already; the pair's count is for password guesses.
                 attempt.forget(&state.db).await?;
-                failed("MFA locked").record(&state.db, state.clock.as_ref(), &req).await;
+                failed("MFA locked").record(&state.db, state.clock.as_ref(), req).await;
                 return Err(locked);
             }
         }
@@ -187,9 +214,9 @@ async fn token(
     Event::new("login", "user")
         .by(Some(account.id), &username)
         .on(Some(account.id), &username)
-        .record(&state.db, state.clock.as_ref(), &req)
+        .record(&state.db, state.clock.as_ref(), req)
         .await;
-    Ok(token_response(issued))
+    Ok(issued)
 }
 
 #[derive(Deserialize)]
@@ -216,14 +243,21 @@ async fn refresh(
                 input: serde_json::Value::Null,
             }])
         })?;
-    match sessions::refresh(&state.sessions(), &presented).await {
-        Ok(issued) => Ok(token_response(issued)),
+    Ok(token_response(rotate(&state, &req, &presented).await?))
+}
+
+/// Exchanges a refresh token for the next pair (rotation), the one implementation behind
+/// `/token/refresh` and the dashboard's `/web/session/refresh`. A rotated token presented again
+/// revokes its session and is audited as a reuse.
+pub(super) async fn rotate(state: &AppState, req: &HttpRequest, presented: &str) -> Result<Issued, ApiError> {
+    match sessions::refresh(&state.sessions(), presented).await {
+        Ok(issued) => Ok(issued),
         Err(error) => {
             if matches!(error, sessions::RefreshError::Revoked) {
                 Event::new("refresh_token_reuse", "session")
                     .details("a rotated refresh token was presented again: its session was revoked")
                     .failed(error.to_string())
-                    .record(&state.db, state.clock.as_ref(), &req)
+                    .record(&state.db, state.clock.as_ref(), req)
                     .await;
             }
             Err(error.into())
@@ -233,12 +267,20 @@ async fn refresh(
 
 /// Ends every session of the caller: refresh tokens and access tokens alike stop working.
 async fn logout(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> Result<HttpResponse, ApiError> {
+    let revoked = sign_out(&state, &req, &principal).await?;
+    Ok(HttpResponse::Ok().json(json!({ "message": "Successfully logged out", "revoked_tokens": revoked })))
+}
+
+/// Ends every session of the caller (`sessions::revoke_all`) and audits it, the one
+/// implementation behind `/logout` and the dashboard's `DELETE /web/session`. The number of
+/// sessions ended.
+pub(super) async fn sign_out(state: &AppState, req: &HttpRequest, principal: &Principal) -> Result<u64, ApiError> {
     let mut tx = state.db.begin().await?;
     let revoked = sessions::revoke_all(state.clock.as_ref(), tx.as_mut(), principal.user_id).await?;
     tx.commit().await?;
     Event::new("logout", "session")
-        .by_principal(&principal)
-        .record(&state.db, state.clock.as_ref(), &req)
+        .by_principal(principal)
+        .record(&state.db, state.clock.as_ref(), req)
         .await;
-    Ok(HttpResponse::Ok().json(json!({ "message": "Successfully logged out", "revoked_tokens": revoked })))
+    Ok(revoked)
 }

@@ -26,6 +26,7 @@ mod setup;
 pub mod table;
 mod users;
 mod waitlist;
+mod web;
 mod webhooks;
 mod ws;
 
@@ -59,5 +60,6 @@ pub fn table() -> RouteTable {
     quotas::declare(&mut table);
     webhooks::declare(&mut table);
     ws::declare(&mut table);
+    web::declare(&mut table);
     table
 }

@@ -59,7 +59,42 @@ impl RouteTable {
         F::Output: Responder + 'static,
     {
         // Limits follow the canonical path, so an alias shares its endpoint's limit.
-        let limited = LimitedRoute::of(path);
+        self.declare(method, path, access, aliases, LimitedRoute::of(path), handler)
+    }
+
+    /// Declares `method path` served by `handler`, counted in the rate-limit bucket of the
+    /// endpoint `counted_as`: a second door to the same thing (the dashboard's sign-in is
+    /// limited as `/api/v1/token` is, and shares its allowance).
+    pub fn route_counted_as<F, Args>(
+        &mut self,
+        method: Method,
+        path: &str,
+        access: Access,
+        counted_as: &str,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.declare(method, path, access, &[], LimitedRoute::like(path, counted_as), handler)
+    }
+
+    fn declare<F, Args>(
+        &mut self,
+        method: Method,
+        path: &str,
+        access: Access,
+        aliases: &[&str],
+        limited: Option<std::sync::Arc<LimitedRoute>>,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
         for (index, path) in std::iter::once(path).chain(aliases.iter().copied()).enumerate() {
             let endpoint = Endpoint {
                 method: method.clone(),

@@ -56,9 +56,17 @@ async fn details(state: &AppState, user_id: i64) -> Result<serde_json::Map<Strin
 }
 
 async fn me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
-    let mut out = details(&state, principal.user_id).await?;
+    Ok(HttpResponse::Ok().json(own_details(&state, &principal).await?))
+}
+
+/// The caller's own account as `GET /users/me` answers it (the dashboard's session shows it too).
+pub(super) async fn own_details(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let mut out = details(state, principal.user_id).await?;
     out.insert("is_admin".into(), json!(principal.is_admin()));
-    Ok(HttpResponse::Ok().json(out))
+    Ok(out)
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,9 @@
 //!
 //! The token comes in the query string because browsers cannot set headers on a WebSocket
 //! upgrade; the route guard authenticates it (`Access::QueryToken`) before the handshake, so a
-//! missing or invalid token is an HTTP 401 and no socket is opened. Optional parameters:
+//! missing or invalid token is an HTTP 401 and no socket is opened. Without `token`, the
+//! dashboard's session cookie authenticates the upgrade, and only with a same-origin `Origin`
+//! (a 403 otherwise: another site's page must not open a socket with the visitor's cookie). Optional parameters:
 //! `since=<seq>` to resume after a disconnect, `resources=1,2` and `availability=true` to
 //! subscribe at once (so that a resumed replay covers the subscriptions too).
 //!
@@ -23,6 +25,7 @@ use crate::events::MAX_SUBSCRIPTIONS;
 use crate::events::session::{self, Caller, Credentials, Grant, Verify};
 use crate::http::Query;
 use crate::state::AppState;
+use crate::web::session::BrowserSessions;
 
 pub fn declare(table: &mut RouteTable) {
     table.get("/ws", Access::QueryToken, connect);
@@ -30,8 +33,8 @@ pub fn declare(table: &mut RouteTable) {
 
 #[derive(Deserialize)]
 struct Params {
-    /// Authenticated by the route guard already.
-    token: String,
+    /// Authenticated by the route guard already; without it, the session cookie was.
+    token: Option<String>,
     since: Option<i64>,
     resources: Option<String>,
     #[serde(default)]
@@ -110,7 +113,11 @@ async fn connect(
     };
     let credentials = Credentials {
         caller: socket_caller(&principal),
-        token: params.token,
+        token: params
+            .token
+            .filter(|token| !token.is_empty())
+            .or_else(|| BrowserSessions::access_cookie(&req))
+            .ok_or_else(|| ApiError::Unauthorized(crate::auth::NOT_AUTHENTICATED.into()))?,
         verify: verifier(state.clone()),
     };
     session::start(state.events.clone(), credentials, interests, params.since, ws, stream).await?;

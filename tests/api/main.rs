@@ -40,6 +40,8 @@ mod security_ws;
 mod series;
 mod storage;
 mod waitlist;
+mod web_assets;
+mod web_session;
 mod webhooks;
 mod ws;
 mod ws_delivery;

@@ -21,10 +21,18 @@ function adopt(body) {
   return current;
 }
 
-/** Reads the session from the cookie (null when signed out). */
+/**
+ * Reads the session from the cookie (null when signed out). The access cookie lives 30 minutes
+ * and the refresh cookie days, so when the first is gone the second renews it once.
+ */
 export async function loadSession() {
   try {
     return adopt(await api('GET', '/web/session'));
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) throw error;
+  }
+  try {
+    return adopt(await api('POST', '/web/session/refresh'));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return adopt(null);
     throw error;
