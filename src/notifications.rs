@@ -214,6 +214,8 @@ async fn notice(
         | Event::BlackoutDatesUpdated(_)
         | Event::TagRenamed(_)
         | Event::TagDeleted(_)
+        | Event::ResourceGroupChanged(_)
+        | Event::ResourceHierarchyChanged(_)
         | Event::UserCreated(_)
         | Event::SignInRevoked(_) => return Ok(None),
     }))

@@ -160,6 +160,40 @@ impl Api {
         }
     }
 
+    /// `GET path` as `account` (routes that need a signed-in user), body read to the end; the
+    /// outcome is whether it answered 2xx.
+    pub async fn get_as(&self, account: &Account, path: &str) -> Timed<bool> {
+        let sent = Instant::now();
+        let outcome = match self.http.get(self.url(path)).bearer_auth(&account.token).send().await {
+            Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
+            Err(_) => false,
+        };
+        Timed {
+            outcome,
+            latency: sent.elapsed(),
+            answered_at: Instant::now(),
+        }
+    }
+
+    /// `method path` with a JSON body as `account`, expecting `expected`; the answer's JSON.
+    pub async fn send_json(
+        &self,
+        account: &Account,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        expected: StatusCode,
+    ) -> Result<Value> {
+        let response = self
+            .http
+            .request(method.clone(), self.url(path))
+            .bearer_auth(&account.token)
+            .json(body)
+            .send()
+            .await?;
+        expect_json(response, expected, &format!("{method} {path}")).await
+    }
+
     /// The bookings of `resource` from today to `days_ahead` days ahead, as the server reports
     /// them (`GET /api/v1/resources/{id}/availability`): `(id, start, end)`.
     pub async fn schedule(&self, resource: i64, days_ahead: u32) -> Result<Vec<(i64, DateTime<Utc>, DateTime<Utc>)>> {

@@ -38,7 +38,8 @@ enum Command {
         /// Label of the server in the report (e.g. sqlite, postgres)
         #[arg(long, default_value = "server")]
         backend: String,
-        /// Comma-separated workloads: memory, w1, w2, w3, w4, fanout (default: all, in that order)
+        /// Comma-separated workloads: memory, w1, w2, w3, w4, fanout (default: these, in that
+        /// order), search (only when named)
         #[arg(long, value_delimiter = ',', default_values_t = workloads::ALL.map(String::from))]
         workloads: Vec<String>,
         /// The server's pid, to report its memory and CPU (same machine only)
@@ -59,6 +60,12 @@ enum Command {
         /// Reservations the memory workload creates
         #[arg(long, default_value_t = 100_000)]
         reservations: u64,
+        /// Resources the search workload creates
+        #[arg(long, default_value_t = 10_000)]
+        search_resources: usize,
+        /// Reservations the search workload creates (spread over its resources)
+        #[arg(long, default_value_t = 1_000_000)]
+        search_reservations: u64,
         /// Where to write the JSON results (default: stdout only gets the table)
         #[arg(long)]
         out: Option<PathBuf>,
@@ -130,16 +137,20 @@ async fn main() -> Result<()> {
             seconds,
             subscribers,
             reservations,
+            search_resources,
+            search_reservations,
             out,
         } => {
-            if let Some(unknown) = workloads.iter().find(|w| !workloads::ALL.contains(&w.as_str())) {
-                bail!("unknown workload {unknown:?}; known: {}", workloads::ALL.join(", "));
+            if let Some(unknown) = workloads.iter().find(|w| !workloads::KNOWN.contains(&w.as_str())) {
+                bail!("unknown workload {unknown:?}; known: {}", workloads::KNOWN.join(", "));
             }
             let settings = Settings {
                 clients,
                 duration: Duration::from_secs(seconds),
                 subscribers,
                 reservations,
+                search_resources,
+                search_reservations,
                 server_pid,
             };
             let run = run(&url, &backend, &admin, settings, &workloads).await?;
@@ -218,6 +229,7 @@ async fn run(url: &str, backend: &str, admin: &str, settings: Settings, names: &
             "w3" => workloads::w3_reads::run(&ctx).await?,
             "w4" => vec![workloads::w4_websocket::run(&ctx).await?],
             "fanout" => vec![workloads::fanout::run(&ctx).await?],
+            "search" => vec![workloads::search::run(&ctx).await?],
             other => bail!("unknown workload {other:?}"),
         };
         for row in &produced {

@@ -48,6 +48,9 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     14 => "retention",
     15 => "tag_order_unicode_names",
     16 => "event_request_ids",
+    17 => "resource_groups",
+    18 => "labels",
+    19 => "search",
 );
 
 /// Migrations for SQLite, in version order.
@@ -68,6 +71,9 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     14 => "retention",
     15 => "tag_order_unicode_names",
     16 => "event_request_ids",
+    17 => "resource_groups",
+    18 => "labels",
+    19 => "search",
 );
 
 #[cfg(test)]

@@ -79,6 +79,8 @@ permissions! {
     SystemAdmin = ("system", "manage", Some("admin")),
     /// See everyone's API usage; set users' rate-limit tiers and quotas.
     QuotaManage = ("quota", "manage", Some("admin")),
+    /// Create, change and delete resource groups; place resources in groups and under parents.
+    GroupManage = ("resource_group", "manage", Some("write")),
 }
 
 impl Permission {
@@ -93,7 +95,8 @@ impl Permission {
             | Permission::UserAdmin
             | Permission::AuditRead
             | Permission::SystemAdmin
-            | Permission::QuotaManage => "Role required: admin".into(),
+            | Permission::QuotaManage
+            | Permission::GroupManage => "Role required: admin".into(),
             other => format!("Insufficient permissions: {} on {}", other.action(), other.object()),
         }
     }

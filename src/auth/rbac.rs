@@ -80,6 +80,7 @@ fn grants() -> Vec<(&'static str, Permission)> {
                 AuditRead,
                 SystemAdmin,
                 QuotaManage,
+                GroupManage,
             ],
         ),
     ];

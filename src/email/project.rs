@@ -37,6 +37,8 @@ pub fn is_mailed(event: &Event) -> bool {
         | Event::BlackoutDatesUpdated(_)
         | Event::TagRenamed(_)
         | Event::TagDeleted(_)
+        | Event::ResourceGroupChanged(_)
+        | Event::ResourceHierarchyChanged(_)
         | Event::UserCreated(_)
         | Event::SignInRevoked(_) => false,
     }

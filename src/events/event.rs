@@ -59,6 +59,10 @@ pub enum Event {
     BlackoutDatesUpdated(BlackoutDatesUpdated),
     TagRenamed(TagRenamed),
     TagDeleted(TagDeleted),
+    /// A resource group was created, changed or deleted.
+    ResourceGroupChanged(ResourceGroupChanged),
+    /// A resource joined or left a group, or got or lost a parent resource.
+    ResourceHierarchyChanged(ResourceHierarchyChanged),
     UserCreated(UserCreated),
     /// Not an announcement (no socket receives it, nothing derives from it): every process's
     /// tailer reads it and has its notifier close the sockets opened with those sign-ins.
@@ -418,6 +422,37 @@ impl NewEvent {
         }
     }
 
+    /// A resource group changed (see [`ResourceGroupChanged`]); everyone may see groups.
+    pub fn resource_group_changed(group: i64, action: &str, name: &str, parent: Option<i64>) -> NewEvent {
+        let changed = ResourceGroupChanged {
+            group_id: group,
+            action: action.into(),
+            name: name.into(),
+            parent_id: parent,
+        };
+        NewEvent {
+            event: Event::ResourceGroupChanged(changed),
+            audience: everyone(None, false),
+        }
+    }
+
+    /// A resource moved in the hierarchy (see [`ResourceHierarchyChanged`]).
+    pub fn resource_hierarchy_changed(
+        resource: ResourceId,
+        group: Option<i64>,
+        parent: Option<ResourceId>,
+    ) -> NewEvent {
+        let changed = ResourceHierarchyChanged {
+            resource_id: resource,
+            group_id: group,
+            parent_id: parent,
+        };
+        NewEvent {
+            event: Event::ResourceHierarchyChanged(changed),
+            audience: everyone(Some(resource), false),
+        }
+    }
+
     /// A slot offered to a waitlist entry (the protocol's fields, plus the slot).
     pub fn waitlist_offer(
         entry: i64,
@@ -770,6 +805,24 @@ pub struct TagRenamed {
 pub struct TagDeleted {
     pub name: String,
     pub updated_count: usize,
+}
+
+/// A resource group `"created"`, `"updated"` or `"deleted"` (with `cascade`, its subgroups
+/// too: one event each).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceGroupChanged {
+    pub group_id: i64,
+    pub action: String,
+    pub name: String,
+    pub parent_id: Option<i64>,
+}
+
+/// Where a resource now sits: its group and its parent resource (either may be null).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceHierarchyChanged {
+    pub resource_id: ResourceId,
+    pub group_id: Option<i64>,
+    pub parent_id: Option<ResourceId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use reserver_actors::resource::{ResourceInfo, ScheduleSnapshot};
 use serde::Serialize;
 
 use crate::auth::booking_names::Viewer;
+use crate::labels::LabelRef;
 
 /// `available` when bookable now, `in_use` while a booking is in progress, `unavailable` under
 /// maintenance. Derived from the data at `now`, never stored, so it is never stale.
@@ -34,6 +35,10 @@ pub struct ResourceOut {
     pub timezone: &'static str,
     pub requires_approval: bool,
     pub checkin_window_minutes: Option<i64>,
+    /// The resource's labels, in lists, searches and `GET /resources/{id}` (absent where the
+    /// answer is made from the actor's data alone: create, update, embedded resources).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<LabelRef>>,
 }
 
 impl ResourceOut {
@@ -52,6 +57,7 @@ impl ResourceOut {
             timezone: resource.timezone.name(),
             requires_approval: resource.requires_approval,
             checkin_window_minutes: resource.checkin_window.map(|w| w.num_minutes()),
+            labels: None,
         }
     }
 

@@ -88,6 +88,8 @@ pub struct ResourceFilter {
     pub status: StatusFilter,
     /// Free (no blocking booking, no maintenance) for this whole window.
     pub free_during: Option<Interval>,
+    /// Every one of these labels (`category`, `value`; case-insensitive).
+    pub labels: Vec<(String, String)>,
 }
 
 impl ResourceFilter {
@@ -97,6 +99,7 @@ impl ResourceFilter {
             tags: Vec::new(),
             status: StatusFilter::All,
             free_during: None,
+            labels: Vec::new(),
         }
     }
 
@@ -109,6 +112,15 @@ impl ResourceFilter {
             (None, StatusFilter::Available) => Some(closed_now.clone()),
             (None, _) => None,
         })
+    }
+
+    /// The WHERE condition on `resources r` (binding the values it uses), with the opening
+    /// hours and blackout dates it must respect read first: the one rule of "free" and
+    /// "available" that lists, searches and the search API share (`crate::search`).
+    pub async fn condition(&self, db: &Db, binder: &mut Binder, now: DateTime<Utc>) -> Result<String, StorageError> {
+        let closed_now = ClosedDuring::at(db, now).await?;
+        let closed = self.closures(db, &closed_now).await?;
+        Ok(self.clause(binder, now, closed.as_ref()))
     }
 
     /// The WHERE clause, binding the values it uses.
@@ -139,6 +151,9 @@ impl ResourceFilter {
         }
         if !self.tags.is_empty() {
             conditions.push(every_tag_sql(&self.tags, binder));
+        }
+        if !self.labels.is_empty() {
+            conditions.push(crate::labels::every_label_sql(&self.labels, binder));
         }
         if let Some(window) = &self.free_during {
             let (from, until, enabled) = (
@@ -210,12 +225,14 @@ pub async fn page(
     let rows = db.query(&sql, binder.into_values()).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect::<Result<_, _>>()?;
     let mut tags = record::tags_of_many(db, &ids).await?;
+    let mut labels = crate::labels::refs_of_many(db, &ids).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: i64 = row.get("id")?;
         let info = record::decode(row, tags.remove(&id).unwrap_or_default())?;
         let open = !closed_now.closes(&info);
-        let item = ResourceOut::listed(&info, row.get("current_user_name")?, open, now, viewer);
+        let mut item = ResourceOut::listed(&info, row.get("current_user_name")?, open, now, viewer);
+        item.labels = Some(labels.remove(&id).unwrap_or_default());
         items.push(Paged {
             item,
             sort_value: page.sort_value(row)?,
@@ -233,7 +250,14 @@ pub async fn one(db: &Db, id: i64, now: DateTime<Utc>, viewer: &Viewer) -> Resul
     let sql = format!("SELECT {CURRENT_USER_SQL} AS current_user_name FROM resources r WHERE r.id = $2");
     let current = db.query_one(&sql, params![now, id]).await?.get("current_user_name")?;
     let open = !ClosedDuring::at(db, now).await?.closes(&info);
-    Ok(Some(ResourceOut::listed(&info, current, open, now, viewer)))
+    let mut resource = ResourceOut::listed(&info, current, open, now, viewer);
+    resource.labels = Some(
+        crate::labels::refs_of_many(db, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default(),
+    );
+    Ok(Some(resource))
 }
 
 /// The availability summary; `available_now` also needs the resource open now

@@ -95,6 +95,8 @@ struct SearchParams {
     available_from: Option<WireTime>,
     available_until: Option<WireTime>,
     tags: Option<TagList>,
+    /// `category:value`, repeatable: resources carrying every one of them.
+    label: Option<crate::labels::LabelFilterList>,
 }
 
 async fn search(
@@ -131,6 +133,7 @@ async fn search(
         tags: clean_tags(params.tags.unwrap_or_default().into_inner()),
         status,
         free_during,
+        labels: crate::labels::parse_filters(params.label)?,
     };
     Ok(HttpResponse::Ok().json(queries::page(&state.db, &filter, &page, now, &viewer).await?))
 }

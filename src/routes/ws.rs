@@ -6,7 +6,9 @@
 //! dashboard's session cookie authenticates the upgrade, and only with a same-origin `Origin`
 //! (a 403 otherwise: another site's page must not open a socket with the visitor's cookie). Optional parameters:
 //! `since=<seq>` to resume after a disconnect, `resources=1,2` and `availability=true` to
-//! subscribe at once (so that a resumed replay covers the subscriptions too).
+//! subscribe at once (so that a resumed replay covers the subscriptions too), and `group=ID` to
+//! subscribe to every resource under a resource group, its subgroups included (as the hierarchy
+//! stands at connection; see `crate::groups`).
 //!
 //! The socket lives as long as its sign-in (see `crate::events::session`): the route gives the
 //! session the token, the way to verify tokens (the same as every request's) and what it needs
@@ -39,6 +41,8 @@ struct Params {
     resources: Option<String>,
     #[serde(default)]
     availability: bool,
+    /// Every resource under this resource group (subgroups included), as it is at connection.
+    group: Option<i64>,
 }
 
 /// `1,2,3` → ids (an empty list for an empty or absent parameter).
@@ -93,7 +97,14 @@ async fn connect(
     principal: Principal,
     Query(params): Query<Params>,
 ) -> Result<HttpResponse, ApiError> {
-    let resources = resource_ids(params.resources.as_deref())?;
+    let mut resources = resource_ids(params.resources.as_deref())?;
+    if let Some(group) = params.group {
+        principal.require(Permission::ResourceRead)?;
+        let under = crate::groups::resource_ids_under(&state.db, group)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("Resource group not found".into()))?;
+        resources.extend(under);
+    }
     if !resources.is_empty() || params.availability {
         principal.require(Permission::ResourceRead)?;
     }

@@ -114,6 +114,8 @@ fn topic_of(event: &Event) -> Option<(&'static str, Reach)> {
         | Event::BlackoutDatesUpdated(_)
         | Event::TagRenamed(_)
         | Event::TagDeleted(_)
+        | Event::ResourceGroupChanged(_)
+        | Event::ResourceHierarchyChanged(_)
         | Event::SignInRevoked(_) => return None,
     })
 }

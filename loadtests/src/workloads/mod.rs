@@ -3,6 +3,7 @@
 
 pub mod fanout;
 pub mod memory;
+pub mod search;
 pub mod w1_booking;
 pub mod w2_contention;
 pub mod w3_reads;
@@ -26,6 +27,10 @@ use crate::stats::{Samples, Summary};
 /// figure is taken on a server holding exactly its 1,000 resources and 100,000 reservations.
 pub const ALL: [&str; 6] = ["memory", "w1", "w2", "w3", "w4", "fanout"];
 
+/// Every workload `--workloads` accepts: [`ALL`] and those run only when named (`search`, whose
+/// set-up of 10,000 resources and 1,000,000 reservations takes minutes).
+pub const KNOWN: [&str; 7] = ["memory", "w1", "w2", "w3", "w4", "fanout", "search"];
+
 /// Settings of a run, from the command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -33,6 +38,9 @@ pub struct Settings {
     pub duration: Duration,
     pub subscribers: usize,
     pub reservations: u64,
+    /// Resources and reservations of the search workload.
+    pub search_resources: usize,
+    pub search_reservations: u64,
     pub server_pid: Option<u32>,
 }
 
