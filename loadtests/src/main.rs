@@ -4,6 +4,7 @@
 //! server or the Python original. See `loadtests/README.md`.
 
 mod api;
+mod board;
 mod process;
 mod report;
 mod stats;
@@ -81,6 +82,30 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
+    /// The dashboard's board in headless Chromium: first-load bytes and live-update apply times
+    Board {
+        /// Server base URL (a fresh server: its first account becomes the admin)
+        #[arg(long, default_value = "http://127.0.0.1:8000")]
+        url: String,
+        /// Account used as admin (registered as the first account on a fresh server)
+        #[arg(long, default_value = "loadadmin")]
+        admin: String,
+        /// Resources on the board whose live updates are timed
+        #[arg(long, default_value_t = 1_000)]
+        resources: usize,
+        /// Resources on the board whose first load is weighed
+        #[arg(long, default_value_t = 8)]
+        small_board: usize,
+        /// Live updates (bookings) sent while the big board is open
+        #[arg(long, default_value_t = 100)]
+        updates: usize,
+        /// Where to write the JSON results
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A directory to write a screenshot of the big board into
+        #[arg(long)]
+        screenshots: Option<PathBuf>,
+    },
     /// Hammer one GET path with N concurrent clients and report throughput and latency
     Probe {
         /// Server base URL
@@ -146,6 +171,30 @@ async fn main() -> Result<()> {
             std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
             println!("{}", report::table(&report));
             println!("report: {}", out.display());
+        }
+        Command::Board {
+            url,
+            admin,
+            resources,
+            small_board,
+            updates,
+            out,
+            screenshots,
+        } => {
+            let report = board::run(board::Settings {
+                url,
+                admin,
+                resources,
+                updates,
+                small_board,
+                screenshots,
+            })
+            .await?;
+            println!("{}", board::table(&report));
+            if let Some(out) = out {
+                std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+                println!("report: {}", out.display());
+            }
         }
         Command::Probe {
             url,

@@ -3,7 +3,9 @@
 //! - [`record`]: a resource row ↔ the actors' `ResourceInfo`.
 //! - [`model`]: `ResourceOut` and the live status.
 //! - [`queries`]: lists, searches, summaries and tags, read from the database.
+//! - [`board`]: the availability board of wall screens (every resource's state now).
 
+pub mod board;
 pub mod fields;
 pub mod import;
 pub mod model;

@@ -7,6 +7,7 @@ mod admin;
 mod approvals;
 mod audit;
 mod auth;
+mod board;
 mod calendar;
 mod groups;
 mod health;
@@ -50,6 +51,7 @@ pub fn table() -> RouteTable {
     roles::declare(&mut table);
     setup::declare(&mut table);
     resources::declare(&mut table);
+    board::declare(&mut table);
     reservations::declare(&mut table);
     series::declare(&mut table);
     waitlist::declare(&mut table);

@@ -15,6 +15,7 @@ mod auth_registration;
 mod auth_roles;
 mod auth_setup;
 mod availability;
+mod board;
 mod business_hours;
 mod calendar;
 mod conventions;

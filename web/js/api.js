@@ -70,8 +70,17 @@ async function send(method, path, { body, query, form, headers = {} }) {
 
 let refreshing = null;
 
-/** Renews the session cookie from the refresh cookie; true when it worked. */
-async function refresh() {
+/** The session is gone: runs the signed-out flow (`onSignedOut` listeners). */
+export function reportSignedOut() {
+  setCsrfToken(null);
+  signedOutListeners.forEach((fn) => fn());
+}
+
+/**
+ * Renews the session cookie from the refresh cookie; true when it worked. Concurrent callers
+ * share one request (a refresh token presented twice would revoke the sign-in).
+ */
+export async function refreshSession() {
   refreshing ||= send('POST', '/web/session/refresh', {}).then(async (response) => {
     if (!response.ok) return false;
     const session = await response.json();
@@ -89,11 +98,8 @@ async function refresh() {
 export async function api(method, path, options = {}) {
   let response = await send(method, path, options);
   if (response.status === 401 && csrfToken && !path.startsWith('/web/session')) {
-    if (await refresh()) response = await send(method, path, options);
-    else {
-      setCsrfToken(null);
-      signedOutListeners.forEach((fn) => fn());
-    }
+    if (await refreshSession()) response = await send(method, path, options);
+    else reportSignedOut();
   }
   if (options.raw && response.ok) return response;
   const text = await response.text();

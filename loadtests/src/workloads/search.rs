@@ -30,7 +30,12 @@ const BUDGET: &str = "free window + 2 labels over 10,000 resources / 1,000,000 r
 pub async fn run(ctx: &Context) -> Result<Row> {
     let count = ctx.settings.search_resources.max(1);
     let resources = ctx.resources("search", count).await?;
-    let labels = [("equipment", "projector"), ("access", "wheelchair"), ("equipment", "screen"), ("floor", "3")];
+    let labels = [
+        ("equipment", "projector"),
+        ("access", "wheelchair"),
+        ("equipment", "screen"),
+        ("floor", "3"),
+    ];
     let mut ids = Vec::new();
     for (category, value) in labels {
         let created = ctx
@@ -78,7 +83,12 @@ pub async fn run(ctx: &Context) -> Result<Row> {
         .try_collect::<Vec<Value>>()
         .await?;
 
-    let (booking, _) = book_spread(ctx, Arc::clone(&resources), Stop::Count(ctx.settings.search_reservations)).await;
+    let (booking, _) = book_spread(
+        ctx,
+        Arc::clone(&resources),
+        Stop::Count(ctx.settings.search_reservations),
+    )
+    .await;
     let booked = booking.summarize(std::time::Duration::from_secs(1));
     ensure!(booked.errors == 0, "the search set-up's bookings failed: {booked:?}");
 
