@@ -19,6 +19,7 @@ import { h, replace, flash } from '../dom.js';
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { live } from '../live.js';
+import { groupResourceIds, GROUP_EVENTS } from './organise.js';
 import { formatTime, formatDateTime, localDate, viewerZone, zoneNote } from '../format.js';
 
 const STATES = ['free', 'busy', 'maintenance', 'closed', 'disabled'];
@@ -51,16 +52,45 @@ function parseIds(raw) {
 const ms = (iso) => (iso ? Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) : NaN);
 
 export default async function render(view, ctx) {
-  const ids = parseIds(ctx.query.resources);
+  let ids = parseIds(ctx.query.resources);
   const kiosk = ctx.query.kiosk === '1';
   ctx.setTitle(t('board.title'));
+  // `?group=ID`: every resource under the group (subgroups included), a floor's or a building's
+  // board; it follows the group when a room moves or a subgroup is added or deleted.
+  const group = ctx.query.group;
+  if (group !== undefined) {
+    if (!/^\d+$/.test(group)) ids = undefined;
+    else {
+      try {
+        ids = await groupResourceIds(Number(group));
+      } catch (error) {
+        replace(view, h('h1', {}, t('board.title')), flash('error', error.message));
+        return undefined;
+      }
+    }
+  }
   if (ids === undefined) {
     replace(view, h('h1', {}, t('board.title')), flash('error', t('board.bad_list')));
     return undefined;
   }
   const board = createBoard(view, { ids, kiosk });
   await board.start();
-  return board.stop;
+  if (group === undefined) return board.stop;
+  let again = null;
+  const recheck = () => {
+    clearTimeout(again);
+    again = setTimeout(async () => {
+      const now = await groupResourceIds(Number(group)).catch(() => null);
+      const same = now && now.length === ids.length && now.every((id, i) => id === ids[i]);
+      if (!same) ctx.navigate(location.hash.slice(1)); // the page again, with the group's resources now
+    }, 300);
+  };
+  const offs = GROUP_EVENTS.map((type) => live.on(type, recheck));
+  return () => {
+    clearTimeout(again);
+    offs.forEach((off) => off());
+    board.stop();
+  };
 }
 
 function createBoard(view, { ids, kiosk }) {
