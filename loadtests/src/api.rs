@@ -160,6 +160,21 @@ impl Api {
         }
     }
 
+    /// `GET path` as `account`, body read to the end; the outcome is whether it answered 2xx.
+    pub async fn get_as(&self, account: &Account, path: &str) -> Timed<bool> {
+        let sent = Instant::now();
+        let request = self.http.get(self.url(path)).bearer_auth(&account.token);
+        let outcome = match request.send().await {
+            Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
+            Err(_) => false,
+        };
+        Timed {
+            outcome,
+            latency: sent.elapsed(),
+            answered_at: Instant::now(),
+        }
+    }
+
     /// The bookings of `resource` from today to `days_ahead` days ahead, as the server reports
     /// them (`GET /api/v1/resources/{id}/availability`): `(id, start, end)`.
     pub async fn schedule(&self, resource: i64, days_ahead: u32) -> Result<Vec<(i64, DateTime<Utc>, DateTime<Utc>)>> {

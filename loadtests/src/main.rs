@@ -37,7 +37,8 @@ enum Command {
         /// Label of the server in the report (e.g. sqlite, postgres)
         #[arg(long, default_value = "server")]
         backend: String,
-        /// Comma-separated workloads: memory, w1, w2, w3, w4, fanout (default: all, in that order)
+        /// Comma-separated workloads: memory, w1, w2, w3, w4, fanout (default: all, in that order),
+        /// and analytics (not in the default: it needs a database seeded by `loadtests/analytics-seed`)
         #[arg(long, value_delimiter = ',', default_values_t = workloads::ALL.map(String::from))]
         workloads: Vec<String>,
         /// The server's pid, to report its memory and CPU (same machine only)
@@ -169,6 +170,7 @@ async fn run(url: &str, backend: &str, admin: &str, settings: Settings, names: &
             "w3" => workloads::w3_reads::run(&ctx).await?,
             "w4" => vec![workloads::w4_websocket::run(&ctx).await?],
             "fanout" => vec![workloads::fanout::run(&ctx).await?],
+            "analytics" => workloads::analytics::run(&ctx).await?,
             other => bail!("unknown workload {other:?}"),
         };
         for row in &produced {

@@ -48,6 +48,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     14 => "retention",
     15 => "tag_order_unicode_names",
     16 => "event_request_ids",
+    30 => "analytics_indexes",
 );
 
 /// Migrations for SQLite, in version order.
@@ -68,6 +69,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     14 => "retention",
     15 => "tag_order_unicode_names",
     16 => "event_request_ids",
+    30 => "analytics_indexes",
 );
 
 #[cfg(test)]

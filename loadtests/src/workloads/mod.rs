@@ -1,6 +1,7 @@
 //! The workloads, and what they share: the accounts and names of a run ([`Context`]), slots
 //! that never collide, a closed-loop driver, and CPU/memory marks around each measurement.
 
+pub mod analytics;
 pub mod fanout;
 pub mod memory;
 pub mod w1_booking;
