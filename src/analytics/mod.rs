@@ -58,10 +58,12 @@ impl Period {
 
 fn resolve(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     // A gap lasts at most a few hours: step through it a minute at a time.
-    (0..=24 * 60).find_map(|minute| match zone.from_local_datetime(&(local + Duration::minutes(minute))) {
-        LocalResult::Single(time) | LocalResult::Ambiguous(time, _) => Some(time.with_timezone(&Utc)),
-        LocalResult::None => None,
-    })
+    (0..=24 * 60).find_map(
+        |minute| match zone.from_local_datetime(&(local + Duration::minutes(minute))) {
+            LocalResult::Single(time) | LocalResult::Ambiguous(time, _) => Some(time.with_timezone(&Utc)),
+            LocalResult::None => None,
+        },
+    )
 }
 
 /// A resource as analytics sees it.
@@ -275,7 +277,12 @@ async fn booked_seconds(db: &Db, parts: &[Interval], ids: &[i64]) -> Result<Vec<
     db.query(&sql, binder.into_values())
         .await?
         .iter()
-        .map(|row| Ok((row.get("resource_id")?, row.get::<Option<f64>>("booked")?.unwrap_or(0.0))))
+        .map(|row| {
+            Ok((
+                row.get("resource_id")?,
+                row.get::<Option<f64>>("booked")?.unwrap_or(0.0),
+            ))
+        })
         .collect()
 }
 
@@ -348,7 +355,15 @@ pub struct DayCount {
     pub count: i64,
 }
 
-const DAY_NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 /// The first maximum of `counts` (index 0 when all are zero).
 fn first_peak(counts: &[i64]) -> (usize, i64) {
@@ -390,7 +405,12 @@ pub async fn peak_times(db: &Db, period: Period) -> Result<PeakTimes, StorageErr
             end: period.now,
         },
         total_reservations: hours.iter().sum(),
-        hourly_distribution: (0..24).map(|hour| HourCount { hour, count: hours[hour as usize] }).collect(),
+        hourly_distribution: (0..24)
+            .map(|hour| HourCount {
+                hour,
+                count: hours[hour as usize],
+            })
+            .collect(),
         daily_distribution: (0..7)
             .map(|day| DayCount {
                 day: DAY_NAMES[day as usize],
@@ -504,7 +524,10 @@ pub async fn dashboard(db: &Db, period: Period) -> Result<Dashboard, StorageErro
         .query_one("SELECT COUNT(*) AS n FROM resources", vec![])
         .await?
         .get("n")?;
-    let total_users: i64 = db.query_one("SELECT COUNT(*) AS n FROM users", vec![]).await?.get("n")?;
+    let total_users: i64 = db
+        .query_one("SELECT COUNT(*) AS n FROM users", vec![])
+        .await?
+        .get("n")?;
     let (_, utilisation) = utilisation(db, period, None).await?;
     let average = if utilisation.is_empty() {
         0.0

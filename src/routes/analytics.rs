@@ -23,7 +23,13 @@ pub fn declare(table: &mut RouteTable) {
     let signed_in = Access::Authenticated;
     table
         .route(Method::GET, "/api/v1/analytics/dashboard", signed_in, &[], dashboard)
-        .route(Method::GET, "/api/v1/analytics/utilization", signed_in, &[], utilization)
+        .route(
+            Method::GET,
+            "/api/v1/analytics/utilization",
+            signed_in,
+            &[],
+            utilization,
+        )
         .route(
             Method::GET,
             "/api/v1/analytics/popular-resources",
@@ -32,7 +38,13 @@ pub fn declare(table: &mut RouteTable) {
             popular_resources,
         )
         .route(Method::GET, "/api/v1/analytics/peak-times", signed_in, &[], peak_times)
-        .route(Method::GET, "/api/v1/analytics/user-patterns", signed_in, &[], user_patterns)
+        .route(
+            Method::GET,
+            "/api/v1/analytics/user-patterns",
+            signed_in,
+            &[],
+            user_patterns,
+        )
         .route(
             Method::GET,
             "/api/v1/analytics/export/utilization.csv",

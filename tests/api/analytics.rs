@@ -3,8 +3,6 @@
 //! blackout date and a DST week), every error, the access rules (the original let anyone read
 //! anyone's patterns and reservations) and formula neutralising in the CSV exports.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use reserver_actors::ManualClock;
 use resource_reserver::params;
@@ -67,26 +65,112 @@ async fn fixture(app: &TestApp, clock: &ManualClock) -> Fixture {
         .map(|day| json!({"day_of_week": day, "open_time": "09:00", "close_time": "17:00"}))
         .collect();
     let response = app
-        .put_json_as(&admin, &format!("/api/v1/resources/{berlin}/business-hours"), &json!({"hours": hours}))
+        .put_json_as(
+            &admin,
+            &format!("/api/v1/resources/{berlin}/business-hours"),
+            &json!({"hours": hours}),
+        )
         .await;
     assert_eq!(response.status(), 200);
     let response = app
-        .post_json_as(&admin, &format!("/api/v1/resources/{berlin}/blackout-dates"), &json!({"date": "2030-04-01"}))
+        .post_json_as(
+            &admin,
+            &format!("/api/v1/resources/{berlin}/blackout-dates"),
+            &json!({"date": "2030-04-01"}),
+        )
         .await;
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap_or_default());
-    clock.advance(t(NOW) - clock_now(clock));
+    clock.advance((t(NOW) - clock_now(clock)).to_std().unwrap());
+    // Three months later: sign in again.
+    let (admin, bob, carol) = (
+        app.login_again(&admin).await,
+        app.login_again(&bob).await,
+        app.login_again(&carol).await,
+    );
 
     let made = "2030-03-28T08:00:00Z";
     // Berlin (CET = UTC+1 until 2030-03-31 01:00 UTC, then CEST = UTC+2).
-    stored(app, &bob, berlin, "2030-03-28T09:00:00Z", "2030-03-28T11:30:00Z", "expired", made).await; // #1 Thu 10:00
-    stored(app, &bob, berlin, "2030-04-02T14:00:00Z", "2030-04-02T16:00:00Z", "expired", made).await; // #2 Tue 16:00
-    stored(app, &bob, berlin, "2030-03-29T09:00:00Z", "2030-03-29T10:00:00Z", "cancelled", made).await; // #3
-    stored(app, &carol, berlin, "2030-03-27T09:00:00Z", "2030-03-27T12:00:00Z", "expired", "2030-03-20T08:00:00Z").await; // #4
-    stored(app, &carol, berlin, "2030-04-03T12:00:00Z", "2030-04-03T13:00:00Z", "active", made).await; // #5 future
+    stored(
+        app,
+        &bob,
+        berlin,
+        "2030-03-28T09:00:00Z",
+        "2030-03-28T11:30:00Z",
+        "expired",
+        made,
+    )
+    .await; // #1 Thu 10:00
+    stored(
+        app,
+        &bob,
+        berlin,
+        "2030-04-02T14:00:00Z",
+        "2030-04-02T16:00:00Z",
+        "expired",
+        made,
+    )
+    .await; // #2 Tue 16:00
+    stored(
+        app,
+        &bob,
+        berlin,
+        "2030-03-29T09:00:00Z",
+        "2030-03-29T10:00:00Z",
+        "cancelled",
+        made,
+    )
+    .await; // #3
+    stored(
+        app,
+        &carol,
+        berlin,
+        "2030-03-27T09:00:00Z",
+        "2030-03-27T12:00:00Z",
+        "expired",
+        "2030-03-20T08:00:00Z",
+    )
+    .await; // #4
+    stored(
+        app,
+        &carol,
+        berlin,
+        "2030-04-03T12:00:00Z",
+        "2030-04-03T13:00:00Z",
+        "active",
+        made,
+    )
+    .await; // #5 future
     // London (GMT until 2030-03-31 01:00 UTC, then BST = UTC+1).
-    stored(app, &bob, london, "2030-03-31T00:30:00Z", "2030-03-31T02:30:00Z", "expired", made).await; // #6 Sun 00:30
-    stored(app, &carol, london, "2030-04-01T08:00:00Z", "2030-04-01T11:00:00Z", "expired", made).await; // #7 Mon 09:00
-    stored(app, &carol, london, "2030-04-03T09:15:00Z", "2030-04-03T11:00:00Z", "active", made).await; // #8 Wed 10:15
+    stored(
+        app,
+        &bob,
+        london,
+        "2030-03-31T00:30:00Z",
+        "2030-03-31T02:30:00Z",
+        "expired",
+        made,
+    )
+    .await; // #6 Sun 00:30
+    stored(
+        app,
+        &carol,
+        london,
+        "2030-04-01T08:00:00Z",
+        "2030-04-01T11:00:00Z",
+        "expired",
+        made,
+    )
+    .await; // #7 Mon 09:00
+    stored(
+        app,
+        &carol,
+        london,
+        "2030-04-03T09:15:00Z",
+        "2030-04-03T11:00:00Z",
+        "active",
+        made,
+    )
+    .await; // #8 Wed 10:15
     Fixture {
         admin,
         bob,
@@ -203,7 +287,7 @@ both_backends! {
         assert_eq!(dashboard["peak_times"], json!({"peak_hour": 10, "peak_day": "Monday"}));
 
         // An empty window: zeros, and the peaks of the original (hour 0, Monday).
-        clock.advance(chrono::Duration::days(400));
+        clock.advance(std::time::Duration::from_secs(400 * 86_400));
         let admin = app.login_again(&f.admin).await;
         let empty = json_of(&app, &admin, "/api/v1/analytics/peak-times?days=1").await;
         assert_eq!((empty["total_reservations"].clone(), empty["peak_hour"].clone(), empty["peak_day"].clone()), (json!(0), json!(0), json!("Monday")));
@@ -257,7 +341,9 @@ both_backends! {
     async fn csv_exports_neutralise_formula_cells(app: TestApp) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
-        let names = ["=HYPERLINK(\"http://evil\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"];
+        // Names are trimmed, so none starts with a tab or a carriage return (the CSV writer's
+        // unit tests cover those).
+        let names = ["=HYPERLINK(\"http://evil\")", "+1", "-2+3", "@SUM(A1)"];
         let mut rooms = Vec::new();
         for name in names {
             rooms.push(app.create_resource(&admin, json!({"name": name})).await);
@@ -273,7 +359,7 @@ both_backends! {
             let quoted = csv_field(&format!("'{name}"));
             assert!(utilisation.contains(&format!(",{quoted},")), "{name:?} in {utilisation:?}");
         }
-        assert!(reservations.contains(",'=HYPERLINK(\"\"http://evil\"\")\",bob,") || reservations.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\",bob,"), "{reservations:?}");
+        assert!(reservations.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\",bob,"), "{reservations:?}");
         for line in utilisation.lines().chain(reservations.lines()).skip(1) {
             for cell in line.split(',') {
                 let cell = cell.trim_start_matches('"');

@@ -17,7 +17,10 @@ const PATHS: [(&str, &str); 7] = [
     ("analytics popular", "/api/v1/analytics/popular-resources?days=30"),
     ("analytics peak times", "/api/v1/analytics/peak-times?days=30"),
     ("analytics user patterns", "/api/v1/analytics/user-patterns?days=30"),
-    ("analytics utilization.csv", "/api/v1/analytics/export/utilization.csv?days=30"),
+    (
+        "analytics utilization.csv",
+        "/api/v1/analytics/export/utilization.csv?days=30",
+    ),
     ("analytics peak times 365 d", "/api/v1/analytics/peak-times?days=365"),
 ];
 
