@@ -198,7 +198,7 @@ pub async fn utilisation(db: &Db, period: Period, only: Option<i64>) -> Result<(
     let last = (period.now + Duration::days(1)).date_naive();
     let in_force = store::in_force_between(db, first, last).await?;
     // Resources sharing a zone and the global hours share their open parts: one query each.
-    let mut groups: HashMap<(String, Option<i64>), (Vec<Interval>, Vec<i64>)> = HashMap::new();
+    let mut groups: HashMap<GroupKey, (Vec<Interval>, Vec<i64>)> = HashMap::new();
     let mut open_seconds: HashMap<i64, i64> = HashMap::new();
     for resource in &resources {
         let own = in_force.own.get(&resource.id);
@@ -241,6 +241,10 @@ pub async fn utilisation(db: &Db, period: Period, only: Option<i64>) -> Result<(
     });
     Ok((span, rows))
 }
+
+/// Resources that share their open parts: a zone, and the resource when it has hours or
+/// blackout dates of its own (`None`: the global ones apply).
+type GroupKey = (String, Option<i64>);
 
 /// Seconds of the used bookings of `ids` inside `parts` (disjoint, in order), by resource.
 async fn booked_seconds(db: &Db, parts: &[Interval], ids: &[i64]) -> Result<Vec<(i64, f64)>, StorageError> {
