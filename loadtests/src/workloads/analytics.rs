@@ -1,4 +1,4 @@
-//! Analytics: the seven `/api/v1/analytics` reads, each by a few clients for the run's duration,
+//! Analytics: the seven `/api/v1/analytics` reads (and peak times over a year), each by a few clients for the run's duration,
 //! as the admin (so user patterns and the export cover everyone). Meant for a database seeded
 //! with `loadtests/analytics-seed` (1,000,000 reservations over the past year by default); the
 //! budget is p99 ≤ 200 ms per answer.
@@ -11,7 +11,7 @@ use crate::report::Row;
 /// Concurrent readers: analytics is a manager's page, not a hot path.
 const CLIENTS: usize = 4;
 
-const PATHS: [(&str, &str); 7] = [
+const PATHS: [(&str, &str); 8] = [
     ("analytics dashboard", "/api/v1/analytics/dashboard?days=30"),
     ("analytics utilization", "/api/v1/analytics/utilization?days=30"),
     ("analytics popular", "/api/v1/analytics/popular-resources?days=30"),
@@ -20,6 +20,10 @@ const PATHS: [(&str, &str); 7] = [
     (
         "analytics utilization.csv",
         "/api/v1/analytics/export/utilization.csv?days=30",
+    ),
+    (
+        "analytics reservations.csv",
+        "/api/v1/analytics/export/reservations.csv?days=30",
     ),
     ("analytics peak times 365 d", "/api/v1/analytics/peak-times?days=365"),
 ];
