@@ -108,7 +108,10 @@ async fn main() -> Result<()> {
             reservations,
             out,
         } => {
-            if let Some(unknown) = workloads.iter().find(|w| !workloads::ALL.contains(&w.as_str()) && w.as_str() != "analytics") {
+            if let Some(unknown) = workloads
+                .iter()
+                .find(|w| !workloads::ALL.contains(&w.as_str()) && w.as_str() != "analytics")
+            {
                 bail!("unknown workload {unknown:?}; known: {}", workloads::ALL.join(", "));
             }
             let settings = Settings {
