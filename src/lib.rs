@@ -39,6 +39,7 @@
 //! The scheduling core (resource actors, supervisor, notifier, the pure domain) lives in the
 //! `reserver-actors` crate; the SQL migrations in `reserver-schema`.
 
+pub mod analytics;
 pub mod approvals;
 pub mod auth;
 pub mod calendar;

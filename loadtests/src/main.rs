@@ -39,7 +39,8 @@ enum Command {
         #[arg(long, default_value = "server")]
         backend: String,
         /// Comma-separated workloads: memory, w1, w2, w3, w4, fanout (default: these, in that
-        /// order), search (only when named)
+        /// order), search and analytics (only when named; analytics needs a database seeded by
+        /// `loadtests/analytics-seed`)
         #[arg(long, value_delimiter = ',', default_values_t = workloads::ALL.map(String::from))]
         workloads: Vec<String>,
         /// The server's pid, to report its memory and CPU (same machine only)
@@ -230,6 +231,7 @@ async fn run(url: &str, backend: &str, admin: &str, settings: Settings, names: &
             "w4" => vec![workloads::w4_websocket::run(&ctx).await?],
             "fanout" => vec![workloads::fanout::run(&ctx).await?],
             "search" => vec![workloads::search::run(&ctx).await?],
+            "analytics" => workloads::analytics::run(&ctx).await?,
             other => bail!("unknown workload {other:?}"),
         };
         for row in &produced {

@@ -51,6 +51,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     17 => "resource_groups",
     18 => "labels",
     19 => "search",
+    20 => "analytics_indexes",
 );
 
 /// Migrations for SQLite, in version order.
@@ -74,6 +75,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     17 => "resource_groups",
     18 => "labels",
     19 => "search",
+    20 => "analytics_indexes",
 );
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! private; the table is the single list of what the server answers.
 
 mod admin;
+mod analytics;
 mod approvals;
 mod audit;
 mod auth;
@@ -43,6 +44,7 @@ pub fn table() -> RouteTable {
     health::declare(&mut table);
     auth::declare(&mut table);
     admin::declare(&mut table);
+    analytics::declare(&mut table);
     audit::declare(&mut table);
     users::declare(&mut table);
     mfa::declare(&mut table);

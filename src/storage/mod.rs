@@ -293,6 +293,24 @@ impl Db {
         self.stats.count(self.backend.query(sql, params)).await
     }
 
+    /// A SQL expression for the seconds since the Unix epoch of the stored instant `expr`, as a
+    /// `DOUBLE PRECISION` (for durations computed in SQL: `end - start` of two of them).
+    pub fn epoch_seconds_sql(&self, expr: &str) -> String {
+        match self.kind() {
+            BackendKind::Postgres => format!("CAST(EXTRACT(EPOCH FROM {expr}) AS DOUBLE PRECISION)"),
+            BackendKind::Sqlite => format!("({expr} / 1000000.0)"),
+        }
+    }
+
+    /// A SQL expression for the number of whole `seconds`-long periods since the Unix epoch of
+    /// the stored instant `expr` (a `BIGINT`), for histograms bucketed in SQL.
+    pub fn epoch_bucket_sql(&self, expr: &str, seconds: i64) -> String {
+        match self.kind() {
+            BackendKind::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {expr}) / {seconds}) AS BIGINT)"),
+            BackendKind::Sqlite => format!("({expr} / {})", seconds * 1_000_000),
+        }
+    }
+
     /// The first row of a read, if any.
     pub async fn query_opt(&self, sql: &str, params: Vec<Value>) -> Result<Option<Row>, StorageError> {
         Ok(self.query(sql, params).await?.into_iter().next())

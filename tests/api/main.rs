@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod analytics;
 mod auth_access;
 mod auth_admin;
 mod auth_audit;

@@ -1,6 +1,7 @@
 //! The workloads, and what they share: the accounts and names of a run ([`Context`]), slots
 //! that never collide, a closed-loop driver, and CPU/memory marks around each measurement.
 
+pub mod analytics;
 pub mod fanout;
 pub mod memory;
 pub mod search;
@@ -28,8 +29,9 @@ use crate::stats::{Samples, Summary};
 pub const ALL: [&str; 6] = ["memory", "w1", "w2", "w3", "w4", "fanout"];
 
 /// Every workload `--workloads` accepts: [`ALL`] and those run only when named (`search`, whose
-/// set-up of 10,000 resources and 1,000,000 reservations takes minutes).
-pub const KNOWN: [&str; 7] = ["memory", "w1", "w2", "w3", "w4", "fanout", "search"];
+/// set-up of 10,000 resources and 1,000,000 reservations takes minutes, and `analytics`, which
+/// needs a database seeded by `loadtests/analytics-seed`).
+pub const KNOWN: [&str; 8] = ["memory", "w1", "w2", "w3", "w4", "fanout", "search", "analytics"];
 
 /// Settings of a run, from the command line.
 #[derive(Debug, Clone)]

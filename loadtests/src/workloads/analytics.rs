@@ -1,0 +1,49 @@
+//! Analytics: the seven `/api/v1/analytics` reads (and peak times over a year), each by a few clients for the run's duration,
+//! as the admin (so user patterns and the export cover everyone). Meant for a database seeded
+//! with `loadtests/analytics-seed` (1,000,000 reservations over the past year by default); the
+//! budget is p99 ≤ 200 ms per answer.
+
+use anyhow::Result;
+
+use super::{Context, Stop, closed_loop, row};
+use crate::report::Row;
+
+/// Concurrent readers: analytics is a manager's page, not a hot path.
+const CLIENTS: usize = 4;
+
+const PATHS: [(&str, &str); 8] = [
+    ("analytics dashboard", "/api/v1/analytics/dashboard?days=30"),
+    ("analytics utilization", "/api/v1/analytics/utilization?days=30"),
+    ("analytics popular", "/api/v1/analytics/popular-resources?days=30"),
+    ("analytics peak times", "/api/v1/analytics/peak-times?days=30"),
+    ("analytics user patterns", "/api/v1/analytics/user-patterns?days=30"),
+    (
+        "analytics utilization.csv",
+        "/api/v1/analytics/export/utilization.csv?days=30",
+    ),
+    (
+        "analytics reservations.csv",
+        "/api/v1/analytics/export/reservations.csv?days=30",
+    ),
+    ("analytics peak times 365 d", "/api/v1/analytics/peak-times?days=365"),
+];
+
+pub async fn run(ctx: &Context) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for (name, path) in PATHS {
+        let (api, admin) = (ctx.api.clone(), ctx.admin.clone());
+        let measure = ctx.measure();
+        let (samples, elapsed) = closed_loop(CLIENTS, Stop::After(ctx.settings.duration), move |_, _| {
+            let (api, admin) = (api.clone(), admin.clone());
+            async move { api.get_as(&admin, path).await }
+        })
+        .await;
+        let summary = samples.summarize(elapsed);
+        let holds = summary.p99_ms <= 200.0 && summary.errors == 0;
+        let mut row = row(name, summary, "p99 ≤ 200 ms over 1,000,000 reservations", holds);
+        row.notes.push(format!("{CLIENTS} clients, {path}"));
+        measure.finish(&mut row);
+        rows.push(row);
+    }
+    Ok(rows)
+}

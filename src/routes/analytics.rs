@@ -1,0 +1,240 @@
+//! Analytics (`/api/v1/analytics/*`, the 7 operations of the original, wire-compatible): thin
+//! handlers over `crate::analytics`. Every caller must be signed in. The figures over all
+//! resources (dashboard, utilisation, popularity, peaks) carry no one's personal data; user
+//! patterns and the reservations export do, so a caller without `reservation:read_any`
+//! (managers and admins hold it) sees only their own rows, and asking for someone else's user
+//! patterns is a 403 (the original showed everyone's to anyone).
+
+use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::table::RouteTable;
+use crate::analytics::{self, MAX_DAYS, Period};
+use crate::auth::{Access, Permission, Principal};
+use crate::error::ApiError;
+use crate::http::Query;
+use crate::http::csv::{Cell, CsvWriter};
+use crate::state::AppState;
+use crate::wire::time::utc;
+
+pub fn declare(table: &mut RouteTable) {
+    let signed_in = Access::Authenticated;
+    table
+        .route(Method::GET, "/api/v1/analytics/dashboard", signed_in, &[], dashboard)
+        .route(
+            Method::GET,
+            "/api/v1/analytics/utilization",
+            signed_in,
+            &[],
+            utilization,
+        )
+        .route(
+            Method::GET,
+            "/api/v1/analytics/popular-resources",
+            signed_in,
+            &[],
+            popular_resources,
+        )
+        .route(Method::GET, "/api/v1/analytics/peak-times", signed_in, &[], peak_times)
+        .route(
+            Method::GET,
+            "/api/v1/analytics/user-patterns",
+            signed_in,
+            &[],
+            user_patterns,
+        )
+        .route(
+            Method::GET,
+            "/api/v1/analytics/export/utilization.csv",
+            signed_in,
+            &[],
+            export_utilization,
+        )
+        .route(
+            Method::GET,
+            "/api/v1/analytics/export/reservations.csv",
+            signed_in,
+            &[],
+            export_reservations,
+        );
+}
+
+#[derive(Deserialize)]
+struct Days {
+    #[serde(default = "thirty")]
+    days: i64,
+}
+
+fn thirty() -> i64 {
+    30
+}
+
+impl Days {
+    /// The window, or a 422 naming `days` when outside 1..365.
+    fn period(&self, state: &AppState) -> Result<Period, ApiError> {
+        in_range("days", self.days, 1, MAX_DAYS)?;
+        Ok(Period {
+            days: self.days,
+            now: state.clock.now(),
+        })
+    }
+}
+
+fn in_range(name: &str, value: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::out_of_range(&["query", name], value, min, max))
+    }
+}
+
+async fn dashboard(state: web::Data<AppState>, Query(days): Query<Days>) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    Ok(HttpResponse::Ok().json(analytics::dashboard(&state.db, period).await?))
+}
+
+#[derive(Deserialize)]
+struct UtilizationQuery {
+    resource_id: Option<i64>,
+}
+
+async fn utilization(
+    state: web::Data<AppState>,
+    Query(days): Query<Days>,
+    Query(query): Query<UtilizationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    let (span, rows) = analytics::utilisation(&state.db, period, query.resource_id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "period": {"start": span.start, "end": span.end, "days": period.days},
+        "utilization": rows,
+    })))
+}
+
+#[derive(Deserialize)]
+struct Limit<const DEFAULT: i64> {
+    limit: Option<i64>,
+}
+
+impl<const DEFAULT: i64> Limit<DEFAULT> {
+    fn value(&self) -> Result<i64, ApiError> {
+        in_range("limit", self.limit.unwrap_or(DEFAULT), 1, 100)
+    }
+}
+
+async fn popular_resources(
+    state: web::Data<AppState>,
+    Query(days): Query<Days>,
+    Query(limit): Query<Limit<10>>,
+) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    let limit = limit.value()?;
+    let (span, rows) = analytics::popular(&state.db, period, limit).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "period": {"start": span.start, "end": span.end, "days": period.days},
+        "resources": rows,
+    })))
+}
+
+async fn peak_times(state: web::Data<AppState>, Query(days): Query<Days>) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    Ok(HttpResponse::Ok().json(analytics::peak_times(&state.db, period).await?))
+}
+
+#[derive(Deserialize)]
+struct UserQuery {
+    user_id: Option<i64>,
+}
+
+/// Whose rows the caller may see: anyone's (`None` = everyone's) with `reservation:read_any`,
+/// else only their own; naming another user without it is a 403.
+fn visible_user(principal: &Principal, asked: Option<i64>) -> Result<Option<i64>, ApiError> {
+    if principal.can(Permission::ReservationReadAny) {
+        return Ok(asked);
+    }
+    match asked {
+        Some(other) if other != principal.user_id => {
+            principal.require(Permission::ReservationReadAny)?;
+            Ok(Some(other))
+        }
+        _ => Ok(Some(principal.user_id)),
+    }
+}
+
+async fn user_patterns(
+    state: web::Data<AppState>,
+    principal: Principal,
+    Query(days): Query<Days>,
+    Query(limit): Query<Limit<20>>,
+    Query(query): Query<UserQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    let limit = limit.value()?;
+    let user = visible_user(&principal, query.user_id)?;
+    let (span, rows) = analytics::user_patterns(&state.db, period, user, limit).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "period": {"start": span.start, "end": span.end, "days": period.days},
+        "users": rows,
+    })))
+}
+
+fn number(value: f64) -> Cell<'static> {
+    serde_json::Number::from_f64(value).map_or(Cell::Empty, Cell::Number)
+}
+
+async fn export_utilization(state: web::Data<AppState>, Query(days): Query<Days>) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    let (_, rows) = analytics::utilisation(&state.db, period, None).await?;
+    let mut csv = CsvWriter::new(&[
+        "resource_id",
+        "resource_name",
+        "total_hours_available",
+        "booked_hours",
+        "utilization_percent",
+        "status",
+    ])?;
+    for row in &rows {
+        csv.row([
+            Cell::Number(row.resource_id.into()),
+            Cell::Text(row.resource_name.as_str().into()),
+            number(row.total_hours_available),
+            number(row.booked_hours),
+            number(row.utilization_percent),
+            Cell::Text(row.status.as_str().into()),
+        ])?;
+    }
+    csv.into_response(&format!("utilization_{}days.csv", period.days))
+}
+
+async fn export_reservations(
+    state: web::Data<AppState>,
+    principal: Principal,
+    Query(days): Query<Days>,
+) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    let user = visible_user(&principal, None)?;
+    let rows = analytics::reservations_created(&state.db, period, user).await?;
+    let mut csv = CsvWriter::new(&[
+        "reservation_id",
+        "resource_name",
+        "username",
+        "start_time",
+        "end_time",
+        "status",
+        "created_at",
+    ])?;
+    for row in &rows {
+        csv.row([
+            Cell::Number(row.id.into()),
+            Cell::Text(row.resource_name.as_str().into()),
+            Cell::Text(row.username.as_str().into()),
+            Cell::Text(utc(row.start_time).into()),
+            Cell::Text(utc(row.end_time).into()),
+            Cell::Text(row.status.as_str().into()),
+            Cell::Text(utc(row.created_at).into()),
+        ])?;
+    }
+    csv.into_response(&format!("reservations_{}days.csv", period.days))
+}

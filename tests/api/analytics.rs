@@ -1,0 +1,417 @@
+//! Analytics (§2.12): the 7 operations on both backends, their figures checked against a
+//! hand-computed fixture (two resources in different zones with different opening hours, a
+//! blackout date and a DST week), every error, the access rules (the original let anyone read
+//! anyone's patterns and reservations) and formula neutralising in the CSV exports.
+
+use chrono::{DateTime, Utc};
+use reserver_actors::ManualClock;
+use resource_reserver::params;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::support::response::status_and_detail as detail;
+use crate::support::{TestApp, TestUser};
+
+fn t(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+/// The fixture's "now": Wednesday 2030-04-03 10:00 UTC (12:00 in Berlin, 11:00 in London),
+/// three days after both zones sprang forward (2030-03-31).
+const NOW: &str = "2030-04-03T10:00:00Z";
+
+struct Fixture {
+    admin: TestUser,
+    bob: TestUser,
+    carol: TestUser,
+    berlin: i64,
+    london: i64,
+}
+
+/// Stores a reservation as it would be after its life (times, status and creation chosen).
+async fn stored(app: &TestApp, user: &TestUser, resource: i64, from: &str, to: &str, status: &str, created: &str) {
+    let db = app.database().connect().await;
+    db.execute(
+        "INSERT INTO reservations (user_id, resource_id, start_time, end_time, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        params![user.id, resource, t(from), t(to), status, t(created)],
+    )
+    .await
+    .expect("storing a reservation");
+    db.close().await;
+}
+
+/// Berlin room: open Monday to Friday 09:00–17:00 Berlin time, blackout on Monday 2030-04-01.
+/// London desk: no hours (always open). The clock is moved to [`NOW`].
+///
+/// Hand computation for `days=7` (each window starts at the same wall-clock time 7 local days
+/// earlier: Wednesday 2030-03-27 12:00 CET and 11:00 GMT, both 11:00 UTC, so both windows last
+/// 167 hours across the DST change):
+/// - Berlin open time: Wed 12–17 (5 h) + Thu 8 + Fri 8 + Tue 8 + Wed 09–12 (3 h) = 32 h
+///   (weekend closed, Monday blacked out). Booked: #1 2.5 h, #2 1 h of its 2 (16–17, the rest
+///   after closing), #4 1 h (12–13; it started before the window) = 4.5 h → 14.06 %.
+/// - London open time: 167 h. Booked: #6 2 h (00:30 GMT–03:30 BST, three wall-clock hours),
+///   #7 3 h, #8 0.75 h (until now) = 5.75 h → 3.44 %.
+async fn fixture(app: &TestApp, clock: &ManualClock) -> Fixture {
+    let admin = app.admin().await;
+    let (bob, carol) = (app.user("bob").await, app.user("carol").await);
+    let berlin = app
+        .create_resource(&admin, json!({"name": "Berlin room", "timezone": "Europe/Berlin"}))
+        .await;
+    let london = app
+        .create_resource(&admin, json!({"name": "London desk", "timezone": "Europe/London"}))
+        .await;
+    let hours: Vec<Value> = (0..5)
+        .map(|day| json!({"day_of_week": day, "open_time": "09:00", "close_time": "17:00"}))
+        .collect();
+    let response = app
+        .put_json_as(
+            &admin,
+            &format!("/api/v1/resources/{berlin}/business-hours"),
+            &json!({"hours": hours}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = app
+        .post_json_as(
+            &admin,
+            &format!("/api/v1/resources/{berlin}/blackout-dates"),
+            &json!({"date": "2030-04-01"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap_or_default());
+    clock.advance((t(NOW) - clock_now(clock)).to_std().unwrap());
+    // Three months later: sign in again.
+    let (admin, bob, carol) = (
+        app.login_again(&admin).await,
+        app.login_again(&bob).await,
+        app.login_again(&carol).await,
+    );
+
+    let made = "2030-03-28T08:00:00Z";
+    // Berlin (CET = UTC+1 until 2030-03-31 01:00 UTC, then CEST = UTC+2).
+    stored(
+        app,
+        &bob,
+        berlin,
+        "2030-03-28T09:00:00Z",
+        "2030-03-28T11:30:00Z",
+        "expired",
+        made,
+    )
+    .await; // #1 Thu 10:00
+    stored(
+        app,
+        &bob,
+        berlin,
+        "2030-04-02T14:00:00Z",
+        "2030-04-02T16:00:00Z",
+        "expired",
+        made,
+    )
+    .await; // #2 Tue 16:00
+    stored(
+        app,
+        &bob,
+        berlin,
+        "2030-03-29T09:00:00Z",
+        "2030-03-29T10:00:00Z",
+        "cancelled",
+        made,
+    )
+    .await; // #3
+    stored(
+        app,
+        &carol,
+        berlin,
+        "2030-03-27T09:00:00Z",
+        "2030-03-27T12:00:00Z",
+        "expired",
+        "2030-03-20T08:00:00Z",
+    )
+    .await; // #4
+    stored(
+        app,
+        &carol,
+        berlin,
+        "2030-04-03T12:00:00Z",
+        "2030-04-03T13:00:00Z",
+        "active",
+        made,
+    )
+    .await; // #5 future
+    // London (GMT until 2030-03-31 01:00 UTC, then BST = UTC+1).
+    stored(
+        app,
+        &bob,
+        london,
+        "2030-03-31T00:30:00Z",
+        "2030-03-31T02:30:00Z",
+        "expired",
+        made,
+    )
+    .await; // #6 Sun 00:30
+    stored(
+        app,
+        &carol,
+        london,
+        "2030-04-01T08:00:00Z",
+        "2030-04-01T11:00:00Z",
+        "expired",
+        made,
+    )
+    .await; // #7 Mon 09:00
+    stored(
+        app,
+        &carol,
+        london,
+        "2030-04-03T09:15:00Z",
+        "2030-04-03T11:00:00Z",
+        "active",
+        made,
+    )
+    .await; // #8 Wed 10:15
+    Fixture {
+        admin,
+        bob,
+        carol,
+        berlin,
+        london,
+    }
+}
+
+fn clock_now(clock: &ManualClock) -> DateTime<Utc> {
+    use reserver_actors::Clock;
+    clock.now()
+}
+
+async fn json_of(app: &TestApp, user: &TestUser, path: &str) -> Value {
+    let response = app.get_as(user, path).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.unwrap()
+}
+
+both_backends! {
+    #[app(clock, long_tokens)]
+    async fn utilisation_is_booked_time_over_open_time_in_each_resources_zone(app: TestApp, clock: Arc<ManualClock>) {
+        let f = fixture(&app, &clock).await;
+        let body = json_of(&app, &f.bob, "/api/v1/analytics/utilization?days=7").await;
+        assert_eq!(body["period"], json!({"start": "2030-03-27T11:00:00Z", "end": NOW, "days": 7}));
+        assert_eq!(
+            body["utilization"],
+            json!([
+                {"resource_id": f.berlin, "resource_name": "Berlin room", "total_hours_available": 32.0,
+                 "booked_hours": 4.5, "utilization_percent": 14.06, "status": "available"},
+                {"resource_id": f.london, "resource_name": "London desk", "total_hours_available": 167.0,
+                 "booked_hours": 5.75, "utilization_percent": 3.44, "status": "available"},
+            ])
+        );
+        let one = json_of(&app, &f.bob, &format!("/api/v1/analytics/utilization?days=7&resource_id={}", f.london)).await;
+        assert_eq!(one["utilization"].as_array().unwrap().len(), 1);
+        assert_eq!(one["utilization"][0]["resource_id"], f.london);
+        let none = json_of(&app, &f.bob, "/api/v1/analytics/utilization?resource_id=999999").await;
+        assert_eq!(none["utilization"], json!([]));
+        // The default window is 30 days.
+        let default = json_of(&app, &f.bob, "/api/v1/analytics/utilization").await;
+        assert_eq!(default["period"]["days"], 30);
+
+        let csv = app.get_as(&f.bob, "/api/v1/analytics/export/utilization.csv?days=7").await;
+        assert_eq!(csv.status(), 200);
+        assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(csv.headers()["content-disposition"], "attachment; filename=utilization_7days.csv");
+        assert_eq!(
+            csv.text().await.unwrap(),
+            format!(
+                "resource_id,resource_name,total_hours_available,booked_hours,utilization_percent,status\r\n\
+                 {},Berlin room,32.0,4.5,14.06,available\r\n{},London desk,167.0,5.75,3.44,available\r\n",
+                f.berlin, f.london
+            )
+        );
+    }
+
+    #[app(clock, long_tokens)]
+    async fn popularity_peaks_and_the_dashboard_match_the_hand_computed_figures(app: TestApp, clock: Arc<ManualClock>) {
+        let f = fixture(&app, &clock).await;
+        let popular = json_of(&app, &f.bob, "/api/v1/analytics/popular-resources?days=7").await;
+        assert_eq!(popular["period"]["days"], 7);
+        assert_eq!(
+            popular["resources"],
+            json!([
+                {"resource_id": f.london, "resource_name": "London desk", "reservation_count": 3, "rank": 1},
+                {"resource_id": f.berlin, "resource_name": "Berlin room", "reservation_count": 2, "rank": 2},
+            ])
+        );
+        let top = json_of(&app, &f.bob, "/api/v1/analytics/popular-resources?days=7&limit=1").await;
+        assert_eq!(top["resources"].as_array().unwrap().len(), 1);
+
+        // Local hours: #1 10:00 CET, #8 10:15 BST (both 09:xx UTC: the original's UTC hours
+        // would put the peak at 9), #2 16:00, #6 00:30, #7 09:00.
+        let peaks = json_of(&app, &f.bob, "/api/v1/analytics/peak-times?days=7").await;
+        assert_eq!(peaks["period"], json!({"start": "2030-03-27T11:00:00Z", "end": NOW}));
+        assert_eq!(peaks["total_reservations"], 5);
+        let hourly = peaks["hourly_distribution"].as_array().unwrap();
+        assert_eq!(hourly.len(), 24);
+        let counts: Vec<(i64, i64)> = hourly
+            .iter()
+            .filter(|h| h["count"] != 0)
+            .map(|h| (h["hour"].as_i64().unwrap(), h["count"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(counts, vec![(0, 1), (9, 1), (10, 2), (16, 1)]);
+        assert_eq!(
+            peaks["daily_distribution"],
+            json!([
+                {"day": "Monday", "day_number": 0, "count": 1}, {"day": "Tuesday", "day_number": 1, "count": 1},
+                {"day": "Wednesday", "day_number": 2, "count": 1}, {"day": "Thursday", "day_number": 3, "count": 1},
+                {"day": "Friday", "day_number": 4, "count": 0}, {"day": "Saturday", "day_number": 5, "count": 0},
+                {"day": "Sunday", "day_number": 6, "count": 1},
+            ])
+        );
+        assert_eq!((peaks["peak_hour"].clone(), peaks["peak_hour_count"].clone()), (json!(10), json!(2)));
+        assert_eq!((peaks["peak_day"].clone(), peaks["peak_day_count"].clone()), (json!("Monday"), json!(1)));
+
+        let users: i64 = {
+            let db = app.database().connect().await;
+            let n = db.query_one("SELECT COUNT(*) AS n FROM users", vec![]).await.unwrap().get("n").unwrap();
+            db.close().await;
+            n
+        };
+        let dashboard = json_of(&app, &f.bob, "/api/v1/analytics/dashboard?days=7").await;
+        assert_eq!(dashboard["period"], json!({"start": "2030-03-27T11:00:00Z", "end": NOW}));
+        // Created in the window: all but #4; active #5 and #8; cancelled #3.
+        assert_eq!(
+            dashboard["overview"],
+            json!({"total_resources": 2, "total_users": users, "total_reservations": 7, "active_reservations": 2,
+                   "cancelled_reservations": 1, "cancellation_rate": 14.29, "average_utilization": 8.75})
+        );
+        assert_eq!(dashboard["top_resources"], popular["resources"]);
+        assert_eq!(dashboard["peak_times"], json!({"peak_hour": 10, "peak_day": "Monday"}));
+
+        // An empty window: zeros, and the peaks of the original (hour 0, Monday).
+        clock.advance(std::time::Duration::from_secs(400 * 86_400));
+        let admin = app.login_again(&f.admin).await;
+        let empty = json_of(&app, &admin, "/api/v1/analytics/peak-times?days=1").await;
+        assert_eq!((empty["total_reservations"].clone(), empty["peak_hour"].clone(), empty["peak_day"].clone()), (json!(0), json!(0), json!("Monday")));
+        let empty = json_of(&app, &admin, "/api/v1/analytics/dashboard?days=1").await;
+        assert_eq!(empty["overview"]["cancellation_rate"], 0.0);
+        assert_eq!(empty["top_resources"], json!([]));
+    }
+
+    #[app(clock, long_tokens)]
+    async fn user_patterns_and_the_reservations_export_show_an_ordinary_user_only_their_own(app: TestApp, clock: Arc<ManualClock>) {
+        let f = fixture(&app, &clock).await;
+        let everyone = json_of(&app, &f.admin, "/api/v1/analytics/user-patterns?days=7").await;
+        assert_eq!(everyone["period"]["days"], 7);
+        assert_eq!(
+            everyone["users"],
+            json!([
+                {"user_id": f.bob.id, "username": "bob", "total_reservations": 4, "cancelled_count": 1, "cancellation_rate": 25.0},
+                {"user_id": f.carol.id, "username": "carol", "total_reservations": 3, "cancelled_count": 0, "cancellation_rate": 0.0},
+            ])
+        );
+        let carol = json_of(&app, &f.admin, &format!("/api/v1/analytics/user-patterns?days=7&user_id={}", f.carol.id)).await;
+        assert_eq!(carol["users"], json!([everyone["users"][1]]));
+        let limited = json_of(&app, &f.admin, "/api/v1/analytics/user-patterns?days=7&limit=1").await;
+        assert_eq!(limited["users"], json!([everyone["users"][0]]));
+
+        // The attack of the original: bob reads everyone's patterns, then carol's by id.
+        let own = json_of(&app, &f.bob, "/api/v1/analytics/user-patterns?days=7").await;
+        assert_eq!(own["users"], json!([everyone["users"][0]]));
+        let (status, why) = detail(app.get_as(&f.bob, &format!("/api/v1/analytics/user-patterns?user_id={}", f.carol.id)).await).await;
+        assert_eq!((status, why.as_str()), (403, "Insufficient permissions: read_any on reservation"));
+        let mine = json_of(&app, &f.bob, &format!("/api/v1/analytics/user-patterns?days=7&user_id={}", f.bob.id)).await;
+        assert_eq!(mine["users"], own["users"]);
+
+        // The export: everyone's for an administrator, only bob's for bob.
+        let all = app.get_as(&f.admin, "/api/v1/analytics/export/reservations.csv?days=7").await;
+        assert_eq!(all.status(), 200);
+        assert_eq!(all.headers()["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(all.headers()["content-disposition"], "attachment; filename=reservations_7days.csv");
+        let all = all.text().await.unwrap();
+        let lines: Vec<&str> = all.lines().collect();
+        assert_eq!(lines[0], "reservation_id,resource_name,username,start_time,end_time,status,created_at");
+        assert_eq!(lines.len(), 1 + 7, "created in the window: all but #4");
+        assert!(lines[1].ends_with(",Berlin room,bob,2030-03-28T09:00:00Z,2030-03-28T11:30:00Z,expired,2030-03-28T08:00:00Z"), "{}", lines[1]);
+        let bobs = app.get_as(&f.bob, "/api/v1/analytics/export/reservations.csv?days=7").await.text().await.unwrap();
+        let bobs: Vec<&str> = bobs.lines().skip(1).collect();
+        assert_eq!(bobs.len(), 4);
+        assert!(bobs.iter().all(|line| line.contains(",bob,")), "{bobs:?}");
+        assert!(!bobs.iter().any(|line| line.contains("carol")));
+    }
+
+    async fn csv_exports_neutralise_formula_cells(app: TestApp) {
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        // Names are trimmed, so none starts with a tab or a carriage return (the CSV writer's
+        // unit tests cover those).
+        let names = ["=HYPERLINK(\"http://evil\")", "+1", "-2+3", "@SUM(A1)"];
+        let mut rooms = Vec::new();
+        for name in names {
+            rooms.push(app.create_resource(&admin, json!({"name": name})).await);
+        }
+        let start = chrono::Utc::now() + chrono::Duration::days(1);
+        let end = start + chrono::Duration::hours(1);
+        let response = app.book(&bob, rooms[0], &start.to_rfc3339(), &end.to_rfc3339()).await;
+        assert_eq!(response.status(), 201);
+
+        let utilisation = app.get_as(&admin, "/api/v1/analytics/export/utilization.csv").await.text().await.unwrap();
+        let reservations = app.get_as(&bob, "/api/v1/analytics/export/reservations.csv").await.text().await.unwrap();
+        for name in names {
+            let quoted = csv_field(&format!("'{name}"));
+            assert!(utilisation.contains(&format!(",{quoted},")), "{name:?} in {utilisation:?}");
+        }
+        assert!(reservations.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\",bob,"), "{reservations:?}");
+        for line in utilisation.lines().chain(reservations.lines()).skip(1) {
+            for cell in line.split(',') {
+                let cell = cell.trim_start_matches('"');
+                assert!(!cell.starts_with(['=', '+', '@', '\t']), "{cell:?} in {line:?}");
+            }
+        }
+    }
+
+    async fn every_error_of_the_section(app: TestApp) {
+        let bob = app.user("bob").await;
+        let operations = [
+            "dashboard", "utilization", "popular-resources", "peak-times", "user-patterns",
+            "export/utilization.csv", "export/reservations.csv",
+        ];
+        for operation in operations {
+            let path = format!("/api/v1/analytics/{operation}");
+            let (status, why) = detail(app.get(&path).await).await;
+            assert_eq!((status, why.as_str()), (401, "Not authenticated"), "{path}");
+            assert_eq!(app.get_as(&bob, &path).await.status(), 200, "{path}");
+            for days in ["0", "366", "-1", "seven"] {
+                let response = app.get_as(&bob, &format!("{path}?days={days}")).await;
+                assert_eq!(response.status(), 422, "{path}?days={days}");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["detail"][0]["loc"], json!(["query", "days"]), "{path}?days={days}: {body}");
+            }
+            assert_eq!(app.get_as(&bob, &format!("{path}?days=365")).await.status(), 200, "{path}");
+            assert_eq!(app.get_as(&bob, &format!("{path}?days=1")).await.status(), 200, "{path}");
+        }
+        let response = app.get_as(&bob, "/api/v1/analytics/popular-resources?days=0").await;
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["detail"][0]["type"], "greater_than_equal");
+        assert_eq!(body["detail"][0]["msg"], "Input should be greater than or equal to 1");
+        for path in ["popular-resources", "user-patterns"] {
+            for limit in ["0", "101"] {
+                let response = app.get_as(&bob, &format!("/api/v1/analytics/{path}?limit={limit}")).await;
+                assert_eq!(response.status(), 422, "{path}?limit={limit}");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["detail"][0]["loc"], json!(["query", "limit"]));
+            }
+            assert_eq!(app.get_as(&bob, &format!("/api/v1/analytics/{path}?limit=100")).await.status(), 200);
+        }
+        let response = app.get_as(&bob, "/api/v1/analytics/user-patterns?limit=101").await;
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["detail"][0]["msg"], "Input should be less than or equal to 100");
+    }
+}
+
+/// `text` as the csv crate writes a field: quoted when it holds a quote, comma or line break.
+fn csv_field(text: &str) -> String {
+    if text.contains(['"', ',', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
