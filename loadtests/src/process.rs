@@ -69,11 +69,18 @@ mod tests {
     fn this_process_is_measured() {
         let mark = Mark::now(None).expect("/proc is readable");
         let spin = Instant::now();
-        while spin.elapsed().as_millis() < 50 {
-            std::hint::black_box(0u64);
-        }
-        let usage = mark.usage().expect("/proc is readable");
+        // Busy until the kernel has charged this process CPU time (in clock ticks): on a loaded
+        // machine that takes longer than any fixed wall time, so wait for it, not for a share.
+        let usage = loop {
+            for _ in 0..100_000 {
+                std::hint::black_box(0u64);
+            }
+            let usage = mark.usage().expect("/proc is readable");
+            if usage.cpu_percent > 0.0 || spin.elapsed().as_secs() > 30 {
+                break usage;
+            }
+        };
         assert!(usage.rss_mb > 0.0 && usage.peak_rss_mb >= usage.rss_mb);
-        assert!(usage.cpu_percent > 20.0, "{usage:?}");
+        assert!(usage.cpu_percent > 0.0, "a busy process is charged CPU time: {usage:?}");
     }
 }
