@@ -22,15 +22,27 @@ async fn group(app: &TestApp, admin: &TestUser, body: Value) -> i64 {
 
 async fn put_in(app: &TestApp, admin: &TestUser, group: i64, resource: i64) {
     let response = app
-        .post_json_as(admin, &format!("/api/v1/resource-groups/{group}/resources"), &json!({"resource_id": resource}))
+        .post_json_as(
+            admin,
+            &format!("/api/v1/resource-groups/{group}/resources"),
+            &json!({"resource_id": resource}),
+        )
         .await;
-    assert!(response.status().is_success(), "assigning resource {resource} to group {group}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "assigning resource {resource} to group {group}: {}",
+        response.status()
+    );
 }
 
 /// A label made through the API; its id.
 async fn label(app: &TestApp, admin: &TestUser, category: &str, value: &str, color: &str) -> i64 {
     let response = app
-        .post_json_as(admin, "/api/v1/labels", &json!({"category": category, "value": value, "color": color}))
+        .post_json_as(
+            admin,
+            "/api/v1/labels",
+            &json!({"category": category, "value": value, "color": color}),
+        )
         .await;
     assert_eq!(response.status(), 201, "creating the label {category}:{value}");
     let body: Value = response.json().await.expect("JSON");
@@ -39,9 +51,17 @@ async fn label(app: &TestApp, admin: &TestUser, category: &str, value: &str, col
 
 async fn set_labels(app: &TestApp, admin: &TestUser, resource: i64, labels: &[i64]) {
     let response = app
-        .put_json_as(admin, &format!("/api/v1/labels/resources/{resource}"), &json!({"label_ids": labels}))
+        .put_json_as(
+            admin,
+            &format!("/api/v1/labels/resources/{resource}"),
+            &json!({"label_ids": labels}),
+        )
         .await;
-    assert!(response.status().is_success(), "labelling resource {resource}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "labelling resource {resource}: {}",
+        response.status()
+    );
 }
 
 /// The `category:value` of each label of `resource`, as the API lists them, sorted.
@@ -57,7 +77,13 @@ async fn labels_of(app: &TestApp, admin: &TestUser, resource: i64) -> Vec<String
         .as_array()
         .into_iter()
         .flatten()
-        .map(|l| format!("{}:{}", l["category"].as_str().unwrap_or(""), l["value"].as_str().unwrap_or("")))
+        .map(|l| {
+            format!(
+                "{}:{}",
+                l["category"].as_str().unwrap_or(""),
+                l["value"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     keys.sort();
     keys
@@ -91,9 +117,14 @@ async fn wait_for_resources(browser: &Browser, css: &str, expected: &[i64], what
 /// The text of the `group-count` inside the tree node of `group`.
 async fn tree_count(browser: &Browser, group: i64) -> (String, Option<String>) {
     let node = browser
-        .find_css(&format!("[data-test=\"group-node\"][data-group-id=\"{group}\"] [data-test=\"group-count\"]"))
+        .find_css(&format!(
+            "[data-test=\"group-node\"][data-group-id=\"{group}\"] [data-test=\"group-count\"]"
+        ))
         .await;
-    (node.text().await.unwrap_or_default(), node.attr("data-count").await.ok().flatten())
+    (
+        node.text().await.unwrap_or_default(),
+        node.attr("data-count").await.ok().flatten(),
+    )
 }
 
 both_backends! {
@@ -365,7 +396,12 @@ async fn browser_saved(app: &TestApp, user: &TestUser) -> Value {
 /// editor pages show in the accessibility and translation checks.
 pub async fn organised(app: &TestApp, admin: &TestUser, resource: i64) {
     let building = group(app, admin, json!({"name": "Main Building", "building": "Main"})).await;
-    let floor = group(app, admin, json!({"name": "Ground Floor", "parent_id": building, "building": "Main", "floor": "0"})).await;
+    let floor = group(
+        app,
+        admin,
+        json!({"name": "Ground Floor", "parent_id": building, "building": "Main", "floor": "0"}),
+    )
+    .await;
     put_in(app, admin, floor, resource).await;
     let projector = label(app, admin, "equipment", "projector", "#1e6fd9").await;
     let wheelchair = label(app, admin, "accessibility", "wheelchair", "#ffd54f").await;
