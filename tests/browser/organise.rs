@@ -201,7 +201,6 @@ both_backends! {
         let badge = browser.find_css(&status).await.text().await.unwrap_or_default();
         assert!(!badge.trim().is_empty(), "the badge says it in words");
         assert!(browser.still_same_document().await, "redrawn without a reload");
-        browser.save_screenshot(&format!("{}-floor", harness::label(module_path!(), app.database().backend()))).await;
     }
 
     async fn organise_label_chips_and_the_label_filter_narrow_with_and(app: TestApp) {
