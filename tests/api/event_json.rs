@@ -123,6 +123,11 @@ fn every_event() -> Vec<NewEvent> {
         NewEvent::user_created(7, "bob"),
         NewEvent::sign_in_revoked(7, Some("abc")),
         NewEvent::sign_in_revoked(7, None),
+        NewEvent::resource_group_changed(5, "created", "Floor \"3\"", Some(4)),
+        NewEvent::resource_group_changed(4, "updated", "HQ", None),
+        NewEvent::resource_group_changed(5, "deleted", "Floor 3", Some(4)),
+        NewEvent::resource_hierarchy_changed(3, Some(5), None),
+        NewEvent::resource_hierarchy_changed(3, None, Some(2)),
     ]
 }
 
@@ -439,5 +444,40 @@ audience: user=None resource=None everyone=false availability=false
 payload: {"session_id":null,"user_id":7}
 frame: {"seq":42,"session_id":null,"timestamp":"2030-01-02T12:04:05Z","type":"sign_in_revoked","user_id":7}
 owner frame: {"seq":42,"session_id":null,"timestamp":"2030-01-02T12:04:05Z","type":"sign_in_revoked","user_id":7}
+webhook: -
+
+kind: resource_group_changed
+audience: user=None resource=None everyone=true availability=false
+payload: {"action":"created","group_id":5,"name":"Floor \"3\"","parent_id":4}
+frame: {"action":"created","group_id":5,"name":"Floor \"3\"","parent_id":4,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_group_changed"}
+owner frame: {"action":"created","group_id":5,"name":"Floor \"3\"","parent_id":4,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_group_changed"}
+webhook: -
+
+kind: resource_group_changed
+audience: user=None resource=None everyone=true availability=false
+payload: {"action":"updated","group_id":4,"name":"HQ","parent_id":null}
+frame: {"action":"updated","group_id":4,"name":"HQ","parent_id":null,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_group_changed"}
+owner frame: {"action":"updated","group_id":4,"name":"HQ","parent_id":null,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_group_changed"}
+webhook: -
+
+kind: resource_group_changed
+audience: user=None resource=None everyone=true availability=false
+payload: {"action":"deleted","group_id":5,"name":"Floor 3","parent_id":4}
+frame: {"action":"deleted","group_id":5,"name":"Floor 3","parent_id":4,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_group_changed"}
+owner frame: {"action":"deleted","group_id":5,"name":"Floor 3","parent_id":4,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_group_changed"}
+webhook: -
+
+kind: resource_hierarchy_changed
+audience: user=None resource=Some(3) everyone=true availability=false
+payload: {"group_id":5,"parent_id":null,"resource_id":3}
+frame: {"group_id":5,"parent_id":null,"resource_id":3,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_hierarchy_changed"}
+owner frame: {"group_id":5,"parent_id":null,"resource_id":3,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_hierarchy_changed"}
+webhook: -
+
+kind: resource_hierarchy_changed
+audience: user=None resource=Some(3) everyone=true availability=false
+payload: {"group_id":null,"parent_id":2,"resource_id":3}
+frame: {"group_id":null,"parent_id":2,"resource_id":3,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_hierarchy_changed"}
+owner frame: {"group_id":null,"parent_id":2,"resource_id":3,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_hierarchy_changed"}
 webhook: -
 "#;

@@ -1,6 +1,7 @@
 //! axe-core (vendored, WCAG 2.0/2.1 A and AA) finds no violation on the main pages, in the
 //! light and in the dark theme: sign-in and setup signed out, then home, board, resources, a
-//! resource, mine, admin resources, account and account security as the administrator.
+//! resource, mine, admin resources, groups, search, the group and label editors, account and
+//! account security as the administrator.
 
 use crate::both_backends;
 use crate::harness;
@@ -23,6 +24,7 @@ both_backends! {
         let room = resource(&app, &admin, "Studio").await;
         let booked = app.book(&admin, room, &rfc3339(tomorrow_at(9)), &rfc3339(tomorrow_at(10))).await;
         assert_eq!(booked.status(), 201);
+        crate::organise::organised(&app, &admin, room).await;
         for theme in ["light", "dark"] {
             browser.goto("/signin").await;
             browser.choose_theme(theme).await;

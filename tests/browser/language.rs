@@ -22,7 +22,12 @@ pub fn main_pages(resource: i64) -> Vec<String> {
         &format!("/resources/{resource}"),
         "/mine",
         "/waitlist",
+        "/admin",
         "/admin/resources",
+        "/groups",
+        "/search",
+        "/admin/groups",
+        "/admin/labels",
         "/account",
         "/account/security",
     ]
@@ -61,6 +66,7 @@ both_backends! {
         let room = resource(&app, &admin, "Sala").await;
         let booked = app.book(&admin, room, &rfc3339(tomorrow_at(9)), &rfc3339(tomorrow_at(10))).await;
         assert_eq!(booked.status(), 201);
+        crate::organise::organised(&app, &admin, room).await;
         let mut missing = Vec::new();
         for lang in ["es", "fr"] {
             browser.goto("/signin").await;

@@ -17,6 +17,7 @@ mod csv_import;
 mod harness_checks;
 mod language;
 mod mfa_sign_in;
+mod organise;
 mod screenshots;
 mod setup_sign_in_book;
 mod waitlist_offer;

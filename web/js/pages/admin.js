@@ -11,6 +11,8 @@ import { can } from '../session.js';
 export const ADMIN_PAGES = [
   { hash: '#/admin/resources', key: 'resources', permission: 'resource:create' },
   { hash: '#/admin/hours', key: 'hours', permission: 'resource:update' },
+  { hash: '#/admin/groups', key: 'groups', permission: 'resource_group:manage' },
+  { hash: '#/admin/labels', key: 'labels', permission: 'resource:create' },
   { hash: '#/admin/users', key: 'users', permission: 'user:manage' },
   { hash: '#/admin/audit', key: 'audit', permission: 'audit:read' },
 ];
