@@ -67,6 +67,10 @@ enum Command {
         /// Reservations the search workload creates (spread over its resources)
         #[arg(long, default_value_t = 1_000_000)]
         search_reservations: u64,
+        /// The search workload uses the data `loadtests/search-seed` wrote instead of creating
+        /// its own through the API
+        #[arg(long)]
+        search_seeded: bool,
         /// Where to write the JSON results (default: stdout only gets the table)
         #[arg(long)]
         out: Option<PathBuf>,
@@ -140,6 +144,7 @@ async fn main() -> Result<()> {
             reservations,
             search_resources,
             search_reservations,
+            search_seeded,
             out,
         } => {
             if let Some(unknown) = workloads.iter().find(|w| !workloads::KNOWN.contains(&w.as_str())) {
@@ -152,6 +157,7 @@ async fn main() -> Result<()> {
                 reservations,
                 search_resources,
                 search_reservations,
+                search_seeded,
                 server_pid,
             };
             let run = run(&url, &backend, &admin, settings, &workloads).await?;

@@ -52,6 +52,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     18 => "labels",
     19 => "search",
     20 => "analytics_indexes",
+    21 => "search_free_window",
 );
 
 /// Migrations for SQLite, in version order.
@@ -76,6 +77,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     18 => "labels",
     19 => "search",
     20 => "analytics_indexes",
+    21 => "search_free_window",
 );
 
 #[cfg(test)]

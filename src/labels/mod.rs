@@ -488,7 +488,10 @@ pub fn parse_filters(raw: Option<LabelFilterList>) -> Result<Vec<(String, String
 }
 
 /// A predicate on `r.id`: the resource carries every one of `wanted` (`category:value`,
-/// case-insensitively), as one grouped pass over the matching assignments.
+/// case-insensitively), as one grouped pass over the matching assignments. The distinct
+/// (resource, pair) rows are formed first and then counted per resource: two hash aggregates,
+/// where a `COUNT(DISTINCT …)` per resource sorted every group on its own (half the time of a
+/// free-window search over 10,000 resources, issue 14).
 pub fn every_label_sql(wanted: &[(String, String)], binder: &mut Binder) -> String {
     let mut pairs = Vec::with_capacity(wanted.len());
     let mut distinct = BTreeSet::new();
@@ -501,8 +504,8 @@ pub fn every_label_sql(wanted: &[(String, String)], binder: &mut Binder) -> Stri
     }
     let count = binder.bind(distinct.len() as i64);
     format!(
-        "r.id IN (SELECT a.resource_id FROM resource_labels a JOIN labels l ON l.id = a.label_id WHERE {} \
-         GROUP BY a.resource_id HAVING COUNT(DISTINCT LOWER(l.category) || ':' || LOWER(l.value)) = {count})",
+        "r.id IN (SELECT m.resource_id FROM (SELECT DISTINCT a.resource_id, LOWER(l.category) || ':' || LOWER(l.value) AS pair \
+         FROM resource_labels a JOIN labels l ON l.id = a.label_id WHERE {}) m GROUP BY m.resource_id HAVING COUNT(*) = {count})",
         pairs.join(" OR ")
     )
 }

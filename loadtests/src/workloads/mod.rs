@@ -43,6 +43,8 @@ pub struct Settings {
     /// Resources and reservations of the search workload.
     pub search_resources: usize,
     pub search_reservations: u64,
+    /// The search workload searches the data of `loadtests/search-seed` (no API set-up).
+    pub search_seeded: bool,
     pub server_pid: Option<u32>,
 }
 
