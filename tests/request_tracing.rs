@@ -84,11 +84,14 @@ async fn a_booking_is_followed_by_its_request_id(database: TestDatabase) {
     assert_eq!(booked.status(), 201);
     assert_eq!(booked.headers()["x-request-id"], "abc");
 
-    // The event reaches the tailer shortly after the commit.
+    // The event reaches the tailer shortly after the commit, and the request's own last line
+    // ("request served", written once the body is sent) may come after the client has read the
+    // answer: wait for both.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let lines = loop {
         let lines = lines_of(&mut server, "abc");
-        if lines.iter().any(|l| message(l) == "publishing an event to the sockets")
+        let logged = |text: &str| lines.iter().any(|l| message(l) == text);
+        if (logged("publishing an event to the sockets") && logged("request served"))
             || std::time::Instant::now() > deadline
         {
             break lines;

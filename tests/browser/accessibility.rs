@@ -1,7 +1,7 @@
 //! axe-core (vendored, WCAG 2.0/2.1 A and AA) finds no violation on the main pages, in the
 //! light and in the dark theme: sign-in and setup signed out, then home, board, resources, a
-//! resource, mine, admin resources, groups, search, the group and label editors, account and
-//! account security as the administrator.
+//! resource, mine, admin resources, groups, search, the group and label editors, analytics,
+//! account and account security as the administrator.
 
 use crate::both_backends;
 use crate::harness;

@@ -28,6 +28,7 @@ pub fn main_pages(resource: i64) -> Vec<String> {
         "/search",
         "/admin/groups",
         "/admin/labels",
+        "/analytics",
         "/account",
         "/account/security",
     ]

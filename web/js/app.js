@@ -89,6 +89,7 @@ function renderShell(kiosk) {
     navLink('#/resources', 'core.nav_resources', 'nav-resources'),
     navLink('#/search', 'organise.nav_search', 'nav-search'),
     navLink('#/groups', 'organise.nav_groups', 'nav-groups'),
+    navLink('#/analytics', 'analytics.nav', 'nav-analytics'),
     navLink('#/mine', 'core.nav_mine', 'nav-mine'),
     navLink('#/waitlist', 'core.nav_waitlist', 'nav-waitlist'),
     can('reservation:approve') ? navLink('#/approvals', 'core.nav_approvals', 'nav-approvals') : null,

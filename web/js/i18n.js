@@ -17,8 +17,9 @@ import approvals from './i18n/approvals.js';
 import admin from './i18n/admin.js';
 import account from './i18n/account.js';
 import organise from './i18n/organise.js';
+import analytics from './i18n/analytics.js';
 
-const AREAS = { core, auth, home, board, mine, resources, booking, approvals, admin, account, organise };
+const AREAS = { core, auth, home, board, mine, resources, booking, approvals, admin, account, organise, analytics };
 
 export const LANGUAGES = [['en', 'English'], ['es', 'Español'], ['fr', 'Français']];
 
