@@ -2,6 +2,8 @@
 //! - every metric a Grafana panel, a Grafana variable or a Prometheus rule queries is one the
 //!   server exports (after it has answered requests, so the labelled series exist), and every
 //!   route a query names is a declared route;
+//! - the Compose file follows the Compose specification (`compose_spec`'s types), the files it
+//!   mounts exist, and Prometheus scrapes the port the server serves `/metrics` on;
 //! - every variable the Dockerfile, the Compose file and the Kubernetes manifests set is a
 //!   setting the server reads;
 //! - the image's health check, `resource-reserver healthcheck`, says healthy only for a server
