@@ -1,10 +1,15 @@
-//! The `resource-reserver` binary: `serve` runs the server, `migrate` prepares the database.
+//! The `resource-reserver` binary: `serve` runs the server, `migrate` prepares the database,
+//! `healthcheck` asks a running server's `/health` (for container health checks: the image has no
+//! shell and no curl).
 //!
 //! Before anything else starts, glibc's mmap threshold is set to 1 MiB, so the 19 MiB buffers of
 //! argon2id hashing go back to the kernel when freed instead of staying resident in malloc's
 //! arenas.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use resource_reserver::config::{Settings, SettingsArgs};
@@ -40,6 +45,9 @@ enum Command {
     Serve(SettingsArgs),
     /// Apply pending database migrations and exit
     Migrate(SettingsArgs),
+    /// Ask the server these settings describe (HOST, PORT) for GET /health; exit 0 when it
+    /// answers that it is healthy, 1 otherwise (a container's health check)
+    Healthcheck(SettingsArgs),
 }
 
 /// The command line. clap shows each setting's variable and default in `--help` and refuses
@@ -71,7 +79,7 @@ fn main() -> ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     return_large_blocks_to_the_kernel();
     let cli = parse_command_line();
-    let (Command::Serve(args) | Command::Migrate(args)) = &cli.command;
+    let (Command::Serve(args) | Command::Migrate(args) | Command::Healthcheck(args)) = &cli.command;
     let settings = match Settings::from_args(args) {
         Ok(settings) => settings,
         Err(error) => {
@@ -79,14 +87,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let serving = match cli.command {
+        Command::Healthcheck(_) => return healthcheck(&settings),
+        Command::Serve(_) => true,
+        Command::Migrate(_) => false,
+    };
     telemetry::init(settings.log_format);
     // One process-wide TLS provider for every outbound client (webhooks, SMTP).
     let _ = rustls::crypto::ring::default_provider().install_default();
 
     let result = actix_web::rt::System::new().block_on(async move {
-        match cli.command {
-            Command::Serve(_) => serve(settings).await,
-            Command::Migrate(_) => migrate(settings).await,
+        if serving {
+            serve(settings).await
+        } else {
+            migrate(settings).await
         }
     });
     match result {
@@ -124,6 +138,61 @@ async fn migrate(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     );
     db.close().await;
     Ok(())
+}
+
+/// Longest wait for the server to connect and answer `/health`.
+const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `healthcheck`: 0 when the server answers `GET /health` with 200 and `"status": "healthy"`
+/// (so also when its database answers), 1 with the reason on stderr otherwise. Plain HTTP/1.0
+/// over a socket, without an async runtime: it runs every few seconds in the container.
+fn healthcheck(settings: &Settings) -> ExitCode {
+    match ask_health(settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            eprintln!("unhealthy: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ask_health(settings: &Settings) -> Result<(), String> {
+    let address = local_address(&settings.host, settings.port)?;
+    let mut stream = TcpStream::connect_timeout(&address, HEALTHCHECK_TIMEOUT)
+        .map_err(|error| format!("cannot connect to {address}: {error}"))?;
+    let answer = (|| {
+        stream.set_read_timeout(Some(HEALTHCHECK_TIMEOUT))?;
+        stream.set_write_timeout(Some(HEALTHCHECK_TIMEOUT))?;
+        write!(stream, "GET /health HTTP/1.0\r\nHost: {address}\r\n\r\n")?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok::<_, std::io::Error>(answer)
+    })()
+    .map_err(|error| format!("no answer from {address}: {error}"))?;
+    let (head, body) = answer.split_once("\r\n\r\n").ok_or("not an HTTP answer")?;
+    let status = head.split_whitespace().nth(1).unwrap_or_default();
+    if status != "200" {
+        return Err(format!("GET /health answered {status}"));
+    }
+    let body: serde_json::Value = serde_json::from_str(body).map_err(|_| "GET /health did not answer JSON")?;
+    match body["status"].as_str() {
+        Some("healthy") => Ok(()),
+        other => Err(format!("the server says its status is {}", other.unwrap_or("missing"))),
+    }
+}
+
+/// Where to reach the server from its own machine: loopback when it listens on every address.
+fn local_address(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let host = match host.trim_matches(['[', ']']) {
+        "0.0.0.0" => "127.0.0.1",
+        "::" => "::1",
+        host => host,
+    };
+    (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .ok_or_else(|| format!("cannot resolve {host}:{port}"))
 }
 
 async fn wait_for_signal() {
