@@ -280,12 +280,13 @@ pub async fn resources(
     let (limit, offset) = (binder.bind(window.limit), binder.bind(window.offset));
     // The filter is evaluated once: its matches are materialised (so the planner cannot turn
     // the page's LIMIT into a walk of the name index that evaluates the filter row by row), then
-    // counted and paged from there.
+    // counted and paged from there; only the page's rows are read in full.
     let sql = format!(
-        "WITH matching AS MATERIALIZED (SELECT r.id, LOWER(r.name) AS sort_name FROM resources r WHERE {condition})
+        "WITH matching AS MATERIALIZED (SELECT r.id, LOWER(r.name) AS sort_name FROM resources r WHERE {condition}),
+              page AS (SELECT id, sort_name FROM matching ORDER BY sort_name, id LIMIT {limit} OFFSET {offset})
          SELECT {}, r.group_id, {current_user} AS current_user_name, (SELECT COUNT(*) FROM matching) AS total
-         FROM matching m JOIN resources r ON r.id = m.id
-         ORDER BY m.sort_name, m.id LIMIT {limit} OFFSET {offset}",
+         FROM page p JOIN resources r ON r.id = p.id
+         ORDER BY p.sort_name, p.id",
         resource_columns!()
     );
     let rows = db.query(&sql, binder.into_values()).await?;
