@@ -274,6 +274,43 @@ both_backends! {
         assert_eq!(app.ws_refusal(&format!("token={}&group=9999", bob.token)).await, 404);
     }
 
+    async fn a_socket_resumed_on_a_group_misses_nothing_under_it(app: TestApp) {
+        let admin = app.admin().await;
+        let (bob, eve) = (app.user("bob").await, app.user("eve").await);
+        let building = group(&app, &admin, json!({"name": "Building"})).await;
+        let room = group(&app, &admin, json!({"name": "Room", "parent_id": building})).await;
+        let (desk, lamp) = (app.resource(&admin, "Desk").await, app.resource(&admin, "Lamp").await);
+        let assign = |resource: i64| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                let path = format!("{BASE}/{room}/resources");
+                ok_json(app.post_json_as(admin, &path, &json!({"resource_id": resource})).await).await;
+            }
+        };
+        assign(desk).await;
+
+        let mut socket = app.ws_with(&bob, &format!("group={building}")).await;
+        assert_eq!(app.book(&eve, desk, &at(1, 0), &at(2, 0)).await.status(), 201);
+        let heard = socket.next_of("reservation_created").await;
+        let seq = heard["seq"].as_i64().unwrap();
+        socket.close().await;
+
+        // While bob is away: a booking under the building, then the lamp put into the room and
+        // booked.
+        assert_eq!(app.book(&eve, desk, &at(3, 0), &at(4, 0)).await.status(), 201);
+        assign(lamp).await;
+        assert_eq!(app.book(&eve, lamp, &at(5, 0), &at(6, 0)).await.status(), 201);
+
+        let mut resumed = app.ws_with(&bob, &format!("group={building}&since={seq}")).await;
+        let mut replayed = Vec::new();
+        while replayed.last() != Some(&(lamp, at(5, 0))) {
+            let message = resumed.next_of("reservation_created").await;
+            let start = message["start_time"].as_str().unwrap().to_owned();
+            replayed.push((message["resource_id"].as_i64().unwrap(), start));
+        }
+        assert_eq!(replayed, [(desk, at(3, 0)), (lamp, at(5, 0))]);
+    }
+
     async fn a_group_followed_by_message_follows_the_hierarchy_as_it_changes(app: TestApp) {
         let admin = app.admin().await;
         let (bob, eve) = (app.user("bob").await, app.user("eve").await);
