@@ -25,7 +25,7 @@ use crate::calendar::FeedKey;
 use crate::config::{Environment, Settings};
 use crate::email::Email;
 use crate::error::ApiError;
-use crate::events::{EventWriter, Events, Stale};
+use crate::events::{EventWriter, Events, Outside, Stale};
 use crate::http::middleware::{record_metrics, trace_requests, wire_headers};
 use crate::metrics::Metrics;
 use crate::projections::Projections;
@@ -196,10 +196,13 @@ impl Application {
             settings.live.clone(),
             &metrics,
             writer,
-            Box::new(move |stale| match stale {
-                Stale::Resources(changed) => supervisor.refresh(changed),
-                Stale::Every => supervisor.refresh_all(),
-            }),
+            Outside {
+                foreign: Box::new(move |stale| match stale {
+                    Stale::Resources(changed) => supervisor.refresh(changed),
+                    Stale::Every => supervisor.refresh_all(),
+                }),
+                hierarchy: Arc::new(crate::groups::LiveStore { db: db.clone() }),
+            },
         )
         .await?;
         let timers = resources.restore_timers().await.map_err(StartupError::Timers)?;

@@ -2,8 +2,15 @@
 //!
 //! The server's outbox tailer publishes every committed event here, in sequence order, exactly
 //! once per process. The notifier keeps an index of the connected sessions by topic — their
-//! user, the resources they subscribed to, all availability changes — and puts each event in
-//! the queue of every session it is for, at most once per session.
+//! user, the resources they subscribed to, the resource groups they follow, all availability
+//! changes — and puts each event in the queue of every session it is for, at most once per
+//! session.
+//!
+//! A group subscription follows the hierarchy: an event carries the groups its resource sits in
+//! (its group and every group above it) as the hierarchy stands when the event is published, so
+//! a resource moved under a followed group later, or a subgroup re-parented into it, is followed
+//! from then on, and one moved out is no longer delivered. The notifier has no I/O: the publisher
+//! resolves those groups.
 //!
 //! Invariants:
 //! - Each session's queue receives events in increasing `seq` order, and every event published
@@ -26,6 +33,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::resource::{ResourceId, UserId};
 
 pub type SessionId = u64;
+/// A resource group's id.
+pub type GroupId = i64;
 
 /// Who an event is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,15 +56,20 @@ pub struct Interests {
     pub user: UserId,
     pub resources: BTreeSet<ResourceId>,
     pub availability: bool,
+    /// Resource groups: the events of every resource under each (subgroups included), as a
+    /// subscriber of those resources receives them.
+    pub groups: BTreeSet<GroupId>,
 }
 
 impl Interests {
-    /// The one rule of who receives what, for live delivery and for replay alike.
-    pub fn admits(&self, audience: &Audience) -> bool {
+    /// The one rule of who receives what, for live delivery and for replay alike; `groups` are
+    /// the groups the event's resource sits in ([`Event::groups`]).
+    pub fn admits(&self, audience: &Audience, groups: &[GroupId]) -> bool {
         audience.everyone
             || audience.user == Some(self.user)
             || audience.resource.is_some_and(|r| self.resources.contains(&r))
             || (audience.availability && self.availability)
+            || groups.iter().any(|group| self.groups.contains(group))
     }
 }
 
@@ -65,6 +79,9 @@ pub struct Event {
     /// The global sequence number (the outbox id).
     pub seq: i64,
     pub audience: Audience,
+    /// The groups `audience.resource` sits in — its group and every group above it — when the
+    /// event was published; empty for an ungrouped resource or an event about none.
+    pub groups: Arc<[GroupId]>,
     /// The JSON text frame, shared by every session that receives it.
     pub frame: Arc<str>,
     /// The frame for the sessions of `audience.user`, when it carries fields only that user may
@@ -134,10 +151,12 @@ pub enum SubscriptionChange {
     Add {
         resources: Vec<ResourceId>,
         availability: bool,
+        groups: Vec<GroupId>,
     },
     Remove {
         resources: Vec<ResourceId>,
         availability: bool,
+        groups: Vec<GroupId>,
     },
 }
 
@@ -191,8 +210,10 @@ pub struct Notifier {
     sessions: HashMap<SessionId, Session>,
     by_user: HashMap<UserId, HashSet<SessionId>>,
     by_resource: HashMap<ResourceId, HashSet<SessionId>>,
+    by_group: HashMap<GroupId, HashSet<SessionId>>,
     availability: HashSet<SessionId>,
-    /// Most resources one session may subscribe to, to bound the index.
+    /// Most resources (and, apart, most groups) one session may subscribe to, to bound the
+    /// index.
     max_subscriptions: usize,
     /// Most sessions one user may hold.
     max_sockets_per_user: usize,
@@ -206,6 +227,7 @@ impl Notifier {
             sessions: HashMap::new(),
             by_user: HashMap::new(),
             by_resource: HashMap::new(),
+            by_group: HashMap::new(),
             availability: HashSet::new(),
             max_subscriptions,
             max_sockets_per_user,
@@ -216,6 +238,9 @@ impl Notifier {
         for resource in &interests.resources {
             self.by_resource.entry(*resource).or_default().insert(id);
         }
+        for group in &interests.groups {
+            self.by_group.entry(*group).or_default().insert(id);
+        }
         if interests.availability {
             self.availability.insert(id);
         }
@@ -224,6 +249,9 @@ impl Notifier {
     fn unindex(&mut self, id: SessionId, interests: &Interests) {
         for resource in &interests.resources {
             remove_from(&mut self.by_resource, *resource, id);
+        }
+        for group in &interests.groups {
+            remove_from(&mut self.by_group, *group, id);
         }
         self.availability.remove(&id);
     }
@@ -241,7 +269,8 @@ impl Notifier {
     }
 
     /// The sessions an event is for, each once.
-    fn recipients(&self, audience: &Audience) -> Vec<SessionId> {
+    fn recipients(&self, event: &Event) -> Vec<SessionId> {
+        let audience = &event.audience;
         if audience.everyone {
             return self.sessions.keys().copied().collect();
         }
@@ -251,6 +280,7 @@ impl Notifier {
             .into_iter()
             .chain(audience.resource.and_then(|r| self.by_resource.get(&r)))
             .chain(audience.availability.then_some(&self.availability))
+            .chain(event.groups.iter().filter_map(|group| self.by_group.get(group)))
             .flatten()
             .copied()
             .collect();
@@ -261,7 +291,7 @@ impl Notifier {
 
     fn deliver(&mut self, event: &Event) {
         let mut dropped = Vec::new();
-        for id in self.recipients(&event.audience) {
+        for id in self.recipients(event) {
             let Some(session) = self.sessions.get(&id) else {
                 continue;
             };
@@ -358,17 +388,24 @@ impl Handler<Subscribe> for Notifier {
             SubscriptionChange::Add {
                 resources,
                 availability,
+                groups,
             } => {
                 let room = self.max_subscriptions.saturating_sub(after.resources.len());
                 after.resources.extend(resources.into_iter().take(room));
+                let room = self.max_subscriptions.saturating_sub(after.groups.len());
+                after.groups.extend(groups.into_iter().take(room));
                 after.availability |= availability;
             }
             SubscriptionChange::Remove {
                 resources,
                 availability,
+                groups,
             } => {
                 for resource in resources {
                     after.resources.remove(&resource);
+                }
+                for group in groups {
+                    after.groups.remove(&group);
                 }
                 after.availability &= !availability;
             }

@@ -10,6 +10,7 @@ fn event(seq: i64, audience: Audience) -> Event {
     Event {
         seq,
         audience,
+        groups: Arc::from([]),
         frame: Arc::from(format!("{{\"seq\":{seq}}}")),
         owner_frame: None,
     }
@@ -92,6 +93,7 @@ async fn events_go_to_their_user_their_resource_subscribers_and_everyone_once() 
     let add = |resources: Vec<i64>, availability| SubscriptionChange::Add {
         resources,
         availability,
+        groups: vec![],
     };
     let subscribed = notifier
         .send(Subscribe {
@@ -138,6 +140,7 @@ async fn events_go_to_their_user_their_resource_subscribers_and_everyone_once() 
             change: SubscriptionChange::Remove {
                 resources: vec![7],
                 availability: false,
+                groups: vec![],
             },
         })
         .await
@@ -231,9 +234,63 @@ fn interests_admit_what_the_audience_names() {
         user: 1,
         resources: [5].into(),
         availability: false,
+        groups: [30].into(),
     };
-    assert!(interests.admits(&for_user(1, 9)));
-    assert!(interests.admits(&for_user(2, 5)));
-    assert!(!interests.admits(&for_user(2, 6)));
-    assert!(interests.admits(&broadcast()));
+    assert!(interests.admits(&for_user(1, 9), &[]));
+    assert!(interests.admits(&for_user(2, 5), &[]));
+    assert!(!interests.admits(&for_user(2, 6), &[]));
+    assert!(interests.admits(&broadcast(), &[]));
+    // A resource in a subgroup of group 30, or in 30 itself.
+    assert!(interests.admits(&for_user(2, 6), &[31, 30]));
+    assert!(!interests.admits(&for_user(2, 6), &[31, 32]));
+}
+
+#[actix_rt::test]
+async fn group_followers_get_the_events_of_resources_whose_groups_name_their_group_once() {
+    let notifier = Notifier::new(0, 100, 20).start();
+    let mut floor = connect(&notifier, 1, 16).await;
+    let mut room = connect(&notifier, 2, 16).await;
+    let mut elsewhere = connect(&notifier, 3, 16).await;
+    let follow = |id, groups: Vec<i64>| Subscribe {
+        id,
+        change: SubscriptionChange::Add {
+            resources: vec![],
+            availability: false,
+            groups,
+        },
+    };
+    let followed = notifier.send(follow(floor.id, vec![10])).await.unwrap().unwrap();
+    assert_eq!(followed.groups.into_iter().collect::<Vec<_>>(), [10]);
+    // Following a group and a group inside it: still one copy.
+    notifier.send(follow(room.id, vec![10, 11])).await.unwrap();
+    notifier.send(follow(elsewhere.id, vec![20])).await.unwrap();
+    let in_groups = |seq, groups: &[i64]| Event {
+        groups: Arc::from(groups),
+        ..event(seq, for_user(9, 5))
+    };
+    notifier
+        .send(Publish(vec![
+            in_groups(1, &[11, 10]),
+            in_groups(2, &[10]),
+            in_groups(3, &[]),
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(floor.seqs(), [1, 2]);
+    assert_eq!(room.seqs(), [1, 2]);
+    assert!(elsewhere.seqs().is_empty());
+    notifier
+        .send(Subscribe {
+            id: floor.id,
+            change: SubscriptionChange::Remove {
+                resources: vec![],
+                availability: false,
+                groups: vec![10],
+            },
+        })
+        .await
+        .unwrap();
+    notifier.send(Publish(vec![in_groups(4, &[11, 10])])).await.unwrap();
+    assert!(floor.seqs().is_empty());
+    assert_eq!(room.seqs(), [4]);
 }

@@ -53,6 +53,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     19 => "search",
     20 => "analytics_indexes",
     21 => "search_free_window",
+    26 => "search_booked_set",
 );
 
 /// Migrations for SQLite, in version order.
@@ -78,6 +79,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     19 => "search",
     20 => "analytics_indexes",
     21 => "search_free_window",
+    26 => "search_booked_set",
 );
 
 #[cfg(test)]

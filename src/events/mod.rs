@@ -10,6 +10,7 @@
 //! - [`outbox`]: the `events` table — append, read, prune.
 //! - [`tailer`]: reads committed events in order (gap-safe) and publishes them.
 //! - [`session`]: one WebSocket connection: replay, live delivery, subscriptions, pings.
+//! - [`hierarchy`]: which groups each resource is under, for sessions that follow a group.
 //! - [`protocol`]: what clients may send.
 //! - [`metrics`]: socket counts for Prometheus and `/ready`.
 //!
@@ -24,6 +25,7 @@
 //! made it.
 
 pub mod event;
+pub mod hierarchy;
 pub mod metrics;
 pub mod outbox;
 pub mod protocol;
@@ -42,6 +44,7 @@ use reserver_actors::notifier::{Notifier, Shutdown};
 use tokio::sync::Notify;
 
 pub use event::{Event, NewEvent};
+pub use hierarchy::{GroupTree, HierarchyStore, LiveHierarchy};
 pub use metrics::SocketMetrics;
 
 use crate::metrics::Metrics;
@@ -177,6 +180,14 @@ pub enum Stale {
 /// What to do when another server process changed some resources (their actors here reload).
 pub type ForeignChanges = Box<dyn Fn(&Stale) + Send + Sync>;
 
+/// What live updates need from the server above them, handed over when they start.
+pub struct Outside {
+    /// Called with the resources other server processes changed.
+    pub foreign: ForeignChanges,
+    /// Reads where resources sit among the groups (for sessions that follow a group).
+    pub hierarchy: Arc<dyn HierarchyStore>,
+}
+
 /// Records in `tx` that sign-ins of `user` were revoked (all of them, or the one named `login`),
 /// so that the sockets opened with them close, in every server process, once it commits. A
 /// revocation is no announcement: it bypasses the [`EventWriter`] because nothing derives
@@ -213,6 +224,8 @@ pub struct Events {
     pub db: Db,
     /// The server's clock, which sockets' token expiries follow.
     pub clock: Arc<dyn Clock>,
+    /// Where resources sit among the groups, as the tailer last read it.
+    pub hierarchy: LiveHierarchy,
     arbiter: Mutex<Option<Arbiter>>,
 }
 
@@ -221,7 +234,8 @@ impl Events {
     /// inside a running actix System.
     /// `pruner` runs on the tailer's loop (it prunes events once read, and every other table);
     /// the tailer wakes on `writer`'s commits, tells its projection of every committed batch,
-    /// and calls `foreign` with the resources other server processes changed.
+    /// calls `outside.foreign` with the resources other server processes changed, and keeps the
+    /// hierarchy read through `outside.hierarchy` current.
     pub async fn start(
         db: Db,
         clock: Arc<dyn Clock>,
@@ -229,9 +243,12 @@ impl Events {
         config: LiveConfig,
         metrics: &Metrics,
         writer: EventWriter,
-        foreign: ForeignChanges,
+        outside: Outside,
     ) -> Result<Arc<Events>, StorageError> {
         let position = outbox::latest(&db).await?;
+        // Read after the position: a change committed in between is read here and its event
+        // is tailed too (reading the hierarchy again is harmless).
+        let hierarchy = LiveHierarchy::load(outside.hierarchy).await?;
         let arbiter = Arbiter::new();
         let sockets_per_user = config.max_sockets_per_user;
         let notifier = Notifier::start_in_arbiter(&arbiter.handle(), move |_| {
@@ -241,7 +258,10 @@ impl Events {
             db.clone(),
             notifier.clone(),
             writer.clone(),
-            foreign,
+            tailer::Followers {
+                foreign: outside.foreign,
+                hierarchy: hierarchy.clone(),
+            },
             config.clone(),
             position,
             pruner,
@@ -254,6 +274,7 @@ impl Events {
             config,
             db,
             clock,
+            hierarchy,
             arbiter: Mutex::new(Some(arbiter)),
         }))
     }

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use reserver_actors::notifier::{self, Audience};
+use reserver_actors::notifier::{self, Audience, GroupId};
 use reserver_actors::request::RequestId;
 use reserver_actors::resource::UserId;
 use serde_json::Value as Json;
@@ -119,11 +119,13 @@ impl StoredEvent {
         self.frame(self.audience.user == Some(user))
     }
 
-    /// Ready for the notifier: the frames are encoded once and shared by every recipient.
-    pub fn into_event(self) -> notifier::Event {
+    /// Ready for the notifier, with the groups its resource is under: the frames are encoded
+    /// once and shared by every recipient.
+    pub fn into_event(self, groups: Arc<[GroupId]>) -> notifier::Event {
         notifier::Event {
             seq: self.id,
             audience: self.audience,
+            groups,
             frame: Arc::from(self.frame(false)),
             owner_frame: event::has_owner_only(&self.payload).then(|| Arc::from(self.frame(true))),
         }

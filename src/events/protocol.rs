@@ -2,8 +2,12 @@
 //! control messages.
 //!
 //! Client → server (JSON text frames):
-//! - `{"type":"subscribe","resources":[1,2]}` and/or `"availability":true` → `subscribed`
-//! - `{"type":"unsubscribe","resources":[1]}` and/or `"availability":true` → `unsubscribed`
+//! - `{"type":"subscribe","resources":[1,2]}` and/or `"availability":true` and/or
+//!   `"groups":[3]` → `subscribed`. A group is followed with everything under it, subgroups
+//!   included, as the hierarchy changes (see `super::hierarchy`); an unknown group is an
+//!   `error` and changes nothing.
+//! - `{"type":"unsubscribe","resources":[1]}` and/or `"availability":true` and/or `"groups":[3]`
+//!   → `unsubscribed`
 //! - `{"type":"ping"}` → `pong` (an application-level keep-alive for clients that cannot see
 //!   WebSocket pings)
 //! - `{"type":"authenticate","token":"…"}` → `{"type":"authenticated","expires_at":…}`: a fresh
@@ -18,9 +22,8 @@
 //! Close codes of the application (besides 1001 shutdown, 1008 slow consumer or silent client):
 //! [`CLOSE_SIGNED_OUT`] and [`CLOSE_TOO_MANY_SOCKETS`].
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
+use reserver_actors::notifier::Interests;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -32,12 +35,16 @@ pub enum ClientMessage {
         resources: Vec<i64>,
         #[serde(default)]
         availability: bool,
+        #[serde(default)]
+        groups: Vec<i64>,
     },
     Unsubscribe {
         #[serde(default)]
         resources: Vec<i64>,
         #[serde(default)]
         availability: bool,
+        #[serde(default)]
+        groups: Vec<i64>,
     },
     Ping,
     Authenticate {
@@ -58,7 +65,8 @@ impl ClientMessage {
         serde_json::from_str(text).map_err(|error| {
             format!(
                 "cannot understand the message ({error}); expected {{\"type\":\"subscribe\",\"resources\":[…]}}, \
-                 {{\"type\":\"subscribe\",\"availability\":true}}, \"unsubscribe\" likewise, {{\"type\":\"ping\"}} \
+                 {{\"type\":\"subscribe\",\"availability\":true}}, {{\"type\":\"subscribe\",\"groups\":[…]}}, \
+                 \"unsubscribe\" likewise, {{\"type\":\"ping\"}} \
                  or {{\"type\":\"authenticate\",\"token\":\"…\"}}"
             )
         })
@@ -75,11 +83,11 @@ pub fn control(kind: &str, seq: i64, mut fields: Value) -> String {
 }
 
 /// The answer to `subscribe`/`unsubscribe`: the subscriptions now in force.
-pub fn subscriptions(kind: &str, seq: i64, resources: &BTreeSet<i64>, availability: bool) -> String {
+pub fn subscriptions(kind: &str, seq: i64, interests: &Interests) -> String {
     control(
         kind,
         seq,
-        json!({ "resources": resources, "availability": availability }),
+        json!({ "resources": interests.resources, "availability": interests.availability, "groups": interests.groups }),
     )
 }
 
@@ -112,14 +120,24 @@ mod tests {
             ClientMessage::parse(r#"{"type":"subscribe","resources":[3,4]}"#),
             Ok(ClientMessage::Subscribe {
                 resources: vec![3, 4],
-                availability: false
+                availability: false,
+                groups: vec![]
             })
         );
         assert_eq!(
             ClientMessage::parse(r#"{"type":"unsubscribe","availability":true}"#),
             Ok(ClientMessage::Unsubscribe {
                 resources: vec![],
-                availability: true
+                availability: true,
+                groups: vec![]
+            })
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"subscribe","groups":[5]}"#),
+            Ok(ClientMessage::Subscribe {
+                resources: vec![],
+                availability: false,
+                groups: vec![5]
             })
         );
         assert_eq!(
@@ -131,6 +149,8 @@ mod tests {
             "ping",
             "{}",
             r#"{"type":"subscribe","resources":"x"}"#,
+            r#"{"type":"subscribe","groups":"x"}"#,
+            r#"{"type":"subscribe","group_id":3}"#,
             r#"{"type":"nope"}"#,
             r#"{"type":"authenticate"}"#,
             "[1]",

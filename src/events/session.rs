@@ -346,9 +346,13 @@ impl Session {
             let Some(last) = batch.last().map(|event| event.id) else {
                 break;
             };
+            let tree = self.events.hierarchy.tree();
             let frames: Vec<String> = batch
                 .iter()
-                .filter(|event| self.interests.admits(&event.audience))
+                .filter(|event| {
+                    let groups = tree.groups_above(event.audience.resource);
+                    self.interests.admits(&event.audience, &groups)
+                })
                 .map(|event| event.frame_for(self.interests.user))
                 .collect();
             for frame in frames {
@@ -396,26 +400,35 @@ impl Session {
             ClientMessage::Subscribe {
                 resources,
                 availability,
+                groups,
             } => (
                 "subscribed",
                 SubscriptionChange::Add {
                     resources,
                     availability,
+                    groups,
                 },
             ),
             ClientMessage::Unsubscribe {
                 resources,
                 availability,
+                groups,
             } => (
                 "unsubscribed",
                 SubscriptionChange::Remove {
                     resources,
                     availability,
+                    groups,
                 },
             ),
         };
         if let Some(denial) = &self.caller.subscribe_denial {
             return self.send(protocol::error(self.last_seq, denial)).await;
+        }
+        if let SubscriptionChange::Add { groups, .. } = &change
+            && let Some(refusal) = self.unknown_group(groups).await
+        {
+            return self.send(protocol::error(self.last_seq, &refusal)).await;
         }
         let subscribe = Subscribe { id: self.id, change };
         match self.events.notifier.send(subscribe).await {
@@ -424,13 +437,23 @@ impl Session {
             // the loop sees why.
             Ok(None) | Err(_) => return Ok(()),
         }
-        let answer = protocol::subscriptions(
-            kind,
-            self.last_seq,
-            &self.interests.resources,
-            self.interests.availability,
-        );
+        let answer = protocol::subscriptions(kind, self.last_seq, &self.interests);
         self.send(answer).await
+    }
+
+    /// Why following `groups` is refused: one of them does not exist, or cannot be checked now.
+    async fn unknown_group(&self, groups: &[i64]) -> Option<String> {
+        for &group in groups {
+            match self.events.hierarchy.group_exists(group).await {
+                Ok(true) => {}
+                Ok(false) => return Some(format!("Resource group not found: {group}")),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot check a resource group for a WebSocket subscription");
+                    return Some("the resource group cannot be checked now; try again".into());
+                }
+            }
+        }
+        None
     }
 
     /// Pings the client, or drops it when it has not been heard from for two intervals.

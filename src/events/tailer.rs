@@ -33,14 +33,19 @@
 //! committed events (waking the webhook dispatcher), so those follow every process's commits. Its
 //! loop also drives the pruner ([`crate::retention`]), telling it how far events were read.
 //!
+//! **Groups.** Each event is published with the groups its resource is under, from the process's
+//! [`LiveHierarchy`], which the tailer reads again before the events that follow a change of the
+//! hierarchy (see [`super::hierarchy`]); a failed read is retried before the next batch.
+//!
 //! LISTEN/NOTIFY is not used, not even as a wake-up: `NOTIFY` takes a database-wide lock at
 //! commit, which would serialise the commits of every booking; a poll of one indexed `SELECT`
 //! costs next to nothing.
 
 use std::time::{Duration, Instant};
 
+use super::hierarchy::changes_hierarchy;
 use super::outbox::{self, Snapshot, StoredEvent, Tail};
-use super::{EventWriter, ForeignChanges, LiveConfig, Stale};
+use super::{EventWriter, ForeignChanges, LiveConfig, LiveHierarchy, Stale};
 use crate::retention::Pruner;
 use crate::storage::{Db, StorageError};
 use actix::Addr;
@@ -125,14 +130,23 @@ impl Cursor {
     }
 }
 
+/// What the tailer keeps current besides the sockets.
+pub struct Followers {
+    /// What to do with the resources other processes changed.
+    pub foreign: ForeignChanges,
+    /// The hierarchy events are routed by.
+    pub hierarchy: LiveHierarchy,
+}
+
 pub struct Tailer {
     db: Db,
     notifier: Addr<Notifier>,
     /// Wakes the tailer when this process commits; names this process; its projection is told
     /// of every batch committed.
     writer: EventWriter,
-    /// What to do with the resources other processes changed.
-    foreign: ForeignChanges,
+    followers: Followers,
+    /// The last read of the hierarchy failed: read it again before publishing.
+    hierarchy_stale: bool,
     config: LiveConfig,
     cursor: Cursor,
     /// Prunes every table on a schedule (old events once read, among others).
@@ -144,7 +158,7 @@ impl Tailer {
         db: Db,
         notifier: Addr<Notifier>,
         writer: EventWriter,
-        foreign: ForeignChanges,
+        followers: Followers,
         config: LiveConfig,
         position: i64,
         pruner: Pruner,
@@ -153,7 +167,8 @@ impl Tailer {
             db,
             notifier,
             writer,
-            foreign,
+            followers,
+            hierarchy_stale: false,
             config,
             cursor: Cursor { position, gap: None },
             pruner,
@@ -202,15 +217,40 @@ impl Tailer {
         }
     }
 
-    /// Publishes `events` in order; a revocation among them is handed over right after the
-    /// events before it, so that a socket receives what was committed before its sign-in was
-    /// revoked and nothing after. False when the notifier has stopped.
-    async fn publish(&self, events: Vec<StoredEvent>) -> bool {
+    /// Reads the hierarchy again; on failure keeps the last read and retries before the next
+    /// batch.
+    async fn refresh_hierarchy(&mut self) {
+        self.hierarchy_stale = match self.followers.hierarchy.refresh().await {
+            Ok(()) => false,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the resource groups; group followers may miss events until it is read");
+                true
+            }
+        };
+    }
+
+    /// Publishes `events` in order, each with the groups its resource is under (the hierarchy
+    /// is read again before the first event after a change of it: everything in the batch has
+    /// committed, so one read covers the batch); a revocation among them is handed over right
+    /// after the events before it, so that a socket receives what was committed before its
+    /// sign-in was revoked and nothing after. False when the notifier has stopped.
+    async fn publish(&mut self, events: Vec<StoredEvent>) -> bool {
+        if self.hierarchy_stale {
+            self.refresh_hierarchy().await;
+        }
+        let mut tree = self.followers.hierarchy.tree();
+        let mut refreshed = false;
         let mut batch = Vec::with_capacity(events.len());
         for event in events {
             tracing::debug!(seq = event.id, kind = %event.kind, request_id = event.request_id.as_deref(), "publishing an event to the sockets");
             let revoke = event.event.as_ref().and_then(|e| e.revocation());
-            batch.push(event.into_event());
+            let groups = tree.groups_above(event.audience.resource);
+            if !refreshed && event.event.as_ref().is_some_and(changes_hierarchy) {
+                refreshed = true;
+                self.refresh_hierarchy().await;
+                tree = self.followers.hierarchy.tree();
+            }
+            batch.push(event.into_event(groups));
             if let Some(revoke) = revoke {
                 if self.notifier.send(Publish(std::mem::take(&mut batch))).await.is_err() {
                     return false;
@@ -225,7 +265,7 @@ impl Tailer {
     /// reload them (all of them after a change of the global opening hours), so their schedules
     /// and rules (and what readers see) stay current.
     fn reload_foreign(&self, events: &[StoredEvent]) {
-        let react = &self.foreign;
+        let react = &self.followers.foreign;
         let foreign = || {
             events
                 .iter()

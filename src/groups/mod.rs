@@ -24,8 +24,8 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::error::ApiError;
-use crate::events::EventWriter;
 use crate::events::event::NewEvent;
+use crate::events::{EventWriter, GroupTree, HierarchyStore};
 use crate::params;
 use crate::resource_columns;
 use crate::resources::model::live_status;
@@ -577,7 +577,8 @@ pub async fn subtree_or_empty(db: &Db, id: i64) -> Result<Vec<i64>, StorageError
     }
 }
 
-async fn group_exists(db: &Db, id: i64) -> Result<bool, StorageError> {
+/// Whether the group `id` exists.
+pub async fn group_exists(db: &Db, id: i64) -> Result<bool, StorageError> {
     Ok(db
         .query_opt("SELECT id FROM resource_groups WHERE id = $1", params![id])
         .await?
@@ -605,23 +606,33 @@ pub async fn resources_of(
     Ok(resources_where(db, &condition, values, now).await?)
 }
 
-/// The ids of every resource under the group `id` (its subgroups included); `None` when no
-/// such group exists. For live-update subscriptions.
-pub async fn resource_ids_under(db: &Db, id: i64) -> Result<Option<Vec<i64>>, StorageError> {
-    if !group_exists(db, id).await? {
-        return Ok(None);
+/// The hierarchy as live updates read it (`crate::events::hierarchy`): every grouped resource's
+/// group and every group's parent, ids only.
+pub struct LiveStore {
+    pub db: Db,
+}
+
+#[async_trait::async_trait]
+impl HierarchyStore for LiveStore {
+    async fn load(&self) -> Result<GroupTree, StorageError> {
+        let mut tree = GroupTree::default();
+        for row in self
+            .db
+            .query("SELECT id, parent_id FROM resource_groups", vec![])
+            .await?
+        {
+            tree.parent_of.insert(row.get("id")?, row.get("parent_id")?);
+        }
+        let grouped = "SELECT id, group_id FROM resources WHERE group_id IS NOT NULL";
+        for row in self.db.query(grouped, vec![]).await? {
+            tree.group_of.insert(row.get("id")?, row.get("group_id")?);
+        }
+        Ok(tree)
     }
-    let groups = subtree(db, id).await?;
-    let placeholders: Vec<String> = (1..=groups.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT id FROM resources WHERE group_id IN ({})",
-        placeholders.join(", ")
-    );
-    let rows = db.query(&sql, groups.into_iter().map(Value::Int).collect()).await?;
-    rows.iter()
-        .map(|row| row.get("id"))
-        .collect::<Result<Vec<i64>, _>>()
-        .map(Some)
+
+    async fn group_exists(&self, group: i64) -> Result<bool, StorageError> {
+        group_exists(&self.db, group).await
+    }
 }
 
 async fn resource_name_in(

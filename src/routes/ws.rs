@@ -7,8 +7,8 @@
 //! (a 403 otherwise: another site's page must not open a socket with the visitor's cookie). Optional parameters:
 //! `since=<seq>` to resume after a disconnect, `resources=1,2` and `availability=true` to
 //! subscribe at once (so that a resumed replay covers the subscriptions too), and `group=ID` to
-//! subscribe to every resource under a resource group, its subgroups included (as the hierarchy
-//! stands at connection; see `crate::groups`).
+//! follow a resource group: every resource under it, its subgroups included, as the hierarchy
+//! changes (the `subscribe` message's `groups`; see `crate::events::hierarchy`).
 //!
 //! The socket lives as long as its sign-in (see `crate::events::session`): the route gives the
 //! session the token, the way to verify tokens (the same as every request's) and what it needs
@@ -41,7 +41,7 @@ struct Params {
     resources: Option<String>,
     #[serde(default)]
     availability: bool,
-    /// Every resource under this resource group (subgroups included), as it is at connection.
+    /// Every resource under this resource group (subgroups included), followed as it changes.
     group: Option<i64>,
 }
 
@@ -97,13 +97,12 @@ async fn connect(
     principal: Principal,
     Query(params): Query<Params>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut resources = resource_ids(params.resources.as_deref())?;
+    let resources = resource_ids(params.resources.as_deref())?;
     if let Some(group) = params.group {
         principal.require(Permission::ResourceRead)?;
-        let under = crate::groups::resource_ids_under(&state.db, group)
-            .await?
-            .ok_or_else(|| ApiError::NotFound("Resource group not found".into()))?;
-        resources.extend(under);
+        if !crate::groups::group_exists(&state.db, group).await? {
+            return Err(ApiError::NotFound("Resource group not found".into()));
+        }
     }
     if !resources.is_empty() || params.availability {
         principal.require(Permission::ResourceRead)?;
@@ -121,6 +120,7 @@ async fn connect(
         user: principal.user_id,
         resources: resources.into_iter().collect(),
         availability: params.availability,
+        groups: params.group.into_iter().collect(),
     };
     let credentials = Credentials {
         caller: socket_caller(&principal),

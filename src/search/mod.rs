@@ -14,6 +14,9 @@
 //! - Text is matched case-insensitively with Unicode folding on both backends (`LOWER()`, see
 //!   `crate::storage`), and `%`, `_` and `\` in user input are matched literally.
 //! - Saved searches belong to their user: another user's id is a 404, like an unknown one.
+//! - A resource search evaluates its filter once, in one statement that counts and pages the
+//!   same matches, from indexes only (budget: p99 ≤ 50 ms over 10,000 resources and 1,000,000
+//!   reservations, issue 14; see `ResourceFilter` for how "free" is looked up).
 
 use std::str::FromStr;
 
@@ -272,16 +275,30 @@ pub async fn resources(
         }
     }
     let condition = conditions.join(" AND ");
-    let count_sql = format!("SELECT COUNT(*) AS n FROM resources r WHERE {condition}");
-    let total: i64 = db.query_one(&count_sql, binder.clone().into_values()).await?.get("n")?;
+    let count_values = binder.clone().into_values();
     let current_user = CURRENT_USER_SQL.replace("$1", &binder.bind(now));
     let (limit, offset) = (binder.bind(window.limit), binder.bind(window.offset));
+    // The filter is evaluated once: its matches are materialised (so the planner cannot turn
+    // the page's LIMIT into a walk of the name index that evaluates the filter row by row), then
+    // counted and paged from there; only the page's rows are read in full.
     let sql = format!(
-        "SELECT {}, r.group_id, {current_user} AS current_user_name FROM resources r WHERE {condition}
-         ORDER BY LOWER(r.name), r.id LIMIT {limit} OFFSET {offset}",
+        "WITH matching AS MATERIALIZED (SELECT r.id, LOWER(r.name) AS sort_name FROM resources r WHERE {condition}),
+              page AS (SELECT id, sort_name FROM matching ORDER BY sort_name, id LIMIT {limit} OFFSET {offset})
+         SELECT {}, r.group_id, {current_user} AS current_user_name, (SELECT COUNT(*) FROM matching) AS total
+         FROM page p JOIN resources r ON r.id = p.id
+         ORDER BY p.sort_name, p.id",
         resource_columns!()
     );
     let rows = db.query(&sql, binder.into_values()).await?;
+    let total = match rows.first() {
+        Some(row) => row.get("total")?,
+        None if window.offset == 0 => 0,
+        // Past the last page: only the count is left to say.
+        None => {
+            let count_sql = format!("SELECT COUNT(*) AS n FROM resources r WHERE {condition}");
+            db.query_one(&count_sql, count_values).await?.get("n")?
+        }
+    };
     let hits = hits(db, &rows, now).await?;
     Ok((hits, total))
 }

@@ -311,6 +311,19 @@ impl Db {
         }
     }
 
+    /// A SQL condition "`[start, end)` overlaps `[from, until)`" that a range index answers as
+    /// one set of rows — PostgreSQL's GiST over `tstzrange` (`reservations_blocking_during`,
+    /// migration 26) — or `None` where there is no such index (SQLite), so that callers look
+    /// rows up one key at a time instead.
+    pub fn range_overlap_sql(&self, start: &str, end: &str, from: &str, until: &str) -> Option<String> {
+        match self.kind() {
+            BackendKind::Postgres => Some(format!(
+                "tstzrange({start}, {end}, '[)') && tstzrange({from}, {until}, '[)')"
+            )),
+            BackendKind::Sqlite => None,
+        }
+    }
+
     /// The first row of a read, if any.
     pub async fn query_opt(&self, sql: &str, params: Vec<Value>) -> Result<Option<Row>, StorageError> {
         Ok(self.query(sql, params).await?.into_iter().next())

@@ -1,6 +1,8 @@
 //! Resource groups and the hierarchy (`/api/v1/resource-groups`, original §2.19): every
 //! operation and every error message, cycles refused (also under two racing re-parentings),
-//! delete with and without `cascade`, admin-only writes, and the `/ws?group=` topic.
+//! delete with and without `cascade`, admin-only writes, and following a group on `/ws` (the
+//! `?group=` parameter and the `subscribe` message's `groups`, which follow the hierarchy as it
+//! changes).
 
 use serde_json::{Value, json};
 
@@ -270,5 +272,114 @@ both_backends! {
         assert!(heard.get("user_id").is_none() && heard.get("username").is_none(), "no names: {heard}");
 
         assert_eq!(app.ws_refusal(&format!("token={}&group=9999", bob.token)).await, 404);
+    }
+
+    async fn a_socket_resumed_on_a_group_misses_nothing_under_it(app: TestApp) {
+        let admin = app.admin().await;
+        let (bob, eve) = (app.user("bob").await, app.user("eve").await);
+        let building = group(&app, &admin, json!({"name": "Building"})).await;
+        let room = group(&app, &admin, json!({"name": "Room", "parent_id": building})).await;
+        let (desk, lamp) = (app.resource(&admin, "Desk").await, app.resource(&admin, "Lamp").await);
+        let assign = |resource: i64| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                let path = format!("{BASE}/{room}/resources");
+                ok_json(app.post_json_as(admin, &path, &json!({"resource_id": resource})).await).await;
+            }
+        };
+        assign(desk).await;
+
+        let mut socket = app.ws_with(&bob, &format!("group={building}")).await;
+        assert_eq!(app.book(&eve, desk, &at(1, 0), &at(2, 0)).await.status(), 201);
+        let heard = socket.next_of("reservation_created").await;
+        let seq = heard["seq"].as_i64().unwrap();
+        socket.close().await;
+
+        // While bob is away: a booking under the building, then the lamp put into the room and
+        // booked.
+        assert_eq!(app.book(&eve, desk, &at(3, 0), &at(4, 0)).await.status(), 201);
+        assign(lamp).await;
+        assert_eq!(app.book(&eve, lamp, &at(5, 0), &at(6, 0)).await.status(), 201);
+
+        let mut resumed = app.ws_with(&bob, &format!("group={building}&since={seq}")).await;
+        let mut replayed = Vec::new();
+        while replayed.last() != Some(&(lamp, at(5, 0))) {
+            let message = resumed.next_of("reservation_created").await;
+            let start = message["start_time"].as_str().unwrap().to_owned();
+            replayed.push((message["resource_id"].as_i64().unwrap(), start));
+        }
+        assert_eq!(replayed, [(desk, at(3, 0)), (lamp, at(5, 0))]);
+    }
+
+    async fn a_group_followed_by_message_follows_the_hierarchy_as_it_changes(app: TestApp) {
+        let admin = app.admin().await;
+        let (bob, eve) = (app.user("bob").await, app.user("eve").await);
+        let building = group(&app, &admin, json!({"name": "Building"})).await;
+        let floor = group(&app, &admin, json!({"name": "Floor", "parent_id": building})).await;
+        let room = group(&app, &admin, json!({"name": "Room", "parent_id": floor})).await;
+        let annex = group(&app, &admin, json!({"name": "Annex"})).await;
+        let (desk, lamp, chair) = (
+            app.resource(&admin, "Desk").await,
+            app.resource(&admin, "Lamp").await,
+            app.resource(&admin, "Chair").await,
+        );
+        let bobs_own = app.resource(&admin, "Bob's own").await;
+        let assign = |group: i64, resource: i64| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                let path = format!("{BASE}/{group}/resources");
+                ok_json(app.post_json_as(admin, &path, &json!({"resource_id": resource})).await).await;
+            }
+        };
+        assign(room, desk).await;
+        assign(annex, lamp).await;
+        let mut slot = 0;
+        let mut book = |user: &TestUser, resource: i64| {
+            slot += 2;
+            let (app, user, start, end) = (&app, user.clone(), at(slot, 0), at(slot + 1, 0));
+            async move { assert_eq!(app.book(&user, resource, &start, &end).await.status(), 201) }
+        };
+
+        let mut socket = app.ws(&bob).await;
+        socket.send_json(json!({"type": "subscribe", "groups": [building]})).await;
+        let ack = socket.next_of("subscribed").await;
+        assert_eq!(ack["groups"], json!([building]), "{ack}");
+        assert_eq!(ack["resources"], json!([]), "a group is not expanded into resources: {ack}");
+
+        // Two levels below the building (building → floor → room → desk): heard; the annex's
+        // lamp is not under it.
+        book(&eve, lamp).await;
+        book(&eve, desk).await;
+        let heard = socket.next_of("reservation_created").await;
+        assert_eq!(heard["resource_id"], desk, "{heard}");
+        assert!(heard.get("user_id").is_none() && heard.get("username").is_none(), "no names: {heard}");
+
+        // The annex re-parented under the floor: its lamp is followed from then on.
+        let moved = app.patch_json_as(&admin, &format!("{BASE}/{annex}"), &json!({"parent_id": floor})).await;
+        assert_eq!(moved.status(), 200);
+        book(&eve, lamp).await;
+        assert_eq!(socket.next_of("reservation_created").await["resource_id"], lamp);
+
+        // The desk taken out of the room: no longer delivered; a chair put into the room is.
+        let out = app.delete_as(&admin, &format!("{BASE}/{room}/resources/{desk}")).await;
+        assert_eq!(out.status(), 200);
+        assign(room, chair).await;
+        book(&eve, desk).await;
+        book(&eve, chair).await;
+        assert_eq!(socket.next_of("reservation_created").await["resource_id"], chair, "the desk moved out");
+
+        // An unknown group is refused and changes nothing.
+        socket.send_json(json!({"type": "subscribe", "groups": [9999]})).await;
+        let refused = socket.next_of("error").await;
+        assert_eq!(refused["detail"], "Resource group not found: 9999", "{refused}");
+
+        // Unsubscribed: the building's resources are no longer delivered (bob's own booking,
+        // which he always hears of, marks where the silence ends).
+        socket.send_json(json!({"type": "unsubscribe", "groups": [building]})).await;
+        let ack = socket.next_of("unsubscribed").await;
+        assert_eq!(ack["groups"], json!([]), "{ack}");
+        book(&eve, chair).await;
+        book(&bob, bobs_own).await;
+        assert_eq!(socket.next_of("reservation_created").await["resource_id"], bobs_own);
     }
 }

@@ -188,6 +188,53 @@ both_backends! {
     }
 
     #[app(clock)]
+    async fn short_and_long_windows_see_exactly_the_bookings_that_overlap_them(app: TestApp, _clock: Arc<ManualClock>) {
+        // A window of a day or less and a longer one are looked up differently on PostgreSQL (a
+        // set of the resources booked in the window; one probe per resource): both must agree
+        // with the bookings, edges included.
+        let admin = app.admin().await;
+        let eve = app.user("eve").await;
+        let book = |resource: i64, start: &'static str, end: &'static str| {
+            let (app, eve) = (&app, &eve);
+            async move { assert_eq!(app.book(eve, resource, start, end).await.status(), 201, "{start}") }
+        };
+        // Booked right up to the window on both sides: free.
+        let touching = app.resource(&admin, "Touching").await;
+        book(touching, "2030-01-02T09:00:00Z", "2030-01-02T10:00:00Z").await;
+        book(touching, "2030-01-02T11:00:00Z", "2030-01-02T12:00:00Z").await;
+        // Booked from before the window into it, and again after it: busy (the earlier booking
+        // decides, though a later one starts before the long window ends).
+        let into = app.resource(&admin, "Into the window").await;
+        book(into, "2030-01-02T08:00:00Z", "2030-01-02T10:30:00Z").await;
+        book(into, "2030-01-02T10:30:00Z", "2030-01-02T10:45:00Z").await;
+        book(into, "2030-01-03T09:00:00Z", "2030-01-03T10:00:00Z").await;
+        // Booked the next day only: free for the hour, busy for two days.
+        let tomorrow = app.resource(&admin, "Tomorrow").await;
+        book(tomorrow, "2030-01-03T12:00:00Z", "2030-01-03T13:00:00Z").await;
+        // A cancelled booking in the window: free.
+        let cancelled = app.resource(&admin, "Cancelled").await;
+        let response = app.book(&eve, cancelled, FROM, UNTIL).await;
+        let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        assert!(app.post_json_as(&eve, &format!("/api/v1/reservations/{id}/cancel"), &json!({})).await.status().is_success());
+
+        let search = |until: &'static str| {
+            let (app, eve) = (&app, &eve);
+            async move {
+                let path = format!("/api/v1/search/resources?available_from={FROM}&available_until={until}");
+                names(&ok_json(app.get_as(eve, &path).await).await)
+            }
+        };
+        assert_eq!(search(UNTIL).await, ["Cancelled", "Tomorrow", "Touching"]);
+        assert_eq!(search("2030-01-04T10:00:00Z").await, ["Cancelled"]);
+        assert_eq!(search("2030-01-02T10:00:01Z").await, ["Cancelled", "Tomorrow", "Touching"]);
+        // Past the last page the total still counts every match.
+        let page = ok_json(app.get_as(&eve, &format!("/api/v1/search/resources?available_from={FROM}&available_until={UNTIL}&limit=2&offset=5")).await).await;
+        assert_eq!((page["total"].as_i64(), page["has_more"].as_bool()), (Some(3), Some(false)), "{page}");
+        let page = ok_json(app.get_as(&eve, &format!("/api/v1/search/resources?available_from={FROM}&available_until={UNTIL}&limit=2")).await).await;
+        assert_eq!((page["total"].as_i64(), page["has_more"].as_bool()), (Some(3), Some(true)), "{page}");
+    }
+
+    #[app(clock)]
     async fn reservation_search_shows_users_their_own_only(app: TestApp, _clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (bob, eve) = (app.user("bob").await, app.user("eve").await);

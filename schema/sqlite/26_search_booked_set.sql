@@ -1,0 +1,4 @@
+-- SQLite twin of the PostgreSQL migration, which adds a GiST index over the time ranges of
+-- blocking reservations for the free-window search. SQLite has no range index: its search probes
+-- `reservations_resource_blocking_start` (migration 21) once per candidate resource instead, so
+-- there is nothing to add here; the version exists so both backends carry the same numbers.
