@@ -311,7 +311,7 @@ fn bulk_booking_import_cancel_and_export() {
         "{refused:?}"
     );
     assert!(
-        refused.stdout.contains("2 of 2 refused: nothing was booked"),
+        refused.stderr.contains("2 of 2 refused: nothing was booked"),
         "{refused:?}"
     );
     let as_json = cli
