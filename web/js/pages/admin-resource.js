@@ -123,6 +123,8 @@ async function parentSection(resource) {
         await draw();
         status.say('success', answer.message);
       } catch (error) {
+        // The picker goes back to the parent the resource really has.
+        await draw().catch(() => {});
         status.say('error', error.message);
       } finally {
         submit.disabled = false;
