@@ -13,6 +13,8 @@
 //!   database reads.
 //! - [`time_zone`]: below those views — stored time zone names and the `X-Timezone` output zone.
 //! - [`calendar`]: iCalendar feeds and exports of reservations, and their secret feed tokens.
+//! - [`bulk`]: bulk reservations — batches booked all or nothing through the resource actors,
+//!   their CSV import, and the CSV export of what the caller may read.
 //! - [`scheduling`]: the SQL store of the resource actors and the mapping of their errors.
 //! - [`error`]: [`ApiError`], the single mapping from failures to HTTP responses.
 //! - [`events`]: live updates — the outbox of events, its tailer, and the WebSocket sessions
@@ -42,6 +44,7 @@
 pub mod analytics;
 pub mod approvals;
 pub mod auth;
+pub mod bulk;
 pub mod calendar;
 pub mod client_ip;
 pub mod config;

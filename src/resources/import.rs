@@ -50,7 +50,7 @@ pub async fn upload(
     params: UploadParams,
     multipart: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let text = read_csv_field(multipart).await?;
+    let text = read_csv_field(multipart, &UPLOAD_WORDING).await?;
     let (rows, mut problems) = parse(&text)?;
     for row in &rows {
         if queries::name_taken(db, &row.name).await? {
@@ -105,8 +105,19 @@ pub async fn upload(
     Ok(HttpResponse::Ok().json(json!({ "created_count": created.len(), "created": created, "errors": [] })))
 }
 
+/// How an upload's refusals are worded (each API area kept its original's words).
+pub struct CsvWording {
+    pub not_csv: &'static str,
+    pub not_utf8: &'static str,
+}
+
+const UPLOAD_WORDING: CsvWording = CsvWording {
+    not_csv: "File must be a CSV",
+    not_utf8: "Failed to process CSV file: not UTF-8",
+};
+
 /// The text of the `file` field (a `.csv` name, UTF-8, at most 1 MiB).
-async fn read_csv_field(mut multipart: Multipart) -> Result<String, ApiError> {
+pub async fn read_csv_field(mut multipart: Multipart, wording: &CsvWording) -> Result<String, ApiError> {
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(|e| ApiError::BadRequest(format!("Invalid multipart body: {e}")))?;
         if field.name() != Some("file") {
@@ -117,7 +128,7 @@ async fn read_csv_field(mut multipart: Multipart) -> Result<String, ApiError> {
             .and_then(|d| d.get_filename())
             .unwrap_or_default();
         if !filename.to_ascii_lowercase().ends_with(".csv") {
-            return Err(ApiError::BadRequest("File must be a CSV".into()));
+            return Err(ApiError::BadRequest(wording.not_csv.into()));
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
@@ -127,8 +138,7 @@ async fn read_csv_field(mut multipart: Multipart) -> Result<String, ApiError> {
             }
             bytes.extend_from_slice(&chunk);
         }
-        return String::from_utf8(bytes)
-            .map_err(|_| ApiError::BadRequest("Failed to process CSV file: not UTF-8".into()));
+        return String::from_utf8(bytes).map_err(|_| ApiError::BadRequest(wording.not_utf8.into()));
     }
     Err(ApiError::Validation(vec![FieldError {
         kind: "missing".into(),

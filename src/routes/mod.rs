@@ -9,6 +9,7 @@ mod approvals;
 mod audit;
 mod auth;
 mod board;
+mod bulk;
 mod calendar;
 mod groups;
 mod health;
@@ -56,6 +57,7 @@ pub fn table() -> RouteTable {
     board::declare(&mut table);
     reservations::declare(&mut table);
     series::declare(&mut table);
+    bulk::declare(&mut table);
     waitlist::declare(&mut table);
     holds::declare(&mut table);
     hours::declare(&mut table);

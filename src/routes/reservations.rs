@@ -10,7 +10,7 @@ use reserver_actors::domain::Interval;
 use reserver_actors::request::Traced;
 use reserver_actors::resource::actor::ResourceMessage;
 use reserver_actors::resource::{
-    Book, Booked, Cancel, CancelScope, CheckIn, ExpireEnded, Reschedule, ReservationStatus, ResourceActor,
+    Book, Booked, Cancel, CancelScope, Cancelled, CheckIn, ExpireEnded, Reschedule, ReservationStatus, ResourceActor,
     ScheduleError,
 };
 use serde::Deserialize;
@@ -211,13 +211,6 @@ async fn cancel(
     Path(path): Path<ReservationId>,
     Json(body): Json<CancelBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = visible(&state.db, &principal, path.reservation_id).await?;
-    authorize_owner(
-        &principal,
-        record.user_id,
-        Permission::ReservationCancelAny,
-        ApiError::Forbidden("You can only cancel your own reservations".into()),
-    )?;
     let scope = match body.scope.as_deref() {
         None | Some("occurrence") => CancelScope::One,
         Some("following") => CancelScope::Following,
@@ -229,6 +222,34 @@ async fn cancel(
             ));
         }
     };
+    let (_, cancelled) = cancel_for(&state, &principal, path.reservation_id, body.reason, scope).await?;
+    let ids: Vec<i64> = cancelled.bookings.iter().map(|b| b.id).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "message": "Reservation cancelled successfully",
+        "reservation_id": path.reservation_id,
+        "cancelled_at": crate::wire::time::utc(cancelled.at),
+        "cancelled_reservation_ids": ids,
+    })))
+}
+
+/// Cancels reservation `id` for `principal` through its resource's actor (which frees the slot
+/// and offers it to the waitlist): the owner, or a holder of `reservation:cancel_any`. A
+/// reservation the caller may not see is not found. Every cancelling path goes through here.
+/// Answers with the reservation's resource and what was cancelled.
+pub async fn cancel_for(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    reason: Option<String>,
+    scope: CancelScope,
+) -> Result<(i64, Cancelled), ApiError> {
+    let record = visible(&state.db, principal, id).await?;
+    authorize_owner(
+        principal,
+        record.user_id,
+        Permission::ReservationCancelAny,
+        ApiError::Forbidden("You can only cancel your own reservations".into()),
+    )?;
     match record.status {
         ReservationStatus::Cancelled => return Err(ApiError::BadRequest("Reservation is already cancelled".into())),
         ReservationStatus::Active | ReservationStatus::PendingApproval | ReservationStatus::Held => {}
@@ -239,7 +260,7 @@ async fn cancel(
             )));
         }
     }
-    let reason = body.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     let message = Cancel {
         reservation: record.id,
         by: principal.user_id,
@@ -248,13 +269,7 @@ async fn cancel(
         only_if: None,
     };
     let cancelled = state.resources.send(record.resource_id, message).await?;
-    let ids: Vec<i64> = cancelled.bookings.iter().map(|b| b.id).collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "message": "Reservation cancelled successfully",
-        "reservation_id": record.id,
-        "cancelled_at": crate::wire::time::utc(cancelled.at),
-        "cancelled_reservation_ids": ids,
-    })))
+    Ok((record.resource_id, cancelled))
 }
 
 async fn history(

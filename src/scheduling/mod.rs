@@ -50,6 +50,7 @@ impl From<ScheduleError> for ApiError {
                 ApiError::Gone(message)
             }
             ScheduleError::Conflict { .. }
+            | ScheduleError::BatchConflict
             | ScheduleError::UnderMaintenance
             | ScheduleError::NotOpen(_)
             | ScheduleError::NothingToBook

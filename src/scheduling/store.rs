@@ -167,6 +167,34 @@ async fn apply_batch(
     .await
 }
 
+/// The changes of several resources in one transaction (a batch over several resources): the
+/// same SQL per change as [`apply_batch`], the events of all of them committed together.
+#[tracing::instrument(name = "store_apply_many", skip_all, fields(resources = parts.len()))]
+async fn apply_parts(
+    db: Db,
+    writer: EventWriter,
+    now: DateTime<Utc>,
+    parts: Vec<(ResourceId, Vec<Change>)>,
+) -> Result<Vec<Vec<Applied>>, StoreError> {
+    db.transaction(move |mut tx| {
+        Box::pin(async move {
+            let mut answers = Vec::with_capacity(parts.len());
+            let mut events = Vec::new();
+            for (resource, changes) in &parts {
+                let mut applied = Vec::with_capacity(changes.len());
+                for change in changes {
+                    let result = apply::one(&mut tx, *resource, now, change, &applied, &mut events).await?;
+                    applied.push(result);
+                }
+                answers.push(applied);
+            }
+            commit_with(tx, events, now, &writer).await?;
+            Ok(answers)
+        })
+    })
+    .await
+}
+
 /// Every resource's earliest deadline: a booking's end, a hold's lapse, a check-in deadline, a
 /// pending request's start, a maintenance end.
 async fn pending_deadlines(db: Db) -> Result<Vec<(ResourceId, DateTime<Utc>)>, StoreError> {
@@ -209,6 +237,10 @@ impl ScheduleStore for SqlScheduleStore {
             now,
             changes,
         ))
+    }
+
+    fn apply_many(&self, now: DateTime<Utc>, parts: Vec<(ResourceId, Vec<Change>)>) -> StoreResult<Vec<Vec<Applied>>> {
+        Box::pin(apply_parts(self.db.clone(), self.writer.clone(), now, parts))
     }
 
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>> {

@@ -47,6 +47,9 @@ pub enum ScheduleError {
     /// The slot overlaps these bookings.
     #[error("Time slot conflicts with existing reservations{}", slots(existing))]
     Conflict { existing: Vec<Interval> },
+    /// The slot overlaps an earlier item of the same batch on the same resource.
+    #[error("Time slot conflicts with another reservation in this batch")]
+    BatchConflict,
     /// These occurrences of a series overlap bookings, maintenance or closed time; nothing was
     /// booked.
     #[error("{} occurrence(s) of the series conflict with existing reservations, maintenance or opening hours", occurrences.len())]

@@ -7,6 +7,7 @@ use super::error::ScheduleError;
 use super::rules::Refused;
 use super::store::{ResourcePatch, SeriesRecord};
 use super::types::{Booking, ReservationId, ResourceInfo, UserId, UserRef, WaitlistEntry, WaitlistId};
+use super::vote::{PartChecked, Vote};
 use crate::domain::{Frequency, Interval};
 
 /// Waits until the actor has loaded its resource.
@@ -210,4 +211,21 @@ pub struct Answer {
     pub approve: bool,
     pub by: UserId,
     pub message: Option<String>,
+}
+
+/// One resource's part of a batch over several resources (see [`crate::resource::batch`]):
+/// `items` (their index in the batch, and their slot) are checked with the rules of [`Book`],
+/// against the schedule and against each other.
+///
+/// Without a `vote` it only checks (a dry run, or the first round of a real batch). With one, the
+/// actor also plans the bookings, tells the coordinator through the vote whether it is prepared,
+/// and if it is, handles nothing else until the coordinator's decision (or the vote's timeout).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<PartChecked, ScheduleError>")]
+pub struct BookPart {
+    pub user: UserRef,
+    pub items: Vec<(usize, Interval)>,
+    /// The batch's instant: every part is checked and stored at the same one.
+    pub now: DateTime<Utc>,
+    pub vote: Option<Vote>,
 }

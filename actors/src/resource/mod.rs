@@ -4,6 +4,9 @@
 //! - [`rules`]: the booking rules every path enforces.
 //! - [`messages`]: what an actor answers.
 //! - [`actor`]: the actor — single writer of its resource's schedule, database write included.
+//! - [`batch`]: batches over several resources, all or nothing (prepare in resource order, then
+//!   one transaction).
+//! - [`vote`]: how an actor takes part in such a batch (below both the actor and the batch).
 //! - [`supervisor`]: lazy start, crash replacement, idle stop, wake-ups for due work.
 //! - `shared`: the actor system's tuning and what the actors share with the supervisor (below
 //!   both, so that they do not depend on each other in a circle).
@@ -11,6 +14,7 @@
 //! - [`error`]: why a request failed, in user-facing words.
 
 pub mod actor;
+pub mod batch;
 pub mod error;
 pub mod messages;
 pub mod rules;
@@ -19,8 +23,10 @@ pub mod status;
 pub mod store;
 pub mod supervisor;
 pub mod types;
+pub mod vote;
 
 pub use actor::ResourceActor;
+pub use batch::{BatchError, BatchItem, Planned};
 pub use error::ScheduleError;
 pub use messages::*;
 pub use rules::BookingRules;
@@ -29,3 +35,4 @@ pub use status::{NotBlocking, ReservationStatus, UnknownStatus};
 pub use store::{ScheduleStore, StoreError};
 pub use supervisor::{ResourceSupervisor, SupervisorStats};
 pub use types::*;
+pub use vote::PartChecked;

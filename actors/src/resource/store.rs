@@ -289,6 +289,10 @@ pub trait ScheduleStore: Send + Sync + 'static {
     fn load(&self, resource: ResourceId) -> StoreResult<Option<LoadedResource>>;
     /// Applies `changes` to `resource` in one transaction, at `now`; one [`Applied`] per change.
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>>;
+    /// Applies the changes of several resources in one transaction, at `now` (a batch over
+    /// several resources, see [`super::batch`]): all of them or none. One list of [`Applied`]
+    /// per resource, in the order given.
+    fn apply_many(&self, now: DateTime<Utc>, parts: Vec<(ResourceId, Vec<Change>)>) -> StoreResult<Vec<Vec<Applied>>>;
     /// For every resource with time-driven work pending, the earliest instant it is due. Read once
     /// at start-up to re-arm the timers.
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>>;

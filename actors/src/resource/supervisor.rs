@@ -50,7 +50,7 @@ pub struct SupervisorStats {
 }
 
 pub struct ResourceSupervisor {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     arbiters: Mutex<Vec<Arbiter>>,
     handles: Vec<ArbiterHandle>,
     actors: Mutex<HashMap<ResourceId, Entry>>,

@@ -176,6 +176,17 @@ impl ScheduleStore for MemoryStore {
         })
     }
 
+    fn apply_many(&self, now: DateTime<Utc>, parts: Vec<(ResourceId, Vec<Change>)>) -> StoreResult<Vec<Vec<Applied>>> {
+        let data = self.data.clone();
+        Box::pin(async move {
+            let mut d = data.lock().unwrap();
+            parts
+                .iter()
+                .map(|(resource, changes)| changes.iter().map(|c| apply_one(&mut d, *resource, now, c)).collect())
+                .collect()
+        })
+    }
+
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>> {
         let data = self.data.clone();
         Box::pin(async move {

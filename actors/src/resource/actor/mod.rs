@@ -13,10 +13,17 @@
 //!
 //! The in-memory state is a cache of the store, rebuilt on (re)start. After every change the
 //! actor publishes an immutable [`ScheduleSnapshot`] that readers use without messaging it.
+//! A resource's part of a batch over several resources ([`crate::resource::batch`]) is the one
+//! message whose atomic section spans more than its own write: once prepared, the actor holds
+//! still until the coordinator has stored the whole batch (or given up), bounded by a timeout,
+//! and then applies what was stored like any other commit. The invariants above hold through it:
+//! nothing else is handled between the check and the write.
+//!
 //! Time-driven work (bookings that end, holds and offers that lapse, no-shows, unanswered
 //! requests, maintenance that ends) runs from one timer armed for the next deadline.
 
 mod approvals;
+mod batch;
 mod booking;
 mod holds;
 mod resource_admin;

@@ -51,6 +51,7 @@ macro_rules! resource_messages {
 resource_messages!(
     Ready,
     Book,
+    BookPart,
     BookSeries,
     Cancel,
     Reschedule,
