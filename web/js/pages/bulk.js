@@ -111,6 +111,13 @@ export default async function render(view, ctx) {
   // The items of the last successful dry run; any change to the pattern forgets them.
   let checked = null;
 
+  /** Shows an answer under `title`, and moves the focus there (the answer may be below the fold). */
+  function show(title, ...parts) {
+    const heading = h('h2', { tabindex: '-1', class: 'bulk-result-title' }, title);
+    replace(result, heading, ...parts);
+    heading.focus();
+  }
+
   const pattern = () => ({
     resources: resourceBoxes.filter(({ box }) => box.checked).map(({ box }) => box.resource),
     from: from.value,
@@ -178,8 +185,7 @@ export default async function render(view, ctx) {
       const clean = !answer.errors.length;
       checked = clean ? items : null;
       commitButton.disabled = !clean;
-      replace(result,
-        h('h2', {}, t('bulk.dry_run_title')),
+      show(t('bulk.dry_run_title'),
         flash(clean ? 'success' : 'error', clean
           ? t('bulk.dry_run_ok', { count: answer.success })
           : t('bulk.dry_run_refused', { failed: answer.failed, total: answer.total })),
@@ -201,13 +207,11 @@ export default async function render(view, ctx) {
       const answer = await post('/bulk/reservations', { reservations: wire(items), dry_run: false });
       checked = null;
       if (answer.errors.length || !answer.success) {
-        replace(result,
-          h('h2', {}, t('bulk.commit_title')),
+        show(t('bulk.commit_title'),
           flash('error', [answer.message || t('bulk.rolled_back'), ' ', t('bulk.nothing_booked')]),
           refusals(answer.errors, items, 'bulk-commit-errors'));
       } else {
-        replace(result,
-          h('h2', {}, t('bulk.commit_title')),
+        show(t('bulk.commit_title'),
           flash('success', t('bulk.committed', { count: answer.success })),
           createdList(answer.created, items, 'bulk-committed'),
           h('p', {}, h('a', { href: '#/mine' }, t('bulk.see_mine'))));
@@ -215,8 +219,7 @@ export default async function render(view, ctx) {
     } catch (error) {
       // A refusal of the whole batch may still list the items that caused it.
       const errors = Array.isArray(error.body?.errors) ? error.body.errors : [];
-      replace(result,
-        h('h2', {}, t('bulk.commit_title')),
+      show(t('bulk.commit_title'),
         flash('error', [error.body?.message || error.message, ' ', t('bulk.nothing_booked')]),
         errors.length ? refusals(errors, items, 'bulk-commit-errors') : null);
     } finally {
