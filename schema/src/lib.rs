@@ -53,6 +53,8 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     19 => "search",
     20 => "analytics_indexes",
     21 => "search_free_window",
+    24 => "analytics_rollup",
+    25 => "analytics_backfill",
 );
 
 /// Migrations for SQLite, in version order.
@@ -78,6 +80,8 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     19 => "search",
     20 => "analytics_indexes",
     21 => "search_free_window",
+    24 => "analytics_rollup",
+    25 => "analytics_backfill",
 );
 
 #[cfg(test)]
