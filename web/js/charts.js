@@ -53,18 +53,20 @@ function dataTable(caption, columns, rows, test) {
         : h('td', {}, cell(row))))))))));
 }
 
-function figure(title, chart, table, test) {
+function figure(caption, chart, table, test) {
   return h('figure', { class: 'chart', 'data-test': test },
-    h('figcaption', { class: 'chart-caption' }, title), chart, table);
+    caption ? h('figcaption', { class: 'chart-caption' }, caption) : null, chart, table);
 }
 
 /**
  * A bar chart. `bars`: `[{key, label, value, text?}]` (`text` is the value as shown, default the
  * number); `orientation`: 'vertical' (columns, labels under them; `every` labels every n-th
  * column) or 'horizontal' (one row per bar, label left, value right). `valueHeader` names the
- * value column of the data table. Bars carry `data-test="<test>-bar"`, `data-key`, `data-value`.
+ * value column of the data table; `caption` (default the title; null for none, when a heading
+ * above already says it) is shown over the chart. Bars carry `data-test="<test>-bar"`,
+ * `data-key`, `data-value`.
  */
-export function barChart({ title, desc, bars, orientation = 'vertical', every = 1, valueHeader, labelHeader, test }) {
+export function barChart({ title, desc, bars, orientation = 'vertical', every = 1, valueHeader, labelHeader, caption = title, test }) {
   const max = Math.max(1, ...bars.map((bar) => bar.value));
   const text = (bar) => bar.text ?? short(bar.value);
   let chart;
@@ -114,7 +116,7 @@ export function barChart({ title, desc, bars, orientation = 'vertical', every = 
       }
     });
   }
-  return figure(title, chart, dataTable(title, [
+  return figure(caption, chart, dataTable(title, [
     [labelHeader, (bar) => bar.label],
     [valueHeader, text],
   ], bars, test), test);
@@ -123,9 +125,10 @@ export function barChart({ title, desc, bars, orientation = 'vertical', every = 
 /**
  * Stacked columns, one per `columns` item `{key, label, short?, parts: [value per series]}`;
  * `series`: `[{name, class}]` bottom first (each part gets the class, e.g. 'chart-bar' or
- * 'chart-bar-alt'). `extra` adds columns to the data table (`[header, column => text]`).
+ * 'chart-bar-alt'). `extra` adds columns to the data table (`[header, column => text]`);
+ * `caption` as for `barChart`.
  */
-export function stackedChart({ title, desc, series, columns, every = 1, labelHeader, extra = [], test }) {
+export function stackedChart({ title, desc, series, columns, every = 1, labelHeader, extra = [], caption = title, test }) {
   const height = 180;
   const top = 16;
   const bottom = 24;
@@ -161,7 +164,7 @@ export function stackedChart({ title, desc, series, columns, every = 1, labelHea
       svg('text', { x: x + 16, y: height + 12, class: 'chart-tick', 'dominant-baseline': 'middle' }, item.name));
     x += 24 + item.name.length * 7;
   });
-  return figure(title, chart, dataTable(title, [
+  return figure(caption, chart, dataTable(title, [
     [labelHeader, (column) => column.label],
     ...series.map((item, part) => [item.name, (column) => column.parts[part]]),
     ...extra,

@@ -62,6 +62,7 @@ function popular(rows) {
       title: t('analytics.popular'),
       desc: t('analytics.popular_desc', { count: rows.length }),
       orientation: 'horizontal',
+      caption: null,
       bars: rows.map((row) => ({ key: row.resource_id, label: row.resource_name, value: row.reservation_count })),
       labelHeader: t('analytics.resource'),
       valueHeader: t('analytics.bookings'),
@@ -156,6 +157,7 @@ function cancellations(data) {
       })),
       every: Math.max(1, Math.ceil(rows.length / 8)),
       labelHeader: t('analytics.date'),
+      caption: null,
       extra: [[t('analytics.cancellation_rate'), (column) => rate(column.parts[0] + column.parts[1], column.parts[1])]],
       test: 'chart-cancellations',
     }) : null);
