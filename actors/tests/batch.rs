@@ -3,6 +3,7 @@
 //! the decision — not a database constraint.
 
 #[path = "support/memory_store.rs"]
+#[allow(dead_code)] // shared with the other actor tests, which use the rest of it
 mod memory_store;
 
 use std::sync::Arc;
