@@ -264,3 +264,86 @@ fn errors_sessions_and_uploads() {
     assert!(!cli.auth_file().exists());
     cli.run(&["auth", "status"]).failure(1);
 }
+
+#[test]
+fn bulk_booking_import_cancel_and_export() {
+    let server = Server::start();
+    let cli = Cli::new(&server.url);
+    cli.sign_up("admin");
+    let dir = tempfile::tempdir().unwrap();
+    let rooms = dir.path().join("rooms.csv");
+    std::fs::write(&rooms, "name\nRoom A\nRoom B\n").unwrap();
+    cli.run(&["resources", "upload", rooms.to_str().unwrap()]).success();
+    let listed = cli.json(&["resources", "list"]);
+    let room_ids = ids(&listed["data"]);
+    let both = format!("{},{}", room_ids[0], room_ids[1]);
+
+    // The same slot on both rooms: a dry run books nothing, then both are booked.
+    let dry = cli.json(&["bulk", "create", "-r", &both, "2030-05-02 10:00", "1h", "--dry-run"]);
+    assert_eq!(
+        (dry["dry_run"].as_bool(), dry["success"].as_i64()),
+        (Some(true), Some(2)),
+        "{dry}"
+    );
+    let booked = cli.json(&["bulk", "create", "-r", &both, "2030-05-02 10:00", "1h"]);
+    assert_eq!(booked["success"], 2, "{booked}");
+    let again = cli
+        .run(&["bulk", "create", "-r", &both, "2030-05-02 10:00", "1h"])
+        .failure(1);
+    assert!(again.stdout.contains("Time slot conflicts"), "{again:?}");
+
+    // A CSV import: a progress bar, then what was booked; a refused file shows a table by row.
+    let term = dir.path().join("term.csv");
+    std::fs::write(
+        &term,
+        "resource_name,start_time,end_time\nRoom A,2030-05-03 10:00,2030-05-03 11:00\nRoom B,2030-05-03 10:00,2030-05-03 11:00\n",
+    )
+    .unwrap();
+    let preview = cli
+        .run(&["bulk", "import", term.to_str().unwrap(), "--dry-run"])
+        .success();
+    assert!(preview.stdout.contains("Dry run: all 2 would be booked"), "{preview:?}");
+    let imported = cli.run(&["bulk", "import", term.to_str().unwrap()]).success();
+    assert!(imported.stdout.contains("[OK] 2 reservations booked"), "{imported:?}");
+    let refused = cli.run(&["bulk", "import", term.to_str().unwrap()]).failure(1);
+    assert!(
+        refused.stdout.contains("Row") && refused.stdout.contains("Time slot conflicts"),
+        "{refused:?}"
+    );
+    assert!(
+        refused.stderr.contains("2 of 2 refused: nothing was booked"),
+        "{refused:?}"
+    );
+    let as_json = cli
+        .run(&["bulk", "import", term.to_str().unwrap(), "--output", "json"])
+        .failure(1);
+    let answer: Value = serde_json::from_str(&as_json.stdout).unwrap();
+    assert_eq!(
+        (answer["success"].as_i64(), answer["errors"][1]["row"].as_i64()),
+        (Some(0), Some(2)),
+        "{answer}"
+    );
+
+    // Cancel two at once, then export what is left.
+    let first_two: Vec<String> = booked["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["reservation_id"].to_string())
+        .collect();
+    let mut args = vec!["bulk", "cancel"];
+    args.extend(first_two.iter().map(String::as_str));
+    let cancelled = cli.json(&args);
+    assert_eq!(cancelled["success"], 2, "{cancelled}");
+    let export = dir.path().join("mine.csv");
+    let written = cli
+        .run(&["bulk", "export", "--status", "active", "-f", export.to_str().unwrap()])
+        .success();
+    assert!(written.stdout.contains("2 reservations written"), "{written:?}");
+    let csv = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        csv.starts_with("reservation_id,resource_id,resource_name,user_id,username,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+}

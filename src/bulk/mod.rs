@@ -26,7 +26,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::{
-    BatchError, BatchItem, BookingStatus, Planned, ResourceSupervisor, ScheduleError, UserRef,
+    BatchError, BatchItem, BookingStatus, Checked, Planned, ResourceSupervisor, ScheduleError, UserRef,
 };
 use serde_json::{Value, json};
 
@@ -74,14 +74,11 @@ struct Refused {
 
 /// The words of an item's refusal. The wording of the original API is kept where the rule is the
 /// same one; the limits are the single booking's (one rule for every path).
-fn reason(item: &Requested, planned_name: Option<&str>, error: &ScheduleError) -> String {
+fn reason(item: &Requested, error: &ScheduleError) -> String {
     match error {
         ScheduleError::StartInPast => "start_time must be in the future".into(),
         ScheduleError::ResourceNotFound => format!("Resource {} not found", item.resource),
-        ScheduleError::ResourceDisabled => match planned_name {
-            Some(name) => format!("Resource {name} is not available"),
-            None => format!("Resource {} is not available", item.resource),
-        },
+        ScheduleError::ResourceDisabled => format!("Resource {} is not available", item.resource),
         ScheduleError::TooLong { max } => format!(
             "Reservation cannot exceed {}",
             reserver_actors::resource::error::human_duration(*max)
@@ -148,7 +145,7 @@ impl Batch {
                 let item = &self.items[index];
                 Refused {
                     index,
-                    error: reason(item, None, &error),
+                    error: reason(item, &error),
                 }
             })
             .collect()
@@ -158,7 +155,7 @@ impl Batch {
         planned.into_iter().map(|p| (self.request_index(p.index), p)).collect()
     }
 
-    /// Checks every item without booking any.
+    /// Checks every item without booking any: what would be booked, and what is refused.
     pub async fn check(self, resources: &ResourceSupervisor, user: &UserRef) -> Result<Outcome, ApiError> {
         let checked = resources.check_batch(user, &self.batch_items()).await;
         self.outcome(true, checked)
@@ -168,19 +165,31 @@ impl Batch {
     pub async fn book(self, resources: &Arc<ResourceSupervisor>, user: UserRef) -> Result<Outcome, ApiError> {
         if !self.malformed.is_empty() || !self.unreadable.is_empty() {
             // Nothing will be booked; the resources still say what else they would refuse.
-            let checked = resources.check_batch(&user, &self.batch_items()).await;
-            let mut outcome = self.outcome(false, checked)?;
-            outcome.created.clear();
-            outcome.rolled_back = true;
-            return Ok(outcome);
+            let refused = resources.check_batch(&user, &self.batch_items()).await;
+            let refused = refused.map(|checked| Checked {
+                planned: Vec::new(),
+                refused: checked.refused,
+            });
+            return self.outcome(false, refused);
         }
-        let booked = resources.book_batch(user, self.batch_items()).await;
+        let booked = match resources.book_batch(user, self.batch_items()).await {
+            Ok(planned) => Ok(Checked {
+                planned,
+                refused: Vec::new(),
+            }),
+            Err(BatchError::Refused(refused)) => Ok(Checked {
+                planned: Vec::new(),
+                refused,
+            }),
+            Err(failed) => Err(failed),
+        };
         self.outcome(false, booked)
     }
 
-    fn outcome(self, dry_run: bool, result: Result<Vec<Planned>, BatchError>) -> Result<Outcome, ApiError> {
+    /// `result`: what was (or would be) booked and what was refused.
+    fn outcome(self, dry_run: bool, result: Result<Checked, BatchError>) -> Result<Outcome, ApiError> {
         let (created, mut refused) = match result {
-            Ok(planned) => (self.planned(planned), Vec::new()),
+            Ok(Checked { planned, refused }) => (self.planned(planned), self.refusals(refused)),
             Err(BatchError::Refused(refused)) => (Vec::new(), self.refusals(refused)),
             Err(BatchError::Failed(error)) => return Err(error.into()),
         };
@@ -188,7 +197,7 @@ impl Batch {
         refused.sort_by_key(|r| r.index);
         Ok(Outcome {
             dry_run,
-            rolled_back: !dry_run && !(refused.is_empty() && self.unreadable.is_empty()),
+            rolled_back: !dry_run && (!refused.is_empty() || !self.unreadable.is_empty()),
             created,
             refused,
             items: self.items,

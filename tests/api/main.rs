@@ -17,6 +17,7 @@ mod auth_roles;
 mod auth_setup;
 mod availability;
 mod board;
+mod bulk;
 mod business_hours;
 mod calendar;
 mod conventions;

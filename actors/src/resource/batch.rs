@@ -68,6 +68,15 @@ pub struct Planned {
     pub reservation: Option<ReservationId>,
 }
 
+/// What a check of a batch found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The items that would be booked, in index order.
+    pub planned: Vec<Planned>,
+    /// The items the rules refuse, by index, in index order.
+    pub refused: Vec<(usize, ScheduleError)>,
+}
+
 /// Why a batch booked nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchError {
@@ -92,7 +101,7 @@ fn refuse_all(items: &[(usize, Interval)], error: &ScheduleError) -> Vec<(usize,
     items.iter().map(|(index, _)| (*index, error.clone())).collect()
 }
 
-fn planned(checked: &PartChecked, items: &[(usize, Interval)], ids: &[Option<ReservationId>]) -> Vec<Planned> {
+fn planned_items(checked: &PartChecked, items: &[(usize, Interval)], ids: &[Option<ReservationId>]) -> Vec<Planned> {
     items
         .iter()
         .zip(ids)
@@ -122,9 +131,9 @@ struct Voter {
 }
 
 impl ResourceSupervisor {
-    /// Checks a batch for `user` without booking anything (phase 1): every item that would be
-    /// booked, or every item the rules refuse.
-    pub async fn check_batch(&self, user: &UserRef, items: &[BatchItem]) -> Result<Vec<Planned>, BatchError> {
+    /// Checks a batch for `user` without booking anything (phase 1): the items that would be
+    /// booked, and the items the rules refuse (by index, in index order).
+    pub async fn check_batch(&self, user: &UserRef, items: &[BatchItem]) -> Result<Checked, BatchError> {
         self.check_parts(user, items, self.shared.clock.now()).await
     }
 
@@ -133,7 +142,7 @@ impl ResourceSupervisor {
         user: &UserRef,
         items: &[BatchItem],
         now: DateTime<Utc>,
-    ) -> Result<Vec<Planned>, BatchError> {
+    ) -> Result<Checked, BatchError> {
         let parts = parts(items);
         let answers = futures::future::join_all(parts.iter().map(|(resource, items)| {
             let message = BookPart {
@@ -145,24 +154,29 @@ impl ResourceSupervisor {
             self.send(*resource, message)
         }))
         .await;
-        let (mut booked, mut refused) = (Vec::new(), Vec::new());
+        let (mut planned, mut refused) = (Vec::new(), Vec::new());
         for ((_, items), answer) in parts.iter().zip(answers) {
             match answer {
-                Ok(checked) if checked.refused.is_empty() => {
-                    booked.extend(planned(&checked, items, &vec![None; items.len()]));
+                Ok(checked) => {
+                    let fine: Vec<(usize, Interval)> = items
+                        .iter()
+                        .filter(|(index, _)| !checked.refused.iter().any(|(refused, _)| refused == index))
+                        .copied()
+                        .collect();
+                    planned.extend(planned_items(&checked, &fine, &vec![None; fine.len()]));
+                    refused.extend(checked.refused);
                 }
-                Ok(checked) => refused.extend(checked.refused),
                 Err(ScheduleError::Unavailable(why)) => {
                     return Err(BatchError::Failed(ScheduleError::Unavailable(why)));
                 }
                 Err(error) => refused.extend(refuse_all(items, &error)),
             }
         }
-        if !refused.is_empty() {
-            return Err(BatchError::Refused(sorted(refused)));
-        }
-        booked.sort_by_key(|planned| planned.index);
-        Ok(booked)
+        planned.sort_by_key(|planned| planned.index);
+        Ok(Checked {
+            planned,
+            refused: sorted(refused),
+        })
     }
 
     /// Books a batch for `user`, all or nothing (see the module docs). The coordinator runs in
@@ -173,7 +187,10 @@ impl ResourceSupervisor {
         items: Vec<BatchItem>,
     ) -> Result<Vec<Planned>, BatchError> {
         let now = self.shared.clock.now();
-        self.check_parts(&user, &items, now).await?;
+        let checked = self.check_parts(&user, &items, now).await?;
+        if !checked.refused.is_empty() {
+            return Err(BatchError::Refused(checked.refused));
+        }
         let this = self.clone();
         let coordinate = RequestId::scope(RequestId::current(), async move {
             this.commit_batch(user, items, now).await
@@ -193,7 +210,7 @@ impl ResourceSupervisor {
         items: Vec<BatchItem>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Planned>, BatchError> {
-        let ticket = Arc::new(Ticket::new());
+        let ticket = Arc::new(Ticket::default());
         let pause = self.shared.config.write_timeout * 2;
         let mut voters = Vec::new();
         for (resource, items) in parts(&items) {
@@ -234,7 +251,7 @@ impl ResourceSupervisor {
             let _ = voter.decision.send(Decision::Applied(results));
             // Wait until the actor has applied them, so the caller reads its own writes.
             let _ = voter.reply.await;
-            booked.push(planned(&voter.checked, &voter.items, &ids));
+            booked.push(planned_items(&voter.checked, &voter.items, &ids));
         }
         let mut booked: Vec<Planned> = booked.into_iter().flatten().collect();
         booked.sort_by_key(|planned| planned.index);

@@ -26,7 +26,7 @@ pub mod types;
 pub mod vote;
 
 pub use actor::ResourceActor;
-pub use batch::{BatchError, BatchItem, Planned};
+pub use batch::{BatchError, BatchItem, Checked, Planned};
 pub use error::ScheduleError;
 pub use messages::*;
 pub use rules::BookingRules;

@@ -50,11 +50,14 @@ enum Phase {
 #[derive(Debug)]
 pub struct Ticket(Mutex<Phase>);
 
-impl Ticket {
-    pub fn new() -> Ticket {
+impl Default for Ticket {
+    /// A batch being prepared.
+    fn default() -> Ticket {
         Ticket(Mutex::new(Phase::Preparing))
     }
+}
 
+impl Ticket {
     fn swap(&self, to: Phase, unless: Phase) -> bool {
         let mut phase = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if *phase == unless {

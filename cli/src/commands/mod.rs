@@ -3,6 +3,7 @@
 
 pub mod approvals;
 pub mod auth;
+pub mod bulk;
 pub mod holds;
 pub mod mfa;
 pub mod reservations;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Book, list, move and cancel reservations
     #[command(subcommand, visible_alias = "res")]
     Reservations(reservations::Command),
+    /// Many reservations at once: book (all or nothing), import CSV, cancel, export
+    #[command(subcommand)]
+    Bulk(bulk::Command),
     /// Wait for a taken slot and accept offers
     #[command(subcommand)]
     Waitlist(waitlist::Command),
@@ -82,6 +86,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Auth(command) => auth::run(command, ctx).await,
         Command::Resources(command) => resources::run(command, ctx).await,
         Command::Reservations(command) => reservations::run(command, ctx).await,
+        Command::Bulk(command) => bulk::run(command, ctx).await,
         Command::Waitlist(command) => waitlist::run(command, ctx).await,
         Command::Holds(command) => holds::run(command, ctx).await,
         Command::Checkin(args) => holds::checkin(args, ctx).await,
