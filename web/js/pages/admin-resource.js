@@ -96,8 +96,11 @@ async function approvalSection(resource) {
   return section;
 }
 
-/** The parent picker (every other resource, or none) and the current parent and children. */
-async function parentSection(resource) {
+/**
+ * The parent picker (every other resource, or none) and the current parent and children. It is
+ * filled in once the hierarchy is read (several requests), without holding up the page.
+ */
+function parentSection(resource) {
   const section = h('section', { class: 'card', 'aria-labelledby': 'parent-h', 'data-test': 'parent-section' });
   const status = statusLine();
   const draw = async () => {
@@ -135,7 +138,8 @@ async function parentSection(resource) {
       familyLine(family, (other) => `#/admin/resources/${other.id}`) || h('p', { class: 'hint', 'data-test': 'family-none' }, t('admin.family_none')),
       form);
   };
-  await draw().catch((error) => replace(section, h('h2', { id: 'parent-h' }, t('admin.parent_title')), flash('error', error.message)));
+  replace(section, h('h2', { id: 'parent-h' }, t('admin.parent_title')), h('p', { class: 'loading' }, t('core.loading')));
+  draw().catch((error) => replace(section, h('h2', { id: 'parent-h' }, t('admin.parent_title')), flash('error', error.message)));
   return section;
 }
 
