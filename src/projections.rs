@@ -3,7 +3,8 @@
 //! of each change, the in-app notices of the users its events concern ([`notifications`]), the
 //! e-mail those notices give when `EMAIL_ENABLED` ([`crate::email::project`]) and the webhook
 //! deliveries ([`crate::webhooks::project`]); after commit, the webhook dispatcher and the mail
-//! sender are woken for the events they send. Derived from the events, all of it follows every
+//! sender are woken for the events they send; last, the analytics rollups
+//! ([`crate::analytics::rollup::project`]). Derived from the events, all of it follows every
 //! path that changes state, and exists if and only if the change committed.
 
 use std::sync::Arc;
@@ -46,7 +47,8 @@ impl Projection for Projections {
                 crate::email::project::project(tx, &event.event, user, &notice, now).await?;
             }
         }
-        crate::webhooks::project::project(tx, events, now).await
+        crate::webhooks::project::project(tx, events, now).await?;
+        crate::analytics::rollup::project(tx, events).await
     }
 
     fn committed(&self, events: &[&Event]) {

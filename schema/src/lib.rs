@@ -53,6 +53,8 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     19 => "search",
     20 => "analytics_indexes",
     21 => "search_free_window",
+    24 => "analytics_rollup",
+    25 => "analytics_backfill",
     26 => "search_booked_set",
 );
 
@@ -79,6 +81,8 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     19 => "search",
     20 => "analytics_indexes",
     21 => "search_free_window",
+    24 => "analytics_rollup",
+    25 => "analytics_backfill",
     26 => "search_booked_set",
 );
 

@@ -9,24 +9,36 @@
 //!   `OpeningHours::open_parts`): opening hours and blackout dates, not 24 × 7. Booked time is the
 //!   part of the `active` and `expired` reservations that falls inside that open time.
 //! - **Counted bookings**: `active` and `expired` (a past active booking) for utilisation,
-//!   popularity and peak times; counts by creation (overview, user patterns, export) take every
-//!   status.
+//!   popularity and peak times; counts by creation (overview, user patterns, cancellations,
+//!   export) take every status.
 //! - **Peak times are local**: the hour and weekday of a booking's start on its resource's clock.
 //!
-//! Guarantees: every query is bounded by the window and runs on an index (migration 20); nothing
-//! loads every reservation. Sums and histograms are computed by the database (peak times are
-//! grouped in SQL into 15-minute buckets per time zone, which Rust turns into local hours, since
-//! SQLite has no time-zone database). The reservations export is capped at [`EXPORT_LIMIT`] rows.
-//! Who may see what (user patterns and the export are per user unless the caller has
-//! `reservation:read_any`) is decided by the routes, which pass the user to restrict to.
+//! Guarantees: no read loads the reservations of its window. The figures are sums over the
+//! rollups ([`rollup`], kept in step with every booking change in its transaction), over the
+//! whole UTC hours that every resource's window covers; the few reservations at the window's
+//! ends (less than an hour, plus the DST difference between zones) are read from
+//! `reservations` through the indexes of migration 20, so the figures are exactly those of the
+//! definitions. Booked open time is computed per local weekday-hour by [`cells`]. The
+//! reservations export is the one read that lists rows: it is read a page at a time along
+//! `reservations_created`, so it streams. Who may see what (user patterns and the export are per
+//! user unless the caller has `reservation:read_any`) is decided by the routes, which pass the
+//! user to restrict to. In zones whose offset is not a whole number of hours (Asia/Kolkata), a
+//! booking's start and a heatmap cell are read at the UTC hour: the local hour may be off by
+//! the fraction.
+
+pub mod cells;
+pub mod rollup;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use reserver_actors::domain::{Interval, OpeningHours};
 use serde::Serialize;
 
+use self::cells::{CELLS, Cells, OpenTime};
+use self::rollup::{HOUR_US, hour_of};
+use crate::error::ApiError;
 use crate::hours::store;
 use crate::storage::{Binder, Db, StorageError};
 use crate::time_zone::zone_named;
@@ -35,10 +47,28 @@ use crate::time_zone::zone_named;
 pub const MAX_DAYS: i64 = 365;
 /// The statuses of bookings that used their resource.
 const USED: &str = "('active', 'expired')";
-/// Most rows in one reservations export.
-pub const EXPORT_LIMIT: i64 = 100_000;
+/// Rows read per page of the reservations export.
+pub const EXPORT_PAGE: i64 = 2_000;
 /// The width of the peak-time buckets grouped in SQL: every UTC offset in use is a multiple.
 const BUCKET_SECONDS: i64 = 900;
+
+/// Why an analytics read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    #[error("Resource not found")]
+    ResourceNotFound,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<AnalyticsError> for ApiError {
+    fn from(error: AnalyticsError) -> ApiError {
+        match error {
+            AnalyticsError::ResourceNotFound => ApiError::NotFound(error.to_string()),
+            AnalyticsError::Storage(storage) => storage.into(),
+        }
+    }
+}
 
 /// The last `days` days up to `now`.
 #[derive(Debug, Clone, Copy)]
@@ -76,11 +106,13 @@ struct Resource {
     status: String,
 }
 
-async fn resources(db: &Db, only: Option<i64>) -> Result<Vec<Resource>, StorageError> {
+/// Every resource, or only `only` (which must exist).
+async fn resources(db: &Db, only: Option<i64>) -> Result<Vec<Resource>, AnalyticsError> {
     let mut binder = Binder::new();
     let filter = only.map_or(String::new(), |id| format!("WHERE id = {}", binder.bind(id)));
     let sql = format!("SELECT id, name, timezone, available, status FROM resources {filter} ORDER BY id");
-    db.query(&sql, binder.into_values())
+    let found = db
+        .query(&sql, binder.into_values())
         .await?
         .iter()
         .map(|row| {
@@ -95,11 +127,15 @@ async fn resources(db: &Db, only: Option<i64>) -> Result<Vec<Resource>, StorageE
                 status: if available { status } else { "unavailable".into() },
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    if only.is_some() && found.is_empty() {
+        return Err(AnalyticsError::ResourceNotFound);
+    }
+    Ok(found)
 }
 
-/// The window of each time zone in use, as a SQL condition on `column` of a reservation joined
-/// with its resource `s`: `column` in `[start in the resource's zone, now)`.
+/// The window of each time zone in use: a reservation is in its resource's window when a
+/// column of it lies in `[start in the resource's zone, now)`.
 struct ZoneWindows {
     starts: BTreeMap<String, DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -127,6 +163,73 @@ impl ZoneWindows {
             .unwrap_or(period.now - Duration::days(period.days))
     }
 
+    fn span(&self, period: Period) -> Span {
+        Span {
+            start: self.earliest(period),
+            end: self.now,
+        }
+    }
+
+    /// The rollup hours `[first, end)` that lie whole inside every zone's window (empty when
+    /// no resource exists).
+    fn whole_hours(&self) -> (i64, i64) {
+        let Some(latest) = self.starts.values().max() else {
+            return (0, 0);
+        };
+        let first = (latest.timestamp_micros() + HOUR_US - 1).div_euclid(HOUR_US);
+        let end = hour_of(self.now).max(first);
+        (first, end)
+    }
+
+    /// The rollup condition on `hour` of alias `alias`: the whole hours.
+    fn rollup(&self, binder: &mut Binder, alias: &str) -> String {
+        let (first, end) = self.whole_hours();
+        format!(
+            "{alias}.hour >= {} AND {alias}.hour < {}",
+            binder.bind(first),
+            binder.bind(end)
+        )
+    }
+
+    /// The SQL condition on `column` of a reservation joined with its resource `s`: in the
+    /// resource's window, but outside the whole hours the rollups answer for. Two index ranges
+    /// (before and after the whole hours), each at most a few hours long.
+    fn ends(&self, binder: &mut Binder, column: &str) -> String {
+        let Some(earliest) = self.starts.values().min().copied() else {
+            return "1 = 0".into();
+        };
+        let per_zone: Vec<String> = self
+            .starts
+            .iter()
+            .map(|(zone, start)| {
+                format!(
+                    "(s.timezone = {} AND {column} >= {})",
+                    binder.bind(zone.clone()),
+                    binder.bind(*start)
+                )
+            })
+            .collect();
+        let (first, end) = self.whole_hours();
+        let hour = |h: i64| DateTime::from_timestamp_micros(h * HOUR_US).unwrap_or(self.now);
+        let ranges = if first < end {
+            format!(
+                "(({column} >= {} AND {column} < {}) OR ({column} >= {} AND {column} < {}))",
+                binder.bind(earliest),
+                binder.bind(hour(first)),
+                binder.bind(hour(end)),
+                binder.bind(self.now)
+            )
+        } else {
+            format!(
+                "{column} >= {} AND {column} < {}",
+                binder.bind(earliest),
+                binder.bind(self.now)
+            )
+        };
+        format!("{ranges} AND ({})", per_zone.join(" OR "))
+    }
+
+    /// The plain condition (every row of the window), for the export.
     fn condition(&self, binder: &mut Binder, column: &str) -> String {
         let Some(earliest) = self.starts.values().min().copied() else {
             return "1 = 0".into();
@@ -183,54 +286,79 @@ pub struct Utilisation {
     pub status: String,
 }
 
-/// Utilisation of every resource (or of `only`), highest first, and the period.
-pub async fn utilisation(db: &Db, period: Period, only: Option<i64>) -> Result<(Span, Vec<Utilisation>), StorageError> {
+/// Open and booked open seconds of a resource over its window, per local weekday-hour.
+struct Usage {
+    resource: Resource,
+    open: Cells,
+    booked: Cells,
+}
+
+/// Resources that share their open time: a zone, and the resource when it has hours or
+/// blackout dates of its own (`None`: the global ones apply).
+type GroupKey = (String, Option<i64>);
+
+/// The usage of every resource (or of `only`), in id order, and the period.
+async fn usage(db: &Db, period: Period, only: Option<i64>) -> Result<(Span, Vec<Usage>), AnalyticsError> {
     let resources = resources(db, only).await?;
-    let windows = ZoneWindows::load(db, period).await?;
-    let span = Span {
-        start: windows.earliest(period),
-        end: period.now,
-    };
+    let span = ZoneWindows::load(db, period).await?.span(period);
     if resources.is_empty() {
         return Ok((span, Vec::new()));
     }
     let first = (span.start - Duration::days(1)).date_naive();
     let last = (period.now + Duration::days(1)).date_naive();
     let in_force = store::in_force_between(db, first, last).await?;
-    // Resources sharing a zone and the global hours share their open parts: one query each.
-    let mut groups: HashMap<GroupKey, (Vec<Interval>, Vec<i64>)> = HashMap::new();
-    let mut open_seconds: HashMap<i64, i64> = HashMap::new();
+    let mut groups: HashMap<GroupKey, (OpenTime, Vec<i64>)> = HashMap::new();
+    let mut group_of = HashMap::new();
     for resource in &resources {
         let own = in_force.own.get(&resource.id);
         let hours: &OpeningHours = own.unwrap_or(&in_force.global);
         let key = (resource.zone_name.clone(), own.map(|_| resource.id));
-        let group = groups.entry(key).or_insert_with(|| {
-            let parts = Interval::new(period.start_in(resource.zone), period.now)
+        let group = groups.entry(key.clone()).or_insert_with(|| {
+            let parts: Vec<Interval> = Interval::new(period.start_in(resource.zone), period.now)
                 .map(|window| hours.open_parts(resource.zone, &window).collect())
                 .unwrap_or_default();
-            (parts, Vec::new())
+            (OpenTime::cut(resource.zone, parts.into_iter()), Vec::new())
         });
         group.1.push(resource.id);
-        open_seconds.insert(resource.id, group.0.iter().map(|p| p.duration().num_seconds()).sum());
+        group_of.insert(resource.id, key);
     }
-    let mut booked: HashMap<i64, f64> = HashMap::new();
-    for (parts, ids) in groups.values() {
-        if !parts.is_empty() {
-            booked.extend(booked_seconds(db, parts, ids).await?);
-        }
+    let mut booked: HashMap<i64, Cells> = HashMap::new();
+    for (open, ids) in groups.values() {
+        booked.extend(open.booked(db, ids).await?);
     }
-    let mut rows: Vec<Utilisation> = resources
+    let usage = resources
         .into_iter()
         .map(|resource| {
-            let open = open_seconds.get(&resource.id).copied().unwrap_or(0) as f64;
-            let used = booked.get(&resource.id).copied().unwrap_or(0.0).min(open);
+            let open = group_of
+                .get(&resource.id)
+                .and_then(|key| groups.get(key))
+                .map_or([0.0; CELLS], |(open, _)| open.open);
+            let booked = booked.remove(&resource.id).unwrap_or([0.0; CELLS]);
+            Usage { resource, open, booked }
+        })
+        .collect();
+    Ok((span, usage))
+}
+
+/// Utilisation of every resource (or of `only`), highest first, and the period.
+pub async fn utilisation(
+    db: &Db,
+    period: Period,
+    only: Option<i64>,
+) -> Result<(Span, Vec<Utilisation>), AnalyticsError> {
+    let (span, usage) = usage(db, period, only).await?;
+    let mut rows: Vec<Utilisation> = usage
+        .into_iter()
+        .map(|usage| {
+            let open: f64 = usage.open.iter().sum();
+            let used = usage.booked.iter().sum::<f64>().min(open);
             Utilisation {
-                resource_id: resource.id,
-                resource_name: resource.name,
+                resource_id: usage.resource.id,
+                resource_name: usage.resource.name,
                 total_hours_available: round2(open / 3600.0),
                 booked_hours: round2(used / 3600.0),
                 utilization_percent: if open > 0.0 { round2(used * 100.0 / open) } else { 0.0 },
-                status: resource.status,
+                status: usage.resource.status,
             }
         })
         .collect();
@@ -242,52 +370,39 @@ pub async fn utilisation(db: &Db, period: Period, only: Option<i64>) -> Result<(
     Ok((span, rows))
 }
 
-/// Resources that share their open parts: a zone, and the resource when it has hours or
-/// blackout dates of its own (`None`: the global ones apply).
-type GroupKey = (String, Option<i64>);
+/// One resource of `/heatmap`: `cells[weekday][hour]` (Monday first, local hours) is the
+/// utilisation percentage of that weekday-hour over the period, `None` when never open then.
+#[derive(Debug, Clone, Serialize)]
+pub struct Heatmap {
+    pub resource_id: i64,
+    pub resource_name: String,
+    pub timezone: String,
+    pub cells: Vec<Vec<Option<f64>>>,
+}
 
-/// Seconds of the used bookings of `ids` inside `parts` (disjoint, in order), by resource.
-async fn booked_seconds(db: &Db, parts: &[Interval], ids: &[i64]) -> Result<Vec<(i64, f64)>, StorageError> {
-    let mut binder = Binder::new();
-    let values: Vec<String> = parts
-        .iter()
-        .map(|part| {
-            format!(
-                "(CAST({} AS TIMESTAMPTZ), CAST({} AS TIMESTAMPTZ))",
-                binder.bind(part.start()),
-                binder.bind(part.end())
-            )
+/// The heatmap of every resource (or of `only`), in id order, and the period.
+pub async fn heatmap(db: &Db, period: Period, only: Option<i64>) -> Result<(Span, Vec<Heatmap>), AnalyticsError> {
+    let (span, usage) = usage(db, period, only).await?;
+    let maps = usage
+        .into_iter()
+        .map(|usage| Heatmap {
+            resource_id: usage.resource.id,
+            resource_name: usage.resource.name,
+            timezone: usage.resource.zone_name,
+            cells: (0..7)
+                .map(|day| {
+                    (0..24)
+                        .map(|hour| {
+                            let cell = day * 24 + hour;
+                            let open = usage.open[cell];
+                            (open > 0.0).then(|| round2((usage.booked[cell] * 100.0 / open).min(100.0)))
+                        })
+                        .collect()
+                })
+                .collect(),
         })
         .collect();
-    let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
-    let (first, last) = (parts[0].start(), parts[parts.len() - 1].end());
-    let sql = format!(
-        "WITH parts (ps, pe) AS (VALUES {values})
-         SELECT x.resource_id AS resource_id, SUM({end} - {start}) AS booked FROM (
-             SELECT r.resource_id,
-                    CASE WHEN r.start_time > p.ps THEN r.start_time ELSE p.ps END AS s,
-                    CASE WHEN r.end_time < p.pe THEN r.end_time ELSE p.pe END AS e
-             FROM reservations r JOIN parts p ON r.start_time < p.pe AND r.end_time > p.ps
-             WHERE r.resource_id IN ({ids}) AND r.status IN {USED}
-               AND r.end_time > {first} AND r.start_time < {last}
-         ) x GROUP BY x.resource_id",
-        values = values.join(", "),
-        end = db.epoch_seconds_sql("x.e"),
-        start = db.epoch_seconds_sql("x.s"),
-        ids = ids.join(", "),
-        first = binder.bind(first),
-        last = binder.bind(last),
-    );
-    db.query(&sql, binder.into_values())
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                row.get("resource_id")?,
-                row.get::<Option<f64>>("booked")?.unwrap_or(0.0),
-            ))
-        })
-        .collect()
+    Ok((span, maps))
 }
 
 /// One row of `/popular-resources`.
@@ -303,11 +418,16 @@ pub struct Popular {
 pub async fn popular(db: &Db, period: Period, limit: i64) -> Result<(Span, Vec<Popular>), StorageError> {
     let windows = ZoneWindows::load(db, period).await?;
     let mut binder = Binder::new();
-    let window = windows.condition(&mut binder, "r.start_time");
+    let hours = windows.rollup(&mut binder, "h");
+    let ends = windows.ends(&mut binder, "r.start_time");
     let sql = format!(
-        "SELECT s.id AS resource_id, s.name AS resource_name, COUNT(*) AS n
-         FROM reservations r JOIN resources s ON s.id = r.resource_id
-         WHERE r.status IN {USED} AND {window}
+        "SELECT s.id AS resource_id, s.name AS resource_name, CAST(SUM(x.n) AS BIGINT) AS n FROM (
+             SELECT h.resource_id AS resource_id, h.started AS n FROM analytics_resource_hours h
+             WHERE {hours} AND h.started > 0
+             UNION ALL
+             SELECT r.resource_id, 1 FROM reservations r JOIN resources s ON s.id = r.resource_id
+             WHERE r.status IN {USED} AND {ends}
+         ) x JOIN resources s ON s.id = x.resource_id
          GROUP BY s.id, s.name ORDER BY n DESC, s.id LIMIT {}",
         binder.bind(limit)
     );
@@ -324,13 +444,7 @@ pub async fn popular(db: &Db, period: Period, limit: i64) -> Result<(Span, Vec<P
             })
         })
         .collect::<Result<_, StorageError>>()?;
-    Ok((
-        Span {
-            start: windows.earliest(period),
-            end: period.now,
-        },
-        popular,
-    ))
+    Ok((windows.span(period), popular))
 }
 
 /// `/peak-times`: used bookings by local hour and weekday of their start.
@@ -380,21 +494,31 @@ fn first_peak(counts: &[i64]) -> (usize, i64) {
 pub async fn peak_times(db: &Db, period: Period) -> Result<PeakTimes, StorageError> {
     let windows = ZoneWindows::load(db, period).await?;
     let mut binder = Binder::new();
-    let window = windows.condition(&mut binder, "r.start_time");
+    let hours = windows.rollup(&mut binder, "h");
+    let ends = windows.ends(&mut binder, "r.start_time");
     let bucket = db.epoch_bucket_sql("r.start_time", BUCKET_SECONDS);
+    // Starts by zone and instant (seconds since the epoch): whole hours from the rollup,
+    // 15-minute buckets at the window's ends.
     let sql = format!(
-        "SELECT s.timezone AS tz, {bucket} AS bucket, COUNT(*) AS n
+        "SELECT s.timezone AS tz, h.hour * 3600 AS at, CAST(SUM(h.started) AS BIGINT) AS n
+         FROM analytics_resource_hours h JOIN resources s ON s.id = h.resource_id
+         WHERE {hours} AND h.started > 0
+         GROUP BY s.timezone, h.hour
+         UNION ALL
+         SELECT s.timezone AS tz, {bucket} * {BUCKET_SECONDS} AS at, COUNT(*) AS n
          FROM reservations r JOIN resources s ON s.id = r.resource_id
-         WHERE r.status IN {USED} AND {window}
+         WHERE r.status IN {USED} AND {ends}
          GROUP BY s.timezone, {bucket}"
     );
     let mut hours = [0i64; 24];
     let mut days = [0i64; 7];
+    let mut zones: HashMap<String, Tz> = HashMap::new();
     for row in db.query(&sql, binder.into_values()).await? {
-        let zone = zone_named(&row.get::<String>("tz")?);
-        let bucket: i64 = row.get("bucket")?;
+        let name: String = row.get("tz")?;
+        let zone = *zones.entry(name).or_insert_with_key(|name| zone_named(name));
+        let at: i64 = row.get("at")?;
         let n: i64 = row.get("n")?;
-        let Some(start) = DateTime::from_timestamp(bucket * BUCKET_SECONDS, 0) else {
+        let Some(start) = DateTime::from_timestamp(at, 0) else {
             continue;
         };
         let local = start.with_timezone(&zone);
@@ -404,10 +528,7 @@ pub async fn peak_times(db: &Db, period: Period) -> Result<PeakTimes, StorageErr
     let (peak_hour, peak_hour_count) = first_peak(&hours);
     let (peak_day, peak_day_count) = first_peak(&days);
     Ok(PeakTimes {
-        period: Span {
-            start: windows.earliest(period),
-            end: period.now,
-        },
+        period: windows.span(period),
         total_reservations: hours.iter().sum(),
         hourly_distribution: (0..24)
             .map(|hour| HourCount {
@@ -439,6 +560,26 @@ pub struct UserPattern {
     pub cancellation_rate: f64,
 }
 
+/// The bookings created in their resource's window (of `user` only, when given), as a SQL
+/// subquery of `(user_id, hour, created, active, cancelled)` rows: the rollup's whole hours,
+/// then the reservations at the window's ends (`hour` from their creation).
+fn created(db: &Db, windows: &ZoneWindows, binder: &mut Binder, user: Option<i64>) -> String {
+    let hours = windows.rollup(binder, "g");
+    let mine = user.map_or(String::new(), |id| format!("AND g.user_id = {}", binder.bind(id)));
+    let ends = windows.ends(binder, "r.created_at");
+    let theirs = user.map_or(String::new(), |id| format!("AND r.user_id = {}", binder.bind(id)));
+    let hour = db.epoch_bucket_sql("r.created_at", 3600);
+    format!(
+        "(SELECT g.user_id AS user_id, g.hour AS hour, g.created AS created, g.active AS active,
+                 g.cancelled AS cancelled
+          FROM analytics_user_hours g WHERE {hours} {mine} AND g.created <> 0
+          UNION ALL
+          SELECT r.user_id, {hour}, 1, CASE WHEN r.status = 'active' THEN 1 ELSE 0 END,
+                 CASE WHEN r.status = 'cancelled' THEN 1 ELSE 0 END
+          FROM reservations r JOIN resources s ON s.id = r.resource_id WHERE {ends} {theirs})"
+    )
+}
+
 /// Bookings created in their resource's window, by user (only `user` when given), most first.
 pub async fn user_patterns(
     db: &Db,
@@ -448,14 +589,12 @@ pub async fn user_patterns(
 ) -> Result<(Span, Vec<UserPattern>), StorageError> {
     let windows = ZoneWindows::load(db, period).await?;
     let mut binder = Binder::new();
-    let window = windows.condition(&mut binder, "r.created_at");
-    let only = user.map_or(String::new(), |id| format!("AND r.user_id = {}", binder.bind(id)));
+    let created = created(db, &windows, &mut binder, user);
     let sql = format!(
-        "SELECT u.id AS user_id, u.username AS username, COUNT(*) AS total,
-                SUM(CASE WHEN r.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled
-         FROM reservations r JOIN resources s ON s.id = r.resource_id JOIN users u ON u.id = r.user_id
-         WHERE {window} {only}
-         GROUP BY u.id, u.username ORDER BY total DESC, u.id LIMIT {}",
+        "SELECT u.id AS user_id, u.username AS username, CAST(SUM(x.created) AS BIGINT) AS total,
+                CAST(SUM(x.cancelled) AS BIGINT) AS cancelled
+         FROM {created} x JOIN users u ON u.id = x.user_id
+         GROUP BY u.id, u.username HAVING SUM(x.created) > 0 ORDER BY total DESC, u.id LIMIT {}",
         binder.bind(limit)
     );
     let users = db
@@ -464,7 +603,7 @@ pub async fn user_patterns(
         .iter()
         .map(|row| {
             let total: i64 = row.get("total")?;
-            let cancelled = row.get::<Option<i64>>("cancelled")?.unwrap_or(0);
+            let cancelled: i64 = row.get("cancelled")?;
             Ok(UserPattern {
                 user_id: row.get("user_id")?,
                 username: row.get("username")?,
@@ -474,13 +613,53 @@ pub async fn user_patterns(
             })
         })
         .collect::<Result<_, StorageError>>()?;
-    Ok((
-        Span {
-            start: windows.earliest(period),
-            end: period.now,
-        },
-        users,
-    ))
+    Ok((windows.span(period), users))
+}
+
+/// One day of `/cancellations`: the bookings created that UTC day (in their resource's window),
+/// and how many of them are cancelled now.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedDay {
+    pub date: NaiveDate,
+    pub created: i64,
+    pub cancelled: i64,
+}
+
+/// Every UTC date of the period, oldest first, with the bookings created on it.
+pub async fn cancellations(db: &Db, period: Period) -> Result<(Span, Vec<CreatedDay>), StorageError> {
+    let windows = ZoneWindows::load(db, period).await?;
+    let span = windows.span(period);
+    let mut binder = Binder::new();
+    let created = created(db, &windows, &mut binder, None);
+    let sql = format!(
+        "SELECT x.hour AS hour, CAST(SUM(x.created) AS BIGINT) AS created,
+                CAST(SUM(x.cancelled) AS BIGINT) AS cancelled
+         FROM {created} x GROUP BY x.hour"
+    );
+    let mut days: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
+    let mut date = span.start.date_naive();
+    while date <= span.end.date_naive() {
+        days.insert(date, (0, 0));
+        date += Duration::days(1);
+    }
+    for row in db.query(&sql, binder.into_values()).await? {
+        let hour: i64 = row.get("hour")?;
+        let Some(at) = DateTime::from_timestamp(hour * 3600, 0) else {
+            continue;
+        };
+        let day = days.entry(at.date_naive()).or_default();
+        day.0 += row.get::<i64>("created")?;
+        day.1 += row.get::<i64>("cancelled")?;
+    }
+    let days = days
+        .into_iter()
+        .map(|(date, (created, cancelled))| CreatedDay {
+            date,
+            created,
+            cancelled,
+        })
+        .collect();
+    Ok((span, days))
 }
 
 /// The `overview` of `/dashboard`.
@@ -510,18 +689,17 @@ pub struct Peaks {
     pub peak_day: &'static str,
 }
 
-pub async fn dashboard(db: &Db, period: Period) -> Result<Dashboard, StorageError> {
+pub async fn dashboard(db: &Db, period: Period) -> Result<Dashboard, AnalyticsError> {
     let windows = ZoneWindows::load(db, period).await?;
     let mut binder = Binder::new();
-    let window = windows.condition(&mut binder, "r.created_at");
+    let created = created(db, &windows, &mut binder, None);
     let sql = format!(
-        "SELECT COUNT(*) AS total,
-                SUM(CASE WHEN r.status = 'active' THEN 1 ELSE 0 END) AS active,
-                SUM(CASE WHEN r.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled
-         FROM reservations r JOIN resources s ON s.id = r.resource_id WHERE {window}"
+        "SELECT CAST(SUM(x.created) AS BIGINT) AS total, CAST(SUM(x.active) AS BIGINT) AS active,
+                CAST(SUM(x.cancelled) AS BIGINT) AS cancelled
+         FROM {created} x"
     );
     let counts = db.query_one(&sql, binder.into_values()).await?;
-    let total: i64 = counts.get("total")?;
+    let total = counts.get::<Option<i64>>("total")?.unwrap_or(0);
     let active = counts.get::<Option<i64>>("active")?.unwrap_or(0);
     let cancelled = counts.get::<Option<i64>>("cancelled")?.unwrap_or(0);
     let total_resources: i64 = db
@@ -541,10 +719,7 @@ pub async fn dashboard(db: &Db, period: Period) -> Result<Dashboard, StorageErro
     let (_, top) = popular(db, period, 5).await?;
     let peaks = peak_times(db, period).await?;
     Ok(Dashboard {
-        period: Span {
-            start: windows.earliest(period),
-            end: period.now,
-        },
+        period: windows.span(period),
         overview: Overview {
             total_resources,
             total_users,
@@ -574,38 +749,62 @@ pub struct ExportedReservation {
     pub created_at: DateTime<Utc>,
 }
 
-/// The bookings created in their resource's window (of `user` only, when given), oldest first,
-/// at most [`EXPORT_LIMIT`].
-pub async fn reservations_created(
-    db: &Db,
-    period: Period,
+/// Where a page of the export starts: after this `(created_at, id)`.
+pub type ExportCursor = (DateTime<Utc>, i64);
+
+/// The reservations export, read a page at a time: the bookings created in their resource's
+/// window (of `user` only, when given), oldest first.
+pub struct Export {
+    windows: ZoneWindows,
     user: Option<i64>,
-) -> Result<Vec<ExportedReservation>, StorageError> {
-    let windows = ZoneWindows::load(db, period).await?;
-    let mut binder = Binder::new();
-    let window = windows.condition(&mut binder, "r.created_at");
-    let only = user.map_or(String::new(), |id| format!("AND r.user_id = {}", binder.bind(id)));
-    let sql = format!(
-        "SELECT r.id AS id, s.name AS resource_name, u.username AS username, r.start_time AS start_time,
-                r.end_time AS end_time, r.status AS status, r.created_at AS created_at
-         FROM reservations r JOIN resources s ON s.id = r.resource_id JOIN users u ON u.id = r.user_id
-         WHERE {window} {only} ORDER BY r.created_at, r.id LIMIT {EXPORT_LIMIT}"
-    );
-    db.query(&sql, binder.into_values())
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(ExportedReservation {
-                id: row.get("id")?,
-                resource_name: row.get("resource_name")?,
-                username: row.get("username")?,
-                start_time: row.get("start_time")?,
-                end_time: row.get("end_time")?,
-                status: row.get("status")?,
-                created_at: row.get("created_at")?,
-            })
+}
+
+impl Export {
+    pub async fn start(db: &Db, period: Period, user: Option<i64>) -> Result<Export, StorageError> {
+        Ok(Export {
+            windows: ZoneWindows::load(db, period).await?,
+            user,
         })
-        .collect()
+    }
+
+    /// The next [`EXPORT_PAGE`] rows after `after` (from the first when `None`), along the
+    /// index on `created_at`.
+    pub async fn page(&self, db: &Db, after: Option<ExportCursor>) -> Result<Vec<ExportedReservation>, StorageError> {
+        let mut binder = Binder::new();
+        let window = self.windows.condition(&mut binder, "r.created_at");
+        let only = self
+            .user
+            .map_or(String::new(), |id| format!("AND r.user_id = {}", binder.bind(id)));
+        let from = after.map_or(String::new(), |(at, id)| {
+            format!(
+                "AND (r.created_at > {} OR (r.created_at = {} AND r.id > {}))",
+                binder.bind(at),
+                binder.bind(at),
+                binder.bind(id)
+            )
+        });
+        let sql = format!(
+            "SELECT r.id AS id, s.name AS resource_name, u.username AS username, r.start_time AS start_time,
+                    r.end_time AS end_time, r.status AS status, r.created_at AS created_at
+             FROM reservations r JOIN resources s ON s.id = r.resource_id JOIN users u ON u.id = r.user_id
+             WHERE {window} {only} {from} ORDER BY r.created_at, r.id LIMIT {EXPORT_PAGE}"
+        );
+        db.query(&sql, binder.into_values())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(ExportedReservation {
+                    id: row.get("id")?,
+                    resource_name: row.get("resource_name")?,
+                    username: row.get("username")?,
+                    start_time: row.get("start_time")?,
+                    end_time: row.get("end_time")?,
+                    status: row.get("status")?,
+                    created_at: row.get("created_at")?,
+                })
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

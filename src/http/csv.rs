@@ -1,4 +1,5 @@
-//! CSV downloads: the one writer of every CSV file the server sends (today the audit export).
+//! CSV downloads: the one writer of every CSV file the server sends (the audit and analytics
+//! exports); a long document can be sent as it is written ([`CsvWriter::take`]).
 //!
 //! Invariant: **no text cell can be read as a formula by a spreadsheet.** A text cell that starts
 //! with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'` (OWASP's
@@ -12,8 +13,9 @@
 
 use std::borrow::Cow;
 
-use actix_web::HttpResponse;
 use actix_web::http::header::{CONTENT_DISPOSITION, HeaderValue};
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -75,9 +77,7 @@ pub struct CsvWriter {
 impl CsvWriter {
     /// A document whose first row names the columns (written as they are: they are ours).
     pub fn new(columns: &[&str]) -> Result<CsvWriter, ApiError> {
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(Vec::new());
+        let mut writer = writer();
         writer.write_record(columns).map_err(internal)?;
         Ok(CsvWriter { writer })
     }
@@ -91,13 +91,31 @@ impl CsvWriter {
     /// The finished document as an attachment named `filename`.
     pub fn into_response(self, filename: &str) -> Result<HttpResponse, ApiError> {
         let body = self.writer.into_inner().map_err(|e| internal(e.into_error()))?;
-        let disposition =
-            HeaderValue::from_str(&format!("attachment; filename={filename}")).map_err(ApiError::internal)?;
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((CONTENT_DISPOSITION, disposition))
-            .body(body))
+        Ok(attachment(filename)?.body(body))
     }
+
+    /// The text written since the last call: the next chunk of a streamed document.
+    pub fn take(&mut self) -> Result<Bytes, ApiError> {
+        let written = std::mem::replace(&mut self.writer, writer());
+        Ok(Bytes::from(written.into_inner().map_err(|e| internal(e.into_error()))?))
+    }
+}
+
+/// The start of an answer carrying a CSV attachment named `filename`.
+pub fn attachment(filename: &str) -> Result<HttpResponseBuilder, ApiError> {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename={filename}")).map_err(ApiError::internal)?;
+    let mut answer = HttpResponse::Ok();
+    answer
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((CONTENT_DISPOSITION, disposition));
+    Ok(answer)
+}
+
+/// A writer of RFC 4180 text with CRLF line ends, into memory.
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new())
 }
 
 fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {

@@ -3,19 +3,24 @@
 //! resources (dashboard, utilisation, popularity, peaks) carry no one's personal data; user
 //! patterns and the reservations export do, so a caller without `reservation:read_any`
 //! (managers and admins hold it) sees only their own rows, and asking for someone else's user
-//! patterns is a 403 (the original showed everyone's to anyone).
+//! patterns is a 403 (the original showed everyone's to anyone). The heatmap and the
+//! cancellations per day (for the dashboard's charts) are figures over all resources too. A
+//! `resource_id` that names no resource is a 404. The reservations export is streamed: the
+//! first page is read before the answer starts (so a failure is still a clean error), the rest
+//! as the client reads.
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::table::RouteTable;
-use crate::analytics::{self, MAX_DAYS, Period};
+use crate::analytics::{self, EXPORT_PAGE, Export, ExportCursor, ExportedReservation, MAX_DAYS, Period};
 use crate::auth::{Access, Permission, Principal};
 use crate::error::ApiError;
 use crate::http::Query;
-use crate::http::csv::{Cell, CsvWriter};
+use crate::http::csv::{Cell, CsvWriter, attachment};
 use crate::state::AppState;
 use crate::wire::time::utc;
 
@@ -44,6 +49,14 @@ pub fn declare(table: &mut RouteTable) {
             signed_in,
             &[],
             user_patterns,
+        )
+        .route(Method::GET, "/api/v1/analytics/heatmap", signed_in, &[], heatmap)
+        .route(
+            Method::GET,
+            "/api/v1/analytics/cancellations",
+            signed_in,
+            &[],
+            cancellations,
         )
         .route(
             Method::GET,
@@ -96,20 +109,42 @@ async fn dashboard(state: web::Data<AppState>, Query(days): Query<Days>) -> Resu
 }
 
 #[derive(Deserialize)]
-struct UtilizationQuery {
+struct ResourceQuery {
     resource_id: Option<i64>,
 }
 
 async fn utilization(
     state: web::Data<AppState>,
     Query(days): Query<Days>,
-    Query(query): Query<UtilizationQuery>,
+    Query(query): Query<ResourceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let period = days.period(&state)?;
     let (span, rows) = analytics::utilisation(&state.db, period, query.resource_id).await?;
     Ok(HttpResponse::Ok().json(json!({
         "period": {"start": span.start, "end": span.end, "days": period.days},
         "utilization": rows,
+    })))
+}
+
+async fn heatmap(
+    state: web::Data<AppState>,
+    Query(days): Query<Days>,
+    Query(query): Query<ResourceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    let (span, maps) = analytics::heatmap(&state.db, period, query.resource_id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "period": {"start": span.start, "end": span.end},
+        "resources": maps,
+    })))
+}
+
+async fn cancellations(state: web::Data<AppState>, Query(days): Query<Days>) -> Result<HttpResponse, ApiError> {
+    let period = days.period(&state)?;
+    let (span, days) = analytics::cancellations(&state.db, period).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "period": {"start": span.start, "end": span.end},
+        "days": days,
     })))
 }
 
@@ -215,7 +250,8 @@ async fn export_reservations(
 ) -> Result<HttpResponse, ApiError> {
     let period = days.period(&state)?;
     let user = visible_user(&principal, None)?;
-    let rows = analytics::reservations_created(&state.db, period, user).await?;
+    let export = Export::start(&state.db, period, user).await?;
+    let first = export.page(&state.db, None).await?;
     let mut csv = CsvWriter::new(&[
         "reservation_id",
         "resource_name",
@@ -225,7 +261,29 @@ async fn export_reservations(
         "status",
         "created_at",
     ])?;
-    for row in &rows {
+    let more = write_page(&mut csv, &first)?;
+    let head = csv.take()?;
+    let rest = futures::stream::try_unfold(
+        (export, state.db.clone(), csv, more),
+        |(export, db, mut csv, after)| async move {
+            let Some(after) = after else {
+                return Ok(None);
+            };
+            let page = export.page(&db, Some(after)).await?;
+            let more = write_page(&mut csv, &page)?;
+            let chunk = csv.take()?;
+            Ok::<_, ApiError>(Some((chunk, (export, db, csv, more))))
+        },
+    );
+    let body = futures::stream::once(async { Ok(head) })
+        .chain(rest)
+        .map_err(actix_web::Error::from);
+    Ok(attachment(&format!("reservations_{}days.csv", period.days))?.streaming(body))
+}
+
+/// Writes `page`; where the next page starts, unless this one was the last.
+fn write_page(csv: &mut CsvWriter, page: &[ExportedReservation]) -> Result<Option<ExportCursor>, ApiError> {
+    for row in page {
         csv.row([
             Cell::Number(row.id.into()),
             Cell::Text(row.resource_name.as_str().into()),
@@ -236,5 +294,8 @@ async fn export_reservations(
             Cell::Text(utc(row.created_at).into()),
         ])?;
     }
-    csv.into_response(&format!("reservations_{}days.csv", period.days))
+    Ok(page
+        .last()
+        .filter(|_| page.len() as i64 == EXPORT_PAGE)
+        .map(|last| (last.created_at, last.id)))
 }

@@ -1,10 +1,14 @@
-//! Analytics (§2.12): the 7 operations on both backends, their figures checked against a
-//! hand-computed fixture (two resources in different zones with different opening hours, a
-//! blackout date and a DST week), every error, the access rules (the original let anyone read
-//! anyone's patterns and reservations) and formula neutralising in the CSV exports.
+//! Analytics (§2.12): the 7 operations, and the heatmap and cancellations of the dashboard's
+//! charts, on both backends; their figures checked against a hand-computed fixture (two
+//! resources in different zones with different opening hours, a blackout date and a DST week),
+//! every error, the access rules (the original let anyone read anyone's patterns and
+//! reservations) and formula neutralising in the CSV exports. The fixture writes reservations
+//! straight into the database, then rebuilds the rollups as migration 25 does; that the rollups
+//! follow changes made through the API is checked on its own.
 
 use chrono::{DateTime, Utc};
 use reserver_actors::ManualClock;
+use resource_reserver::analytics::rollup;
 use resource_reserver::params;
 use serde_json::{Value, json};
 
@@ -28,7 +32,8 @@ struct Fixture {
     london: i64,
 }
 
-/// Stores a reservation as it would be after its life (times, status and creation chosen).
+/// Stores a reservation as it would be after its life (times, status and creation chosen), and
+/// counts it in the rollups (as migration 25 counts the reservations it finds).
 async fn stored(app: &TestApp, user: &TestUser, resource: i64, from: &str, to: &str, status: &str, created: &str) {
     let db = app.database().connect().await;
     db.execute(
@@ -38,6 +43,7 @@ async fn stored(app: &TestApp, user: &TestUser, resource: i64, from: &str, to: &
     )
     .await
     .expect("storing a reservation");
+    rollup::rebuild(&db).await.expect("rebuilding the rollups");
     db.close().await;
 }
 
@@ -209,8 +215,8 @@ both_backends! {
         let one = json_of(&app, &f.bob, &format!("/api/v1/analytics/utilization?days=7&resource_id={}", f.london)).await;
         assert_eq!(one["utilization"].as_array().unwrap().len(), 1);
         assert_eq!(one["utilization"][0]["resource_id"], f.london);
-        let none = json_of(&app, &f.bob, "/api/v1/analytics/utilization?resource_id=999999").await;
-        assert_eq!(none["utilization"], json!([]));
+        let (status, why) = detail(app.get_as(&f.bob, "/api/v1/analytics/utilization?resource_id=999999").await).await;
+        assert_eq!((status, why.as_str()), (404, "Resource not found"));
         // The default window is 30 days.
         let default = json_of(&app, &f.bob, "/api/v1/analytics/utilization").await;
         assert_eq!(default["period"]["days"], 30);
@@ -338,6 +344,118 @@ both_backends! {
         assert!(!bobs.iter().any(|line| line.contains("carol")));
     }
 
+    #[app(clock, long_tokens)]
+    async fn the_heatmap_is_utilisation_per_local_weekday_hour_and_null_when_never_open(app: TestApp, clock: Arc<ManualClock>) {
+        let f = fixture(&app, &clock).await;
+        let body = json_of(&app, &f.bob, "/api/v1/analytics/heatmap?days=7").await;
+        assert_eq!(body["period"], json!({"start": "2030-03-27T11:00:00Z", "end": NOW}));
+        let maps = body["resources"].as_array().unwrap();
+        assert_eq!(maps.len(), 2);
+        assert_eq!(
+            (maps[0]["resource_id"].clone(), maps[0]["resource_name"].clone(), maps[0]["timezone"].clone()),
+            (json!(f.berlin), json!("Berlin room"), json!("Europe/Berlin"))
+        );
+        // Berlin: open Monday to Friday 9–17, but Monday 2030-04-01 is blacked out (the only
+        // Monday of the window), so Monday is never open. Booked: #1 Thu 10:00–12:30 CET, #2
+        // Tue 16:00–17:00 CEST (until closing), #4 Wed 12:00–13:00 CET (from the window's start).
+        let mut berlin = vec![vec![Value::Null; 24]; 7];
+        for day in &mut berlin[1..5] {
+            day[9..17].fill(json!(0.0));
+        }
+        berlin[3][10] = json!(100.0);
+        berlin[3][11] = json!(100.0);
+        berlin[3][12] = json!(50.0);
+        berlin[1][16] = json!(100.0);
+        berlin[2][12] = json!(100.0);
+        assert_eq!(maps[0]["cells"], json!(berlin));
+        // London, always open, but 01:00–02:00 on Sunday 2030-03-31 never happened (the clocks
+        // went from 01:00 GMT to 02:00 BST). Booked: #6 Sun 00:30 GMT–03:30 BST, #7 Mon
+        // 09:00–12:00 BST, #8 Wed 10:15–11:00 BST (until now).
+        let mut london = vec![vec![json!(0.0); 24]; 7];
+        london[6][1] = Value::Null;
+        london[6][0] = json!(50.0);
+        london[6][2] = json!(100.0);
+        london[6][3] = json!(50.0);
+        london[0][9..12].fill(json!(100.0));
+        london[2][10] = json!(75.0);
+        assert_eq!(maps[1]["cells"], json!(london));
+
+        let one = json_of(&app, &f.admin, &format!("/api/v1/analytics/heatmap?days=7&resource_id={}", f.london)).await;
+        assert_eq!(one["resources"], json!([maps[1]]));
+    }
+
+    #[app(clock, long_tokens)]
+    async fn cancellations_count_the_bookings_created_each_utc_day(app: TestApp, clock: Arc<ManualClock>) {
+        let f = fixture(&app, &clock).await;
+        let body = json_of(&app, &f.bob, "/api/v1/analytics/cancellations?days=7").await;
+        assert_eq!(body["period"], json!({"start": "2030-03-27T11:00:00Z", "end": NOW}));
+        // Created in the window: all but #4, all on 2030-03-28; #3 is cancelled.
+        let days: Vec<Value> = ["27", "28", "29", "30", "31"]
+            .iter()
+            .map(|d| format!("2030-03-{d}"))
+            .chain(["01", "02", "03"].iter().map(|d| format!("2030-04-{d}")))
+            .map(|date| {
+                let (created, cancelled) = if date == "2030-03-28" { (7, 1) } else { (0, 0) };
+                json!({"date": date, "created": created, "cancelled": cancelled})
+            })
+            .collect();
+        assert_eq!(body["days"], json!(days));
+    }
+
+    #[app(clock, long_tokens)]
+    async fn the_figures_follow_bookings_made_and_cancelled_through_the_api(app: TestApp, clock: Arc<ManualClock>) {
+        use reserver_actors::Clock;
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        let room = app.create_resource(&admin, json!({"name": "Room"})).await;
+        let gone = app.create_resource(&admin, json!({"name": "Gone"})).await;
+        let now = clock.now();
+        let slot = |hours: i64| {
+            let start = now + chrono::Duration::hours(hours);
+            (start.to_rfc3339(), (start + chrono::Duration::hours(1)).to_rfc3339())
+        };
+        let mut ids = Vec::new();
+        for (resource, hours) in [(room, 2), (room, 4), (gone, 2)] {
+            let (start, end) = slot(hours);
+            let response = app.book(&bob, resource, &start, &end).await;
+            assert_eq!(response.status(), 201);
+            ids.push(response.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+        }
+        let cancelled = app.post_json_as(&bob, &format!("/api/v1/reservations/{}/cancel", ids[1]), &json!({})).await;
+        assert_eq!(cancelled.status(), 200);
+        // Windows end at now, exclusive: a minute later the bookings are in.
+        clock.advance(std::time::Duration::from_secs(60));
+        let dashboard = json_of(&app, &admin, "/api/v1/analytics/dashboard?days=1").await;
+        assert_eq!(
+            (dashboard["overview"]["total_reservations"].clone(), dashboard["overview"]["active_reservations"].clone(),
+             dashboard["overview"]["cancelled_reservations"].clone()),
+            (json!(3), json!(2), json!(1))
+        );
+        let days = json_of(&app, &admin, "/api/v1/analytics/cancellations?days=1").await;
+        let today: Vec<&Value> = days["days"].as_array().unwrap().iter().filter(|d| d["created"] != 0).collect();
+        assert_eq!(today.len(), 1);
+        assert_eq!((today[0]["created"].clone(), today[0]["cancelled"].clone()), (json!(3), json!(1)));
+
+        // Deleting a resource (once its booking is cancelled) takes its bookings out of every figure.
+        let cancelled = app.post_json_as(&bob, &format!("/api/v1/reservations/{}/cancel", ids[2]), &json!({})).await;
+        assert_eq!(cancelled.status(), 200);
+        assert_eq!(app.delete_as(&admin, &format!("/api/v1/resources/{gone}")).await.status(), 200);
+        let patterns = json_of(&app, &admin, "/api/v1/analytics/user-patterns?days=1").await;
+        assert_eq!(
+            (patterns["users"][0]["total_reservations"].clone(), patterns["users"][0]["cancelled_count"].clone()),
+            (json!(2), json!(1))
+        );
+
+        // A day later the remaining booking has been used: an hour of a 24-hour window.
+        clock.advance(std::time::Duration::from_secs(86_400));
+        let admin = app.login_again(&admin).await;
+        let used = json_of(&app, &admin, &format!("/api/v1/analytics/utilization?days=1&resource_id={room}")).await;
+        assert_eq!(used["utilization"][0]["booked_hours"], 1.0);
+        assert_eq!(used["utilization"][0]["utilization_percent"], 4.17);
+        let popular = json_of(&app, &admin, "/api/v1/analytics/popular-resources?days=1").await;
+        assert_eq!(popular["resources"], json!([{"resource_id": room, "resource_name": "Room", "reservation_count": 1, "rank": 1}]));
+    }
+
     async fn csv_exports_neutralise_formula_cells(app: TestApp) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -372,7 +490,7 @@ both_backends! {
         let bob = app.user("bob").await;
         let operations = [
             "dashboard", "utilization", "popular-resources", "peak-times", "user-patterns",
-            "export/utilization.csv", "export/reservations.csv",
+            "export/utilization.csv", "export/reservations.csv", "heatmap", "cancellations",
         ];
         for operation in operations {
             let path = format!("/api/v1/analytics/{operation}");
@@ -400,6 +518,10 @@ both_backends! {
                 assert_eq!(body["detail"][0]["loc"], json!(["query", "limit"]));
             }
             assert_eq!(app.get_as(&bob, &format!("/api/v1/analytics/{path}?limit=100")).await.status(), 200);
+        }
+        for path in ["utilization", "heatmap"] {
+            let (status, why) = detail(app.get_as(&bob, &format!("/api/v1/analytics/{path}?resource_id=999999")).await).await;
+            assert_eq!((status, why.as_str()), (404, "Resource not found"), "{path}");
         }
         let response = app.get_as(&bob, "/api/v1/analytics/user-patterns?limit=101").await;
         let body: Value = response.json().await.unwrap();

@@ -1,6 +1,7 @@
 //! axe-core (vendored, WCAG 2.0/2.1 A and AA) finds no violation on the main pages, in the
 //! light and in the dark theme: sign-in and setup signed out, then home, board, resources, a
-//! resource, mine, admin resources, groups, search, the group and label editors, analytics,
+//! resource, mine, admin resources and one resource's admin page (with its parent picker),
+//! groups, search, the group and label editors, analytics (with its charts), bulk booking,
 //! account and account security as the administrator.
 
 use crate::both_backends;

@@ -24,11 +24,13 @@ pub fn main_pages(resource: i64) -> Vec<String> {
         "/waitlist",
         "/admin",
         "/admin/resources",
+        &format!("/admin/resources/{resource}"),
         "/groups",
         "/search",
         "/admin/groups",
         "/admin/labels",
         "/analytics",
+        "/bulk",
         "/account",
         "/account/security",
     ]

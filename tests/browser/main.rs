@@ -12,12 +12,15 @@ mod harness;
 mod seed;
 
 mod accessibility;
+mod analytics_charts;
 mod board_live;
+mod bulk_booking;
 mod csv_import;
 mod harness_checks;
 mod language;
 mod mfa_sign_in;
 mod organise;
+mod resource_parent;
 mod screenshots;
 mod setup_sign_in_book;
 mod waitlist_offer;

@@ -91,6 +91,7 @@ function renderShell(kiosk) {
     navLink('#/groups', 'organise.nav_groups', 'nav-groups'),
     navLink('#/analytics', 'analytics.nav', 'nav-analytics'),
     navLink('#/mine', 'core.nav_mine', 'nav-mine'),
+    navLink('#/bulk', 'bulk.nav', 'nav-bulk'),
     navLink('#/waitlist', 'core.nav_waitlist', 'nav-waitlist'),
     can('reservation:approve') ? navLink('#/approvals', 'core.nav_approvals', 'nav-approvals') : null,
     (can('resource:create') || can('user:manage') || can('audit:read')) ? navLink('#/admin', 'core.nav_admin', 'nav-admin') : null,

@@ -18,8 +18,9 @@ import admin from './i18n/admin.js';
 import account from './i18n/account.js';
 import organise from './i18n/organise.js';
 import analytics from './i18n/analytics.js';
+import bulk from './i18n/bulk.js';
 
-const AREAS = { core, auth, home, board, mine, resources, booking, approvals, admin, account, organise, analytics };
+const AREAS = { core, auth, home, board, mine, resources, booking, approvals, admin, account, organise, analytics, bulk };
 
 export const LANGUAGES = [['en', 'English'], ['es', 'Español'], ['fr', 'Français']];
 

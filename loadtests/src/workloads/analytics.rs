@@ -1,4 +1,5 @@
-//! Analytics: the seven `/api/v1/analytics` reads (and peak times over a year), each by a few clients for the run's duration,
+//! Analytics: the seven `/api/v1/analytics` reads, the dashboard's heatmap and cancellations (and
+//! peak times and utilisation over a year), each by a few clients for the run's duration,
 //! as the admin (so user patterns and the export cover everyone). Meant for a database seeded
 //! with `loadtests/analytics-seed` (1,000,000 reservations over the past year by default); the
 //! budget is p99 ≤ 200 ms per answer.
@@ -11,7 +12,7 @@ use crate::report::Row;
 /// Concurrent readers: analytics is a manager's page, not a hot path.
 const CLIENTS: usize = 4;
 
-const PATHS: [(&str, &str); 8] = [
+const PATHS: [(&str, &str); 11] = [
     ("analytics dashboard", "/api/v1/analytics/dashboard?days=30"),
     ("analytics utilization", "/api/v1/analytics/utilization?days=30"),
     ("analytics popular", "/api/v1/analytics/popular-resources?days=30"),
@@ -25,7 +26,10 @@ const PATHS: [(&str, &str); 8] = [
         "analytics reservations.csv",
         "/api/v1/analytics/export/reservations.csv?days=30",
     ),
+    ("analytics heatmap", "/api/v1/analytics/heatmap?days=30"),
+    ("analytics cancellations", "/api/v1/analytics/cancellations?days=30"),
     ("analytics peak times 365 d", "/api/v1/analytics/peak-times?days=365"),
+    ("analytics utilization 365 d", "/api/v1/analytics/utilization?days=365"),
 ];
 
 pub async fn run(ctx: &Context) -> Result<Vec<Row>> {

@@ -1,6 +1,11 @@
 // Words of the 'admin' area: `t('admin.<key>')`. Keep the three languages' keys identical.
 export default {
   en: {
+    parent_title: 'Place in the hierarchy',
+    parent: 'Parent resource',
+    parent_none: 'No parent',
+    parent_hint: 'A resource inside another one (a desk in a room). A resource cannot be inside itself or inside one of its own children.',
+    family_none: 'This resource has no parent and no children.',
     refused_needs_approver: 'Choose an approver: a resource whose bookings need approval needs someone to answer them.',
     refused_no_approver: 'This approver does not exist.',
     refused_last_admin: 'Not changed: the server needs at least one active administrator.',
@@ -209,6 +214,11 @@ export default {
     audit_none: 'No entries match these filters.',
   },
   es: {
+    parent_title: 'Lugar en la jerarquía',
+    parent: 'Recurso padre',
+    parent_none: 'Sin padre',
+    parent_hint: 'Un recurso dentro de otro (un puesto en una sala). Un recurso no puede estar dentro de sí mismo ni de uno de sus hijos.',
+    family_none: 'Este recurso no tiene padre ni hijos.',
     refused_needs_approver: 'Elija un aprobador: un recurso cuyas reservas necesitan aprobación necesita a alguien que las responda.',
     refused_no_approver: 'Este aprobador no existe.',
     refused_last_admin: 'Sin cambios: el servidor necesita al menos un administrador activo.',
@@ -417,6 +427,11 @@ export default {
     audit_none: 'Ninguna entrada coincide con estos filtros.',
   },
   fr: {
+    parent_title: 'Place dans la hiérarchie',
+    parent: 'Ressource parente',
+    parent_none: 'Aucune ressource parente',
+    parent_hint: 'Une ressource à l’intérieur d’une autre (un bureau dans une salle). Une ressource ne peut être ni dans elle-même ni dans l’un de ses enfants.',
+    family_none: 'Cette ressource n’a ni parent ni enfant.',
     refused_needs_approver: 'Choisissez un approbateur : une ressource dont les réservations doivent être approuvées a besoin de quelqu’un pour y répondre.',
     refused_no_approver: 'Cet approbateur n’existe pas.',
     refused_last_admin: 'Rien n’a changé : le serveur a besoin d’au moins un administrateur actif.',

@@ -2,6 +2,8 @@
 // admin editors. Identical keys in en, es and fr.
 export default {
   en: {
+    part_of: 'Part of',
+    contains: 'Contains',
     nav_search: "Search",
     nav_groups: "Places",
     labels: "Labels",
@@ -133,6 +135,8 @@ export default {
     group_board_title: "Board: {name}",
   },
   es: {
+    part_of: 'Forma parte de',
+    contains: 'Contiene',
     nav_search: "Buscar",
     nav_groups: "Lugares",
     labels: "Etiquetas",
@@ -264,6 +268,8 @@ export default {
     group_board_title: "Panel: {name}",
   },
   fr: {
+    part_of: 'Fait partie de',
+    contains: 'Contient',
     nav_search: "Recherche",
     nav_groups: "Lieux",
     labels: "Étiquettes",

@@ -8,22 +8,9 @@ import { h, field, replace, button, flash, table, toast, formValues } from '../d
 import { t } from '../i18n.js';
 import { get, post, patch, del, ApiError } from '../api.js';
 import { adminHeader, refuse, confirmButton } from './admin.js';
-import { groupTree, flatten, placeLine } from './organise.js';
+import { groupTree, flatten, placeLine, allResources } from './organise.js';
 
 const PERMISSION = 'resource_group:manage';
-
-/** Every resource (for the assignment list), name order, at most 1,000. */
-async function allResources() {
-  const out = [];
-  let cursor;
-  for (let pages = 0; pages < 10; pages += 1) {
-    const body = await get('/resources/search', { status: 'all', limit: 100, cursor });
-    out.push(...(body.data || []));
-    if (!body.has_more || !body.next_cursor) break;
-    cursor = body.next_cursor;
-  }
-  return out;
-}
 
 /** The server's refusal in words; a cycle gets a sentence of its own. */
 export function refusalWords(error) {

@@ -1,6 +1,8 @@
 // `#/admin/resources/:id`: one resource for administrators — its fields (name, description,
-// tags, time zone, check-in window), its approval settings, its own opening hours (or the global
-// ones) and its blackout dates. Each section saves on its own and says what the server answered.
+// tags, time zone, check-in window), its approval settings, its parent resource in the hierarchy
+// (a desk inside a room; the server refuses cycles and the page shows its words), its own opening
+// hours (or the global ones) and its blackout dates. Each section saves on its own and says what
+// the server answered.
 
 import { h, field, replace, flash, formValues } from '../dom.js';
 import { t } from '../i18n.js';
@@ -8,6 +10,7 @@ import { get, put, post } from '../api.js';
 import { can } from '../session.js';
 import { adminHeader, refuse, timeZoneList, splitTags, statusLine, words } from './admin.js';
 import { hoursEditor, blackoutEditor } from './admin-hours.js';
+import { resourceFamily, familyLine } from './organise.js';
 
 function detailsSection(resource, onSaved) {
   const status = statusLine();
@@ -93,6 +96,53 @@ async function approvalSection(resource) {
   return section;
 }
 
+/**
+ * The parent picker (every other resource, or none) and the current parent and children. It is
+ * filled in once the hierarchy is read (several requests), without holding up the page.
+ */
+function parentSection(resource) {
+  const section = h('section', { class: 'card', 'aria-labelledby': 'parent-h', 'data-test': 'parent-section' });
+  const status = statusLine();
+  const draw = async () => {
+    const family = await resourceFamily(resource.id);
+    const others = [...family.index.values()].filter((other) => other.id !== resource.id)
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
+    const picker = field(t('admin.parent'), {
+      tag: 'select', name: 'parent', value: family.parent ? family.parent.id : '', 'data-test': 'parent-select',
+      options: [['', t('admin.parent_none')], ...others.map((other) => [other.id, other.name])],
+    });
+    const form = h('form', { 'data-test': 'parent-form' },
+      picker,
+      h('p', { class: 'hint' }, t('admin.parent_hint')),
+      h('button', { type: 'submit', class: 'btn btn-primary', 'data-test': 'parent-save' }, t('core.save')),
+      status);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const { parent } = formValues(form);
+      const submit = form.querySelector('button[type=submit]');
+      submit.disabled = true;
+      try {
+        const answer = await post('/resource-groups/resources/set-parent', { resource_id: resource.id, parent_id: parent === '' ? null : Number(parent) });
+        await draw();
+        status.say('success', answer.message);
+      } catch (error) {
+        // The picker goes back to the parent the resource really has.
+        await draw().catch(() => {});
+        status.say('error', error.message);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    replace(section,
+      h('h2', { id: 'parent-h' }, t('admin.parent_title')),
+      familyLine(family, (other) => `#/admin/resources/${other.id}`) || h('p', { class: 'hint', 'data-test': 'family-none' }, t('admin.family_none')),
+      form);
+  };
+  replace(section, h('h2', { id: 'parent-h' }, t('admin.parent_title')), h('p', { class: 'loading' }, t('core.loading')));
+  draw().catch((error) => replace(section, h('h2', { id: 'parent-h' }, t('admin.parent_title')), flash('error', error.message)));
+  return section;
+}
+
 async function hoursSection(resource) {
   const section = h('section', { class: 'card', 'aria-labelledby': 'hours-h' });
   const draw = async () => {
@@ -134,7 +184,8 @@ export default async function render(view, ctx) {
   ctx.setTitle(resource.name);
   const heading = adminHeader(resource.name, { hash: '#/admin/resources', label: t('admin.resources_title') });
   const title = heading[1];
-  const [approval, hours] = await Promise.all([approvalSection(resource), hoursSection(resource)]);
+  const [approval, hours, parent] = await Promise.all([
+    approvalSection(resource), hoursSection(resource), can('resource_group:manage') ? parentSection(resource) : null]);
   let hoursPart = hours;
   let blackoutPart = blackoutSection(resource);
   replace(view,
@@ -155,6 +206,7 @@ export default async function render(view, ctx) {
         }
       }),
       approval),
+    parent,
     hoursPart,
     blackoutPart);
 }

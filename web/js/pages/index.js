@@ -17,6 +17,7 @@ export const routes = [
   { path: '/waitlist', module: 'waitlist.js', auth: true },
   { path: '/approvals', module: 'approvals.js', auth: true },
   { path: '/analytics', module: 'analytics.js', auth: true },
+  { path: '/bulk', module: 'bulk.js', auth: true },
   // administration and account
   { path: '/admin', module: 'admin.js', auth: true },
   { path: '/admin/resources', module: 'admin-resources.js', auth: true, permission: 'resource:create' },

@@ -76,6 +76,19 @@ export async function allLabels() {
   return labels;
 }
 
+/** Every resource (for pickers and lists), name order, at most 1,000. */
+export async function allResources() {
+  const out = [];
+  let cursor;
+  for (let pages = 0; pages < 10; pages += 1) {
+    const body = await get('/resources/search', { status: 'all', limit: 100, cursor });
+    out.push(...(body.data || []));
+    if (!body.has_more || !body.next_cursor) break;
+    cursor = body.next_cursor;
+  }
+  return out;
+}
+
 /** The group tree: `{groups: [...roots with children and resource_count], total_groups, total_resources}`. */
 export const groupTree = () => get('/resource-groups/tree');
 
@@ -89,6 +102,36 @@ export function flatten(roots) {
   };
   for (const root of roots || []) walk(root, 0, []);
   return out;
+}
+
+/**
+ * Every resource's place in the hierarchy, as a Map id → `{id, name, parent_id, group_id, …}`:
+ * the ungrouped resources and those under each root group (the resource answer itself carries
+ * no parent, the hierarchy's answers do).
+ */
+export async function hierarchyIndex() {
+  const [ungrouped, tree] = await Promise.all([get('/resource-groups/ungrouped'), groupTree()]);
+  const lists = await Promise.all((tree.groups || []).map((root) => groupResources(root.id)));
+  return new Map([ungrouped, ...lists].flat().map((resource) => [resource.id, resource]));
+}
+
+/** Resource `id`'s parent resource (`{id, name}` or null), its children, and the whole index. */
+export async function resourceFamily(id) {
+  const [index, children] = await Promise.all([hierarchyIndex(), get(`/resource-groups/resources/${id}/children`)]);
+  const parentId = index.get(id)?.parent_id;
+  const parent = parentId === null || parentId === undefined ? null : (index.get(parentId) || { id: parentId, name: `#${parentId}` });
+  return { parent, children, index };
+}
+
+/** "Part of: Room 301" and "Contains: Desk 1, Desk 2" as links to `hash(resource)`, or null. */
+export function familyLine({ parent, children }, hash = (resource) => `#/resources/${resource.id}`) {
+  if (!parent && !children.length) return null;
+  const links = (list, test) => list.map((resource, index) => [index ? ', ' : '',
+    h('a', { href: hash(resource), 'data-test': test, 'data-id': resource.id }, resource.name)]);
+  return h('p', { class: 'family-line', 'data-test': 'family' },
+    parent ? h('span', {}, `${t('organise.part_of')}: `, links([parent], 'family-parent')) : null,
+    parent && children.length ? ' · ' : null,
+    children.length ? h('span', {}, `${t('organise.contains')}: `, links(children, 'family-child')) : null);
 }
 
 /** A group's resources, subgroups included (`include_children`). */

@@ -15,7 +15,7 @@ import {
   minutesOf, countdown, forgetResource, weekdayName,
 } from '../calendar.js';
 import { statusBadge, statusOf } from './resources.js';
-import { labelChips } from './organise.js';
+import { labelChips, resourceFamily, familyLine } from './organise.js';
 
 const HOLD_MINUTES = [1, 2, 5, 10, 15];
 const REASONS = ['maintenance', 'closed', 'blackout', 'booked'];
@@ -57,6 +57,9 @@ export default async function render(view, ctx) {
 
   // ---- details ------------------------------------------------------------------------------
   const header = h('div', { class: 'resource-header' });
+  // The parent resource and the children (a desk in a room), read from the hierarchy.
+  const familyBox = h('div', { class: 'resource-family' });
+  const loadFamily = () => resourceFamily(id).then((family) => replace(familyBox, familyLine(family))).catch(() => replace(familyBox));
   const hoursBox = h('div', { class: 'hours-box' });
   const blackoutBox = h('div', { class: 'blackout-box' });
 
@@ -510,8 +513,10 @@ export default async function render(view, ctx) {
 
   // ---- the page -----------------------------------------------------------------------------
   await loadDetails();
+  loadFamily();
   replace(view,
     header,
+    familyBox,
     h('div', { class: 'resource-layout' },
       h('section', { class: 'resource-calendar', 'aria-labelledby': 'calendar-heading' },
         h('h2', { id: 'calendar-heading' }, t('booking.calendar')),
@@ -555,6 +560,7 @@ export default async function render(view, ctx) {
     ...['resource_status_changed', 'resource_updated', 'business_hours_updated', 'blackout_dates_updated'].map((type) =>
       live.on(type, (message) => { if (ours(message) || message.resource_id === null) refresh(true); })),
     live.on('resync_required', () => { refresh(true); loadHolds(); }),
+    live.on('resource_hierarchy_changed', () => loadFamily()),
     // A socket opened without `since` may have missed events: read the state again.
     live.on('open', (message) => { if (!message.resumed) { refresh(true); loadHolds(); } }),
   ];

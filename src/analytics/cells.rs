@@ -1,0 +1,256 @@
+//! Booked time inside open time, per local weekday-hour ("cell"), from the rollup: what
+//! utilisation (summed) and the heatmap (per cell) are made of.
+//!
+//! The open time of a group of resources (one zone, one set of opening hours) is cut along the
+//! UTC hours ([`OpenTime::cut`]): the whole hours are read from `analytics_resource_hours`
+//! (grouped into cells by the database, from each run's UTC offset, so a DST change is a new
+//! run), and the parts of hours (the window's ends, opening hours that do not start on the
+//! hour) from the reservations that overlap them, found through `(resource_id, start_time)`
+//! from the part's start minus the resource's longest booking. So the sum over the cells is
+//! exactly the booked open time, whatever the hours; only in zones whose offset is not a whole
+//! number of hours is a whole UTC hour put in the one cell its start falls in.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, Offset, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use reserver_actors::domain::Interval;
+
+use super::rollup::HOUR_US;
+use crate::storage::{Binder, Db, StorageError};
+
+/// Cells in a week: `weekday (Monday 0) × 24 + local hour`.
+pub const CELLS: usize = 7 * 24;
+
+/// Seconds per cell.
+pub type Cells = [f64; CELLS];
+
+/// The cell of an instant on `zone`'s clock.
+fn cell_of(zone: Tz, time: DateTime<Utc>) -> usize {
+    let local = time.with_timezone(&zone);
+    local.weekday().num_days_from_monday() as usize * 24 + local.hour() as usize
+}
+
+/// Whole UTC hours `[first, end)` read on one UTC offset (seconds east).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Run {
+    first: i64,
+    end: i64,
+    offset: i64,
+}
+
+/// The open time of a group of resources, cut for the rollup.
+#[derive(Debug, Clone)]
+pub struct OpenTime {
+    runs: Vec<Run>,
+    /// Parts of hours, each inside one UTC hour, with its cell.
+    pieces: Vec<(Interval, usize)>,
+    /// Open seconds per cell.
+    pub open: Cells,
+}
+
+impl OpenTime {
+    /// Cuts `parts` (disjoint, in order) of a resource in `zone`.
+    pub fn cut(zone: Tz, parts: impl Iterator<Item = Interval>) -> OpenTime {
+        let mut cut = OpenTime {
+            runs: Vec::new(),
+            pieces: Vec::new(),
+            open: [0.0; CELLS],
+        };
+        for part in parts {
+            let end = part.end().timestamp_micros();
+            let mut at = part.start();
+            while at < part.end() {
+                let micros = at.timestamp_micros();
+                let next = ((micros.div_euclid(HOUR_US) + 1) * HOUR_US).min(end);
+                let cell = cell_of(zone, at);
+                cut.open[cell] += (next - micros) as f64 / 1e6;
+                if micros.rem_euclid(HOUR_US) == 0 && next - micros == HOUR_US {
+                    let offset = i64::from(zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc());
+                    cut.whole_hour(micros / HOUR_US, offset);
+                } else if let Some(piece) =
+                    DateTime::from_timestamp_micros(next).and_then(|to| Interval::new(at, to).ok())
+                {
+                    cut.pieces.push((piece, cell));
+                }
+                at += Duration::microseconds(next - micros);
+            }
+        }
+        cut
+    }
+
+    fn whole_hour(&mut self, hour: i64, offset: i64) {
+        match self.runs.last_mut() {
+            Some(run) if run.end == hour && run.offset == offset => run.end += 1,
+            _ => self.runs.push(Run {
+                first: hour,
+                end: hour + 1,
+                offset,
+            }),
+        }
+    }
+
+    /// Booked seconds of the used bookings of `ids` inside this open time, per resource and cell.
+    pub async fn booked(&self, db: &Db, ids: &[i64]) -> Result<HashMap<i64, Cells>, StorageError> {
+        let mut booked: HashMap<i64, Cells> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(booked);
+        }
+        for (resource, cell, seconds) in self.whole_hours(db, ids).await? {
+            booked.entry(resource).or_insert([0.0; CELLS])[cell] += seconds;
+        }
+        for (resource, cell, seconds) in self.parts_of_hours(db, ids).await? {
+            booked.entry(resource).or_insert([0.0; CELLS])[cell] += seconds;
+        }
+        Ok(booked)
+    }
+
+    async fn whole_hours(&self, db: &Db, ids: &[i64]) -> Result<Vec<(i64, usize, f64)>, StorageError> {
+        if self.runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut binder = Binder::new();
+        let runs: Vec<String> = self
+            .runs
+            .iter()
+            .map(|run| {
+                format!(
+                    "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                    binder.bind(run.first),
+                    binder.bind(run.end),
+                    binder.bind(run.offset)
+                )
+            })
+            .collect();
+        let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        // Local seconds since the epoch of the hour's start, then weekday (the epoch was a
+        // Thursday) and hour.
+        let local = "(h.hour * 3600 + w.off)";
+        let sql = format!(
+            "WITH w (a, b, off) AS (VALUES {runs})
+             SELECT h.resource_id AS resource_id,
+                    (({local} / 86400 + 3) % 7) * 24 + ({local} % 86400) / 3600 AS cell,
+                    CAST(SUM(h.booked_us) AS BIGINT) AS booked
+             FROM w JOIN analytics_resource_hours h ON h.hour >= w.a AND h.hour < w.b
+             WHERE h.resource_id IN ({ids}) AND h.booked_us > 0
+             GROUP BY h.resource_id, cell",
+            runs = runs.join(", "),
+            ids = ids.join(", "),
+        );
+        db.query(&sql, binder.into_values())
+            .await?
+            .iter()
+            .map(|row| {
+                let cell: i64 = row.get("cell")?;
+                let micros: i64 = row.get("booked")?;
+                Ok((row.get("resource_id")?, (cell as usize) % CELLS, micros as f64 / 1e6))
+            })
+            .collect()
+    }
+
+    async fn parts_of_hours(&self, db: &Db, ids: &[i64]) -> Result<Vec<(i64, usize, f64)>, StorageError> {
+        if self.pieces.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut binder = Binder::new();
+        let marks: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        let longest = db
+            .query_one(
+                &format!(
+                    "SELECT MAX(longest_us) AS longest FROM analytics_longest WHERE resource_id IN ({})",
+                    marks.join(", ")
+                ),
+                binder.into_values(),
+            )
+            .await?
+            .get::<Option<i64>>("longest")?;
+        let Some(longest) = longest else {
+            return Ok(Vec::new());
+        };
+        let mut binder = Binder::new();
+        let pieces: Vec<String> = self
+            .pieces
+            .iter()
+            .enumerate()
+            .map(|(k, (piece, _))| {
+                format!(
+                    "(CAST({} AS BIGINT), CAST({} AS TIMESTAMPTZ), CAST({} AS TIMESTAMPTZ), CAST({} AS TIMESTAMPTZ))",
+                    binder.bind(k as i64),
+                    binder.bind(piece.start() - Duration::microseconds(longest)),
+                    binder.bind(piece.start()),
+                    binder.bind(piece.end())
+                )
+            })
+            .collect();
+        let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        let sql = format!(
+            "WITH p (k, lo, ps, pe) AS (VALUES {pieces})
+             SELECT x.resource_id AS resource_id, x.k AS k, SUM({end} - {start}) AS booked FROM (
+                 SELECT r.resource_id, p.k,
+                        CASE WHEN r.start_time > p.ps THEN r.start_time ELSE p.ps END AS s,
+                        CASE WHEN r.end_time < p.pe THEN r.end_time ELSE p.pe END AS e
+                 FROM p JOIN reservations r ON r.resource_id IN ({ids}) AND r.start_time >= p.lo
+                      AND r.start_time < p.pe AND r.end_time > p.ps
+                 WHERE r.status IN ('active', 'expired')
+             ) x GROUP BY x.resource_id, x.k",
+            pieces = pieces.join(", "),
+            ids = ids.join(", "),
+            end = db.epoch_seconds_sql("x.e"),
+            start = db.epoch_seconds_sql("x.s"),
+        );
+        db.query(&sql, binder.into_values())
+            .await?
+            .iter()
+            .map(|row| {
+                let k: i64 = row.get("k")?;
+                let cell = self.pieces.get(k as usize).map_or(0, |(_, cell)| *cell);
+                Ok((
+                    row.get("resource_id")?,
+                    cell,
+                    row.get::<Option<f64>>("booked")?.unwrap_or(0.0),
+                ))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn open_time_is_cut_into_whole_hours_per_offset_and_parts_of_hours() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        // Saturday 2030-03-30 23:30 UTC to Sunday 01:20 UTC: Berlin springs forward at 01:00 UTC.
+        let part = Interval::new(at("2030-03-30T23:30:00Z"), at("2030-03-31T02:20:00Z")).unwrap();
+        let cut = OpenTime::cut(berlin, std::iter::once(part));
+        let hour = at("2030-03-31T00:00:00Z").timestamp() / 3600;
+        assert_eq!(
+            cut.runs,
+            vec![
+                Run {
+                    first: hour,
+                    end: hour + 1,
+                    offset: 3600
+                },
+                Run {
+                    first: hour + 1,
+                    end: hour + 2,
+                    offset: 7200
+                },
+            ]
+        );
+        assert_eq!(cut.pieces.len(), 2);
+        // The first piece is Sunday 00:30–01:00 CET.
+        assert_eq!(cut.pieces[0].1, 6 * 24);
+        assert_eq!(cut.open.iter().sum::<f64>(), 2.0 * 3600.0 + 50.0 * 60.0);
+        // Sunday 01:00 CET, then 03:00 CEST (02:00 never happened), then 04:00 CEST.
+        assert_eq!(cut.open[6 * 24 + 1], 3600.0);
+        assert_eq!(cut.open[6 * 24 + 3], 3600.0);
+        assert_eq!(cut.open[6 * 24 + 4], 20.0 * 60.0);
+    }
+}

@@ -1,0 +1,406 @@
+//! The analytics rollups (migration 24): what the analytics reads sum instead of reading every
+//! reservation of their window.
+//!
+//! - `analytics_resource_hours`: per resource and UTC hour, the used bookings (`active`,
+//!   `expired`) that start in it and the microseconds of used bookings inside it;
+//! - `analytics_user_hours`: per user and UTC hour of creation, the bookings created and how many
+//!   of them are now `active` or `cancelled`;
+//! - `analytics_longest`: per resource, the longest booking counted (bounds the scan of the
+//!   bookings that overlap a short interval, see `super::cells`);
+//! - `analytics_counted`: each reservation as last counted.
+//!
+//! **Invariant: the rollups are the sum of the contributions of the rows of
+//! `analytics_counted`, and each of those rows equals its reservation once a transaction that
+//! changed the reservation commits.** The [`project`]ion guarantees it: it runs in the
+//! transaction of every change that appends events (the event writer's projections), and for
+//! each reservation an event names it subtracts the old row's contribution and adds the
+//! current one; a deleted resource's rows are subtracted with it. Every path that changes a
+//! booking announces it with an event (the outbox invariant), so every path keeps the rollups in
+//! step, and a change that rolls back takes its rollup change with it. Hours are UTC hours
+//! since the epoch, so both backends compute the keys without a time-zone database, and the
+//! local reading is done by the reads. Reservations written behind the server's back (tests'
+//! fixtures, `loadtests/analytics-seed`) are counted by [`rebuild`], which runs migration 25.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::events::{Event, NewEvent};
+use crate::storage::{BackendKind, Db, Row, StorageError, Transaction, Value};
+
+/// Microseconds in an hour: a rollup hour is `micros / HOUR_US`.
+pub const HOUR_US: i64 = 3_600_000_000;
+
+/// The rollup hour of an instant.
+pub fn hour_of(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros().div_euclid(HOUR_US)
+}
+
+/// Most rows written by one statement (keeps within every backend's parameter limit).
+const CHUNK: usize = 500;
+
+/// A reservation as the rollups count it.
+#[derive(Debug, Clone, PartialEq)]
+struct Counted {
+    resource: i64,
+    user: i64,
+    start_us: i64,
+    end_us: i64,
+    created_us: i64,
+    status: String,
+}
+
+impl Counted {
+    fn used(&self) -> bool {
+        matches!(self.status.as_str(), "active" | "expired")
+    }
+}
+
+/// What an event asks of the rollups.
+enum Touch {
+    Reservation(i64),
+    ResourceGone(i64),
+    Nothing,
+}
+
+/// Exhaustive on purpose: a new kind of event must say whether it changes a booking.
+fn touch(event: &Event) -> Touch {
+    match event {
+        Event::ReservationCreated(e) => Touch::Reservation(e.slot.reservation_id),
+        Event::ReservationCancelled(e) => Touch::Reservation(e.slot.reservation_id),
+        Event::ReservationUpdated(e) => Touch::Reservation(e.slot.reservation_id),
+        Event::ReservationExpired(e) => Touch::Reservation(e.slot.reservation_id),
+        Event::ReservationReleased(e) => Touch::Reservation(e.slot.reservation_id),
+        Event::ReservationCheckedIn(e) => Touch::Reservation(e.slot.reservation_id),
+        Event::ReservationApproved(e) => Touch::Reservation(e.slot.reservation_id),
+        Event::ReservationRejected(e) => Touch::Reservation(e.slot.reservation_id),
+        Event::HoldCreated(e) | Event::HoldExpired(e) | Event::HoldReleased(e) => {
+            Touch::Reservation(e.slot.reservation_id)
+        }
+        Event::ApprovalRequest(e) => Touch::Reservation(e.reservation_id),
+        Event::WaitlistAccepted(e) => e.reservation_id.map_or(Touch::Nothing, Touch::Reservation),
+        Event::ResourceDeleted(e) => Touch::ResourceGone(e.resource_id),
+        Event::WaitlistOffer(_)
+        | Event::WaitlistOfferExpired(_)
+        | Event::ResourceStatusChanged(_)
+        | Event::ResourceUpdated(_)
+        | Event::ResourceCreated(_)
+        | Event::BusinessHoursUpdated(_)
+        | Event::BlackoutDatesUpdated(_)
+        | Event::TagRenamed(_)
+        | Event::TagDeleted(_)
+        | Event::ResourceGroupChanged(_)
+        | Event::ResourceHierarchyChanged(_)
+        | Event::UserCreated(_)
+        | Event::SignInRevoked(_) => Touch::Nothing,
+    }
+}
+
+/// Brings the rollups in step with the reservations `events` name, in `tx` (the transaction of
+/// the change). Called last among the projections, so the rows it locks are held only until
+/// the commit; rows are written in key order, so concurrent changes never deadlock on them.
+pub async fn project(tx: &mut Box<dyn Transaction>, events: &[NewEvent]) -> Result<(), StorageError> {
+    let mut reservations = BTreeSet::new();
+    let mut gone = BTreeSet::new();
+    for event in events {
+        match touch(&event.event) {
+            Touch::Reservation(id) => {
+                reservations.insert(id);
+            }
+            Touch::ResourceGone(id) => {
+                gone.insert(id);
+            }
+            Touch::Nothing => {}
+        }
+    }
+    if reservations.is_empty() && gone.is_empty() {
+        return Ok(());
+    }
+    let mut deltas = Deltas::default();
+    for resource in gone {
+        forget_resource(tx, resource, &mut deltas).await?;
+    }
+    for id in reservations {
+        resync(tx, id, &mut deltas).await?;
+    }
+    deltas.write(tx).await
+}
+
+/// Rebuilds every rollup from the reservations (migration 25's text), in one transaction.
+pub async fn rebuild(db: &Db) -> Result<(), StorageError> {
+    let migrations = match db.kind() {
+        BackendKind::Postgres => reserver_schema::POSTGRES,
+        BackendKind::Sqlite => reserver_schema::SQLITE,
+    };
+    let backfill = migrations
+        .iter()
+        .find(|m| m.name == "analytics_backfill")
+        .ok_or_else(|| StorageError::Decode("no analytics_backfill migration".into()))?;
+    let mut tx = db.begin().await?;
+    tx.execute_batch(backfill.sql).await?;
+    tx.commit().await
+}
+
+const COUNTED_COLUMNS: &str = "resource_id, user_id, start_us, end_us, created_us, status";
+
+fn counted(row: &Row) -> Result<Counted, StorageError> {
+    Ok(Counted {
+        resource: row.get("resource_id")?,
+        user: row.get("user_id")?,
+        start_us: row.get("start_us")?,
+        end_us: row.get("end_us")?,
+        created_us: row.get("created_us")?,
+        status: row.get("status")?,
+    })
+}
+
+/// Replaces the counted row of reservation `id` by the reservation as it is now.
+async fn resync(tx: &mut Box<dyn Transaction>, id: i64, deltas: &mut Deltas) -> Result<(), StorageError> {
+    let old = tx
+        .query_opt(
+            &format!("SELECT {COUNTED_COLUMNS} FROM analytics_counted WHERE reservation_id = $1"),
+            vec![Value::Int(id)],
+        )
+        .await?
+        .map(|row| counted(&row))
+        .transpose()?;
+    let new = tx
+        .query_opt(
+            "SELECT resource_id, user_id, start_time, end_time, created_at, status FROM reservations WHERE id = $1",
+            vec![Value::Int(id)],
+        )
+        .await?
+        .map(|row| {
+            Ok::<_, StorageError>(Counted {
+                resource: row.get("resource_id")?,
+                user: row.get("user_id")?,
+                start_us: row.get::<DateTime<Utc>>("start_time")?.timestamp_micros(),
+                end_us: row.get::<DateTime<Utc>>("end_time")?.timestamp_micros(),
+                created_us: row.get::<DateTime<Utc>>("created_at")?.timestamp_micros(),
+                status: row.get("status")?,
+            })
+        })
+        .transpose()?;
+    if old == new {
+        return Ok(());
+    }
+    if let Some(old) = &old {
+        deltas.add(old, -1);
+    }
+    match &new {
+        Some(new) => {
+            deltas.add(new, 1);
+            tx.execute(
+                "INSERT INTO analytics_counted (reservation_id, resource_id, user_id, start_us, end_us, created_us, status)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (reservation_id) DO UPDATE SET resource_id = excluded.resource_id,
+                     user_id = excluded.user_id, start_us = excluded.start_us, end_us = excluded.end_us,
+                     created_us = excluded.created_us, status = excluded.status",
+                vec![
+                    Value::Int(id),
+                    Value::Int(new.resource),
+                    Value::Int(new.user),
+                    Value::Int(new.start_us),
+                    Value::Int(new.end_us),
+                    Value::Int(new.created_us),
+                    Value::Text(new.status.clone()),
+                ],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO analytics_longest (resource_id, longest_us) VALUES ($1, $2)
+                 ON CONFLICT (resource_id) DO UPDATE SET longest_us = CASE
+                     WHEN excluded.longest_us > analytics_longest.longest_us THEN excluded.longest_us
+                     ELSE analytics_longest.longest_us END",
+                vec![Value::Int(new.resource), Value::Int(new.end_us - new.start_us)],
+            )
+            .await?;
+        }
+        None => {
+            tx.execute(
+                "DELETE FROM analytics_counted WHERE reservation_id = $1",
+                vec![Value::Int(id)],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Subtracts what the bookings of a deleted resource counted for their users, and drops the
+/// resource's rows.
+async fn forget_resource(
+    tx: &mut Box<dyn Transaction>,
+    resource: i64,
+    deltas: &mut Deltas,
+) -> Result<(), StorageError> {
+    let rows = tx
+        .query(
+            &format!("SELECT {COUNTED_COLUMNS} FROM analytics_counted WHERE resource_id = $1"),
+            vec![Value::Int(resource)],
+        )
+        .await?;
+    for row in &rows {
+        deltas.add_user(&counted(row)?, -1);
+    }
+    for table in ["analytics_counted", "analytics_resource_hours", "analytics_longest"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE resource_id = $1"),
+            vec![Value::Int(resource)],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Changes to the rollups, summed by key before they are written.
+#[derive(Default)]
+struct Deltas {
+    /// (resource, hour) → (started, booked µs).
+    resources: BTreeMap<(i64, i64), (i64, i64)>,
+    /// (user, hour) → (created, active, cancelled).
+    users: BTreeMap<(i64, i64), (i64, i64, i64)>,
+}
+
+impl Deltas {
+    /// Adds (`sign` 1) or subtracts (`sign` -1) what `booking` counts for.
+    fn add(&mut self, booking: &Counted, sign: i64) {
+        self.add_user(booking, sign);
+        if !booking.used() {
+            return;
+        }
+        let first = booking.start_us.div_euclid(HOUR_US);
+        let mut hour = first;
+        while hour * HOUR_US < booking.end_us {
+            let inside = booking.end_us.min((hour + 1) * HOUR_US) - booking.start_us.max(hour * HOUR_US);
+            let cell = self.resources.entry((booking.resource, hour)).or_default();
+            cell.0 += sign * i64::from(hour == first);
+            cell.1 += sign * inside;
+            hour += 1;
+        }
+    }
+
+    fn add_user(&mut self, booking: &Counted, sign: i64) {
+        let cell = self
+            .users
+            .entry((booking.user, booking.created_us.div_euclid(HOUR_US)))
+            .or_default();
+        cell.0 += sign;
+        cell.1 += sign * i64::from(booking.status == "active");
+        cell.2 += sign * i64::from(booking.status == "cancelled");
+    }
+
+    async fn write(self, tx: &mut Box<dyn Transaction>) -> Result<(), StorageError> {
+        let users: Vec<[i64; 5]> = self
+            .users
+            .into_iter()
+            .filter(|(_, d)| *d != (0, 0, 0))
+            .map(|((user, hour), (c, a, x))| [user, hour, c, a, x])
+            .collect();
+        for chunk in users.chunks(CHUNK) {
+            upsert(
+                tx,
+                "analytics_user_hours (user_id, hour, created, active, cancelled)",
+                "(user_id, hour)",
+                &["created", "active", "cancelled"],
+                "analytics_user_hours",
+                chunk,
+            )
+            .await?;
+        }
+        let resources: Vec<[i64; 4]> = self
+            .resources
+            .into_iter()
+            .filter(|(_, d)| *d != (0, 0))
+            .map(|((resource, hour), (s, b))| [resource, hour, s, b])
+            .collect();
+        for chunk in resources.chunks(CHUNK) {
+            upsert(
+                tx,
+                "analytics_resource_hours (resource_id, hour, started, booked_us)",
+                "(resource_id, hour)",
+                &["started", "booked_us"],
+                "analytics_resource_hours",
+                chunk,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds `rows` (key columns then `sums`) to `table`, inserting the rows that do not exist yet.
+async fn upsert<const N: usize>(
+    tx: &mut Box<dyn Transaction>,
+    into: &str,
+    key: &str,
+    sums: &[&str],
+    table: &str,
+    rows: &[[i64; N]],
+) -> Result<(), StorageError> {
+    let mut values = Vec::with_capacity(rows.len() * N);
+    let tuples: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let marks: Vec<String> = row
+                .iter()
+                .map(|value| {
+                    values.push(Value::Int(*value));
+                    format!("${}", values.len())
+                })
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    let set: Vec<String> = sums
+        .iter()
+        .map(|column| format!("{column} = {table}.{column} + excluded.{column}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {into} VALUES {} ON CONFLICT {key} DO UPDATE SET {}",
+        tuples.join(", "),
+        set.join(", ")
+    );
+    tx.execute(&sql, values).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn booking(start_us: i64, end_us: i64, status: &str) -> Counted {
+        Counted {
+            resource: 1,
+            user: 2,
+            start_us,
+            end_us,
+            created_us: 10,
+            status: status.into(),
+        }
+    }
+
+    #[test]
+    fn a_used_booking_is_cut_into_the_hours_it_touches_and_counted_once_where_it_starts() {
+        let mut deltas = Deltas::default();
+        // 00:30 to 02:15.
+        deltas.add(&booking(HOUR_US / 2, 2 * HOUR_US + HOUR_US / 4, "expired"), 1);
+        assert_eq!(
+            deltas.resources.into_iter().collect::<Vec<_>>(),
+            vec![
+                ((1, 0), (1, HOUR_US / 2)),
+                ((1, 1), (0, HOUR_US)),
+                ((1, 2), (0, HOUR_US / 4))
+            ]
+        );
+        assert_eq!(deltas.users.into_iter().collect::<Vec<_>>(), vec![((2, 0), (1, 0, 0))]);
+    }
+
+    #[test]
+    fn a_change_of_status_moves_only_what_it_changes() {
+        let mut deltas = Deltas::default();
+        deltas.add(&booking(0, HOUR_US, "active"), -1);
+        deltas.add(&booking(0, HOUR_US, "cancelled"), 1);
+        assert_eq!(deltas.resources.get(&(1, 0)), Some(&(-1, -HOUR_US)));
+        assert_eq!(deltas.users.get(&(2, 0)), Some(&(0, -1, 1)));
+    }
+}
