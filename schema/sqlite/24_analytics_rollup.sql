@@ -28,7 +28,10 @@ CREATE TABLE analytics_resource_hours (
     booked_us   BIGINT NOT NULL,
     PRIMARY KEY (resource_id, hour)
 );
+-- Covering indexes, so the reads sum without visiting the table: all resources over a range
+-- of hours (popularity, peak times), and some resources' booked time (utilisation, heatmap).
 CREATE INDEX analytics_resource_hours_hour ON analytics_resource_hours (hour, resource_id, started);
+CREATE INDEX analytics_resource_hours_booked ON analytics_resource_hours (resource_id, hour, booked_us);
 
 -- Per user and UTC hour of creation: bookings created, and how many of them are now active
 -- or cancelled.

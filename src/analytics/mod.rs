@@ -322,9 +322,11 @@ async fn usage(db: &Db, period: Period, only: Option<i64>) -> Result<(Span, Vec<
         group.1.push(resource.id);
         group_of.insert(resource.id, key);
     }
+    // One group's reads do not wait for another's.
     let mut booked: HashMap<i64, Cells> = HashMap::new();
-    for (open, ids) in groups.values() {
-        booked.extend(open.booked(db, ids).await?);
+    let reads = groups.values().map(|(open, ids)| open.booked(db, ids));
+    for group in futures::future::try_join_all(reads).await? {
+        booked.extend(group);
     }
     let usage = resources
         .into_iter()
@@ -776,8 +778,9 @@ impl Export {
             .user
             .map_or(String::new(), |id| format!("AND r.user_id = {}", binder.bind(id)));
         let from = after.map_or(String::new(), |(at, id)| {
+            // The first condition alone is the index range: the page starts where the last ended.
             format!(
-                "AND (r.created_at > {} OR (r.created_at = {} AND r.id > {}))",
+                "AND r.created_at >= {} AND (r.created_at > {} OR r.id > {})",
                 binder.bind(at),
                 binder.bind(at),
                 binder.bind(id)
