@@ -198,17 +198,7 @@ impl ZoneWindows {
         let Some(earliest) = self.starts.values().min().copied() else {
             return "1 = 0".into();
         };
-        let per_zone: Vec<String> = self
-            .starts
-            .iter()
-            .map(|(zone, start)| {
-                format!(
-                    "(s.timezone = {} AND {column} >= {})",
-                    binder.bind(zone.clone()),
-                    binder.bind(*start)
-                )
-            })
-            .collect();
+        let per_zone = self.per_zone(binder, column);
         let (first, end) = self.whole_hours();
         let hour = |h: i64| DateTime::from_timestamp_micros(h * HOUR_US).unwrap_or(self.now);
         let ranges = if first < end {
@@ -226,15 +216,12 @@ impl ZoneWindows {
                 binder.bind(self.now)
             )
         };
-        format!("{ranges} AND ({})", per_zone.join(" OR "))
+        format!("{ranges} AND ({per_zone})")
     }
 
-    /// The plain condition (every row of the window), for the export.
-    fn condition(&self, binder: &mut Binder, column: &str) -> String {
-        let Some(earliest) = self.starts.values().min().copied() else {
-            return "1 = 0".into();
-        };
-        let per_zone: Vec<String> = self
+    /// Each zone's own start of the window: `column` is at or after it, on a resource of that zone.
+    fn per_zone(&self, binder: &mut Binder, column: &str) -> String {
+        let parts: Vec<String> = self
             .starts
             .iter()
             .map(|(zone, start)| {
@@ -245,11 +232,20 @@ impl ZoneWindows {
                 )
             })
             .collect();
+        parts.join(" OR ")
+    }
+
+    /// The plain condition (every row of the window), for the export.
+    fn condition(&self, binder: &mut Binder, column: &str) -> String {
+        let Some(earliest) = self.starts.values().min().copied() else {
+            return "1 = 0".into();
+        };
+        let per_zone = self.per_zone(binder, column);
         format!(
             "{column} >= {} AND {column} < {} AND ({})",
             binder.bind(earliest),
             binder.bind(self.now),
-            per_zone.join(" OR ")
+            per_zone
         )
     }
 }

@@ -2,10 +2,9 @@
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use super::{Ctx, TIME_HELP, TimeRange};
+use super::{Ctx, FileUpload, TIME_HELP, TimeRange};
 use crate::output::{Column, Output, text, time};
 use crate::time::wire;
 
@@ -173,20 +172,11 @@ fn items(resources: &[i64], range: &TimeRange, ctx: &Ctx) -> Result<Vec<Value>> 
 /// Uploads the file with a progress bar, then shows what was booked and a table of the rows
 /// that were refused.
 async fn import(file: &std::path::Path, dry_run: bool, ctx: &Ctx) -> Result<()> {
-    let content = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let name = file
-        .file_name()
-        .map_or_else(|| "import.csv".into(), |n| n.to_string_lossy().into_owned());
-    let progress = if ctx.out.is_json() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(content.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}") {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(format!("Uploading {name}"));
-        bar
-    };
+    let FileUpload {
+        name,
+        content,
+        progress,
+    } = FileUpload::read(file, "import.csv", ctx)?;
     let answer: Result<Value> = ctx
         .api
         .post(format!("{BULK}/import"))

@@ -267,3 +267,39 @@ mod tests {
         assert_eq!(take_items(&mut json!({})), Vec::<Value>::new());
     }
 }
+
+/// A file read for a multipart upload, with the progress bar its upload shows (hidden when the
+/// output is JSON, so that stdout and stderr hold nothing but the answer).
+pub struct FileUpload {
+    pub name: String,
+    pub content: Vec<u8>,
+    pub progress: indicatif::ProgressBar,
+}
+
+impl FileUpload {
+    /// Reads `file`; `fallback` names it when the path has no file name.
+    pub fn read(file: &std::path::Path, fallback: &str, ctx: &Ctx) -> Result<FileUpload> {
+        use anyhow::Context as _;
+        use indicatif::{ProgressBar, ProgressStyle};
+
+        let content = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let name = file
+            .file_name()
+            .map_or_else(|| fallback.into(), |n| n.to_string_lossy().into_owned());
+        let progress = if ctx.out.is_json() {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::new(content.len() as u64);
+            if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}") {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(format!("Uploading {name}"));
+            bar
+        };
+        Ok(FileUpload {
+            name,
+            content,
+            progress,
+        })
+    }
+}

@@ -3,12 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{ArgGroup, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use super::{Ctx, PageArgs, TIME_HELP, Yes, fetch_pages, message_of, show_page, time_arg};
+use super::{Ctx, FileUpload, PageArgs, TIME_HELP, Yes, fetch_pages, message_of, show_page, time_arg};
 use crate::error::{CliError, validation_item};
 use crate::output::{Column, flag, list, text, time};
 use crate::prompt;
@@ -459,20 +458,11 @@ async fn availability(id: i64, days: u16, ctx: &Ctx) -> Result<()> {
 }
 
 async fn upload(file: &std::path::Path, preview: bool, ctx: &Ctx) -> Result<()> {
-    let content = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let name = file
-        .file_name()
-        .map_or_else(|| "upload.csv".into(), |n| n.to_string_lossy().into_owned());
-    let progress = if ctx.out.is_json() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(content.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}") {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(format!("Uploading {name}"));
-        bar
-    };
+    let FileUpload {
+        name,
+        content,
+        progress,
+    } = FileUpload::read(file, "upload.csv", ctx)?;
     let result: Result<Value> = ctx
         .api
         .post("/api/v1/resources/upload")
