@@ -250,24 +250,6 @@ pub fn message_of(value: &Value, fallback: &str) -> String {
         .to_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_are_followed_only_while_there_are_more() {
-        assert_eq!(
-            next_cursor(&json!({"has_more": true, "next_cursor": "abc"})).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(next_cursor(&json!({"has_more": false, "next_cursor": "abc"})), None);
-        assert_eq!(next_cursor(&json!({"has_more": true, "next_cursor": null})), None);
-        let mut page = json!({"data": [1, 2]});
-        assert_eq!(take_items(&mut page), vec![json!(1), json!(2)]);
-        assert_eq!(take_items(&mut json!({})), Vec::<Value>::new());
-    }
-}
-
 /// A file read for a multipart upload, with the progress bar its upload shows (hidden when the
 /// output is JSON, so that stdout and stderr hold nothing but the answer).
 pub struct FileUpload {
@@ -301,5 +283,23 @@ impl FileUpload {
             content,
             progress,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_followed_only_while_there_are_more() {
+        assert_eq!(
+            next_cursor(&json!({"has_more": true, "next_cursor": "abc"})).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(next_cursor(&json!({"has_more": false, "next_cursor": "abc"})), None);
+        assert_eq!(next_cursor(&json!({"has_more": true, "next_cursor": null})), None);
+        let mut page = json!({"data": [1, 2]});
+        assert_eq!(take_items(&mut page), vec![json!(1), json!(2)]);
+        assert_eq!(take_items(&mut json!({})), Vec::<Value>::new());
     }
 }
