@@ -687,7 +687,17 @@ pub struct Peaks {
     pub peak_day: &'static str,
 }
 
-pub async fn dashboard(db: &Db, period: Period) -> Result<Dashboard, AnalyticsError> {
+/// The dashboard's counts: reservations created in the window by state, resources and users.
+struct OverviewCounts {
+    windows: ZoneWindows,
+    total: i64,
+    active: i64,
+    cancelled: i64,
+    total_resources: i64,
+    total_users: i64,
+}
+
+async fn overview_counts(db: &Db, period: Period) -> Result<OverviewCounts, AnalyticsError> {
     let windows = ZoneWindows::load(db, period).await?;
     let mut binder = Binder::new();
     let created = created(db, &windows, &mut binder, None);
@@ -697,25 +707,43 @@ pub async fn dashboard(db: &Db, period: Period) -> Result<Dashboard, AnalyticsEr
          FROM {created} x"
     );
     let counts = db.query_one(&sql, binder.into_values()).await?;
-    let total = counts.get::<Option<i64>>("total")?.unwrap_or(0);
-    let active = counts.get::<Option<i64>>("active")?.unwrap_or(0);
-    let cancelled = counts.get::<Option<i64>>("cancelled")?.unwrap_or(0);
-    let total_resources: i64 = db
-        .query_one("SELECT COUNT(*) AS n FROM resources", vec![])
-        .await?
-        .get("n")?;
-    let total_users: i64 = db
-        .query_one("SELECT COUNT(*) AS n FROM users", vec![])
-        .await?
-        .get("n")?;
-    let (_, utilisation) = utilisation(db, period, None).await?;
+    let count = |sql: &'static str| async move { db.query_one(sql, vec![]).await?.get::<i64>("n") };
+    Ok(OverviewCounts {
+        total: counts.get::<Option<i64>>("total")?.unwrap_or(0),
+        active: counts.get::<Option<i64>>("active")?.unwrap_or(0),
+        cancelled: counts.get::<Option<i64>>("cancelled")?.unwrap_or(0),
+        total_resources: count("SELECT COUNT(*) AS n FROM resources").await?,
+        total_users: count("SELECT COUNT(*) AS n FROM users").await?,
+        windows,
+    })
+}
+
+/// The dashboard: the overview counts, the average utilisation, the five most booked resources
+/// and the peak hour and weekday.
+pub async fn dashboard(db: &Db, period: Period) -> Result<Dashboard, AnalyticsError> {
+    // The four parts are independent reads: they run at once, so the answer takes as long as the
+    // slowest of them rather than their sum.
+    let popular = async { popular(db, period, 5).await.map_err(AnalyticsError::from) };
+    let peaks = async { peak_times(db, period).await.map_err(AnalyticsError::from) };
+    let (counts, (_, utilisation), (_, top), peaks) = futures::try_join!(
+        overview_counts(db, period),
+        utilisation(db, period, None),
+        popular,
+        peaks
+    )?;
+    let OverviewCounts {
+        windows,
+        total,
+        active,
+        cancelled,
+        total_resources,
+        total_users,
+    } = counts;
     let average = if utilisation.is_empty() {
         0.0
     } else {
         round2(utilisation.iter().map(|u| u.utilization_percent).sum::<f64>() / utilisation.len() as f64)
     };
-    let (_, top) = popular(db, period, 5).await?;
-    let peaks = peak_times(db, period).await?;
     Ok(Dashboard {
         period: windows.span(period),
         overview: Overview {
