@@ -56,13 +56,7 @@ impl Client {
     /// `X-Timezone` so the API writes times in the user's zone.
     pub fn new(api_url: &str, store: TokenStore, timezone: Option<&'static str>) -> Result<Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let parsed =
-            url::Url::parse(api_url).map_err(|e| CliError::usage(format!("invalid --api-url {api_url:?}: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(CliError::usage(format!(
-                "invalid --api-url {api_url:?}: use http:// or https://"
-            )));
-        }
+        check_api_url(api_url)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
@@ -117,7 +111,7 @@ impl Client {
     }
 
     /// The access token to send, refreshed first when it is about to expire.
-    async fn bearer(&self) -> Result<String> {
+    pub async fn bearer(&self) -> Result<String> {
         let tokens = self.store.load()?.ok_or(CliError::NotLoggedIn)?;
         if tokens.expiring(config::now()) && tokens.refresh_token.is_some() {
             return Ok(self.refresh(Refresh::IfExpiring).await?.access_token);
@@ -165,6 +159,17 @@ impl Client {
         self.store.save(&tokens)?;
         Ok(tokens)
     }
+}
+
+/// A server base URL must be an http(s) URL.
+pub fn check_api_url(api_url: &str) -> Result<()> {
+    let parsed = url::Url::parse(api_url).map_err(|e| CliError::usage(format!("invalid API URL {api_url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(CliError::usage(format!(
+            "invalid API URL {api_url:?}: use http:// or https://"
+        )));
+    }
+    Ok(())
 }
 
 /// When [`Client::refresh`] refreshes.
@@ -264,6 +269,35 @@ impl Request<'_> {
 
     /// Sends the request and decodes the answer (an empty answer decodes as `null`).
     pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
+        let response = self.respond().await?;
+        decode(response)
+            .await
+            .map_err(|error| self.explain_unknown_route(error))
+    }
+
+    /// Sends the request and reads the answer's bytes as they come (a file download: a CSV
+    /// export, an `.ics`), advancing `progress` by each chunk. An error answer is decoded as
+    /// by [`Request::send`].
+    pub async fn download(self, progress: &ProgressBar) -> Result<Vec<u8>> {
+        let mut response = self.respond().await?;
+        if !response.status().is_success() {
+            let error = decode::<Value>(response).await.err();
+            return Err(self.explain_unknown_route(error.unwrap_or_else(|| anyhow::anyhow!("download failed"))));
+        }
+        if let Some(length) = response.content_length() {
+            progress.set_length(length);
+        }
+        let mut content = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            progress.inc(chunk.len() as u64);
+            content.extend_from_slice(&chunk);
+        }
+        progress.finish_and_clear();
+        Ok(content)
+    }
+
+    /// The answer, after one refresh and retry when the server refused the access token.
+    async fn respond(&self) -> Result<reqwest::Response> {
         let token = match self.auth {
             Auth::Public => None,
             Auth::Required => Some(self.client.bearer().await?),
@@ -276,9 +310,7 @@ impl Request<'_> {
             let fresh = self.client.refresh(Refresh::Rejected(used)).await?;
             response = self.attempt(Some(&fresh.access_token)).await?;
         }
-        decode(response)
-            .await
-            .map_err(|error| self.explain_unknown_route(error))
+        Ok(response)
     }
 
     /// The server's bare 404 for a path it does not serve (unlike "Reservation not found"),

@@ -1,8 +1,36 @@
 //! What can go wrong, and the exit code each kind of failure gives.
+//!
+//! The exit codes are part of the CLI's interface (scripts branch on them), documented in
+//! `--help` ([`EXIT_CODES_HELP`]) and in the docs book; they must not change meaning.
 
 use std::fmt;
 
 use serde_json::Value;
+
+/// Any other failure: the API refused the request (a 422, a 400, a 5xx), a file could not be
+/// read, a batch had refused items.
+pub const FAILURE: u8 = 1;
+/// The command line is wrong (clap's own usage errors exit 2 too).
+pub const USAGE: u8 = 2;
+/// Not logged in, the session has ended, or the server answered 401 or 403.
+pub const AUTH: u8 = 3;
+/// The server answered 404: no such resource, reservation, webhook…
+pub const NOT_FOUND: u8 = 4;
+/// The server answered 409: the slot is taken, the name exists, the state forbids it.
+pub const CONFLICT: u8 = 5;
+/// No connection to the server (or it vanished mid-way, for `watch`: after its retries).
+pub const UNREACHABLE: u8 = 6;
+
+/// The table of exit codes, for `--help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  other error (the API refused the request, a file could not be read, …)
+  2  usage error (wrong options or arguments)
+  3  authentication: not logged in, session ended, or the server answered 401/403
+  4  not found (404)
+  5  conflict (409: slot taken, name exists, …)
+  6  server unreachable";
 
 /// Errors the CLI reports itself (anything else is an `anyhow` error and exits 1).
 #[derive(Debug)]
@@ -24,11 +52,18 @@ impl CliError {
         CliError::Usage(message.into()).into()
     }
 
-    /// The process exit code for this error.
+    /// The process exit code for this error (see [`EXIT_CODES_HELP`]).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => 2,
-            _ => 1,
+            CliError::Usage(_) => USAGE,
+            CliError::NotLoggedIn | CliError::SessionExpired(_) => AUTH,
+            CliError::Unreachable { .. } => UNREACHABLE,
+            CliError::Api { status, .. } => match status {
+                401 | 403 => AUTH,
+                404 => NOT_FOUND,
+                409 => CONFLICT,
+                _ => FAILURE,
+            },
         }
     }
 
@@ -58,9 +93,13 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// The exit code for any error: 2 for usage errors, 1 otherwise.
+/// The exit code for any error (see [`EXIT_CODES_HELP`]); errors that are not [`CliError`]s
+/// exit [`FAILURE`]. A `CliError` wrapped in context still gives its own code.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
-    error.downcast_ref::<CliError>().map_or(1, CliError::exit_code)
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<CliError>())
+        .map_or(FAILURE, CliError::exit_code)
 }
 
 /// The message of an API error body: `detail` as a string, or a validation list joined as
@@ -143,10 +182,28 @@ mod tests {
         assert_eq!(detail_of(500, &json!({"error": "x"})), r#"HTTP 500: {"error":"x"}"#);
     }
 
+    fn api(status: u16) -> anyhow::Error {
+        CliError::Api {
+            status,
+            detail: "x".into(),
+            body: Value::Null,
+        }
+        .into()
+    }
+
     #[test]
-    fn usage_errors_exit_2_and_the_rest_1() {
+    fn each_kind_of_failure_has_its_exit_code() {
         assert_eq!(exit_code(&CliError::usage("bad")), 2);
-        assert_eq!(exit_code(&CliError::NotLoggedIn.into()), 1);
+        assert_eq!(exit_code(&CliError::NotLoggedIn.into()), 3);
+        assert_eq!(exit_code(&CliError::SessionExpired("x".into()).into()), 3);
+        assert_eq!(exit_code(&api(401)), 3);
+        assert_eq!(exit_code(&api(403)), 3);
+        assert_eq!(exit_code(&api(404)), 4);
+        assert_eq!(exit_code(&api(409)), 5);
+        assert_eq!(exit_code(&api(422)), 1);
+        assert_eq!(exit_code(&api(500)), 1);
+        assert_eq!(exit_code(&CliError::Unreachable { url: "u".into() }.into()), 6);
+        assert_eq!(exit_code(&api(404).context("while doing x")), 4);
         assert_eq!(exit_code(&anyhow::anyhow!("other")), 1);
     }
 }

@@ -1,5 +1,10 @@
-//! Output for people (tables, `[OK]`/`[WARN]` lines, times in the user's zone) or for scripts
-//! (`--output json`: the API's own objects, pretty-printed, and nothing else on stdout).
+//! Output for people (tables, `[OK]`/`[WARN]` lines, times in the user's zone) or for scripts:
+//! `--output json` prints the API's own objects, pretty-printed, and nothing else on stdout;
+//! `--output csv` prints the table a person would see as RFC 4180 CSV (a header line, then a line
+//! per row; times as the API wrote them, RFC 3339), and nothing else on stdout.
+//!
+//! Every command shows its answer through [`Output::emit`] and the table builders below, so a
+//! listing gets all three formats without code of its own.
 
 use std::fmt::Display;
 use std::io::IsTerminal;
@@ -16,6 +21,8 @@ pub enum Format {
     Table,
     /// The API's JSON objects only, for scripts
     Json,
+    /// The table's columns as CSV (header line first), for spreadsheets and scripts
+    Csv,
 }
 
 /// How a cell shows a value.
@@ -86,11 +93,16 @@ impl Output {
         self.format == Format::Json
     }
 
+    /// Whether the output is for people: messages, hints and progress bars are shown only then.
+    pub fn is_human(&self) -> bool {
+        self.format == Format::Table
+    }
+
     pub fn zone(&self) -> &Zone {
         &self.zone
     }
 
-    /// Shows an API object: as JSON for scripts, or by `table` for people.
+    /// Shows an API object: as JSON, or by `table` (which prints a table, or CSV).
     pub fn emit(&self, value: &Value, table: impl FnOnce(&Output)) {
         if self.is_json() {
             self.print_json(value);
@@ -105,21 +117,21 @@ impl Output {
 
     /// `[OK] …` for people; nothing for scripts.
     pub fn ok(&self, message: impl Display) {
-        if !self.is_json() {
+        if self.is_human() {
             line(format!("[OK] {message}"));
         }
     }
 
     /// `[INFO] …` for people; nothing for scripts.
     pub fn info(&self, message: impl Display) {
-        if !self.is_json() {
+        if self.is_human() {
             line(format!("[INFO] {message}"));
         }
     }
 
     /// An indented hint line for people; nothing for scripts.
     pub fn hint(&self, message: impl Display) {
-        if !self.is_json() {
+        if self.is_human() {
             line(format!("  {message}"));
         }
     }
@@ -129,40 +141,62 @@ impl Output {
         eprintln!("[WARN] {message}");
     }
 
-    /// A table of `rows`, or an info line when there are none.
+    /// A table of `rows`, or an info line when there are none (CSV: the header line alone).
     pub fn rows(&self, rows: &[Value], columns: &[Column], empty: &str) {
-        if rows.is_empty() {
+        if self.format == Format::Csv {
+            line(render_csv(
+                columns.iter().map(|c| c.title.to_owned()),
+                rows.iter()
+                    .map(|row| columns.iter().map(|c| csv_cell(lookup(row, c.path))).collect()),
+            ));
+        } else if rows.is_empty() {
             self.info(empty);
         } else {
             line(self.render_rows(rows, columns));
         }
     }
 
-    /// One object as a two-column table.
+    /// One object as a two-column table (CSV: a header line and one row).
     pub fn record(&self, value: &Value, fields: &[Column]) {
-        line(self.render_record(value, fields));
+        if self.format == Format::Csv {
+            self.rows(std::slice::from_ref(value), fields, "");
+        } else {
+            line(self.render_record(value, fields));
+        }
+    }
+
+    /// A list of objects whose columns are not known in advance: every scalar field of the
+    /// first one.
+    pub fn auto_rows(&self, items: &[Value], empty: &str) {
+        let keys = scalar_keys(items.first().unwrap_or(&Value::Null));
+        if self.format == Format::Csv {
+            line(render_csv(
+                keys.iter().cloned(),
+                items
+                    .iter()
+                    .map(|item| keys.iter().map(|k| csv_cell(item.get(k))).collect()),
+            ));
+        } else if items.is_empty() {
+            self.info(empty);
+        } else {
+            let rows = items
+                .iter()
+                .map(|item| keys.iter().map(|k| self.auto_cell(&item[k])).collect())
+                .collect();
+            line(table(keys.iter().map(String::as_str), rows));
+        }
     }
 
     /// Any object or list, for answers without a dedicated view: scalar fields only, times in
     /// the user's zone.
     pub fn auto(&self, value: &Value) {
         match value {
-            Value::Array(items) if items.iter().all(Value::is_object) => {
-                let keys = scalar_keys(items.first().unwrap_or(&Value::Null));
-                let rows: Vec<Vec<String>> = items
-                    .iter()
-                    .map(|item| keys.iter().map(|k| self.auto_cell(&item[k])).collect())
-                    .collect();
-                if rows.is_empty() {
-                    self.info("Nothing to show.");
-                } else {
-                    line(table(keys.iter().map(String::as_str), rows));
-                }
-            }
+            Value::Array(items) if items.iter().all(Value::is_object) => self.auto_rows(items, "Nothing to show."),
+            Value::Object(_) if self.format == Format::Csv => self.auto_rows(std::slice::from_ref(value), ""),
             Value::Object(map) => {
                 let rows = map
                     .iter()
-                    .filter(|(_, v)| !v.is_object())
+                    .filter(|(_, v)| is_scalar_field(v))
                     .map(|(k, v)| vec![k.clone(), self.auto_cell(v)])
                     .collect();
                 line(table(["field", "value"], rows));
@@ -222,6 +256,46 @@ pub fn line(text: impl Display) {
     }
 }
 
+/// CSV text (RFC 4180): a header line, then a line per row, without a final line break.
+fn render_csv(header: impl Iterator<Item = String>, rows: impl Iterator<Item = Vec<String>>) -> String {
+    std::iter::once(header.collect::<Vec<_>>())
+        .chain(rows)
+        .map(|fields| fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One row as a CSV line (for output that comes a row at a time, after a header printed by
+/// [`Output::rows`] with no rows).
+pub fn csv_row(row: &Value, columns: &[Column]) -> String {
+    render_csv(
+        std::iter::empty(),
+        std::iter::once(columns.iter().map(|c| csv_cell(lookup(row, c.path))).collect()),
+    )
+    .trim_start_matches('\n')
+    .to_owned()
+}
+
+/// A field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A value as a CSV cell: as the API wrote it (times in RFC 3339, booleans as true/false),
+/// lists joined with `;`, nothing for null.
+fn csv_cell(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Array(items)) => items.iter().map(|v| csv_cell(Some(v))).collect::<Vec<_>>().join(";"),
+        Some(other) => other.to_string(),
+    }
+}
+
 /// `noun` ("resources", "entries") for `count` items: singular for one.
 pub fn count_of(count: usize, noun: &str) -> String {
     let noun = match (count, noun.strip_suffix("ies"), noun.strip_suffix('s')) {
@@ -251,13 +325,22 @@ pub fn plain(value: &Value) -> String {
     }
 }
 
-/// The keys of an object's non-object fields, in order.
+/// Whether a field fits in a cell: not an object, nor a list of objects.
+fn is_scalar_field(value: &Value) -> bool {
+    match value {
+        Value::Object(_) => false,
+        Value::Array(items) => !items.iter().any(Value::is_object),
+        _ => true,
+    }
+}
+
+/// The keys of an object's scalar fields (see [`is_scalar_field`]), in order.
 fn scalar_keys(value: &Value) -> Vec<String> {
     value
         .as_object()
         .map(|map| {
             map.iter()
-                .filter(|(_, v)| !v.is_object())
+                .filter(|(_, v)| is_scalar_field(v))
                 .map(|(k, _)| k.clone())
                 .collect()
         })
@@ -333,6 +416,31 @@ mod tests {
         assert_eq!(lookup(&value, "data.items.0.id"), Some(&json!(5)));
         assert_eq!(lookup(&value, "data.items.1.id"), None);
         assert_eq!(plain(&json!(["x", 1, null])), "x, 1, -");
+    }
+
+    #[test]
+    fn csv_has_a_header_and_quotes_where_needed() {
+        let out = Output::new(Format::Csv, Zone::Utc);
+        assert!(!out.is_human());
+        let rows = [
+            json!({"id": 1, "name": "Desk, big", "tags": ["a", "b"], "at": "2030-01-01T00:00:00Z"}),
+            json!({"id": 2, "name": "Say \"hi\"", "tags": [], "at": null}),
+        ];
+        let columns = [
+            text("ID", "id"),
+            text("Name", "name"),
+            list("Tags", "tags"),
+            time("At", "at"),
+        ];
+        let csv = render_csv(
+            columns.iter().map(|c| c.title.to_owned()),
+            rows.iter()
+                .map(|row| columns.iter().map(|c| csv_cell(lookup(row, c.path))).collect()),
+        );
+        assert_eq!(
+            csv,
+            "ID,Name,Tags,At\n1,\"Desk, big\",a;b,2030-01-01T00:00:00Z\n2,\"Say \"\"hi\"\"\",,"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `bulk create|validate|import|cancel|export`: many reservations at once, all or nothing.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
@@ -135,27 +135,13 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             status,
             file,
         } => {
-            let csv: Value = ctx
+            let request = ctx
                 .api
                 .get(format!("{BULK}/export"))
                 .query_opt("user_id", user)
                 .query_opt("resource_id", resource)
-                .query_opt("status", status)
-                .send()
-                .await?;
-            let csv = csv.as_str().unwrap_or_default();
-            match file {
-                Some(path) => {
-                    std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
-                    ctx.out.ok(format!(
-                        "{} reservations written to {}",
-                        csv.lines().count().saturating_sub(1),
-                        path.display()
-                    ));
-                }
-                None => print!("{csv}"),
-            }
-            Ok(())
+                .query_opt("status", status);
+            super::save_download(ctx, request, file.as_deref(), "reservations CSV").await
         }
     }
 }

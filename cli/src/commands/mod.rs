@@ -1,18 +1,31 @@
 //! The command groups, one module each, and what they share: the context every command gets,
 //! pagination, time-range arguments and confirmations.
 
+pub mod analytics;
 pub mod approvals;
+pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod calendar;
+pub mod docs;
+pub mod groups;
 pub mod holds;
+pub mod hours;
+pub mod labels;
 pub mod mfa;
+pub mod notifications;
+pub mod oauth;
+pub mod profile;
 pub mod reservations;
 pub mod resources;
 pub mod roles;
+pub mod search;
 pub mod setup;
 pub mod system;
 pub mod users;
 pub mod waitlist;
+pub mod watch;
+pub mod webhooks;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
@@ -27,6 +40,10 @@ use crate::time::{self, EndInput, Slot, TimeInput};
 pub struct Ctx {
     pub api: Client,
     pub out: Output,
+    /// `CLI_CONFIG_DIR` (profiles live here).
+    pub config_dir: std::path::PathBuf,
+    /// The profile in use.
+    pub profile: String,
 }
 
 /// Shown under the help of every command that takes times.
@@ -77,6 +94,55 @@ pub enum Command {
     /// User accounts (admin)
     #[command(subcommand)]
     Users(users::Command),
+    /// OAuth2 clients of your applications
+    #[command(subcommand)]
+    Oauth(oauth::Command),
+    /// Your in-app notifications
+    #[command(subcommand)]
+    Notifications(notifications::Command),
+    /// Calendar feed URL, the feed itself, and one reservation as .ics
+    #[command(subcommand)]
+    Calendar(calendar::Command),
+    /// Webhooks: create, list, delete, deliveries and retries
+    #[command(subcommand)]
+    Webhooks(webhooks::Command),
+    /// Opening hours and free slots of resources
+    #[command(subcommand)]
+    Hours(hours::Command),
+    /// Blackout dates: days a resource (or every resource) cannot be booked
+    #[command(subcommand)]
+    Blackouts(hours::BlackoutCommand),
+    /// Resource groups: buildings, floors, rooms
+    #[command(subcommand)]
+    Groups(groups::Command),
+    /// Labels (category:value) and the resources that carry them
+    #[command(subcommand)]
+    Labels(labels::Command),
+    /// Search resources and reservations, suggestions and saved searches
+    #[command(subcommand)]
+    Search(search::Command),
+    /// Usage analytics and their CSV exports (admin, manager)
+    #[command(subcommand)]
+    Analytics(analytics::Command),
+    /// The audit log: entries, statistics and exports (admin)
+    #[command(subcommand)]
+    Audit(audit::Command),
+    /// A live board of reservations and resource states over the WebSocket
+    Watch(watch::Args),
+    /// Servers you use, each with its own session
+    #[command(subcommand)]
+    Profile(profile::Command),
+    /// Book a resource: RESOURCE_ID START DURATION (short for `reservations create`)
+    #[command(after_help = TIME_HELP)]
+    Reserve(reservations::ReserveArgs),
+    /// Your next reservations
+    Upcoming,
+    /// Every command, in one table
+    Commands,
+    /// Print a shell completion script
+    Completions(docs::CompletionsArgs),
+    /// Print the man page, or write one per command into a directory
+    Man(docs::ManArgs),
     /// Server and database health (same as `system status`)
     Status,
 }
@@ -96,8 +162,156 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Mfa(command) => mfa::run(command, ctx).await,
         Command::Roles(command) => roles::run(command, ctx).await,
         Command::Users(command) => users::run(command, ctx).await,
+        Command::Oauth(command) => oauth::run(command, ctx).await,
+        Command::Notifications(command) => notifications::run(command, ctx).await,
+        Command::Calendar(command) => calendar::run(command, ctx).await,
+        Command::Webhooks(command) => webhooks::run(command, ctx).await,
+        Command::Hours(command) => hours::run(command, ctx).await,
+        Command::Blackouts(command) => hours::run_blackouts(command, ctx).await,
+        Command::Groups(command) => groups::run(command, ctx).await,
+        Command::Labels(command) => labels::run(command, ctx).await,
+        Command::Search(command) => search::run(command, ctx).await,
+        Command::Analytics(command) => analytics::run(command, ctx).await,
+        Command::Audit(command) => audit::run(command, ctx).await,
+        Command::Watch(args) => watch::run(args, ctx).await,
+        Command::Profile(command) => profile::run(command, ctx).await,
+        Command::Reserve(args) => reservations::reserve(args, ctx).await,
+        Command::Upcoming => reservations::upcoming(ctx).await,
+        Command::Commands => {
+            list_commands(&crate::command(), ctx);
+            Ok(())
+        }
+        // Handled before a server is chosen (see `main`).
+        Command::Completions(_) | Command::Man(_) => Ok(()),
         Command::Status => system::status(ctx).await,
     }
+}
+
+/// `commands`: every command and what it does, as the original printed them.
+fn list_commands(root: &clap::Command, ctx: &Ctx) {
+    let mut rows = Vec::new();
+    for group in root.get_subcommands().filter(|c| c.get_name() != "help") {
+        let about = |c: &clap::Command| c.get_about().map(ToString::to_string).unwrap_or_default();
+        let leaves: Vec<&clap::Command> = group.get_subcommands().filter(|c| c.get_name() != "help").collect();
+        if leaves.is_empty() {
+            rows.push(json!({ "command": group.get_name(), "description": about(group) }));
+        }
+        for leaf in leaves {
+            rows.push(json!({
+                "command": format!("{} {}", group.get_name(), leaf.get_name()),
+                "description": about(leaf),
+            }));
+        }
+    }
+    let value = Value::Array(rows);
+    ctx.out.emit(&value, |out| {
+        out.rows(
+            items(&value, ""),
+            &[
+                crate::output::text("Command", "command"),
+                crate::output::text("Description", "description"),
+            ],
+            "",
+        )
+    });
+}
+
+/// The items of a list answer: the answer itself when it is a list, else its list at `key`.
+pub fn items<'v>(answer: &'v Value, key: &str) -> &'v [Value] {
+    answer
+        .as_array()
+        .or_else(|| answer.get(key).and_then(Value::as_array))
+        .map_or(&[][..], Vec::as_slice)
+}
+
+/// Shows a list answer (a list, or an object with the list at `key`) as a table.
+pub fn show_list(ctx: &Ctx, answer: &Value, key: &str, columns: &[Column], empty: &str) {
+    ctx.out.emit(answer, |out| out.rows(items(answer, key), columns, empty));
+}
+
+/// Shows an object answer: its `fields`, or every scalar field when `fields` is empty.
+pub fn show_record(ctx: &Ctx, answer: &Value, fields: &[Column]) {
+    ctx.out.emit(answer, |out| {
+        if fields.is_empty() {
+            out.auto(answer)
+        } else {
+            out.record(answer, fields)
+        }
+    });
+}
+
+/// Shows a report (analytics, statistics): its scalar fields, then each list of objects in it
+/// as a table under its name. As CSV: the first such list (the report's main table).
+pub fn show_report(ctx: &Ctx, answer: &Value) {
+    let tables: Vec<(&String, &Vec<Value>)> = answer
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .filter_map(|(key, value)| value.as_array().map(|items| (key, items)))
+                .filter(|(_, items)| items.iter().all(Value::is_object))
+                .collect()
+        })
+        .unwrap_or_default();
+    ctx.out.emit(answer, |out| {
+        if answer.is_array() {
+            return out.auto(answer);
+        }
+        if !out.is_human() {
+            match tables.first() {
+                Some((_, items)) => out.auto_rows(items, ""),
+                None => out.auto(answer),
+            }
+            return;
+        }
+        out.auto(answer);
+        for (name, items) in &tables {
+            out.info(format!("{}:", name.replace('_', " ")));
+            out.auto_rows(items, "  (none)");
+        }
+    });
+}
+
+/// Shows the `message` of an answer as an `[OK]` line (the answer itself with --output json).
+pub fn show_done(ctx: &Ctx, answer: &Value, fallback: &str) {
+    ctx.out.emit(answer, |out| out.ok(message_of(answer, fallback)));
+}
+
+/// A byte-counting progress bar for long transfers, hidden unless the output is for people
+/// (so that scripts' stdout and stderr hold nothing but the answer).
+pub fn progress_bar(ctx: &Ctx, message: String) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    if !ctx.out.is_human() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}
+
+/// Downloads a file (an export, an `.ics`) with a progress bar, into `file` or onto stdout.
+pub async fn save_download(ctx: &Ctx, request: Request<'_>, file: Option<&std::path::Path>, what: &str) -> Result<()> {
+    use anyhow::Context as _;
+    let progress = progress_bar(ctx, format!("Downloading {what}"));
+    let content = request.download(&progress).await?;
+    match file {
+        Some(path) => {
+            std::fs::write(path, &content).with_context(|| format!("writing {}", path.display()))?;
+            ctx.out.ok(format!(
+                "{what} written to {} ({} bytes)",
+                path.display(),
+                content.len()
+            ));
+        }
+        None => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&content).and_then(|()| stdout.flush())?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -131,7 +345,7 @@ pub struct PageArgs {
     #[arg(long, short = 's')]
     pub sort: Option<String>,
     /// Sort order
-    #[arg(long, value_enum)]
+    #[arg(long, short = 'o', value_enum)]
     pub order: Option<Order>,
 }
 
@@ -262,22 +476,12 @@ impl FileUpload {
     /// Reads `file`; `fallback` names it when the path has no file name.
     pub fn read(file: &std::path::Path, fallback: &str, ctx: &Ctx) -> Result<FileUpload> {
         use anyhow::Context as _;
-        use indicatif::{ProgressBar, ProgressStyle};
 
         let content = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
         let name = file
             .file_name()
             .map_or_else(|| fallback.into(), |n| n.to_string_lossy().into_owned());
-        let progress = if ctx.out.is_json() {
-            ProgressBar::hidden()
-        } else {
-            let bar = ProgressBar::new(content.len() as u64);
-            if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}") {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_message(format!("Uploading {name}"));
-            bar
-        };
+        let progress = progress_bar(ctx, format!("Uploading {name}"));
         Ok(FileUpload {
             name,
             content,

@@ -125,7 +125,7 @@ fn until_arg(raw: &str) -> Result<UntilInput, String> {
 }
 
 /// How a reservation repeats.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct RecurrenceArgs {
     /// Repeat daily, weekly or monthly
     #[arg(long, short = 'r', value_enum)]
@@ -137,10 +137,10 @@ pub struct RecurrenceArgs {
     #[arg(long, short = 'd', requires = "recurrence", value_parser = weekdays_arg)]
     pub days: Option<Weekdays>,
     /// Number of occurrences, the first included (default 5)
-    #[arg(long, short = 'n', requires = "recurrence", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, short = 'n', visible_alias = "recurrence-count", requires = "recurrence", value_parser = clap::value_parser!(u32).range(1..))]
     pub count: Option<u32>,
     /// Last day of the series (YYYY-MM-DD) or last start time
-    #[arg(long, requires = "recurrence", conflicts_with = "count", value_parser = until_arg)]
+    #[arg(long, visible_alias = "recurrence-end", requires = "recurrence", conflicts_with = "count", value_parser = until_arg)]
     pub until: Option<UntilInput>,
     /// Book the free occurrences and list the others, instead of refusing the whole series
     #[arg(long, requires = "recurrence")]
@@ -271,6 +271,34 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `reserve RESOURCE_ID START DURATION`: the original's shortcut for a single booking.
+#[derive(Debug, Args)]
+pub struct ReserveArgs {
+    /// Resource id
+    resource_id: i64,
+    #[command(flatten)]
+    range: TimeRange,
+}
+
+pub async fn reserve(args: ReserveArgs, ctx: &Ctx) -> Result<()> {
+    create(args.resource_id, &args.range, &RecurrenceArgs::default(), ctx).await
+}
+
+/// `upcoming`: the reservations that have not ended, soonest first (the first page).
+pub async fn upcoming(ctx: &Ctx) -> Result<()> {
+    let page: Value = ctx
+        .api
+        .get("/api/v1/reservations/my")
+        .query("upcoming", true)
+        .query("sort_by", "start_time")
+        .query("sort_order", "asc")
+        .query("include_total", true)
+        .send()
+        .await?;
+    show_page(&ctx.out, &page, COLUMNS, "upcoming reservations");
+    Ok(())
 }
 
 async fn create(resource_id: i64, range: &TimeRange, recurrence: &RecurrenceArgs, ctx: &Ctx) -> Result<()> {

@@ -1,4 +1,4 @@
-//! `system status|summary|cleanup` (and the top-level `status`).
+//! `system status|summary|cleanup|config` (and the top-level `status`).
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -19,6 +19,8 @@ pub enum Command {
         #[command(flatten)]
         yes: Yes,
     },
+    /// This CLI's settings: server, profile, configuration directory, session, time zone
+    Config,
 }
 
 pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
@@ -40,6 +42,30 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
                         text("In use now", "currently_in_use"),
                         text("Unavailable now", "unavailable_now"),
                         time("At", "timestamp"),
+                    ],
+                )
+            });
+            Ok(())
+        }
+        Command::Config => {
+            let config = serde_json::json!({
+                "api_url": ctx.api.base_url(),
+                "profile": ctx.profile,
+                "config_dir": ctx.config_dir,
+                "session_file": ctx.api.store().path(),
+                "logged_in": matches!(ctx.api.store().load(), Ok(Some(_))),
+                "time_zone": ctx.out.zone().header().unwrap_or("system"),
+            });
+            ctx.out.emit(&config, |out| {
+                out.record(
+                    &config,
+                    &[
+                        text("API URL", "api_url"),
+                        text("Profile", "profile"),
+                        text("Config directory", "config_dir"),
+                        text("Session file", "session_file"),
+                        crate::output::flag("Logged in", "logged_in"),
+                        text("Time zone", "time_zone"),
                     ],
                 )
             });
