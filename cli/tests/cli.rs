@@ -1,4 +1,5 @@
-//! The CLI binary end to end against the real server binary (SQLite in a temporary directory).
+//! The CLI binary end to end against the real server binary, each test on SQLite (in a
+//! temporary directory) and on PostgreSQL (a database of its own).
 
 mod support;
 
@@ -35,9 +36,7 @@ fn ids(values: &Value) -> Vec<i64> {
         .collect()
 }
 
-#[test]
-fn register_book_list_cancel_and_read_availability() {
-    let server = Server::start();
+on_both_backends!(register_book_list_cancel_and_read_availability, &[], |server| {
     let cli = Cli::new(&server.url);
     cli.sign_up("alice");
 
@@ -91,7 +90,7 @@ fn register_book_list_cancel_and_read_availability() {
     // The same slot again: the API's conflict message, exit 1.
     let conflict = cli
         .run(&["reservations", "create", &resource_id, &format!("{start}:00"), "30m"])
-        .failure(1);
+        .failure(5);
     assert!(conflict.stderr.contains("[ERROR] Time slot conflicts"), "{conflict:?}");
 
     // A daily series of 25 whose first occurrence conflicts: skipped, the others booked.
@@ -182,13 +181,12 @@ fn register_book_list_cancel_and_read_availability() {
         actions.contains(&"cancelled") && actions.contains(&"created"),
         "{history}"
     );
-}
+});
 
-#[test]
-fn errors_sessions_and_uploads() {
-    // No server: the message, exit 1. Bad input: exit 2 before any request.
+on_both_backends!(errors_sessions_and_uploads, &[], |server| {
+    // No server: the message, exit 6. Bad input: exit 2 before any request.
     let nowhere = Cli::new("http://127.0.0.1:9");
-    let unreachable = nowhere.run(&["system", "status"]).failure(1);
+    let unreachable = nowhere.run(&["system", "status"]).failure(6);
     assert!(
         unreachable
             .stderr
@@ -202,10 +200,9 @@ fn errors_sessions_and_uploads() {
     nowhere
         .run(&["reservations", "create", "1", "2030-01-01 10:00", "1h", "--days", "0"])
         .failure(2);
-    let not_logged_in = nowhere.run(&["reservations", "list"]).failure(1);
+    let not_logged_in = nowhere.run(&["reservations", "list"]).failure(3);
     assert!(not_logged_in.stderr.contains("Not logged in"), "{not_logged_in:?}");
 
-    let server = Server::start();
     let cli = Cli::new(&server.url);
     let weak = cli
         .run_with_stdin(&["auth", "register", "-u", "bob", "--password-stdin"], "short\n")
@@ -216,7 +213,7 @@ fn errors_sessions_and_uploads() {
     );
     cli.sign_up("admin");
     let wrong = cli.run_with_stdin(&["auth", "login", "-u", "admin", "--password-stdin"], "Wrong-pass-1\n");
-    assert!(wrong.failure(1).stderr.contains("[ERROR]"));
+    assert!(wrong.failure(3).stderr.contains("[ERROR]"));
 
     // A rejected access token is refreshed and the request retried; so is one about to expire.
     let tokens =
@@ -262,12 +259,10 @@ fn errors_sessions_and_uploads() {
     // Logging out ends the session on the server and forgets it here.
     cli.run(&["auth", "logout"]).success();
     assert!(!cli.auth_file().exists());
-    cli.run(&["auth", "status"]).failure(1);
-}
+    cli.run(&["auth", "status"]).failure(3);
+});
 
-#[test]
-fn bulk_booking_import_cancel_and_export() {
-    let server = Server::start();
+on_both_backends!(bulk_booking_import_cancel_and_export, &[], |server| {
     let cli = Cli::new(&server.url);
     cli.sign_up("admin");
     let dir = tempfile::tempdir().unwrap();
@@ -339,11 +334,293 @@ fn bulk_booking_import_cancel_and_export() {
     let written = cli
         .run(&["bulk", "export", "--status", "active", "-f", export.to_str().unwrap()])
         .success();
-    assert!(written.stdout.contains("2 reservations written"), "{written:?}");
+    assert!(written.stdout.contains("reservations CSV written to"), "{written:?}");
     let csv = std::fs::read_to_string(&export).unwrap();
     assert!(
         csv.starts_with("reservation_id,resource_id,resource_name,user_id,username,"),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 3, "{csv}");
+});
+
+/// The id of a created object, as text for the next command line.
+fn id_of(value: &Value) -> String {
+    value["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("an id in {value}"))
+        .to_string()
+}
+
+on_both_backends!(
+    each_command_group_against_the_server,
+    &[("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")],
+    |server| {
+        let cli = Cli::new(&server.url);
+        cli.sign_up("admin");
+        let room = id_of(&cli.json(&["resources", "create", "Room A", "--timezone", TIME_ZONE]));
+        let day = day_after_tomorrow();
+        let date = day.format("%Y-%m-%d").to_string();
+
+        // Opening hours and blackout dates: a blackout day refuses bookings with a conflict (5).
+        let every_day: Vec<String> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .map(|d| format!("{d}=07:00-20:00"))
+            .collect();
+        let mut args = vec!["hours", "set", "--resource", room.as_str()];
+        args.extend(every_day.iter().map(String::as_str));
+        cli.run(&args).success();
+        assert_eq!(cli.json(&["hours", "show", &room]).as_array().map(Vec::len), Some(7));
+        let slots = cli.json(&["hours", "slots", &room, "--date", &date, "--duration", "60"]);
+        assert_eq!(slots["slots"].as_array().map(Vec::len), Some(13), "{slots}");
+        let blackout = cli.json(&["blackouts", "add", &date, "--resource", &room, "--reason", "Inventory"]);
+        let listed = cli.run(&["blackouts", "list", "--resource", &room]).success().stdout;
+        assert!(listed.contains("Inventory"), "{listed}");
+        let refused = cli.run(&["reserve", &room, &format!("{date} 10:00"), "1h"]).failure(5);
+        assert!(refused.stderr.contains("Inventory"), "{refused:?}");
+        cli.run(&["blackouts", "delete", &id_of(&blackout), "--yes"]).success();
+
+        // The original's shortcuts: reserve and upcoming.
+        let booked = cli.json(&["reserve", &room, &format!("{date} 10:00"), "1h"]);
+        let booking = id_of(&booked);
+        let upcoming = cli.json(&["upcoming"]);
+        assert_eq!(upcoming["data"][0]["id"], booked["id"], "{upcoming}");
+        let commands = cli.run(&["commands"]).success().stdout;
+        assert!(
+            commands.contains("webhooks retry") && commands.contains("watch"),
+            "{commands}"
+        );
+
+        // Groups, labels and search.
+        let group = id_of(&cli.json(&["groups", "create", "HQ", "--building", "North"]));
+        cli.run(&["groups", "assign", &group, &room]).success();
+        let members = cli
+            .run(&["groups", "resources", &group, "--output", "csv"])
+            .success()
+            .stdout;
+        assert_eq!(
+            members.lines().collect::<Vec<_>>(),
+            vec![
+                "ID,Name,Available,Status,Tags",
+                &format!("{room},Room A,true,available,")
+            ],
+            "CSV: a header, then a row per resource"
+        );
+        assert!(cli.run(&["groups", "tree"]).success().stdout.contains("HQ"));
+        let label = id_of(&cli.json(&["labels", "create", "equipment", "projector"]));
+        cli.run(&["labels", "set", &room, &label]).success();
+        assert_eq!(cli.json(&["labels", "of", &room])[0]["value"], "projector");
+        let found = cli.json(&["search", "resources", "--label", "equipment:projector"]);
+        assert_eq!(found["results"][0]["name"], "Room A", "{found}");
+        let suggested = cli.run(&["search", "suggest", "Roo"]).success().stdout;
+        assert!(suggested.contains("Room A"), "{suggested}");
+
+        // Calendar: the feed URL, the feed, one reservation as .ics.
+        assert!(
+            cli.json(&["calendar", "url"])["url"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(".ics")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let ics = dir.path().join("booking.ics");
+        cli.run(&["calendar", "export", &booking, "-f", ics.to_str().unwrap()])
+            .success();
+        let text = std::fs::read_to_string(&ics).unwrap();
+        assert!(
+            text.starts_with("BEGIN:VCALENDAR") && text.contains(&format!("reservation-{booking}@")),
+            "{text}"
+        );
+        let feed = cli.run(&["calendar", "feed"]).success().stdout;
+        assert!(feed.contains("BEGIN:VEVENT"), "{feed}");
+
+        // Notifications: the booking was announced.
+        let notifications = cli.json(&["notifications", "list", "--unread"]);
+        assert!(!notifications["data"].as_array().unwrap().is_empty(), "{notifications}");
+        cli.run(&["notifications", "read-all"]).success();
+        assert_eq!(
+            cli.json(&["notifications", "list", "--unread"])["data"],
+            Value::Array(vec![])
+        );
+
+        // Webhooks: create, a test delivery, its record, a retry, delete; then it is not found (4).
+        let receiver = support::Receiver::start();
+        let webhook = cli.json(&[
+            "webhooks",
+            "create",
+            &receiver.url,
+            "-e",
+            "reservation.created,reservation.cancelled",
+        ]);
+        assert!(webhook["secret"].as_str().is_some_and(|s| !s.is_empty()), "{webhook}");
+        let hook = id_of(&webhook);
+        cli.run(&["webhooks", "test", &hook]).success();
+        let deliveries = cli.json(&["webhooks", "deliveries", &hook]);
+        let delivery = id_of(&deliveries[0]);
+        cli.run(&["webhooks", "retry", &hook, &delivery]).success();
+        assert!(
+            receiver.bodies.lock().unwrap().len() >= 2,
+            "the test delivery and its retry arrived"
+        );
+        assert_eq!(cli.json(&["webhooks", "list"]).as_array().map(Vec::len), Some(1));
+        cli.run(&["webhooks", "delete", &hook, "-y"]).success();
+        let gone = cli.run(&["webhooks", "show", &hook]).failure(4);
+        assert!(gone.stderr.contains("not found"), "{gone:?}");
+
+        // OAuth2 clients: the secret once, then listed, then deleted.
+        let client = cli.json(&["oauth", "create", "My app", "https://app.example/cb"]);
+        let client_id = client["client_id"].as_str().unwrap().to_owned();
+        assert!(client["client_secret"].as_str().is_some());
+        let clients = cli.run(&["oauth", "list", "--output", "csv"]).success().stdout;
+        assert!(
+            clients.starts_with("ID,Client ID,Name") && clients.contains(&client_id),
+            "{clients}"
+        );
+        cli.run(&["oauth", "delete", &client_id, "-y"]).success();
+        cli.run(&["oauth", "delete", &client_id, "-y"]).failure(4);
+
+        // Analytics and the audit log, with their exports.
+        let dashboard = cli.json(&["analytics", "dashboard", "--days", "7"]);
+        assert!(dashboard.is_object(), "{dashboard}");
+        let export = dir.path().join("reservations.csv");
+        cli.run(&["analytics", "export", "reservations", "-f", export.to_str().unwrap()])
+            .success();
+        assert!(std::fs::read_to_string(&export).unwrap().starts_with("reservation_id,"));
+        let logs = cli.json(&["audit", "logs", "--limit", "5"]);
+        assert!(!logs["logs"].as_array().unwrap().is_empty(), "{logs}");
+        let audit_csv = dir.path().join("audit.csv");
+        cli.run(&["audit", "export", "-f", audit_csv.to_str().unwrap()])
+            .success();
+        assert!(std::fs::read_to_string(&audit_csv).unwrap().lines().count() > 1);
+
+        // Exit codes: not found (4); a user without the permission (3); a bad option (2).
+        cli.run(&["resources", "show", "999999"]).failure(4);
+        let user = Cli::new(&server.url);
+        user.sign_up("bob");
+        let forbidden = user.run(&["audit", "logs"]).failure(3);
+        assert!(forbidden.stderr.contains("[ERROR]"), "{forbidden:?}");
+        user.run(&["webhooks", "deliveries", &hook, "--limit", "0"]).failure(2);
+    }
+);
+
+on_both_backends!(watch_shows_live_events_and_resumes_after_a_drop, &[], |server| {
+    let cli = Cli::new(&server.url);
+    cli.sign_up("admin");
+    let room = id_of(&cli.json(&["resources", "create", "Room W", "--timezone", TIME_ZONE]));
+    let date = day_after_tomorrow().format("%Y-%m-%d").to_string();
+    let book = |hour: u32| id_of(&cli.json(&["reserve", &room, &format!("{date} {hour:02}:00"), "1h"]));
+
+    // The watcher talks to the server through a proxy, so that the test can cut the network.
+    let proxy = support::Proxy::start(&server.url);
+    let watcher = cli.via(&proxy.url);
+    let mut watch = watcher.spawn(&["watch", "--resource", &room, "--lines"]);
+    watch.wait_for(false, "Connected; waiting for events");
+    let first = book(8);
+    let line = watch.wait_for(true, &format!("reservation {first}"));
+    assert!(
+        line.contains("reservation_created") && line.contains("(Room W)"),
+        "{line}"
+    );
+
+    // Cut: the watcher notices, cannot reconnect while the door is closed, and meanwhile a
+    // booking is made. Once it can connect again it resumes after the last event it saw, and
+    // the missed booking is shown (replayed), the earlier one not again.
+    proxy.cut_and_close();
+    watch.wait_for(false, "Connection lost");
+    let missed = book(10);
+    watch.wait_for(false, "Cannot connect");
+    proxy.reopen();
+    watch.wait_for(false, "resuming after event");
+    watch.wait_for(true, &format!("reservation {missed}"));
+    let live = book(12);
+    watch.wait_for(true, &format!("reservation {live}"));
+    let shown = watch
+        .stdout
+        .iter()
+        .filter(|l| l.contains(&format!("reservation {first} ")))
+        .count();
+    assert_eq!(shown, 1, "shown once: {:?}", watch.stdout);
+
+    // For scripts: one JSON line per event, and -n stops after that many.
+    let mut next = cli.spawn(&["watch", "--output", "json", "-n", "1"]);
+    next.wait_for(false, "Connected");
+    let cancelled = cli.run(&["reservations", "cancel", &live, "--yes"]).success();
+    drop(cancelled);
+    let outcome = next.finish().success();
+    let event: Value = serde_json::from_str(outcome.stdout.trim()).expect("one JSON line");
+    assert_eq!(
+        (event["type"].as_str(), event["reservation_id"].as_i64()),
+        (Some("reservation_cancelled"), live.parse().ok()),
+        "{event}"
+    );
+
+    // A watcher without a session is refused (3); an unknown group is not found (4).
+    let stranger = Cli::new(&server.url);
+    stranger.run(&["watch"]).failure(3);
+    cli.run(&["watch", "--group", "999999"]).failure(4);
+});
+
+#[test]
+fn profiles_completions_man_pages_and_help() {
+    let server = Server::start();
+    // API_URL points nowhere: the profile's URL wins over it, --api-url over the profile.
+    let cli = Cli::new("http://127.0.0.1:9");
+    cli.run(&["profile", "add", "work", &server.url, "--use"]).success();
+    cli.run(&["system", "status"]).success();
+    cli.run(&["--profile", "default", "system", "status"]).failure(6);
+    cli.run(&["--api-url", "http://127.0.0.1:9", "system", "status"])
+        .failure(6);
+    cli.run(&["profile", "use", "nope"]).failure(2);
+    cli.sign_up("admin");
+    assert!(cli.config.path().join("profiles/work/auth.json").exists());
+    assert!(!cli.auth_file().exists(), "the default profile's session is untouched");
+    let profiles = cli.json(&["profile", "list"]);
+    let work = profiles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "work")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (work["current"].as_bool(), work["logged_in"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let listed = cli.run(&["resources", "list", "--output", "csv"]).success().stdout;
+    assert_eq!(
+        listed.trim(),
+        "ID,Name,Status,Enabled,Tags,In use by",
+        "an empty list is its header"
+    );
+    cli.run(&["profile", "remove", "work"]).success();
+    assert!(!cli.config.path().join("profiles/work").exists());
+
+    // Completions and man pages come from the command line itself.
+    let bash = cli.run(&["completions", "bash"]).success().stdout;
+    assert!(
+        bash.contains("_resource-reserver-cli") && bash.contains("watch"),
+        "{bash:.200}"
+    );
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        assert!(!cli.run(&["completions", shell]).success().stdout.is_empty());
+    }
+    cli.run(&["completions", "tcsh"]).failure(2);
+    let page = cli.run(&["man"]).success().stdout;
+    assert!(
+        page.contains(".TH resource-reserver-cli") && page.contains("Exit codes"),
+        "{page:.300}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    cli.run(&["man", "--out-dir", dir.path().to_str().unwrap()]).success();
+    for name in [
+        "resource-reserver-cli.1",
+        "resource-reserver-cli-watch.1",
+        "resource-reserver-cli-auth-login.1",
+    ] {
+        assert!(dir.path().join(name).exists(), "{name}");
+    }
+    let help = cli.run(&["--help"]).success().stdout;
+    assert!(
+        help.contains("5  conflict") && help.contains("6  server unreachable"),
+        "{help}"
+    );
 }

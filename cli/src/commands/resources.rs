@@ -52,6 +52,8 @@ const FIELDS: &[Column] = &[
 #[derive(Subcommand)]
 pub enum Command {
     /// List resources (public)
+    // `-c` for the cursor here, as in the original (elsewhere `-c` means something else).
+    #[command(mut_arg("cursor", |arg| arg.short('c')))]
     List {
         #[command(flatten)]
         page: PageArgs,
@@ -60,7 +62,7 @@ pub enum Command {
         details: bool,
     },
     /// Search by name or tag, state, and free time window (public)
-    #[command(after_help = TIME_HELP)]
+    #[command(after_help = TIME_HELP, mut_arg("cursor", |arg| arg.short('c')))]
     Search {
         /// Text in the name or a tag
         #[arg(long, short = 'q')]
