@@ -443,7 +443,9 @@ on_both_backends!(
         );
 
         // Webhooks: create, a test delivery, its record, a retry, delete; then it is not found (4).
-        let receiver = support::Receiver::start();
+        // The receiver refuses deliveries at first: the test fails (1); then it accepts them:
+        // the retry succeeds, and a second retry is refused.
+        let receiver = support::Receiver::start(true);
         let webhook = cli.json(&[
             "webhooks",
             "create",
@@ -453,13 +455,19 @@ on_both_backends!(
         ]);
         assert!(webhook["secret"].as_str().is_some_and(|s| !s.is_empty()), "{webhook}");
         let hook = id_of(&webhook);
-        cli.run(&["webhooks", "test", &hook]).success();
+        let failed = cli.run(&["webhooks", "test", &hook]).failure(1);
+        assert!(failed.stderr.contains("not delivered"), "{failed:?}");
         let deliveries = cli.json(&["webhooks", "deliveries", &hook]);
+        assert_ne!(deliveries[0]["status"], "delivered", "{deliveries}");
         let delivery = id_of(&deliveries[0]);
+        receiver.failing.store(false, std::sync::atomic::Ordering::SeqCst);
         cli.run(&["webhooks", "retry", &hook, &delivery]).success();
+        let again = cli.run(&["webhooks", "retry", &hook, &delivery]).failure(1);
+        assert!(again.stderr.contains("already successful"), "{again:?}");
+        let bodies = receiver.bodies.lock().unwrap().clone();
         assert!(
-            receiver.bodies.lock().unwrap().len() >= 2,
-            "the test delivery and its retry arrived"
+            bodies.len() >= 2 && bodies.iter().all(|b| b.contains("This is a test webhook delivery")),
+            "the test delivery and its retry arrived: {bodies:?}"
         );
         assert_eq!(cli.json(&["webhooks", "list"]).as_array().map(Vec::len), Some(1));
         cli.run(&["webhooks", "delete", &hook, "-y"]).success();
@@ -597,7 +605,7 @@ fn profiles_completions_man_pages_and_help() {
     // Completions and man pages come from the command line itself.
     let bash = cli.run(&["completions", "bash"]).success().stdout;
     assert!(
-        bash.contains("_resource-reserver-cli") && bash.contains("watch"),
+        bash.contains("complete -F _resource__reserver__cli") && bash.contains("watch"),
         "{bash:.200}"
     );
     for shell in ["zsh", "fish", "elvish", "powershell"] {

@@ -516,21 +516,25 @@ fn pipe(from: std::io::Result<std::net::TcpStream>, to: std::io::Result<std::net
     }
 }
 
-/// A webhook receiver on 127.0.0.1 that answers 200 to every request and keeps their bodies.
+/// A webhook receiver on 127.0.0.1 that keeps the bodies it receives and answers 200, or 500
+/// while it is set failing.
 #[allow(dead_code)]
 pub struct Receiver {
     pub url: String,
     pub bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[allow(dead_code)]
 impl Receiver {
-    pub fn start() -> Receiver {
+    pub fn start(failing: bool) -> Receiver {
         use std::io::{BufRead, Read};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding the receiver");
         let url = format!("http://{}/hook", listener.local_addr().expect("receiver address"));
         let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let kept = bodies.clone();
+        let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(failing));
+        let fail = failing.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
                 let mut reader = std::io::BufReader::new(stream);
@@ -551,11 +555,14 @@ impl Receiver {
                 kept.lock()
                     .expect("receiver lock")
                     .push(String::from_utf8_lossy(&body).into_owned());
-                let _ = reader
-                    .get_mut()
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+                let answer: &[u8] = if fail.load(std::sync::atomic::Ordering::SeqCst) {
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope"
+                } else {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                };
+                let _ = reader.get_mut().write_all(answer);
             }
         });
-        Receiver { url, bodies }
+        Receiver { url, bodies, failing }
     }
 }
