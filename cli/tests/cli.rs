@@ -504,6 +504,24 @@ on_both_backends!(
         cli.run(&["resources", "show", "999999"]).failure(4);
         let user = Cli::new(&server.url);
         user.sign_up("bob");
+        // The original's spellings: waitlist join with options, search --available-only,
+        // availability --detailed, reservations list --detailed.
+        let start = format!("{date} 10:00");
+        let waiting = user.json(&["waitlist", "join", "-r", &room, "-s", &start, "-e", "1h", "-f"]);
+        assert_eq!(waiting["status"], "waiting", "{waiting}");
+        let entries = user.run(&["waitlist", "list", "--output", "csv"]).success().stdout;
+        assert_eq!(entries.lines().count(), 2, "{entries}");
+        let found = user.json(&["resources", "search", "-q", "Room", "--available-only"]);
+        // Room A opens at 07:00 (Paris): whether it is available now depends on the hour.
+        let same = user.json(&["resources", "search", "-q", "Room", "--status", "available"]);
+        assert_eq!(found["data"], same["data"]);
+        let detailed = cli
+            .run(&["resources", "availability", &room, "--detailed"])
+            .success()
+            .stdout;
+        assert!(detailed.contains("Free periods"), "{detailed}");
+        let listed = cli.run(&["reservations", "list", "-d"]).success().stdout;
+        assert!(listed.contains("Created"), "{listed}");
         let forbidden = user.run(&["audit", "logs"]).failure(3);
         assert!(forbidden.stderr.contains("[ERROR]"), "{forbidden:?}");
         user.run(&["webhooks", "deliveries", &hook, "--limit", "0"]).failure(2);

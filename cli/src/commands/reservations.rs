@@ -56,6 +56,9 @@ pub enum Command {
         /// Only reservations that have not ended
         #[arg(long, short = 'u')]
         upcoming: bool,
+        /// More columns: who, when created, why cancelled
+        #[arg(long, short = 'd')]
+        detailed: bool,
         #[command(flatten)]
         page: PageArgs,
     },
@@ -89,6 +92,9 @@ pub enum Command {
     History {
         /// Reservation id
         id: i64,
+        /// Also show each entry's details
+        #[arg(long, short = 'd')]
+        detailed: bool,
     },
 }
 
@@ -199,6 +205,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
         Command::List {
             include_cancelled,
             upcoming,
+            detailed,
             page,
         } => {
             let request = || {
@@ -208,7 +215,12 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
                     .flag("upcoming", upcoming)
             };
             let found = fetch_pages(request, &page).await?;
-            show_page(&ctx.out, &found, COLUMNS, "reservations");
+            show_page(
+                &ctx.out,
+                &found,
+                if detailed { FIELDS } else { COLUMNS },
+                "reservations",
+            );
             Ok(())
         }
         Command::Show { id } => {
@@ -253,20 +265,18 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             });
             Ok(())
         }
-        Command::History { id } => {
+        Command::History { id, detailed } => {
             let history: Value = ctx.api.get(format!("{}/history", path(id))).send().await?;
             ctx.out.emit(&history, |out| {
                 let entries = history.as_array().map_or(&[][..], Vec::as_slice);
-                out.rows(
-                    entries,
-                    &[
-                        time("When", "timestamp"),
-                        text("Action", "action"),
-                        text("By user", "user_id"),
-                        text("Details", "details"),
-                    ],
-                    "No history.",
-                );
+                let columns = [
+                    time("When", "timestamp"),
+                    text("Action", "action"),
+                    text("By user", "user_id"),
+                    text("Details", "details"),
+                ];
+                let shown = if detailed { &columns[..] } else { &columns[..3] };
+                out.rows(entries, shown, "No history.");
             });
             Ok(())
         }

@@ -79,11 +79,17 @@ pub enum Command {
         /// Current state to match (default: available)
         #[arg(long, value_enum)]
         status: Option<StateFilter>,
+        /// Only resources available (the default; the original's flag)
+        #[arg(long, conflicts_with = "status")]
+        available_only: bool,
         #[command(flatten)]
         page: PageArgs,
         /// Show descriptions and time zones
         #[arg(long, short = 'd')]
         details: bool,
+        /// Then offer to book one of the resources found
+        #[arg(long, short = 'i')]
+        interactive: bool,
     },
     /// Show one resource
     Show {
@@ -101,8 +107,11 @@ pub enum Command {
         #[arg(long, short = 't', value_delimiter = ',')]
         tags: Vec<String>,
         /// Create it disabled (not bookable)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "available")]
         unavailable: bool,
+        /// Create it enabled (the default; the original's flag)
+        #[arg(long)]
+        available: bool,
         /// IANA time zone of the resource, used for recurring series (default UTC)
         #[arg(long)]
         timezone: Option<String>,
@@ -143,6 +152,9 @@ pub enum Command {
         /// How many days ahead (0-365)
         #[arg(long, short = 'd', default_value_t = 7, value_parser = clap::value_parser!(u16).range(0..=365))]
         days: u16,
+        /// Also show the free periods in that window
+        #[arg(long)]
+        detailed: bool,
     },
     /// Live state of a resource: in use, under maintenance (public)
     Status {
@@ -153,6 +165,9 @@ pub enum Command {
     Enable {
         /// Resource id
         id: i64,
+        /// Accepted for the original's `--force/-f` (enabling never asks)
+        #[arg(long, short = 'f', hide = true)]
+        force: bool,
     },
     /// Make a resource not bookable (admin, manager)
     Disable {
@@ -226,9 +241,12 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             from,
             until,
             status,
+            available_only,
             page,
             details,
+            interactive,
         } => {
+            let status = status.or(available_only.then_some(StateFilter::Available));
             let zone = ctx.out.zone();
             let window = match (from, until) {
                 (Some(from), Some(until)) => Some((
@@ -254,6 +272,9 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             };
             let found = fetch_pages(request, &page).await?;
             show_page(&ctx.out, &found, columns(details), "resources");
+            if interactive {
+                book_one_of(&found, window, ctx).await?;
+            }
         }
         Command::Show { id } => {
             let resource: Value = ctx.api.get(path(id)).if_signed_in().send().await?;
@@ -264,6 +285,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             description,
             tags,
             unavailable,
+            available: _,
             timezone,
         } => {
             let mut body = json!({ "name": name, "tags": tags, "available": !unavailable });
@@ -333,7 +355,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
                 }
             });
         }
-        Command::Availability { id, days } => availability(id, days, ctx).await?,
+        Command::Availability { id, days, detailed } => availability(id, days, detailed, ctx).await?,
         Command::Status { id } => {
             let status: Value = ctx
                 .api
@@ -360,7 +382,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
                 )
             });
         }
-        Command::Enable { id } => set_enabled(id, true, ctx).await?,
+        Command::Enable { id, force: _ } => set_enabled(id, true, ctx).await?,
         Command::Disable { id, yes } => {
             prompt::confirm(
                 &format!("Disable resource {id}? It cannot be booked until enabled."),
@@ -420,7 +442,40 @@ async fn set_enabled(id: i64, available: bool, ctx: &Ctx) -> Result<()> {
 }
 
 /// The schedule, read from the API's `{success, data}` envelope, not the top level.
-async fn availability(id: i64, days: u16, ctx: &Ctx) -> Result<()> {
+/// `search --interactive`: asks which of the resources found to book, and when (the search
+/// window if one was given), then books it.
+async fn book_one_of(found: &Value, window: Option<(String, String)>, ctx: &Ctx) -> Result<()> {
+    let ids: Vec<i64> = super::items(found, "data")
+        .iter()
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
+    if ids.is_empty() || !ctx.out.is_human() {
+        return Ok(());
+    }
+    let answer = prompt::ask("Book one? Resource id (empty to stop)", "resource id")
+        .or_else(|_| Ok::<_, anyhow::Error>(String::new()))?;
+    let Ok(id) = answer.trim().parse::<i64>() else {
+        return Ok(());
+    };
+    if !ids.contains(&id) {
+        return Err(CliError::usage(format!("resource {id} is not among those found")));
+    }
+    let (start, end) = match window {
+        Some(window) => window,
+        None => {
+            let start = super::time_arg(&prompt::ask("Start (YYYY-MM-DD HH:MM)", "start")?).map_err(CliError::usage)?;
+            let end = super::end_arg(&prompt::ask("End or duration (e.g. 1h)", "end")?).map_err(CliError::usage)?;
+            let slot = crate::time::Slot::resolve(start, end, ctx.out.zone()).map_err(CliError::usage)?;
+            (wire(slot.start), wire(slot.end))
+        }
+    };
+    let body = json!({ "resource_id": id, "start_time": start, "end_time": end });
+    let reservation: Value = ctx.api.post("/api/v1/reservations").json(&body).send().await?;
+    ctx.out.ok(format!("Reservation {} created", reservation["id"]));
+    Ok(())
+}
+
+async fn availability(id: i64, days: u16, detailed: bool, ctx: &Ctx) -> Result<()> {
     let answer: Value = ctx
         .api
         .get(format!("{}/availability", path(id)))
@@ -455,6 +510,15 @@ async fn availability(id: i64, days: u16, ctx: &Ctx) -> Result<()> {
             ],
             &format!("No reservations in the next {days} days."),
         );
+        if detailed {
+            out.info("Free periods:");
+            let free = data["free_periods"].as_array().map_or(&[][..], Vec::as_slice);
+            out.rows(
+                free,
+                &[time("From", "start_time"), time("Until", "end_time")],
+                "  (none)",
+            );
+        }
     });
     Ok(())
 }

@@ -5,10 +5,10 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::{Ctx, PageArgs, TIME_HELP, TimeRange, Yes, fetch_pages, message_of, show_page};
+use super::{Ctx, PageArgs, TIME_HELP, Yes, end_arg, fetch_pages, message_of, show_page, time_arg};
 use crate::output::{Column, flag, text, time};
 use crate::prompt;
-use crate::time::wire;
+use crate::time::{EndInput, Slot, TimeInput, wire};
 
 const COLUMNS: &[Column] = &[
     text("ID", "id"),
@@ -38,13 +38,28 @@ const FIELDS: &[Column] = &[
 pub enum Command {
     /// Join the waitlist for a slot that is taken
     #[command(after_help = TIME_HELP)]
+    /// (The original's `--resource/-r`, `--start/-s`, `--end/-e` work too.)
     Join {
         /// Resource id
-        resource_id: i64,
-        #[command(flatten)]
-        range: TimeRange,
+        #[arg(required_unless_present = "resource", conflicts_with = "resource")]
+        resource_id: Option<i64>,
+        /// Start (e.g. "2030-05-01 10:00", local time)
+        #[arg(value_parser = time_arg, required_unless_present = "start", conflicts_with = "start")]
+        start_time: Option<TimeInput>,
+        /// End or duration (2h, 30m, 1h30m)
+        #[arg(value_parser = end_arg, value_name = "END|DURATION", required_unless_present = "end", conflicts_with = "end")]
+        end_time: Option<EndInput>,
+        /// Resource id, as an option
+        #[arg(long, short = 'r', hide = true)]
+        resource: Option<i64>,
+        /// Start, as an option
+        #[arg(long, short = 's', value_parser = time_arg, hide = true)]
+        start: Option<TimeInput>,
+        /// End or duration, as an option
+        #[arg(long, short = 'e', value_parser = end_arg, hide = true)]
+        end: Option<EndInput>,
         /// A nearby slot is acceptable too
-        #[arg(long)]
+        #[arg(long, short = 'f')]
         flexible: bool,
     },
     /// Your waitlist entries (waiting or offered unless --include-completed)
@@ -71,6 +86,9 @@ pub enum Command {
     Accept {
         /// Waitlist entry id
         id: i64,
+        /// Accepted for the original's `--force/-f` (accepting never asks)
+        #[arg(long, short = 'f', hide = true)]
+        force: bool,
     },
 }
 
@@ -82,10 +100,20 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
     match command {
         Command::Join {
             resource_id,
-            range,
+            start_time,
+            end_time,
+            resource,
+            start,
+            end,
             flexible,
         } => {
-            let slot = range.resolve(ctx)?;
+            // clap makes sure each is given one way or the other.
+            let (Some(resource_id), Some(start), Some(end)) =
+                (resource_id.or(resource), start_time.or(start), end_time.or(end))
+            else {
+                return Err(crate::error::CliError::usage("give RESOURCE_ID START END|DURATION"));
+            };
+            let slot = Slot::resolve(start, end, ctx.out.zone()).map_err(crate::error::CliError::usage)?;
             let body = json!({
                 "resource_id": resource_id,
                 "desired_start": wire(slot.start),
@@ -123,7 +151,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             ctx.out
                 .emit(&answer, |out| out.ok(message_of(&answer, "Left the waitlist")));
         }
-        Command::Accept { id } => {
+        Command::Accept { id, force: _ } => {
             let reservation: Value = ctx.api.post(format!("{}/accept", path(id))).send().await?;
             ctx.out.emit(&reservation, |out| {
                 out.record(&reservation, super::reservations::FIELDS);
