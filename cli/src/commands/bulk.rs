@@ -98,12 +98,13 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
             dry_run,
         } => {
             let body = json!({ "reservations": items(&resources, &range, ctx)?, "dry_run": dry_run });
-            let answer: Value = ctx.api.post(BULK).json(&body).send().await?;
+            let answer: Value = super::with_spinner(ctx, "Booking", ctx.api.post(BULK).json(&body).send()).await?;
             report(&ctx.out, &answer)
         }
         Command::Validate { resources, range } => {
             let body = json!({ "reservations": items(&resources, &range, ctx)? });
-            let answer: Value = ctx.api.post(format!("{BULK}/validate")).json(&body).send().await?;
+            let request = ctx.api.post(format!("{BULK}/validate")).json(&body);
+            let answer: Value = super::with_spinner(ctx, "Checking", request.send()).await?;
             ctx.out.emit(&answer, |out| {
                 out.rows(errors_of(&answer), ERRORS, "");
                 if answer["valid"] == true {
@@ -121,7 +122,8 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Import { file, dry_run } => import(&file, dry_run, ctx).await,
         Command::Cancel { ids, reason } => {
             let body = json!({ "reservation_ids": ids, "reason": reason });
-            let answer: Value = ctx.api.post(format!("{BULK}/cancel")).json(&body).send().await?;
+            let request = ctx.api.post(format!("{BULK}/cancel")).json(&body);
+            let answer: Value = super::with_spinner(ctx, "Cancelling", request.send()).await?;
             ctx.out.emit(&answer, |out| {
                 let errors = answer["errors"].as_array().map_or(&[][..], Vec::as_slice);
                 out.rows(errors, &[text("ID", "reservation_id"), text("Error", "error")], "");

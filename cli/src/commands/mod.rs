@@ -291,6 +291,22 @@ pub fn progress_bar(ctx: &Ctx, message: String) -> indicatif::ProgressBar {
     bar
 }
 
+/// Awaits `work` (one long request: a batch booked or cancelled on the server) with a spinner,
+/// shown only for people, on stderr.
+pub async fn with_spinner<T>(ctx: &Ctx, message: &str, work: impl std::future::Future<Output = T>) -> T {
+    let spinner = if ctx.out.is_human() {
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.set_message(format!("{message}…"));
+        spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+        spinner
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let result = work.await;
+    spinner.finish_and_clear();
+    result
+}
+
 /// Downloads a file (an export, an `.ics`) with a progress bar, into `file` or onto stdout.
 pub async fn save_download(ctx: &Ctx, request: Request<'_>, file: Option<&std::path::Path>, what: &str) -> Result<()> {
     use anyhow::Context as _;
