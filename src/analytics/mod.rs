@@ -134,6 +134,9 @@ async fn resources(db: &Db, only: Option<i64>) -> Result<Vec<Resource>, Analytic
     Ok(found)
 }
 
+/// `[first, end)` of rollup keys (hours or days).
+type Span64 = (i64, i64);
+
 /// The window of each time zone in use: a reservation is in its resource's window when a
 /// column of it lies in `[start in the resource's zone, now)`.
 struct ZoneWindows {
@@ -194,7 +197,7 @@ impl ZoneWindows {
     /// The whole hours split for the two levels of the resource rollup: the whole UTC days
     /// among them `[first, end)` (`None` when there is none), and the hours left before and
     /// after those days.
-    fn days_and_hours(&self) -> (Option<(i64, i64)>, [(i64, i64); 2]) {
+    fn days_and_hours(&self) -> (Option<Span64>, [Span64; 2]) {
         let (first, end) = self.whole_hours();
         let (first_day, end_day) = ((first + 23).div_euclid(24), end.div_euclid(24));
         if first_day >= end_day {
