@@ -175,6 +175,21 @@ impl Api {
         }
     }
 
+    /// GET `path` as `account`, timed to the first chunk of a successful answer's body (a
+    /// streamed answer's latency); the rest is not read (the connection is dropped).
+    pub async fn first_bytes_as(&self, account: &Account, path: &str) -> Timed<bool> {
+        let sent = Instant::now();
+        let outcome = match self.http.get(self.url(path)).bearer_auth(&account.token).send().await {
+            Ok(mut response) => response.status().is_success() && matches!(response.chunk().await, Ok(Some(_))),
+            Err(_) => false,
+        };
+        Timed {
+            outcome,
+            latency: sent.elapsed(),
+            answered_at: Instant::now(),
+        }
+    }
+
     /// `method path` with a JSON body as `account`, expecting `expected`; the answer's JSON.
     pub async fn send_json(
         &self,

@@ -56,6 +56,8 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     24 => "analytics_rollup",
     25 => "analytics_backfill",
     26 => "search_booked_set",
+    27 => "analytics_days",
+    28 => "analytics_days_backfill",
 );
 
 /// Migrations for SQLite, in version order.
@@ -84,6 +86,8 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     24 => "analytics_rollup",
     25 => "analytics_backfill",
     26 => "search_booked_set",
+    27 => "analytics_days",
+    28 => "analytics_days_backfill",
 );
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 //! utilisation (summed) and the heatmap (per cell) are made of.
 //!
 //! The open time of a group of resources (one zone, one set of opening hours) is cut along the
-//! UTC hours ([`OpenTime::cut`]): the whole hours are read from `analytics_resource_hours`
-//! (grouped into cells by the database, from each run's UTC offset, so a DST change is a new
-//! run), and the parts of hours (the window's ends, opening hours that do not start on the
-//! hour) from the reservations that overlap them, found through `(resource_id, start_time)`
-//! from the part's start minus the resource's longest booking. So the sum over the cells is
+//! UTC hours ([`OpenTime::cut`]): the whole hours are read from the rollup, grouped by each
+//! run's UTC offset (a DST change is a new run): the whole UTC days inside a run from
+//! `analytics_resource_days` (summed per weekday by the database, each hour column put in its
+//! cell here), the hours left at a run's ends from `analytics_resource_hours` (grouped into
+//! cells by the database); and the parts of hours (the window's ends, opening hours that do not
+//! start on the hour) from the reservations that overlap them, found through
+//! `(resource_id, start_time)` from the part's start minus the resource's longest booking. So the sum over the cells is
 //! exactly the booked open time, whatever the hours; only in zones whose offset is not a whole
 //! number of hours is a whole UTC hour put in the one cell its start falls in.
 
@@ -96,22 +98,106 @@ impl OpenTime {
         if ids.is_empty() {
             return Ok(booked);
         }
-        for (resource, cell, seconds) in self.whole_hours(db, ids).await? {
-            booked.entry(resource).or_insert([0.0; CELLS])[cell] += seconds;
-        }
-        for (resource, cell, seconds) in self.parts_of_hours(db, ids).await? {
+        let (whole, parts) = futures::try_join!(self.whole_hours(db, ids), self.parts_of_hours(db, ids))?;
+        for (resource, cell, seconds) in whole.into_iter().chain(parts) {
             booked.entry(resource).or_insert([0.0; CELLS])[cell] += seconds;
         }
         Ok(booked)
     }
 
+    /// The whole hours of the runs, split into the whole UTC days inside a run (read from
+    /// `analytics_resource_days`: a row per day, not 24) and the hours left at the runs' ends
+    /// (read from `analytics_resource_hours`): `(hours, days)`, days as `(run, first, end)`.
+    fn split(&self) -> (Vec<Run>, Vec<(usize, i64, i64)>) {
+        let (mut hours, mut days) = (Vec::new(), Vec::new());
+        for (k, run) in self.runs.iter().enumerate() {
+            let (first_day, end_day) = ((run.first + 23).div_euclid(24), run.end.div_euclid(24));
+            if first_day >= end_day {
+                hours.push(*run);
+                continue;
+            }
+            days.push((k, first_day, end_day));
+            for (first, end) in [(run.first, first_day * 24), (end_day * 24, run.end)] {
+                if first < end {
+                    hours.push(Run { first, end, ..*run });
+                }
+            }
+        }
+        (hours, days)
+    }
+
     async fn whole_hours(&self, db: &Db, ids: &[i64]) -> Result<Vec<(i64, usize, f64)>, StorageError> {
-        if self.runs.is_empty() {
+        let (hours, days) = self.split();
+        let (mut booked, by_day) = futures::try_join!(Self::hour_rows(db, &hours, ids), self.day_rows(db, &days, ids))?;
+        booked.extend(by_day);
+        Ok(booked)
+    }
+
+    /// Booked seconds per resource and cell over whole days of the runs: the rows are summed
+    /// by weekday (of the UTC day) within a run, and each of the 24 hour columns is put in its
+    /// cell by the run's offset.
+    async fn day_rows(
+        &self,
+        db: &Db,
+        days: &[(usize, i64, i64)],
+        ids: &[i64],
+    ) -> Result<Vec<(i64, usize, f64)>, StorageError> {
+        if days.is_empty() {
             return Ok(Vec::new());
         }
         let mut binder = Binder::new();
-        let runs: Vec<String> = self
-            .runs
+        let ranges: Vec<String> = days
+            .iter()
+            .map(|(k, first, end)| {
+                format!(
+                    "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                    binder.bind(*k as i64),
+                    binder.bind(*first),
+                    binder.bind(*end)
+                )
+            })
+            .collect();
+        let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        let sums: Vec<String> = (0..24)
+            .map(|h| format!("CAST(SUM(d.b{h}) AS BIGINT) AS b{h}"))
+            .collect();
+        // The epoch's day 0 was a Thursday: (day + 3) % 7 is the weekday, Monday 0.
+        let sql = format!(
+            "WITH w (k, a, b) AS (VALUES {ranges})
+             SELECT d.resource_id AS resource_id, w.k AS k, (d.day + 3) % 7 AS weekday, {sums}
+             FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
+             WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
+             GROUP BY d.resource_id, w.k, (d.day + 3) % 7",
+            ranges = ranges.join(", "),
+            ids = ids.join(", "),
+            sums = sums.join(", "),
+        );
+        let mut booked = Vec::new();
+        for row in db.query(&sql, binder.into_values()).await? {
+            let resource: i64 = row.get("resource_id")?;
+            let k: i64 = row.get("k")?;
+            let weekday: i64 = row.get("weekday")?;
+            let offset = self.runs.get(k as usize).map_or(0, |run| run.offset);
+            // A day of that weekday, a week after the epoch so that no offset makes it negative.
+            let day = (weekday + 4) % 7 + 7;
+            for h in 0..24 {
+                let micros: i64 = row.get(format!("b{h}").as_str())?;
+                if micros != 0 {
+                    let local = (day * 24 + h) * 3600 + offset;
+                    let cell = (local.div_euclid(86_400) + 3) % 7 * 24 + local.rem_euclid(86_400) / 3600;
+                    booked.push((resource, cell as usize % CELLS, micros as f64 / 1e6));
+                }
+            }
+        }
+        Ok(booked)
+    }
+
+    async fn hour_rows(db: &Db, runs: &[Run], ids: &[i64]) -> Result<Vec<(i64, usize, f64)>, StorageError> {
+        if runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut binder = Binder::new();
+        let runs: Vec<String> = runs
             .iter()
             .map(|run| {
                 format!(

@@ -29,7 +29,7 @@
 pub mod cells;
 pub mod rollup;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
@@ -40,7 +40,7 @@ use self::cells::{CELLS, Cells, OpenTime};
 use self::rollup::{HOUR_US, hour_of};
 use crate::error::ApiError;
 use crate::hours::store;
-use crate::storage::{Binder, Db, StorageError};
+use crate::storage::{Binder, Db, Row, StorageError};
 use crate::time_zone::zone_named;
 
 /// The longest window, in days.
@@ -48,7 +48,7 @@ pub const MAX_DAYS: i64 = 365;
 /// The statuses of bookings that used their resource.
 const USED: &str = "('active', 'expired')";
 /// Rows read per page of the reservations export.
-pub const EXPORT_PAGE: i64 = 2_000;
+pub const EXPORT_PAGE: i64 = 5_000;
 /// The width of the peak-time buckets grouped in SQL: every UTC offset in use is a multiple.
 const BUCKET_SECONDS: i64 = 900;
 
@@ -134,6 +134,9 @@ async fn resources(db: &Db, only: Option<i64>) -> Result<Vec<Resource>, Analytic
     Ok(found)
 }
 
+/// `[first, end)` of rollup keys (hours or days).
+type Span64 = (i64, i64);
+
 /// The window of each time zone in use: a reservation is in its resource's window when a
 /// column of it lies in `[start in the resource's zone, now)`.
 struct ZoneWindows {
@@ -191,6 +194,55 @@ impl ZoneWindows {
         )
     }
 
+    /// The whole hours split for the two levels of the resource rollup: the whole UTC days
+    /// among them `[first, end)` (`None` when there is none), and the hours left before and
+    /// after those days.
+    fn days_and_hours(&self) -> (Option<Span64>, [Span64; 2]) {
+        let (first, end) = self.whole_hours();
+        let (first_day, end_day) = ((first + 23).div_euclid(24), end.div_euclid(24));
+        if first_day >= end_day {
+            return (None, [(first, end), (end, end)]);
+        }
+        (
+            Some((first_day, end_day)),
+            [(first, first_day * 24), (end_day * 24, end)],
+        )
+    }
+
+    /// The condition on `analytics_resource_hours` of alias `alias`: the whole hours outside
+    /// the whole days [`Self::resource_days`] answers for.
+    fn resource_hours(&self, binder: &mut Binder, alias: &str) -> String {
+        let (_, ranges) = self.days_and_hours();
+        let ranges: Vec<String> = ranges
+            .iter()
+            .filter(|(first, end)| first < end)
+            .map(|(first, end)| {
+                format!(
+                    "({alias}.hour >= {} AND {alias}.hour < {})",
+                    binder.bind(*first),
+                    binder.bind(*end)
+                )
+            })
+            .collect();
+        if ranges.is_empty() {
+            return "1 = 0".into();
+        }
+        format!("({})", ranges.join(" OR "))
+    }
+
+    /// The condition on `analytics_resource_days` of alias `alias`: the whole days of the whole
+    /// hours.
+    fn resource_days(&self, binder: &mut Binder, alias: &str) -> String {
+        match self.days_and_hours().0 {
+            Some((first, end)) => format!(
+                "{alias}.day >= {} AND {alias}.day < {}",
+                binder.bind(first),
+                binder.bind(end)
+            ),
+            None => "1 = 0".into(),
+        }
+    }
+
     /// The SQL condition on `column` of a reservation joined with its resource `s`: in the
     /// resource's window, but outside the whole hours the rollups answer for. Two index ranges
     /// (before and after the whole hours), each at most a few hours long.
@@ -233,20 +285,6 @@ impl ZoneWindows {
             })
             .collect();
         parts.join(" OR ")
-    }
-
-    /// The plain condition (every row of the window), for the export.
-    fn condition(&self, binder: &mut Binder, column: &str) -> String {
-        let Some(earliest) = self.starts.values().min().copied() else {
-            return "1 = 0".into();
-        };
-        let per_zone = self.per_zone(binder, column);
-        format!(
-            "{column} >= {} AND {column} < {} AND ({})",
-            binder.bind(earliest),
-            binder.bind(self.now),
-            per_zone
-        )
     }
 }
 
@@ -416,11 +454,15 @@ pub struct Popular {
 pub async fn popular(db: &Db, period: Period, limit: i64) -> Result<(Span, Vec<Popular>), StorageError> {
     let windows = ZoneWindows::load(db, period).await?;
     let mut binder = Binder::new();
-    let hours = windows.rollup(&mut binder, "h");
+    let days = windows.resource_days(&mut binder, "d");
+    let hours = windows.resource_hours(&mut binder, "h");
     let ends = windows.ends(&mut binder, "r.start_time");
     let sql = format!(
         "SELECT s.id AS resource_id, s.name AS resource_name, CAST(SUM(x.n) AS BIGINT) AS n FROM (
-             SELECT h.resource_id AS resource_id, h.started AS n FROM analytics_resource_hours h
+             SELECT d.resource_id AS resource_id, d.started AS n FROM analytics_resource_days d
+             WHERE {days} AND d.started > 0
+             UNION ALL
+             SELECT h.resource_id, h.started FROM analytics_resource_hours h
              WHERE {hours} AND h.started > 0
              UNION ALL
              SELECT r.resource_id, 1 FROM reservations r JOIN resources s ON s.id = r.resource_id
@@ -492,7 +534,7 @@ fn first_peak(counts: &[i64]) -> (usize, i64) {
 pub async fn peak_times(db: &Db, period: Period) -> Result<PeakTimes, StorageError> {
     let windows = ZoneWindows::load(db, period).await?;
     let mut binder = Binder::new();
-    let hours = windows.rollup(&mut binder, "h");
+    let hours = windows.resource_hours(&mut binder, "h");
     let ends = windows.ends(&mut binder, "r.start_time");
     let bucket = db.epoch_bucket_sql("r.start_time", BUCKET_SECONDS);
     // Starts by zone and instant (seconds since the epoch): whole hours from the rollup,
@@ -508,14 +550,41 @@ pub async fn peak_times(db: &Db, period: Period) -> Result<PeakTimes, StorageErr
          WHERE r.status IN {USED} AND {ends}
          GROUP BY s.timezone, {bucket}"
     );
+    // The whole days: starts by zone and UTC day, each hour of the day in a column.
+    let mut day_binder = Binder::new();
+    let whole_days = windows.resource_days(&mut day_binder, "d");
+    let sums: Vec<String> = (0..24)
+        .map(|h| format!("CAST(SUM(d.s{h}) AS BIGINT) AS s{h}"))
+        .collect();
+    let day_sql = format!(
+        "SELECT s.timezone AS tz, d.day AS day, {}
+         FROM analytics_resource_days d JOIN resources s ON s.id = d.resource_id
+         WHERE {whole_days} AND d.started > 0
+         GROUP BY s.timezone, d.day",
+        sums.join(", ")
+    );
+    let (by_instant, by_day) = futures::try_join!(
+        db.query(&sql, binder.into_values()),
+        db.query(&day_sql, day_binder.into_values())
+    )?;
+    let mut starts: Vec<(String, i64, i64)> = Vec::new();
+    for row in &by_instant {
+        starts.push((row.get("tz")?, row.get("at")?, row.get("n")?));
+    }
+    for row in &by_day {
+        let (zone, day): (String, i64) = (row.get("tz")?, row.get("day")?);
+        for h in 0..24 {
+            let n: i64 = row.get(format!("s{h}").as_str())?;
+            if n != 0 {
+                starts.push((zone.clone(), (day * 24 + h) * 3600, n));
+            }
+        }
+    }
     let mut hours = [0i64; 24];
     let mut days = [0i64; 7];
     let mut zones: HashMap<String, Tz> = HashMap::new();
-    for row in db.query(&sql, binder.into_values()).await? {
-        let name: String = row.get("tz")?;
+    for (name, at, n) in starts {
         let zone = *zones.entry(name).or_insert_with_key(|name| zone_named(name));
-        let at: i64 = row.get("at")?;
-        let n: i64 = row.get("n")?;
         let Some(start) = DateTime::from_timestamp(at, 0) else {
             continue;
         };
@@ -783,53 +852,104 @@ pub type ExportCursor = (DateTime<Utc>, i64);
 pub struct Export {
     windows: ZoneWindows,
     user: Option<i64>,
+    /// Every resource's name and time zone, read once.
+    resources: HashMap<i64, (String, String)>,
+}
+
+/// One page of the export: its rows, and where the next page starts unless this was the last.
+pub struct ExportPage {
+    pub rows: Vec<ExportedReservation>,
+    pub next: Option<ExportCursor>,
 }
 
 impl Export {
     pub async fn start(db: &Db, period: Period, user: Option<i64>) -> Result<Export, StorageError> {
+        let mut resources = HashMap::new();
+        for row in db.query("SELECT id, name, timezone FROM resources", vec![]).await? {
+            resources.insert(row.get("id")?, (row.get("name")?, row.get("timezone")?));
+        }
         Ok(Export {
             windows: ZoneWindows::load(db, period).await?,
             user,
+            resources,
         })
     }
 
     /// The next [`EXPORT_PAGE`] rows after `after` (from the first when `None`), along the
-    /// index on `created_at`.
-    pub async fn page(&self, db: &Db, after: Option<ExportCursor>) -> Result<Vec<ExportedReservation>, StorageError> {
+    /// index on `created_at`. The page statement reads `reservations` alone, with one range of
+    /// `created_at` from the earliest zone's start, so that its plan is the index read in order
+    /// and stopped at the page's end, also as the generic plan PostgreSQL caches for a prepared
+    /// statement (with joins, or the per-zone condition's `OR`, that plan read and sorted the
+    /// rest of the window for every page). Each resource's own start (its zone's), its name and
+    /// the usernames are applied here.
+    pub async fn page(&self, db: &Db, after: Option<ExportCursor>) -> Result<ExportPage, StorageError> {
+        let Some(earliest) = self.windows.starts.values().min().copied() else {
+            return Ok(ExportPage {
+                rows: Vec::new(),
+                next: None,
+            });
+        };
         let mut binder = Binder::new();
-        let window = self.windows.condition(&mut binder, "r.created_at");
+        let range = format!(
+            "r.created_at >= {} AND r.created_at < {}",
+            binder.bind(earliest),
+            binder.bind(self.windows.now)
+        );
         let only = self
             .user
             .map_or(String::new(), |id| format!("AND r.user_id = {}", binder.bind(id)));
         let from = after.map_or(String::new(), |(at, id)| {
             // The first condition alone is the index range: the page starts where the last ended.
-            format!(
-                "AND r.created_at >= {} AND (r.created_at > {} OR r.id > {})",
-                binder.bind(at),
-                binder.bind(at),
-                binder.bind(id)
-            )
+            let (at, id) = (binder.bind(at), binder.bind(id));
+            format!("AND r.created_at >= {at} AND (r.created_at > {at} OR r.id > {id})")
         });
         let sql = format!(
-            "SELECT r.id AS id, s.name AS resource_name, u.username AS username, r.start_time AS start_time,
+            "SELECT r.id AS id, r.resource_id AS resource_id, r.user_id AS user_id, r.start_time AS start_time,
                     r.end_time AS end_time, r.status AS status, r.created_at AS created_at
-             FROM reservations r JOIN resources s ON s.id = r.resource_id JOIN users u ON u.id = r.user_id
-             WHERE {window} {only} {from} ORDER BY r.created_at, r.id LIMIT {EXPORT_PAGE}"
+             FROM reservations r WHERE {range} {only} {from} ORDER BY r.created_at, r.id LIMIT {EXPORT_PAGE}"
         );
+        let read = db.query(&sql, binder.into_values()).await?;
+        let next = match read.last() {
+            Some(last) if read.len() as i64 == EXPORT_PAGE => Some((last.get("created_at")?, last.get("id")?)),
+            _ => None,
+        };
+        let users = self.usernames(db, &read).await?;
+        let mut rows = Vec::with_capacity(read.len());
+        for row in &read {
+            let (resource, user): (i64, i64) = (row.get("resource_id")?, row.get("user_id")?);
+            let (Some((name, zone)), Some(username)) = (self.resources.get(&resource), users.get(&user)) else {
+                continue;
+            };
+            let created_at: DateTime<Utc> = row.get("created_at")?;
+            if self.windows.starts.get(zone).is_some_and(|start| created_at < *start) {
+                continue;
+            }
+            rows.push(ExportedReservation {
+                id: row.get("id")?,
+                resource_name: name.clone(),
+                username: username.clone(),
+                start_time: row.get("start_time")?,
+                end_time: row.get("end_time")?,
+                status: row.get("status")?,
+                created_at,
+            });
+        }
+        Ok(ExportPage { rows, next })
+    }
+
+    /// The usernames of the users of `rows`.
+    async fn usernames(&self, db: &Db, rows: &[Row]) -> Result<HashMap<i64, String>, StorageError> {
+        let ids: BTreeSet<i64> = rows.iter().map(|row| row.get("user_id")).collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut binder = Binder::new();
+        let marks: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        let sql = format!("SELECT id, username FROM users WHERE id IN ({})", marks.join(", "));
         db.query(&sql, binder.into_values())
             .await?
             .iter()
-            .map(|row| {
-                Ok(ExportedReservation {
-                    id: row.get("id")?,
-                    resource_name: row.get("resource_name")?,
-                    username: row.get("username")?,
-                    start_time: row.get("start_time")?,
-                    end_time: row.get("end_time")?,
-                    status: row.get("status")?,
-                    created_at: row.get("created_at")?,
-                })
-            })
+            .map(|row| Ok((row.get("id")?, row.get("username")?)))
             .collect()
     }
 }

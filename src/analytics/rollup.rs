@@ -3,6 +3,11 @@
 //!
 //! - `analytics_resource_hours`: per resource and UTC hour, the used bookings (`active`,
 //!   `expired`) that start in it and the microseconds of used bookings inside it;
+//! - `analytics_resource_days` (migration 27): the same per UTC day (`hour / 24`), each of its
+//!   hours in a column of its own, so long windows read a row per day and still know every
+//!   hour. Written with the hours from the same deltas (on PostgreSQL in the same statement), so
+//!   each day row is the sum of its 24 hour rows; hours are after 1970 (≥ 0), where SQL's
+//!   `hour / 24` and Rust's `div_euclid` agree;
 //! - `analytics_user_hours`: per user and UTC hour of creation, the bookings created and how many
 //!   of them are now `active` or `cancelled`;
 //! - `analytics_longest`: per resource, the longest booking counted (bounds the scan of the
@@ -19,7 +24,8 @@
 //! step, and a change that rolls back takes its rollup change with it. Hours are UTC hours
 //! since the epoch, so both backends compute the keys without a time-zone database, and the
 //! local reading is done by the reads. Reservations written behind the server's back (tests'
-//! fixtures, `loadtests/analytics-seed`) are counted by [`rebuild`], which runs migration 25.
+//! fixtures, `loadtests/analytics-seed`) are counted by [`rebuild`], which runs migrations 25
+//! and 28.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -126,18 +132,21 @@ pub async fn project(tx: &mut Box<dyn Transaction>, events: &[NewEvent]) -> Resu
     deltas.write(tx).await
 }
 
-/// Rebuilds every rollup from the reservations (migration 25's text), in one transaction.
+/// Rebuilds every rollup from the reservations (migration 25's text, then 28's for the daily
+/// level), in one transaction.
 pub async fn rebuild(db: &Db) -> Result<(), StorageError> {
     let migrations = match db.kind() {
         BackendKind::Postgres => reserver_schema::POSTGRES,
         BackendKind::Sqlite => reserver_schema::SQLITE,
     };
-    let backfill = migrations
-        .iter()
-        .find(|m| m.name == "analytics_backfill")
-        .ok_or_else(|| StorageError::Decode("no analytics_backfill migration".into()))?;
     let mut tx = db.begin().await?;
-    tx.execute_batch(backfill.sql).await?;
+    for name in ["analytics_backfill", "analytics_days_backfill"] {
+        let backfill = migrations
+            .iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| StorageError::Decode(format!("no {name} migration")))?;
+        tx.execute_batch(backfill.sql).await?;
+    }
     tx.commit().await
 }
 
@@ -243,7 +252,12 @@ async fn forget_resource(
     for row in &rows {
         deltas.add_user(&counted(row)?, -1);
     }
-    for table in ["analytics_counted", "analytics_resource_hours", "analytics_longest"] {
+    for table in [
+        "analytics_counted",
+        "analytics_resource_hours",
+        "analytics_resource_days",
+        "analytics_longest",
+    ] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE resource_id = $1"),
             vec![Value::Int(resource)],
@@ -290,6 +304,26 @@ impl Deltas {
         cell.2 += sign * i64::from(booking.status == "cancelled");
     }
 
+    /// The day rows the hour rows add up to: `[resource, day, started, booked µs, s0..s23,
+    /// b0..b23]` (migration 27's columns, in order).
+    fn days(resources: &[[i64; 4]]) -> Vec<[i64; DAY_VALUES]> {
+        let mut days: BTreeMap<(i64, i64), [i64; DAY_VALUES]> = BTreeMap::new();
+        for &[resource, hour, started, booked] in resources {
+            let day = hour.div_euclid(24);
+            let at = hour.rem_euclid(24) as usize;
+            let row = days.entry((resource, day)).or_insert_with(|| {
+                let mut row = [0; DAY_VALUES];
+                (row[0], row[1]) = (resource, day);
+                row
+            });
+            row[2] += started;
+            row[3] += booked;
+            row[4 + at] += started;
+            row[4 + 24 + at] += booked;
+        }
+        days.into_values().collect()
+    }
+
     async fn write(self, tx: &mut Box<dyn Transaction>) -> Result<(), StorageError> {
         let users: Vec<[i64; 5]> = self
             .users
@@ -298,15 +332,16 @@ impl Deltas {
             .map(|((user, hour), (c, a, x))| [user, hour, c, a, x])
             .collect();
         for chunk in users.chunks(CHUNK) {
-            upsert(
-                tx,
+            let mut values = Vec::new();
+            let sql = upsert(
                 "analytics_user_hours (user_id, hour, created, active, cancelled)",
                 "(user_id, hour)",
                 &["created", "active", "cancelled"],
                 "analytics_user_hours",
                 chunk,
-            )
-            .await?;
+                &mut values,
+            );
+            tx.execute(&sql, values).await?;
         }
         let resources: Vec<[i64; 4]> = self
             .resources
@@ -314,31 +349,84 @@ impl Deltas {
             .filter(|(_, d)| *d != (0, 0))
             .map(|((resource, hour), (s, b))| [resource, hour, s, b])
             .collect();
-        for chunk in resources.chunks(CHUNK) {
-            upsert(
-                tx,
-                "analytics_resource_hours (resource_id, hour, started, booked_us)",
-                "(resource_id, hour)",
-                &["started", "booked_us"],
-                "analytics_resource_hours",
-                chunk,
-            )
-            .await?;
+        let days = Deltas::days(&resources);
+        let day_columns = day_columns();
+        let day_into = format!("analytics_resource_days ({})", day_columns.join(", "));
+        let day_sums: Vec<&str> = day_columns[2..].iter().map(String::as_str).collect();
+        let (mut hour_chunks, mut day_chunks) = (resources.chunks(CHUNK), days.chunks(CHUNK));
+        loop {
+            let (hours, days) = (hour_chunks.next(), day_chunks.next());
+            if hours.is_none() && days.is_none() {
+                return Ok(());
+            }
+            let hour_upsert = |chunk: &[[i64; 4]], values: &mut Vec<Value>| {
+                upsert(
+                    "analytics_resource_hours (resource_id, hour, started, booked_us)",
+                    "(resource_id, hour)",
+                    &["started", "booked_us"],
+                    "analytics_resource_hours",
+                    chunk,
+                    values,
+                )
+            };
+            let day_upsert = |chunk: &[[i64; DAY_VALUES]], values: &mut Vec<Value>| {
+                upsert(
+                    &day_into,
+                    "(resource_id, day)",
+                    &day_sums,
+                    "analytics_resource_days",
+                    chunk,
+                    values,
+                )
+            };
+            let mut values = Vec::new();
+            match (hours, days, tx.kind()) {
+                // One statement for both levels on PostgreSQL: the daily level costs a booking no
+                // round trip of its own.
+                (Some(hours), Some(days), BackendKind::Postgres) => {
+                    let hours = hour_upsert(hours, &mut values);
+                    let days = day_upsert(days, &mut values);
+                    tx.execute(&format!("WITH hours AS ({hours}) {days}"), values).await?;
+                }
+                // SQLite runs statements in-process, on its writer thread: no round trip to save.
+                (hours, days, _) => {
+                    if let Some(hours) = hours {
+                        let sql = hour_upsert(hours, &mut values);
+                        tx.execute(&sql, std::mem::take(&mut values)).await?;
+                    }
+                    if let Some(days) = days {
+                        let sql = day_upsert(days, &mut values);
+                        tx.execute(&sql, values).await?;
+                    }
+                }
+            }
         }
-        Ok(())
     }
 }
 
-/// Adds `rows` (key columns then `sums`) to `table`, inserting the rows that do not exist yet.
-async fn upsert<const N: usize>(
-    tx: &mut Box<dyn Transaction>,
+/// Values per row of `analytics_resource_days`: key, the two sums, 24 hours of each.
+const DAY_VALUES: usize = 4 + 2 * 24;
+
+/// The columns of `analytics_resource_days`, in the order of [`Deltas::days`]' rows.
+fn day_columns() -> Vec<String> {
+    let mut columns: Vec<String> = ["resource_id", "day", "started", "booked_us"]
+        .map(String::from)
+        .to_vec();
+    columns.extend((0..24).map(|h| format!("s{h}")));
+    columns.extend((0..24).map(|h| format!("b{h}")));
+    columns
+}
+
+/// The statement adding `rows` (key columns then `sums`) to `table`, inserting the rows that do
+/// not exist yet; its values are appended to `values` (placeholders numbered after those there).
+fn upsert<const N: usize>(
     into: &str,
     key: &str,
     sums: &[&str],
     table: &str,
     rows: &[[i64; N]],
-) -> Result<(), StorageError> {
-    let mut values = Vec::with_capacity(rows.len() * N);
+    values: &mut Vec<Value>,
+) -> String {
     let tuples: Vec<String> = rows
         .iter()
         .map(|row| {
@@ -356,12 +444,11 @@ async fn upsert<const N: usize>(
         .iter()
         .map(|column| format!("{column} = {table}.{column} + excluded.{column}"))
         .collect();
-    let sql = format!(
+    format!(
         "INSERT INTO {into} VALUES {} ON CONFLICT {key} DO UPDATE SET {}",
         tuples.join(", "),
         set.join(", ")
-    );
-    tx.execute(&sql, values).await.map(drop)
+    )
 }
 
 #[cfg(test)]
@@ -393,6 +480,23 @@ mod tests {
             ]
         );
         assert_eq!(deltas.users.into_iter().collect::<Vec<_>>(), vec![((2, 0), (1, 0, 0))]);
+    }
+
+    #[test]
+    fn the_day_rows_are_the_sums_of_their_hours_each_hour_in_its_column() {
+        // Hours 23 and 24 (day 0's last, day 1's first) and 26, of resource 1.
+        let days = Deltas::days(&[[1, 23, 1, 10], [1, 24, 0, 20], [1, 26, 2, 30]]);
+        assert_eq!(days.len(), 2);
+        let (first, second) = (&days[0], &days[1]);
+        assert_eq!(first[..4], [1, 0, 1, 10]);
+        assert_eq!((first[4 + 23], first[4 + 24 + 23]), (1, 10));
+        assert_eq!(second[..4], [1, 1, 2, 50]);
+        assert_eq!(
+            (second[4], second[4 + 24], second[4 + 2], second[4 + 24 + 2]),
+            (0, 20, 2, 30)
+        );
+        assert_eq!(second.iter().sum::<i64>(), 1 + 1 + 2 + 50 + 20 + 2 + 30);
+        assert_eq!(day_columns().len(), DAY_VALUES);
     }
 
     #[test]

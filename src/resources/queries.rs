@@ -127,12 +127,40 @@ impl ResourceFilter {
     /// hours and blackout dates it must respect read first: the one rule of "free" and
     /// "available" that lists, searches and the search API share (`crate::search`).
     pub async fn condition(&self, db: &Db, binder: &mut Binder, now: DateTime<Utc>) -> Result<String, StorageError> {
-        let closed = self.closures(db, None, now).await?;
-        Ok(self.clause(db, binder, now, closed.as_ref()))
+        let (closed, longest) = futures::try_join!(self.closures(db, None, now), self.longest_booking(db))?;
+        Ok(self.clause(db, binder, now, closed.as_ref(), longest))
     }
 
-    /// The WHERE clause, binding the values it uses.
-    fn clause(&self, db: &Db, binder: &mut Binder, now: DateTime<Utc>, closed: Option<&ClosedDuring>) -> String {
+    /// For a short `free_during` window on a database without range indexes (SQLite): an upper
+    /// bound of the length of every reservation, which lets the window's bookings be read as
+    /// one range of start times (see [`no_blocking_booking_sql`]). `None` otherwise, or when
+    /// the bound is longer than such a window (the range would be long too).
+    async fn longest_booking(&self, db: &Db) -> Result<Option<chrono::Duration>, StorageError> {
+        let Some(window) = &self.free_during else {
+            return Ok(None);
+        };
+        if window.end() - window.start() > BOOKED_SET_MAX_WINDOW || db.has_range_indexes() {
+            return Ok(None);
+        }
+        // `analytics_longest` is kept by the analytics rollup in the transaction of every booking
+        // change (`crate::analytics::rollup`): each resource's longest reservation ever counted.
+        let longest: Option<i64> = db
+            .query_one("SELECT MAX(longest_us) AS longest FROM analytics_longest", vec![])
+            .await?
+            .get("longest")?;
+        let longest = chrono::Duration::microseconds(longest.unwrap_or(0));
+        Ok((longest <= BOOKED_SET_MAX_WINDOW).then_some(longest))
+    }
+
+    /// The WHERE clause, binding the values it uses; `longest` as [`Self::longest_booking`].
+    fn clause(
+        &self,
+        db: &Db,
+        binder: &mut Binder,
+        now: DateTime<Utc>,
+        closed: Option<&ClosedDuring>,
+        longest: Option<chrono::Duration>,
+    ) -> String {
         let mut conditions = vec!["1 = 1".to_owned()];
         conditions.extend(closed.and_then(|closed| closed.open_sql(binder)));
         match self.status {
@@ -169,11 +197,12 @@ impl ResourceFilter {
                 binder.bind(window.end()),
                 binder.bind(true),
             );
+            let earliest = longest.map(|longest| binder.bind(window.start() - longest));
             conditions.push(format!(
                 "r.available = {enabled} AND {} \
                  AND NOT (r.status = 'unavailable' AND (r.unavailable_since IS NULL OR r.unavailable_since < {until}) \
                      AND (r.maintenance_until IS NULL OR r.maintenance_until > {from}))",
-                no_blocking_booking_sql(db, window, &from, &until)
+                no_blocking_booking_sql(db, window, &from, &until, earliest)
             ));
         }
         conditions.join(" AND ")
@@ -198,13 +227,18 @@ fn every_tag_sql(tags: &[String], binder: &mut Binder) -> String {
 const BOOKED_SET_MAX_WINDOW: chrono::Duration = chrono::Duration::days(1);
 
 /// A condition on `r`: no blocking reservation (active, pending approval, held) overlaps
-/// `[from, until)` (`window`, bound as `from` and `until`). Both forms answer from indexes and
-/// never read every reservation (issue 14):
+/// `[from, until)` (`window`, bound as `from` and `until`). Every form answers from indexes and
+/// never reads every reservation (issue 14):
 /// - for a window of a day or less, on a database with range indexes (PostgreSQL), `r.id` is not
 ///   among the resources booked in the window, one set read from the GiST index
 ///   `reservations_blocking_during` and hashed once (`NOT IN` over a non-null column: PostgreSQL
 ///   keeps it a hashed subplan, evaluated once per statement). Its size grows with the bookings
 ///   in the window, hence the bound;
+/// - for such a window elsewhere (SQLite), when `earliest` is bound (`from` minus the longest
+///   reservation there is, [`ResourceFilter::longest_booking`]), the same set, read as the
+///   blocking reservations that start in `[earliest, until)` (`reservations_start`) and end
+///   after `from`: every reservation overlapping the window starts in that range. One range
+///   read instead of a probe per candidate (which made most of the search's time on SQLite);
 /// - otherwise one probe per candidate of `reservations_resource_blocking_start`: the latest
 ///   blocking reservation starting before `until` must end by `from`. That one row decides,
 ///   because blocking reservations of one resource never overlap (the database refuses it): if
@@ -212,12 +246,20 @@ const BOOKED_SET_MAX_WINDOW: chrono::Duration = chrono::Duration::days(1);
 ///   (an earlier one that overlaps ends after `from`, and the latest starts after that end).
 ///   The probe reads one index entry, where "any that starts before `until` and ends after
 ///   `from`" read every earlier booking of the resource.
-fn no_blocking_booking_sql(db: &Db, window: &Interval, from: &str, until: &str) -> String {
-    let overlap = db.range_overlap_sql("x.start_time", "x.end_time", from, until);
-    match overlap {
-        Some(overlap) if window.end() - window.start() <= BOOKED_SET_MAX_WINDOW => format!(
+fn no_blocking_booking_sql(db: &Db, window: &Interval, from: &str, until: &str, earliest: Option<String>) -> String {
+    let short = window.end() - window.start() <= BOOKED_SET_MAX_WINDOW;
+    match (
+        db.range_overlap_sql("x.start_time", "x.end_time", from, until),
+        earliest,
+    ) {
+        (Some(overlap), _) if short => format!(
             "r.id NOT IN (SELECT x.resource_id FROM reservations x \
              WHERE x.status IN ('active', 'pending_approval', 'held') AND {overlap})"
+        ),
+        (None, Some(earliest)) if short => format!(
+            "r.id NOT IN (SELECT x.resource_id FROM reservations x \
+             WHERE x.status IN ('active', 'pending_approval', 'held') AND x.start_time >= {earliest} \
+             AND x.start_time < {until} AND x.end_time > {from})"
         ),
         _ => format!(
             "COALESCE((SELECT x.end_time FROM reservations x WHERE x.resource_id = r.id \
@@ -240,12 +282,13 @@ pub async fn page(
     viewer: &Viewer,
 ) -> Result<serde_json::Value, ApiError> {
     let closed_now = ClosedDuring::at(db, now).await?;
-    let closed = filter.closures(db, Some(&closed_now), now).await?;
+    let (closed, longest) =
+        futures::try_join!(filter.closures(db, Some(&closed_now), now), filter.longest_booking(db))?;
     let total = if page.include_total {
         let mut binder = Binder::new();
         let sql = format!(
             "SELECT COUNT(*) AS n FROM resources r WHERE {}",
-            filter.clause(db, &mut binder, now, closed.as_ref())
+            filter.clause(db, &mut binder, now, closed.as_ref(), longest)
         );
         Some(db.query_one(&sql, binder.into_values()).await?.get::<i64>("n")?)
     } else {
@@ -253,7 +296,7 @@ pub async fn page(
     };
     let mut binder = Binder::new();
     binder.bind(now); // $1, used by the status and current-user expressions
-    let filter_sql = filter.clause(db, &mut binder, now, closed.as_ref());
+    let filter_sql = filter.clause(db, &mut binder, now, closed.as_ref(), longest);
     let keyset = page.condition("r.id", &mut binder);
     let limit = binder.bind(page.fetch_limit());
     let sql = format!(

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::table::RouteTable;
-use crate::analytics::{self, EXPORT_PAGE, Export, ExportCursor, ExportedReservation, MAX_DAYS, Period};
+use crate::analytics::{self, Export, ExportPage, MAX_DAYS, Period};
 use crate::auth::{Access, Permission, Principal};
 use crate::error::ApiError;
 use crate::http::Query;
@@ -261,18 +261,18 @@ async fn export_reservations(
         "status",
         "created_at",
     ])?;
-    let more = write_page(&mut csv, &first)?;
+    write_page(&mut csv, &first)?;
     let head = csv.take()?;
     let rest = futures::stream::try_unfold(
-        (export, state.db.clone(), csv, more),
+        (export, state.db.clone(), csv, first.next),
         |(export, db, mut csv, after)| async move {
             let Some(after) = after else {
                 return Ok(None);
             };
             let page = export.page(&db, Some(after)).await?;
-            let more = write_page(&mut csv, &page)?;
+            write_page(&mut csv, &page)?;
             let chunk = csv.take()?;
-            Ok::<_, ApiError>(Some((chunk, (export, db, csv, more))))
+            Ok::<_, ApiError>(Some((chunk, (export, db, csv, page.next))))
         },
     );
     let body = futures::stream::once(async { Ok(head) })
@@ -281,9 +281,9 @@ async fn export_reservations(
     Ok(attachment(&format!("reservations_{}days.csv", period.days))?.streaming(body))
 }
 
-/// Writes `page`; where the next page starts, unless this one was the last.
-fn write_page(csv: &mut CsvWriter, page: &[ExportedReservation]) -> Result<Option<ExportCursor>, ApiError> {
-    for row in page {
+/// Writes the rows of `page`.
+fn write_page(csv: &mut CsvWriter, page: &ExportPage) -> Result<(), ApiError> {
+    for row in &page.rows {
         csv.row([
             Cell::Number(row.id.into()),
             Cell::Text(row.resource_name.as_str().into()),
@@ -294,8 +294,5 @@ fn write_page(csv: &mut CsvWriter, page: &[ExportedReservation]) -> Result<Optio
             Cell::Text(utc(row.created_at).into()),
         ])?;
     }
-    Ok(page
-        .last()
-        .filter(|_| page.len() as i64 == EXPORT_PAGE)
-        .map(|last| (last.created_at, last.id)))
+    Ok(())
 }

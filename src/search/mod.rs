@@ -305,8 +305,9 @@ pub async fn resources(
 
 async fn hits(db: &Db, rows: &[Row], now: DateTime<Utc>) -> Result<Vec<ResourceHit>, StorageError> {
     let ids: Vec<i64> = rows.iter().map(|row| row.get("id")).collect::<Result<_, _>>()?;
-    let mut tags = record::tags_of_many(db, &ids).await?;
-    let mut labels = crate::labels::refs_of_many(db, &ids).await?;
+    // Two independent reads: at once, so the answer waits for one hop of the reader pool.
+    let (mut tags, mut labels) =
+        futures::try_join!(record::tags_of_many(db, &ids), crate::labels::refs_of_many(db, &ids))?;
     rows.iter()
         .map(|row| {
             let id: i64 = row.get("id")?;

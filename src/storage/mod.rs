@@ -159,6 +159,10 @@ struct CountedTransaction {
 
 #[async_trait]
 impl Transaction for CountedTransaction {
+    fn kind(&self) -> BackendKind {
+        self.inner.kind()
+    }
+
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
         self.stats.count(self.inner.query(sql, params)).await
     }
@@ -230,6 +234,8 @@ pub type TxJob = Box<dyn FnOnce(Box<dyn Transaction>) -> BoxFuture<'static, ()> 
 /// An open transaction. Dropping it without [`Transaction::commit`] rolls it back.
 #[async_trait]
 pub trait Transaction: Send {
+    /// Which database the transaction runs on (for the few statements written per backend).
+    fn kind(&self) -> BackendKind;
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError>;
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError>;
     /// The first row of a statement, if any.
@@ -322,6 +328,11 @@ impl Db {
             )),
             BackendKind::Sqlite => None,
         }
+    }
+
+    /// Whether the database indexes time ranges (PostgreSQL's GiST; SQLite has none).
+    pub fn has_range_indexes(&self) -> bool {
+        matches!(self.kind(), BackendKind::Postgres)
     }
 
     /// The first row of a read, if any.

@@ -193,6 +193,10 @@ impl PgTransaction {
 
 #[async_trait]
 impl Transaction for PgTransaction {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Postgres
+    }
+
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
         self.conn()?.query(sql, &params).await
     }

@@ -369,6 +369,10 @@ struct SqliteTransaction {
 
 #[async_trait]
 impl Transaction for SqliteTransaction {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Sqlite
+    }
+
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
         let sql = to_sqlite_placeholders(sql);
         self.writer.run(move |conn| run_query(conn, &sql, &params)).await
@@ -420,6 +424,10 @@ struct DirectTransaction {
 
 #[async_trait]
 impl Transaction for DirectTransaction {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Sqlite
+    }
+
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
         run_query(&lock(&self.conn), &to_sqlite_placeholders(sql), &params)
     }

@@ -1,6 +1,7 @@
 //! Analytics: the seven `/api/v1/analytics` reads, the dashboard's heatmap and cancellations (and
 //! peak times and utilisation over a year), each by a few clients for the run's duration,
-//! as the admin (so user patterns and the export cover everyone). Meant for a database seeded
+//! as the admin (so user patterns and the export cover everyone), and the streamed reservations
+//! export once more timed to its first bytes. Meant for a database seeded
 //! with `loadtests/analytics-seed` (1,000,000 reservations over the past year by default); the
 //! budget is p99 ≤ 200 ms per answer.
 
@@ -32,14 +33,28 @@ const PATHS: [(&str, &str); 11] = [
     ("analytics utilization 365 d", "/api/v1/analytics/utilization?days=365"),
 ];
 
+/// The streamed export timed to its first bytes (the time before a download starts), besides
+/// its full transfer above.
+const FIRST_BYTES: (&str, &str) = (
+    "analytics reservations.csv first bytes",
+    "/api/v1/analytics/export/reservations.csv?days=30",
+);
+
 pub async fn run(ctx: &Context) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    for (name, path) in PATHS {
+    let reads = PATHS.iter().map(|read| (*read, false)).chain([(FIRST_BYTES, true)]);
+    for ((name, path), first_bytes) in reads {
         let (api, admin) = (ctx.api.clone(), ctx.admin.clone());
         let measure = ctx.measure();
         let (samples, elapsed) = closed_loop(CLIENTS, Stop::After(ctx.settings.duration), move |_, _| {
             let (api, admin) = (api.clone(), admin.clone());
-            async move { api.get_as(&admin, path).await }
+            async move {
+                if first_bytes {
+                    api.first_bytes_as(&admin, path).await
+                } else {
+                    api.get_as(&admin, path).await
+                }
+            }
         })
         .await;
         let summary = samples.summarize(elapsed);
