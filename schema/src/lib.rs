@@ -56,6 +56,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     24 => "analytics_rollup",
     25 => "analytics_backfill",
     26 => "search_booked_set",
+    34 => "shared_rate_limits",
 );
 
 /// Migrations for SQLite, in version order.
@@ -84,6 +85,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     24 => "analytics_rollup",
     25 => "analytics_backfill",
     26 => "search_booked_set",
+    34 => "shared_rate_limits",
 );
 
 #[cfg(test)]
