@@ -106,6 +106,10 @@ pub struct SettingsArgs {
     /// Seconds between writes of the counted API usage to the database
     #[arg(long, env = "RATE_LIMIT_FLUSH_SECONDS", default_value = "10")]
     pub rate_limit_flush_seconds: Option<String>,
+    /// Redis holding the per-minute rate-limit buckets every server process shares (redis://…).
+    /// Unset: in PostgreSQL, or in the process on SQLite
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
     /// Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or blocks such
     /// as 10.0.0.0/8
     #[arg(long, env = "TRUSTED_PROXIES")]
@@ -714,6 +718,13 @@ impl Settings {
                 flush_interval: Duration::from_secs(
                     src.parse(setting!(args.rate_limit_flush_seconds), parse_number(1_u64, 3600))?,
                 ),
+                redis_url: src.optional(setting!(args.redis_url), |raw| {
+                    if raw.starts_with("redis://") || raw.starts_with("rediss://") || raw.starts_with("redis+unix://") {
+                        Ok(raw.to_owned())
+                    } else {
+                        Err("expected a redis://, rediss:// or redis+unix:// URL".into())
+                    }
+                })?,
             },
             trusted_proxies: src
                 .optional(setting!(args.trusted_proxies), TrustedProxies::parse)?

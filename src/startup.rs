@@ -64,6 +64,8 @@ pub enum StartupError {
     WebhookClient(#[source] reqwest::Error),
     #[error("cannot set up e-mail: {0}")]
     Email(String),
+    #[error("cannot reach the shared rate-limit store")]
+    RateLimitStore(#[source] crate::rate_limit::shared::SharedError),
     #[error("cannot listen on {address}")]
     Listen { address: String, source: std::io::Error },
 }
@@ -187,7 +189,7 @@ impl Application {
         let store = Arc::new(SqlScheduleStore::new(db.clone(), writer.clone()));
         let resources = ResourceSupervisor::start(store, clock.clone(), settings.actors.clone());
         // Changes made by other server processes reach this one through the outbox: the actors
-        // caching those resources reload them.
+        // of those resources reload, or start, so their timers are armed here too.
         let supervisor = resources.clone();
         let events = Events::start(
             db.clone(),
@@ -198,7 +200,7 @@ impl Application {
             writer,
             Outside {
                 foreign: Box::new(move |stale| match stale {
-                    Stale::Resources(changed) => supervisor.refresh(changed),
+                    Stale::Resources(changed) => supervisor.follow(changed),
                     Stale::Every => supervisor.refresh_all(),
                 }),
                 hierarchy: Arc::new(crate::groups::LiveStore { db: db.clone() }),
@@ -217,9 +219,19 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Listen { address, source })?;
 
-        let rate_limit = settings
-            .rate_limit_enabled
-            .then(|| RateLimiter::start(&settings.rate_limit, db.clone(), clock.clone()));
+        let rate_limit = if settings.rate_limit_enabled {
+            let shared = crate::rate_limit::shared_buckets(&settings.rate_limit, &db)
+                .await
+                .map_err(StartupError::RateLimitStore)?;
+            Some(RateLimiter::start(
+                &settings.rate_limit,
+                db.clone(),
+                clock.clone(),
+                shared,
+            ))
+        } else {
+            None
+        };
         let state = web::Data::new(AppState {
             settings: Arc::new(settings),
             db,

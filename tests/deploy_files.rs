@@ -329,8 +329,10 @@ fn every_variable_the_deploy_files_set_is_a_setting_of_the_server() {
         }
     }
     let compose = compose_file();
-    for name in yaml_keys(&compose["services"]["server"]["environment"]) {
-        set.push(("docker-compose.yml: server".into(), name));
+    for service in ["server", "node"] {
+        for name in yaml_keys(&compose["services"][service]["environment"]) {
+            set.push((format!("docker-compose.yml: {service}"), name));
+        }
     }
     for document in yaml_documents("kubernetes/configmap.yaml") {
         yaml_keys(&document["data"])
@@ -403,7 +405,10 @@ fn the_compose_file_follows_the_specification_and_names_files_that_exist() {
     let compose = compose_file();
     let services = compose["services"].as_mapping().expect("services");
     let names: BTreeSet<&str> = services.keys().filter_map(Yaml::as_str).collect();
-    assert_eq!(names, BTreeSet::from(["grafana", "postgres", "prometheus", "server"]));
+    assert_eq!(
+        names,
+        BTreeSet::from(["grafana", "haproxy", "node", "postgres", "prometheus", "server"])
+    );
     let deploy = deploy_file("");
     for (name, service) in services {
         let name = name.as_str().expect("a service name");

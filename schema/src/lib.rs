@@ -58,6 +58,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     26 => "search_booked_set",
     27 => "analytics_days",
     28 => "analytics_days_backfill",
+    34 => "shared_rate_limits",
 );
 
 /// Migrations for SQLite, in version order.
@@ -88,6 +89,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     26 => "search_booked_set",
     27 => "analytics_days",
     28 => "analytics_days_backfill",
+    34 => "shared_rate_limits",
 );
 
 #[cfg(test)]

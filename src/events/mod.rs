@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! store transaction ──append──▶ events (outbox) ──tail──▶ Notifier ──queue──▶ session ──▶ socket
-//!        └─commit──wake──────────────────────────────┘ (other processes: poll)
+//!        └─commit──wake──────────────────────────────┘ (other processes: relay's NOTIFY, poll)
 //! ```
 //!
 //! - [`event`]: the closed vocabulary of events ([`Event`]) and who receives each.
@@ -106,7 +106,10 @@ pub trait Projection: Send + Sync {
 /// transaction, and wakes the tailer after commit. Cheap to clone.
 #[derive(Clone)]
 pub struct EventWriter {
+    /// Wakes this process's tailer.
     notify: Arc<Notify>,
+    /// Wakes the relay, which wakes the other processes' tailers ([`relay`]).
+    announce: Arc<Notify>,
     origin: Arc<str>,
     projection: Arc<dyn Projection>,
 }
@@ -115,6 +118,7 @@ impl EventWriter {
     pub fn new(projection: Arc<dyn Projection>) -> EventWriter {
         EventWriter {
             notify: Arc::default(),
+            announce: Arc::default(),
             origin: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
             projection,
         }
@@ -158,10 +162,11 @@ impl EventWriter {
         Ok(())
     }
 
-    /// Tells the tailer that events were committed. Coalesced: many commits before the tailer
-    /// looks cost one read.
+    /// Tells the tailers, this process's and (through [`relay`]) every other's, that events
+    /// were committed. Coalesced: many commits before a tailer looks cost one read.
     pub fn committed(&self) {
         self.notify.notify_one();
+        self.announce.notify_one();
     }
 
     pub fn origin(&self) -> &str {
@@ -212,6 +217,53 @@ pub async fn commit_with(
     tx.commit().await?;
     writer.committed();
     Ok(())
+}
+
+/// The channel on which processes sharing a database wake each other's tailers.
+pub const SIGNAL_CHANNEL: &str = "rr_events";
+
+/// Least time between two raises of one process: under load, commits coalesce into at most one
+/// `NOTIFY` per gap (each is a small transaction of its own), for at most this much more delay.
+const RAISE_GAP: Duration = Duration::from_millis(2);
+
+/// Carries commits between the processes on one PostgreSQL database: after each local commit
+/// (coalesced, at most one raise per [`RAISE_GAP`]) it raises [`SIGNAL_CHANNEL`] with this
+/// process's origin, and every raise by another process wakes this process's tailer. Raises are
+/// sent after commit, never inside the change's transaction (see [`tailer`] for why). If the
+/// listening connection ends it is opened again; meanwhile, and for any raise lost, the tailer's
+/// poll is the safety net. Returns at once on SQLite (one process).
+async fn relay(db: Db, writer: EventWriter) {
+    let origin = writer.origin.clone();
+    loop {
+        let (own, wake) = (origin.clone(), writer.notify.clone());
+        let on_signal = Box::new(move |payload: &str| {
+            if payload != &*own {
+                wake.notify_one();
+            }
+        });
+        match db.signal(SIGNAL_CHANNEL, on_signal).await {
+            Ok(None) => return,
+            Ok(Some(signal)) => {
+                // Commits of other processes while nothing listened: look now.
+                writer.notify.notify_one();
+                loop {
+                    tokio::select! {
+                        () = writer.announce.notified() => {
+                            if let Err(error) = signal.raise(&origin).await {
+                                tracing::warn!(%error, "cannot wake the other server processes; they will poll");
+                                break;
+                            }
+                            // Commits meanwhile leave one permit: one raise after the gap.
+                            tokio::time::sleep(RAISE_GAP).await;
+                        }
+                        () = signal.ended() => break,
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot listen for other server processes' events; polling only"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// The live-update machinery of one server: the notifier on its own thread, the tailer beside
@@ -267,6 +319,7 @@ impl Events {
             pruner,
         );
         arbiter.spawn(tailer.run());
+        arbiter.spawn(relay(db.clone(), writer.clone()));
         Ok(Arc::new(Events {
             notifier,
             writer,

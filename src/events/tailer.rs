@@ -3,10 +3,11 @@
 //!
 //! It reads the outbox after its position, one `SELECT` per wake-up (in batches while there is
 //! a backlog), and publishes the rows in id order. It wakes at once when this process commits
-//! events (an in-process [`Notify`]) and otherwise polls every `poll_interval`, which is how
-//! events committed by other processes arrive. Sign-in revocations travel the same way (as
-//! `sign_in_revoked` rows), so a logout on any process closes the sockets held by every process
-//! within the poll interval.
+//! events (an in-process `Notify`), when another process on the same PostgreSQL database does
+//! (its relay's `NOTIFY`, `events::relay`), and otherwise every `poll_interval`: the poll is
+//! the safety net for a lost wake-up (a process killed between its commit and its `NOTIFY`, a
+//! listening connection being re-opened). Sign-in revocations travel as `sign_in_revoked` rows,
+//! so a logout on any process closes the sockets held by every process within the poll interval.
 //!
 //! **Gaps.** Ids are taken from a sequence when a row is inserted but become visible when its
 //! transaction commits, so under concurrent writers id 11 can be visible while id 10 is not yet
@@ -37,9 +38,14 @@
 //! [`LiveHierarchy`], which the tailer reads again before the events that follow a change of the
 //! hierarchy (see [`super::hierarchy`]); a failed read is retried before the next batch.
 //!
-//! LISTEN/NOTIFY is not used, not even as a wake-up: `NOTIFY` takes a database-wide lock at
-//! commit, which would serialise the commits of every booking; a poll of one indexed `SELECT`
-//! costs next to nothing.
+//! **Why the `NOTIFY` follows the commit.** A transaction that has issued `NOTIFY` takes a
+//! database-wide lock when it commits and keeps it through its WAL flush, which would serialise
+//! the commits of every booking of every process. So the change's transaction never notifies:
+//! after commit, each process's relay raises the channel from a connection of its own, once per
+//! burst of commits (at most one raise every 2 ms per process), without waiting for the WAL
+//! (`synchronous_commit = off`: a raise need not be durable). The wake-up carries nothing: the
+//! outbox, read in id order through the gap rule above, stays the only source of events, so a
+//! wake-up lost, early or doubled changes when a row is read, never what is published.
 
 use std::time::{Duration, Instant};
 

@@ -29,21 +29,31 @@ pub struct Refused {
     pub retry_at_us: i64,
 }
 
+/// How far one request moves a bucket of `limit` requests per [`PERIOD_US`].
+pub fn interval(limit: u32) -> i64 {
+    PERIOD_US / i64::from(limit.max(1))
+}
+
 /// Decides one request at `now_us` against a bucket (`tat_us`, `None` for a full one) allowing
 /// `limit` requests per [`PERIOD_US`]. A refused request leaves the bucket unchanged.
 pub fn check(tat_us: Option<i64>, now_us: i64, limit: u32) -> Result<Admitted, Refused> {
-    let interval = PERIOD_US / i64::from(limit.max(1));
     let start = tat_us.map_or(now_us, |tat| tat.max(now_us));
-    let tat_us = start + interval;
-    let ahead = tat_us - now_us;
-    if ahead > PERIOD_US {
+    let tat_us = start + interval(limit);
+    if tat_us - now_us > PERIOD_US {
         return Err(Refused {
             tat_us: start,
             retry_at_us: tat_us - PERIOD_US,
         });
     }
-    let remaining = ((PERIOD_US - ahead) / interval).clamp(0, i64::from(u32::MAX)) as u32;
-    Ok(Admitted { tat_us, remaining })
+    Ok(admitted(tat_us, now_us, limit))
+}
+
+/// An admitted request that left the bucket at `tat_us` (decided here, or by a shared store
+/// running the same rule).
+pub fn admitted(tat_us: i64, now_us: i64, limit: u32) -> Admitted {
+    let ahead = tat_us - now_us;
+    let remaining = ((PERIOD_US - ahead) / interval(limit)).clamp(0, i64::from(u32::MAX)) as u32;
+    Admitted { tat_us, remaining }
 }
 
 #[cfg(test)]

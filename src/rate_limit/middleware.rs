@@ -105,7 +105,7 @@ pub async fn enforce(
     let started = Instant::now();
     let now = clock.now();
     let caller = caller(&req, &route, limiter.limits(), now).await;
-    match limiter.admit(&caller, route.scope, now) {
+    match limiter.admit(&caller, route.scope, now).await {
         Ok(admission) => {
             let mut response = next.call(req).await?;
             write_headers(response.headers_mut(), &admission);

@@ -18,10 +18,13 @@
 //!   one (aliases share the canonical route's), else the caller's general per-minute limit.
 //! - Refused requests consume nothing: the daily count is taken under the bucket's shard lock and
 //!   the bucket is charged only if the quota admits too (lock order: bucket shard, then user
-//!   shard; nothing takes them the other way round).
-//! - Per-minute state lives in this process only; daily counts are persisted (see [`usage`]) and
-//!   enforced against the stored count plus this process's unflushed one, so several processes
-//!   share a quota to within one flush interval.
+//!   shard; nothing takes them the other way round); a shared bucket is charged first and given
+//!   back if the quota refuses.
+//! - Per-minute state is shared by every process on a PostgreSQL database (in PostgreSQL, or in
+//!   Redis when `REDIS_URL` is set; see [`shared`]), so N processes allow the configured limit in
+//!   total, not N times it; on SQLite (one process) it lives in this process. Daily counts are
+//!   persisted (see [`usage`]) and enforced against the stored count plus this process's
+//!   unflushed one, so several processes share a quota to within one flush interval.
 //! - Memory is bounded: a bucket whose allowance is full again is indistinguishable from no
 //!   bucket and is evicted when its shard would grow, and by the periodic sweep.
 //! - Time is `AppState::clock`, so tests move it instead of waiting a minute.
@@ -29,6 +32,7 @@
 pub mod gcra;
 pub mod middleware;
 mod sharded;
+pub mod shared;
 pub mod usage;
 
 use std::net::IpAddr;
@@ -44,6 +48,7 @@ use crate::quotas::store::RouteCounts;
 use crate::quotas::{Effective, Limits, Tier, next_midnight};
 use crate::storage::{Db, StorageError};
 use sharded::Sharded;
+use shared::SharedBuckets;
 use usage::Usage;
 
 pub use middleware::{LimitedRoute, enforce};
@@ -55,6 +60,8 @@ pub struct RateLimitConfig {
     pub testing_mode: bool,
     /// How often counts are written to the database.
     pub flush_interval: Duration,
+    /// `REDIS_URL`: where the shared per-minute buckets live, if not in PostgreSQL.
+    pub redis_url: Option<String>,
 }
 
 impl Default for RateLimitConfig {
@@ -62,8 +69,24 @@ impl Default for RateLimitConfig {
         RateLimitConfig {
             testing_mode: false,
             flush_interval: Duration::from_secs(10),
+            redis_url: None,
         }
     }
+}
+
+/// Where the per-minute buckets of a server on `db` live: in Redis when `config` names one, else
+/// in PostgreSQL, else (SQLite, one process) in the limiter itself (`None`).
+pub async fn shared_buckets(
+    config: &RateLimitConfig,
+    db: &Db,
+) -> Result<Option<Box<dyn SharedBuckets>>, shared::SharedError> {
+    if let Some(url) = &config.redis_url {
+        return Ok(Some(Box::new(shared::InRedis::connect(url).await?)));
+    }
+    Ok(match db.kind() {
+        crate::storage::BackendKind::Postgres => Some(Box::new(shared::InDatabase(db.clone()))),
+        crate::storage::BackendKind::Sqlite => None,
+    })
 }
 
 /// Whose requests a bucket counts: a user, or a client address (an IPv6 client by its /64, the
@@ -73,6 +96,17 @@ pub enum Who {
     User(i64),
     V4(u32),
     V6(u64),
+}
+
+impl std::fmt::Display for Who {
+    /// The bucket name part (shared buckets are named by text).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Who::User(id) => write!(f, "u{id}"),
+            Who::V4(address) => write!(f, "a{address}"),
+            Who::V6(block) => write!(f, "b{block}"),
+        }
+    }
 }
 
 impl Who {
@@ -125,10 +159,21 @@ pub enum Refusal {
     Quota { quota: u64, retry_after: u64 },
 }
 
+/// The name of a shared bucket.
+fn bucket_name((who, scope): (Who, Scope)) -> String {
+    match scope {
+        Scope::General => format!("{who}:g"),
+        Scope::Endpoint(index) => format!("{who}:e{index}"),
+    }
+}
+
 /// The limiter of one server: per-minute buckets and the usage counts.
 pub struct RateLimiter {
     limits: &'static Limits,
+    /// This process's buckets, when no store shares them.
     buckets: Sharded<(Who, Scope), i64>,
+    /// The buckets every process shares, if any.
+    shared: Option<Box<dyn SharedBuckets>>,
     usage: Usage,
     db: Db,
     clock: Arc<dyn Clock>,
@@ -149,13 +194,29 @@ fn seconds_until(at_us: i64, now_us: i64) -> u64 {
     ((at_us - now_us).max(0) as u64).div_ceil(1_000_000).max(1)
 }
 
+/// The 429 of a bucket that refused a request.
+fn rate_refusal(refused: gcra::Refused, limit: u32, now_us: i64) -> Refusal {
+    Refusal::Rate {
+        limit,
+        reset: epoch_second(refused.tat_us),
+        retry_after: seconds_until(refused.retry_at_us, now_us),
+    }
+}
+
 impl RateLimiter {
-    /// A limiter whose counts are flushed every `config.flush_interval` (until [`Self::stop`]).
-    /// Must be called inside a Tokio runtime.
-    pub fn start(config: &RateLimitConfig, db: Db, clock: Arc<dyn Clock>) -> Arc<RateLimiter> {
+    /// A limiter whose counts are flushed every `config.flush_interval` (until [`Self::stop`]),
+    /// with its per-minute buckets in `shared` if given, else in this process. Must be called
+    /// inside a Tokio runtime.
+    pub fn start(
+        config: &RateLimitConfig,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        shared: Option<Box<dyn SharedBuckets>>,
+    ) -> Arc<RateLimiter> {
         let limiter = Arc::new(RateLimiter {
             limits: Limits::of(config.testing_mode),
             buckets: Sharded::default(),
+            shared,
             usage: Usage::default(),
             db,
             clock,
@@ -172,7 +233,7 @@ impl RateLimiter {
                 if let Err(error) = limiter.flush().await {
                     tracing::warn!(%error, "could not write API usage counts; they are kept for the next attempt");
                 }
-                limiter.sweep();
+                limiter.sweep().await;
             }
         });
         limiter
@@ -184,8 +245,10 @@ impl RateLimiter {
     }
 
     /// Decides a request of `caller` counting against `scope` at `now`, and counts it if
-    /// admitted. A refused request, for either reason, consumes nothing.
-    pub fn admit(&self, caller: &Caller, scope: Scope, now: DateTime<Utc>) -> Result<Admission, Refusal> {
+    /// admitted. A refused request, for either reason, consumes nothing. If the shared store
+    /// cannot be reached the request is admitted (with a warning): the limiter must not turn
+    /// an outage of Redis into an outage of the API.
+    pub async fn admit(&self, caller: &Caller, scope: Scope, now: DateTime<Utc>) -> Result<Admission, Refusal> {
         let (who, general) = match *caller {
             Caller::Client(who) => (who, self.limits.per_minute(Tier::Anonymous)),
             Caller::User { id, limits, .. } => (Who::User(id), limits.per_minute),
@@ -212,7 +275,29 @@ impl RateLimiter {
             }
             Caller::Client(_) => Ok(None),
         };
-        let (admitted, quota) = self.take((who, scope), limit, now_us, daily)?;
+        let (admitted, quota) = match &self.shared {
+            None => self.take((who, scope), limit, now_us, daily)?,
+            Some(shared) => {
+                let bucket = bucket_name((who, scope));
+                let admitted = match shared.take(&bucket, now_us, limit).await {
+                    Ok(Ok(admitted)) => admitted,
+                    Ok(Err(refused)) => return Err(rate_refusal(refused, limit, now_us)),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot reach the shared rate-limit buckets; admitting");
+                        gcra::admitted(now_us, now_us, limit)
+                    }
+                };
+                match daily() {
+                    Ok(quota) => (admitted, quota),
+                    Err(refusal) => {
+                        if let Err(error) = shared.give_back(&bucket, limit).await {
+                            tracing::warn!(%error, "cannot give back a rate-limit charge");
+                        }
+                        return Err(refusal);
+                    }
+                }
+            }
+        };
         Ok(Admission {
             limit,
             remaining: admitted.remaining,
@@ -232,11 +317,8 @@ impl RateLimiter {
         then: impl FnOnce() -> Result<T, Refusal>,
     ) -> Result<(gcra::Admitted, T), Refusal> {
         let mut shard = self.buckets.shard(&key);
-        let admitted = gcra::check(shard.get(&key).copied(), now_us, limit).map_err(|refused| Refusal::Rate {
-            limit,
-            reset: epoch_second(refused.tat_us),
-            retry_after: seconds_until(refused.retry_at_us, now_us),
-        })?;
+        let admitted = gcra::check(shard.get(&key).copied(), now_us, limit)
+            .map_err(|refused| rate_refusal(refused, limit, now_us))?;
         let also = then()?;
         if let Some(tat) = shard.get_mut(&key) {
             *tat = admitted.tat_us;
@@ -249,9 +331,16 @@ impl RateLimiter {
         Ok((admitted, also))
     }
 
-    /// Evicts the buckets that are full again and gives their memory back.
-    fn sweep(&self) {
+    /// Evicts the buckets that are full again and gives their memory back (or deletes some
+    /// of the shared ones).
+    async fn sweep(&self) {
         let now_us = micros(self.clock.now());
+        if let Some(shared) = &self.shared {
+            if let Err(error) = shared.sweep(now_us).await {
+                tracing::warn!(%error, "cannot sweep the shared rate-limit buckets");
+            }
+            return;
+        }
         self.buckets.each_shard(|shard| {
             shard.retain(|_, tat| *tat > now_us);
             shard.shrink_to(shard.len() * 2);
@@ -313,6 +402,7 @@ mod tests {
         let limiter = RateLimiter {
             limits: Limits::of(false),
             buckets: Sharded::default(),
+            shared: None,
             usage: Usage::default(),
             db,
             clock: clock.clone(),
@@ -342,9 +432,15 @@ mod tests {
         let (limiter, clock, _dir) = limiter(nine_am()).await;
         let now = clock.now();
         let alice = user(1, 2, None);
-        assert_eq!(limiter.admit(&alice, Scope::General, now).map(|a| a.remaining), Ok(1));
-        assert_eq!(limiter.admit(&alice, Scope::General, now).map(|a| a.remaining), Ok(0));
-        let refusal = limiter.admit(&alice, Scope::General, now).unwrap_err();
+        assert_eq!(
+            limiter.admit(&alice, Scope::General, now).await.map(|a| a.remaining),
+            Ok(1)
+        );
+        assert_eq!(
+            limiter.admit(&alice, Scope::General, now).await.map(|a| a.remaining),
+            Ok(0)
+        );
+        let refusal = limiter.admit(&alice, Scope::General, now).await.unwrap_err();
         assert_eq!(
             refusal,
             Refusal::Rate {
@@ -354,17 +450,21 @@ mod tests {
             }
         );
         assert!(
-            limiter.admit(&user(2, 2, None), Scope::General, now).is_ok(),
+            limiter.admit(&user(2, 2, None), Scope::General, now).await.is_ok(),
             "another user"
         );
         assert_eq!(
             limiter
                 .admit(&alice, Scope::Endpoint(0), now)
+                .await
                 .map(|a| (a.limit, a.remaining)),
             Ok((30, 29))
         );
         let client = Caller::Client(Who::client("10.0.0.1".parse().ok()));
-        assert_eq!(limiter.admit(&client, Scope::General, now).map(|a| a.limit), Ok(60));
+        assert_eq!(
+            limiter.admit(&client, Scope::General, now).await.map(|a| a.limit),
+            Ok(60)
+        );
     }
 
     #[tokio::test]
@@ -373,11 +473,11 @@ mod tests {
         let now = clock.now();
         let bob = user(3, 100, Some(1));
         assert_eq!(
-            limiter.admit(&bob, Scope::General, now).map(|a| a.quota),
+            limiter.admit(&bob, Scope::General, now).await.map(|a| a.quota),
             Ok(Some((1, 0)))
         );
         assert_eq!(
-            limiter.admit(&bob, Scope::General, now),
+            limiter.admit(&bob, Scope::General, now).await,
             Err(Refusal::Quota {
                 quota: 1,
                 retry_after: 3600
@@ -408,11 +508,11 @@ mod tests {
         let (limiter, clock, _dir) = limiter(nine_am()).await;
         for address in 0..1000_u32 {
             let caller = Caller::Client(Who::V4(address));
-            limiter.admit(&caller, Scope::General, clock.now()).unwrap();
+            limiter.admit(&caller, Scope::General, clock.now()).await.unwrap();
         }
         assert_eq!(limiter.buckets.len(), 1000);
         clock.advance(Duration::from_secs(60));
-        limiter.sweep();
+        limiter.sweep().await;
         assert_eq!(limiter.buckets.len(), 0);
     }
 }

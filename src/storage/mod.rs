@@ -28,6 +28,7 @@
 //!   reused in the middle of a transaction.
 
 mod migrate;
+mod pg_tls;
 mod postgres;
 mod sqlite;
 mod value;
@@ -223,9 +224,34 @@ pub trait Backend: Send + Sync {
     }
     /// A cheap round trip that proves the database answers.
     async fn ping(&self) -> Result<(), StorageError>;
+    /// Opens a wake-up channel shared by every process on this database (PostgreSQL's
+    /// `LISTEN`/`NOTIFY`, on a connection of its own): `on_signal` is called with the payload of
+    /// every raise, this process's included. `None` where one process owns the database (SQLite).
+    async fn signal(
+        &self,
+        _channel: &'static str,
+        _on_signal: OnSignal,
+    ) -> Result<Option<Box<dyn Signal>>, StorageError> {
+        Ok(None)
+    }
     fn pool_state(&self) -> PoolState;
     /// Closes every connection; later calls fail with [`StorageError::Unavailable`].
     async fn close(&self);
+}
+
+/// What a [`Signal`]'s listener does with each raise's payload. Runs on the connection's driver:
+/// it must not block.
+pub type OnSignal = Box<dyn Fn(&str) + Send + Sync>;
+
+/// One end of a channel of wake-ups between the processes on one database ([`Db::signal`]). A
+/// raise carries no data that matters (the outbox does): losing one only delays its listeners
+/// until they look anyway.
+#[async_trait]
+pub trait Signal: Send + Sync {
+    /// Wakes every listener of the channel, on every process (this one included).
+    async fn raise(&self, payload: &str) -> Result<(), StorageError>;
+    /// Resolves when the connection has ended; the channel must then be opened again.
+    async fn ended(&self);
 }
 
 /// Work on a transaction, as [`Backend::run_transaction`] takes it.
@@ -407,6 +433,15 @@ impl Db {
 
     pub fn pool_state(&self) -> PoolState {
         self.backend.pool_state()
+    }
+
+    /// See [`Backend::signal`].
+    pub async fn signal(
+        &self,
+        channel: &'static str,
+        on_signal: OnSignal,
+    ) -> Result<Option<Box<dyn Signal>>, StorageError> {
+        self.backend.signal(channel, on_signal).await
     }
 
     pub async fn close(&self) {

@@ -14,11 +14,16 @@ use async_trait::async_trait;
 use bb8::{ManageConnection, Pool, PooledConnection, RunError};
 use bytes::BytesMut;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use futures::StreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, Config, Connection, NoTls, Socket, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Backend, BackendKind, PoolOptions, PoolState, Row, StorageError, Transaction, Value};
+use super::pg_tls;
+use super::{Backend, BackendKind, OnSignal, PoolOptions, PoolState, Row, Signal, StorageError, Transaction, Value};
 
 /// A pooled connection with its statement cache.
 pub struct PgConnection {
@@ -52,8 +57,64 @@ impl PgConnection {
     }
 }
 
+/// How connections are opened: plain, or TLS as `DATABASE_URL` asks ([`pg_tls`]).
+#[derive(Clone)]
+enum Connector {
+    Plain,
+    Tls(MakeRustlsConnect),
+}
+
+impl Connector {
+    /// Opens a connection and spawns its driver, which hands the notifications it receives to
+    /// `on_signal` and marks the returned flag when the connection ends.
+    async fn connect(
+        &self,
+        config: &Config,
+        on_signal: Option<OnSignal>,
+    ) -> Result<(Client, watch::Receiver<bool>), tokio_postgres::Error> {
+        let (ended, ended_rx) = watch::channel(false);
+        let client = match self {
+            Connector::Plain => {
+                let (client, connection) = config.connect(NoTls).await?;
+                tokio::spawn(drive(connection, on_signal, ended));
+                client
+            }
+            Connector::Tls(tls) => {
+                let (client, connection) = config.connect(tls.clone()).await?;
+                tokio::spawn(drive(connection, on_signal, ended));
+                client
+            }
+        };
+        Ok((client, ended_rx))
+    }
+}
+
+/// Runs a connection until it ends, handing notifications (`LISTEN`) to `on_signal`.
+async fn drive<T>(mut connection: Connection<Socket, T>, on_signal: Option<OnSignal>, ended: watch::Sender<bool>)
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+    while let Some(message) = messages.next().await {
+        match message {
+            Ok(AsyncMessage::Notification(notification)) => {
+                if let Some(on_signal) = &on_signal {
+                    on_signal(notification.payload());
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "PostgreSQL connection closed with an error");
+                break;
+            }
+        }
+    }
+    let _ = ended.send(true);
+}
+
 pub struct Manager {
     config: Config,
+    connector: Connector,
     /// `SET statement_timeout = …` for every new connection.
     statement_timeout: String,
 }
@@ -63,12 +124,7 @@ impl ManageConnection for Manager {
     type Error = tokio_postgres::Error;
 
     async fn connect(&self) -> Result<PgConnection, tokio_postgres::Error> {
-        let (client, connection) = self.config.connect(NoTls).await?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::warn!(%error, "PostgreSQL connection closed with an error");
-            }
-        });
+        let (client, _ended) = self.connector.connect(&self.config, None).await?;
         // Server-side, so a statement whose client gave up (a dropped request) is still
         // cancelled, and no query of an anonymous client can hold a backend for long.
         client.batch_execute(&self.statement_timeout).await?;
@@ -90,19 +146,32 @@ impl ManageConnection for Manager {
 
 pub struct PostgresBackend {
     pool: Pool<Manager>,
+    /// How the pool connects, for connections of their own ([`Backend::signal`]).
+    config: Config,
+    connector: Connector,
     closed: AtomicBool,
 }
 
 impl PostgresBackend {
     pub async fn connect(url: &str, options: &PoolOptions) -> Result<PostgresBackend, StorageError> {
-        let config: Config = url
+        let target = pg_tls::parse(url)?;
+        let mut config: Config = target
+            .url
             .parse()
             .map_err(|e| StorageError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?;
+        let connector = match &target.tls {
+            None => Connector::Plain,
+            Some(tls) => {
+                config.ssl_mode(tls.mode);
+                Connector::Tls(tls.connector()?)
+            }
+        };
         let pool = Pool::builder()
             .max_size(options.max_connections.max(1))
             .connection_timeout(options.acquire_timeout)
             .build(Manager {
-                config,
+                config: config.clone(),
+                connector: connector.clone(),
                 statement_timeout: format!(
                     "SET statement_timeout = {}",
                     options.statement_timeout.as_millis().max(1)
@@ -112,6 +181,8 @@ impl PostgresBackend {
             .map_err(map_error)?;
         let backend = PostgresBackend {
             pool,
+            config,
+            connector,
             closed: AtomicBool::new(false),
         };
         backend.ping().await?;
@@ -164,6 +235,28 @@ impl Backend for PostgresBackend {
             .map_err(map_error)
     }
 
+    async fn signal(
+        &self,
+        channel: &'static str,
+        on_signal: OnSignal,
+    ) -> Result<Option<Box<dyn Signal>>, StorageError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StorageError::Unavailable("the database has been closed".into()));
+        }
+        let (client, ended) = self
+            .connector
+            .connect(&self.config, Some(on_signal))
+            .await
+            .map_err(map_error)?;
+        // A raise is a transaction of its own that nobody needs durable: it need not wait for
+        // the WAL flush.
+        client
+            .batch_execute(&format!("SET synchronous_commit = off; LISTEN {channel}"))
+            .await
+            .map_err(map_error)?;
+        Ok(Some(Box::new(PgSignal { client, channel, ended })))
+    }
+
     fn pool_state(&self) -> PoolState {
         let state = self.pool.state();
         PoolState {
@@ -176,6 +269,29 @@ impl Backend for PostgresBackend {
         // bb8 closes idle connections when the pool is dropped; refusing new work is enough to
         // let the in-flight ones finish and the process exit.
         self.closed.store(true, Ordering::Release);
+    }
+}
+
+/// A connection of its own that `LISTEN`s on one channel and `NOTIFY`s it.
+struct PgSignal {
+    client: Client,
+    channel: &'static str,
+    ended: watch::Receiver<bool>,
+}
+
+#[async_trait]
+impl Signal for PgSignal {
+    async fn raise(&self, payload: &str) -> Result<(), StorageError> {
+        self.client
+            .execute("SELECT pg_notify($1, $2)", &[&self.channel, &payload])
+            .await
+            .map(drop)
+            .map_err(map_error)
+    }
+
+    async fn ended(&self) {
+        let mut ended = self.ended.clone();
+        let _ = ended.wait_for(|ended| *ended).await;
     }
 }
 

@@ -8,7 +8,13 @@
 //! actor that crashed (a panic kills its task) is noticed on the next send, replaced by a fresh
 //! one loaded from the store, and the message is delivered to the replacement.
 //!
-//! At start-up `restore_timers` reads each resource's earliest deadline once. `refresh` and
+//! At start-up `restore_timers` reads each resource's earliest deadline once. `follow` is how a
+//! process learns of the work another process sharing its database created: it starts (or
+//! reloads) the actors of the resources that process changed, so their timers are armed here
+//! too, and a hold, offer, check-in window or reminder created on a process that then dies
+//! still falls due on time on every survivor. The same timer may fire on several processes; the
+//! store's transitions are conditional on the state they leave (`… WHERE status = …`), so
+//! exactly one of them takes effect and announces it. `refresh` and
 //! `refresh_all` make live actors reload their state (messages sent later are handled after the
 //! reload); `refreshed` also waits until they have, so their snapshots are current when it
 //! returns.
@@ -176,6 +182,18 @@ impl ResourceSupervisor {
         self.send_refresh(Some(resources));
     }
 
+    /// After other processes changed `resources`: live actors reload, and actors are started for
+    /// the others (they load, arm their timers, and stop when idle, handing their deadline to the
+    /// supervisor), so this process fires their time-driven work if the other process cannot.
+    pub fn follow(&self, resources: &[ResourceId]) {
+        let live = self.send_refresh(Some(resources));
+        for resource in resources {
+            if !live.iter().any(|(id, _)| id == resource) {
+                self.entry(*resource);
+            }
+        }
+    }
+
     /// Makes every live actor reload from the store (after a change that concerns all resources,
     /// such as the global opening hours); stopped actors load fresh when next started.
     pub fn refresh_all(&self) {
@@ -187,20 +205,25 @@ impl ResourceSupervisor {
     /// the change reads it back.
     pub async fn refreshed(&self, resources: Option<&[ResourceId]>) {
         let reloading = self.send_refresh(resources);
-        futures::future::join_all(reloading.iter().map(|addr| addr.send(Ready))).await;
+        futures::future::join_all(reloading.iter().map(|(_, addr)| addr.send(Ready))).await;
     }
 
-    fn send_refresh(&self, resources: Option<&[ResourceId]>) -> Vec<Addr<ResourceActor>> {
+    /// Sends `Refresh` to the live actors among `resources` (`None`: all); those actors.
+    fn send_refresh(&self, resources: Option<&[ResourceId]>) -> Vec<(ResourceId, Addr<ResourceActor>)> {
         let actors = self.actors.lock().unwrap_or_else(|p| p.into_inner());
-        let entries: Vec<&Entry> = match resources {
-            Some(resources) => resources.iter().filter_map(|r| actors.get(r)).collect(),
-            None => actors.values().collect(),
+        let entries: Vec<(ResourceId, &Entry)> = match resources {
+            Some(resources) => resources
+                .iter()
+                .filter_map(|r| actors.get(r).map(|entry| (*r, entry)))
+                .collect(),
+            None => actors.iter().map(|(r, entry)| (*r, entry)).collect(),
         };
         entries
             .into_iter()
-            .map(|entry| {
+            .filter(|(_, entry)| entry.addr.connected())
+            .map(|(resource, entry)| {
                 entry.addr.do_send(super::messages::Refresh);
-                entry.addr.clone()
+                (resource, entry.addr.clone())
             })
             .collect()
     }

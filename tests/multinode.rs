@@ -1,0 +1,556 @@
+//! Several server processes on one PostgreSQL database, as a scaled-out deployment runs them:
+//! live updates cross processes through `LISTEN/NOTIFY`, a socket resumes on another process
+//! with nothing lost or repeated, and rate limits hold in total across processes.
+//!
+//! Every test here needs PostgreSQL (skipped loudly without it; `RR_REQUIRE_POSTGRES=1` fails).
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use support::process::ServerProcess;
+use support::server::{http_client, sign_up_at};
+use support::{Backend, TestDatabase};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Longest wait for an expected frame (never reached when things work).
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// `count` server processes on `database`, sharing a secret key, with `extra` settings.
+fn nodes(database: &TestDatabase, count: usize, extra: &[(&str, &str)]) -> Vec<ServerProcess> {
+    let data_dir = database.data_dir.path().display().to_string();
+    let url = database.url();
+    let mut env = vec![
+        ("DATA_DIR", data_dir.as_str()),
+        ("DATABASE_URL", url.as_str()),
+        ("SECRET_KEY", "a-secret-shared-by-every-node-0123456789abcdef"),
+    ];
+    env.extend_from_slice(extra);
+    (0..count).map(|_| ServerProcess::start(&env)).collect()
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A socket to `/ws` of the node at `address` (`http://…`), with `query` appended.
+async fn socket(address: &str, token: &str, query: &str) -> Socket {
+    let url = format!("{}/ws?token={token}&{query}", address.replacen("http", "ws", 1));
+    let (socket, response) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("WebSocket handshake");
+    assert_eq!(response.status(), 101);
+    socket
+}
+
+/// The next event frame (one about a reservation), skipping control messages.
+async fn next_event(socket: &mut Socket) -> Value {
+    next_event_within(socket, PATIENCE).await
+}
+
+async fn next_event_within(socket: &mut Socket, patience: Duration) -> Value {
+    loop {
+        let message = tokio::time::timeout(patience, socket.next())
+            .await
+            .expect("an event within the patience")
+            .expect("the socket is open")
+            .expect("a frame");
+        if let Message::Text(text) = message {
+            let frame: Value = serde_json::from_str(&text).expect("JSON frame");
+            if frame["type"] != "pong" && frame["type"] != "subscribed" && frame.get("reservation_id").is_some() {
+                return frame;
+            }
+        }
+    }
+}
+
+/// Books hour `hour` of tomorrow on `room` through `address`; the status.
+async fn book(address: &str, token: &str, room: i64, hour: i64) -> u16 {
+    let start = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()
+        + chrono::Duration::days(2)
+        + chrono::Duration::hours(hour);
+    http_client()
+        .post(format!("{address}/api/v1/reservations"))
+        .bearer_auth(token)
+        .json(&json!({
+            "resource_id": room,
+            "start_time": start.to_rfc3339(),
+            "end_time": (start + chrono::Duration::hours(1)).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .expect("POST /api/v1/reservations")
+        .status()
+        .as_u16()
+}
+
+/// Creates a resource through `address` as the admin `token`; its id.
+async fn create_resource(address: &str, token: &str, name: &str) -> i64 {
+    let room: Value = http_client()
+        .post(format!("{address}/api/v1/resources"))
+        .bearer_auth(token)
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    room["id"].as_i64().expect("a resource id")
+}
+
+/// With the outbox poll set to a minute, an event committed through node A still reaches a
+/// socket held by node B at once: B's tailer is woken by A's `NOTIFY`, not by its poll. Then
+/// the socket moves: closed on B, resumed on A with `since=`, it receives exactly the events
+/// committed meanwhile (through both nodes), in order, none twice.
+#[tokio::test]
+async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let mut nodes = nodes(&database, 2, &[("EVENTS_POLL_MILLISECONDS", "60000")]);
+    let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
+    let admin = sign_up_at(&a, "admin").await;
+    let room = create_resource(&a, &admin, "Shared room").await;
+    let user = sign_up_at(&b, "walker").await;
+
+    let mut on_b = socket(&b, &user, "").await;
+    // Both nodes have caught up with the outbox before the first booking.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut seen = Vec::new();
+    for hour in 0..3 {
+        assert_eq!(book(&a, &user, room, hour).await, 201);
+        // Well under B's one-minute poll.
+        let event = next_event_within(&mut on_b, Duration::from_secs(30)).await;
+        assert_eq!(event["type"], "reservation_created");
+        seen.push(event["seq"].as_i64().unwrap());
+    }
+    on_b.close(None).await.unwrap();
+
+    // Missed while away: bookings through both nodes.
+    for (hour, node) in [(3, &a), (4, &b), (5, &a)] {
+        assert_eq!(book(node, &user, room, hour).await, 201);
+    }
+    let since = *seen.last().unwrap();
+    let mut on_a = socket(&a, &user, &format!("since={since}")).await;
+    let mut resumed = Vec::new();
+    for _ in 0..3 {
+        resumed.push(next_event(&mut on_a).await["seq"].as_i64().unwrap());
+    }
+    // And a live one after the replay.
+    assert_eq!(book(&b, &user, room, 6).await, 201);
+    resumed.push(next_event(&mut on_a).await["seq"].as_i64().unwrap());
+    assert!(resumed.windows(2).all(|w| w[0] < w[1]), "in order: {resumed:?}");
+    assert!(resumed.iter().all(|seq| *seq > since), "nothing repeated: {resumed:?}");
+    let stored = database
+        .connect()
+        .await
+        .query_one(
+            "SELECT COUNT(*) AS n FROM events WHERE kind = 'reservation_created' AND id > $1",
+            resource_reserver::params![since],
+        )
+        .await
+        .unwrap()
+        .get::<i64>("n")
+        .unwrap();
+    assert_eq!(stored, 4, "every event committed since was delivered, and only those");
+    for node in &mut nodes {
+        assert!(
+            !node.output().iter().any(|l| l.contains("cannot listen")),
+            "the relay listened throughout"
+        );
+    }
+}
+
+/// Three nodes on one database allow the configured limit in total: 30 registrations from one
+/// address, sent at once and spread over the three nodes, are admitted exactly 20 times (the
+/// limit of `/api/v1/register`), not 20 per node. (In memory, each node would have admitted its
+/// 10.)
+#[tokio::test]
+async fn three_nodes_allow_the_rate_limit_in_total() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let nodes = nodes(&database, 3, &[("RATE_LIMIT_ENABLED", "true")]);
+    registrations_are_limited_in_total(&nodes).await;
+}
+
+/// The same through Redis (`REDIS_URL`), when a Redis is given by `RR_TEST_REDIS_URL`; skipped
+/// loudly otherwise, a failure with `RR_REQUIRE_REDIS=1`.
+#[tokio::test]
+async fn three_nodes_allow_the_rate_limit_in_total_through_redis() {
+    let Some(redis) = test_redis().await else {
+        return;
+    };
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let nodes = nodes(
+        &database,
+        3,
+        &[("RATE_LIMIT_ENABLED", "true"), ("REDIS_URL", redis.as_str())],
+    );
+    registrations_are_limited_in_total(&nodes).await;
+    let stored = database
+        .connect()
+        .await
+        .query_one("SELECT COUNT(*) AS n FROM rate_limit_buckets", vec![])
+        .await
+        .unwrap()
+        .get::<i64>("n")
+        .unwrap();
+    assert_eq!(stored, 0, "with Redis, PostgreSQL holds no bucket");
+}
+
+/// `RR_TEST_REDIS_URL`, emptied of this test's keys; `None` (after a loud message) without it.
+async fn test_redis() -> Option<String> {
+    let required = std::env::var("RR_REQUIRE_REDIS").is_ok_and(|v| v == "1");
+    let Ok(url) = std::env::var("RR_TEST_REDIS_URL") else {
+        assert!(!required, "RR_REQUIRE_REDIS=1 but RR_TEST_REDIS_URL is not set");
+        eprintln!("\n!!! SKIPPED: set RR_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run the Redis tests.\n");
+        return None;
+    };
+    // Each test's client addresses are the same (loopback): start from no buckets.
+    let client = redis::Client::open(url.as_str()).expect("RR_TEST_REDIS_URL is a Redis URL");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("RR_TEST_REDIS_URL answers");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("rr:rl:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut connection).await.unwrap();
+    }
+    Some(url)
+}
+
+async fn registrations_are_limited_in_total(nodes: &[ServerProcess]) {
+    let client = http_client();
+    let attempts = (0..30).map(|i| {
+        let request = client
+            .post(format!("{}/api/v1/register", nodes[i % nodes.len()].address))
+            .json(&json!({"username": format!("newcomer{i}"), "password": support::PASSWORD}));
+        async move {
+            let response = request.send().await.expect("POST /api/v1/register");
+            let limit = response
+                .headers()
+                .get("x-ratelimit-limit")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            (response.status().as_u16(), limit)
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let admitted = answers.iter().filter(|(status, _)| *status == 201).count();
+    let refused = answers.iter().filter(|(status, _)| *status == 429).count();
+    assert_eq!((admitted, refused), (20, 10), "{answers:?}");
+    assert!(
+        answers.iter().all(|(_, limit)| limit.as_deref() == Some("20")),
+        "{answers:?}"
+    );
+}
+
+/// A hold placed through node A, which is then killed (SIGKILL: no hand-over of any kind),
+/// expires on time on node B, which learned of it from A's event; its owner, connected to B,
+/// is told once.
+#[tokio::test]
+async fn a_hold_placed_on_a_killed_node_expires_on_time_on_a_survivor() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let mut nodes = nodes(&database, 2, &[]);
+    let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
+    let admin = sign_up_at(&b, "admin").await;
+    let room = create_resource(&b, &admin, "Held room").await;
+    let user = sign_up_at(&b, "holder").await;
+    let mut on_b = socket(&b, &user, "").await;
+    let start = chrono::Utc::now() + chrono::Duration::days(1);
+    let hold: Value = http_client()
+        .post(format!("{a}/api/v1/holds"))
+        .bearer_auth(&user)
+        .json(&json!({
+            "resource_id": room,
+            "start_time": start.to_rfc3339(),
+            "end_time": (start + chrono::Duration::hours(1)).to_rfc3339(),
+            "minutes": 1,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expires_at: chrono::DateTime<chrono::Utc> = hold["expires_at"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("a hold with its expiry: {hold}"));
+    let created = next_event(&mut on_b).await;
+    assert_eq!(created["type"], "hold_created");
+    nodes[0].child.kill().unwrap();
+    nodes[0].child.wait().unwrap();
+
+    let wait = (expires_at - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(20);
+    let expired = next_event_within(&mut on_b, wait).await;
+    let arrived = chrono::Utc::now();
+    assert_eq!(expired["type"], "hold_expired");
+    assert_eq!(expired["reservation_id"], hold["id"]);
+    assert!(
+        arrived >= expires_at && arrived - expires_at < chrono::Duration::seconds(5),
+        "on time: due {expires_at}, announced {arrived}"
+    );
+    let db = database.connect().await;
+    let row = db
+        .query_one(
+            "SELECT status, (SELECT COUNT(*) FROM events WHERE kind = 'hold_expired') AS announced
+             FROM reservations WHERE id = $1",
+            resource_reserver::params![hold["id"].as_i64().unwrap()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String>("status").unwrap(), "expired");
+    assert_eq!(row.get::<i64>("announced").unwrap(), 1, "expired once");
+}
+
+/// HAProxy (Debian's `haproxy`) when installed; `None` (after a loud message) without it, a
+/// failure with `RR_REQUIRE_HAPROXY=1`.
+fn haproxy() -> Option<&'static str> {
+    let found = std::process::Command::new("haproxy")
+        .arg("-v")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if found {
+        return Some("haproxy");
+    }
+    assert!(
+        std::env::var("RR_REQUIRE_HAPROXY").map_or(true, |v| v != "1"),
+        "RR_REQUIRE_HAPROXY=1 but no haproxy on PATH (apt-get install haproxy)"
+    );
+    eprintln!(
+        "\n!!! SKIPPED: no haproxy on PATH (apt-get install haproxy; RR_REQUIRE_HAPROXY=1 makes this a failure).\n"
+    );
+    None
+}
+
+/// A free loopback port (bound, then released for HAProxy to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// HAProxy in front of `nodes` on a loopback port, as deploy/haproxy/haproxy.cfg sets it up
+/// (health checks on `/ready`, WebSocket tunnels, redispatch of refused connections), with the
+/// servers listed instead of resolved. Killed when dropped.
+struct Balancer {
+    child: std::process::Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Balancer {
+    fn start(binary: &str, nodes: &[ServerProcess]) -> Balancer {
+        let port = free_port();
+        let servers: String = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                format!(
+                    "    server node{i} {} check\n",
+                    node.address.trim_start_matches("http://")
+                )
+            })
+            .collect();
+        let config = format!(
+            "global\n    maxconn 4096\n\
+             defaults\n    mode http\n    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n    \
+             timeout tunnel 1h\n    retries 3\n    option redispatch 1\n\
+             frontend api\n    bind 127.0.0.1:{port}\n    default_backend nodes\n\
+             backend nodes\n    balance roundrobin\n    option httpchk GET /ready\n    \
+             default-server inter 300ms fall 2 rise 1\n{servers}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("haproxy.cfg");
+        std::fs::write(&path, config).unwrap();
+        let child = std::process::Command::new(binary)
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("starting haproxy");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "haproxy did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Balancer {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The scale-out proof: three nodes on one PostgreSQL behind HAProxy, 32 clients racing for one
+/// slot per round through the balancer, and one node SIGKILLed in the middle of a round. Every
+/// round has exactly one winner, no two bookings overlap, every 201 is stored, and a WebSocket
+/// client of the killed node resumes through the balancer (`since=`) with every event of the run,
+/// none twice.
+#[tokio::test]
+async fn three_nodes_behind_haproxy_survive_a_node_killed_mid_load() {
+    let Some(binary) = haproxy() else {
+        return;
+    };
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let mut nodes = nodes(&database, 3, &[("RATE_LIMIT_ENABLED", "false")]);
+    let balancer = Balancer::start(binary, &nodes);
+    let front = balancer.address.clone();
+    let admin = sign_up_at(&front, "admin").await;
+    let room = create_resource(&front, &admin, "Contended").await;
+    let mut racers = Vec::new();
+    for i in 0..8 {
+        racers.push(sign_up_at(&front, &format!("racer{i}")).await);
+    }
+    // A watcher of every booking, connected straight to the node that will die.
+    let watcher = sign_up_at(&front, "watcher").await;
+    let doomed = 1;
+    let mut watching = socket(&nodes[doomed].address, &watcher, "availability=true").await;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
+    let reader = {
+        let received = received.clone();
+        tokio::spawn(async move {
+            // Until the node dies: the socket ends.
+            while let Some(Ok(message)) = watching.next().await {
+                if let Message::Text(text) = message {
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    if let Some(seq) = frame["seq"].as_i64().filter(|_| frame["type"] == "reservation_created") {
+                        received.lock().unwrap().push(seq);
+                    }
+                }
+            }
+        })
+    };
+
+    let client = http_client();
+    let rounds = 12;
+    let kill_round = 4;
+    let mut winners = Vec::new();
+    for round in 0..rounds {
+        let start = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()
+            + chrono::Duration::days(3)
+            + chrono::Duration::hours(round);
+        let attempts = (0..32).map(|i| {
+            let request = client
+                .post(format!("{front}/api/v1/reservations"))
+                .bearer_auth(&racers[i % racers.len()])
+                .json(&json!({
+                    "resource_id": room,
+                    "start_time": start.to_rfc3339(),
+                    "end_time": (start + chrono::Duration::hours(1)).to_rfc3339(),
+                }));
+            async move {
+                match request.send().await {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let body: Value = response.json().await.unwrap_or(Value::Null);
+                        (status, body["id"].as_i64())
+                    }
+                    Err(_) => (0, None),
+                }
+            }
+        });
+        let race = futures::future::join_all(attempts);
+        let answers = if round == kill_round {
+            let (answers, ()) = tokio::join!(race, async {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                nodes[doomed].child.kill().unwrap();
+            });
+            answers
+        } else {
+            race.await
+        };
+        let won: Vec<i64> = answers
+            .iter()
+            .filter(|(s, _)| *s == 201)
+            .filter_map(|(_, id)| *id)
+            .collect();
+        assert!(won.len() <= 1, "round {round}: {answers:?}");
+        if round != kill_round {
+            assert!(
+                answers.iter().all(|(s, _)| *s == 201 || *s == 409),
+                "round {round}: only the round of the kill may see a failed request: {answers:?}"
+            );
+            assert_eq!(won.len(), 1, "round {round}: a winner every round");
+        }
+        winners.extend(won);
+    }
+    nodes[doomed].child.wait().unwrap();
+    reader.await.unwrap();
+
+    let db = database.connect().await;
+    // Exactly one stored winner per round (the kill round's may have lost its answer), no two
+    // overlapping, and every 201 among them.
+    let stored: Vec<i64> = db
+        .query(
+            "SELECT id FROM reservations WHERE resource_id = $1 AND status = 'active' ORDER BY start_time",
+            resource_reserver::params![room],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<i64>("id").unwrap())
+        .collect();
+    assert_eq!(stored.len() as i64, rounds, "one winner per round");
+    assert!(winners.iter().all(|id| stored.contains(id)), "every 201 is stored");
+    let overlapping = db
+        .query_one(
+            "SELECT COUNT(*) AS n FROM reservations a JOIN reservations b
+               ON a.resource_id = b.resource_id AND a.id < b.id
+              AND a.status = 'active' AND b.status = 'active'
+              AND a.start_time < b.end_time AND b.start_time < a.end_time",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overlapping.get::<i64>("n").unwrap(), 0);
+
+    // The watcher resumes through the balancer (on a survivor) from the last event it saw.
+    let announced: Vec<i64> = db
+        .query(
+            "SELECT id FROM events WHERE kind = 'reservation_created' ORDER BY id",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<i64>("id").unwrap())
+        .collect();
+    assert_eq!(announced.len() as i64, rounds);
+    let mut seen = received.lock().unwrap().clone();
+    let since = seen.last().copied().unwrap_or(0);
+    let mut resumed = socket(&front, &watcher, &format!("availability=true&since={since}")).await;
+    while seen.len() < announced.len() {
+        let event = next_event(&mut resumed).await;
+        if event["type"] == "reservation_created" {
+            seen.push(event["seq"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(seen, announced, "every event once, in order, across the node's death");
+    drop(balancer);
+}
