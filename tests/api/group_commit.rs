@@ -7,8 +7,8 @@ use resource_reserver::params;
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::support::TestApp;
 use crate::support::booking::at;
-use crate::support::{Backend, TestApp};
 
 /// A counter or gauge of `/metrics`.
 async fn metric(app: &TestApp, name: &str) -> i64 {
@@ -123,8 +123,8 @@ both_backends! {
 
         // The first group: one booking, waiting for the lock.
         let first = {
-            let (app, bob) = (&app, &bob);
-            async move { app.book(bob, rooms[0], &at(12, 0), &at(13, 0)).await.status().as_u16() }
+            let (app, bob, room) = (&app, &bob, rooms[0]);
+            async move { app.book(bob, room, &at(12, 0), &at(13, 0)).await.status().as_u16() }
         };
         let queued = async {
             until_metric(&app, "group_commit_groups_total", groups_before + 1).await;
