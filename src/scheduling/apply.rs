@@ -390,6 +390,10 @@ pub async fn one(
             Ok(Applied::Resource(info))
         }
         Change::DeleteResource => {
+            // The history of the batch's cancellations goes first: the delete takes the
+            // resource's reservations, and their history, with it (written later, those rows
+            // would point at nothing).
+            out.write_history(tx).await?;
             tx.execute("DELETE FROM resources WHERE id = $1", params![resource])
                 .await?;
             out.events.push(NewEvent::resource_deleted(resource));
