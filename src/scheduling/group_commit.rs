@@ -116,10 +116,13 @@ impl CommitMetrics {
 /// What a job answers: one list of [`Applied`] per resource, in the order given.
 type Answer = Result<Vec<Vec<Applied>>, StoreError>;
 
+/// The changes of a job, resource by resource.
+type Parts = Vec<(ResourceId, Vec<Change>)>;
+
 /// The changes of one or more resources that stand or fall together, with whom to answer.
 struct Job {
     now: DateTime<Utc>,
-    parts: Vec<(ResourceId, Vec<Change>)>,
+    parts: Parts,
     /// The request the changes are made for: its events record it.
     request_id: Option<RequestId>,
     reply: oneshot::Sender<Answer>,
@@ -154,7 +157,7 @@ impl GroupCommit {
     }
 
     /// Stores `parts` (all of them or none) with the next group and answers once it committed.
-    pub async fn submit(&self, now: DateTime<Utc>, parts: Vec<(ResourceId, Vec<Change>)>) -> Answer {
+    pub async fn submit(&self, now: DateTime<Utc>, parts: Parts) -> Answer {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             now,
@@ -239,7 +242,7 @@ const UNDO_JOB: &str = "ROLLBACK TO SAVEPOINT g";
 /// then the commit. Fails only for what fails the whole group.
 async fn store_group(
     mut tx: Box<dyn Transaction>,
-    work: Vec<(DateTime<Utc>, Vec<(ResourceId, Vec<Change>)>, Option<RequestId>)>,
+    work: Vec<(DateTime<Utc>, Parts, Option<RequestId>)>,
     writer: EventWriter,
 ) -> Result<Vec<Answer>, StoreError> {
     let mut answers = Vec::with_capacity(work.len());
