@@ -1,6 +1,8 @@
 //! In-app notifications (`NotificationOut`): written from the events of a change, in its
 //! transaction, for the user each event concerns; read and marked read by that user.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{DateTime, Utc};
 use reserver_actors::resource::ResourceId;
 use serde::Serialize;
@@ -72,14 +74,43 @@ pub struct Notice {
     pub link: Option<String>,
 }
 
-async fn resource_name(tx: &mut Box<dyn Transaction>, resource: ResourceId) -> Result<String, StorageError> {
-    let row = tx
-        .query_opt("SELECT name FROM resources WHERE id = $1", params![resource])
-        .await?;
-    Ok(row
-        .map(|row| row.get::<String>("name"))
-        .transpose()?
-        .unwrap_or_default())
+/// Resource names, read once per set of events (a group commit's events name many resources).
+#[derive(Default)]
+struct Names(HashMap<ResourceId, String>);
+
+impl Names {
+    /// Reads the names of every resource `events` need in one statement.
+    async fn prefetch(tx: &mut Box<dyn Transaction>, events: &[NewEvent]) -> Result<Names, StorageError> {
+        let wanted: BTreeSet<ResourceId> = events.iter().filter_map(|e| named_resource(&e.event)).collect();
+        let mut names = Names::default();
+        if wanted.is_empty() {
+            return Ok(names);
+        }
+        let mut binder = Binder::new();
+        let list: Vec<String> = wanted.iter().map(|id| binder.bind(*id)).collect();
+        let sql = format!("SELECT id, name FROM resources WHERE id IN ({})", list.join(", "));
+        for row in tx.query(&sql, binder.into_values()).await? {
+            names.0.insert(row.get("id")?, row.get("name")?);
+        }
+        Ok(names)
+    }
+
+    /// The resource's name ("" for one deleted meanwhile).
+    fn of(&self, resource: ResourceId) -> String {
+        self.0.get(&resource).cloned().unwrap_or_default()
+    }
+}
+
+/// The resource whose name the notice of `event` quotes, when the event does not carry it.
+fn named_resource(event: &Event) -> Option<ResourceId> {
+    match event {
+        Event::ReservationCreated(e) => Some(e.slot.resource_id),
+        Event::ReservationCancelled(e) => Some(e.slot.resource_id),
+        Event::ReservationReleased(e) => Some(e.slot.resource_id),
+        Event::ReservationUpdated(e) => Some(e.slot.resource_id),
+        Event::WaitlistOfferExpired(e) => Some(e.resource_id),
+        _ => None,
+    }
 }
 
 fn reservation_link(slot: &Slot) -> Option<String> {
@@ -88,14 +119,10 @@ fn reservation_link(slot: &Slot) -> Option<String> {
 
 /// The notice for `event`, if it tells its user something they act on. Notices go to the user
 /// the event concerns, who may read its owner-only fields.
-async fn notice(
-    tx: &mut Box<dyn Transaction>,
-    event: &Event,
-    now: DateTime<Utc>,
-) -> Result<Option<Notice>, StorageError> {
-    Ok(Some(match event {
+fn notice(names: &Names, event: &Event, now: DateTime<Utc>) -> Option<Notice> {
+    Some(match event {
         Event::ReservationCreated(created) => {
-            let name = resource_name(tx, created.slot.resource_id).await?;
+            let name = names.of(created.slot.resource_id);
             let slot = &created.slot;
             if created.is_request() {
                 Notice {
@@ -115,7 +142,7 @@ async fn notice(
         }
         Event::ReservationCancelled(cancelled) => {
             let slot = &cancelled.slot;
-            let name = resource_name(tx, slot.resource_id).await?;
+            let name = names.of(slot.resource_id);
             Notice {
                 kind: "reservation_cancelled",
                 title: "Reservation cancelled",
@@ -125,7 +152,7 @@ async fn notice(
         }
         Event::ReservationReleased(released) => {
             let slot = &released.slot;
-            let name = resource_name(tx, slot.resource_id).await?;
+            let name = names.of(slot.resource_id);
             Notice {
                 kind: "reservation_cancelled",
                 title: "Reservation released",
@@ -135,7 +162,7 @@ async fn notice(
         }
         Event::ReservationUpdated(updated) => {
             let slot = &updated.slot;
-            let name = resource_name(tx, slot.resource_id).await?;
+            let name = names.of(slot.resource_id);
             Notice {
                 kind: "system_announcement",
                 title: "Reservation moved",
@@ -157,7 +184,7 @@ async fn notice(
             }
         }
         Event::WaitlistOfferExpired(expired) => {
-            let name = resource_name(tx, expired.resource_id).await?;
+            let name = names.of(expired.resource_id);
             Notice {
                 kind: "system_announcement",
                 title: "Offer expired",
@@ -217,29 +244,48 @@ async fn notice(
         | Event::ResourceGroupChanged(_)
         | Event::ResourceHierarchyChanged(_)
         | Event::UserCreated(_)
-        | Event::SignInRevoked(_) => return Ok(None),
-    }))
+        | Event::SignInRevoked(_) => return None,
+    })
 }
 
-/// Writes the notification `event` gives its user, if any (called for every event recorded),
-/// and answers with that user and notice.
+/// Writes the notifications `events` give their users, if any (called for every set of events
+/// recorded), in one statement, and answers with each event's user and notice.
 pub async fn project(
     tx: &mut Box<dyn Transaction>,
-    event: &NewEvent,
+    events: &[NewEvent],
     now: DateTime<Utc>,
-) -> Result<Option<(i64, Notice)>, StorageError> {
-    let Some(user) = event.audience.user else {
-        return Ok(None);
-    };
-    let Some(notice) = notice(tx, &event.event, now).await? else {
-        return Ok(None);
-    };
-    tx.execute(
-        "INSERT INTO notifications (user_id, type, title, message, link, read, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        params![user, notice.kind, notice.title, notice.message.as_str(), notice.link.as_deref(), false, now],
-    )
-    .await?;
-    Ok(Some((user, notice)))
+) -> Result<Vec<Option<(i64, Notice)>>, StorageError> {
+    let names = Names::prefetch(tx, events).await?;
+    let notices: Vec<Option<(i64, Notice)>> = events
+        .iter()
+        .map(|event| Some((event.audience.user?, notice(&names, &event.event, now)?)))
+        .collect();
+    let mut binder = Binder::new();
+    let rows: Vec<String> = notices
+        .iter()
+        .flatten()
+        .map(|(user, notice)| {
+            let cells = [
+                binder.bind(*user),
+                binder.bind(notice.kind),
+                binder.bind(notice.title),
+                binder.bind(notice.message.as_str()),
+                binder.bind(notice.link.as_deref()),
+                binder.bind(false),
+                binder.bind(now),
+            ];
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    // Seven parameters a row: a group's notices stay far below every backend's limit.
+    if !rows.is_empty() {
+        let sql = format!(
+            "INSERT INTO notifications (user_id, type, title, message, link, read, created_at) VALUES {}",
+            rows.join(", ")
+        );
+        tx.execute(&sql, binder.into_values()).await?;
+    }
+    Ok(notices)
 }
 
 /// One page of `user`'s notifications (only unread ones with `unread_only`), with the unread count.

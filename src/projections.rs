@@ -40,10 +40,9 @@ impl Projection for Projections {
         events: &[NewEvent],
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        for event in events {
-            if let Some((user, notice)) = notifications::project(tx, event, now).await?
-                && self.mail
-            {
+        let notices = notifications::project(tx, events, now).await?;
+        if self.mail {
+            for (event, (user, notice)) in events.iter().zip(notices).filter_map(|(e, n)| Some((e, n?))) {
                 crate::email::project::project(tx, &event.event, user, &notice, now).await?;
             }
         }

@@ -34,6 +34,7 @@ use crate::retention::Pruner;
 use crate::routes;
 use crate::routes::table::not_found;
 use crate::routes::{MetricsListener, metrics_listener_table};
+use crate::scheduling::group_commit::{CommitMetrics, Tuning};
 use crate::scheduling::store::SqlScheduleStore;
 use crate::state::AppState;
 use crate::storage::{Db, MigrationError, PoolOptions, StorageError};
@@ -186,7 +187,12 @@ impl Application {
         let email = Email::start(db.clone(), clock.clone(), &settings.email, &metrics).map_err(StartupError::Email)?;
         let projections = Projections::new(webhooks.clone(), email.clone(), settings.email.enabled);
         let writer = EventWriter::new(Arc::new(projections));
-        let store = Arc::new(SqlScheduleStore::new(db.clone(), writer.clone()));
+        let store = Arc::new(SqlScheduleStore::new(
+            db.clone(),
+            writer.clone(),
+            Tuning::for_backend(db.kind(), settings.db_pool_size),
+            CommitMetrics::register(&metrics),
+        ));
         let resources = ResourceSupervisor::start(store, clock.clone(), settings.actors.clone());
         // Changes made by other server processes reach this one through the outbox: the actors
         // of those resources reload, or start, so their timers are armed here too.

@@ -345,3 +345,281 @@ fn sigterm_lets_a_slow_request_finish_and_exits_0() {
     let refused = std::net::TcpStream::connect(&host);
     assert!(refused.is_err(), "and it no longer accepts connections");
 }
+
+/// What one booking request came to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Answer {
+    /// 201, with the new reservation's id.
+    Created(i64),
+    /// A 4xx: the server refused it.
+    Refused(u16),
+    /// No answer (the process died), or a 5xx: either outcome is allowed.
+    Unknown,
+}
+
+/// One client booking back to back on its own resource through `address` until the process
+/// stops answering: an hour after another, and every fourth request the hour it asked for just
+/// before (refused, if that one was booked). Returns (resource, hour, answer) per request.
+async fn book_until_killed(
+    address: String,
+    token: String,
+    room: i64,
+    booked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> Vec<(i64, i64, Answer)> {
+    let client = http_client();
+    let base = chrono::DateTime::parse_from_rfc3339("2030-01-07T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let mut answers = Vec::new();
+    let mut hour = 0;
+    for request in 0.. {
+        if request % 4 != 3 {
+            hour += 1;
+        }
+        let start = base + chrono::Duration::hours(hour);
+        let end = start + chrono::Duration::minutes(30);
+        let sent = client
+            .post(format!("{address}/api/v1/reservations"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"resource_id": room, "start_time": start.to_rfc3339(), "end_time": end.to_rfc3339()}))
+            .send()
+            .await;
+        let answer = match sent {
+            Err(_) => Answer::Unknown,
+            Ok(response) => match response.status().as_u16() {
+                201 => match response.json::<Value>().await.ok().and_then(|body| body["id"].as_i64()) {
+                    Some(id) => {
+                        booked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        Answer::Created(id)
+                    }
+                    // The process died while sending the body.
+                    None => Answer::Unknown,
+                },
+                status if (400..500).contains(&status) => Answer::Refused(status),
+                _ => Answer::Unknown,
+            },
+        };
+        answers.push((room, hour, answer));
+        if answer == Answer::Unknown {
+            return answers;
+        }
+    }
+    unreachable!("the loop ends when the server stops answering")
+}
+
+/// Waits until `booked` reaches `at_least` (the load is running), then SIGKILLs `process`.
+async fn kill_once_booked(process: &mut ServerProcess, booked: &std::sync::atomic::AtomicUsize, at_least: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while booked.load(std::sync::atomic::Ordering::Relaxed) < at_least {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the load never reached {at_least} bookings"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    process.child.kill().expect("SIGKILL");
+    process.child.wait().expect("reaping the killed server");
+}
+
+/// After the crash: every answered 201 is stored (with its event), nothing refused is, and every
+/// stored booking was answered 201 or not answered at all.
+async fn check_after_crash(database: &TestDatabase, answers: &[(i64, i64, Answer)]) {
+    let db = database.connect().await;
+    let base = chrono::DateTime::parse_from_rfc3339("2030-01-07T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let rows = db
+        .query(
+            "SELECT id, resource_id, start_time FROM reservations WHERE status = 'active'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let stored: std::collections::HashMap<i64, (i64, i64)> = rows
+        .iter()
+        .map(|row| {
+            let start: chrono::DateTime<chrono::Utc> = row.get("start_time").unwrap();
+            let hour = (start - base).num_hours();
+            (
+                row.get::<i64>("id").unwrap(),
+                (row.get::<i64>("resource_id").unwrap(), hour),
+            )
+        })
+        .collect();
+    let created: Vec<(i64, i64, i64)> = answers
+        .iter()
+        .filter_map(|(room, hour, answer)| match answer {
+            Answer::Created(id) => Some((*room, *hour, *id)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        created.len() >= 100,
+        "the load ran: {} bookings answered",
+        created.len()
+    );
+    for (room, hour, id) in &created {
+        assert_eq!(
+            stored.get(id),
+            Some(&(*room, *hour)),
+            "reservation {id} was answered 201 and must be stored"
+        );
+    }
+    let refused = answers
+        .iter()
+        .filter(|(_, _, a)| matches!(a, Answer::Refused(_)))
+        .count();
+    assert!(refused > 0, "some requests were refused (their hour was taken)");
+    for (id, (room, hour)) in &stored {
+        let asked: Vec<&Answer> = answers
+            .iter()
+            .filter(|(r, h, _)| r == room && h == hour)
+            .map(|(_, _, answer)| answer)
+            .collect();
+        assert!(
+            asked
+                .iter()
+                .any(|answer| **answer == Answer::Created(*id) || **answer == Answer::Unknown),
+            "reservation {id} (room {room}, hour {hour}) is stored but its requests were answered {asked:?}"
+        );
+    }
+    // Each stored booking committed with its event (one transaction).
+    let events = db
+        .query_one(
+            "SELECT COUNT(*) AS n FROM events WHERE kind = 'reservation_created'",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .get::<i64>("n")
+        .unwrap();
+    assert_eq!(events as usize, stored.len());
+    db.close().await;
+}
+
+/// Sets up `rooms` resources (through `admin_at`) and a user per resource; their tokens.
+async fn rooms_and_bookers(admin_at: &str, addresses: &[&str], rooms: usize) -> Vec<(String, i64)> {
+    let admin = sign_up_at(admin_at, "admin").await;
+    let mut bookers = Vec::new();
+    for i in 0..rooms {
+        let room = create_resource(admin_at, &admin, &format!("Room {i}")).await;
+        let token = sign_up_at(addresses[i % addresses.len()], &format!("booker{i}")).await;
+        bookers.push((token, room));
+    }
+    bookers
+}
+
+/// SIGKILL in the middle of group commits under load, then a restart on the same database.
+async fn a_crash_keeps_every_answered_booking(database: TestDatabase, env: Vec<(&str, String)>) {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut server = ServerProcess::start(&env);
+    let bookers = rooms_and_bookers(&server.address, &[&server.address], 16).await;
+    let booked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let clients: Vec<_> = bookers
+        .into_iter()
+        .map(|(token, room)| tokio::spawn(book_until_killed(server.address.clone(), token, room, booked.clone())))
+        .collect();
+    kill_once_booked(&mut server, &booked, 150).await;
+    let mut answers = Vec::new();
+    for client in clients {
+        answers.extend(client.await.unwrap());
+    }
+    let mut restarted = ServerProcess::start(&env);
+    check_after_crash(&database, &answers).await;
+    // The restarted server's actors load what was stored: a stored hour is refused, a new one
+    // (hour 0 was never asked for) is booked.
+    let user = sign_up_at(&restarted.address, "after").await;
+    let (room, hour) = answers
+        .iter()
+        .find_map(|(room, hour, answer)| matches!(answer, Answer::Created(_)).then_some((*room, *hour)))
+        .unwrap();
+    let base = chrono::DateTime::parse_from_rfc3339("2030-01-07T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    for (hour, expected) in [(hour, 409), (0, 201)] {
+        let start = base + chrono::Duration::hours(hour);
+        let end = start + chrono::Duration::minutes(30);
+        let response = http_client()
+            .post(format!("{}/api/v1/reservations", restarted.address))
+            .bearer_auth(&user)
+            .json(&serde_json::json!({"resource_id": room, "start_time": start.to_rfc3339(), "end_time": end.to_rfc3339()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            expected,
+            "hour {hour} of room {room} after the restart"
+        );
+    }
+    restarted.signal("TERM");
+    assert_eq!(restarted.wait(Duration::from_secs(30)), Some(0));
+}
+
+#[tokio::test]
+async fn sqlite_a_sigkill_during_group_commits_loses_no_answered_booking() {
+    let database = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    let env = vec![
+        ("DATA_DIR", database.data_dir.path().display().to_string()),
+        ("DATABASE_URL", database.url()),
+        ("RATE_LIMIT_ENABLED", "false".to_owned()),
+    ];
+    a_crash_keeps_every_answered_booking(database, env).await;
+}
+
+#[tokio::test]
+async fn postgresql_a_sigkill_during_group_commits_loses_no_answered_booking() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let env = vec![
+        ("DATA_DIR", database.data_dir.path().display().to_string()),
+        ("DATABASE_URL", database.url()),
+        ("RATE_LIMIT_ENABLED", "false".to_owned()),
+    ];
+    a_crash_keeps_every_answered_booking(database, env).await;
+}
+
+/// Two processes on one PostgreSQL under load: one is killed while the other goes on, then the
+/// other is killed too; every answered booking of either is stored.
+#[tokio::test]
+async fn two_processes_on_postgresql_killed_during_group_commits_lose_no_answered_booking() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let env = [
+        ("DATA_DIR", database.data_dir.path().display().to_string()),
+        ("DATABASE_URL", database.url()),
+        ("SECRET_KEY", "a-shared-secret-for-both-processes-0123456789".to_owned()),
+        ("RATE_LIMIT_ENABLED", "false".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (mut a, mut b) = (ServerProcess::start(&env), ServerProcess::start(&env));
+    let bookers = rooms_and_bookers(&a.address, &[&a.address, &b.address], 16).await;
+    let (on_a, on_b) = (
+        std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+    );
+    // Even resources are booked through A, odd ones through B.
+    let clients: Vec<_> = bookers
+        .into_iter()
+        .enumerate()
+        .map(|(i, (token, room))| {
+            let (address, counter) = if i % 2 == 0 {
+                (&a.address, &on_a)
+            } else {
+                (&b.address, &on_b)
+            };
+            tokio::spawn(book_until_killed(address.clone(), token, room, counter.clone()))
+        })
+        .collect();
+    kill_once_booked(&mut a, &on_a, 75).await;
+    let b_before = on_b.load(std::sync::atomic::Ordering::Relaxed);
+    kill_once_booked(&mut b, &on_b, b_before + 75).await;
+    let mut answers = Vec::new();
+    for client in clients {
+        answers.extend(client.await.unwrap());
+    }
+    let _restarted = ServerProcess::start(&env);
+    check_after_crash(&database, &answers).await;
+}

@@ -81,6 +81,15 @@ pub fn read_backend(path: &Path) -> Result<BackendRun> {
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
+/// The server's CPU time per request (per accepted one, where the row counts acceptances), in
+/// milliseconds: unlike a rate, it holds across machines of different speed and load. The
+/// database's own processes (PostgreSQL) are not in it.
+pub fn cpu_ms_per_request(row: &Row) -> Option<f64> {
+    let rate = row.accepted_per_second.unwrap_or(row.summary.per_second);
+    let server = row.server.as_ref()?;
+    (rate > 0.0).then(|| server.cpu_percent * 10.0 / rate)
+}
+
 /// The human table: one line per backend and workload.
 pub fn table(report: &Report) -> Table {
     let mut table = Table::new();
@@ -97,6 +106,7 @@ pub fn table(report: &Report) -> Table {
         "lost",
         "server RSS MB",
         "server CPU %",
+        "server CPU ms/req",
         "rr-load CPU %",
         "budget",
         "holds",
@@ -123,6 +133,7 @@ pub fn table(report: &Report) -> Table {
                 row.server
                     .as_ref()
                     .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent)),
+                cpu_ms_per_request(row).map_or_else(|| "–".to_owned(), |ms| format!("{ms:.3}")),
                 row.generator
                     .as_ref()
                     .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent)),

@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use crate::events::{Event, NewEvent};
-use crate::storage::{BackendKind, Db, Row, StorageError, Transaction, Value};
+use crate::storage::{BackendKind, Binder, Db, Row, StorageError, Transaction, Value};
 
 /// Microseconds in an hour: a rollup hour is `micros / HOUR_US`.
 pub const HOUR_US: i64 = 3_600_000_000;
@@ -126,9 +126,8 @@ pub async fn project(tx: &mut Box<dyn Transaction>, events: &[NewEvent]) -> Resu
     for resource in gone {
         forget_resource(tx, resource, &mut deltas).await?;
     }
-    for id in reservations {
-        resync(tx, id, &mut deltas).await?;
-    }
+    let reservations: Vec<i64> = reservations.into_iter().collect();
+    resync_all(tx, &reservations, &mut deltas).await?;
     deltas.write(tx).await
 }
 
@@ -163,72 +162,109 @@ fn counted(row: &Row) -> Result<Counted, StorageError> {
     })
 }
 
-/// Replaces the counted row of reservation `id` by the reservation as it is now.
-async fn resync(tx: &mut Box<dyn Transaction>, id: i64, deltas: &mut Deltas) -> Result<(), StorageError> {
-    let old = tx
-        .query_opt(
-            &format!("SELECT {COUNTED_COLUMNS} FROM analytics_counted WHERE reservation_id = $1"),
-            vec![Value::Int(id)],
-        )
-        .await?
-        .map(|row| counted(&row))
-        .transpose()?;
-    let new = tx
-        .query_opt(
-            "SELECT resource_id, user_id, start_time, end_time, created_at, status FROM reservations WHERE id = $1",
-            vec![Value::Int(id)],
-        )
-        .await?
-        .map(|row| {
-            Ok::<_, StorageError>(Counted {
-                resource: row.get("resource_id")?,
-                user: row.get("user_id")?,
-                start_us: row.get::<DateTime<Utc>>("start_time")?.timestamp_micros(),
-                end_us: row.get::<DateTime<Utc>>("end_time")?.timestamp_micros(),
-                created_us: row.get::<DateTime<Utc>>("created_at")?.timestamp_micros(),
-                status: row.get("status")?,
-            })
-        })
-        .transpose()?;
-    if old == new {
-        return Ok(());
-    }
-    if let Some(old) = &old {
-        deltas.add(old, -1);
-    }
-    match &new {
-        Some(new) => {
-            deltas.add(new, 1);
-            tx.execute(
+/// `$n, $m, …` for `ids`, bound in `binder`.
+fn id_list(binder: &mut Binder, ids: &[i64]) -> String {
+    ids.iter().map(|id| binder.bind(*id)).collect::<Vec<_>>().join(", ")
+}
+
+/// Replaces the counted rows of reservations `ids` by the reservations as they are now: a few
+/// statements for the whole set (the events of a group commit name many reservations), the
+/// rows written in key order.
+async fn resync_all(tx: &mut Box<dyn Transaction>, ids: &[i64], deltas: &mut Deltas) -> Result<(), StorageError> {
+    for ids in ids.chunks(CHUNK) {
+        let mut binder = Binder::new();
+        let list = id_list(&mut binder, ids);
+        let mut old: BTreeMap<i64, Counted> = BTreeMap::new();
+        let sql =
+            format!("SELECT reservation_id, {COUNTED_COLUMNS} FROM analytics_counted WHERE reservation_id IN ({list})");
+        for row in tx.query(&sql, binder.clone().into_values()).await? {
+            old.insert(row.get("reservation_id")?, counted(&row)?);
+        }
+        let mut new: BTreeMap<i64, Counted> = BTreeMap::new();
+        let sql = format!(
+            "SELECT id, resource_id, user_id, start_time, end_time, created_at, status FROM reservations WHERE id IN ({list})"
+        );
+        for row in tx.query(&sql, binder.into_values()).await? {
+            new.insert(
+                row.get("id")?,
+                Counted {
+                    resource: row.get("resource_id")?,
+                    user: row.get("user_id")?,
+                    start_us: row.get::<DateTime<Utc>>("start_time")?.timestamp_micros(),
+                    end_us: row.get::<DateTime<Utc>>("end_time")?.timestamp_micros(),
+                    created_us: row.get::<DateTime<Utc>>("created_at")?.timestamp_micros(),
+                    status: row.get("status")?,
+                },
+            );
+        }
+        let mut upserts = Vec::new();
+        let mut gone = Vec::new();
+        // resource → longest booking among the new rows (one row per resource per statement).
+        let mut longest: BTreeMap<i64, i64> = BTreeMap::new();
+        for id in ids {
+            let (before, after) = (old.get(id), new.get(id));
+            if before == after {
+                continue;
+            }
+            if let Some(before) = before {
+                deltas.add(before, -1);
+            }
+            match after {
+                Some(after) => {
+                    deltas.add(after, 1);
+                    let length = longest.entry(after.resource).or_default();
+                    *length = (*length).max(after.end_us - after.start_us);
+                    upserts.push((*id, after));
+                }
+                None => gone.push(*id),
+            }
+        }
+        if !upserts.is_empty() {
+            let mut binder = Binder::new();
+            let rows: Vec<String> = upserts
+                .iter()
+                .map(|(id, c)| {
+                    let cells = [
+                        binder.bind(*id),
+                        binder.bind(c.resource),
+                        binder.bind(c.user),
+                        binder.bind(c.start_us),
+                        binder.bind(c.end_us),
+                        binder.bind(c.created_us),
+                        binder.bind(c.status.as_str()),
+                    ];
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO analytics_counted (reservation_id, resource_id, user_id, start_us, end_us, created_us, status)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 VALUES {}
                  ON CONFLICT (reservation_id) DO UPDATE SET resource_id = excluded.resource_id,
                      user_id = excluded.user_id, start_us = excluded.start_us, end_us = excluded.end_us,
                      created_us = excluded.created_us, status = excluded.status",
-                vec![
-                    Value::Int(id),
-                    Value::Int(new.resource),
-                    Value::Int(new.user),
-                    Value::Int(new.start_us),
-                    Value::Int(new.end_us),
-                    Value::Int(new.created_us),
-                    Value::Text(new.status.clone()),
-                ],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO analytics_longest (resource_id, longest_us) VALUES ($1, $2)
+                rows.join(", ")
+            );
+            tx.execute(&sql, binder.into_values()).await?;
+            let mut binder = Binder::new();
+            let rows: Vec<String> = longest
+                .iter()
+                .map(|(resource, length)| format!("({}, {})", binder.bind(*resource), binder.bind(*length)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO analytics_longest (resource_id, longest_us) VALUES {}
                  ON CONFLICT (resource_id) DO UPDATE SET longest_us = CASE
                      WHEN excluded.longest_us > analytics_longest.longest_us THEN excluded.longest_us
                      ELSE analytics_longest.longest_us END",
-                vec![Value::Int(new.resource), Value::Int(new.end_us - new.start_us)],
-            )
-            .await?;
+                rows.join(", ")
+            );
+            tx.execute(&sql, binder.into_values()).await?;
         }
-        None => {
+        if !gone.is_empty() {
+            let mut binder = Binder::new();
+            let list = id_list(&mut binder, &gone);
             tx.execute(
-                "DELETE FROM analytics_counted WHERE reservation_id = $1",
-                vec![Value::Int(id)],
+                &format!("DELETE FROM analytics_counted WHERE reservation_id IN ({list})"),
+                binder.into_values(),
             )
             .await?;
         }

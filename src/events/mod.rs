@@ -41,6 +41,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reserver_actors::Clock;
 use reserver_actors::notifier::{Notifier, Shutdown};
+use reserver_actors::request::RequestId;
 use tokio::sync::Notify;
 
 pub use event::{Event, NewEvent};
@@ -100,6 +101,15 @@ pub trait Projection: Send + Sync {
     fn committed(&self, events: &[&Event]);
 }
 
+/// An event of one change among several recorded together ([`EventWriter::record_all`]).
+pub struct Recorded {
+    pub event: NewEvent,
+    /// The instant of its change.
+    pub at: DateTime<Utc>,
+    /// The request the change was made for.
+    pub request_id: Option<RequestId>,
+}
+
 /// The one way events are written: this server's side of the outbox. It stamps the events its
 /// actors write with this process's name (so other processes know to reload those resources,
 /// and this one knows it need not), writes what they give (its [`Projection`]) in the same
@@ -132,6 +142,29 @@ impl EventWriter {
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
         self.append(tx, events, now, Some(&self.origin)).await
+    }
+
+    /// Records the events of several changes made by this process's actors in `tx` (a group
+    /// commit, see `scheduling::group_commit`): the projections run once over all of them, at
+    /// `now` (the latest of the changes' instants), and the outbox rows are written together,
+    /// each with its own change's instant and request.
+    pub async fn record_all(
+        &self,
+        tx: &mut Box<dyn Transaction>,
+        events: Vec<Recorded>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let (events, stamps): (Vec<NewEvent>, Vec<_>) = events
+            .into_iter()
+            .map(|recorded| (recorded.event, (recorded.at, recorded.request_id)))
+            .unzip();
+        self.projection.record(tx, &events, now).await?;
+        let rows = events
+            .into_iter()
+            .zip(stamps)
+            .map(|(event, (at, request_id))| (event, at, request_id))
+            .collect();
+        outbox::append_all(tx.as_mut(), rows, Some(&self.origin)).await
     }
 
     /// Records `events` of a change made outside the actors (users and resources created) in

@@ -20,7 +20,7 @@ use serde_json::Value as Json;
 
 use super::event::{self, Event, NewEvent};
 use crate::params;
-use crate::storage::{BackendKind, Db, Row, StorageError, Transaction};
+use crate::storage::{BackendKind, Binder, Db, Row, StorageError, Transaction};
 use crate::wire::time::utc;
 
 /// Appends `event` to the outbox inside the caller's transaction; `origin` names the server
@@ -51,6 +51,47 @@ pub async fn append(
     )
     .await
     .map(drop)
+}
+
+/// Most outbox rows written by one statement (9 parameters a row: within every backend's limit).
+const APPEND_CHUNK: usize = 100;
+
+/// Appends `events` to the outbox inside the caller's transaction, in order, a hundred rows a
+/// statement (the events of a group commit: see `scheduling::group_commit`). Each comes with the
+/// instant of its change and the request it was made for; `origin` is as for [`append`].
+pub async fn append_all(
+    tx: &mut dyn Transaction,
+    events: Vec<(NewEvent, DateTime<Utc>, Option<RequestId>)>,
+    origin: Option<&str>,
+) -> Result<(), StorageError> {
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let mut binder = Binder::new();
+        let mut rows = Vec::new();
+        for (event, at, request_id) in events.by_ref().take(APPEND_CHUNK) {
+            let audience = event.audience;
+            let (kind, payload) = event.event.encode();
+            let cells = [
+                binder.bind(kind),
+                binder.bind(audience.user),
+                binder.bind(audience.resource),
+                binder.bind(audience.everyone),
+                binder.bind(audience.availability),
+                binder.bind(payload),
+                binder.bind(at),
+                binder.bind(origin),
+                binder.bind(request_id.as_ref().map(RequestId::as_str)),
+            ];
+            rows.push(format!("({})", cells.join(", ")));
+        }
+        let sql = format!(
+            "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin, request_id)
+             VALUES {}",
+            rows.join(", ")
+        );
+        tx.execute(&sql, binder.into_values()).await?;
+    }
+    Ok(())
 }
 
 /// An event as stored. Its frames are made from the stored `kind` and `payload` as they are, so

@@ -1,5 +1,6 @@
 //! One [`Change`] of a resource actor's batch, as SQL inside the batch's transaction, with the
-//! reservation history and the events (for `/ws`) it implies.
+//! reservation history and the events (for `/ws`) it implies, gathered in [`Effects`] for the
+//! group commit to write.
 
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
@@ -17,7 +18,7 @@ use crate::events::event::ReservationRef as EventRef;
 use crate::params;
 use crate::resources::model::live_status;
 use crate::resources::record;
-use crate::storage::{Row, StorageError, Transaction, Value};
+use crate::storage::{Binder, Row, StorageError, Transaction, Value};
 
 type Tx = Box<dyn Transaction>;
 
@@ -25,21 +26,76 @@ fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
-async fn history(
-    tx: &mut Tx,
+/// A `reservation_history` row, written with the other rows of its group (see [`Effects`]).
+struct HistoryRow {
     reservation: ReservationId,
-    action: &str,
+    action: &'static str,
     user: Option<UserId>,
-    now: DateTime<Utc>,
+    at: DateTime<Utc>,
     details: String,
-) -> Result<(), StorageError> {
-    tx.execute(
-        "INSERT INTO reservation_history (reservation_id, action, user_id, created_at, details)
-         VALUES ($1, $2, $3, $4, $5)",
-        params![reservation, action, user, now, details],
-    )
-    .await
-    .map(drop)
+}
+
+/// What changes imply besides their own rows: history rows and events. A group commit gathers
+/// them from the changes that stood and writes each kind for the whole group at once
+/// ([`Effects::write_history`], then the events through the event writer).
+#[derive(Default)]
+pub struct Effects {
+    pub events: Vec<NewEvent>,
+    history: Vec<HistoryRow>,
+}
+
+/// Most history rows written by one statement (five parameters a row).
+const HISTORY_CHUNK: usize = 200;
+
+impl Effects {
+    fn history(
+        &mut self,
+        reservation: ReservationId,
+        action: &'static str,
+        user: Option<UserId>,
+        at: DateTime<Utc>,
+        details: String,
+    ) {
+        self.history.push(HistoryRow {
+            reservation,
+            action,
+            user,
+            at,
+            details,
+        });
+    }
+
+    /// Moves `other`'s effects after this one's.
+    pub fn append(&mut self, other: Effects) {
+        self.events.extend(other.events);
+        self.history.extend(other.history);
+    }
+
+    /// Writes the history rows gathered, in order, and leaves the events.
+    pub async fn write_history(&mut self, tx: &mut Tx) -> Result<(), StorageError> {
+        for chunk in std::mem::take(&mut self.history).chunks(HISTORY_CHUNK) {
+            let mut binder = Binder::new();
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|row| {
+                    let cells = [
+                        binder.bind(row.reservation),
+                        binder.bind(row.action),
+                        binder.bind(row.user),
+                        binder.bind(row.at),
+                        binder.bind(row.details.as_str()),
+                    ];
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO reservation_history (reservation_id, action, user_id, created_at, details) VALUES {}",
+                rows.join(", ")
+            );
+            tx.execute(&sql, binder.into_values()).await?;
+        }
+        Ok(())
+    }
 }
 
 fn new_id(row: Option<Row>, what: &str) -> Result<i64, StoreError> {
@@ -101,10 +157,10 @@ pub async fn one(
     now: DateTime<Utc>,
     change: &Change,
     earlier: &[Applied],
-    events: &mut Vec<NewEvent>,
+    out: &mut Effects,
 ) -> Result<Applied, StoreError> {
     match change {
-        Change::Book(new) => book(tx, resource, now, new, events).await.map(Applied::Booked),
+        Change::Book(new) => book(tx, resource, now, new, out).await.map(Applied::Booked),
         Change::Hold {
             user,
             interval,
@@ -124,7 +180,7 @@ pub async fn one(
                 Some(entry) => format!("Offered to waitlist entry #{entry} until {}", rfc3339(*until)),
                 None => format!("Held until {}", rfc3339(*until)),
             };
-            history(tx, id, "held", Some(user.id), now, details).await?;
+            out.history(id, "held", Some(user.id), now, details);
             // An offer is announced by its `Offer` change.
             if offer_for.is_none() {
                 let held = EventRef {
@@ -133,7 +189,7 @@ pub async fn one(
                     owner: user.id,
                     interval: *interval,
                 };
-                events.push(NewEvent::hold_created(&held, *until));
+                out.events.push(NewEvent::hold_created(&held, *until));
             }
             Ok(Applied::Reservation(id))
         }
@@ -152,9 +208,10 @@ pub async fn one(
                 by: *by,
                 reason: reason.as_deref(),
             }
-            .apply(tx, resource, now, *checkin_deadline)
+            .apply(tx, resource, now, *checkin_deadline, out)
             .await?;
-            events.push(transition_event(tx, resource, now, &moved, *from, *to, reason.as_deref()).await?);
+            out.events
+                .push(transition_event(tx, resource, now, &moved, *from, *to, reason.as_deref()).await?);
             Ok(Applied::Done)
         }
         Change::Move {
@@ -195,8 +252,8 @@ pub async fn one(
                 rfc3339(to.start()),
                 rfc3339(to.end())
             );
-            history(tx, *reservation, "modified", Some(*by), now, details).await?;
-            events.push(NewEvent::reservation_updated(
+            out.history(*reservation, "modified", Some(*by), now, details);
+            out.events.push(NewEvent::reservation_updated(
                 &EventRef {
                     interval: *to,
                     ..previous
@@ -215,7 +272,7 @@ pub async fn one(
                 .await?
                 .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone").into()))?
                 .get::<String>("username")?;
-            request_approval(tx, resource, *reservation, request, &requester, now, events).await?;
+            request_approval(tx, resource, *reservation, request, &requester, now, out).await?;
             Ok(Applied::Done)
         }
         Change::CheckIn { reservation } => {
@@ -231,16 +288,14 @@ pub async fn one(
                 ));
             }
             let checked = reservation_ref(tx, resource, *reservation).await?;
-            history(
-                tx,
+            out.history(
                 *reservation,
                 "checked_in",
                 Some(checked.owner),
                 now,
                 "Checked in".into(),
-            )
-            .await?;
-            events.push(NewEvent::reservation_checked_in(&checked, now));
+            );
+            out.events.push(NewEvent::reservation_checked_in(&checked, now));
             Ok(Applied::Done)
         }
         Change::Answer {
@@ -291,7 +346,8 @@ pub async fn one(
             }
             let held = reservation_ref(tx, resource, hold).await?;
             let name = resource_name(tx, resource).await?;
-            events.push(NewEvent::waitlist_offer(entry, held.owner, &held, &name, *until));
+            out.events
+                .push(NewEvent::waitlist_offer(entry, held.owner, &held, &name, *until));
             Ok(Applied::Done)
         }
         Change::CloseWaitlist { entry, status } => {
@@ -305,9 +361,10 @@ pub async fn one(
                 .ok_or_else(|| StoreError::Other(format!("waitlist entry {entry} is not active").into()))?;
             match status {
                 WaitlistClosed::Expired => {
-                    events.push(NewEvent::waitlist_offer_expired(*entry, row.get("user_id")?, resource));
+                    out.events
+                        .push(NewEvent::waitlist_offer_expired(*entry, row.get("user_id")?, resource));
                 }
-                WaitlistClosed::Fulfilled => events.push(NewEvent::waitlist_accepted(
+                WaitlistClosed::Fulfilled => out.events.push(NewEvent::waitlist_accepted(
                     *entry,
                     row.get("user_id")?,
                     resource,
@@ -324,17 +381,22 @@ pub async fn one(
             if patch.enabled.is_some() || patch.maintenance.is_some() {
                 let status = live_status(&info, in_use(tx, resource, now).await?, now);
                 let entering_maintenance = matches!(patch.maintenance, Some(Some(_)));
-                events.push(NewEvent::resource_status_changed(&info, status, entering_maintenance));
+                out.events
+                    .push(NewEvent::resource_status_changed(&info, status, entering_maintenance));
             }
             if patch.name.is_some() || patch.description.is_some() || patch.tags.is_some() || patch.timezone.is_some() {
-                events.push(NewEvent::resource_updated(&info));
+                out.events.push(NewEvent::resource_updated(&info));
             }
             Ok(Applied::Resource(info))
         }
         Change::DeleteResource => {
+            // The history of the batch's cancellations goes first: the delete takes the
+            // resource's reservations, and their history, with it (written later, those rows
+            // would point at nothing).
+            out.write_history(tx).await?;
             tx.execute("DELETE FROM resources WHERE id = $1", params![resource])
                 .await?;
-            events.push(NewEvent::resource_deleted(resource));
+            out.events.push(NewEvent::resource_deleted(resource));
             Ok(Applied::Done)
         }
     }
@@ -345,7 +407,7 @@ async fn book(
     resource: ResourceId,
     now: DateTime<Utc>,
     new: &NewBookings,
-    events: &mut Vec<NewEvent>,
+    out: &mut Effects,
 ) -> Result<Vec<StoredBooking>, StoreError> {
     let rule_id = match &new.series {
         None => None,
@@ -410,7 +472,7 @@ async fn book(
                 rfc3339(interval.end())
             ),
         };
-        history(tx, id, "created", Some(new.user.id), now, details).await?;
+        out.history(id, "created", Some(new.user.id), now, details);
         let booked = EventRef {
             id,
             resource,
@@ -418,10 +480,10 @@ async fn book(
             interval: *interval,
         };
         match &new.admission {
-            Admission::Active => events.push(NewEvent::reservation_created(&booked)),
+            Admission::Active => out.events.push(NewEvent::reservation_created(&booked)),
             Admission::Pending(request) => {
-                events.push(NewEvent::reservation_requested(&booked));
-                request_approval(tx, resource, id, request, &new.user.name, now, events).await?;
+                out.events.push(NewEvent::reservation_requested(&booked));
+                request_approval(tx, resource, id, request, &new.user.name, now, out).await?;
             }
         }
         stored.push(StoredBooking {
@@ -458,7 +520,7 @@ async fn request_approval(
     request: &ApprovalRequest,
     requester: &str,
     now: DateTime<Utc>,
-    events: &mut Vec<NewEvent>,
+    out: &mut Effects,
 ) -> Result<(), StoreError> {
     let row = tx
         .query_opt(
@@ -473,7 +535,7 @@ async fn request_approval(
         .await?;
     let approval_id = new_id(row, "approval request")?;
     let name = resource_name(tx, resource).await?;
-    events.push(NewEvent::approval_request(
+    out.events.push(NewEvent::approval_request(
         approval_id,
         request.approver,
         reservation,
@@ -517,6 +579,7 @@ impl Transition<'_> {
         resource: ResourceId,
         now: DateTime<Utc>,
         checkin_deadline: Option<DateTime<Utc>>,
+        out: &mut Effects,
     ) -> Result<EventRef, StoreError> {
         let Transition {
             reservation,
@@ -560,15 +623,13 @@ impl Transition<'_> {
             (_, Some(reason)) => reason.to_owned(),
             (_, None) => action(from, to).replace('_', " "),
         };
-        history(
-            tx,
+        out.history(
             reservation,
             action(from, to),
             Some(by.unwrap_or(moved.owner)),
             now,
             details,
-        )
-        .await?;
+        );
         Ok(moved)
     }
 }

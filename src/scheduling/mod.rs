@@ -1,12 +1,14 @@
 //! The bridge between the HTTP layer and the resource actors: the SQL [`store::SqlScheduleStore`]
-//! the actors persist through (each batch of changes one transaction, see `apply`), and the
-//! mapping of their errors to HTTP.
+//! the actors persist through (the SQL of a change in `apply`; the batches of many actors share
+//! one transaction and one commit, each in its savepoint, see [`group_commit`]), and the mapping
+//! of their errors to HTTP.
 //!
 //! Every change to a resource's schedule or state goes through its actor. The only writes made
 //! outside an actor (renaming or deleting a tag across resources, importing new resources from CSV)
 //! are followed by `ResourceSupervisor::refresh` of the actors concerned, so their caches reload.
 
 mod apply;
+pub mod group_commit;
 pub mod store;
 
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The resource actors' [`ScheduleStore`], over SQL: loading a resource's state, applying a
-//! batch of changes in one transaction (see [`super::apply`]), and the deadlines to re-arm at
-//! start-up.
+//! batch of changes in one transaction with the batches of other actors (the SQL of a change is
+//! [`super::apply`], the sharing of commits [`super::group_commit`]), and the deadlines to re-arm
+//! at start-up.
 
 use std::sync::Arc;
 
@@ -12,21 +13,23 @@ use reserver_actors::resource::{
     Booking, BookingStatus, Offer, ResourceId, ScheduleStore, SeriesLink, StoreError, UserRef, WaitlistEntry,
 };
 
-use super::apply;
-use crate::events::{EventWriter, commit_with};
+use super::group_commit::{CommitMetrics, GroupCommit, Tuning};
+use crate::events::EventWriter;
 use crate::params;
 use crate::resources::record;
 use crate::storage::{Db, Row, StorageError};
 
 pub struct SqlScheduleStore {
     db: Db,
-    /// Records each batch's events and wakes the tailer after commit, so they reach `/ws` at once.
-    writer: EventWriter,
+    /// Stores the actors' writes, several to a transaction, with their events (and wakes the
+    /// tailer after each commit, so they reach `/ws` at once).
+    commits: GroupCommit,
 }
 
 impl SqlScheduleStore {
-    pub fn new(db: Db, writer: EventWriter) -> SqlScheduleStore {
-        SqlScheduleStore { db, writer }
+    pub fn new(db: Db, writer: EventWriter, tuning: Tuning, metrics: CommitMetrics) -> SqlScheduleStore {
+        let commits = GroupCommit::new(db.clone(), writer, tuning, metrics);
+        SqlScheduleStore { db, commits }
     }
 }
 
@@ -143,58 +146,6 @@ async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, St
     }))
 }
 
-#[tracing::instrument(name = "store_apply", skip_all, fields(resource, changes = changes.len()))]
-async fn apply_batch(
-    db: Db,
-    writer: EventWriter,
-    resource: ResourceId,
-    now: DateTime<Utc>,
-    changes: Vec<Change>,
-) -> Result<Vec<Applied>, StoreError> {
-    // One transaction awaiting nothing but itself, so the backend may run it in one go.
-    db.transaction(move |mut tx| {
-        Box::pin(async move {
-            let mut applied = Vec::with_capacity(changes.len());
-            let mut events = Vec::new();
-            for change in &changes {
-                let result = apply::one(&mut tx, resource, now, change, &applied, &mut events).await?;
-                applied.push(result);
-            }
-            commit_with(tx, events, now, &writer).await?;
-            Ok(applied)
-        })
-    })
-    .await
-}
-
-/// The changes of several resources in one transaction (a batch over several resources): the
-/// same SQL per change as [`apply_batch`], the events of all of them committed together.
-#[tracing::instrument(name = "store_apply_many", skip_all, fields(resources = parts.len()))]
-async fn apply_parts(
-    db: Db,
-    writer: EventWriter,
-    now: DateTime<Utc>,
-    parts: Vec<(ResourceId, Vec<Change>)>,
-) -> Result<Vec<Vec<Applied>>, StoreError> {
-    db.transaction(move |mut tx| {
-        Box::pin(async move {
-            let mut answers = Vec::with_capacity(parts.len());
-            let mut events = Vec::new();
-            for (resource, changes) in &parts {
-                let mut applied = Vec::with_capacity(changes.len());
-                for change in changes {
-                    let result = apply::one(&mut tx, *resource, now, change, &applied, &mut events).await?;
-                    applied.push(result);
-                }
-                answers.push(applied);
-            }
-            commit_with(tx, events, now, &writer).await?;
-            Ok(answers)
-        })
-    })
-    .await
-}
-
 /// Every resource's earliest deadline: a booking's end, a hold's lapse, a check-in deadline, a
 /// pending request's start, a maintenance end.
 async fn pending_deadlines(db: Db) -> Result<Vec<(ResourceId, DateTime<Utc>)>, StoreError> {
@@ -230,17 +181,19 @@ impl ScheduleStore for SqlScheduleStore {
     }
 
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>> {
-        Box::pin(apply_batch(
-            self.db.clone(),
-            self.writer.clone(),
-            resource,
-            now,
-            changes,
-        ))
+        let commits = self.commits.clone();
+        Box::pin(async move {
+            let mut answers = commits.submit(now, vec![(resource, changes)]).await?;
+            answers
+                .pop()
+                .ok_or_else(|| StoreError::Other("a group commit answered no resource".into()))
+        })
     }
 
+    /// One job of the group commit: its parts stand or fall together.
     fn apply_many(&self, now: DateTime<Utc>, parts: Vec<(ResourceId, Vec<Change>)>) -> StoreResult<Vec<Vec<Applied>>> {
-        Box::pin(apply_parts(self.db.clone(), self.writer.clone(), now, parts))
+        let commits = self.commits.clone();
+        Box::pin(async move { commits.submit(now, parts).await })
     }
 
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>> {

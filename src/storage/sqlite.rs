@@ -121,14 +121,18 @@ fn open_connection(path: &Path, read_only: bool, statement_timeout: Duration) ->
             | OpenFlags::SQLITE_OPEN_URI
     };
     let conn = Connection::open_with_flags(path, flags).map_err(map_error)?;
-    // WAL: readers do not block the writer nor the other way round. NORMAL synchronous is
-    // durable against application crashes; only an OS crash may lose the last transactions.
+    // WAL: readers do not block the writer nor the other way round. FULL synchronous on the
+    // writer: every commit is fsynced before COMMIT returns, so an answered write survives an OS
+    // crash or power loss too (NORMAL would only survive a crash of the process). Group commit
+    // (`scheduling::group_commit`) shares one fsync among many writes.
     conn.execute_batch(
         "PRAGMA busy_timeout = 5000;
-         PRAGMA foreign_keys = ON;
-         PRAGMA synchronous = NORMAL;",
+         PRAGMA foreign_keys = ON;",
     )
     .map_err(map_error)?;
+    let synchronous = if read_only { "NORMAL" } else { "FULL" };
+    conn.pragma_update(None, "synchronous", synchronous)
+        .map_err(map_error)?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(map_error)?;
     }

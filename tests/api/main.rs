@@ -23,6 +23,7 @@ mod calendar;
 mod conventions;
 mod email;
 mod event_json;
+mod group_commit;
 mod groups;
 mod health;
 mod holds_checkin_approvals;

@@ -1,7 +1,9 @@
 //! What the resource actors need from persistent storage. The server implements it over SQL.
 //!
 //! An actor decides *what* changes and hands the store a list of [`Change`]s; the store applies
-//! the whole list in one transaction — the changes, their history, their events — or nothing.
+//! the whole list atomically — the changes, their history, their events — or nothing, and answers
+//! only once that is durable. (The server's store may share one transaction among the lists of
+//! several actors, each list in a savepoint of its own, so that one commit serves many.)
 //! So a cancellation and the waitlist offer of the slot it frees, or an offer's expiry and the
 //! offer to the next person, are one atomic step. The store's constraints are the last guard: an
 //! overlapping booking is refused with [`StoreError::Overlap`] whatever the actor believed.
@@ -287,9 +289,9 @@ pub trait ScheduleStore: Send + Sync + 'static {
     /// The resource, its blocking bookings (ended ones included until they are expired), its
     /// active waitlist and its opening hours; `None` if it does not exist.
     fn load(&self, resource: ResourceId) -> StoreResult<Option<LoadedResource>>;
-    /// Applies `changes` to `resource` in one transaction, at `now`; one [`Applied`] per change.
+    /// Applies `changes` to `resource` atomically and durably, at `now`; one [`Applied`] per change.
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>>;
-    /// Applies the changes of several resources in one transaction, at `now` (a batch over
+    /// Applies the changes of several resources atomically, at `now` (a batch over
     /// several resources, see [`super::batch`]): all of them or none. One list of [`Applied`]
     /// per resource, in the order given.
     fn apply_many(&self, now: DateTime<Utc>, parts: Vec<(ResourceId, Vec<Change>)>) -> StoreResult<Vec<Vec<Applied>>>;
