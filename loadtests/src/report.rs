@@ -27,6 +27,17 @@ pub struct Row {
     pub notes: Vec<String>,
     pub server: Option<Usage>,
     pub generator: Option<Usage>,
+    /// The machine's load averages (1, 5, 15 minutes) when the workload ended.
+    #[serde(default)]
+    pub load_average: Option<[f64; 3]>,
+}
+
+impl Row {
+    /// Server CPU milliseconds per answered request (or delivered event).
+    pub fn cpu_ms_per_request(&self) -> Option<f64> {
+        let server = self.server.as_ref()?;
+        (self.summary.requests > 0 && server.cpu_ms > 0.0).then(|| server.cpu_ms / self.summary.requests as f64)
+    }
 }
 
 /// One backend's run.
@@ -97,7 +108,9 @@ pub fn table(report: &Report) -> Table {
         "lost",
         "server RSS MB",
         "server CPU %",
+        "server CPU ms/req",
         "rr-load CPU %",
+        "load 1 min",
         "budget",
         "holds",
     ]);
@@ -123,13 +136,84 @@ pub fn table(report: &Report) -> Table {
                 row.server
                     .as_ref()
                     .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent)),
+                cpu_ms(row),
                 row.generator
                     .as_ref()
                     .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent)),
+                load(row),
                 row.budget.clone(),
                 if row.holds { "yes" } else { "NO" }.to_owned(),
             ]);
         }
     }
     table
+}
+
+fn cpu_ms(row: &Row) -> String {
+    row.cpu_ms_per_request()
+        .map_or_else(|| "–".to_owned(), |ms| format!("{ms:.3}"))
+}
+
+fn load(row: &Row) -> String {
+    row.load_average
+        .map_or_else(|| "–".to_owned(), |[one, ..]| format!("{one:.2}"))
+}
+
+/// The budgets table: one line per workload, each backend's figure and whether the budget holds
+/// or misses there, the server's CPU per request, and the machine's load when it was measured
+/// (a miss on a busy machine says less than one on a quiet one).
+pub fn budgets(report: &Report) -> Table {
+    let mut header = vec!["workload".to_owned(), "budget".to_owned()];
+    for run in &report.backends {
+        for column in ["", " CPU ms/req", " load", " holds?"] {
+            header.push(format!("{}{column}", run.backend));
+        }
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header(header);
+    let mut workloads: Vec<(&str, &str)> = Vec::new();
+    for row in report.backends.iter().flat_map(|run| &run.rows) {
+        if !workloads.iter().any(|(name, _)| *name == row.workload) {
+            workloads.push((row.workload.as_str(), row.budget.as_str()));
+        }
+    }
+    for (workload, budget) in workloads {
+        let mut line = vec![workload.to_owned(), budget.to_owned()];
+        for run in &report.backends {
+            match run.rows.iter().find(|row| row.workload == workload) {
+                Some(row) => line.extend([
+                    figure(row),
+                    cpu_ms(row),
+                    load(row),
+                    if row.holds { "holds" } else { "MISSES" }.to_owned(),
+                ]),
+                None => line.extend(["not run".to_owned(), "–".to_owned(), "–".to_owned(), "–".to_owned()]),
+            }
+        }
+        table.add_row(line);
+    }
+    table
+}
+
+/// The row's headline: its rate (accepted bookings where there are) and p99, and what went
+/// wrong if anything did.
+fn figure(row: &Row) -> String {
+    let s = &row.summary;
+    let rate = row.accepted_per_second.unwrap_or(s.per_second);
+    let mut text = format!("{rate:.0}/s, p99 {:.1} ms", s.p99_ms);
+    if row.budget.contains("MB")
+        && let Some(server) = &row.server
+    {
+        text.push_str(&format!(", RSS {:.0} MB", server.rss_mb));
+    }
+    if s.errors > 0 {
+        text.push_str(&format!(", {} errors", s.errors));
+    }
+    if let Some(overlaps) = row.overlaps.filter(|&n| n > 0) {
+        text.push_str(&format!(", {overlaps} overlaps"));
+    }
+    if let Some(lost) = row.events_lost.filter(|&n| n > 0) {
+        text.push_str(&format!(", {lost} lost"));
+    }
+    text
 }
