@@ -168,7 +168,7 @@ mod callgrind {
     use std::ffi::CStr;
 
     /// `VG_USERREQ_TOOL_BASE('C', 'T')` and the requests after it, in `callgrind.h`'s order.
-    const BASE: usize = (b'C' as usize) << 24 | (b'T' as usize) << 16;
+    const BASE: usize = ((b'C' as usize) << 24) | ((b'T' as usize) << 16);
     const ZERO_STATS: usize = BASE + 1;
     const DUMP_STATS_AT: usize = BASE + 3;
     const START_INSTRUMENTATION: usize = BASE + 4;
