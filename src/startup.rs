@@ -246,6 +246,7 @@ impl Application {
             auth,
             resources,
             events,
+            pages: Arc::default(),
             feed_key,
             rate_limit,
             webhooks,
@@ -260,6 +261,8 @@ impl Application {
         let clock: web::Data<dyn Clock> = web::Data::from(state.clock.clone());
         let rate_limiter = state.rate_limit.clone().map(web::Data::from);
         let names_visible = web::Data::new(state.settings.reservation_names_visible);
+        // The change count every write request moves (`routes::table`).
+        let changes = web::Data::new(state.events.writer.clone());
         let server = HttpServer::new(move || {
             let table = routes::table();
             App::new()
@@ -269,6 +272,7 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(clock.clone())
                 .app_data(names_visible.clone())
+                .app_data(changes.clone())
                 .app_data(browser_sessions.clone())
                 .app_data(web_assets.clone())
                 .configure(|cfg| {

@@ -21,6 +21,7 @@ use crate::email::verify::Verifier;
 use crate::events::Events;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
+use crate::resources::pages::PageCache;
 use crate::storage::Db;
 use crate::webhooks::Webhooks;
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub resources: Arc<ResourceSupervisor>,
     /// Live updates: the notifier, the outbox tailer's wake-up, WebSocket metrics.
     pub events: Arc<Events>,
+    /// Resource list pages, kept while they are right (`resources::pages`).
+    pub pages: Arc<PageCache>,
     /// Derives calendar feed tokens (from `SECRET_KEY`).
     pub feed_key: Arc<FeedKey>,
     /// Rate limits and usage counting; `None` when `RATE_LIMIT_ENABLED=false`.

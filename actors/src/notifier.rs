@@ -28,6 +28,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use actix::prelude::*;
+pub use bytestring::ByteString;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::resource::{ResourceId, UserId};
@@ -82,16 +83,18 @@ pub struct Event {
     /// The groups `audience.resource` sits in — its group and every group above it — when the
     /// event was published; empty for an ungrouped resource or an event about none.
     pub groups: Arc<[GroupId]>,
-    /// The JSON text frame, shared by every session that receives it.
-    pub frame: Arc<str>,
+    /// The JSON text frame, encoded once and shared by every session that receives it: a
+    /// `ByteString` is reference-counted `Bytes`, which the WebSocket writer takes as it is, so
+    /// no session copies it.
+    pub frame: ByteString,
     /// The frame for the sessions of `audience.user`, when it carries fields only that user may
     /// read (a rejection's reason); `None` when everyone gets `frame`.
-    pub owner_frame: Option<Arc<str>>,
+    pub owner_frame: Option<ByteString>,
 }
 
 impl Event {
     /// The frame the session of `user` is sent.
-    pub fn frame_for(&self, user: UserId) -> &Arc<str> {
+    pub fn frame_for(&self, user: UserId) -> &ByteString {
         match &self.owner_frame {
             Some(frame) if self.audience.user == Some(user) => frame,
             _ => &self.frame,

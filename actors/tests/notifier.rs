@@ -11,7 +11,7 @@ fn event(seq: i64, audience: Audience) -> Event {
         seq,
         audience,
         groups: Arc::from([]),
-        frame: Arc::from(format!("{{\"seq\":{seq}}}")),
+        frame: format!("{{\"seq\":{seq}}}").into(),
         owner_frame: None,
     }
 }

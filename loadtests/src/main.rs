@@ -177,6 +177,7 @@ async fn main() -> Result<()> {
             };
             std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
             println!("{}", report::table(&report));
+            println!("{}", report::budgets(&report));
             println!("report: {}", out.display());
         }
         Command::Board {

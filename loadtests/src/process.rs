@@ -15,6 +15,11 @@ pub struct Usage {
     pub peak_rss_mb: f64,
     /// CPU time over wall time, in percent of one core (200 = both cores of a 2-core machine).
     pub cpu_percent: f64,
+    /// CPU time used, in milliseconds (user + system; clock-tick resolution, 10 ms on Linux):
+    /// divided by the requests answered, the CPU cost of one, which holds across machines
+    /// better than a rate does. Absent in reports written before it was recorded.
+    #[serde(default)]
+    pub cpu_ms: f64,
 }
 
 /// A process's CPU clock at one instant; [`Mark::usage`] turns two of them into a [`Usage`].
@@ -44,8 +49,17 @@ impl Mark {
             rss_mb: status_kib(&status, "VmRSS:")? / 1024.0,
             peak_rss_mb: status_kib(&status, "VmHWM:")? / 1024.0,
             cpu_percent: 100.0 * ticks as f64 / per_second / self.at.elapsed().as_secs_f64().max(f64::EPSILON),
+            cpu_ms: 1000.0 * ticks as f64 / per_second,
         })
     }
+}
+
+/// The machine's load averages over 1, 5 and 15 minutes (`/proc/loadavg`): on a shared machine,
+/// how much else wanted the cores while a workload ran.
+pub fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut fields = text.split_whitespace().map(|field| field.parse::<f64>().ok());
+    Some([fields.next()??, fields.next()??, fields.next()??])
 }
 
 /// utime + stime from `/proc/<pid>/stat` (fields 14 and 15, counted after the parenthesised
@@ -82,5 +96,12 @@ mod tests {
         };
         assert!(usage.rss_mb > 0.0 && usage.peak_rss_mb >= usage.rss_mb);
         assert!(usage.cpu_percent > 0.0, "a busy process is charged CPU time: {usage:?}");
+        assert!(usage.cpu_ms > 0.0, "{usage:?}");
+    }
+
+    #[test]
+    fn the_load_average_is_read() {
+        let [one, five, fifteen] = load_average().expect("/proc/loadavg is readable");
+        assert!(one >= 0.0 && five >= 0.0 && fifteen >= 0.0);
     }
 }

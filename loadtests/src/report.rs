@@ -27,6 +27,26 @@ pub struct Row {
     pub notes: Vec<String>,
     pub server: Option<Usage>,
     pub generator: Option<Usage>,
+    /// The machine's load averages (1, 5, 15 minutes) when the workload ended.
+    #[serde(default)]
+    pub load_average: Option<[f64; 3]>,
+}
+
+impl Row {
+    /// Server CPU milliseconds per answered request (or delivered event); per *accepted* one
+    /// where the row counts acceptances (bookings), so refused requests do not make a booking
+    /// look cheaper. Unlike a rate, it holds across machines of different speed and load. The
+    /// database's own processes (PostgreSQL) are not in it.
+    pub fn cpu_ms_per_request(&self) -> Option<f64> {
+        let server = self.server.as_ref()?;
+        let counted = match self.accepted_per_second {
+            Some(accepted) if self.summary.per_second > 0.0 => {
+                self.summary.requests as f64 * accepted / self.summary.per_second
+            }
+            _ => self.summary.requests as f64,
+        };
+        (counted > 0.0 && server.cpu_ms > 0.0).then(|| server.cpu_ms / counted)
+    }
 }
 
 /// One backend's run.
@@ -81,15 +101,6 @@ pub fn read_backend(path: &Path) -> Result<BackendRun> {
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-/// The server's CPU time per request (per accepted one, where the row counts acceptances), in
-/// milliseconds: unlike a rate, it holds across machines of different speed and load. The
-/// database's own processes (PostgreSQL) are not in it.
-pub fn cpu_ms_per_request(row: &Row) -> Option<f64> {
-    let rate = row.accepted_per_second.unwrap_or(row.summary.per_second);
-    let server = row.server.as_ref()?;
-    (rate > 0.0).then(|| server.cpu_percent * 10.0 / rate)
-}
-
 /// The human table: one line per backend and workload.
 pub fn table(report: &Report) -> Table {
     let mut table = Table::new();
@@ -108,6 +119,7 @@ pub fn table(report: &Report) -> Table {
         "server CPU %",
         "server CPU ms/req",
         "rr-load CPU %",
+        "load 1 min",
         "budget",
         "holds",
     ]);
@@ -133,14 +145,84 @@ pub fn table(report: &Report) -> Table {
                 row.server
                     .as_ref()
                     .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent)),
-                cpu_ms_per_request(row).map_or_else(|| "–".to_owned(), |ms| format!("{ms:.3}")),
+                cpu_ms(row),
                 row.generator
                     .as_ref()
                     .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent)),
+                load(row),
                 row.budget.clone(),
                 if row.holds { "yes" } else { "NO" }.to_owned(),
             ]);
         }
     }
     table
+}
+
+fn cpu_ms(row: &Row) -> String {
+    row.cpu_ms_per_request()
+        .map_or_else(|| "–".to_owned(), |ms| format!("{ms:.3}"))
+}
+
+fn load(row: &Row) -> String {
+    row.load_average
+        .map_or_else(|| "–".to_owned(), |[one, ..]| format!("{one:.2}"))
+}
+
+/// The budgets table: one line per workload, each backend's figure and whether the budget holds
+/// or misses there, the server's CPU per request, and the machine's load when it was measured
+/// (a miss on a busy machine says less than one on a quiet one).
+pub fn budgets(report: &Report) -> Table {
+    let mut header = vec!["workload".to_owned(), "budget".to_owned()];
+    for run in &report.backends {
+        for column in ["", " CPU ms/req", " load", " holds?"] {
+            header.push(format!("{}{column}", run.backend));
+        }
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header(header);
+    let mut workloads: Vec<(&str, &str)> = Vec::new();
+    for row in report.backends.iter().flat_map(|run| &run.rows) {
+        if !workloads.iter().any(|(name, _)| *name == row.workload) {
+            workloads.push((row.workload.as_str(), row.budget.as_str()));
+        }
+    }
+    for (workload, budget) in workloads {
+        let mut line = vec![workload.to_owned(), budget.to_owned()];
+        for run in &report.backends {
+            match run.rows.iter().find(|row| row.workload == workload) {
+                Some(row) => line.extend([
+                    figure(row),
+                    cpu_ms(row),
+                    load(row),
+                    if row.holds { "holds" } else { "MISSES" }.to_owned(),
+                ]),
+                None => line.extend(["not run".to_owned(), "–".to_owned(), "–".to_owned(), "–".to_owned()]),
+            }
+        }
+        table.add_row(line);
+    }
+    table
+}
+
+/// The row's headline: its rate (accepted bookings where there are) and p99, and what went
+/// wrong if anything did.
+fn figure(row: &Row) -> String {
+    let s = &row.summary;
+    let rate = row.accepted_per_second.unwrap_or(s.per_second);
+    let mut text = format!("{rate:.0}/s, p99 {:.1} ms", s.p99_ms);
+    if row.budget.contains("MB")
+        && let Some(server) = &row.server
+    {
+        text.push_str(&format!(", RSS {:.0} MB", server.rss_mb));
+    }
+    if s.errors > 0 {
+        text.push_str(&format!(", {} errors", s.errors));
+    }
+    if let Some(overlaps) = row.overlaps.filter(|&n| n > 0) {
+        text.push_str(&format!(", {overlaps} overlaps"));
+    }
+    if let Some(lost) = row.events_lost.filter(|&n| n > 0) {
+        text.push_str(&format!(", {lost} lost"));
+    }
+    text
 }

@@ -59,6 +59,24 @@ impl Viewer {
     pub fn sees_named(&self, owner: &str) -> bool {
         self.sees_everyone || self.user.as_ref().is_some_and(|(_, name)| name == owner)
     }
+
+    /// Which names this caller sees, as a key: two callers with the same key are shown the
+    /// same names (for caches of answers that show them).
+    pub fn names_key(&self) -> NamesKey {
+        if self.sees_everyone {
+            NamesKey::Everyone
+        } else {
+            NamesKey::Own(self.user.as_ref().map(|(_, name)| name.clone()))
+        }
+    }
+}
+
+/// Whose names on bookings a caller sees ([`Viewer::names_key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NamesKey {
+    Everyone,
+    /// Only their own (the username; `None`: anonymous, no one's).
+    Own(Option<String>),
 }
 
 #[cfg(test)]

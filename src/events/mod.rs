@@ -32,6 +32,7 @@ pub mod protocol;
 pub mod session;
 pub mod tailer;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -114,6 +115,11 @@ pub struct Recorded {
 /// actors write with this process's name (so other processes know to reload those resources,
 /// and this one knows it need not), writes what they give (its [`Projection`]) in the same
 /// transaction, and wakes the tailer after commit. Cheap to clone.
+///
+/// It also counts changes ([`generation`](Self::generation)): the count moves after every
+/// commit this process announces, every batch of events the tailer reads (other processes'
+/// changes too) and every write request ([`changed`](Self::changed)), so a cache of reads
+/// (`resources::pages`) that remembers the count it started at knows when it may be stale.
 #[derive(Clone)]
 pub struct EventWriter {
     /// Wakes this process's tailer.
@@ -122,6 +128,7 @@ pub struct EventWriter {
     announce: Arc<Notify>,
     origin: Arc<str>,
     projection: Arc<dyn Projection>,
+    generation: Arc<AtomicU64>,
 }
 
 impl EventWriter {
@@ -131,6 +138,7 @@ impl EventWriter {
             announce: Arc::default(),
             origin: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
             projection,
+            generation: Arc::default(),
         }
     }
 
@@ -198,8 +206,21 @@ impl EventWriter {
     /// Tells the tailers, this process's and (through [`relay`]) every other's, that events
     /// were committed. Coalesced: many commits before a tailer looks cost one read.
     pub fn committed(&self) {
+        self.changed();
         self.notify.notify_one();
         self.announce.notify_one();
+    }
+
+    /// Moves the change count: something may have changed in the database (called after a
+    /// commit, before its answer is sent).
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The change count. A read that loads it first and then reads the database saw every
+    /// change counted up to that value.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     pub fn origin(&self) -> &str {

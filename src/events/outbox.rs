@@ -167,8 +167,8 @@ impl StoredEvent {
             seq: self.id,
             audience: self.audience,
             groups,
-            frame: Arc::from(self.frame(false)),
-            owner_frame: event::has_owner_only(&self.payload).then(|| Arc::from(self.frame(true))),
+            frame: self.frame(false).into(),
+            owner_frame: event::has_owner_only(&self.payload).then(|| self.frame(true).into()),
         }
     }
 }

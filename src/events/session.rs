@@ -24,8 +24,8 @@ use chrono::{DateTime, Utc};
 use futures::future::LocalBoxFuture;
 use reserver_actors::clock::Sleep;
 use reserver_actors::notifier::{
-    Connect, Connected, Disconnect, Dismissal, Event, Interests, Login, Reauthenticated, SessionId, Subscribe,
-    SubscriptionChange, TooManySockets,
+    ByteString, Connect, Connected, Disconnect, Dismissal, Event, Interests, Login, Reauthenticated, SessionId,
+    Subscribe, SubscriptionChange, TooManySockets,
 };
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
@@ -45,7 +45,8 @@ const CANNOT_CHECK: &str = "the sign-in cannot be checked now; try again";
 const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 enum Outgoing {
-    Text(String),
+    /// Shared bytes: an event's frame is encoded once for every session (`notifier::Event`).
+    Text(ByteString),
     Ping,
     Pong(actix_web::web::Bytes),
 }
@@ -261,7 +262,7 @@ impl Session {
                 dismissal = &mut self.dismissed => Err(self.dismissal(dismissal)),
                 () = &mut self.expiry => Err(signed_out("token expired: send a fresh token in an authenticate message before it expires, or reconnect")),
                 event = queue.recv() => match event {
-                    Some(event) => self.deliver(event).await,
+                    Some(event) => self.deliver_queued(event, &mut queue).await,
                     None => Err(End::Vanished),
                 },
                 message = stream.recv() => self.on_client(message).await,
@@ -301,9 +302,20 @@ impl Session {
     }
 
     /// Sends a text message and counts it.
-    async fn send(&mut self, text: String) -> Result<(), End> {
-        self.send_frame(Outgoing::Text(text)).await?;
+    async fn send(&mut self, text: impl Into<ByteString>) -> Result<(), End> {
+        self.send_frame(Outgoing::Text(text.into())).await?;
         self.events.metrics.sent.inc();
+        Ok(())
+    }
+
+    /// Delivers `first` and whatever else is queued already, without a turn of the select
+    /// loop between them: the socket's writer takes them as one batch (one write). The queue
+    /// stays bounded: this only empties it.
+    async fn deliver_queued(&mut self, first: Event, queue: &mut mpsc::Receiver<Event>) -> Result<(), End> {
+        self.deliver(first).await?;
+        while let Ok(next) = queue.try_recv() {
+            self.deliver(next).await?;
+        }
         Ok(())
     }
 
@@ -312,7 +324,8 @@ impl Session {
             return Ok(());
         }
         self.last_seq = event.seq;
-        self.send(event.frame_for(self.interests.user).to_string()).await
+        let frame = event.frame_for(self.interests.user).clone();
+        self.send(frame).await
     }
 
     /// Sends what the client missed after `since`, up to where live delivery took over.

@@ -209,6 +209,8 @@ impl Tailer {
             let ready = self.cursor.take_ready(tail);
             self.reload_foreign(&ready);
             if !ready.is_empty() {
+                // Other processes' changes too: cached reads made before them are stale now.
+                self.writer.changed();
                 let committed: Vec<_> = ready.iter().filter_map(|e| e.event.as_ref()).collect();
                 self.writer.projection.committed(&committed);
             }

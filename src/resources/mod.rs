@@ -2,6 +2,7 @@
 //!
 //! - [`record`]: a resource row ↔ the actors' `ResourceInfo`.
 //! - [`model`]: `ResourceOut` and the live status.
+//! - [`pages`]: the cache of list pages, and why it is never stale.
 //! - [`queries`]: lists, searches, summaries and tags, read from the database.
 //! - [`board`]: the availability board of wall screens (every resource's state now).
 
@@ -9,6 +10,7 @@ pub mod board;
 pub mod fields;
 pub mod import;
 pub mod model;
+pub mod pages;
 pub mod queries;
 pub mod record;
 pub mod tags;

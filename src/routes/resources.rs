@@ -3,7 +3,9 @@
 //! the database; one resource's schedule is read from its actor's snapshot.
 
 use actix_web::http::Method;
+use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
+use bytes::Bytes;
 use chrono::Duration;
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::store::ResourcePatch;
@@ -22,7 +24,7 @@ use crate::pagination::{Page, PageParams};
 use crate::resources::fields::{CheckInWindow, ResourceName, TagList, TimeZone, clean_tags};
 use crate::resources::model::{ResourceOut, live_status};
 use crate::resources::queries::{self, ResourceFilter, StatusFilter};
-use crate::resources::{import, record, tags};
+use crate::resources::{import, pages, record, tags};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::wire::time::WireTime;
@@ -67,21 +69,27 @@ async fn upload(
     import::upload(&state.db, state.clock.as_ref(), &state.events.writer, params, multipart).await
 }
 
+/// The catalogue, one page at a time, from the page cache when it holds the page (see
+/// [`pages`] for why a cached page is never stale).
 async fn list(
     state: web::Data<AppState>,
     viewer: Viewer,
     Query(params): Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = Page::parse(&params, queries::SORT_KEYS, "name", false)?;
-    let body = queries::page(
-        &state.db,
-        &ResourceFilter::everything(),
-        &page,
-        state.clock.now(),
-        &viewer,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(body))
+    let key = pages::PageKey::new(&params, &viewer);
+    // Loaded before anything is read, so a change committed during the reads makes the page
+    // unservable from the cache.
+    let generation = state.events.writer.generation();
+    let now = state.clock.now();
+    if let Some(body) = state.pages.get(&key, generation, now) {
+        return Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body));
+    }
+    let valid_until = pages::valid_until(&state.db, now).await?;
+    let body = queries::page(&state.db, &ResourceFilter::everything(), &page, now, &viewer).await?;
+    let body = Bytes::from(serde_json::to_vec(&body).map_err(ApiError::internal)?);
+    state.pages.put(key, generation, now, valid_until, body.clone());
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
 }
 
 /// Longest `available_from`..`available_until` window a search accepts.

@@ -10,13 +10,16 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Next, from_fn};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
 
 use crate::auth::{Access, guard};
 use crate::error::ApiError;
+use crate::events::EventWriter;
 use crate::http::middleware::catch_panics;
 use crate::rate_limit::{self, LimitedRoute};
 
@@ -106,8 +109,13 @@ impl RouteTable {
             self.entries.push((
                 endpoint,
                 Box::new(move || {
-                    let route = web::method(method.clone())
-                        .to(handler.clone())
+                    let route = web::method(method.clone()).to(handler.clone());
+                    let route = if method == Method::GET || method == Method::HEAD {
+                        route
+                    } else {
+                        route.wrap(from_fn(count_change))
+                    };
+                    let route = route
                         .wrap(from_fn(idempotency::remember))
                         .wrap(from_fn(move |req, next| guard::enforce(access, req, next)));
                     match limited.clone() {
@@ -157,6 +165,21 @@ impl RouteTable {
             cfg.service(resource);
         }
     }
+}
+
+/// Around every write: once its handler is done (its transaction committed or not), and before
+/// its answer leaves, moves the change count, so that no cached read made before the write is
+/// served after it (`resources::pages`), whatever the write changed.
+async fn count_change(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let changes = req.app_data::<web::Data<EventWriter>>().cloned();
+    let response = next.call(req).await;
+    if let Some(changes) = changes {
+        changes.changed();
+    }
+    response
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

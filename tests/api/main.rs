@@ -29,6 +29,7 @@ mod health;
 mod holds_checkin_approvals;
 mod idempotency;
 mod labels;
+mod list_pages;
 mod notifications;
 mod quotas;
 mod rate_limit;

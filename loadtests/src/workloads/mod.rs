@@ -115,6 +115,7 @@ impl Measure {
     pub fn finish(&self, row: &mut Row) {
         row.server = self.server.as_ref().and_then(Mark::usage);
         row.generator = self.generator.as_ref().and_then(Mark::usage);
+        row.load_average = crate::process::load_average();
     }
 }
 
@@ -131,6 +132,7 @@ pub fn row(workload: &str, summary: Summary, budget: &str, holds: bool) -> Row {
         notes: Vec::new(),
         server: None,
         generator: None,
+        load_average: None,
     }
 }
 

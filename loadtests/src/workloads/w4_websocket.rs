@@ -66,7 +66,16 @@ pub async fn measure_delivery(
     let elapsed = booking.elapsed();
     let summary = result.after_response.summarize(elapsed);
     let from_request = result.after_request.summarize(elapsed);
-    let holds = result.lost == 0 && summary.p99_ms <= p99_budget_ms;
+    // An event that beat the booking's response counts as 0 ms from the response; when many
+    // did, the response itself was late (queued behind the deliveries), and that figure says
+    // nothing: the verdict then takes the latency from the booking's request.
+    let early = result.before_response as f64 / summary.requests.max(1) as f64;
+    let judged = if early > 0.01 {
+        from_request.p99_ms
+    } else {
+        summary.p99_ms
+    };
+    let holds = result.lost == 0 && judged <= p99_budget_ms;
     let mut row = row(name, summary, budget, holds);
     row.events_lost = Some(result.lost);
     row.notes.push(format!(
