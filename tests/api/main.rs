@@ -29,6 +29,7 @@ mod holds_checkin_approvals;
 mod idempotency;
 mod labels;
 mod notifications;
+mod openapi;
 mod quotas;
 mod rate_limit;
 mod request_id;

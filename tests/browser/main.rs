@@ -12,6 +12,7 @@ mod harness;
 mod seed;
 
 mod accessibility;
+mod api_docs;
 mod analytics_charts;
 mod board_live;
 mod bulk_booking;
