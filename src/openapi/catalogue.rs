@@ -9,9 +9,7 @@
 use actix_web::http::Method;
 use serde_json::{Value, json};
 
-use super::schemas::{
-    any_object, array_of, boolean, date_time, integer, named, nullable, object, page_of, string,
-};
+use super::schemas::{any_object, array_of, boolean, date_time, integer, named, nullable, object, page_of, string};
 
 /// The catalogue's description of one operation.
 #[derive(Debug, Clone)]
@@ -39,7 +37,11 @@ const DELETE: Method = Method::DELETE;
 
 fn op(method: Method, path: &'static str, summary: &'static str) -> Operation {
     // A write may break a rule (400), conflict with existing data (409) or be too large (413).
-    let errors = if method == Method::GET { vec![400] } else { vec![400, 409, 413] };
+    let errors = if method == Method::GET {
+        vec![400]
+    } else {
+        vec![400, 409, 413]
+    };
     Operation {
         method,
         path,
@@ -88,7 +90,10 @@ impl Operation {
     /// The keyset-pagination parameters of `/api/v1` lists (`crate::pagination`).
     fn paged(self) -> Self {
         self.query("cursor", string())
-            .query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }))
+            .query(
+                "limit",
+                json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
+            )
             .query("sort_by", string())
             .query("sort_order", json!({ "type": "string", "enum": ["asc", "desc"] }))
             .query("include_total", boolean())
@@ -135,11 +140,14 @@ impl Operation {
 }
 
 fn new_reservation() -> Value {
-    object(&["resource_id", "start_time", "end_time"], json!({
-        "resource_id": integer(),
-        "start_time": date_time(),
-        "end_time": date_time(),
-    }))
+    object(
+        &["resource_id", "start_time", "end_time"],
+        json!({
+            "resource_id": integer(),
+            "start_time": date_time(),
+            "end_time": date_time(),
+        }),
+    )
 }
 
 /// `{"message": "…"}`, the answer of many writes.
@@ -148,41 +156,56 @@ fn message() -> Value {
 }
 
 fn csv_file() -> Value {
-    object(&["file"], json!({ "file": { "type": "string", "contentMediaType": "text/csv" } }))
+    object(
+        &["file"],
+        json!({ "file": { "type": "string", "contentMediaType": "text/csv" } }),
+    )
 }
 
 fn blackout_input() -> Value {
-    object(&["date"], json!({ "date": { "type": "string", "format": "date" }, "reason": nullable(string()) }))
+    object(
+        &["date"],
+        json!({ "date": { "type": "string", "format": "date" }, "reason": nullable(string()) }),
+    )
 }
 
 fn hours_input() -> Value {
-    object(&["hours"], json!({
-        "hours": array_of(object(&["day_of_week", "open_time", "close_time"], json!({
-            "day_of_week": { "type": "integer", "minimum": 0, "maximum": 6 },
-            "open_time": { "type": "string", "examples": ["09:00"] },
-            "close_time": { "type": "string", "examples": ["17:00"] },
-            "is_closed": boolean(),
-        }))),
-    }))
+    object(
+        &["hours"],
+        json!({
+            "hours": array_of(object(&["day_of_week", "open_time", "close_time"], json!({
+                "day_of_week": { "type": "integer", "minimum": 0, "maximum": 6 },
+                "open_time": { "type": "string", "examples": ["09:00"] },
+                "close_time": { "type": "string", "examples": ["17:00"] },
+                "is_closed": boolean(),
+            }))),
+        }),
+    )
 }
 
 fn token_query() -> Value {
-    object(&["token", "client_id", "client_secret"], json!({
-        "token": string(),
-        "client_id": string(),
-        "client_secret": string(),
-    }))
+    object(
+        &["token", "client_id", "client_secret"],
+        json!({
+            "token": string(),
+            "client_id": string(),
+            "client_secret": string(),
+        }),
+    )
 }
 
 fn new_resource() -> Value {
-    object(&["name"], json!({
-        "name": json!({ "type": "string", "minLength": 1, "maxLength": 200 }),
-        "description": nullable(string()),
-        "tags": array_of(string()),
-        "available": boolean(),
-        "timezone": nullable(string()),
-        "checkin_window_minutes": nullable(integer()),
-    }))
+    object(
+        &["name"],
+        json!({
+            "name": json!({ "type": "string", "minLength": 1, "maxLength": 200 }),
+            "description": nullable(string()),
+            "tags": array_of(string()),
+            "available": boolean(),
+            "timezone": nullable(string()),
+            "checkin_window_minutes": nullable(integer()),
+        }),
+    )
 }
 
 /// Every described operation.
@@ -266,7 +289,7 @@ pub fn all() -> Vec<Operation> {
         // holds
         op(POST, "/api/v1/holds", "Hold a slot for a few minutes").json_body(object(&["resource_id", "start_time", "end_time"], json!({ "resource_id": integer(), "start_time": date_time(), "end_time": date_time(), "minutes": nullable(integer()) }))).returns(201, any_object()),
         op(GET, "/api/v1/holds", "Mine").returns(200, array_of(any_object())),
-        op(POST, "/api/v1/holds/{hold_id}/confirm", "Confirm a hold into a booking").returns(200, any_json()),
+        op(POST, "/api/v1/holds/{hold_id}/confirm", "Confirm a hold into a booking").errors(&[410]).returns(200, any_json()),
         op(DELETE, "/api/v1/holds/{hold_id}", "Release").returns(200, object(&["message", "hold_id"], json!({ "message": string(), "hold_id": integer() }))),
         // hours
         op(GET, "/api/v1/resources/{resource_id}/business-hours", "Resource hours").returns(200, any_json()),
@@ -327,7 +350,7 @@ pub fn all() -> Vec<Operation> {
         op(PATCH, "/api/v1/reservations/{reservation_id}", "Move a reservation to another slot").json_body(object(&["start_time", "end_time"], json!({ "start_time": date_time(), "end_time": date_time() }))).returns(200, named("Reservation")),
         op(POST, "/api/v1/reservations/{reservation_id}/cancel", "Cancel a reservation (or its series)").json_body(json!({ "type": "object", "properties": { "reason": nullable(string()), "scope": nullable(string()) } })).returns(200, object(&["message", "reservation_id", "cancelled_at"], json!({ "message": string(), "reservation_id": integer(), "cancelled_at": date_time(), "cancelled_reservation_ids": array_of(integer()) }))),
         op(GET, "/api/v1/reservations/{reservation_id}/history", "The changes of a reservation").returns(200, array_of(any_object())),
-        op(POST, "/api/v1/reservations/{reservation_id}/check-in", "Check in to a booking").returns(200, object(&["message", "reservation_id", "checked_in_at"], json!({ "message": string(), "reservation_id": integer(), "checked_in_at": date_time() }))),
+        op(POST, "/api/v1/reservations/{reservation_id}/check-in", "Check in to a booking").errors(&[410]).returns(200, object(&["message", "reservation_id", "checked_in_at"], json!({ "message": string(), "reservation_id": integer(), "checked_in_at": date_time() }))),
         op(POST, "/api/v1/admin/cleanup-expired", "Mark ended reservations expired").returns(200, object(&["message", "expired_count"], json!({ "message": string(), "expired_count": integer(), "timestamp": date_time() }))),
         // resources
         op(GET, "/api/v1/resources", "List resources").paged().returns(200, json!({ "anyOf": [page_of(named("Resource")), array_of(named("Resource"))] })),
@@ -373,15 +396,15 @@ pub fn all() -> Vec<Operation> {
         // users
         op(GET, "/api/v1/users/me", "The caller's account").returns(200, named("UserDetails")),
         op(PATCH, "/api/v1/users/me/preferences", "Change notification preferences").json_body(json!({ "type": "object", "properties": { "email_notifications": nullable(boolean()), "reminder_hours": nullable(json!({ "type": "integer", "minimum": 1, "maximum": 168 })) } })).returns(200, named("UserDetails")),
-        op(PUT, "/api/v1/users/me/email", "Set the e-mail address (sends a code)").json_body(object(&["email"], json!({ "email": string() }))).returns(200, any_json()),
-        op(POST, "/api/v1/users/me/email/verify", "Confirm the e-mail address with the code").json_body(object(&["code"], json!({ "code": string() }))).returns(200, any_json()),
+        op(PUT, "/api/v1/users/me/email", "Set the e-mail address (sends a code)").errors(&[501]).json_body(object(&["email"], json!({ "email": string() }))).returns(200, any_json()),
+        op(POST, "/api/v1/users/me/email/verify", "Confirm the e-mail address with the code").errors(&[501]).json_body(object(&["code"], json!({ "code": string() }))).returns(200, any_json()),
         // waitlist
         op(POST, "/api/v1/waitlist", "Join a resource's waiting list").json_body(object(&["resource_id", "desired_start", "desired_end"], json!({ "resource_id": integer(), "desired_start": date_time(), "desired_end": date_time(), "flexible_time": boolean() }))).returns(201, named("WaitlistEntry")),
         op(GET, "/api/v1/waitlist", "My waiting-list entries").query("include_completed", boolean()).paged().returns(200, json!({ "anyOf": [page_of(named("WaitlistEntry")), array_of(named("WaitlistEntry"))] })),
         op(GET, "/api/v1/waitlist/resource/{resource_id}", "A resource's queue").returns(200, array_of(named("WaitlistEntry"))),
         op(GET, "/api/v1/waitlist/{waitlist_id}", "One waiting-list entry").returns(200, named("WaitlistEntry")),
         op(DELETE, "/api/v1/waitlist/{waitlist_id}", "Leave the waiting list").returns(200, any_object()),
-        op(POST, "/api/v1/waitlist/{waitlist_id}/accept", "Accept an offered slot").returns(200, any_object()),
+        op(POST, "/api/v1/waitlist/{waitlist_id}/accept", "Accept an offered slot").errors(&[410]).returns(200, any_object()),
         // webhooks
         op(GET, "/api/v1/webhooks/events", "Events").returns(200, any_json()),
         op(GET, "/api/v1/webhooks/signature-example", "Signature example").returns(200, any_json()),

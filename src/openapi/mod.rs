@@ -30,7 +30,10 @@ use catalogue::Operation;
 
 /// Routes of the table deliberately left out of the document, by path prefix, with the reason.
 pub const EXCLUDED: &[(&str, &str)] = &[
-    ("/api/v1/web/session", "the web dashboard's cookie sign-in; API clients use /api/v1/token"),
+    (
+        "/api/v1/web/session",
+        "the web dashboard's cookie sign-in; API clients use /api/v1/token",
+    ),
     ("/assets/", "the web dashboard's files"),
     ("/index.html", "the web dashboard's shell page"),
     ("/docs", "this documentation's Swagger UI"),
@@ -174,9 +177,9 @@ fn responses(operation: &Operation, endpoint: &Endpoint<'_>) -> Value {
     errors.sort_unstable();
     errors.dedup();
     for status in errors {
-        responses
-            .entry(status.to_string())
-            .or_insert_with(|| json!({ "$ref": format!("#/components/responses/{}", schemas::error_response_name(status)) }));
+        responses.entry(status.to_string()).or_insert_with(
+            || json!({ "$ref": format!("#/components/responses/{}", schemas::error_response_name(status)) }),
+        );
     }
     Value::Object(responses)
 }
@@ -198,7 +201,13 @@ fn path_parameters(path: &str) -> Vec<String> {
 fn operation_id(method: &Method, path: &str) -> String {
     let words: String = path
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     let words: Vec<&str> = words.split('_').filter(|word| !word.is_empty()).collect();
     format!("{}_{}", method.as_str().to_ascii_lowercase(), words.join("_"))
@@ -226,20 +235,32 @@ fn tags(paths: &BTreeMap<String, Map<String, Value>>) -> Vec<Value> {
 
 /// The OAuth2 scope a delegated token needs for `method` under `Authenticated`.
 fn read_or_write(method: &Method) -> &'static str {
-    if method == Method::GET || method == Method::HEAD { "read" } else { "write" }
+    if method == Method::GET || method == Method::HEAD {
+        "read"
+    } else {
+        "write"
+    }
 }
 
 /// The security requirements of an access rule (any one of them suffices); `None` for public.
 fn security(access: Access, method: &Method) -> Option<Value> {
     let oauth = |scope: Option<&str>| scope.map(|scope| json!({ "oauth2": [scope] }));
-    let requirements: Vec<Value> = match access {
+    let requirements: Vec<Option<Value>> = match access {
         Access::Public => return None,
         Access::Authenticated => {
-            vec![Some(json!({ "bearer": [] })), oauth(Some(read_or_write(method))), Some(json!({ "cookie": [] }))]
+            vec![
+                Some(json!({ "bearer": [] })),
+                oauth(Some(read_or_write(method))),
+                Some(json!({ "cookie": [] })),
+            ]
         }
         Access::Session => vec![Some(json!({ "bearer": [] })), Some(json!({ "cookie": [] }))],
         Access::Permission(permission) => {
-            vec![Some(json!({ "bearer": [] })), oauth(permission.scope()), Some(json!({ "cookie": [] }))]
+            vec![
+                Some(json!({ "bearer": [] })),
+                oauth(permission.scope()),
+                Some(json!({ "cookie": [] })),
+            ]
         }
         Access::QueryToken => vec![Some(json!({ "queryToken": [] }))],
     };
@@ -351,9 +372,18 @@ mod tests {
                 operation.method,
                 operation.path
             );
-            assert!(seen.insert((operation.method.to_string(), operation.path)), "{} twice", operation.path);
+            assert!(
+                seen.insert((operation.method.to_string(), operation.path)),
+                "{} twice",
+                operation.path
+            );
             for status in &operation.errors {
-                assert_ne!(schemas::error_response_name(*status), "", "{status} of {}", operation.path);
+                assert_ne!(
+                    schemas::error_response_name(*status),
+                    "",
+                    "{status} of {}",
+                    operation.path
+                );
             }
         }
     }

@@ -165,16 +165,40 @@ pub fn components() -> Value {
 const ERRORS: &[(u16, &str, &str)] = &[
     (400, "BadRequest", "The request breaks a rule (the detail says which)."),
     (401, "Unauthorized", "Missing, invalid or expired credentials."),
-    (403, "Forbidden", "The caller lacks the permission (or the OAuth2 scope) this operation needs."),
+    (
+        403,
+        "Forbidden",
+        "The caller lacks the permission (or the OAuth2 scope) this operation needs.",
+    ),
     (404, "NotFound", "No such object, or not one the caller may see."),
     (405, "MethodNotAllowed", "The path exists, the method does not."),
-    (409, "Conflict", "It conflicts with existing data (an overlapping booking, a taken name…)."),
+    (
+        409,
+        "Conflict",
+        "It conflicts with existing data (an overlapping booking, a taken name…).",
+    ),
     (410, "Gone", "It existed but has expired."),
     (413, "PayloadTooLarge", "The body is larger than allowed."),
-    (422, "Unprocessable", "Invalid input: a list of field errors, or a detail in words."),
-    (429, "TooManyRequests", "A rate limit or daily quota is used up; `Retry-After` says when to retry."),
-    (501, "Disabled", "A feature this server was configured without (e-mail)."),
-    (503, "Unavailable", "The database is down or overloaded, or the request took too long; retry later."),
+    (
+        422,
+        "Unprocessable",
+        "Invalid input: a list of field errors, or a detail in words.",
+    ),
+    (
+        429,
+        "TooManyRequests",
+        "A rate limit or daily quota is used up; `Retry-After` says when to retry.",
+    ),
+    (
+        501,
+        "Disabled",
+        "A feature this server was configured without (e-mail).",
+    ),
+    (
+        503,
+        "Unavailable",
+        "The database is down or overloaded, or the request took too long; retry later.",
+    ),
 ];
 
 /// The name of the `#/components/responses` entry of an error status (empty for a status that

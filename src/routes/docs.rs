@@ -8,8 +8,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::HttpResponse;
+use actix_web::http::header::{self, HeaderValue};
 use utoipa_swagger_ui::Config;
 
 use super::table::RouteTable;
@@ -34,7 +34,10 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 fn page(content_type: &str, body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     let mut response = HttpResponse::Ok().content_type(content_type).body(body);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
@@ -58,11 +61,20 @@ async fn document() -> HttpResponse {
     HttpResponse::Ok().json(served())
 }
 
-/// Swagger UI's page refers to its files relatively, so it is served under `/docs/`.
-async fn docs_root() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header((header::LOCATION, "/docs/"))
-        .finish()
+/// Swagger UI's page. It refers to its files relatively, and `/docs/` is normalised to `/docs`
+/// (`NormalizePath::trim`), so they are made absolute (`/docs/<file>`).
+async fn docs_root() -> Result<HttpResponse, ApiError> {
+    let file = swagger("index.html")?;
+    let html = String::from_utf8_lossy(&file.bytes)
+        .replace("=\"./", "=\"/docs/")
+        .replace("href=\"index.css\"", "href=\"/docs/index.css\"");
+    Ok(page("text/html; charset=utf-8", html))
+}
+
+fn swagger(path: &str) -> Result<utoipa_swagger_ui::SwaggerFile<'static>, ApiError> {
+    utoipa_swagger_ui::serve(path, swagger_config())
+        .map_err(|error| ApiError::internal(error.to_string()))?
+        .ok_or_else(|| ApiError::NotFound("Not Found".into()))
 }
 
 fn swagger_config() -> Arc<Config<'static>> {
@@ -87,9 +99,7 @@ struct SwaggerPath {
 }
 
 async fn swagger_file(Path(path): Path<SwaggerPath>) -> Result<HttpResponse, ApiError> {
-    let file = utoipa_swagger_ui::serve(&path.file, swagger_config())
-        .map_err(|error| ApiError::internal(error.to_string()))?
-        .ok_or_else(|| ApiError::NotFound("Not Found".into()))?;
+    let file = swagger(&path.file)?;
     let mut response = page(&file.content_type, file.bytes.into_owned());
     if file.gzpipped {
         response

@@ -13,7 +13,12 @@ use crate::support::booking::at;
 async fn document(app: &TestApp) -> Value {
     let response = app.get("/openapi.json").await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     response.json().await.expect("/openapi.json is JSON")
 }
 
@@ -44,7 +49,10 @@ async fn conforms(doc: &Value, method: Method, template: &str, response: reqwest
         documented = doc["components"]["responses"][name].clone();
     }
     let Some(content) = documented["content"].as_object() else {
-        assert!(text.is_empty(), "{method} {template} {status}: documented without a body, got {text}");
+        assert!(
+            text.is_empty(),
+            "{method} {template} {status}: documented without a body, got {text}"
+        );
         return Value::Null;
     };
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
@@ -149,10 +157,7 @@ both_backends! {
     }
 
     async fn swagger_ui_and_redoc_load_only_from_the_server(app: TestApp) {
-        let redirect = app.get("/docs").await;
-        assert_eq!(redirect.status(), 308);
-        assert_eq!(redirect.headers()["location"], "/docs/", "/docs leads to the page");
-        for (page, base) in [("/docs/", "/docs/"), ("/redoc", "/")] {
+        for (page, base) in [("/docs", "/"), ("/docs/", "/"), ("/redoc", "/")] {
             let response = app.get(page).await;
             assert_eq!(response.status(), 200, "{page}");
             let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();

@@ -12,8 +12,8 @@ mod harness;
 mod seed;
 
 mod accessibility;
-mod api_docs;
 mod analytics_charts;
+mod api_docs;
 mod board_live;
 mod bulk_booking;
 mod csv_import;
