@@ -36,11 +36,12 @@ const PATCH: Method = Method::PATCH;
 const DELETE: Method = Method::DELETE;
 
 fn op(method: Method, path: &'static str, summary: &'static str) -> Operation {
-    // A write may break a rule (400), conflict with existing data (409) or be too large (413).
+    // A write may break a rule (400), name an object in its body that does not exist (404),
+    // conflict with existing data (409) or be too large (413).
     let errors = if method == Method::GET {
         vec![400]
     } else {
-        vec![400, 409, 413]
+        vec![400, 404, 409, 413]
     };
     Operation {
         method,
@@ -328,7 +329,7 @@ pub fn all() -> Vec<Operation> {
         op(POST, "/api/v1/oauth/clients", "Register an OAuth2 client").json_body(object(&["client_name", "redirect_uris"], json!({ "client_name": string(), "redirect_uris": array_of(string()), "grant_types": string(), "scope": string() }))).returns(200, any_json()),
         op(GET, "/api/v1/oauth/clients", "List clients").returns(200, any_json()),
         op(DELETE, "/api/v1/oauth/clients/{client_id}", "Delete client").path_param("client_id", string()).returns(200, any_json()),
-        op(GET, "/api/v1/oauth/authorize", "Authorise an OAuth2 client (authorization code with PKCE)").required_query("client_id", string()).required_query("redirect_uri", string()).query("response_type", json!({ "type": "string", "enum": ["code"] })).query("scope", string()).query("state", string()).required_query("code_challenge", string()).required_query("code_challenge_method", json!({ "type": "string", "enum": ["S256"] })).returns(200, object(&["redirect_uri", "code"], json!({ "redirect_uri": string(), "code": string(), "state": nullable(string()) }))),
+        op(GET, "/api/v1/oauth/authorize", "Authorise an OAuth2 client (authorization code with PKCE)").errors(&[404]).required_query("client_id", string()).required_query("redirect_uri", string()).query("response_type", json!({ "type": "string", "enum": ["code"] })).query("scope", string()).query("state", string()).required_query("code_challenge", string()).required_query("code_challenge_method", json!({ "type": "string", "enum": ["S256"] })).returns(200, object(&["redirect_uri", "code"], json!({ "redirect_uri": string(), "code": string(), "state": nullable(string()) }))),
         op(POST, "/api/v1/oauth/token", "Exchange an authorization code (or a refresh token) for tokens").form_body(object(&["grant_type", "client_id", "client_secret"], json!({ "grant_type": { "type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"] }, "client_id": string(), "client_secret": string(), "code": string(), "redirect_uri": string(), "refresh_token": string(), "code_verifier": string(), "scope": string() }))).returns(200, object(&["access_token", "token_type"], json!({ "access_token": string(), "token_type": string(), "expires_in": integer(), "refresh_token": string(), "scope": string() }))).errors(&[401]),
         op(POST, "/api/v1/oauth/revoke", "Revoke a token").form_body(token_query()).returns(200, object(&["message"], json!({ "message": string() }))).errors(&[401]),
         op(POST, "/api/v1/oauth/introspect", "Introspect a token").form_body(token_query()).returns(200, object(&["active"], json!({ "active": boolean() }))).errors(&[401]),
@@ -391,8 +392,8 @@ pub fn all() -> Vec<Operation> {
         op(POST, "/api/v1/reservations/recurring", "Book a recurring series").json_body(object(&["resource_id", "start_time", "end_time", "recurrence"], json!({ "resource_id": integer(), "start_time": date_time(), "end_time": date_time(), "recurrence": object(&["frequency"], json!({ "frequency": json!({ "type": "string", "enum": ["daily", "weekly", "monthly"] }), "interval": json!({ "type": "integer", "minimum": 1 }), "days_of_week": array_of(json!({ "type": "integer", "minimum": 0, "maximum": 6 })), "end_type": json!({ "type": "string", "enum": ["never", "on_date", "after_count"] }), "end_date": nullable(string()), "occurrence_count": nullable(integer()) })), "skip_conflicts": boolean() }))).returns(201, any_json()),
         // setup
         op(GET, "/api/v1/setup/status", "Whether first-run setup is done").returns(200, object(&["setup_complete", "user_count"], json!({ "setup_complete": boolean(), "setup_reopened": boolean(), "user_count": integer() }))),
-        op(POST, "/api/v1/setup/initialize", "First-run setup: create or promote the administrator").json_body(json!({ "type": "object", "properties": { "username": string(), "password": string(), "existing_username": string() } })).returns(200, any_json()),
-        op(POST, "/api/v1/setup/unlock", "Reopen first-run setup (with the reopen token)").returns(200, any_json()),
+        op(POST, "/api/v1/setup/initialize", "First-run setup: create or promote the administrator").errors(&[403]).json_body(json!({ "type": "object", "properties": { "username": string(), "password": string(), "existing_username": string() } })).returns(200, any_json()),
+        op(POST, "/api/v1/setup/unlock", "Reopen first-run setup (with the reopen token)").errors(&[403]).returns(200, any_json()),
         // users
         op(GET, "/api/v1/users/me", "The caller's account").returns(200, named("UserDetails")),
         op(PATCH, "/api/v1/users/me/preferences", "Change notification preferences").json_body(json!({ "type": "object", "properties": { "email_notifications": nullable(boolean()), "reminder_hours": nullable(json!({ "type": "integer", "minimum": 1, "maximum": 168 })) } })).returns(200, named("UserDetails")),
