@@ -27,6 +27,7 @@
 //!   the dispatcher actor, signed, and kept off internal addresses.
 //! - [`retention`]: the one scheduler that prunes every table that would otherwise grow without
 //!   bound, each after its own retention period.
+//! - [`openapi`]: the OpenAPI 3.1 document, generated from the route table (`/openapi.json`).
 //! - [`metrics`], [`telemetry`]: Prometheus metrics and logs.
 //! - [`state`]: what every handler can reach.
 //! - [`wire`], [`pagination`], [`secret`], [`client_ip`]: the low level that the other parts
@@ -57,6 +58,7 @@ pub mod http;
 pub mod labels;
 pub mod metrics;
 pub mod notifications;
+pub mod openapi;
 pub mod pagination;
 pub mod projections;
 pub mod quotas;

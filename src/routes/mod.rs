@@ -11,6 +11,7 @@ mod auth;
 mod board;
 mod bulk;
 mod calendar;
+mod docs;
 mod groups;
 mod health;
 mod holds;
@@ -71,5 +72,6 @@ pub fn table() -> RouteTable {
     search::declare(&mut table);
     ws::declare(&mut table);
     web::declare(&mut table);
+    docs::declare(&mut table);
     table
 }

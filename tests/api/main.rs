@@ -31,6 +31,7 @@ mod idempotency;
 mod labels;
 mod list_pages;
 mod notifications;
+mod openapi;
 mod quotas;
 mod rate_limit;
 mod request_id;
