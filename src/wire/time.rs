@@ -149,9 +149,20 @@ mod tests {
             Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap(),
             DateTime::from_timestamp(1_699_999_979, 1_999_999_999).unwrap(), // a leap second
         ];
-        for step in [1_i64, 7, 1_000, 123_456, 1_000_000, 999_999_999, 86_399_123_456_789] {
+        // Steps of whole nano-, micro- and milliseconds and seconds (each fraction width), and
+        // odd ones that walk through every digit; at most some 200 days from `base`.
+        let steps = [
+            7_919_i64,
+            7_919_000,
+            7_919_000_000,
+            1_000,
+            123_456_789,
+            999_999_999,
+            86_399_123_456_789,
+        ];
+        for step in steps {
             for i in 0..200 {
-                times.push(base + chrono::Duration::nanoseconds(step * i * 7919));
+                times.push(base + chrono::Duration::nanoseconds(step * i));
             }
         }
         for time in times {
