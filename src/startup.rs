@@ -103,8 +103,12 @@ impl ShutdownHandle {
     }
 
     /// Asks for a graceful stop without waiting for it (usable where nothing can be awaited).
+    /// The caller's runtime may end right after, before `run_until_stopped` could stop the
+    /// live-update thread: that thread is stopped here, or its tailer and its `LISTEN`
+    /// connection would outlive the server and keep reconnecting to the database.
     pub fn request_stop(&self) {
         self.events.close_sessions();
+        self.events.stop();
         drop(self.server.stop(true));
         if let Some(metrics) = &self.metrics {
             drop(metrics.stop(true));
