@@ -220,7 +220,7 @@ pub fn all() -> Vec<Operation> {
         op(POST, "/api/v1/auth/admin/users/{user_id}/enable", "Enable an account").returns(200, any_json()),
         // analytics
         op(GET, "/api/v1/analytics/dashboard", "Dashboard").query("days", integer()).returns(200, any_json()),
-        op(GET, "/api/v1/analytics/utilization", "Utilization").query("days", integer()).query("resource_id", integer()).returns(200, any_json()),
+        op(GET, "/api/v1/analytics/utilization", "Utilization").errors(&[404]).query("days", integer()).query("resource_id", integer()).returns(200, any_json()),
         op(GET, "/api/v1/analytics/popular-resources", "Popular resources").query("days", integer()).query("limit", integer()).returns(200, any_json()),
         op(GET, "/api/v1/analytics/peak-times", "Peak times").query("days", integer()).returns(200, any_json()),
         op(GET, "/api/v1/analytics/user-patterns", "User patterns").query("days", integer()).query("limit", integer()).query("user_id", integer()).returns(200, any_json()),
