@@ -60,22 +60,25 @@ impl OpenTime {
             open: [0.0; CELLS],
         };
         for part in parts {
-            let end = part.end().timestamp_micros();
-            let mut at = part.start();
-            while at < part.end() {
-                let micros = at.timestamp_micros();
+            // Whole microseconds, the rollup's unit: every step moves `micros` forward (an end
+            // with nanoseconds, such as the current instant, is cut at its microsecond; stepping
+            // by instants would then make a step of zero and never end).
+            let (mut micros, end) = (part.start().timestamp_micros(), part.end().timestamp_micros());
+            while micros < end {
                 let next = ((micros.div_euclid(HOUR_US) + 1) * HOUR_US).min(end);
+                let (Some(at), Some(to)) = (DateTime::from_timestamp_micros(micros), DateTime::from_timestamp_micros(next))
+                else {
+                    break;
+                };
                 let cell = cell_of(zone, at);
                 cut.open[cell] += (next - micros) as f64 / 1e6;
                 if micros.rem_euclid(HOUR_US) == 0 && next - micros == HOUR_US {
                     let offset = i64::from(zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc());
                     cut.whole_hour(micros / HOUR_US, offset);
-                } else if let Some(piece) =
-                    DateTime::from_timestamp_micros(next).and_then(|to| Interval::new(at, to).ok())
-                {
+                } else if let Ok(piece) = Interval::new(at, to) {
                     cut.pieces.push((piece, cell));
                 }
-                at += Duration::microseconds(next - micros);
+                micros = next;
             }
         }
         cut
@@ -338,5 +341,19 @@ mod tests {
         assert_eq!(cut.open[6 * 24 + 1], 3600.0);
         assert_eq!(cut.open[6 * 24 + 3], 3600.0);
         assert_eq!(cut.open[6 * 24 + 4], 20.0 * 60.0);
+    }
+
+    /// The open time up to *now* ends at an instant with nanoseconds: the cut ends (it once
+    /// looped for ever on its last microsecond, so the analytics over the current day hung).
+    #[test]
+    fn an_end_with_nanoseconds_is_cut_at_its_microsecond() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let end = at("2030-04-03T10:20:00Z") + Duration::nanoseconds(1_500);
+        let part = Interval::new(at("2030-04-03T08:00:00Z"), end).unwrap();
+        let cut = OpenTime::cut(paris, std::iter::once(part));
+        let open: f64 = cut.open.iter().sum();
+        assert!((open - (2.0 * 3600.0 + 20.0 * 60.0 + 0.000_001)).abs() < 1e-7, "{open}");
+        assert_eq!(cut.runs.len(), 1);
+        assert_eq!(cut.pieces.len(), 1);
     }
 }
