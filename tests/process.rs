@@ -319,6 +319,12 @@ fn sigterm_lets_a_slow_request_finish_and_exits_0() {
     let body = format!(r#"{{"username": "slowpoke", "password": "{}"}}"#, support::PASSWORD);
     let (first_half, second_half) = body.split_at(body.len() / 2);
     let mut socket = std::net::TcpStream::connect(&host).unwrap();
+    // A first request answered on the same connection: from then on a worker of the server
+    // holds the connection, whatever the machine's load (a connection still waiting to be
+    // accepted when the signal arrives would rightly not be waited for).
+    write!(socket, "GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    let health = read_one_response(&mut socket);
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     write!(
         socket,
         "POST /api/v1/register HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first_half}",
@@ -344,6 +350,32 @@ fn sigterm_lets_a_slow_request_finish_and_exits_0() {
     assert_eq!(server.wait(Duration::from_secs(30)), Some(0), "then the server exits 0");
     let refused = std::net::TcpStream::connect(&host);
     assert!(refused.is_err(), "and it no longer accepts connections");
+}
+
+/// Reads one HTTP/1.1 response (headers and a `Content-Length` body) from a kept-alive
+/// connection, leaving the connection open.
+fn read_one_response(socket: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        socket.read_exact(&mut byte).expect("response headers");
+        bytes.push(byte[0]);
+    }
+    let headers = String::from_utf8_lossy(&bytes).into_owned();
+    let length = headers
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .expect("a Content-Length");
+    let mut body = vec![0u8; length];
+    socket.read_exact(&mut body).expect("response body");
+    headers + String::from_utf8_lossy(&body).as_ref()
 }
 
 /// What one booking request came to.
