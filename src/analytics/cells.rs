@@ -33,6 +33,20 @@ fn cell_of(zone: Tz, time: DateTime<Utc>) -> usize {
     local.weekday().num_days_from_monday() as usize * 24 + local.hour() as usize
 }
 
+/// How finely [`OpenTime::booked`] places booked time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Each second in the cell of its local weekday-hour (the heatmap).
+    Cells,
+    /// Only each resource's sum is wanted (utilisation): the whole days, most of a long window,
+    /// are read as one total per resource (`booked_us`, not the 24 hour columns), which is put
+    /// in [`TOTAL_CELL`]. Summed over the cells, the answer equals that of [`Detail::Cells`].
+    Total,
+}
+
+/// Where [`Detail::Total`] puts the booked time of whole days.
+pub const TOTAL_CELL: usize = 0;
+
 /// Whole UTC hours `[first, end)` read on one UTC offset (seconds east).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Run {
@@ -66,8 +80,10 @@ impl OpenTime {
             let (mut micros, end) = (part.start().timestamp_micros(), part.end().timestamp_micros());
             while micros < end {
                 let next = ((micros.div_euclid(HOUR_US) + 1) * HOUR_US).min(end);
-                let (Some(at), Some(to)) = (DateTime::from_timestamp_micros(micros), DateTime::from_timestamp_micros(next))
-                else {
+                let (Some(at), Some(to)) = (
+                    DateTime::from_timestamp_micros(micros),
+                    DateTime::from_timestamp_micros(next),
+                ) else {
                     break;
                 };
                 let cell = cell_of(zone, at);
@@ -96,12 +112,12 @@ impl OpenTime {
     }
 
     /// Booked seconds of the used bookings of `ids` inside this open time, per resource and cell.
-    pub async fn booked(&self, db: &Db, ids: &[i64]) -> Result<HashMap<i64, Cells>, StorageError> {
+    pub async fn booked(&self, db: &Db, ids: &[i64], detail: Detail) -> Result<HashMap<i64, Cells>, StorageError> {
         let mut booked: HashMap<i64, Cells> = HashMap::new();
         if ids.is_empty() {
             return Ok(booked);
         }
-        let (whole, parts) = futures::try_join!(self.whole_hours(db, ids), self.parts_of_hours(db, ids))?;
+        let (whole, parts) = futures::try_join!(self.whole_hours(db, ids, detail), self.parts_of_hours(db, ids))?;
         for (resource, cell, seconds) in whole.into_iter().chain(parts) {
             booked.entry(resource).or_insert([0.0; CELLS])[cell] += seconds;
         }
@@ -129,11 +145,55 @@ impl OpenTime {
         (hours, days)
     }
 
-    async fn whole_hours(&self, db: &Db, ids: &[i64]) -> Result<Vec<(i64, usize, f64)>, StorageError> {
+    async fn whole_hours(&self, db: &Db, ids: &[i64], detail: Detail) -> Result<Vec<(i64, usize, f64)>, StorageError> {
         let (hours, days) = self.split();
-        let (mut booked, by_day) = futures::try_join!(Self::hour_rows(db, &hours, ids), self.day_rows(db, &days, ids))?;
+        let (mut booked, by_day) = match detail {
+            Detail::Cells => futures::try_join!(Self::hour_rows(db, &hours, ids), self.day_rows(db, &days, ids))?,
+            Detail::Total => futures::try_join!(Self::hour_rows(db, &hours, ids), Self::day_totals(db, &days, ids))?,
+        };
         booked.extend(by_day);
         Ok(booked)
+    }
+
+    /// Booked seconds per resource over whole days of the runs, as one total each (in
+    /// [`TOTAL_CELL`]).
+    async fn day_totals(
+        db: &Db,
+        days: &[(usize, i64, i64)],
+        ids: &[i64],
+    ) -> Result<Vec<(i64, usize, f64)>, StorageError> {
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut binder = Binder::new();
+        let ranges: Vec<String> = days
+            .iter()
+            .map(|(_, first, end)| {
+                format!(
+                    "(CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                    binder.bind(*first),
+                    binder.bind(*end)
+                )
+            })
+            .collect();
+        let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        let sql = format!(
+            "WITH w (a, b) AS (VALUES {ranges})
+             SELECT d.resource_id AS resource_id, CAST(SUM(d.booked_us) AS BIGINT) AS booked
+             FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
+             WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
+             GROUP BY d.resource_id",
+            ranges = ranges.join(", "),
+            ids = ids.join(", "),
+        );
+        db.query(&sql, binder.into_values())
+            .await?
+            .iter()
+            .map(|row| {
+                let micros: i64 = row.get("booked")?;
+                Ok((row.get("resource_id")?, TOTAL_CELL, micros as f64 / 1e6))
+            })
+            .collect()
     }
 
     /// Booked seconds per resource and cell over whole days of the runs: the rows are summed
