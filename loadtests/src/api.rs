@@ -185,9 +185,7 @@ impl Api {
             .text()
             .await
             .ok()?;
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-            .and_then(|value| value.trim().parse().ok())
+        metric_value(&text, name)
     }
 
     /// `GET path`, body read to the end; the outcome is whether it answered 2xx.
@@ -284,6 +282,13 @@ impl Api {
     }
 }
 
+/// The value of the series `name` (without labels) in Prometheus text.
+fn metric_value(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
 /// The body of a response with the expected status, or an error quoting what came instead.
 async fn expect_json(response: reqwest::Response, expected: StatusCode, what: &str) -> Result<Value> {
     let status = response.status();
@@ -295,4 +300,20 @@ async fn expect_json(response: reqwest::Response, expected: StatusCode, what: &s
 
 pub fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_metric_is_read_from_its_own_line_only() {
+        let text = "# HELP db_overlap_refusals_total Writes refused\n\
+                    # TYPE db_overlap_refusals_total counter\n\
+                    db_overlap_refusals_total_other 9\n\
+                    db_overlap_refusals_total 3\n";
+        assert_eq!(metric_value(text, "db_overlap_refusals_total"), Some(3.0));
+        assert_eq!(metric_value(text, "db_overlap_refusals"), None);
+        assert_eq!(metric_value(text, "absent_total"), None);
+    }
 }

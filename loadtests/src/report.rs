@@ -348,3 +348,63 @@ fn measures(row: &Row) -> Vec<(String, String)> {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::stats::Samples;
+
+    fn run(backend: &str, rows: Vec<Row>) -> BackendRun {
+        BackendRun {
+            backend: backend.to_owned(),
+            url: String::new(),
+            started_at: String::new(),
+            rows,
+        }
+    }
+
+    fn row(workload: &str, figures: &[(&str, f64)]) -> Row {
+        let summary = Samples::default().summarize(Duration::from_secs(1));
+        let mut row = crate::workloads::row(workload, summary, "b", true);
+        for (name, value) in figures {
+            row.figure(name, *value);
+        }
+        row
+    }
+
+    /// Each configuration's figure stands in its own column on the figure's line; a workload a
+    /// configuration did not run says so, and a figure it did not take is a dash.
+    #[test]
+    fn the_nodes_table_lines_up_each_figure_across_configurations() {
+        let report = Report {
+            date: String::new(),
+            command: String::new(),
+            machine: Machine::this(),
+            backends: vec![
+                run("1 node", vec![row("W2", &[("409s", 620.0)])]),
+                run(
+                    "3 nodes",
+                    vec![
+                        row("W2", &[("409s", 610.0), ("refused by the database", 35.0)]),
+                        row("hand-over", &[("late ms", 10.5)]),
+                    ],
+                ),
+            ],
+        };
+        let text = nodes(&report).to_string();
+        let cells = |label: &str| -> Vec<String> {
+            let line = text
+                .lines()
+                .find(|l| l.contains(label))
+                .unwrap_or_else(|| panic!("{label} in\n{text}"));
+            line.split('┆')
+                .map(|cell| cell.trim_matches(|c: char| c.is_whitespace() || c == '│').to_owned())
+                .collect()
+        };
+        assert_eq!(cells("409s")[2..], ["620", "610"]);
+        assert_eq!(cells("refused by the database")[2..], ["–", "35"]);
+        assert_eq!(cells("late ms")[2..], ["not run", "10.50"]);
+    }
+}
