@@ -95,6 +95,11 @@ pub struct CommitMetrics {
     waiting: IntGauge,
     groups: IntCounter,
     jobs: IntCounter,
+    /// Jobs the database refused as overlapping a blocking booking (the exclusion constraint on
+    /// PostgreSQL, the trigger on SQLite): conflicts their actor did not know of when it wrote,
+    /// i.e. with a booking another process (node) committed. Those an actor knew of were refused
+    /// from its memory, without a write, and are not counted.
+    overlaps: IntCounter,
 }
 
 impl CommitMetrics {
@@ -106,10 +111,17 @@ impl CommitMetrics {
                 .expect("valid metric"),
             jobs: IntCounter::new("group_commit_jobs_total", "Actor writes stored by group commits")
                 .expect("valid metric"),
+            overlaps: IntCounter::new(
+                "db_overlap_refusals_total",
+                "Actor writes the database refused as overlapping a booking the actor did not know of \
+                 (written by another process); conflicts refused from the actor's memory are not counted",
+            )
+            .expect("valid metric"),
         };
         metrics.register(Box::new(commit.waiting.clone()));
         metrics.register(Box::new(commit.groups.clone()));
         metrics.register(Box::new(commit.jobs.clone()));
+        metrics.register(Box::new(commit.overlaps.clone()));
         commit
     }
 }
@@ -219,6 +231,12 @@ impl GroupCommit {
             .transaction(move |tx| Box::pin(store_group(tx, work, writer)))
             .instrument(span.clone())
             .await;
+        let overlaps = match &outcome {
+            Ok(answers) => answers.iter().filter(|a| matches!(a, Err(StoreError::Overlap))).count(),
+            Err(StoreError::Overlap) => replies.len(),
+            Err(_) => 0,
+        };
+        self.metrics.overlaps.inc_by(overlaps as u64);
         match outcome {
             Ok(answers) => {
                 self.writer.committed();
