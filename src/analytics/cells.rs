@@ -165,26 +165,13 @@ impl OpenTime {
         if days.is_empty() {
             return Ok(Vec::new());
         }
-        let mut binder = Binder::new();
-        let ranges: Vec<String> = days
-            .iter()
-            .map(|(_, first, end)| {
-                format!(
-                    "(CAST({} AS BIGINT), CAST({} AS BIGINT))",
-                    binder.bind(*first),
-                    binder.bind(*end)
-                )
-            })
-            .collect();
-        let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        let (binder, ranges, ids) = day_ranges(days, ids);
         let sql = format!(
-            "WITH w (a, b) AS (VALUES {ranges})
+            "WITH w (k, a, b) AS (VALUES {ranges})
              SELECT d.resource_id AS resource_id, CAST(SUM(d.booked_us) AS BIGINT) AS booked
              FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
              WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
-             GROUP BY d.resource_id",
-            ranges = ranges.join(", "),
-            ids = ids.join(", "),
+             GROUP BY d.resource_id"
         );
         db.query(&sql, binder.into_values())
             .await?
@@ -208,19 +195,7 @@ impl OpenTime {
         if days.is_empty() {
             return Ok(Vec::new());
         }
-        let mut binder = Binder::new();
-        let ranges: Vec<String> = days
-            .iter()
-            .map(|(k, first, end)| {
-                format!(
-                    "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
-                    binder.bind(*k as i64),
-                    binder.bind(*first),
-                    binder.bind(*end)
-                )
-            })
-            .collect();
-        let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        let (binder, ranges, ids) = day_ranges(days, ids);
         let sums: Vec<String> = (0..24)
             .map(|h| format!("CAST(SUM(d.b{h}) AS BIGINT) AS b{h}"))
             .collect();
@@ -231,8 +206,6 @@ impl OpenTime {
              FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
              WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
              GROUP BY d.resource_id, w.k, (d.day + 3) % 7",
-            ranges = ranges.join(", "),
-            ids = ids.join(", "),
             sums = sums.join(", "),
         );
         let mut booked = Vec::new();
@@ -361,6 +334,25 @@ impl OpenTime {
             })
             .collect()
     }
+}
+
+/// The bound values of `days` (`(run, first day, end day)`) as the rows of `VALUES` for
+/// `w (k, a, b)`, and of `ids` as an `IN` list.
+fn day_ranges(days: &[(usize, i64, i64)], ids: &[i64]) -> (Binder, String, String) {
+    let mut binder = Binder::new();
+    let ranges: Vec<String> = days
+        .iter()
+        .map(|(k, first, end)| {
+            format!(
+                "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                binder.bind(*k as i64),
+                binder.bind(*first),
+                binder.bind(*end)
+            )
+        })
+        .collect();
+    let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+    (binder, ranges.join(", "), ids.join(", "))
 }
 
 #[cfg(test)]
