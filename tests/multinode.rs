@@ -804,19 +804,19 @@ async fn a_rolling_restart_of_three_nodes_fails_no_request_and_loses_no_event() 
         )));
     }
 
-    for index in 0..nodes.len() {
+    for (index, node) in nodes.iter_mut().enumerate() {
         // The load runs before, during and after each restart.
         let before = answered(&load);
         while answered(&load) < before + 20 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let stopping = answered(&load);
-        nodes[index].signal("TERM");
-        let code = exited(&mut nodes[index]).await;
-        assert_eq!(code, Some(0), "node{index} stops cleanly: {:?}", nodes[index].output());
-        let port = nodes[index].port();
+        node.signal("TERM");
+        let code = exited(node).await;
+        assert_eq!(code, Some(0), "node{index} stops cleanly: {:?}", node.output());
+        let port = node.port();
         let env = env.clone();
-        nodes[index] = tokio::task::spawn_blocking(move || ServerProcess::start_on(&borrowed(&env), port))
+        *node = tokio::task::spawn_blocking(move || ServerProcess::start_on(&borrowed(&env), port))
             .await
             .unwrap();
         balancer.wait_until_up(index).await;
