@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::process::ServerProcess;
-use support::server::{http_client, sign_up_at};
+use support::server::{create_resource_at, http_client, sign_up_at};
 use support::{Backend, TestDatabase};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -98,21 +98,6 @@ async fn book(address: &str, token: &str, room: i64, hour: i64) -> u16 {
         .as_u16()
 }
 
-/// Creates a resource through `address` as the admin `token`; its id.
-async fn create_resource(address: &str, token: &str, name: &str) -> i64 {
-    let room: Value = http_client()
-        .post(format!("{address}/api/v1/resources"))
-        .bearer_auth(token)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    room["id"].as_i64().expect("a resource id")
-}
-
 /// With the outbox poll set to a minute, an event committed through node A still reaches a
 /// socket held by node B at once: B's tailer is woken by A's `NOTIFY`, not by its poll. Then
 /// the socket moves: closed on B, resumed on A with `since=`, it receives exactly the events
@@ -125,7 +110,7 @@ async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
     let mut nodes = nodes(&database, 2, &[("EVENTS_POLL_MILLISECONDS", "60000")]);
     let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
     let admin = sign_up_at(&a, "admin").await;
-    let room = create_resource(&a, &admin, "Shared room").await;
+    let room = create_resource_at(&a, &admin, "Shared room").await;
     let user = sign_up_at(&b, "walker").await;
 
     let mut on_b = socket(&b, &user, "").await;
@@ -278,7 +263,7 @@ async fn a_hold_placed_on_a_killed_node_expires_on_time_on_a_survivor() {
     let mut nodes = nodes(&database, 2, &[]);
     let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
     let admin = sign_up_at(&b, "admin").await;
-    let room = create_resource(&b, &admin, "Held room").await;
+    let room = create_resource_at(&b, &admin, "Held room").await;
     let user = sign_up_at(&b, "holder").await;
     let mut on_b = socket(&b, &user, "").await;
     let start = chrono::Utc::now() + chrono::Duration::days(1);
@@ -472,7 +457,7 @@ async fn three_nodes_behind_haproxy_survive_a_node_killed_mid_load() {
     let balancer = Balancer::start(binary, &nodes);
     let front = balancer.address.clone();
     let admin = sign_up_at(&front, "admin").await;
-    let room = create_resource(&front, &admin, "Contended").await;
+    let room = create_resource_at(&front, &admin, "Contended").await;
     let mut racers = Vec::new();
     for i in 0..8 {
         racers.push(sign_up_at(&front, &format!("racer{i}")).await);
@@ -793,7 +778,7 @@ async fn a_rolling_restart_of_three_nodes_fails_no_request_and_loses_no_event() 
     let (stop, load) = (Shared::<bool>::default(), Shared::<Load>::default());
     let mut clients = Vec::new();
     for i in 0..3 {
-        let room = create_resource(&front, &admin, &format!("Room {i}")).await;
+        let room = create_resource_at(&front, &admin, &format!("Room {i}")).await;
         let token = sign_up_at(&front, &format!("booker{i}")).await;
         clients.push(tokio::spawn(book_and_read(
             front.clone(),
