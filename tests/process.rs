@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::process::{ServerProcess, server_command};
-use support::server::{http_client, sign_up_at};
+use support::server::{create_resource_at, http_client, sign_up_at};
 use support::{Backend, TestDatabase};
 
 async fn health(address: &str) -> Value {
@@ -167,21 +167,6 @@ fn two_processes_on(database: &TestDatabase) -> (ServerProcess, ServerProcess) {
     (ServerProcess::start(&env), ServerProcess::start(&env))
 }
 
-/// Creates a resource through `address` as the admin `token`; its id.
-async fn create_resource(address: &str, token: &str, name: &str) -> i64 {
-    let room: Value = http_client()
-        .post(format!("{address}/api/v1/resources"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    room["id"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
     let Some(database) = TestDatabase::create(Backend::Postgres).await else {
@@ -190,7 +175,7 @@ async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
     let (a, b) = two_processes_on(&database);
     let admin = sign_up_at(&a.address, "admin").await;
     let client = http_client();
-    let room = create_resource(&a.address, &admin, "Contended").await;
+    let room = create_resource_at(&a.address, &admin, "Contended").await;
     let mut tokens = Vec::new();
     for i in 0..8 {
         tokens.push(sign_up_at(&b.address, &format!("racer{i}")).await);
@@ -262,7 +247,7 @@ async fn a_global_hours_change_made_through_one_process_is_enforced_by_the_other
     let admin = sign_up_at(&a.address, "admin").await;
     let bob = sign_up_at(&b.address, "bob").await;
     let client = http_client();
-    let room = create_resource(&a.address, &admin, "Room 1").await;
+    let room = create_resource_at(&a.address, &admin, "Room 1").await;
     // 2030-01-07 is a Monday; minute `m` after 07:00 there, for 15 minutes.
     let book = |m: u32| {
         let (start, end) = (
@@ -534,7 +519,7 @@ async fn rooms_and_bookers(admin_at: &str, addresses: &[&str], rooms: usize) -> 
     let admin = sign_up_at(admin_at, "admin").await;
     let mut bookers = Vec::new();
     for i in 0..rooms {
-        let room = create_resource(admin_at, &admin, &format!("Room {i}")).await;
+        let room = create_resource_at(admin_at, &admin, &format!("Room {i}")).await;
         let token = sign_up_at(addresses[i % addresses.len()], &format!("booker{i}")).await;
         bookers.push((token, room));
     }

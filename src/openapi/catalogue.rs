@@ -283,7 +283,7 @@ pub fn all() -> Vec<Operation> {
         op(DELETE, "/api/v1/resource-groups/{group_id}/resources/{resource_id}", "Unassign").returns(200, message()),
         // health
         op(GET, "/health", "Overall health (always 200; read `status`)").returns(200, object(&["status", "timestamp", "version", "database"], json!({ "status": { "type": "string", "enum": ["healthy", "unhealthy"] }, "timestamp": date_time(), "version": string(), "database": string(), "database_backend": string(), "api": string(), "cache": string(), "resources_count": integer(), "rate_limiting": object(&["enabled"], json!({ "enabled": boolean() })) }))),
-        op(GET, "/ready", "Readiness (503 while the database does not answer)").returns(200, object(&["ready", "components"], json!({ "ready": boolean(), "components": any_object(), "timestamp": date_time() }))),
+        op(GET, "/ready", "Readiness (503 while the database does not answer, and while the server drains before it stops)").returns(200, object(&["ready", "components"], json!({ "ready": boolean(), "draining": boolean(), "components": any_object(), "timestamp": date_time() }))),
         op(GET, "/live", "Liveness").returns(200, object(&["alive", "uptime_seconds"], json!({ "alive": boolean(), "timestamp": date_time(), "uptime_seconds": { "type": "number" } }))),
         op(GET, "/metrics", "Prometheus metrics").text(200, "text/plain"),
         op(GET, "/api/versions", "API versions").returns(200, object(&["current_version", "versions"], json!({ "current_version": string(), "versions": any_object(), "deprecated_endpoints": array_of(any_object()) }))),
