@@ -233,6 +233,22 @@ struct NewSaved {
     filters: serde_json::Map<String, Json>,
 }
 
+/// The largest number a saved search's filters may hold. Filters hold ids, counts and flags;
+/// a number near the limits of a double does not survive PostgreSQL's `jsonb` (which keeps
+/// it as an exact decimal that reads back out of range), so the list of saved searches could
+/// not be read any more.
+const MAX_FILTER_NUMBER: f64 = 1e15;
+
+/// Whether every number in `value` lies within `±limit`.
+fn numbers_within(value: &Json, limit: f64) -> bool {
+    match value {
+        Json::Number(number) => number.as_f64().is_some_and(|n| n.abs() <= limit),
+        Json::Array(items) => items.iter().all(|item| numbers_within(item, limit)),
+        Json::Object(fields) => fields.values().all(|field| numbers_within(field, limit)),
+        Json::Null | Json::Bool(_) | Json::String(_) => true,
+    }
+}
+
 async fn save(
     state: web::Data<AppState>,
     principal: Principal,
@@ -251,6 +267,13 @@ async fn save(
         return Err(ApiError::invalid(
             &["body", "filters"],
             "filters may be at most 16 KiB",
+            (),
+        ));
+    }
+    if !numbers_within(&filters, MAX_FILTER_NUMBER) {
+        return Err(ApiError::invalid(
+            &["body", "filters"],
+            "numbers in filters must lie within ±10^15",
             (),
         ));
     }
