@@ -40,6 +40,7 @@ pub const SORT_KEYS: &[SortKey] = &[
 
 /// The wire format's key order: type, title, message, link, id, read, created_at.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct NotificationOut {
     #[serde(rename = "type")]
     pub kind: String,
@@ -48,6 +49,7 @@ pub struct NotificationOut {
     pub link: Option<String>,
     pub id: i64,
     pub read: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

@@ -302,6 +302,7 @@ fn rate(part: i64, whole: i64) -> f64 {
 
 /// The wire's period: the earliest window start of any resource, and now.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Span {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -309,6 +310,7 @@ pub struct Span {
 
 /// One row of `/utilization`.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Utilisation {
     pub resource_id: i64,
     pub resource_name: String,
@@ -409,6 +411,7 @@ pub async fn utilisation(
 /// One resource of `/heatmap`: `cells[weekday][hour]` (Monday first, local hours) is the
 /// utilisation percentage of that weekday-hour over the period, `None` when never open then.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Heatmap {
     pub resource_id: i64,
     pub resource_name: String,
@@ -443,6 +446,7 @@ pub async fn heatmap(db: &Db, period: Period, only: Option<i64>) -> Result<(Span
 
 /// One row of `/popular-resources`.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Popular {
     pub resource_id: i64,
     pub resource_name: String,
@@ -489,6 +493,7 @@ pub async fn popular(db: &Db, period: Period, limit: i64) -> Result<(Span, Vec<P
 
 /// `/peak-times`: used bookings by local hour and weekday of their start.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct PeakTimes {
     pub period: Span,
     pub total_reservations: i64,
@@ -501,12 +506,14 @@ pub struct PeakTimes {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct HourCount {
     pub hour: u32,
     pub count: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct DayCount {
     pub day: &'static str,
     pub day_number: u32,
@@ -619,6 +626,7 @@ pub async fn peak_times(db: &Db, period: Period) -> Result<PeakTimes, StorageErr
 
 /// One row of `/user-patterns`.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct UserPattern {
     pub user_id: i64,
     pub username: String,
@@ -686,6 +694,7 @@ pub async fn user_patterns(
 /// One day of `/cancellations`: the bookings created that UTC day (in their resource's window),
 /// and how many of them are cancelled now.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct CreatedDay {
     pub date: NaiveDate,
     pub created: i64,
@@ -731,6 +740,7 @@ pub async fn cancellations(db: &Db, period: Period) -> Result<(Span, Vec<Created
 
 /// The `overview` of `/dashboard`.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Overview {
     pub total_resources: i64,
     pub total_users: i64,
@@ -743,6 +753,7 @@ pub struct Overview {
 
 /// `/dashboard`: the overview, the five most popular resources and the peaks.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Dashboard {
     pub period: Span,
     pub overview: Overview,
@@ -751,6 +762,7 @@ pub struct Dashboard {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Peaks {
     pub peak_hour: u32,
     pub peak_day: &'static str,

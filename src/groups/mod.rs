@@ -100,6 +100,7 @@ pub struct GroupPatch {
 
 /// `GroupOut` of the wire format.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct GroupOut {
     pub id: i64,
     pub name: String,
@@ -108,16 +109,20 @@ pub struct GroupOut {
     pub building: Option<String>,
     pub floor: Option<String>,
     pub room: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
 }
 
 /// `ResourceInGroupOut` of the wire format.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ResourceInGroupOut {
     pub id: i64,
     pub name: String,
     pub available: bool,
+    #[schema(schema_with = crate::openapi::resource_status)]
     pub status: &'static str,
     pub tags: Vec<String>,
     pub group_id: Option<i64>,

@@ -11,6 +11,7 @@ use crate::wire::bounded::Bounded;
 use crate::wire::time::utc;
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct BusinessHoursOut {
     pub id: i64,
     pub resource_id: Option<i64>,
@@ -24,10 +25,12 @@ pub struct BusinessHoursOut {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct BlackoutOut {
     pub id: i64,
     pub resource_id: Option<i64>,
     /// `YYYY-MM-DD`, a local date of the resource.
+    #[schema(format = Date)]
     pub date: String,
     pub reason: Option<String>,
     #[serde(serialize_with = "as_utc")]

@@ -65,6 +65,7 @@ impl From<LabelError> for ApiError {
 
 /// `LabelOut` of the wire format.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct LabelOut {
     pub id: i64,
     pub category: String,
@@ -72,13 +73,16 @@ pub struct LabelOut {
     pub color: String,
     pub description: Option<String>,
     pub full_name: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub resource_count: i64,
 }
 
 /// A label as a resource's answer shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema)]
 pub struct LabelRef {
     pub id: i64,
     pub category: String,

@@ -21,6 +21,7 @@ use crate::storage::{Row, StorageError};
 
 /// A rate-limit tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Anonymous,

@@ -15,6 +15,8 @@ const TOP_ENDPOINTS: i64 = 10;
 pub const RETENTION: Duration = Duration::days(32);
 
 #[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema)]
+#[schema(as = QuotaStats)]
 pub struct Stats {
     pub total_requests_today: i64,
     /// Since midnight UTC seven days before today.

@@ -57,6 +57,8 @@ pub enum Selection {
 
 /// A resource's state now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
+#[schema(as = BoardState)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Bookable now.
@@ -73,10 +75,13 @@ pub enum State {
 
 /// The answer.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Board {
     /// The instant the states are for.
+    #[schema(format = DateTime)]
     pub now: String,
     /// `now` + [`HORIZON_HOURS`].
+    #[schema(format = DateTime)]
     pub horizon_end: String,
     pub resources: Vec<Tile>,
     /// "All resources" only: more come after `next_after` (pass it as `after`).
@@ -86,6 +91,7 @@ pub struct Board {
 
 /// One resource on the board.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Tile {
     pub id: i64,
     pub name: String,
@@ -94,12 +100,16 @@ pub struct Tile {
     pub state: State,
     /// `free`: when it stops being free (the next booking, closing time or maintenance);
     /// `null` when it stays free beyond the horizon.
+    #[schema(format = DateTime)]
     pub free_until: Option<String>,
     /// `busy`: the end of the run of back-to-back bookings in progress.
+    #[schema(format = DateTime)]
     pub busy_until: Option<String>,
     /// `maintenance`: when it ends by itself (`null`: when an operator ends it).
+    #[schema(format = DateTime)]
     pub maintenance_until: Option<String>,
     /// `closed`: the next opening within 31 days, else `null`.
+    #[schema(format = DateTime)]
     pub opens_at: Option<String>,
     /// `closed`: `"closed"` (outside the hours) or `"blackout"`.
     pub closed_reason: Option<&'static str>,
@@ -112,9 +122,12 @@ pub struct Tile {
 
 /// A booking on a tile.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct BookingOut {
     pub reservation_id: i64,
+    #[schema(format = DateTime)]
     pub start_time: String,
+    #[schema(format = DateTime)]
     pub end_time: String,
     /// `active`, `pending_approval` or `held`.
     pub status: &'static str,

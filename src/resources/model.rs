@@ -23,12 +23,14 @@ pub fn live_status(resource: &ResourceInfo, in_use: bool, now: DateTime<Utc>) ->
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ResourceOut {
     pub id: i64,
     pub name: String,
     pub description: Option<String>,
     pub available: bool,
     pub current_availability: Option<bool>,
+    #[schema(schema_with = crate::openapi::resource_status)]
     pub status: &'static str,
     pub current_user_name: Option<String>,
     pub tags: Vec<String>,

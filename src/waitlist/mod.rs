@@ -55,21 +55,29 @@ macro_rules! entry_columns {
 const FROM_ENTRY: &str = "FROM waitlist w LEFT JOIN reservations o ON o.id = w.offered_reservation_id";
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct WaitlistOut {
     pub id: i64,
     pub resource_id: i64,
     /// `None` when shown to someone other than its owner (a queue is public, its people are not).
     pub user_id: Option<i64>,
+    #[schema(format = DateTime)]
     pub desired_start: String,
+    #[schema(format = DateTime)]
     pub desired_end: String,
     pub flexible_time: bool,
     pub status: String,
     pub position: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub offered_at: Option<String>,
+    #[schema(format = DateTime)]
     pub offer_expires_at: Option<String>,
     /// The slot held for the offer (for a flexible entry, the part of its window that was free).
+    #[schema(format = DateTime)]
     pub offered_start: Option<String>,
+    #[schema(format = DateTime)]
     pub offered_end: Option<String>,
     pub offered_reservation_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]

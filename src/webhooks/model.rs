@@ -108,13 +108,16 @@ pub fn new_secret() -> Result<String, ApiError> {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct WebhookOut {
     pub id: i64,
     pub url: String,
     pub events: Vec<String>,
     pub description: Option<String>,
     pub is_active: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     /// Only in the answers to creating and to regenerating the secret.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,19 +306,23 @@ pub async fn delete(db: &Db, id: i64) -> Result<(), StorageError> {
 
 /// A delivery in a webhook's list.
 #[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct DeliveryOut {
     pub id: i64,
     pub event_type: String,
     pub status: String,
     pub status_code: Option<i64>,
     pub error_message: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub delivered_at: Option<String>,
     pub retry_count: i64,
 }
 
 /// One delivery in full.
 #[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct DeliveryDetail {
     pub id: i64,
     pub webhook_id: i64,
@@ -325,9 +332,12 @@ pub struct DeliveryDetail {
     pub status_code: Option<i64>,
     pub response_body: Option<String>,
     pub error_message: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub delivered_at: Option<String>,
     pub retry_count: i64,
+    #[schema(format = DateTime)]
     pub next_retry_at: Option<String>,
 }
 
