@@ -46,6 +46,7 @@ pub struct NotificationOut {
     pub kind: String,
     pub title: String,
     pub message: String,
+    #[schema(required)]
     pub link: Option<String>,
     pub id: i64,
     pub read: bool,

@@ -104,14 +104,19 @@ pub struct GroupPatch {
 pub struct GroupOut {
     pub id: i64,
     pub name: String,
+    #[schema(required)]
     pub description: Option<String>,
+    #[schema(required)]
     pub parent_id: Option<i64>,
+    #[schema(required)]
     pub building: Option<String>,
+    #[schema(required)]
     pub floor: Option<String>,
+    #[schema(required)]
     pub room: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub updated_at: Option<String>,
 }
 
@@ -125,7 +130,9 @@ pub struct ResourceInGroupOut {
     #[schema(schema_with = crate::openapi::resource_status)]
     pub status: &'static str,
     pub tags: Vec<String>,
+    #[schema(required)]
     pub group_id: Option<i64>,
+    #[schema(required)]
     pub parent_id: Option<i64>,
 }
 

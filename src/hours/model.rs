@@ -14,6 +14,7 @@ use crate::wire::time::utc;
 #[derive(utoipa::ToSchema)]
 pub struct BusinessHoursOut {
     pub id: i64,
+    #[schema(required)]
     pub resource_id: Option<i64>,
     /// 0 = Monday.
     pub day_of_week: i64,
@@ -28,10 +29,12 @@ pub struct BusinessHoursOut {
 #[derive(utoipa::ToSchema)]
 pub struct BlackoutOut {
     pub id: i64,
+    #[schema(required)]
     pub resource_id: Option<i64>,
     /// `YYYY-MM-DD`, a local date of the resource.
     #[schema(format = Date)]
     pub date: String,
+    #[schema(required)]
     pub reason: Option<String>,
     #[serde(serialize_with = "as_utc")]
     pub created_at: DateTime<Utc>,

@@ -71,11 +71,12 @@ pub struct LabelOut {
     pub category: String,
     pub value: String,
     pub color: String,
+    #[schema(required)]
     pub description: Option<String>,
     pub full_name: String,
     #[schema(format = DateTime)]
     pub created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub updated_at: Option<String>,
     pub resource_count: i64,
 }

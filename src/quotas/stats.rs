@@ -24,6 +24,7 @@ pub struct Stats {
     /// Since midnight UTC thirty days before today.
     pub total_requests_month: i64,
     pub unique_users_today: i64,
+    #[schema(required)]
     pub average_response_time_ms: Option<f64>,
     pub rate_limit_hits_today: i64,
     /// Today's most requested route patterns.

@@ -23,10 +23,13 @@ pub struct ReservationOut {
     pub status: ReservationStatus,
     #[schema(format = DateTime)]
     pub created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub cancelled_at: Option<String>,
+    #[schema(required)]
     pub cancellation_reason: Option<String>,
+    #[schema(required)]
     pub recurrence_rule_id: Option<i64>,
+    #[schema(required)]
     pub parent_reservation_id: Option<i64>,
     pub is_recurring_instance: bool,
 }

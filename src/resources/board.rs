@@ -86,6 +86,7 @@ pub struct Board {
     pub resources: Vec<Tile>,
     /// "All resources" only: more come after `next_after` (pass it as `after`).
     pub has_more: bool,
+    #[schema(required)]
     pub next_after: Option<i64>,
 }
 
@@ -100,23 +101,27 @@ pub struct Tile {
     pub state: State,
     /// `free`: when it stops being free (the next booking, closing time or maintenance);
     /// `null` when it stays free beyond the horizon.
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub free_until: Option<String>,
     /// `busy`: the end of the run of back-to-back bookings in progress.
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub busy_until: Option<String>,
     /// `maintenance`: when it ends by itself (`null`: when an operator ends it).
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub maintenance_until: Option<String>,
     /// `closed`: the next opening within 31 days, else `null`.
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub opens_at: Option<String>,
     /// `closed`: `"closed"` (outside the hours) or `"blackout"`.
+    #[schema(required)]
     pub closed_reason: Option<&'static str>,
+    #[schema(required)]
     pub blackout_reason: Option<String>,
     /// The booking (or hold, or request) in progress.
+    #[schema(required)]
     pub current: Option<BookingOut>,
     /// The next one to start, within the horizon.
+    #[schema(required)]
     pub next: Option<BookingOut>,
 }
 
@@ -132,7 +137,9 @@ pub struct BookingOut {
     /// `active`, `pending_approval` or `held`.
     pub status: &'static str,
     /// Who booked, for a viewer who may see it (`auth::booking_names`), else null.
+    #[schema(required)]
     pub user_id: Option<i64>,
+    #[schema(required)]
     pub user_name: Option<String>,
 }
 

@@ -239,6 +239,7 @@ pub struct ResourceHit {
     pub status: &'static str,
     pub tags: Vec<String>,
     pub requires_approval: bool,
+    #[schema(required)]
     pub group_id: Option<i64>,
     pub labels: Vec<crate::labels::LabelRef>,
 }

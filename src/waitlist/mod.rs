@@ -60,6 +60,7 @@ pub struct WaitlistOut {
     pub id: i64,
     pub resource_id: i64,
     /// `None` when shown to someone other than its owner (a queue is public, its people are not).
+    #[schema(required)]
     pub user_id: Option<i64>,
     #[schema(format = DateTime)]
     pub desired_start: String,
@@ -70,15 +71,16 @@ pub struct WaitlistOut {
     pub position: i64,
     #[schema(format = DateTime)]
     pub created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub offered_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub offer_expires_at: Option<String>,
     /// The slot held for the offer (for a flexible entry, the part of its window that was free).
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub offered_start: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub offered_end: Option<String>,
+    #[schema(required)]
     pub offered_reservation_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceOut>,

@@ -113,6 +113,7 @@ pub struct WebhookOut {
     pub id: i64,
     pub url: String,
     pub events: Vec<String>,
+    #[schema(required)]
     pub description: Option<String>,
     pub is_active: bool,
     #[schema(format = DateTime)]
@@ -311,11 +312,13 @@ pub struct DeliveryOut {
     pub id: i64,
     pub event_type: String,
     pub status: String,
+    #[schema(required)]
     pub status_code: Option<i64>,
+    #[schema(required)]
     pub error_message: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub delivered_at: Option<String>,
     pub retry_count: i64,
 }
@@ -329,15 +332,18 @@ pub struct DeliveryDetail {
     pub event_type: String,
     pub payload: Value,
     pub status: String,
+    #[schema(required)]
     pub status_code: Option<i64>,
+    #[schema(required)]
     pub response_body: Option<String>,
+    #[schema(required)]
     pub error_message: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub delivered_at: Option<String>,
     pub retry_count: i64,
-    #[schema(format = DateTime)]
+    #[schema(required, format = DateTime)]
     pub next_retry_at: Option<String>,
 }
 
