@@ -39,8 +39,7 @@ pub const SORT_KEYS: &[SortKey] = &[
 ];
 
 /// The wire format's key order: type, title, message, link, id, read, created_at.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationOut {
     #[serde(rename = "type")]
     pub kind: String,

@@ -99,8 +99,7 @@ pub struct GroupPatch {
 }
 
 /// `GroupOut` of the wire format.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GroupOut {
     pub id: i64,
     pub name: String,
@@ -121,8 +120,7 @@ pub struct GroupOut {
 }
 
 /// `ResourceInGroupOut` of the wire format.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceInGroupOut {
     pub id: i64,
     pub name: String,

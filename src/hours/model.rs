@@ -10,8 +10,7 @@ use crate::error::{ApiError, FieldError};
 use crate::wire::bounded::Bounded;
 use crate::wire::time::utc;
 
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BusinessHoursOut {
     pub id: i64,
     #[schema(required)]
@@ -25,8 +24,7 @@ pub struct BusinessHoursOut {
     pub is_closed: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlackoutOut {
     pub id: i64,
     #[schema(required)]

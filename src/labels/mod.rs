@@ -64,8 +64,7 @@ impl From<LabelError> for ApiError {
 }
 
 /// `LabelOut` of the wire format.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LabelOut {
     pub id: i64,
     pub category: String,
@@ -82,8 +81,7 @@ pub struct LabelOut {
 }
 
 /// A label as a resource's answer shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LabelRef {
     pub id: i64,
     pub category: String,

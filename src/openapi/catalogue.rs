@@ -360,8 +360,17 @@ fn schedule() -> Value {
 fn resource_status() -> Value {
     object(
         &[
-            "resource_id", "resource_name", "base_available", "status", "is_available_for_reservation",
-            "is_currently_in_use", "is_unavailable", "current_time", "is_open", "closed_reason", "blackout_reason",
+            "resource_id",
+            "resource_name",
+            "base_available",
+            "status",
+            "is_available_for_reservation",
+            "is_currently_in_use",
+            "is_unavailable",
+            "current_time",
+            "is_open",
+            "closed_reason",
+            "blackout_reason",
             "next_open_time",
         ],
         json!({

@@ -427,7 +427,9 @@ mod tests {
         references(&doc, &mut found);
         assert!(found.len() > 100, "{}", found.len());
         for target in found {
-            let pointer = target.strip_prefix('#').unwrap_or_else(|| panic!("{target} is not local"));
+            let pointer = target
+                .strip_prefix('#')
+                .unwrap_or_else(|| panic!("{target} is not local"));
             assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
         }
     }
@@ -462,15 +464,26 @@ mod tests {
         // Derived (with serde's view of the type): a skipped-when-absent field is optional, an
         // `Option` one required and nullable.
         let resource = &schemas["ResourceOut"];
-        let required: Vec<&str> = resource["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-        assert!(required.contains(&"description") && !required.contains(&"labels"), "{resource}");
+        let required: Vec<&str> = resource["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            required.contains(&"description") && !required.contains(&"labels"),
+            "{resource}"
+        );
         assert_eq!(
             doc["paths"]["/api/v1/reservations/{reservation_id}"]["get"]["responses"]["200"]["content"]["application/json"]
                 ["schema"]["$ref"],
             "#/components/schemas/ReservationOut"
         );
         let statuses = &schemas["ReservationOut"]["properties"]["status"]["enum"];
-        assert_eq!(statuses.as_array().unwrap().len(), reserver_actors::resource::ReservationStatus::ALL.len());
+        assert_eq!(
+            statuses.as_array().unwrap().len(),
+            reserver_actors::resource::ReservationStatus::ALL.len()
+        );
         // The webhook's owner is never written, so it is not described.
         assert!(schemas["WebhookOut"]["properties"]["owner"].is_null());
     }

@@ -14,8 +14,7 @@ const TOP_ENDPOINTS: i64 = 10;
 /// Hourly usage older than this is deleted (the statistics look back 30 days from today).
 pub const RETENTION: Duration = Duration::days(32);
 
-#[derive(Debug, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = QuotaStats)]
 pub struct Stats {
     pub total_requests_today: i64,

@@ -8,8 +8,7 @@ use serde::Serialize;
 use crate::resources::model::ResourceOut;
 use crate::wire::time::OutputZone;
 
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReservationOut {
     pub id: i64,
     pub user_id: i64,

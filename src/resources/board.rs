@@ -56,8 +56,7 @@ pub enum Selection {
 }
 
 /// A resource's state now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[schema(as = BoardState)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
@@ -74,8 +73,7 @@ pub enum State {
 }
 
 /// The answer.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Board {
     /// The instant the states are for.
     #[schema(format = DateTime)]
@@ -91,8 +89,7 @@ pub struct Board {
 }
 
 /// One resource on the board.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Tile {
     pub id: i64,
     pub name: String,
@@ -126,8 +123,7 @@ pub struct Tile {
 }
 
 /// A booking on a tile.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BookingOut {
     pub reservation_id: i64,
     #[schema(format = DateTime)]

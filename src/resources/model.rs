@@ -22,8 +22,7 @@ pub fn live_status(resource: &ResourceInfo, in_use: bool, now: DateTime<Utc>) ->
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceOut {
     pub id: i64,
     pub name: String,

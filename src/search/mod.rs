@@ -229,8 +229,7 @@ impl ResourceCriteria {
 }
 
 /// A resource as search lists it.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceHit {
     pub id: i64,
     pub name: String,
@@ -339,8 +338,7 @@ pub struct Searcher {
 }
 
 /// A reservation as search lists it.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReservationHit {
     pub id: i64,
     pub user_id: i64,
@@ -523,8 +521,7 @@ fn free(from: DateTime<Utc>, to: DateTime<Utc>) -> Json {
 }
 
 /// What a saved search is over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchType {
     Resources,
@@ -549,8 +546,7 @@ impl SearchType {
 }
 
 /// A saved search as listed.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SavedSearch {
     pub id: i64,
     pub name: String,

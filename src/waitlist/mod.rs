@@ -54,8 +54,7 @@ macro_rules! entry_columns {
 
 const FROM_ENTRY: &str = "FROM waitlist w LEFT JOIN reservations o ON o.id = w.offered_reservation_id";
 
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WaitlistOut {
     pub id: i64,
     pub resource_id: i64,

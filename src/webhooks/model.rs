@@ -107,8 +107,7 @@ pub fn new_secret() -> Result<String, ApiError> {
     random_token(32)
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookOut {
     pub id: i64,
     pub url: String,
@@ -306,8 +305,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<(), StorageError> {
 }
 
 /// A delivery in a webhook's list.
-#[derive(Debug, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryOut {
     pub id: i64,
     pub event_type: String,
@@ -324,8 +322,7 @@ pub struct DeliveryOut {
 }
 
 /// One delivery in full.
-#[derive(Debug, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryDetail {
     pub id: i64,
     pub webhook_id: i64,
