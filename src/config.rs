@@ -154,6 +154,10 @@ pub struct SettingsArgs {
     /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "30")]
     pub shutdown_timeout: Option<String>,
+    /// Seconds a stopping server goes on serving while /ready answers 503, before it stops
+    /// accepting connections: time for a load balancer to take it out of rotation
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECONDS", default_value = "0")]
+    pub shutdown_drain_seconds: Option<String>,
     /// HTTP worker threads. Unset: number of CPUs
     #[arg(long, env = "WORKERS")]
     pub workers: Option<String>,
@@ -311,6 +315,9 @@ pub struct Settings {
     /// Per-account limit of wrong second-factor codes.
     pub mfa_lockout: MfaLockoutConfig,
     pub shutdown_timeout: Duration,
+    /// How long a graceful stop serves on, out of rotation (`/ready` 503), before it closes
+    /// the listener.
+    pub shutdown_drain: Duration,
     pub workers: usize,
     pub log_format: LogFormat,
     /// Booking rules and the tuning of the resource actors.
@@ -771,6 +778,9 @@ impl Settings {
             },
             shutdown_timeout: Duration::from_secs(
                 src.parse(setting!(args.shutdown_timeout), parse_number(0_u64, 3600))?,
+            ),
+            shutdown_drain: Duration::from_secs(
+                src.parse(setting!(args.shutdown_drain_seconds), parse_number(0_u64, 600))?,
             ),
             workers: src
                 .optional(setting!(args.workers), parse_number(1_usize, 256))?

@@ -41,7 +41,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP server until SIGTERM or SIGINT (then finish in-flight requests and exit 0)
+    /// Run the HTTP server until SIGTERM or SIGINT (then drain, finish in-flight requests and exit 0)
     Serve(SettingsArgs),
     /// Apply pending database migrations and exit
     Migrate(SettingsArgs),
@@ -117,7 +117,7 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = app.shutdown_handle();
     actix_web::rt::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutdown requested: finishing in-flight requests");
+        tracing::info!("shutdown requested");
         shutdown.graceful().await;
     });
     app.run_until_stopped().await?;

@@ -4,11 +4,20 @@
 //! requests finish and closes the database.
 //!
 //! Signal handling is the server's own (`disable_signals` on actix's server): SIGTERM and SIGINT
-//! are both graceful — stop accepting, give in-flight requests `SHUTDOWN_TIMEOUT`, close the
-//! database, exit 0.
+//! are both graceful — answer `/ready` with 503 while serving everything for
+//! `SHUTDOWN_DRAIN_SECONDS` (a load balancer takes the process out of rotation meanwhile), then
+//! close the WebSockets (1001) and stop accepting, give in-flight requests `SHUTDOWN_TIMEOUT`,
+//! close the database, exit 0.
+//!
+//! Why the drain: closing the listener at once is not enough behind a load balancer that keeps
+//! idle connections to its servers (HAProxy, nginx, any ingress). A request it sends on one of
+//! them just as the stopping server closes it is lost, and the balancer cannot know whether the
+//! server read it, so it does not retry a POST. Once the balancer's health check has seen the
+//! 503, it sends nothing more, and the connections close with nothing in transit.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -86,12 +95,25 @@ pub struct ShutdownHandle {
     metrics: Option<ServerHandle>,
     events: Arc<Events>,
     rate_limit: Option<Arc<RateLimiter>>,
+    draining: Arc<AtomicBool>,
+    drain: Duration,
 }
 
 impl ShutdownHandle {
-    /// Closes the WebSocket sessions, stops accepting connections, waits for in-flight
-    /// requests (up to the configured shutdown timeout) and writes the counted API usage.
+    /// Answers `/ready` with 503 and goes on serving for the drain period
+    /// (`SHUTDOWN_DRAIN_SECONDS`), then closes the WebSocket sessions, stops accepting
+    /// connections, waits for in-flight requests (up to the configured shutdown timeout) and
+    /// writes the counted API usage.
     pub async fn graceful(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+        if !self.drain.is_zero() {
+            tracing::info!(
+                seconds = self.drain.as_secs(),
+                "draining: /ready answers 503 while requests are still served"
+            );
+            actix_web::rt::time::sleep(self.drain).await;
+        }
+        tracing::info!("closing WebSockets, no longer accepting connections, finishing in-flight requests");
         self.events.close_sessions();
         self.server.stop(true).await;
         if let Some(metrics) = &self.metrics {
@@ -107,6 +129,7 @@ impl ShutdownHandle {
     /// live-update thread: that thread is stopped here, or its tailer and its `LISTEN`
     /// connection would outlive the server and keep reconnecting to the database.
     pub fn request_stop(&self) {
+        self.draining.store(true, Ordering::Relaxed);
         self.events.close_sessions();
         self.events.stop();
         drop(self.server.stop(true));
@@ -255,6 +278,7 @@ impl Application {
             rate_limit,
             webhooks,
             email,
+            draining: Arc::default(),
         });
         let settings = state.settings.clone();
         let app_state = state.clone();
@@ -345,6 +369,8 @@ impl Application {
             metrics: self.metrics.as_ref().map(|(server, _)| server.handle()),
             events: self.state.events.clone(),
             rate_limit: self.state.rate_limit.clone(),
+            draining: self.state.draining.clone(),
+            drain: self.state.settings.shutdown_drain,
         }
     }
 

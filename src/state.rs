@@ -6,6 +6,7 @@
 //! module depends on the state that depends on it (checked by `tests/module_graph.rs`).
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use reserver_actors::Clock;
 use reserver_actors::resource::ResourceSupervisor;
@@ -46,6 +47,10 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// The mail sender (none runs when `EMAIL_ENABLED=false`).
     pub email: Arc<Email>,
+    /// Set when a graceful stop begins: from then on `/ready` answers 503, while every request
+    /// is still served, so that load balancers take this process out of rotation before it
+    /// stops accepting connections (`startup::ShutdownHandle::graceful`).
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {

@@ -3,10 +3,11 @@
 //!
 //! Following one request: the `request` span (see [`crate::http::middleware::trace_requests`])
 //! carries `request_id`, `route` and `user_id`; the resource actor's `resource_actor` span is
-//! its child, and the store's `store_apply` span the actor's, so in JSON every line of the
-//! request lists them (`spans`). At `debug`, the commit (`transaction committed`) and the
-//! tailer's publication of each event (`publishing an event to the sockets`) name the request id
-//! too; outbox rows keep it in `events.request_id`.
+//! its child, so in JSON every line of the request lists them (`spans`). Writes are committed in
+//! groups (the `group_commit` span, in a task of its own): at `debug`, the group logs
+//! `transaction committed` once for each request it held, with its `request_id`, and the tailer's
+//! publication of each event (`publishing an event to the sockets`) names the request id too;
+//! outbox rows keep it in `events.request_id`.
 
 use tracing_subscriber::EnvFilter;
 

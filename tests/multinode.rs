@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::process::ServerProcess;
-use support::server::{http_client, sign_up_at};
+use support::server::{create_resource_at, http_client, sign_up_at};
 use support::{Backend, TestDatabase};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -21,17 +21,28 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// Longest wait for an expected frame (never reached when things work).
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// `count` server processes on `database`, sharing a secret key, with `extra` settings.
-fn nodes(database: &TestDatabase, count: usize, extra: &[(&str, &str)]) -> Vec<ServerProcess> {
-    let data_dir = database.data_dir.path().display().to_string();
-    let url = database.url();
+/// The settings of every node on `database` (one secret key for all), with `extra` ones.
+fn node_env(database: &TestDatabase, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     let mut env = vec![
-        ("DATA_DIR", data_dir.as_str()),
-        ("DATABASE_URL", url.as_str()),
-        ("SECRET_KEY", "a-secret-shared-by-every-node-0123456789abcdef"),
+        ("DATA_DIR", database.data_dir.path().display().to_string()),
+        ("DATABASE_URL", database.url()),
+        (
+            "SECRET_KEY",
+            "a-secret-shared-by-every-node-0123456789abcdef".to_owned(),
+        ),
     ];
-    env.extend_from_slice(extra);
-    (0..count).map(|_| ServerProcess::start(&env)).collect()
+    env.extend(extra.iter().map(|(name, value)| (*name, (*value).to_owned())));
+    env
+}
+
+fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(name, value)| (*name, value.as_str())).collect()
+}
+
+/// `count` server processes on `database`, sharing a secret key, with `extra` settings.
+fn nodes(database: &TestDatabase, count: usize, extra: &[(&'static str, &str)]) -> Vec<ServerProcess> {
+    let env = node_env(database, extra);
+    (0..count).map(|_| ServerProcess::start(&borrowed(&env))).collect()
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -87,21 +98,6 @@ async fn book(address: &str, token: &str, room: i64, hour: i64) -> u16 {
         .as_u16()
 }
 
-/// Creates a resource through `address` as the admin `token`; its id.
-async fn create_resource(address: &str, token: &str, name: &str) -> i64 {
-    let room: Value = http_client()
-        .post(format!("{address}/api/v1/resources"))
-        .bearer_auth(token)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    room["id"].as_i64().expect("a resource id")
-}
-
 /// With the outbox poll set to a minute, an event committed through node A still reaches a
 /// socket held by node B at once: B's tailer is woken by A's `NOTIFY`, not by its poll. Then
 /// the socket moves: closed on B, resumed on A with `since=`, it receives exactly the events
@@ -114,7 +110,7 @@ async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
     let mut nodes = nodes(&database, 2, &[("EVENTS_POLL_MILLISECONDS", "60000")]);
     let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
     let admin = sign_up_at(&a, "admin").await;
-    let room = create_resource(&a, &admin, "Shared room").await;
+    let room = create_resource_at(&a, &admin, "Shared room").await;
     let user = sign_up_at(&b, "walker").await;
 
     let mut on_b = socket(&b, &user, "").await;
@@ -267,7 +263,7 @@ async fn a_hold_placed_on_a_killed_node_expires_on_time_on_a_survivor() {
     let mut nodes = nodes(&database, 2, &[]);
     let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
     let admin = sign_up_at(&b, "admin").await;
-    let room = create_resource(&b, &admin, "Held room").await;
+    let room = create_resource_at(&b, &admin, "Held room").await;
     let user = sign_up_at(&b, "holder").await;
     let mut on_b = socket(&b, &user, "").await;
     let start = chrono::Utc::now() + chrono::Duration::days(1);
@@ -351,12 +347,14 @@ fn free_port() -> u16 {
 struct Balancer {
     child: std::process::Child,
     address: String,
+    /// HAProxy's statistics page, where it says which servers it considers up.
+    stats: String,
     _dir: tempfile::TempDir,
 }
 
 impl Balancer {
     fn start(binary: &str, nodes: &[ServerProcess]) -> Balancer {
-        let port = free_port();
+        let (port, stats_port) = (free_port(), free_port());
         let servers: String = nodes
             .iter()
             .enumerate()
@@ -373,7 +371,8 @@ impl Balancer {
              timeout tunnel 1h\n    retries 3\n    option redispatch 1\n\
              frontend api\n    bind 127.0.0.1:{port}\n    default_backend nodes\n\
              backend nodes\n    balance roundrobin\n    option httpchk GET /ready\n    \
-             default-server inter 300ms fall 2 rise 1\n{servers}"
+             default-server inter 300ms fall 2 rise 1\n{servers}\
+             listen stats\n    bind 127.0.0.1:{stats_port}\n    stats enable\n    stats uri /stats\n"
         );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("haproxy.cfg");
@@ -393,7 +392,43 @@ impl Balancer {
         Balancer {
             child,
             address: format!("http://127.0.0.1:{port}"),
+            stats: format!("http://127.0.0.1:{stats_port}/stats;csv"),
             _dir: dir,
+        }
+    }
+
+    /// Whether HAProxy sends requests to `node{index}` (its health checks passed `rise` times).
+    async fn is_up(&self, index: usize) -> bool {
+        let csv = http_client()
+            .get(&self.stats)
+            .send()
+            .await
+            .expect("HAProxy's statistics")
+            .text()
+            .await
+            .expect("HAProxy's statistics as CSV");
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("# ")
+            .split(',')
+            .collect();
+        let column = |name: &str| header.iter().position(|c| *c == name).expect("a statistics column");
+        let (proxy, server, status) = (column("pxname"), column("svname"), column("status"));
+        let name = format!("node{index}");
+        lines
+            .map(|line| line.split(',').collect::<Vec<_>>())
+            .find(|fields| fields[proxy] == "nodes" && fields[server] == name)
+            .is_some_and(|fields| fields[status] == "UP")
+    }
+
+    /// Waits until HAProxy considers `node{index}` up.
+    async fn wait_until_up(&self, index: usize) {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while !self.is_up(index).await {
+            assert!(std::time::Instant::now() < deadline, "HAProxy never saw node{index} up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
@@ -422,7 +457,7 @@ async fn three_nodes_behind_haproxy_survive_a_node_killed_mid_load() {
     let balancer = Balancer::start(binary, &nodes);
     let front = balancer.address.clone();
     let admin = sign_up_at(&front, "admin").await;
-    let room = create_resource(&front, &admin, "Contended").await;
+    let room = create_resource_at(&front, &admin, "Contended").await;
     let mut racers = Vec::new();
     for i in 0..8 {
         racers.push(sign_up_at(&front, &format!("racer{i}")).await);
@@ -552,5 +587,282 @@ async fn three_nodes_behind_haproxy_survive_a_node_killed_mid_load() {
         }
     }
     assert_eq!(seen, announced, "every event once, in order, across the node's death");
+    drop(balancer);
+}
+
+/// What the load of the rolling restart came to: every request is counted, every booking
+/// answered 201 kept, and every answer that is not the expected success described.
+#[derive(Default)]
+struct Load {
+    answered: usize,
+    booked: Vec<i64>,
+    failures: Vec<String>,
+}
+
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+fn answered(load: &Shared<Load>) -> usize {
+    load.lock().unwrap().answered
+}
+
+/// Sends `request` and records its outcome in `load`: the body when the status is `expected`,
+/// a failure otherwise (another status, or no answer at all).
+async fn expect(load: &Shared<Load>, what: &str, request: reqwest::RequestBuilder, expected: u16) -> Option<Value> {
+    let outcome = match request.send().await {
+        Ok(response) if response.status().as_u16() == expected => response
+            .json::<Value>()
+            .await
+            .map_err(|error| format!("{what}: unreadable body: {error}")),
+        Ok(response) => {
+            let status = response.status();
+            Err(format!(
+                "{what}: {status} {}",
+                response.text().await.unwrap_or_default()
+            ))
+        }
+        Err(error) => Err(format!("{what}: no answer: {error:?}")),
+    };
+    let mut load = load.lock().unwrap();
+    load.answered += 1;
+    match outcome {
+        Ok(body) => Some(body),
+        Err(failure) => {
+            load.failures.push(failure);
+            None
+        }
+    }
+}
+
+/// A light client of the balancer `front`: books one half hour after another on its own `room`
+/// and reads each booking back, then the list of resources, with a pause between rounds, until
+/// `stop`.
+async fn book_and_read(front: String, token: String, room: i64, stop: Shared<bool>, load: Shared<Load>) {
+    let client = http_client();
+    let base = chrono::DateTime::parse_from_rfc3339("2030-01-07T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    for slot in 0.. {
+        if *stop.lock().unwrap() {
+            return;
+        }
+        let start = base + chrono::Duration::hours(slot);
+        let booking = client
+            .post(format!("{front}/api/v1/reservations"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "resource_id": room,
+                "start_time": start.to_rfc3339(),
+                "end_time": (start + chrono::Duration::minutes(30)).to_rfc3339(),
+            }));
+        let what = format!("booking hour {slot} of room {room}");
+        if let Some(id) = expect(&load, &what, booking, 201)
+            .await
+            .and_then(|body| body["id"].as_i64())
+        {
+            load.lock().unwrap().booked.push(id);
+            let read = client
+                .get(format!("{front}/api/v1/reservations/{id}"))
+                .bearer_auth(&token);
+            expect(&load, &format!("reading reservation {id}"), read, 200).await;
+        }
+        let list = client.get(format!("{front}/api/v1/resources")).bearer_auth(&token);
+        expect(&load, "listing resources", list, 200).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What a WebSocket client following every booking saw: the `seq` of each `reservation_created`
+/// in the order received, the highest `seq` of any frame, how many sockets it opened, and
+/// anything that went wrong.
+#[derive(Default)]
+struct Watch {
+    created: Vec<i64>,
+    last_seq: Option<i64>,
+    connections: usize,
+    failures: Vec<String>,
+}
+
+/// Follows every booking through the balancer `front` as a real client does: whenever its socket
+/// ends (a node going away closes it with 1001) it reconnects with `since=` the last `seq` it
+/// received. Runs until aborted.
+async fn follow(front: String, token: String, watch: Shared<Watch>) {
+    let base = format!("{}/ws?token={token}&availability=true", front.replacen("http", "ws", 1));
+    loop {
+        let url = match watch.lock().unwrap().last_seq {
+            Some(seq) => format!("{base}&since={seq}"),
+            None => base.clone(),
+        };
+        let mut socket = match tokio_tungstenite::connect_async(url).await {
+            Ok((socket, _)) => socket,
+            Err(error) => {
+                watch
+                    .lock()
+                    .unwrap()
+                    .failures
+                    .push(format!("WebSocket handshake: {error}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        watch.lock().unwrap().connections += 1;
+        while let Some(Ok(message)) = socket.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let frame: Value = serde_json::from_str(&text).expect("JSON frame");
+            let mut watch = watch.lock().unwrap();
+            if frame["type"] == "resync_required" {
+                watch.failures.push(format!("resumed too late: {frame}"));
+            }
+            if let Some(seq) = frame["seq"].as_i64() {
+                if frame["type"] == "reservation_created" {
+                    watch.created.push(seq);
+                }
+                watch.last_seq = watch.last_seq.max(Some(seq));
+            }
+        }
+    }
+}
+
+/// Waits (without blocking the runtime) until `node` exits; its exit code.
+async fn exited(node: &mut ServerProcess) -> Option<i32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = node.child.try_wait().expect("waiting for a node") {
+            return status.code();
+        }
+        assert!(std::time::Instant::now() < deadline, "the node did not exit");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A rolling update as Kubernetes runs one, under a light load through HAProxy: each of three
+/// nodes in turn is sent SIGTERM, exits, and is replaced by a new process on the same port, which
+/// HAProxy takes back once its health check passes; then the next. Throughout, three clients book
+/// distinct slots and read, and a WebSocket client follows every booking, resuming with `since=`
+/// whenever its socket closes. No request fails (no 5xx, no connection error), every 201 is
+/// stored, and the WebSocket client received every `reservation_created` of the run exactly once,
+/// in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_of_three_nodes_fails_no_request_and_loses_no_event() {
+    let Some(binary) = haproxy() else {
+        return;
+    };
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    // HAProxy checks every 300 ms and marks a node down after 2 failures: well within the drain.
+    let env = node_env(
+        &database,
+        &[("RATE_LIMIT_ENABLED", "false"), ("SHUTDOWN_DRAIN_SECONDS", "2")],
+    );
+    let mut nodes: Vec<ServerProcess> = (0..3).map(|_| ServerProcess::start(&borrowed(&env))).collect();
+    let balancer = Balancer::start(binary, &nodes);
+    for index in 0..nodes.len() {
+        balancer.wait_until_up(index).await;
+    }
+    let front = balancer.address.clone();
+    let admin = sign_up_at(&front, "admin").await;
+    let watcher = sign_up_at(&front, "watcher").await;
+    let watch = Shared::<Watch>::default();
+    let following = tokio::spawn(follow(front.clone(), watcher, watch.clone()));
+    // Registered before its handshake was answered: every later event reaches it.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while watch.lock().unwrap().connections == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WebSocket client never connected"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (stop, load) = (Shared::<bool>::default(), Shared::<Load>::default());
+    let mut clients = Vec::new();
+    for i in 0..3 {
+        let room = create_resource_at(&front, &admin, &format!("Room {i}")).await;
+        let token = sign_up_at(&front, &format!("booker{i}")).await;
+        clients.push(tokio::spawn(book_and_read(
+            front.clone(),
+            token,
+            room,
+            stop.clone(),
+            load.clone(),
+        )));
+    }
+
+    for (index, node) in nodes.iter_mut().enumerate() {
+        // The load runs before, during and after each restart.
+        let before = answered(&load);
+        while answered(&load) < before + 20 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let stopping = answered(&load);
+        node.signal("TERM");
+        let code = exited(node).await;
+        assert_eq!(code, Some(0), "node{index} stops cleanly: {:?}", node.output());
+        let port = node.port();
+        let env = env.clone();
+        *node = tokio::task::spawn_blocking(move || ServerProcess::start_on(&borrowed(&env), port))
+            .await
+            .unwrap();
+        balancer.wait_until_up(index).await;
+        assert!(
+            answered(&load) > stopping,
+            "requests were answered while node{index} restarted"
+        );
+    }
+    let after = answered(&load);
+    while answered(&load) < after + 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    *stop.lock().unwrap() = true;
+    for client in clients {
+        client.await.unwrap();
+    }
+
+    let load = std::mem::take(&mut *load.lock().unwrap());
+    assert!(
+        load.failures.is_empty(),
+        "{} of {} requests failed: {:#?}",
+        load.failures.len(),
+        load.answered,
+        load.failures
+    );
+    let db = database.connect().await;
+    let stored: Vec<i64> = db
+        .query(
+            "SELECT id FROM reservations WHERE status = 'active' ORDER BY id",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<i64>("id").unwrap())
+        .collect();
+    let mut booked = load.booked.clone();
+    booked.sort_unstable();
+    assert_eq!(booked, stored, "every 201 is stored, and nothing else");
+    let announced: Vec<i64> = db
+        .query(
+            "SELECT id FROM events WHERE kind = 'reservation_created' ORDER BY id",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<i64>("id").unwrap())
+        .collect();
+    assert_eq!(announced.len(), booked.len(), "one event per booking");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while watch.lock().unwrap().created.len() < announced.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    following.abort();
+    let watch = std::mem::take(&mut *watch.lock().unwrap());
+    assert!(watch.failures.is_empty(), "{:#?}", watch.failures);
+    assert!(watch.connections > 1, "the WebSocket client resumed at least once");
+    assert_eq!(
+        watch.created, announced,
+        "every event once, in order, across the restarts"
+    );
     drop(balancer);
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::process::{ServerProcess, server_command};
-use support::server::{http_client, sign_up_at};
+use support::server::{create_resource_at, http_client, sign_up_at};
 use support::{Backend, TestDatabase};
 
 async fn health(address: &str) -> Value {
@@ -167,21 +167,6 @@ fn two_processes_on(database: &TestDatabase) -> (ServerProcess, ServerProcess) {
     (ServerProcess::start(&env), ServerProcess::start(&env))
 }
 
-/// Creates a resource through `address` as the admin `token`; its id.
-async fn create_resource(address: &str, token: &str, name: &str) -> i64 {
-    let room: Value = http_client()
-        .post(format!("{address}/api/v1/resources"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    room["id"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
     let Some(database) = TestDatabase::create(Backend::Postgres).await else {
@@ -190,7 +175,7 @@ async fn two_processes_on_one_postgresql_never_store_overlapping_bookings() {
     let (a, b) = two_processes_on(&database);
     let admin = sign_up_at(&a.address, "admin").await;
     let client = http_client();
-    let room = create_resource(&a.address, &admin, "Contended").await;
+    let room = create_resource_at(&a.address, &admin, "Contended").await;
     let mut tokens = Vec::new();
     for i in 0..8 {
         tokens.push(sign_up_at(&b.address, &format!("racer{i}")).await);
@@ -262,7 +247,7 @@ async fn a_global_hours_change_made_through_one_process_is_enforced_by_the_other
     let admin = sign_up_at(&a.address, "admin").await;
     let bob = sign_up_at(&b.address, "bob").await;
     let client = http_client();
-    let room = create_resource(&a.address, &admin, "Room 1").await;
+    let room = create_resource_at(&a.address, &admin, "Room 1").await;
     // 2030-01-07 is a Monday; minute `m` after 07:00 there, for 15 minutes.
     let book = |m: u32| {
         let (start, end) = (
@@ -319,6 +304,12 @@ fn sigterm_lets_a_slow_request_finish_and_exits_0() {
     let body = format!(r#"{{"username": "slowpoke", "password": "{}"}}"#, support::PASSWORD);
     let (first_half, second_half) = body.split_at(body.len() / 2);
     let mut socket = std::net::TcpStream::connect(&host).unwrap();
+    // A first request answered on the same connection: from then on a worker of the server
+    // holds the connection, whatever the machine's load (a connection still waiting to be
+    // accepted when the signal arrives would rightly not be waited for).
+    write!(socket, "GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    let health = read_one_response(&mut socket);
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     write!(
         socket,
         "POST /api/v1/register HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first_half}",
@@ -344,6 +335,32 @@ fn sigterm_lets_a_slow_request_finish_and_exits_0() {
     assert_eq!(server.wait(Duration::from_secs(30)), Some(0), "then the server exits 0");
     let refused = std::net::TcpStream::connect(&host);
     assert!(refused.is_err(), "and it no longer accepts connections");
+}
+
+/// Reads one HTTP/1.1 response (headers and a `Content-Length` body) from a kept-alive
+/// connection, leaving the connection open.
+fn read_one_response(socket: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        socket.read_exact(&mut byte).expect("response headers");
+        bytes.push(byte[0]);
+    }
+    let headers = String::from_utf8_lossy(&bytes).into_owned();
+    let length = headers
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .expect("a Content-Length");
+    let mut body = vec![0u8; length];
+    socket.read_exact(&mut body).expect("response body");
+    headers + String::from_utf8_lossy(&body).as_ref()
 }
 
 /// What one booking request came to.
@@ -502,7 +519,7 @@ async fn rooms_and_bookers(admin_at: &str, addresses: &[&str], rooms: usize) -> 
     let admin = sign_up_at(admin_at, "admin").await;
     let mut bookers = Vec::new();
     for i in 0..rooms {
-        let room = create_resource(admin_at, &admin, &format!("Room {i}")).await;
+        let room = create_resource_at(admin_at, &admin, &format!("Room {i}")).await;
         let token = sign_up_at(addresses[i % addresses.len()], &format!("booker{i}")).await;
         bookers.push((token, room));
     }

@@ -115,7 +115,7 @@ async fn a_booking_is_followed_by_its_request_id(database: TestDatabase) {
     assert!(
         lines.iter().any(|l| message(l) == "transaction committed"
             && l["fields"]["request_id"] == "abc"
-            && in_span(l, "store_apply")),
+            && in_span(l, "group_commit")),
         "commit: {}",
         all()
     );

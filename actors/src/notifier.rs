@@ -22,6 +22,9 @@
 //!   [`Connect`] over the cap is refused ([`TooManySockets`]), never queued.
 //! - A [`Revoke`] dismisses ([`Dismissal::Revoked`]) every session of the user (or of one of its
 //!   sign-ins) at once, at the cost of that user's sessions only (they are indexed by user).
+//! - After a [`Shutdown`], a session that connects is dismissed ([`Dismissal::Shutdown`]) at
+//!   once: a handshake that slipped in while the server stops would otherwise keep its socket,
+//!   and the server's stop, open until the shutdown timeout.
 //! - No I/O and no SQL here: events arrive decoded, with their wire text ready to send.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -220,6 +223,8 @@ pub struct Notifier {
     max_subscriptions: usize,
     /// Most sessions one user may hold.
     max_sockets_per_user: usize,
+    /// A [`Shutdown`] was handled: sessions connecting from now on are dismissed at once.
+    stopping: bool,
 }
 
 impl Notifier {
@@ -234,6 +239,7 @@ impl Notifier {
             availability: HashSet::new(),
             max_subscriptions,
             max_sockets_per_user,
+            stopping: false,
         }
     }
 
@@ -346,6 +352,9 @@ impl Handler<Connect> for Notifier {
                 dismiss: Some(msg.dismiss),
             },
         );
+        if self.stopping {
+            self.remove(id, Some(Dismissal::Shutdown));
+        }
         Ok(Connected {
             id,
             published: self.published,
@@ -449,6 +458,7 @@ impl Handler<Shutdown> for Notifier {
     type Result = ();
 
     fn handle(&mut self, _: Shutdown, _: &mut Context<Self>) {
+        self.stopping = true;
         let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
         for id in ids {
             self.remove(id, Some(Dismissal::Shutdown));

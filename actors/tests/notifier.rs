@@ -178,6 +178,11 @@ async fn shutdown_dismisses_everyone_and_disconnect_forgets_a_session() {
     assert_eq!(staying.seqs(), [1]);
     notifier.send(Shutdown).await.unwrap();
     assert_eq!(staying.dismissed.try_recv(), Ok(Dismissal::Shutdown));
+    // One that connects while the server stops is dismissed at once, and gets nothing.
+    let mut late = connect(&notifier, 1, 4).await;
+    assert_eq!(late.dismissed.try_recv(), Ok(Dismissal::Shutdown));
+    notifier.send(Publish(vec![event(2, for_user(1, 1))])).await.unwrap();
+    assert!(late.seqs().is_empty());
 }
 
 #[actix_rt::test]

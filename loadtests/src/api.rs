@@ -146,6 +146,48 @@ impl Api {
         }
     }
 
+    /// `POST /api/v1/holds`: a hold of `[start, end)` lapsing after `minutes`; its id and when
+    /// it lapses.
+    pub async fn hold(
+        &self,
+        account: &Account,
+        resource: i64,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        minutes: i64,
+    ) -> Result<(i64, DateTime<Utc>)> {
+        let body = json!({"resource_id": resource, "start_time": rfc3339(start), "end_time": rfc3339(end), "minutes": minutes});
+        let hold = self
+            .send_json(
+                account,
+                reqwest::Method::POST,
+                "/api/v1/holds",
+                &body,
+                StatusCode::CREATED,
+            )
+            .await?;
+        let expires_at = hold["expires_at"].as_str().context("a hold without expires_at")?;
+        Ok((
+            hold["id"].as_i64().context("a hold without id")?,
+            DateTime::parse_from_rfc3339(expires_at)?.with_timezone(&Utc),
+        ))
+    }
+
+    /// A counter or gauge of `GET /metrics` (Prometheus text; a series without labels), or
+    /// `None` when the server does not expose it.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        metric_value(&text, name)
+    }
+
     /// `GET path`, body read to the end; the outcome is whether it answered 2xx.
     pub async fn get(&self, path: &str) -> Timed<bool> {
         let sent = Instant::now();
@@ -240,6 +282,13 @@ impl Api {
     }
 }
 
+/// The value of the series `name` (without labels) in Prometheus text.
+fn metric_value(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
 /// The body of a response with the expected status, or an error quoting what came instead.
 async fn expect_json(response: reqwest::Response, expected: StatusCode, what: &str) -> Result<Value> {
     let status = response.status();
@@ -251,4 +300,20 @@ async fn expect_json(response: reqwest::Response, expected: StatusCode, what: &s
 
 pub fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_metric_is_read_from_its_own_line_only() {
+        let text = "# HELP db_overlap_refusals_total Writes refused\n\
+                    # TYPE db_overlap_refusals_total counter\n\
+                    db_overlap_refusals_total_other 9\n\
+                    db_overlap_refusals_total 3\n";
+        assert_eq!(metric_value(text, "db_overlap_refusals_total"), Some(3.0));
+        assert_eq!(metric_value(text, "db_overlap_refusals"), None);
+        assert_eq!(metric_value(text, "absent_total"), None);
+    }
 }

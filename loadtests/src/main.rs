@@ -32,20 +32,31 @@ struct Cli {
 enum Command {
     /// Run workloads against one server and write that backend's results as JSON
     Run {
-        /// Server base URL
+        /// Server base URL (with --peer-url: the first node)
         #[arg(long, default_value = "http://127.0.0.1:8000")]
         url: String,
+        /// Another node of the same server (a process on the same database); repeatable. The
+        /// booking and contention clients are spread round-robin over every node, W4's sockets
+        /// are held on the peers, `handover` kills the last one
+        #[arg(long)]
+        peer_url: Vec<String>,
         /// Label of the server in the report (e.g. sqlite, postgres)
         #[arg(long, default_value = "server")]
         backend: String,
         /// Comma-separated workloads: memory, w1, w2, w3, w4, fanout (default: these, in that
-        /// order), search and analytics (only when named; analytics needs a database seeded by
-        /// `loadtests/analytics-seed`)
+        /// order), search, analytics and handover (only when named; analytics needs a database
+        /// seeded by `loadtests/analytics-seed`; handover needs peers and SIGKILLs the last node)
         #[arg(long, value_delimiter = ',', default_values_t = workloads::ALL.map(String::from))]
         workloads: Vec<String>,
-        /// The server's pid, to report its memory and CPU (same machine only)
+        /// The server's pid, to report its memory and CPU (same machine only); with peers, one
+        /// per node, in the order of --url then --peer-url
         #[arg(long)]
-        server_pid: Option<u32>,
+        server_pid: Vec<u32>,
+        /// The server's PostgreSQL database, when PostgreSQL runs on this machine: its
+        /// processes' CPU (the database's backends, the cluster's WAL writer, background writer
+        /// and checkpointer) is reported too
+        #[arg(long)]
+        database: Option<String>,
         /// Account used as admin: registered as the first account on a fresh server
         #[arg(long, default_value = "loadadmin")]
         admin: String,
@@ -77,6 +88,10 @@ enum Command {
     },
     /// Merge backend results into one report (JSON) and print the table
     Report {
+        /// Print the comparison of deployments (one column per input, e.g. 1 node and 3 nodes;
+        /// `loadtests/multinode`) instead of the budgets table
+        #[arg(long)]
+        nodes: bool,
         /// The command that produced the run, recorded in the report
         #[arg(long, default_value = "")]
         command: String,
@@ -134,9 +149,11 @@ async fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Run {
             url,
+            peer_url,
             backend,
             workloads,
             server_pid,
+            database,
             admin,
             clients,
             seconds,
@@ -158,14 +175,29 @@ async fn main() -> Result<()> {
                 search_resources,
                 search_reservations,
                 search_seeded,
-                server_pid,
+                server_pids: server_pid,
+                database,
             };
-            let run = run(&url, &backend, &admin, settings, &workloads).await?;
+            let mut urls = vec![url];
+            urls.extend(peer_url);
+            if !settings.server_pids.is_empty() && settings.server_pids.len() != urls.len() {
+                bail!(
+                    "{} --server-pid for {} nodes: give one per node, or none",
+                    settings.server_pids.len(),
+                    urls.len()
+                );
+            }
+            let run = run(&urls, &backend, &admin, settings, &workloads).await?;
             if let Some(out) = out {
                 std::fs::write(&out, serde_json::to_string_pretty(&run)?)?;
             }
         }
-        Command::Report { command, out, inputs } => {
+        Command::Report {
+            nodes,
+            command,
+            out,
+            inputs,
+        } => {
             let report = Report {
                 date: Utc::now().to_rfc3339(),
                 command,
@@ -177,7 +209,11 @@ async fn main() -> Result<()> {
             };
             std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
             println!("{}", report::table(&report));
-            println!("{}", report::budgets(&report));
+            if nodes {
+                println!("{}", report::nodes(&report));
+            } else {
+                println!("{}", report::budgets(&report));
+            }
             println!("report: {}", out.display());
         }
         Command::Board {
@@ -224,9 +260,10 @@ async fn main() -> Result<()> {
 }
 
 /// Sets up the run's accounts, then runs `names` in order, printing each row as it completes.
-async fn run(url: &str, backend: &str, admin: &str, settings: Settings, names: &[String]) -> Result<BackendRun> {
+/// `urls` are the server's nodes (usually one).
+async fn run(urls: &[String], backend: &str, admin: &str, settings: Settings, names: &[String]) -> Result<BackendRun> {
     let started_at = Utc::now().to_rfc3339();
-    let ctx = Context::setup(url, admin, settings).await?;
+    let ctx = Context::setup(urls, admin, settings).await?;
     let mut rows = Vec::new();
     for name in names {
         eprintln!("[{backend}] {name} …");
@@ -239,6 +276,7 @@ async fn run(url: &str, backend: &str, admin: &str, settings: Settings, names: &
             "fanout" => vec![workloads::fanout::run(&ctx).await?],
             "search" => vec![workloads::search::run(&ctx).await?],
             "analytics" => workloads::analytics::run(&ctx).await?,
+            "handover" => vec![workloads::handover::run(&ctx).await?],
             other => bail!("unknown workload {other:?}"),
         };
         for row in &produced {
@@ -248,7 +286,7 @@ async fn run(url: &str, backend: &str, admin: &str, settings: Settings, names: &
     }
     Ok(BackendRun {
         backend: backend.to_owned(),
-        url: url.to_owned(),
+        url: urls.join(" "),
         started_at,
         rows,
     })

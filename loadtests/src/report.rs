@@ -25,27 +25,57 @@ pub struct Row {
     pub holds: bool,
     /// Anything else worth reading (rounds, winners, connections, counts).
     pub notes: Vec<String>,
+    /// Every node of the server (summed over their processes).
     pub server: Option<Usage>,
+    /// PostgreSQL's processes of the run's database (`rr-load run --database`), summed.
+    #[serde(default)]
+    pub database: Option<Usage>,
     pub generator: Option<Usage>,
     /// The machine's load averages (1, 5, 15 minutes) when the workload ended.
     #[serde(default)]
     pub load_average: Option<[f64; 3]>,
+    /// Figures of this workload alone (e.g. the contention workload's 409 latency), in order.
+    #[serde(default)]
+    pub figures: Vec<Figure>,
+}
+
+/// A named figure of one workload; the name carries its unit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Figure {
+    pub name: String,
+    pub value: f64,
 }
 
 impl Row {
+    pub fn figure(&mut self, name: &str, value: f64) {
+        self.figures.push(Figure {
+            name: name.to_owned(),
+            value,
+        });
+    }
+
     /// Server CPU milliseconds per answered request (or delivered event); per *accepted* one
     /// where the row counts acceptances (bookings), so refused requests do not make a booking
-    /// look cheaper. Unlike a rate, it holds across machines of different speed and load. The
-    /// database's own processes (PostgreSQL) are not in it.
+    /// look cheaper. Unlike a rate, it holds across machines of different speed and load. Every
+    /// node's processes are in it; the database's (PostgreSQL) are not: see
+    /// [`Row::database_cpu_ms_per_request`].
     pub fn cpu_ms_per_request(&self) -> Option<f64> {
-        let server = self.server.as_ref()?;
+        self.per_request(self.server.as_ref()?)
+    }
+
+    /// The same for PostgreSQL's processes of the run's database, when they were measured.
+    pub fn database_cpu_ms_per_request(&self) -> Option<f64> {
+        self.per_request(self.database.as_ref()?)
+    }
+
+    fn per_request(&self, usage: &Usage) -> Option<f64> {
         let counted = match self.accepted_per_second {
             Some(accepted) if self.summary.per_second > 0.0 => {
                 self.summary.requests as f64 * accepted / self.summary.per_second
             }
             _ => self.summary.requests as f64,
         };
-        (counted > 0.0 && server.cpu_ms > 0.0).then(|| server.cpu_ms / counted)
+        (counted > 0.0 && usage.cpu_ms > 0.0).then(|| usage.cpu_ms / counted)
     }
 }
 
@@ -225,4 +255,156 @@ fn figure(row: &Row) -> String {
         text.push_str(&format!(", {lost} lost"));
     }
     text
+}
+
+/// The comparison of deployments of one server (`loadtests/multinode`: 1 node, then 3 on the
+/// same database): one line per workload and measure, one column per deployment (each run's
+/// `backend` label), so every figure of 3 nodes stands beside the same figure of 1.
+pub fn nodes(report: &Report) -> Table {
+    let mut header = vec!["workload".to_owned(), "measure".to_owned()];
+    header.extend(report.backends.iter().map(|run| run.backend.clone()));
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header(header);
+    let mut workloads: Vec<&str> = Vec::new();
+    for row in report.backends.iter().flat_map(|run| &run.rows) {
+        if !workloads.contains(&row.workload.as_str()) {
+            workloads.push(&row.workload);
+        }
+    }
+    for workload in workloads {
+        let per_run: Vec<Option<Vec<(String, String)>>> = report
+            .backends
+            .iter()
+            .map(|run| run.rows.iter().find(|row| row.workload == workload).map(measures))
+            .collect();
+        let mut labels: Vec<&str> = Vec::new();
+        for (label, _) in per_run.iter().flatten().flatten() {
+            if !labels.contains(&label.as_str()) {
+                labels.push(label.as_str());
+            }
+        }
+        for (i, label) in labels.iter().enumerate() {
+            let mut line = vec![
+                if i == 0 { workload.to_owned() } else { String::new() },
+                (*label).to_owned(),
+            ];
+            line.extend(per_run.iter().map(|measured| {
+                match measured {
+                    None => "not run".to_owned(),
+                    Some(measured) => measured
+                        .iter()
+                        .find(|(l, _)| l.as_str() == *label)
+                        .map_or_else(|| "–".to_owned(), |(_, value)| value.clone()),
+                }
+            }));
+            table.add_row(line);
+        }
+    }
+    table
+}
+
+/// What [`nodes`] shows of one row, as (measure, value).
+fn measures(row: &Row) -> Vec<(String, String)> {
+    let s = &row.summary;
+    let mut out = Vec::new();
+    let mut add = |label: &str, value: String| out.push((label.to_owned(), value));
+    match row.accepted_per_second {
+        Some(accepted) => add("accepted bookings/s", format!("{accepted:.0}")),
+        None => add("requests (or events)/s", format!("{:.0}", s.per_second)),
+    }
+    add("latency p50 / p99 ms", format!("{:.2} / {:.2}", s.p50_ms, s.p99_ms));
+    add("errors (not 201/409)", s.errors.to_string());
+    if let Some(overlaps) = row.overlaps {
+        add("overlapping pairs", overlaps.to_string());
+    }
+    if let Some(lost) = row.events_lost {
+        add("events lost", lost.to_string());
+    }
+    for figure in &row.figures {
+        let value = if figure.value.fract() == 0.0 {
+            format!("{:.0}", figure.value)
+        } else {
+            format!("{:.2}", figure.value)
+        };
+        add(&figure.name, value);
+    }
+    let ms = |value: Option<f64>| value.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.3}"));
+    let percent = |usage: &Option<Usage>| {
+        usage
+            .as_ref()
+            .map_or_else(|| "–".to_owned(), |u| format!("{:.0}", u.cpu_percent))
+    };
+    add("server CPU ms/req (all nodes)", ms(row.cpu_ms_per_request()));
+    add("PostgreSQL CPU ms/req", ms(row.database_cpu_ms_per_request()));
+    let both = row.cpu_ms_per_request().zip(row.database_cpu_ms_per_request());
+    add("server + PostgreSQL CPU ms/req", ms(both.map(|(a, b)| a + b)));
+    add("server CPU % (all nodes)", percent(&row.server));
+    add("PostgreSQL CPU %", percent(&row.database));
+    add("rr-load CPU %", percent(&row.generator));
+    add("load 1 min at end", load(row));
+    add(
+        "budget",
+        format!("{}: {}", row.budget, if row.holds { "holds" } else { "MISSES" }),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::stats::Samples;
+
+    fn run(backend: &str, rows: Vec<Row>) -> BackendRun {
+        BackendRun {
+            backend: backend.to_owned(),
+            url: String::new(),
+            started_at: String::new(),
+            rows,
+        }
+    }
+
+    fn row(workload: &str, figures: &[(&str, f64)]) -> Row {
+        let summary = Samples::default().summarize(Duration::from_secs(1));
+        let mut row = crate::workloads::row(workload, summary, "b", true);
+        for (name, value) in figures {
+            row.figure(name, *value);
+        }
+        row
+    }
+
+    /// Each configuration's figure stands in its own column on the figure's line; a workload a
+    /// configuration did not run says so, and a figure it did not take is a dash.
+    #[test]
+    fn the_nodes_table_lines_up_each_figure_across_configurations() {
+        let report = Report {
+            date: String::new(),
+            command: String::new(),
+            machine: Machine::this(),
+            backends: vec![
+                run("1 node", vec![row("W2", &[("409s", 620.0)])]),
+                run(
+                    "3 nodes",
+                    vec![
+                        row("W2", &[("409s", 610.0), ("refused by the database", 35.0)]),
+                        row("hand-over", &[("late ms", 10.5)]),
+                    ],
+                ),
+            ],
+        };
+        let text = nodes(&report).to_string();
+        let cells = |label: &str| -> Vec<String> {
+            let line = text
+                .lines()
+                .find(|l| l.contains(label))
+                .unwrap_or_else(|| panic!("{label} in\n{text}"));
+            line.split('┆')
+                .map(|cell| cell.trim_matches(|c: char| c.is_whitespace() || c == '│').to_owned())
+                .collect()
+        };
+        assert_eq!(cells("409s")[2..], ["620", "610"]);
+        assert_eq!(cells("refused by the database")[2..], ["–", "35"]);
+        assert_eq!(cells("late ms")[2..], ["not run", "10.50"]);
+    }
 }

@@ -16,15 +16,16 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::api::{Account, Api};
 use crate::stats::Samples;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// When each reservation's `reservation_created` reached one socket.
 pub type Arrivals = HashMap<i64, Instant>;
 
-/// `count` sockets, the i-th signed in as `accounts[i % accounts.len()]`, with `query` (e.g.
-/// `resources=7`), opened `batch` at a time so the server's accept queue never overflows.
+/// `count` sockets, the i-th signed in as `accounts[i % accounts.len()]` on the node
+/// `nodes[i % nodes.len()]`, with `query` (e.g. `resources=7`), opened `batch` at a time so the
+/// server's accept queue never overflows.
 pub async fn connect_many(
-    api: &Api,
+    nodes: &[Api],
     accounts: &[Account],
     count: usize,
     query: &str,
@@ -32,7 +33,7 @@ pub async fn connect_many(
 ) -> Result<Vec<Socket>> {
     stream::iter(0..count)
         .map(|i| {
-            let url = api.ws_url(&accounts[i % accounts.len()], query);
+            let url = nodes[i % nodes.len()].ws_url(&accounts[i % accounts.len()], query);
             async move {
                 let (socket, _) = tokio_tungstenite::connect_async(url)
                     .await

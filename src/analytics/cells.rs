@@ -33,6 +33,20 @@ fn cell_of(zone: Tz, time: DateTime<Utc>) -> usize {
     local.weekday().num_days_from_monday() as usize * 24 + local.hour() as usize
 }
 
+/// How finely [`OpenTime::booked`] places booked time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Each second in the cell of its local weekday-hour (the heatmap).
+    Cells,
+    /// Only each resource's sum is wanted (utilisation): the whole days, most of a long window,
+    /// are read as one total per resource (`booked_us`, not the 24 hour columns), which is put
+    /// in [`TOTAL_CELL`]. Summed over the cells, the answer equals that of [`Detail::Cells`].
+    Total,
+}
+
+/// Where [`Detail::Total`] puts the booked time of whole days.
+pub const TOTAL_CELL: usize = 0;
+
 /// Whole UTC hours `[first, end)` read on one UTC offset (seconds east).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Run {
@@ -60,22 +74,27 @@ impl OpenTime {
             open: [0.0; CELLS],
         };
         for part in parts {
-            let end = part.end().timestamp_micros();
-            let mut at = part.start();
-            while at < part.end() {
-                let micros = at.timestamp_micros();
+            // Whole microseconds, the rollup's unit: every step moves `micros` forward (an end
+            // with nanoseconds, such as the current instant, is cut at its microsecond; stepping
+            // by instants would then make a step of zero and never end).
+            let (mut micros, end) = (part.start().timestamp_micros(), part.end().timestamp_micros());
+            while micros < end {
                 let next = ((micros.div_euclid(HOUR_US) + 1) * HOUR_US).min(end);
+                let (Some(at), Some(to)) = (
+                    DateTime::from_timestamp_micros(micros),
+                    DateTime::from_timestamp_micros(next),
+                ) else {
+                    break;
+                };
                 let cell = cell_of(zone, at);
                 cut.open[cell] += (next - micros) as f64 / 1e6;
                 if micros.rem_euclid(HOUR_US) == 0 && next - micros == HOUR_US {
                     let offset = i64::from(zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc());
                     cut.whole_hour(micros / HOUR_US, offset);
-                } else if let Some(piece) =
-                    DateTime::from_timestamp_micros(next).and_then(|to| Interval::new(at, to).ok())
-                {
+                } else if let Ok(piece) = Interval::new(at, to) {
                     cut.pieces.push((piece, cell));
                 }
-                at += Duration::microseconds(next - micros);
+                micros = next;
             }
         }
         cut
@@ -93,12 +112,12 @@ impl OpenTime {
     }
 
     /// Booked seconds of the used bookings of `ids` inside this open time, per resource and cell.
-    pub async fn booked(&self, db: &Db, ids: &[i64]) -> Result<HashMap<i64, Cells>, StorageError> {
+    pub async fn booked(&self, db: &Db, ids: &[i64], detail: Detail) -> Result<HashMap<i64, Cells>, StorageError> {
         let mut booked: HashMap<i64, Cells> = HashMap::new();
         if ids.is_empty() {
             return Ok(booked);
         }
-        let (whole, parts) = futures::try_join!(self.whole_hours(db, ids), self.parts_of_hours(db, ids))?;
+        let (whole, parts) = futures::try_join!(self.whole_hours(db, ids, detail), self.parts_of_hours(db, ids))?;
         for (resource, cell, seconds) in whole.into_iter().chain(parts) {
             booked.entry(resource).or_insert([0.0; CELLS])[cell] += seconds;
         }
@@ -126,11 +145,42 @@ impl OpenTime {
         (hours, days)
     }
 
-    async fn whole_hours(&self, db: &Db, ids: &[i64]) -> Result<Vec<(i64, usize, f64)>, StorageError> {
+    async fn whole_hours(&self, db: &Db, ids: &[i64], detail: Detail) -> Result<Vec<(i64, usize, f64)>, StorageError> {
         let (hours, days) = self.split();
-        let (mut booked, by_day) = futures::try_join!(Self::hour_rows(db, &hours, ids), self.day_rows(db, &days, ids))?;
+        let (mut booked, by_day) = match detail {
+            Detail::Cells => futures::try_join!(Self::hour_rows(db, &hours, ids), self.day_rows(db, &days, ids))?,
+            Detail::Total => futures::try_join!(Self::hour_rows(db, &hours, ids), Self::day_totals(db, &days, ids))?,
+        };
         booked.extend(by_day);
         Ok(booked)
+    }
+
+    /// Booked seconds per resource over whole days of the runs, as one total each (in
+    /// [`TOTAL_CELL`]).
+    async fn day_totals(
+        db: &Db,
+        days: &[(usize, i64, i64)],
+        ids: &[i64],
+    ) -> Result<Vec<(i64, usize, f64)>, StorageError> {
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (binder, ranges, ids) = day_ranges(days, ids);
+        let sql = format!(
+            "WITH w (k, a, b) AS (VALUES {ranges})
+             SELECT d.resource_id AS resource_id, CAST(SUM(d.booked_us) AS BIGINT) AS booked
+             FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
+             WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
+             GROUP BY d.resource_id"
+        );
+        db.query(&sql, binder.into_values())
+            .await?
+            .iter()
+            .map(|row| {
+                let micros: i64 = row.get("booked")?;
+                Ok((row.get("resource_id")?, TOTAL_CELL, micros as f64 / 1e6))
+            })
+            .collect()
     }
 
     /// Booked seconds per resource and cell over whole days of the runs: the rows are summed
@@ -145,19 +195,7 @@ impl OpenTime {
         if days.is_empty() {
             return Ok(Vec::new());
         }
-        let mut binder = Binder::new();
-        let ranges: Vec<String> = days
-            .iter()
-            .map(|(k, first, end)| {
-                format!(
-                    "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
-                    binder.bind(*k as i64),
-                    binder.bind(*first),
-                    binder.bind(*end)
-                )
-            })
-            .collect();
-        let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+        let (binder, ranges, ids) = day_ranges(days, ids);
         let sums: Vec<String> = (0..24)
             .map(|h| format!("CAST(SUM(d.b{h}) AS BIGINT) AS b{h}"))
             .collect();
@@ -168,8 +206,6 @@ impl OpenTime {
              FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
              WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
              GROUP BY d.resource_id, w.k, (d.day + 3) % 7",
-            ranges = ranges.join(", "),
-            ids = ids.join(", "),
             sums = sums.join(", "),
         );
         let mut booked = Vec::new();
@@ -300,6 +336,25 @@ impl OpenTime {
     }
 }
 
+/// The bound values of `days` (`(run, first day, end day)`) as the rows of `VALUES` for
+/// `w (k, a, b)`, and of `ids` as an `IN` list.
+fn day_ranges(days: &[(usize, i64, i64)], ids: &[i64]) -> (Binder, String, String) {
+    let mut binder = Binder::new();
+    let ranges: Vec<String> = days
+        .iter()
+        .map(|(k, first, end)| {
+            format!(
+                "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                binder.bind(*k as i64),
+                binder.bind(*first),
+                binder.bind(*end)
+            )
+        })
+        .collect();
+    let ids: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+    (binder, ranges.join(", "), ids.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,5 +393,19 @@ mod tests {
         assert_eq!(cut.open[6 * 24 + 1], 3600.0);
         assert_eq!(cut.open[6 * 24 + 3], 3600.0);
         assert_eq!(cut.open[6 * 24 + 4], 20.0 * 60.0);
+    }
+
+    /// The open time up to *now* ends at an instant with nanoseconds: the cut ends (it once
+    /// looped for ever on its last microsecond, so the analytics over the current day hung).
+    #[test]
+    fn an_end_with_nanoseconds_is_cut_at_its_microsecond() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let end = at("2030-04-03T10:20:00Z") + Duration::nanoseconds(1_500);
+        let part = Interval::new(at("2030-04-03T08:00:00Z"), end).unwrap();
+        let cut = OpenTime::cut(paris, std::iter::once(part));
+        let open: f64 = cut.open.iter().sum();
+        assert!((open - (2.0 * 3600.0 + 20.0 * 60.0 + 0.000_001)).abs() < 1e-7, "{open}");
+        assert_eq!(cut.runs.len(), 1);
+        assert_eq!(cut.pieces.len(), 1);
     }
 }

@@ -36,7 +36,7 @@ use chrono_tz::Tz;
 use reserver_actors::domain::{Interval, OpeningHours};
 use serde::Serialize;
 
-use self::cells::{CELLS, Cells, OpenTime};
+use self::cells::{CELLS, Cells, Detail, OpenTime};
 use self::rollup::{HOUR_US, hour_of};
 use crate::error::ApiError;
 use crate::hours::store;
@@ -320,7 +320,8 @@ pub struct Utilisation {
     pub status: String,
 }
 
-/// Open and booked open seconds of a resource over its window, per local weekday-hour.
+/// Open and booked open seconds of a resource over its window, per local weekday-hour (with
+/// [`Detail::Total`], only the sum of `booked` means anything).
 struct Usage {
     resource: Resource,
     open: Cells,
@@ -332,7 +333,12 @@ struct Usage {
 type GroupKey = (String, Option<i64>);
 
 /// The usage of every resource (or of `only`), in id order, and the period.
-async fn usage(db: &Db, period: Period, only: Option<i64>) -> Result<(Span, Vec<Usage>), AnalyticsError> {
+async fn usage(
+    db: &Db,
+    period: Period,
+    only: Option<i64>,
+    detail: Detail,
+) -> Result<(Span, Vec<Usage>), AnalyticsError> {
     let resources = resources(db, only).await?;
     let span = ZoneWindows::load(db, period).await?.span(period);
     if resources.is_empty() {
@@ -358,7 +364,7 @@ async fn usage(db: &Db, period: Period, only: Option<i64>) -> Result<(Span, Vec<
     }
     // One group's reads do not wait for another's.
     let mut booked: HashMap<i64, Cells> = HashMap::new();
-    let reads = groups.values().map(|(open, ids)| open.booked(db, ids));
+    let reads = groups.values().map(|(open, ids)| open.booked(db, ids, detail));
     for group in futures::future::try_join_all(reads).await? {
         booked.extend(group);
     }
@@ -382,7 +388,8 @@ pub async fn utilisation(
     period: Period,
     only: Option<i64>,
 ) -> Result<(Span, Vec<Utilisation>), AnalyticsError> {
-    let (span, usage) = usage(db, period, only).await?;
+    // Only the sums are used: `Detail::Total` reads whole days as one total per resource.
+    let (span, usage) = usage(db, period, only, Detail::Total).await?;
     let mut rows: Vec<Utilisation> = usage
         .into_iter()
         .map(|usage| {
@@ -418,7 +425,7 @@ pub struct Heatmap {
 
 /// The heatmap of every resource (or of `only`), in id order, and the period.
 pub async fn heatmap(db: &Db, period: Period, only: Option<i64>) -> Result<(Span, Vec<Heatmap>), AnalyticsError> {
-    let (span, usage) = usage(db, period, only).await?;
+    let (span, usage) = usage(db, period, only, Detail::Cells).await?;
     let maps = usage
         .into_iter()
         .map(|usage| Heatmap {

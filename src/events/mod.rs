@@ -351,7 +351,7 @@ impl Events {
         writer: EventWriter,
         outside: Outside,
     ) -> Result<Arc<Events>, StorageError> {
-        let position = outbox::latest(&db).await?;
+        let position = tailer::start_position(&db).await?;
         // Read after the position: a change committed in between is read here and its event
         // is tailed too (reading the hierarchy again is harmless).
         let hierarchy = LiveHierarchy::load(outside.hierarchy).await?;

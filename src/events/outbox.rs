@@ -238,10 +238,30 @@ pub async fn range(db: &Db, after: i64, upto: i64, limit: i64) -> Result<Vec<Sto
         .collect()
 }
 
-/// The highest id in the outbox (0 when empty).
-pub async fn latest(db: &Db) -> Result<i64, StorageError> {
-    let row = db.query_one("SELECT MAX(id) AS id FROM events", vec![]).await?;
-    Ok(row.get::<Option<i64>>("id")?.unwrap_or(0))
+/// The highest id in the outbox (0 when empty), with, on PostgreSQL, the `xmax` of the snapshot
+/// it was read in: a lower id may still be held by a transaction running then (below `xmax`).
+pub async fn latest(db: &Db) -> Result<(i64, Option<i64>), StorageError> {
+    let (sql, postgres) = match db.kind() {
+        BackendKind::Sqlite => ("SELECT MAX(id) AS id FROM events", false),
+        BackendKind::Postgres => (
+            "SELECT MAX(id) AS id, pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax FROM events",
+            true,
+        ),
+    };
+    let row = db.query_one(sql, vec![]).await?;
+    let xmax = if postgres { Some(row.get("xmax")?) } else { None };
+    Ok((row.get::<Option<i64>>("id")?.unwrap_or(0), xmax))
+}
+
+/// Every transaction id below this has ended (PostgreSQL's `pg_snapshot_xmin`, now).
+pub async fn oldest_running(db: &Db) -> Result<i64, StorageError> {
+    let row = db
+        .query_one(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin",
+            vec![],
+        )
+        .await?;
+    row.get("xmin")
 }
 
 /// The lowest id still kept, if any.

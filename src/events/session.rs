@@ -4,7 +4,9 @@
 //! Invariants:
 //! - Messages go out in `seq` order with no duplicate: replay covers `(since, published]`
 //!   (`published` as the notifier reported it at registration) and the queue holds only later
-//!   events; anything at or below the last `seq` sent is skipped all the same.
+//!   events; anything at or below the last `seq` sent is skipped all the same. A `since` above
+//!   `published` that the outbox did issue (the client comes from a process that had published
+//!   further) starts the session there: the queue catches up and skips what the client has.
 //! - Every wait on the socket also watches for dismissal, so a client that stopped reading is
 //!   closed as soon as the notifier gives up on it, never waited for.
 //! - Nothing a client sends can end the session except a close frame or a protocol violation;
@@ -330,10 +332,23 @@ impl Session {
 
     /// Sends what the client missed after `since`, up to where live delivery took over.
     async fn replay(&mut self, since: i64, published: i64) -> Result<(), End> {
-        if since >= published {
-            return match since == published {
-                true => Ok(()),
-                false => self.resync(published, "since is ahead of the server's events").await,
+        if since == published {
+            return Ok(());
+        }
+        if since > published {
+            // Ahead of this process but issued: the client resumes here from another process
+            // that had published further (this one just started, or its tailer is a moment
+            // behind). What the queue brings up to `since` is skipped, as already sent.
+            return match outbox::latest(&self.events.db).await {
+                Ok((end, _)) if since <= end => {
+                    self.last_seq = since;
+                    Ok(())
+                }
+                Ok(_) => self.resync(published, "since is ahead of the server's events").await,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the event outbox for a replay");
+                    self.resync(published, "the missed events cannot be read now").await
+                }
             };
         }
         if published - since > self.events.config.replay_limit {

@@ -25,6 +25,14 @@
 //!   then not delivered live (they stay in the outbox: only a replay from before them shows
 //!   them).
 //!
+//! **Starting.** A process starts at the outbox's end, the highest id visible — but under
+//! concurrent writers a lower id may still be in flight, and starting past it would skip it for
+//! good: never published here, and missing from a replay read before it commits, so a client
+//! resuming here with `since=` below it would never see it. So the start waits until every
+//! transaction running when the end was read has ended (the gap rule's `xmin` ≥ `xmax`, usually
+//! at once; at most [`MAX_GAP_WAIT`]): from then on every id up to the end is visible or dead
+//! ([`start_position`]). No socket is served before, since the process listens only afterwards.
+//!
 //! **Other processes.** Every event carries the `origin` of the process whose actor made it. Events
 //! about a resource from another origin make the tailer ask the supervisor to reload that
 //! resource's live actor (every live actor for a change that concerns all resources, such as the
@@ -134,6 +142,29 @@ impl Cursor {
         }
         false
     }
+}
+
+/// Where a process starts tailing: the outbox's end, once every id up to it is decided (see
+/// "Starting" above).
+pub async fn start_position(db: &Db) -> Result<i64, StorageError> {
+    let (end, xmax) = outbox::latest(db).await?;
+    let Some(xmax) = xmax else {
+        // SQLite: ids become visible in order.
+        return Ok(end);
+    };
+    let since = Instant::now();
+    while outbox::oldest_running(db).await? < xmax {
+        if since.elapsed() >= MAX_GAP_WAIT {
+            tracing::warn!(
+                end,
+                "a transaction that may hold an outbox id below the start is still running after \
+                 {MAX_GAP_WAIT:?}; starting anyway (its events are not delivered live here)"
+            );
+            break;
+        }
+        tokio::time::sleep(GAP_RECHECK).await;
+    }
+    Ok(end)
 }
 
 /// What the tailer keeps current besides the sockets.

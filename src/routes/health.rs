@@ -52,11 +52,15 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     })))
 }
 
-/// Readiness: 503 while the database does not answer, so traffic goes elsewhere.
+/// Readiness: 503 while the database does not answer, and from the start of a graceful stop
+/// (while the process still serves during `SHUTDOWN_DRAIN_SECONDS`), so traffic goes elsewhere.
 async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let database = state.db.ping().await;
+    let draining = state.draining.load(std::sync::atomic::Ordering::Relaxed);
+    let ready = database.is_ok() && !draining;
     let body = json!({
-        "ready": database.is_ok(),
+        "ready": ready,
+        "draining": draining,
         "components": {
             "database": { "status": if database.is_ok() { "healthy" } else { "unhealthy" } },
             "cache": { "status": "disabled", "enabled": false },
@@ -64,9 +68,10 @@ async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         },
         "timestamp": timestamp(&state),
     });
-    Ok(match database {
-        Ok(()) => HttpResponse::Ok().json(body),
-        Err(_) => HttpResponse::ServiceUnavailable().json(body),
+    Ok(if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
     })
 }
 

@@ -55,6 +55,7 @@ use reserver_actors::request::RequestId;
 use reserver_actors::resource::store::{Applied, Change};
 use reserver_actors::resource::{ResourceId, StoreError};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::apply::{self, Effects};
 use crate::events::{EventWriter, Recorded};
@@ -94,6 +95,11 @@ pub struct CommitMetrics {
     waiting: IntGauge,
     groups: IntCounter,
     jobs: IntCounter,
+    /// Jobs the database refused as overlapping a blocking booking (the exclusion constraint on
+    /// PostgreSQL, the trigger on SQLite): conflicts their actor did not know of when it wrote,
+    /// i.e. with a booking another process (node) committed. Those an actor knew of were refused
+    /// from its memory, without a write, and are not counted.
+    overlaps: IntCounter,
 }
 
 impl CommitMetrics {
@@ -105,10 +111,17 @@ impl CommitMetrics {
                 .expect("valid metric"),
             jobs: IntCounter::new("group_commit_jobs_total", "Actor writes stored by group commits")
                 .expect("valid metric"),
+            overlaps: IntCounter::new(
+                "db_overlap_refusals_total",
+                "Actor writes the database refused as overlapping a booking the actor did not know of \
+                 (written by another process); conflicts refused from the actor's memory are not counted",
+            )
+            .expect("valid metric"),
         };
         metrics.register(Box::new(commit.waiting.clone()));
         metrics.register(Box::new(commit.groups.clone()));
         metrics.register(Box::new(commit.jobs.clone()));
+        metrics.register(Box::new(commit.overlaps.clone()));
         commit
     }
 }
@@ -205,27 +218,43 @@ impl GroupCommit {
     async fn store(&self, group: Vec<Job>) {
         self.metrics.groups.inc();
         self.metrics.jobs.inc_by(group.len() as u64);
+        let span = tracing::debug_span!("group_commit", jobs = group.len());
         let mut work = Vec::with_capacity(group.len());
         let mut replies = Vec::with_capacity(group.len());
         for job in group {
+            replies.push((job.reply, job.request_id.clone()));
             work.push((job.now, job.parts, job.request_id));
-            replies.push(job.reply);
         }
         let writer = self.writer.clone();
         let outcome = self
             .db
             .transaction(move |tx| Box::pin(store_group(tx, work, writer)))
+            .instrument(span.clone())
             .await;
+        let overlaps = match &outcome {
+            Ok(answers) => answers.iter().filter(|a| matches!(a, Err(StoreError::Overlap))).count(),
+            Err(StoreError::Overlap) => replies.len(),
+            Err(_) => 0,
+        };
+        self.metrics.overlaps.inc_by(overlaps as u64);
         match outcome {
             Ok(answers) => {
                 self.writer.committed();
-                for (reply, answer) in replies.into_iter().zip(answers) {
+                let _in_group = span.enter();
+                for ((reply, request_id), answer) in replies.into_iter().zip(answers) {
+                    // The group's commit, once for each request it held, so that one request can
+                    // be followed to its commit through the logs.
+                    tracing::debug!(
+                        request_id = request_id.as_ref().map(RequestId::as_str),
+                        stood = answer.is_ok(),
+                        "transaction committed"
+                    );
                     let _ = reply.send(answer);
                 }
             }
             Err(error) => {
                 tracing::warn!(%error, jobs = replies.len(), "a group commit failed");
-                for reply in replies {
+                for (reply, _) in replies {
                     let _ = reply.send(Err(error.clone()));
                 }
             }

@@ -464,19 +464,21 @@ impl Drop for DirectTransaction {
 
 /// Rewrites PostgreSQL's `$1` placeholders to SQLite's `?1`, leaving string literals alone.
 fn to_sqlite_placeholders(sql: &str) -> String {
+    // Runs for every statement: copies the text between the few `$` and `'` marks as slices
+    // instead of going character by character (that loop was a tenth of a booking's
+    // instructions).
     let mut out = String::with_capacity(sql.len());
-    let mut in_string = false;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_string = !in_string;
-                out.push(c);
-            }
-            '$' if !in_string && chars.peek().is_some_and(|n| n.is_ascii_digit()) => out.push('?'),
-            _ => out.push(c),
+    let (mut in_string, mut copied) = (false, 0);
+    for (at, mark) in sql.match_indices(['$', '\'']) {
+        if mark == "'" {
+            in_string = !in_string;
+        } else if !in_string && sql[at + 1..].starts_with(|c: char| c.is_ascii_digit()) {
+            out.push_str(&sql[copied..at]);
+            out.push('?');
+            copied = at + 1;
         }
     }
+    out.push_str(&sql[copied..]);
     out
 }
 
@@ -564,5 +566,10 @@ mod tests {
             to_sqlite_placeholders("SELECT '$1', x FROM t WHERE a = $1 AND b = $12"),
             "SELECT '$1', x FROM t WHERE a = ?1 AND b = ?12"
         );
+        assert_eq!(
+            to_sqlite_placeholders("SELECT 'it''s $2 €', $ FROM \"Ñandú\" WHERE x = $2 || '$'"),
+            "SELECT 'it''s $2 €', $ FROM \"Ñandú\" WHERE x = ?2 || '$'"
+        );
+        assert_eq!(to_sqlite_placeholders("RELEASE SAVEPOINT g"), "RELEASE SAVEPOINT g");
     }
 }

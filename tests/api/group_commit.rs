@@ -104,6 +104,7 @@ both_backends! {
         }
         let contested = rooms[5];
         let groups_before = metric(&app, "group_commit_groups_total").await;
+        let refusals_before = metric(&app, "db_overlap_refusals_total").await;
 
         let outside = app.database().connect().await;
         let mut lock = outside.begin().await.unwrap();
@@ -153,6 +154,11 @@ both_backends! {
             let expected = if *room == contested { 409 } else { 201 };
             assert_eq!(*status, expected, "room {room}: {answers:?}");
         }
+        assert_eq!(
+            metric(&app, "db_overlap_refusals_total").await - refusals_before,
+            1,
+            "the database refused the contested booking, which its actor did not know was taken"
+        );
         // The refused booking left nothing; the others of its group are all there.
         assert_eq!(app.stored_reservations("active").await, 1 + 1 + 10);
         let bobs = count(&app, &format!("SELECT COUNT(*) AS n FROM reservations WHERE user_id = {}", bob.id)).await;
@@ -162,6 +168,11 @@ both_backends! {
         // The contested actor reloaded: it now knows the outside booking.
         let again = app.book(&bob, contested, &at(10, 30), &at(11, 30)).await;
         assert_eq!(again.status(), 409);
+        assert_eq!(
+            metric(&app, "db_overlap_refusals_total").await - refusals_before,
+            1,
+            "refused from the reloaded actor's memory: not by the database"
+        );
         outside.close().await;
     }
 }

@@ -13,6 +13,7 @@ mod seed;
 
 mod accessibility;
 mod analytics_charts;
+mod api_docs;
 mod board_live;
 mod bulk_booking;
 mod csv_import;

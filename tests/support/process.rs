@@ -47,9 +47,20 @@ impl ServerProcess {
         ServerProcess::start_binary(own_server_binary(), env)
     }
 
+    /// Starts `serve` on `port` and waits until it listens: a node restarted where its load
+    /// balancer expects it.
+    pub fn start_on(env: &[(&str, &str)], port: u16) -> ServerProcess {
+        ServerProcess::spawn(own_server_binary(), env, port)
+    }
+
     /// Starts `binary serve --port 0` and waits until it listens.
     pub fn start_binary(binary: &Path, env: &[(&str, &str)]) -> ServerProcess {
-        let mut child = binary_command(binary, env, &["serve", "--port", "0"])
+        ServerProcess::spawn(binary, env, 0)
+    }
+
+    fn spawn(binary: &Path, env: &[(&str, &str)], port: u16) -> ServerProcess {
+        let port = port.to_string();
+        let mut child = binary_command(binary, env, &["serve", "--port", &port])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -80,6 +91,15 @@ impl ServerProcess {
             .and_then(|rest| rest.split(|c: char| c.is_whitespace() || c == '"').next());
         process.address = address.expect("address in the log line").to_owned();
         process
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.address
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .expect("an address with a port")
     }
 
     /// Waits for a printed line containing `needle` and returns it (panics on timeout or exit).

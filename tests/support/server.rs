@@ -74,6 +74,22 @@ pub async fn sign_up_at(address: &str, name: &str) -> String {
     tokens["access_token"].as_str().expect("an access token").to_owned()
 }
 
+/// Creates a resource named `name` through the server at `address` as the admin `token`; its
+/// id. For servers started as processes, like [`sign_up_at`].
+pub async fn create_resource_at(address: &str, token: &str, name: &str) -> i64 {
+    let room: serde_json::Value = http_client()
+        .post(format!("{address}/api/v1/resources"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await
+        .expect("creating a resource")
+        .json()
+        .await
+        .expect("a resource");
+    room["id"].as_i64().expect("a resource id")
+}
+
 impl TestApp {
     /// A server with default settings on a fresh database; `None` when the backend is
     /// unavailable and not required (see [`TestDatabase::create`]).

@@ -1,8 +1,14 @@
-//! The workloads, and what they share: the accounts and names of a run ([`Context`]), slots
-//! that never collide, a closed-loop driver, and CPU/memory marks around each measurement.
+//! The workloads, and what they share: the accounts, names and nodes of a run ([`Context`]),
+//! slots that never collide, a closed-loop driver, and CPU/memory marks around each measurement.
+//!
+//! A run may drive several nodes of one server (processes on one database, `--peer-url`): the
+//! clients of the booking and contention workloads are spread round-robin over them
+//! ([`Context::node`]), W4 holds its sockets on the nodes other than the one it books through,
+//! and `handover` kills one. With one node every workload is what it always was.
 
 pub mod analytics;
 pub mod fanout;
+pub mod handover;
 pub mod memory;
 pub mod search;
 pub mod w1_booking;
@@ -20,7 +26,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::api::{Account, Api, Timed};
-use crate::process::Mark;
+use crate::process::{Group, Processes};
 use crate::report::Row;
 use crate::stats::{Samples, Summary};
 
@@ -29,9 +35,19 @@ use crate::stats::{Samples, Summary};
 pub const ALL: [&str; 6] = ["memory", "w1", "w2", "w3", "w4", "fanout"];
 
 /// Every workload `--workloads` accepts: [`ALL`] and those run only when named (`search`, whose
-/// set-up of 10,000 resources and 1,000,000 reservations takes minutes, and `analytics`, which
-/// needs a database seeded by `loadtests/analytics-seed`).
-pub const KNOWN: [&str; 8] = ["memory", "w1", "w2", "w3", "w4", "fanout", "search", "analytics"];
+/// set-up of 10,000 resources and 1,000,000 reservations takes minutes, `analytics`, which
+/// needs a database seeded by `loadtests/analytics-seed`, and `handover`, which kills a node).
+pub const KNOWN: [&str; 9] = [
+    "memory",
+    "w1",
+    "w2",
+    "w3",
+    "w4",
+    "fanout",
+    "search",
+    "analytics",
+    "handover",
+];
 
 /// Settings of a run, from the command line.
 #[derive(Debug, Clone)]
@@ -45,13 +61,21 @@ pub struct Settings {
     pub search_reservations: u64,
     /// The search workload searches the data of `loadtests/search-seed` (no API set-up).
     pub search_seeded: bool,
-    pub server_pid: Option<u32>,
+    /// The server's processes on this machine, one per node in the order of the nodes' URLs
+    /// (empty: not measured).
+    pub server_pids: Vec<u32>,
+    /// The server's PostgreSQL database, when PostgreSQL runs on this machine: its processes'
+    /// CPU is measured too.
+    pub database: Option<String>,
 }
 
-/// What every workload of a run shares: the API client, the admin, one account per client,
+/// What every workload of a run shares: the API clients, the admin, one account per client,
 /// and a stamp that makes this run's names unique on a server that has seen other runs.
 pub struct Context {
+    /// The first node: set-up, reads and W4's bookings go through it.
     pub api: Api,
+    /// Every node, the first one first (one element on a single-node server).
+    pub nodes: Arc<Vec<Api>>,
     pub admin: Account,
     pub users: Arc<Vec<Account>>,
     pub settings: Settings,
@@ -60,9 +84,13 @@ pub struct Context {
 
 impl Context {
     /// Signs in (registering on a fresh server: the first account becomes the admin) `admin`
-    /// and registers one user per client.
-    pub async fn setup(url: &str, admin: &str, settings: Settings) -> Result<Context> {
-        let api = Api::new(url, settings.clients.max(64))?;
+    /// and registers one user per client, through the first of `urls` (the server's nodes).
+    pub async fn setup(urls: &[String], admin: &str, settings: Settings) -> Result<Context> {
+        let nodes = urls
+            .iter()
+            .map(|url| Api::new(url, settings.clients.max(64)))
+            .collect::<Result<Vec<_>>>()?;
+        let api = nodes.first().context("no server URL")?.clone();
         let admin = api.account(admin).await?;
         let stamp = format!("{:x}", Utc::now().timestamp_millis());
         let users = stream::iter(0..settings.clients)
@@ -76,6 +104,7 @@ impl Context {
             .await?;
         Ok(Context {
             api,
+            nodes: Arc::new(nodes),
             admin,
             users: Arc::new(users),
             settings,
@@ -97,24 +126,48 @@ impl Context {
         Ok(Arc::new(ids))
     }
 
-    /// CPU marks of the server and of this process, taken now; [`Measure::finish`] fills a row.
+    /// The node the `client`th client talks to ([`node_for`]).
+    pub fn node(&self, client: usize) -> &Api {
+        node_for(&self.nodes, client)
+    }
+
+    /// A new account named after `label`, unique to this run.
+    pub async fn account(&self, label: &str) -> Result<Account> {
+        self.api.account(&format!("lt{}-{label}", self.stamp)).await
+    }
+
+    /// CPU marks of the server (every node), of PostgreSQL's processes of the run's database and
+    /// of this process, taken now; [`Measure::finish`] fills a row.
     pub fn measure(&self) -> Measure {
+        let pids = &self.settings.server_pids;
         Measure {
-            server: self.settings.server_pid.and_then(|pid| Mark::now(Some(pid))),
-            generator: Mark::now(None),
+            server: (!pids.is_empty()).then(|| Group::now(Processes::Pids(pids.clone()))),
+            database: self
+                .settings
+                .database
+                .clone()
+                .map(|database| Group::now(Processes::Postgres { database })),
+            generator: Group::now(Processes::this()),
         }
     }
 }
 
+/// The node of `nodes` the `client`th client talks to: clients are spread round-robin.
+pub fn node_for(nodes: &[Api], client: usize) -> &Api {
+    &nodes[client % nodes.len()]
+}
+
 pub struct Measure {
-    server: Option<Mark>,
-    generator: Option<Mark>,
+    server: Option<Group>,
+    database: Option<Group>,
+    generator: Group,
 }
 
 impl Measure {
     pub fn finish(&self, row: &mut Row) {
-        row.server = self.server.as_ref().and_then(Mark::usage);
-        row.generator = self.generator.as_ref().and_then(Mark::usage);
+        row.server = self.server.as_ref().and_then(Group::usage);
+        row.database = self.database.as_ref().and_then(Group::usage);
+        row.generator = self.generator.usage();
         row.load_average = crate::process::load_average();
     }
 }
@@ -131,8 +184,10 @@ pub fn row(workload: &str, summary: Summary, budget: &str, holds: bool) -> Row {
         holds,
         notes: Vec::new(),
         server: None,
+        database: None,
         generator: None,
         load_average: None,
+        figures: Vec::new(),
     }
 }
 

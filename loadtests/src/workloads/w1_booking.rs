@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Context, Stop, closed_loop, future_base, row, slot};
+use super::{Context, Stop, closed_loop, future_base, node_for, row, slot};
 use crate::api::Booked;
 use crate::report::Row;
 use crate::stats::Samples;
@@ -23,8 +23,9 @@ pub async fn run(ctx: &Context) -> Result<Row> {
     let mut row = row("W1 booking", summary.clone(), BUDGET, holds);
     row.accepted_per_second = Some(summary.ok_per_second);
     row.notes.push(format!(
-        "{} clients, {RESOURCES} resources, {} bookings accepted",
+        "{} clients over {} node(s), {RESOURCES} resources, {} bookings accepted",
         ctx.settings.clients,
+        ctx.nodes.len(),
         summary.requests - summary.errors
     ));
     measure.finish(&mut row);
@@ -32,12 +33,12 @@ pub async fn run(ctx: &Context) -> Result<Row> {
 }
 
 /// Every client books, back to back, slots no other request asks for: request `n` takes the
-/// 30-minute slot `n / resources.len()` of resource `n % resources.len()`. Anything but a 201 is
-/// an error.
+/// 30-minute slot `n / resources.len()` of resource `n % resources.len()`, through the client's
+/// node ([`Context::node`]). Anything but a 201 is an error.
 pub async fn book_spread(ctx: &Context, resources: Arc<Vec<i64>>, stop: Stop) -> (Samples, Duration) {
-    let (api, users, base) = (ctx.api.clone(), ctx.users.clone(), future_base());
+    let (nodes, users, base) = (ctx.nodes.clone(), ctx.users.clone(), future_base());
     closed_loop(ctx.settings.clients, stop, move |client, n| {
-        let (api, users) = (api.clone(), users.clone());
+        let (api, users) = (node_for(&nodes, client).clone(), users.clone());
         let count = resources.len() as u64;
         let resource = resources[(n % count) as usize];
         let (start, end) = slot(base, n / count, 30);

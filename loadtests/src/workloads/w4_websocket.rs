@@ -1,6 +1,10 @@
 //! W4, WebSocket delivery: sockets of several users subscribe to one resource; bookings are made
 //! one after another, and each `reservation_created` is timed on every socket from the booking's
 //! HTTP response. The fan-out workload is the same measurement with one booking and many sockets.
+//!
+//! With several nodes the bookings go through the first node and the sockets are held on the
+//! others, so every event crosses nodes (committed on one, `NOTIFY`, read from the outbox by the
+//! socket's node): the cross-node budget is p99 ≤ 20 ms.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -9,7 +13,7 @@ use anyhow::{Result, bail};
 use tokio::sync::watch;
 
 use super::{Context, future_base, row, slot};
-use crate::api::Booked;
+use crate::api::{Api, Booked};
 use crate::report::Row;
 use crate::ws::{Sent, connect_many, delivery, gather, listen};
 
@@ -19,7 +23,25 @@ const BOOKINGS: u64 = 200;
 const PAUSE: Duration = Duration::from_millis(5);
 
 pub async fn run(ctx: &Context) -> Result<Row> {
-    measure_delivery(ctx, "W4 WebSocket", SUBSCRIBERS, BOOKINGS, "p99 ≤ 5 ms, none lost", 5.0).await
+    let (budget, p99_ms) = if ctx.nodes.len() > 1 {
+        (
+            "across nodes (booked on one, sockets on the others): p99 ≤ 20 ms, none lost",
+            20.0,
+        )
+    } else {
+        ("p99 ≤ 5 ms, none lost", 5.0)
+    };
+    measure_delivery(ctx, "W4 WebSocket", SUBSCRIBERS, BOOKINGS, budget, p99_ms).await
+}
+
+/// Where the sockets are held: on every node but the first (which the bookings go through), or
+/// on the only one.
+fn socket_nodes(ctx: &Context) -> &[Api] {
+    if ctx.nodes.len() > 1 {
+        &ctx.nodes[1..]
+    } else {
+        &ctx.nodes
+    }
 }
 
 /// Opens `subscribers` sockets (spread over the run's users) on a new resource, books
@@ -34,7 +56,8 @@ pub async fn measure_delivery(
 ) -> Result<Row> {
     let resource = ctx.resources(&name.to_lowercase().replace(' ', "-"), 1).await?[0];
     let connecting = Instant::now();
-    let sockets = connect_many(&ctx.api, &ctx.users, subscribers, &format!("resources={resource}"), 200).await?;
+    let nodes = socket_nodes(ctx);
+    let sockets = connect_many(nodes, &ctx.users, subscribers, &format!("resources={resource}"), 200).await?;
     let connected_in = connecting.elapsed();
     let (stop, stopped) = watch::channel(false);
     let listeners: Vec<_> = sockets
@@ -79,10 +102,12 @@ pub async fn measure_delivery(
     let mut row = row(name, summary, budget, holds);
     row.events_lost = Some(result.lost);
     row.notes.push(format!(
-        "{subscribers} sockets over {} users (connected in {:.1} s), {bookings} bookings; \
+        "{subscribers} sockets over {} users on {} node(s) (connected in {:.1} s), {bookings} bookings \
+         through the first node; \
          {} events arrived before the booking's response (counted as 0 ms); \
          from the booking's request instead: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
         ctx.users.len().min(subscribers),
+        nodes.len(),
         connected_in.as_secs_f64(),
         result.before_response,
         from_request.p50_ms,
