@@ -39,15 +39,17 @@ pub const SORT_KEYS: &[SortKey] = &[
 ];
 
 /// The wire format's key order: type, title, message, link, id, read, created_at.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationOut {
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
     pub message: String,
+    #[schema(required)]
     pub link: Option<String>,
     pub id: i64,
     pub read: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

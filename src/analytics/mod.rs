@@ -301,14 +301,14 @@ fn rate(part: i64, whole: i64) -> f64 {
 }
 
 /// The wire's period: the earliest window start of any resource, and now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Span {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
 }
 
 /// One row of `/utilization`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Utilisation {
     pub resource_id: i64,
     pub resource_name: String,
@@ -415,7 +415,7 @@ pub async fn utilisation(
 
 /// One resource of `/heatmap`: `cells[weekday][hour]` (Monday first, local hours) is the
 /// utilisation percentage of that weekday-hour over the period, `None` when never open then.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Heatmap {
     pub resource_id: i64,
     pub resource_name: String,
@@ -449,7 +449,7 @@ pub async fn heatmap(db: &Db, period: Period, only: Option<i64>) -> Result<(Span
 }
 
 /// One row of `/popular-resources`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Popular {
     pub resource_id: i64,
     pub resource_name: String,
@@ -495,7 +495,7 @@ pub async fn popular(db: &Db, period: Period, limit: i64) -> Result<(Span, Vec<P
 }
 
 /// `/peak-times`: used bookings by local hour and weekday of their start.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PeakTimes {
     pub period: Span,
     pub total_reservations: i64,
@@ -507,13 +507,13 @@ pub struct PeakTimes {
     pub peak_day_count: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HourCount {
     pub hour: u32,
     pub count: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DayCount {
     pub day: &'static str,
     pub day_number: u32,
@@ -625,7 +625,7 @@ pub async fn peak_times(db: &Db, period: Period) -> Result<PeakTimes, StorageErr
 }
 
 /// One row of `/user-patterns`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserPattern {
     pub user_id: i64,
     pub username: String,
@@ -692,7 +692,7 @@ pub async fn user_patterns(
 
 /// One day of `/cancellations`: the bookings created that UTC day (in their resource's window),
 /// and how many of them are cancelled now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedDay {
     pub date: NaiveDate,
     pub created: i64,
@@ -737,7 +737,7 @@ pub async fn cancellations(db: &Db, period: Period) -> Result<(Span, Vec<Created
 }
 
 /// The `overview` of `/dashboard`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub total_resources: i64,
     pub total_users: i64,
@@ -749,7 +749,7 @@ pub struct Overview {
 }
 
 /// `/dashboard`: the overview, the five most popular resources and the peaks.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
     pub period: Span,
     pub overview: Overview,
@@ -757,7 +757,7 @@ pub struct Dashboard {
     pub peak_times: Peaks,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Peaks {
     pub peak_hour: u32,
     pub peak_day: &'static str,

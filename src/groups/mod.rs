@@ -99,28 +99,38 @@ pub struct GroupPatch {
 }
 
 /// `GroupOut` of the wire format.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GroupOut {
     pub id: i64,
     pub name: String,
+    #[schema(required)]
     pub description: Option<String>,
+    #[schema(required)]
     pub parent_id: Option<i64>,
+    #[schema(required)]
     pub building: Option<String>,
+    #[schema(required)]
     pub floor: Option<String>,
+    #[schema(required)]
     pub room: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(required, format = DateTime)]
     pub updated_at: Option<String>,
 }
 
 /// `ResourceInGroupOut` of the wire format.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceInGroupOut {
     pub id: i64,
     pub name: String,
     pub available: bool,
+    #[schema(schema_with = crate::openapi::resource_status)]
     pub status: &'static str,
     pub tags: Vec<String>,
+    #[schema(required)]
     pub group_id: Option<i64>,
+    #[schema(required)]
     pub parent_id: Option<i64>,
 }
 

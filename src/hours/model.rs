@@ -10,9 +10,10 @@ use crate::error::{ApiError, FieldError};
 use crate::wire::bounded::Bounded;
 use crate::wire::time::utc;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BusinessHoursOut {
     pub id: i64,
+    #[schema(required)]
     pub resource_id: Option<i64>,
     /// 0 = Monday.
     pub day_of_week: i64,
@@ -23,12 +24,15 @@ pub struct BusinessHoursOut {
     pub is_closed: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlackoutOut {
     pub id: i64,
+    #[schema(required)]
     pub resource_id: Option<i64>,
     /// `YYYY-MM-DD`, a local date of the resource.
+    #[schema(format = Date)]
     pub date: String,
+    #[schema(required)]
     pub reason: Option<String>,
     #[serde(serialize_with = "as_utc")]
     pub created_at: DateTime<Utc>,

@@ -11,9 +11,11 @@ use serde::Serialize;
 use crate::wire::time::OutputZone;
 
 /// A slot: RFC 3339 with the resource's UTC offset (its wall-clock times are readable).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimeSlot {
+    #[schema(format = DateTime)]
     pub start: String,
+    #[schema(format = DateTime)]
     pub end: String,
     pub available: bool,
 }

@@ -64,21 +64,24 @@ impl From<LabelError> for ApiError {
 }
 
 /// `LabelOut` of the wire format.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LabelOut {
     pub id: i64,
     pub category: String,
     pub value: String,
     pub color: String,
+    #[schema(required)]
     pub description: Option<String>,
     pub full_name: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(required, format = DateTime)]
     pub updated_at: Option<String>,
     pub resource_count: i64,
 }
 
 /// A label as a resource's answer shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LabelRef {
     pub id: i64,
     pub category: String,

@@ -7,7 +7,9 @@
 //! `x-permission` and in words), and the error answers its access rule and inputs can produce,
 //! in the shapes of `crate::error`. What the table does not know, the summary, the query
 //! parameters, the request body and the success answer of each operation, is in
-//! [`catalogue`], keyed by method and path.
+//! [`catalogue`], keyed by method and path; an answer a handler serialises from a Rust type is
+//! described by the schema derived from that type (`#[derive(utoipa::ToSchema)]` beside its
+//! `Serialize`, see [`schemas::schema_of`]), so that the two cannot drift apart.
 //!
 //! Invariants, held by `tests/api/openapi.rs`:
 //! - every route of the table is in the document, except the dashboard's and the documentation's
@@ -27,6 +29,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Access;
 
 use catalogue::Operation;
+pub use schemas::{reservation_status, resource_status};
 
 /// Routes of the table deliberately left out of the document, by path prefix, with the reason.
 pub const EXCLUDED: &[(&str, &str)] = &[
@@ -60,6 +63,8 @@ pub struct Endpoint<'a> {
 /// entry becomes an operation (an alias a deprecated copy of its canonical operation).
 pub fn document<'a>(endpoints: impl Iterator<Item = Endpoint<'a>>) -> Value {
     let catalogue = catalogue::all();
+    // After the catalogue: the schemas it derived from the handlers' types are among these.
+    let components = schemas::components();
     let described: BTreeMap<(String, &str), &Operation> = catalogue
         .iter()
         .map(|operation| ((operation.method.to_string(), operation.path), operation))
@@ -113,7 +118,7 @@ pub fn document<'a>(endpoints: impl Iterator<Item = Endpoint<'a>>) -> Value {
         "tags": tags(&paths),
         "paths": paths,
         "components": {
-            "schemas": schemas::components(),
+            "schemas": components,
             "responses": schemas::error_responses(),
             "securitySchemes": security_schemes(),
         },
@@ -386,6 +391,101 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The document of the server's own route table.
+    fn served() -> Value {
+        let table = crate::routes::table();
+        document(table.endpoints().map(|endpoint| Endpoint {
+            method: &endpoint.method,
+            path: &endpoint.path,
+            access: endpoint.access,
+            alias: endpoint.alias,
+        }))
+    }
+
+    /// Every `$ref` string under `value`.
+    fn references<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(fields) => {
+                for (key, field) in fields {
+                    match (key.as_str(), field) {
+                        ("$ref", Value::String(target)) => found.push(target),
+                        _ => references(field, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| references(item, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves_within_the_document() {
+        let doc = served();
+        let mut found = Vec::new();
+        references(&doc, &mut found);
+        assert!(found.len() > 100, "{}", found.len());
+        for target in found {
+            let pointer = target
+                .strip_prefix('#')
+                .unwrap_or_else(|| panic!("{target} is not local"));
+            assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+        }
+    }
+
+    #[test]
+    fn every_json_answer_and_body_has_a_schema_that_says_something() {
+        let doc = served();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let bodies = operation["responses"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .chain(std::iter::once(&operation["requestBody"]));
+                for body in bodies {
+                    for (media_type, content) in body["content"].as_object().into_iter().flatten() {
+                        let schema = content["schema"].as_object();
+                        assert!(
+                            schema.is_some_and(|schema| !schema.is_empty()),
+                            "{method} {path} {media_type}: an empty schema"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn answers_serialised_from_a_type_use_its_derived_schema() {
+        let doc = served();
+        let schemas = &doc["components"]["schemas"];
+        // Derived (with serde's view of the type): a skipped-when-absent field is optional, an
+        // `Option` one required and nullable.
+        let resource = &schemas["ResourceOut"];
+        let required: Vec<&str> = resource["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            required.contains(&"description") && !required.contains(&"labels"),
+            "{resource}"
+        );
+        assert_eq!(
+            doc["paths"]["/api/v1/reservations/{reservation_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+                ["schema"]["$ref"],
+            "#/components/schemas/ReservationOut"
+        );
+        let statuses = &schemas["ReservationOut"]["properties"]["status"]["enum"];
+        assert_eq!(
+            statuses.as_array().unwrap().len(),
+            reserver_actors::resource::ReservationStatus::ALL.len()
+        );
+        // The webhook's owner is never written, so it is not described.
+        assert!(schemas["WebhookOut"]["properties"]["owner"].is_null());
     }
 
     #[test]

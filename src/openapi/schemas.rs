@@ -1,11 +1,70 @@
 //! The named schemas of the document (`#/components/schemas`) and the error answers
 //! (`#/components/responses`), in the shapes `crate::error` writes.
 //!
-//! Written as JSON Schema (2020-12, as OpenAPI 3.1 uses it). They are held to the real answers by
-//! the response-conformance test (`tests/api/openapi.rs`) and by the contract fuzzing run
+//! The schemas of the answers and bodies the handlers serialise from a Rust type are derived
+//! from that type (`#[derive(utoipa::ToSchema)]` next to its `Serialize`, which honours its serde
+//! attributes) and referenced with [`schema_of`], so they follow the type. The rest (answers a
+//! handler builds as a `json!` value, the error shapes) is written here and in the catalogue as
+//! JSON Schema (2020-12, as OpenAPI 3.1 uses it). Both are held to the real answers by the
+//! response-conformance test (`tests/api/openapi.rs`) and by the contract fuzzing run
 //! (`tests/contract/run`), so a change of an answer's shape that is not made here fails there.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+thread_local! {
+    /// The schemas [`schema_of`] derived while the catalogue was built, by name; taken by
+    /// [`take_derived`]. Per thread, so that two documents built at once do not mix.
+    static DERIVED: RefCell<BTreeMap<String, Value>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// A reference to the schema derived from `T`, which is registered (with the schemas it refers
+/// to) for `#/components/schemas`.
+///
+/// # Panics
+/// When two different types derive schemas of the same name (rename one with
+/// `#[schema(as = …)]`): the document would otherwise describe one of them wrongly.
+pub fn schema_of<T: ToSchema>() -> Value {
+    let name = T::name().into_owned();
+    let mut found = vec![(name.clone(), T::schema())];
+    T::schemas(&mut found);
+    DERIVED.with(|derived| {
+        let mut derived = derived.borrow_mut();
+        for (name, schema) in found {
+            let schema = serde_json::to_value(schema).unwrap_or_default();
+            let known = derived.entry(name.clone()).or_insert_with(|| schema.clone());
+            assert!(*known == schema, "two types derive the schema {name}");
+        }
+    });
+    named(&name)
+}
+
+/// The schemas registered by [`schema_of`] on this thread since the last call.
+fn take_derived() -> BTreeMap<String, Value> {
+    DERIVED.with(|derived| std::mem::take(&mut *derived.borrow_mut()))
+}
+
+/// The schema of a resource's live `status` (`crate::resources::model::live_status`).
+pub fn resource_status() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["available", "in_use", "unavailable"]))
+        .build()
+}
+
+/// The schema of a reservation's `status`: the statuses `reserver_actors` knows, as it spells
+/// them (for `#[schema(schema_with = …)]` on fields of that type, whose crate derives no schemas).
+pub fn reservation_status() -> Object {
+    use reserver_actors::resource::ReservationStatus;
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ReservationStatus::ALL.map(ReservationStatus::as_str)))
+        .build()
+}
 
 /// A reference to the named schema `name`.
 pub fn named(name: &str) -> Value {
@@ -63,8 +122,21 @@ pub fn object(required: &[&str], properties: Value) -> Value {
     json!({ "type": "object", "required": required, "properties": properties })
 }
 
+/// An object whose every property is required.
+fn all_required(properties: Value) -> Value {
+    let names: Vec<&str> = properties
+        .as_object()
+        .map(|properties| properties.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    object(&names, properties.clone())
+}
+
+/// The named schemas: those written here (the error shapes and the answers built as `json!`
+/// values that several operations share), then those [`schema_of`] derived on this thread
+/// since the last call, so call it after building the catalogue.
 pub fn components() -> Value {
-    json!({
+    let group = schema_of::<crate::groups::GroupOut>();
+    let mut components = json!({
         "Error": object(&["detail"], json!({ "detail": string() })),
         "FieldError": object(&["type", "loc", "msg"], json!({
             "type": string(),
@@ -84,81 +156,119 @@ pub fn components() -> Value {
             "refresh_token": string(),
             "token_type": { "type": "string", "enum": ["bearer"] },
         })),
-        "Label": object(&["id", "category", "value", "color", "full_name"], json!({
-            "id": integer(), "category": string(), "value": string(), "color": string(), "full_name": string(),
+        // `routes::users::details`.
+        "UserDetails": all_required(json!({
+            "id": integer(),
+            "username": string(),
+            "email": nullable(string()),
+            "email_verified": boolean(),
+            "mfa_enabled": boolean(),
+            "email_notifications": boolean(),
+            "reminder_hours": integer(),
         })),
-        "Resource": object(
-            &["id", "name", "available", "status", "tags", "timezone", "requires_approval"],
-            json!({
-                "id": integer(),
-                "name": string(),
-                "description": nullable(string()),
-                "available": boolean(),
-                "current_availability": nullable(boolean()),
-                "status": { "type": "string", "enum": ["available", "in_use", "unavailable"] },
-                "current_user_name": nullable(string()),
-                "tags": array_of(string()),
-                "timezone": string(),
-                "requires_approval": boolean(),
-                "checkin_window_minutes": nullable(integer()),
-                "labels": array_of(named("Label")),
-            }),
-        ),
-        "Reservation": object(
-            &["id", "user_id", "resource_id", "resource", "start_time", "end_time", "status", "created_at"],
-            json!({
-                "id": integer(),
-                "user_id": integer(),
+        // `routes::admin::list`.
+        "AdminUser": all_required(json!({
+            "id": integer(),
+            "username": string(),
+            "email": nullable(string()),
+            "is_active": boolean(),
+            "mfa_enabled": boolean(),
+            "created_at": date_time(),
+            "roles": array_of(string()),
+        })),
+        // `approvals::full`.
+        "Approval": all_required(json!({
+            "id": integer(),
+            "reservation_id": integer(),
+            "resource_id": integer(),
+            "resource_name": string(),
+            "requester_id": integer(),
+            "requester_username": string(),
+            "approver_id": integer(),
+            "approver_username": string(),
+            "start_time": date_time(),
+            "end_time": date_time(),
+            "request_message": nullable(string()),
+            "response_message": nullable(string()),
+            "status": string(),
+            "created_at": date_time(),
+            "responded_at": nullable(date_time()),
+        })),
+        // `auth::audit_log::entry`; the old and new values are whatever was recorded.
+        "AuditEntry": all_required(json!({
+            "id": integer(),
+            "timestamp": date_time(),
+            "user_id": nullable(integer()),
+            "username": nullable(string()),
+            "action": string(),
+            "entity_type": string(),
+            "entity_id": nullable(integer()),
+            "entity_name": nullable(string()),
+            "ip_address": nullable(string()),
+            "user_agent": nullable(string()),
+            "request_method": nullable(string()),
+            "request_path": nullable(string()),
+            "old_values": {},
+            "new_values": {},
+            "details": nullable(string()),
+            "success": boolean(),
+            "error_message": nullable(string()),
+        })),
+        // `bulk::Outcome::errors_json`: a refused item (`index`, `data`, with `row` from CSV)
+        // or an unreadable CSV row (`row`).
+        "BulkItemError": object(&["error"], json!({
+            "index": integer(),
+            "row": integer(),
+            "data": all_required(json!({
                 "resource_id": integer(),
-                "resource": named("Resource"),
                 "start_time": date_time(),
                 "end_time": date_time(),
-                "status": {
-                    "type": "string",
-                    "enum": ["active", "pending_approval", "held", "cancelled", "expired", "released", "rejected"],
-                },
-                "created_at": date_time(),
-                "cancelled_at": nullable(date_time()),
-                "cancellation_reason": nullable(string()),
-                "recurrence_rule_id": nullable(integer()),
-                "parent_reservation_id": nullable(integer()),
-                "is_recurring_instance": boolean(),
-            }),
-        ),
-        "WaitlistEntry": object(
-            &["id", "resource_id", "desired_start", "desired_end", "flexible_time", "status", "position", "created_at"],
-            json!({
-                "id": integer(),
-                "resource_id": integer(),
-                "user_id": nullable(integer()),
-                "desired_start": date_time(),
-                "desired_end": date_time(),
-                "flexible_time": boolean(),
-                "status": string(),
-                "position": integer(),
-                "created_at": date_time(),
-                "offered_at": nullable(date_time()),
-                "offer_expires_at": nullable(date_time()),
-                "offered_start": nullable(date_time()),
-                "offered_end": nullable(date_time()),
-                "offered_reservation_id": nullable(integer()),
-                "resource": named("Resource"),
-            }),
-        ),
-        "UserDetails": object(
-            &["id", "username", "email_verified", "mfa_enabled", "email_notifications", "reminder_hours"],
-            json!({
-                "id": integer(),
-                "username": string(),
-                "email": nullable(string()),
-                "email_verified": boolean(),
-                "mfa_enabled": boolean(),
-                "email_notifications": boolean(),
-                "reminder_hours": integer(),
-                "is_admin": boolean(),
-            }),
-        ),
-    })
+            })),
+            "error": string(),
+        })),
+        // `groups::with_extras`: a group with its children and its own resource count.
+        "GroupNode": {
+            "allOf": [group, all_required(json!({
+                "children": array_of(named("GroupNode")),
+                "resource_count": integer(),
+            }))],
+        },
+        // `routes::holds::hold_out`.
+        "Hold": all_required(json!({
+            "id": integer(),
+            "resource_id": integer(),
+            "start_time": date_time(),
+            "end_time": date_time(),
+            "status": { "type": "string", "const": "held" },
+            "expires_at": nullable(date_time()),
+        })),
+        // `routes::roles::role_out`.
+        "Role": all_required(json!({
+            "id": integer(),
+            "name": string(),
+            "description": nullable(string()),
+        })),
+        // `routes::quotas::user_quota`.
+        "UserQuota": all_required(json!({
+            "user_id": integer(),
+            "username": string(),
+            "tier": schema_of::<crate::quotas::Tier>(),
+            "rate_limit_per_minute": integer(),
+            "daily_quota": nullable(integer()),
+            "custom_rate_limit": nullable(integer()),
+            "custom_daily_quota": nullable(integer()),
+            "daily_request_count": integer(),
+            "total_requests": integer(),
+            "last_request_date": nullable(json!({ "type": "string", "format": "date" })),
+        })),
+    });
+    if let Some(components) = components.as_object_mut() {
+        for (name, schema) in take_derived() {
+            let previous = components.insert(name.clone(), schema);
+            debug_assert!(previous.is_none(), "{name} is both written and derived");
+        }
+    }
+    components
 }
 
 /// The error statuses the API answers, with what each means.

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::storage::{Row, StorageError};
 
 /// A rate-limit tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Anonymous,

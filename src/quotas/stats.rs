@@ -14,7 +14,8 @@ const TOP_ENDPOINTS: i64 = 10;
 /// Hourly usage older than this is deleted (the statistics look back 30 days from today).
 pub const RETENTION: Duration = Duration::days(32);
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = QuotaStats)]
 pub struct Stats {
     pub total_requests_today: i64,
     /// Since midnight UTC seven days before today.
@@ -22,6 +23,7 @@ pub struct Stats {
     /// Since midnight UTC thirty days before today.
     pub total_requests_month: i64,
     pub unique_users_today: i64,
+    #[schema(required)]
     pub average_response_time_ms: Option<f64>,
     pub rate_limit_hits_today: i64,
     /// Today's most requested route patterns.

@@ -8,19 +8,27 @@ use serde::Serialize;
 use crate::resources::model::ResourceOut;
 use crate::wire::time::OutputZone;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReservationOut {
     pub id: i64,
     pub user_id: i64,
     pub resource_id: i64,
     pub resource: ResourceOut,
+    #[schema(format = DateTime)]
     pub start_time: String,
+    #[schema(format = DateTime)]
     pub end_time: String,
+    #[schema(schema_with = crate::openapi::reservation_status)]
     pub status: ReservationStatus,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(required, format = DateTime)]
     pub cancelled_at: Option<String>,
+    #[schema(required)]
     pub cancellation_reason: Option<String>,
+    #[schema(required)]
     pub recurrence_rule_id: Option<i64>,
+    #[schema(required)]
     pub parent_reservation_id: Option<i64>,
     pub is_recurring_instance: bool,
 }

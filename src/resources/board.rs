@@ -56,7 +56,8 @@ pub enum Selection {
 }
 
 /// A resource's state now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = BoardState)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Bookable now.
@@ -72,20 +73,23 @@ pub enum State {
 }
 
 /// The answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Board {
     /// The instant the states are for.
+    #[schema(format = DateTime)]
     pub now: String,
     /// `now` + [`HORIZON_HOURS`].
+    #[schema(format = DateTime)]
     pub horizon_end: String,
     pub resources: Vec<Tile>,
     /// "All resources" only: more come after `next_after` (pass it as `after`).
     pub has_more: bool,
+    #[schema(required)]
     pub next_after: Option<i64>,
 }
 
 /// One resource on the board.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Tile {
     pub id: i64,
     pub name: String,
@@ -94,32 +98,44 @@ pub struct Tile {
     pub state: State,
     /// `free`: when it stops being free (the next booking, closing time or maintenance);
     /// `null` when it stays free beyond the horizon.
+    #[schema(required, format = DateTime)]
     pub free_until: Option<String>,
     /// `busy`: the end of the run of back-to-back bookings in progress.
+    #[schema(required, format = DateTime)]
     pub busy_until: Option<String>,
     /// `maintenance`: when it ends by itself (`null`: when an operator ends it).
+    #[schema(required, format = DateTime)]
     pub maintenance_until: Option<String>,
     /// `closed`: the next opening within 31 days, else `null`.
+    #[schema(required, format = DateTime)]
     pub opens_at: Option<String>,
     /// `closed`: `"closed"` (outside the hours) or `"blackout"`.
+    #[schema(required)]
     pub closed_reason: Option<&'static str>,
+    #[schema(required)]
     pub blackout_reason: Option<String>,
     /// The booking (or hold, or request) in progress.
+    #[schema(required)]
     pub current: Option<BookingOut>,
     /// The next one to start, within the horizon.
+    #[schema(required)]
     pub next: Option<BookingOut>,
 }
 
 /// A booking on a tile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BookingOut {
     pub reservation_id: i64,
+    #[schema(format = DateTime)]
     pub start_time: String,
+    #[schema(format = DateTime)]
     pub end_time: String,
     /// `active`, `pending_approval` or `held`.
     pub status: &'static str,
     /// Who booked, for a viewer who may see it (`auth::booking_names`), else null.
+    #[schema(required)]
     pub user_id: Option<i64>,
+    #[schema(required)]
     pub user_name: Option<String>,
 }
 

@@ -22,18 +22,23 @@ pub fn live_status(resource: &ResourceInfo, in_use: bool, now: DateTime<Utc>) ->
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceOut {
     pub id: i64,
     pub name: String,
+    #[schema(required)]
     pub description: Option<String>,
     pub available: bool,
+    #[schema(required)]
     pub current_availability: Option<bool>,
+    #[schema(schema_with = crate::openapi::resource_status)]
     pub status: &'static str,
+    #[schema(required)]
     pub current_user_name: Option<String>,
     pub tags: Vec<String>,
     pub timezone: &'static str,
     pub requires_approval: bool,
+    #[schema(required)]
     pub checkin_window_minutes: Option<i64>,
     /// The resource's labels, in lists, searches and `GET /resources/{id}` (absent where the
     /// answer is made from the actor's data alone: create, update, embedded resources).

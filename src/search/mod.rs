@@ -229,14 +229,16 @@ impl ResourceCriteria {
 }
 
 /// A resource as search lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceHit {
     pub id: i64,
     pub name: String,
     pub available: bool,
+    #[schema(schema_with = crate::openapi::resource_status)]
     pub status: &'static str,
     pub tags: Vec<String>,
     pub requires_approval: bool,
+    #[schema(required)]
     pub group_id: Option<i64>,
     pub labels: Vec<crate::labels::LabelRef>,
 }
@@ -336,16 +338,19 @@ pub struct Searcher {
 }
 
 /// A reservation as search lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReservationHit {
     pub id: i64,
     pub user_id: i64,
     pub username: String,
     pub resource_id: i64,
     pub resource_name: String,
+    #[schema(format = DateTime)]
     pub start_time: String,
+    #[schema(format = DateTime)]
     pub end_time: String,
     pub status: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -516,7 +521,7 @@ fn free(from: DateTime<Utc>, to: DateTime<Utc>) -> Json {
 }
 
 /// What a saved search is over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchType {
     Resources,
@@ -541,13 +546,16 @@ impl SearchType {
 }
 
 /// A saved search as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SavedSearch {
     pub id: i64,
     pub name: String,
     pub search_type: SearchType,
+    #[schema(value_type = Object)]
     pub filters: Json,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

@@ -54,23 +54,32 @@ macro_rules! entry_columns {
 
 const FROM_ENTRY: &str = "FROM waitlist w LEFT JOIN reservations o ON o.id = w.offered_reservation_id";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WaitlistOut {
     pub id: i64,
     pub resource_id: i64,
     /// `None` when shown to someone other than its owner (a queue is public, its people are not).
+    #[schema(required)]
     pub user_id: Option<i64>,
+    #[schema(format = DateTime)]
     pub desired_start: String,
+    #[schema(format = DateTime)]
     pub desired_end: String,
     pub flexible_time: bool,
     pub status: String,
     pub position: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(required, format = DateTime)]
     pub offered_at: Option<String>,
+    #[schema(required, format = DateTime)]
     pub offer_expires_at: Option<String>,
     /// The slot held for the offer (for a flexible entry, the part of its window that was free).
+    #[schema(required, format = DateTime)]
     pub offered_start: Option<String>,
+    #[schema(required, format = DateTime)]
     pub offered_end: Option<String>,
+    #[schema(required)]
     pub offered_reservation_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceOut>,

@@ -107,14 +107,17 @@ pub fn new_secret() -> Result<String, ApiError> {
     random_token(32)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookOut {
     pub id: i64,
     pub url: String,
     pub events: Vec<String>,
+    #[schema(required)]
     pub description: Option<String>,
     pub is_active: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     /// Only in the answers to creating and to regenerating the secret.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,32 +305,42 @@ pub async fn delete(db: &Db, id: i64) -> Result<(), StorageError> {
 }
 
 /// A delivery in a webhook's list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryOut {
     pub id: i64,
     pub event_type: String,
     pub status: String,
+    #[schema(required)]
     pub status_code: Option<i64>,
+    #[schema(required)]
     pub error_message: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(required, format = DateTime)]
     pub delivered_at: Option<String>,
     pub retry_count: i64,
 }
 
 /// One delivery in full.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryDetail {
     pub id: i64,
     pub webhook_id: i64,
     pub event_type: String,
     pub payload: Value,
     pub status: String,
+    #[schema(required)]
     pub status_code: Option<i64>,
+    #[schema(required)]
     pub response_body: Option<String>,
+    #[schema(required)]
     pub error_message: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(required, format = DateTime)]
     pub delivered_at: Option<String>,
     pub retry_count: i64,
+    #[schema(required, format = DateTime)]
     pub next_retry_at: Option<String>,
 }
 

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::support::TestApp;
+use crate::support::auth::TestUser;
 use crate::support::booking::at;
 
 async fn document(app: &TestApp) -> Value {
@@ -83,6 +84,32 @@ async fn conforms(doc: &Value, method: Method, template: &str, response: reqwest
         "{method} {template} {status} does not match its schema: {errors:?}\nbody: {body}"
     );
     body
+}
+
+/// Sends a request to `path` (an instance of the template `template`) as `user`, with a JSON body
+/// when given, and checks that it is answered with `status` and conforms to the document.
+/// Returns the body.
+async fn expect(
+    app: &TestApp,
+    doc: &Value,
+    user: &TestUser,
+    (method, template, path): (Method, &str, &str),
+    body: Option<Value>,
+    status: u16,
+) -> Value {
+    let mut request = app.request_as(user, method.clone(), path);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request failed");
+    if response.status() != status {
+        let answered = response.status();
+        panic!(
+            "{method} {path}: {answered}, not {status}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    conforms(doc, method, template, response).await
 }
 
 both_backends! {
@@ -305,6 +332,170 @@ both_backends! {
         let deleted = app.delete_as(&admin, &format!("/api/v1/resources/{room}?cancel_reservations=true")).await;
         assert_eq!(deleted.status(), 200);
         conforms(&doc, Method::DELETE, "/api/v1/resources/{resource_id}", deleted).await;
+    }
+
+    #[app(webhook_receiver)]
+    async fn the_answers_of_every_area_conform_to_the_document(app: TestApp, receiver: WebhookReceiver) {
+        use Method as M;
+        let doc = document(&app).await;
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        let erin = app.user("erin").await;
+        let room = app.create_resource(&admin, json!({"name": "Room 1", "tags": ["big", "quiet"]})).await;
+        let other = app.create_resource(&admin, json!({"name": "Room 2"})).await;
+        let r = |template: &str| template.replace("{resource_id}", &room.to_string());
+
+        // Groups.
+        let building = expect(&app, &doc, &admin, (M::POST, "/api/v1/resource-groups", "/api/v1/resource-groups"), Some(json!({"name": "North", "building": "N"})), 201).await["id"].as_i64().unwrap();
+        let floor = expect(&app, &doc, &admin, (M::POST, "/api/v1/resource-groups", "/api/v1/resource-groups"), Some(json!({"name": "Floor 1", "parent_id": building, "floor": "1"})), 201).await["id"].as_i64().unwrap();
+        let g = |template: &str| template.replace("{group_id}", &floor.to_string()).replace("{resource_id}", &room.to_string());
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/resource-groups/{group_id}/resources", &g("/api/v1/resource-groups/{group_id}/resources")), Some(json!({"resource_id": room})), 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/resource-groups/resources/set-parent", "/api/v1/resource-groups/resources/set-parent"), Some(json!({"resource_id": other, "parent_id": room})), 200).await;
+        let tree = expect(&app, &doc, &bob, (M::GET, "/api/v1/resource-groups/tree", "/api/v1/resource-groups/tree"), None, 200).await;
+        assert_eq!(tree["groups"][0]["children"][0]["resource_count"], 1, "{tree}");
+        let one = format!("/api/v1/resource-groups/{building}");
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resource-groups/{group_id}", &one), None, 200).await;
+        expect(&app, &doc, &admin, (M::PATCH, "/api/v1/resource-groups/{group_id}", &one), Some(json!({"room": null, "description": "The north wing"})), 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resource-groups/{group_id}/resources", &format!("{one}/resources?include_children=true")), None, 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resource-groups/resources/{resource_id}/children", &g("/api/v1/resource-groups/resources/{resource_id}/children")), None, 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resource-groups", "/api/v1/resource-groups?include_children=true"), None, 200).await;
+
+        // Labels.
+        let label = expect(&app, &doc, &admin, (M::POST, "/api/v1/labels", "/api/v1/labels"), Some(json!({"category": "floor", "value": "1"})), 201).await["id"].as_i64().unwrap();
+        let spare = expect(&app, &doc, &admin, (M::POST, "/api/v1/labels", "/api/v1/labels"), Some(json!({"category": "floor", "value": "one", "description": "the same"})), 201).await["id"].as_i64().unwrap();
+        expect(&app, &doc, &admin, (M::PUT, "/api/v1/labels/resources/{resource_id}", &r("/api/v1/labels/resources/{resource_id}")), Some(json!({"label_ids": [label, spare]})), 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/labels/resources/{resource_id}", &r("/api/v1/labels/resources/{resource_id}")), None, 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/labels/merge", "/api/v1/labels/merge"), Some(json!({"source_label_ids": [spare], "target_label_id": label})), 200).await;
+        let l = format!("/api/v1/labels/{label}");
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/labels/{label_id}", &l), None, 200).await;
+        expect(&app, &doc, &admin, (M::PUT, "/api/v1/labels/{label_id}", &l), Some(json!({"color": "#123456"})), 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/labels", "/api/v1/labels?category=floor&limit=1"), None, 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resources/{resource_id}", &r("/api/v1/resources/{resource_id}")), None, 200).await;
+
+        // Bookings of several kinds, and what reads them.
+        let booked = expect(&app, &doc, &bob, (M::POST, "/api/v1/reservations", "/api/v1/reservations"), Some(json!({"resource_id": room, "start_time": at(9, 0), "end_time": at(10, 0)})), 201).await["id"].as_i64().unwrap();
+        let batch = json!({"reservations": [{"resource_id": room, "start_time": at(11, 0), "end_time": at(12, 0)}, {"resource_id": room, "start_time": at(9, 30), "end_time": at(9, 45)}]});
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/bulk/reservations/validate", "/api/v1/bulk/reservations/validate"), Some(batch.clone()), 200).await;
+        let mut dry_run = batch.clone();
+        dry_run["dry_run"] = json!(true);
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/bulk/reservations", "/api/v1/bulk/reservations"), Some(dry_run), 200).await;
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/bulk/reservations", "/api/v1/bulk/reservations"), Some(batch), 200).await;
+        let ok_batch = json!({"reservations": [{"resource_id": other, "start_time": at(11, 0), "end_time": at(12, 0)}]});
+        let created = expect(&app, &doc, &bob, (M::POST, "/api/v1/bulk/reservations", "/api/v1/bulk/reservations"), Some(ok_batch), 200).await;
+        let batch_booking = created["created"][0]["reservation_id"].as_i64().unwrap();
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/bulk/reservations/cancel", "/api/v1/bulk/reservations/cancel"), Some(json!({"reservation_ids": [batch_booking, 999999]})), 200).await;
+        let series = json!({"resource_id": other, "start_time": at(13, 0), "end_time": at(14, 0), "recurrence": {"frequency": "daily", "end_type": "after_count", "occurrence_count": 2}});
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/reservations/recurring", "/api/v1/reservations/recurring"), Some(series.clone()), 201).await;
+        // The third day is free: Bob's two are skipped.
+        let mut skipping = series;
+        skipping["skip_conflicts"] = json!(true);
+        skipping["recurrence"]["occurrence_count"] = json!(3);
+        expect(&app, &doc, &erin, (M::POST, "/api/v1/reservations/recurring", "/api/v1/reservations/recurring"), Some(skipping), 201).await;
+        let hold = expect(&app, &doc, &bob, (M::POST, "/api/v1/holds", "/api/v1/holds"), Some(json!({"resource_id": room, "start_time": at(15, 0), "end_time": at(16, 0)})), 201).await["id"].as_i64().unwrap();
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/holds", "/api/v1/holds"), None, 200).await;
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/holds/{hold_id}/confirm", &format!("/api/v1/holds/{hold}/confirm")), None, 201).await;
+        let ics = app.get_as(&bob, &format!("/api/v1/calendar/export/{booked}.ics")).await;
+        assert_eq!(ics.status(), 200);
+        conforms(&doc, M::GET, "/api/v1/calendar/export/{reservation_id}.ics", ics).await;
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/calendar/regenerate-token", "/api/v1/calendar/regenerate-token"), None, 200).await;
+
+        // Search, with saved searches of both kinds.
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/search/resources", "/api/v1/search/resources?query=room&tags=big"), None, 200).await;
+        expect(&app, &doc, &admin, (M::GET, "/api/v1/search/reservations", &format!("/api/v1/search/reservations?resource_id={room}&include_cancelled=true")), None, 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/search/suggestions", "/api/v1/search/suggestions?query=ro"), None, 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/search/resources/{resource_id}/availability", &r("/api/v1/search/resources/{resource_id}/availability?days_ahead=30")), None, 200).await;
+        for (kind, filters) in [("resources", json!({"tags": ["big"]})), ("reservations", json!({"resource_id": room}))] {
+            let saved = expect(&app, &doc, &bob, (M::POST, "/api/v1/search/saved", "/api/v1/search/saved"), Some(json!({"name": kind, "search_type": kind, "filters": filters})), 200).await["id"].as_i64().unwrap();
+            let results = expect(&app, &doc, &bob, (M::POST, "/api/v1/search/saved/{search_id}/execute", &format!("/api/v1/search/saved/{saved}/execute")), None, 200).await;
+            assert!(results["total"].as_i64().unwrap() >= 1, "{kind}: {results}");
+        }
+        let saved = expect(&app, &doc, &bob, (M::GET, "/api/v1/search/saved", "/api/v1/search/saved"), None, 200).await;
+        let first = saved["saved_searches"][0]["id"].as_i64().unwrap();
+        expect(&app, &doc, &bob, (M::DELETE, "/api/v1/search/saved/{search_id}", &format!("/api/v1/search/saved/{first}")), None, 200).await;
+
+        // Opening hours, blackout dates, slots and the resource's state.
+        let week: Vec<Value> = (0..7).map(|day| json!({"day_of_week": day, "open_time": "08:00", "close_time": "18:00"})).collect();
+        expect(&app, &doc, &admin, (M::PUT, "/api/v1/resources/{resource_id}/business-hours", &r("/api/v1/resources/{resource_id}/business-hours")), Some(json!({"hours": week})), 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resources/{resource_id}/business-hours", &r("/api/v1/resources/{resource_id}/business-hours")), None, 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/resources/{resource_id}/blackout-dates", &r("/api/v1/resources/{resource_id}/blackout-dates")), Some(json!({"date": "2030-01-09", "reason": "Painting"})), 201).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resources/{resource_id}/blackout-dates", &r("/api/v1/resources/{resource_id}/blackout-dates")), None, 200).await;
+        let slots = expect(&app, &doc, &bob, (M::GET, "/api/v1/resources/{resource_id}/available-slots", &r("/api/v1/resources/{resource_id}/available-slots?date=2030-01-07")), None, 200).await;
+        assert!(!slots["slots"].as_array().unwrap().is_empty(), "{slots}");
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resources/{resource_id}/available-slots", &r("/api/v1/resources/{resource_id}/available-slots?date=2030-01-09")), None, 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/resources/{resource_id}/next-available", &r("/api/v1/resources/{resource_id}/next-available")), None, 200).await;
+        expect(&app, &doc, &admin, (M::PUT, "/api/v1/resources/{resource_id}/status/unavailable", &r("/api/v1/resources/{resource_id}/status/unavailable?auto_reset_hours=2")), None, 200).await;
+        let status = expect(&app, &doc, &bob, (M::GET, "/api/v1/resources/{resource_id}/status", &r("/api/v1/resources/{resource_id}/status")), None, 200).await;
+        assert_eq!(status["status"], "unavailable", "{status}");
+        expect(&app, &doc, &admin, (M::PUT, "/api/v1/resources/{resource_id}/status/available", &r("/api/v1/resources/{resource_id}/status/available")), None, 200).await;
+        expect(&app, &doc, &admin, (M::PUT, "/api/v1/resources/{resource_id}/availability", &r("/api/v1/resources/{resource_id}/availability")), Some(json!({"available": true})), 200).await;
+        expect(&app, &doc, &admin, (M::PUT, "/api/v1/resources/tags/rename", "/api/v1/resources/tags/rename"), Some(json!({"old_name": "quiet", "new_name": "silent"})), 200).await;
+        expect(&app, &doc, &admin, (M::DELETE, "/api/v1/resources/tags/{tag_name}", "/api/v1/resources/tags/silent"), None, 200).await;
+
+        // Approvals.
+        let approval_settings = r("/api/v1/approvals/resources/{resource_id}/settings");
+        expect(&app, &doc, &admin, (M::PUT, "/api/v1/approvals/resources/{resource_id}/settings", &approval_settings), Some(json!({"requires_approval": true, "default_approver_id": admin.id})), 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/approvals/resources/{resource_id}/settings", &approval_settings), None, 200).await;
+        let requested = expect(&app, &doc, &bob, (M::POST, "/api/v1/approvals/reservations", "/api/v1/approvals/reservations"), Some(json!({"resource_id": room, "start_time": at(33, 0), "end_time": at(34, 0), "request_message": "please"})), 200).await;
+        let approval = requested["approval_id"].as_i64().unwrap();
+        expect(&app, &doc, &admin, (M::GET, "/api/v1/approvals/pending", "/api/v1/approvals/pending"), None, 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/approvals/my-requests", "/api/v1/approvals/my-requests"), None, 200).await;
+        let a = format!("/api/v1/approvals/{approval}");
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/approvals/{approval_id}", &a), None, 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/approvals/{approval_id}/respond", &format!("{a}/respond")), Some(json!({"action": "approve"})), 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/approvals/{approval_id}", &a), None, 200).await;
+
+        // Notifications (the approval told Bob).
+        let notifications = expect(&app, &doc, &bob, (M::GET, "/api/v1/notifications", "/api/v1/notifications?include_total=true"), None, 200).await;
+        if let Some(id) = notifications["data"][0]["id"].as_i64() {
+            expect(&app, &doc, &bob, (M::POST, "/api/v1/notifications/{notification_id}/read", &format!("/api/v1/notifications/{id}/read")), None, 200).await;
+        }
+
+        // Webhooks, with a delivery to a real receiver.
+        let hook = expect(&app, &doc, &bob, (M::POST, "/api/v1/webhooks", "/api/v1/webhooks"), Some(json!({"url": receiver.url("/bob"), "events": ["reservation.created"], "description": "mine"})), 201).await;
+        assert!(hook["secret"].is_string(), "{hook}");
+        let w = format!("/api/v1/webhooks/{}", hook["id"]);
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/webhooks/{webhook_id}", &w), None, 200).await;
+        expect(&app, &doc, &bob, (M::PATCH, "/api/v1/webhooks/{webhook_id}", &w), Some(json!({"description": "still mine"})), 200).await;
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/webhooks/{webhook_id}/regenerate-secret", &format!("{w}/regenerate-secret")), None, 200).await;
+        let tested = expect(&app, &doc, &bob, (M::POST, "/api/v1/webhooks/{webhook_id}/test", &format!("{w}/test")), None, 200).await;
+        let delivery = tested["delivery_id"].as_i64().unwrap();
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/webhooks/{webhook_id}/deliveries", &format!("{w}/deliveries")), None, 200).await;
+        let d = format!("{w}/deliveries/{delivery}");
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}", &d), None, 200).await;
+        let retried = app.request_as(&bob, M::POST, &format!("{d}/retry")).send().await.unwrap();
+        conforms(&doc, M::POST, "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", retried).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/webhooks", "/api/v1/webhooks"), None, 200).await;
+        expect(&app, &doc, &bob, (M::DELETE, "/api/v1/webhooks/{webhook_id}", &w), None, 204).await;
+
+        // OAuth2 clients, roles, quotas, audit and accounts.
+        let client = expect(&app, &doc, &bob, (M::POST, "/api/v1/oauth/clients", "/api/v1/oauth/clients"), Some(json!({"client_name": "Tool", "redirect_uris": ["https://tool.example/cb"]})), 200).await;
+        expect(&app, &doc, &bob, (M::GET, "/api/v1/oauth/clients", "/api/v1/oauth/clients"), None, 200).await;
+        let client_id = client["client_id"].as_str().unwrap();
+        expect(&app, &doc, &bob, (M::DELETE, "/api/v1/oauth/clients/{client_id}", &format!("/api/v1/oauth/clients/{client_id}")), None, 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/roles", "/api/v1/roles"), Some(json!({"name": "auditor", "description": null})), 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/roles/assign", "/api/v1/roles/assign"), Some(json!({"user_id": erin.id, "role_name": "auditor"})), 200).await;
+        let q = format!("/api/v1/quotas/users/{}", bob.id);
+        expect(&app, &doc, &admin, (M::GET, "/api/v1/quotas/users/{user_id}", &q), None, 200).await;
+        expect(&app, &doc, &admin, (M::PATCH, "/api/v1/quotas/users/{user_id}", &q), Some(json!({"tier": "premium", "custom_daily_quota": 5000})), 200).await;
+        expect(&app, &doc, &admin, (M::GET, "/api/v1/quotas/alerts", "/api/v1/quotas/alerts?threshold=0"), None, 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/quotas/reset-daily", "/api/v1/quotas/reset-daily"), None, 200).await;
+        let logs = expect(&app, &doc, &admin, (M::GET, "/api/v1/audit/logs", "/api/v1/audit/logs?limit=5"), None, 200).await;
+        let entry = logs["logs"][0]["id"].as_i64().unwrap();
+        expect(&app, &doc, &admin, (M::GET, "/api/v1/audit/logs/{log_id}", &format!("/api/v1/audit/logs/{entry}")), None, 200).await;
+        expect(&app, &doc, &admin, (M::GET, "/api/v1/audit/entity/{entity_type}/{entity_id}", &format!("/api/v1/audit/entity/user/{}", erin.id)), None, 200).await;
+        expect(&app, &doc, &admin, (M::GET, "/api/v1/audit/user/{user_id}/activity", &format!("/api/v1/audit/user/{}/activity", admin.id)), None, 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/audit/retention", "/api/v1/audit/retention"), Some(json!({"retention_days": 365})), 200).await;
+        let account = format!("/api/v1/auth/admin/users/{}", erin.id);
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/auth/admin/users/{user_id}/disable", &format!("{account}/disable")), None, 200).await;
+        expect(&app, &doc, &admin, (M::POST, "/api/v1/auth/admin/users/{user_id}/enable", &format!("{account}/enable")), None, 200).await;
+        expect(&app, &doc, &bob, (M::POST, "/api/v1/auth/mfa/setup", "/api/v1/auth/mfa/setup"), None, 200).await;
+
+        // With all of that in the database, every parameterless read again, as the administrator.
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            if item["get"].is_object() && !path.contains('{') && path != "/ws" && item["get"]["deprecated"] != true {
+                conforms(&doc, M::GET, path, app.get_as(&admin, path).await).await;
+            }
+        }
     }
 }
 
