@@ -638,7 +638,7 @@ pub fn all() -> Vec<Operation> {
         op(GET, "/api/v1/analytics/popular-resources", "Popular resources").query("days", integer()).query("limit", integer()).returns(200, all_required(json!({ "period": period(true), "resources": array_of(schema_of::<Popular>()) }))),
         op(GET, "/api/v1/analytics/peak-times", "Peak times").query("days", integer()).returns(200, schema_of::<PeakTimes>()),
         op(GET, "/api/v1/analytics/user-patterns", "User patterns").query("days", integer()).query("limit", integer()).query("user_id", integer()).returns(200, all_required(json!({ "period": period(true), "users": array_of(schema_of::<UserPattern>()) }))),
-        op(GET, "/api/v1/analytics/heatmap", "Heatmap").query("days", integer()).query("resource_id", integer()).returns(200, all_required(json!({ "period": period(false), "resources": array_of(schema_of::<Heatmap>()) }))),
+        op(GET, "/api/v1/analytics/heatmap", "Heatmap").query("days", integer()).query("resource_id", integer()).errors(&[404]).returns(200, all_required(json!({ "period": period(false), "resources": array_of(schema_of::<Heatmap>()) }))),
         op(GET, "/api/v1/analytics/cancellations", "Cancellations").query("days", integer()).returns(200, all_required(json!({ "period": period(false), "days": array_of(schema_of::<CreatedDay>()) }))),
         op(GET, "/api/v1/analytics/export/utilization.csv", "Export utilization").query("days", integer()).text(200, "text/csv"),
         op(GET, "/api/v1/analytics/export/reservations.csv", "Export reservations").query("days", integer()).text(200, "text/csv"),
