@@ -126,6 +126,11 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             input: serde_json::Value::Null,
         }]));
     }
+    if has_nul_character(body) {
+        return Err(ApiError::UnprocessableEntity(
+            "Text values must not contain NUL characters".into(),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => Ok(value),
@@ -143,6 +148,17 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             &error.inner().to_string(),
         )])),
     }
+}
+
+/// Whether the JSON text `body` has a NUL character in a string (the escape `\u0000`, not
+/// itself escaped). No text column can hold one (PostgreSQL refuses it; SQLite would store what
+/// PostgreSQL cannot), so every route refuses it here as the client's error, before a handler
+/// or a resource actor could carry it to the database.
+fn has_nul_character(body: &[u8]) -> bool {
+    body.windows(6).enumerate().any(|(at, window)| {
+        window.eq_ignore_ascii_case(b"\\u0000")
+            && body[..at].iter().rev().take_while(|&&byte| byte == b'\\').count() % 2 == 0
+    })
 }
 
 /// A JSON request body that may be left out: no body at all is `T::default()`; a body is
@@ -270,5 +286,22 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
             }
             ApiError::Validation(vec![error])
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul_character;
+
+    #[test]
+    fn a_nul_character_is_found_only_where_it_is_one() {
+        assert!(has_nul_character(br#"{"name": "a\u0000b"}"#));
+        assert!(has_nul_character(br#"{"tags": ["\\\U0000"]}"#));
+        assert!(
+            !has_nul_character(br#"{"name": "a\\u0000b"}"#),
+            "an escaped backslash, then text"
+        );
+        assert!(!has_nul_character(br#"{"name": "\u0001"}"#));
+        assert!(!has_nul_character(br#"{"name": "plain"}"#));
     }
 }
