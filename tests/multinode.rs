@@ -315,6 +315,20 @@ async fn a_hold_placed_on_a_killed_node_expires_on_time_on_a_survivor() {
 
 /// HAProxy (Debian's `haproxy`) when installed; `None` (after a loud message) without it, a
 /// failure with `RR_REQUIRE_HAPROXY=1`.
+/// The `id` column of what `sql` selects.
+async fn ids_of(
+    db: &resource_reserver::storage::Db,
+    sql: &str,
+    params: Vec<resource_reserver::storage::Value>,
+) -> Vec<i64> {
+    db.query(sql, params)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<i64>("id").unwrap())
+        .collect()
+}
+
 fn haproxy() -> Option<&'static str> {
     let found = std::process::Command::new("haproxy")
         .arg("-v")
@@ -541,16 +555,12 @@ async fn three_nodes_behind_haproxy_survive_a_node_killed_mid_load() {
     let db = database.connect().await;
     // Exactly one stored winner per round (the kill round's may have lost its answer), no two
     // overlapping, and every 201 among them.
-    let stored: Vec<i64> = db
-        .query(
-            "SELECT id FROM reservations WHERE resource_id = $1 AND status = 'active' ORDER BY start_time",
-            resource_reserver::params![room],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get::<i64>("id").unwrap())
-        .collect();
+    let stored: Vec<i64> = ids_of(
+        &db,
+        "SELECT id FROM reservations WHERE resource_id = $1 AND status = 'active' ORDER BY start_time",
+        resource_reserver::params![room],
+    )
+    .await;
     assert_eq!(stored.len() as i64, rounds, "one winner per round");
     assert!(winners.iter().all(|id| stored.contains(id)), "every 201 is stored");
     let overlapping = db
@@ -566,16 +576,12 @@ async fn three_nodes_behind_haproxy_survive_a_node_killed_mid_load() {
     assert_eq!(overlapping.get::<i64>("n").unwrap(), 0);
 
     // The watcher resumes through the balancer (on a survivor) from the last event it saw.
-    let announced: Vec<i64> = db
-        .query(
-            "SELECT id FROM events WHERE kind = 'reservation_created' ORDER BY id",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get::<i64>("id").unwrap())
-        .collect();
+    let announced: Vec<i64> = ids_of(
+        &db,
+        "SELECT id FROM events WHERE kind = 'reservation_created' ORDER BY id",
+        vec![],
+    )
+    .await;
     assert_eq!(announced.len() as i64, rounds);
     let mut seen = received.lock().unwrap().clone();
     let since = seen.last().copied().unwrap_or(0);
@@ -828,29 +834,21 @@ async fn a_rolling_restart_of_three_nodes_fails_no_request_and_loses_no_event() 
         load.failures
     );
     let db = database.connect().await;
-    let stored: Vec<i64> = db
-        .query(
-            "SELECT id FROM reservations WHERE status = 'active' ORDER BY id",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get::<i64>("id").unwrap())
-        .collect();
+    let stored: Vec<i64> = ids_of(
+        &db,
+        "SELECT id FROM reservations WHERE status = 'active' ORDER BY id",
+        vec![],
+    )
+    .await;
     let mut booked = load.booked.clone();
     booked.sort_unstable();
     assert_eq!(booked, stored, "every 201 is stored, and nothing else");
-    let announced: Vec<i64> = db
-        .query(
-            "SELECT id FROM events WHERE kind = 'reservation_created' ORDER BY id",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get::<i64>("id").unwrap())
-        .collect();
+    let announced: Vec<i64> = ids_of(
+        &db,
+        "SELECT id FROM events WHERE kind = 'reservation_created' ORDER BY id",
+        vec![],
+    )
+    .await;
     assert_eq!(announced.len(), booked.len(), "one event per booking");
     let deadline = std::time::Instant::now() + PATIENCE;
     while watch.lock().unwrap().created.len() < announced.len() && std::time::Instant::now() < deadline {
