@@ -127,9 +127,7 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         }]));
     }
     if has_nul_character(body) {
-        return Err(ApiError::UnprocessableEntity(
-            "Text values must not contain NUL characters".into(),
-        ));
+        return Err(nul_refused());
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize(&mut deserializer) {
@@ -159,6 +157,21 @@ fn has_nul_character(body: &[u8]) -> bool {
         window.eq_ignore_ascii_case(b"\\u0000")
             && body[..at].iter().rev().take_while(|&&byte| byte == b'\\').count() % 2 == 0
     })
+}
+
+/// Refuses URL-encoded text (a query string, a form body) that decodes to a NUL character, for
+/// the reason [`has_nul_character`] gives. Percent-decoding yields a NUL only from `%00` or from a
+/// raw NUL byte, so the encoded text is searched for those.
+fn refuse_encoded_nul(encoded: &[u8]) -> Result<(), ApiError> {
+    let nul = encoded.contains(&0) || encoded.windows(3).any(|window| window == b"%00");
+    if nul {
+        return Err(nul_refused());
+    }
+    Ok(())
+}
+
+fn nul_refused() -> ApiError {
+    ApiError::UnprocessableEntity("Text values must not contain NUL characters".into())
 }
 
 /// A JSON request body that may be left out: no body at all is `T::default()`; a body is
@@ -200,6 +213,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 /// retry settles one parameter, so there are at most as many retries as parameters; a value that is
 /// no boolean at all keeps its 422.
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    refuse_encoded_nul(query.as_bytes())?;
     let mut query = std::borrow::Cow::Borrowed(query);
     loop {
         let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
@@ -259,6 +273,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             let body = read_body(&req, &mut payload).await?;
+            refuse_encoded_nul(&body)?;
             let deserializer = serde_html_form::Deserializer::from_bytes(&body);
             serde_path_to_error::deserialize(deserializer)
                 .map(Form)
@@ -275,6 +290,9 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if req.match_info().iter().any(|(_, value)| value.contains('\0')) {
+            return std::future::ready(Err(nul_refused()));
+        }
         let deserializer = actix_router::PathDeserializer::new(req.match_info());
         std::future::ready(serde_path_to_error::deserialize(deserializer).map(Path).map_err(|e| {
             let mut error = field_error("path", e.path(), &e.inner().to_string());
@@ -291,7 +309,7 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::has_nul_character;
+    use super::{has_nul_character, refuse_encoded_nul};
 
     #[test]
     fn a_nul_character_is_found_only_where_it_is_one() {
@@ -303,5 +321,16 @@ mod tests {
         );
         assert!(!has_nul_character(br#"{"name": "\u0001"}"#));
         assert!(!has_nul_character(br#"{"name": "plain"}"#));
+    }
+
+    #[test]
+    fn a_nul_character_in_url_encoded_text_is_found_however_it_is_written() {
+        assert!(refuse_encoded_nul(b"q=a%00b").is_err());
+        assert!(refuse_encoded_nul(b"username=a\0b").is_err());
+        assert!(
+            refuse_encoded_nul(b"q=100%25&x=%2500").is_ok(),
+            "a percent sign, then digits"
+        );
+        assert!(refuse_encoded_nul(b"q=plain+text").is_ok());
     }
 }

@@ -38,6 +38,31 @@ both_backends! {
         assert_eq!(stored["tags"], json!([]), "the refused change left nothing behind");
     }
 
+    async fn a_nul_character_in_a_form_a_query_or_a_path_is_a_422(app: TestApp) {
+        // The same rule as for JSON bodies, wherever text enters: a sign-in form, a search string,
+        // a calendar feed's secret in its path. Each would reach a PostgreSQL query.
+        let admin = app.admin().await;
+        let refused = json!({"detail": "Text values must not contain NUL characters"});
+        let form = app
+            .client
+            .post(app.url("/api/v1/token"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("username=ad%00min&password=x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), 422);
+        assert_eq!(form.json::<Value>().await.unwrap(), refused);
+        let query = app.get_as(&admin, "/api/v1/resources/search?q=Room%00").await;
+        assert_eq!(query.status(), 422);
+        assert_eq!(query.json::<Value>().await.unwrap(), refused);
+        let path = app.get("/api/v1/calendar/feed/abc%00def.ics").await;
+        assert_eq!(path.status(), 422);
+        assert_eq!(path.json::<Value>().await.unwrap(), refused);
+        // A percent sign is text like any other.
+        assert_eq!(app.get_as(&admin, "/api/v1/resources/search?q=100%25").await.status(), 200);
+    }
+
     async fn both_trailing_slash_forms_are_served(app: TestApp) {
         assert_eq!(app.get("/health/").await.status(), 200);
         assert_eq!(app.get("/api/versions/").await.status(), 200);
