@@ -686,6 +686,9 @@ struct Watch {
     last_seq: Option<i64>,
     connections: usize,
     failures: Vec<String>,
+    /// Each connection: the `since` it resumed from, and the `seq`s of the frames it received
+    /// (for the message of a failed assertion).
+    history: Vec<(Option<i64>, Vec<i64>)>,
 }
 
 /// Follows every booking through the balancer `front` as a real client does: whenever its socket
@@ -710,7 +713,12 @@ async fn follow(front: String, token: String, watch: Shared<Watch>) {
                 continue;
             }
         };
-        watch.lock().unwrap().connections += 1;
+        {
+            let mut watch = watch.lock().unwrap();
+            watch.connections += 1;
+            let since = watch.last_seq;
+            watch.history.push((since, Vec::new()));
+        }
         while let Some(Ok(message)) = socket.next().await {
             let Message::Text(text) = message else {
                 continue;
@@ -721,6 +729,9 @@ async fn follow(front: String, token: String, watch: Shared<Watch>) {
                 watch.failures.push(format!("resumed too late: {frame}"));
             }
             if let Some(seq) = frame["seq"].as_i64() {
+                if let Some((_, seqs)) = watch.history.last_mut() {
+                    seqs.push(seq);
+                }
                 if frame["type"] == "reservation_created" {
                     watch.created.push(seq);
                 }
@@ -728,6 +739,22 @@ async fn follow(front: String, token: String, watch: Shared<Watch>) {
             }
         }
     }
+}
+
+/// Every outbox row's id, kind and origin, for the message of a failed assertion.
+async fn ids_and_origins(db: &resource_reserver::storage::Db) -> Vec<(i64, String, Option<String>)> {
+    db.query("SELECT id, kind, origin FROM events ORDER BY id", vec![])
+        .await
+        .expect("reading the outbox")
+        .iter()
+        .map(|row| {
+            (
+                row.get("id").unwrap(),
+                row.get("kind").unwrap(),
+                row.get("origin").unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// Waits (without blocking the runtime) until `node` exits; its exit code.
@@ -795,6 +822,7 @@ async fn a_rolling_restart_of_three_nodes_fails_no_request_and_loses_no_event() 
         )));
     }
 
+    let mut retired = Vec::new();
     for (index, node) in nodes.iter_mut().enumerate() {
         // The load runs before, during and after each restart.
         let before = answered(&load);
@@ -807,9 +835,10 @@ async fn a_rolling_restart_of_three_nodes_fails_no_request_and_loses_no_event() 
         assert_eq!(code, Some(0), "node{index} stops cleanly: {:?}", node.output());
         let port = node.port();
         let env = env.clone();
-        *node = tokio::task::spawn_blocking(move || ServerProcess::start_on(&borrowed(&env), port))
+        let replacement = tokio::task::spawn_blocking(move || ServerProcess::start_on(&borrowed(&env), port))
             .await
             .unwrap();
+        retired.push(std::mem::replace(node, replacement));
         balancer.wait_until_up(index).await;
         assert!(
             answered(&load) > stopping,
@@ -858,9 +887,20 @@ async fn a_rolling_restart_of_three_nodes_fails_no_request_and_loses_no_event() 
     let watch = std::mem::take(&mut *watch.lock().unwrap());
     assert!(watch.failures.is_empty(), "{:#?}", watch.failures);
     assert!(watch.connections > 1, "the WebSocket client resumed at least once");
-    assert_eq!(
-        watch.created, announced,
-        "every event once, in order, across the restarts"
-    );
+    if watch.created != announced {
+        let rows = ids_and_origins(&db).await;
+        let warnings: Vec<String> = retired
+            .iter_mut()
+            .chain(nodes.iter_mut())
+            .flat_map(|node| node.output().to_vec())
+            .filter(|line| line.contains("WARN") || line.contains("ERROR"))
+            .collect();
+        panic!(
+            "every event once, in order, across the restarts:\nreceived  {:?}\nannounced {:?}\n\
+             connections (since, seqs received): {:?}\nevents (id, kind, origin): {rows:?}\n\
+             the nodes' warnings: {warnings:#?}",
+            watch.created, announced, watch.history
+        );
+    }
     drop(balancer);
 }
