@@ -174,12 +174,16 @@ impl StoredEvent {
 }
 
 /// PostgreSQL's view of in-flight transactions when a [`tail`] was read.
+///
+/// Only `xmin` is of use: the snapshot's `xmax` is one past the latest *completed* transaction
+/// id, not the next one to be assigned, so a transaction running with an id at or above it is
+/// neither in the snapshot's in-progress list nor below its `xmax`. [`horizon`] gives a true
+/// upper bound instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Snapshot {
-    /// Every transaction id below this had ended (`pg_snapshot_xmin`).
+    /// Every transaction id below this had ended (`pg_snapshot_xmin`), among those below the
+    /// snapshot's `xmax`.
     pub xmin: i64,
-    /// No transaction id at or above this had been assigned yet (`pg_snapshot_xmax`).
-    pub xmax: i64,
 }
 
 /// One read of the outbox after a position.
@@ -200,9 +204,8 @@ pub async fn tail(db: &Db, after: i64, limit: i64) -> Result<Tail, StorageError>
         }),
         BackendKind::Postgres => {
             let sql = format!(
-                "SELECT s.xmin, s.xmax, {COLUMNS}
-                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
-                              pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) s
+                "SELECT s.xmin, {COLUMNS}
+                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) s
                  LEFT JOIN LATERAL (SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2) e ON TRUE
                  ORDER BY e.id"
             );
@@ -212,7 +215,6 @@ pub async fn tail(db: &Db, after: i64, limit: i64) -> Result<Tail, StorageError>
                 .ok_or_else(|| StorageError::Decode("the snapshot row is missing".into()))?;
             let snapshot = Snapshot {
                 xmin: first.get("xmin")?,
-                xmax: first.get("xmax")?,
             };
             let mut events = Vec::with_capacity(rows.len());
             for row in &rows {
@@ -238,19 +240,24 @@ pub async fn range(db: &Db, after: i64, upto: i64, limit: i64) -> Result<Vec<Sto
         .collect()
 }
 
-/// The highest id in the outbox (0 when empty), with, on PostgreSQL, the `xmax` of the snapshot
-/// it was read in: a lower id may still be held by a transaction running then (below `xmax`).
-pub async fn latest(db: &Db) -> Result<(i64, Option<i64>), StorageError> {
-    let (sql, postgres) = match db.kind() {
-        BackendKind::Sqlite => ("SELECT MAX(id) AS id FROM events", false),
-        BackendKind::Postgres => (
-            "SELECT MAX(id) AS id, pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax FROM events",
-            true,
-        ),
-    };
-    let row = db.query_one(sql, vec![]).await?;
-    let xmax = if postgres { Some(row.get("xmax")?) } else { None };
-    Ok((row.get::<Option<i64>>("id")?.unwrap_or(0), xmax))
+/// The highest id in the outbox (0 when empty).
+pub async fn latest(db: &Db) -> Result<i64, StorageError> {
+    let row = db.query_one("SELECT MAX(id) AS id FROM events", vec![]).await?;
+    Ok(row.get::<Option<i64>>("id")?.unwrap_or(0))
+}
+
+/// On PostgreSQL, a transaction id above every id assigned before the call: a new one, taken by
+/// the statement's own transaction (which ends at once, writing nothing that waits for the
+/// disk). Once [`oldest_running`] reaches it, every transaction that held an id before the call
+/// has ended. `None` on SQLite, whose writes are serialised.
+pub async fn horizon(db: &Db) -> Result<Option<i64>, StorageError> {
+    if db.kind() == BackendKind::Sqlite {
+        return Ok(None);
+    }
+    let row = db
+        .query_one("SELECT pg_current_xact_id()::text::bigint AS xid", vec![])
+        .await?;
+    Ok(Some(row.get("xid")?))
 }
 
 /// Every transaction id below this has ended (PostgreSQL's `pg_snapshot_xmin`, now).

@@ -340,7 +340,7 @@ impl Session {
             // that had published further (this one just started, or its tailer is a moment
             // behind). What the queue brings up to `since` is skipped, as already sent.
             return match outbox::latest(&self.events.db).await {
-                Ok((end, _)) if since <= end => {
+                Ok(end) if since <= end => {
                     self.last_seq = since;
                     Ok(())
                 }

@@ -16,10 +16,16 @@
 //! for until it is known to be dead:
 //! - on SQLite, at once: writes are serialised, so ids become visible in commit order and a
 //!   missing id was rolled back;
-//! - on PostgreSQL, when a later snapshot's `xmin` reaches the `xmax` of the snapshot in which
-//!   the gap was first seen: every transaction that could hold the id (it took the id before
-//!   that snapshot, and held its xid before it took the id) has then ended, and the id is still
-//!   not visible, so it was rolled back. Usually that is one short re-check later.
+//! - on PostgreSQL, when a later snapshot's `xmin` reaches a *horizon* taken right after the
+//!   read that first saw the gap (a fresh transaction id, [`outbox::horizon`]): the transaction
+//!   that holds the id took its own id before the sequence value (see [`super::outbox`]), so
+//!   before the gap was seen, so below the horizon; once every transaction below the horizon
+//!   has ended and the id is still not visible, it was rolled back. Usually that is one short
+//!   re-check later. The snapshot's own `xmax` will not do as the bound: it is one past the
+//!   latest *completed* id, and a transaction that took its id before another one that has
+//!   already committed — two group commits interleaved — runs at or above it, invisible to
+//!   `xmin`; with it as the bound an event still in flight was once taken for dead and never
+//!   delivered live (the rolling-restart test caught it).
 //! - in any case after [`MAX_GAP_WAIT`], with a warning: only a writing transaction longer than
 //!   that (far beyond the actors' write timeout) can hold a gap open so long; its events are
 //!   then not delivered live (they stay in the outbox: only a replay from before them shows
@@ -28,9 +34,9 @@
 //! **Starting.** A process starts at the outbox's end, the highest id visible — but under
 //! concurrent writers a lower id may still be in flight, and starting past it would skip it for
 //! good: never published here, and missing from a replay read before it commits, so a client
-//! resuming here with `since=` below it would never see it. So the start waits until every
-//! transaction running when the end was read has ended (the gap rule's `xmin` ≥ `xmax`, usually
-//! at once; at most [`MAX_GAP_WAIT`]): from then on every id up to the end is visible or dead
+//! resuming here with `since=` below it would never see it. So the start takes a horizon after
+//! reading the end and waits until every transaction below it has ended (usually at once; at
+//! most [`MAX_GAP_WAIT`]): from then on every id up to the end is visible or dead
 //! ([`start_position`]). No socket is served before, since the process listens only afterwards.
 //!
 //! **Other processes.** Every event carries the `origin` of the process whose actor made it. Events
@@ -74,12 +80,13 @@ pub const MAX_GAP_WAIT: Duration = Duration::from_secs(10);
 /// Pause after a failed read (the database is away).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// A run of missing ids, first seen in a snapshot whose `xmax` it remembers.
+/// A run of missing ids, with the horizon taken after the read that first saw it (`None` until
+/// the tailer has taken it: the gap is held meanwhile).
 #[derive(Debug, Clone, Copy)]
 struct Gap {
     from: i64,
     to: i64,
-    xmax: i64,
+    horizon: Option<i64>,
     since: Instant,
 }
 
@@ -110,6 +117,11 @@ impl Cursor {
         ready
     }
 
+    /// Whether the gap waits for its horizon (see [`Gap`]).
+    fn needs_horizon(&self) -> bool {
+        self.gap.is_some_and(|gap| gap.horizon.is_none())
+    }
+
     /// Whether the ids `from..to` (missing, with `to` visible) will never appear.
     fn gap_is_dead(&mut self, from: i64, to: i64, snapshot: Option<Snapshot>) -> bool {
         let Some(snapshot) = snapshot else {
@@ -121,14 +133,14 @@ impl Cursor {
                 let gap = Gap {
                     from,
                     to,
-                    xmax: snapshot.xmax,
+                    horizon: None,
                     since: Instant::now(),
                 };
                 self.gap = Some(gap);
                 gap
             }
         };
-        if snapshot.xmin >= gap.xmax {
+        if gap.horizon.is_some_and(|horizon| snapshot.xmin >= horizon) {
             return true;
         }
         if gap.since.elapsed() >= MAX_GAP_WAIT {
@@ -147,13 +159,13 @@ impl Cursor {
 /// Where a process starts tailing: the outbox's end, once every id up to it is decided (see
 /// "Starting" above).
 pub async fn start_position(db: &Db) -> Result<i64, StorageError> {
-    let (end, xmax) = outbox::latest(db).await?;
-    let Some(xmax) = xmax else {
+    let end = outbox::latest(db).await?;
+    let Some(horizon) = outbox::horizon(db).await? else {
         // SQLite: ids become visible in order.
         return Ok(end);
     };
     let since = Instant::now();
-    while outbox::oldest_running(db).await? < xmax {
+    while outbox::oldest_running(db).await? < horizon {
         if since.elapsed() >= MAX_GAP_WAIT {
             tracing::warn!(
                 end,
@@ -238,6 +250,11 @@ impl Tailer {
             let tail = outbox::tail(&self.db, self.cursor.position, BATCH).await?;
             let full = tail.events.len() as i64 == BATCH;
             let ready = self.cursor.take_ready(tail);
+            if self.cursor.needs_horizon()
+                && let Some(gap) = self.cursor.gap.as_mut()
+            {
+                gap.horizon = outbox::horizon(&self.db).await?;
+            }
             self.reload_foreign(&ready);
             if !ready.is_empty() {
                 // Other processes' changes too: cached reads made before them are stale now.
@@ -327,7 +344,7 @@ impl Tailer {
 mod tests {
     use super::*;
 
-    fn tail(ids: &[i64], snapshot: Option<(i64, i64)>) -> Tail {
+    fn tail(ids: &[i64], xmin: Option<i64>) -> Tail {
         Tail {
             events: ids
                 .iter()
@@ -342,7 +359,7 @@ mod tests {
                     event: None,
                 })
                 .collect(),
-            snapshot: snapshot.map(|(xmin, xmax)| Snapshot { xmin, xmax }),
+            snapshot: xmin.map(|xmin| Snapshot { xmin }),
         }
     }
 
@@ -350,41 +367,69 @@ mod tests {
         events.into_iter().map(|e| e.id).collect()
     }
 
+    /// What the tailer does after a read that found a new gap: takes the horizon.
+    fn take_horizon(cursor: &mut Cursor, horizon: i64) {
+        assert!(cursor.needs_horizon(), "a new gap waits for its horizon");
+        if let Some(gap) = cursor.gap.as_mut() {
+            gap.horizon = Some(horizon);
+        }
+        assert!(!cursor.needs_horizon());
+    }
+
     #[test]
     fn on_postgres_a_gap_holds_later_events_until_it_fills() {
         let mut cursor = Cursor { position: 9, gap: None };
         // 11 is visible, 10 is not (its transaction, xid 100, is still running).
-        assert_eq!(ids(cursor.take_ready(tail(&[11], Some((100, 105))))), Vec::<i64>::new());
+        assert_eq!(ids(cursor.take_ready(tail(&[11], Some(100)))), Vec::<i64>::new());
         assert_eq!(cursor.position, 9);
+        take_horizon(&mut cursor, 105);
         // Still running in a later snapshot: still held.
-        assert!(ids(cursor.take_ready(tail(&[11, 12], Some((100, 107))))).is_empty());
+        assert!(ids(cursor.take_ready(tail(&[11, 12], Some(100)))).is_empty());
         // 10 committed: both go, in order.
-        assert_eq!(
-            ids(cursor.take_ready(tail(&[10, 11, 12], Some((106, 108))))),
-            [10, 11, 12]
-        );
+        assert_eq!(ids(cursor.take_ready(tail(&[10, 11, 12], Some(106)))), [10, 11, 12]);
         assert_eq!(cursor.position, 12);
         assert!(cursor.gap.is_none());
     }
 
     #[test]
-    fn on_postgres_a_gap_is_stepped_over_once_every_transaction_that_could_fill_it_ended() {
+    fn on_postgres_a_gap_is_stepped_over_once_every_transaction_below_its_horizon_ended() {
         let mut cursor = Cursor { position: 9, gap: None };
-        assert!(ids(cursor.take_ready(tail(&[11], Some((100, 105))))).is_empty());
-        // xmin passed 105, the xmax when the gap was first seen, and 10 is still not visible:
-        // it was rolled back.
-        assert_eq!(ids(cursor.take_ready(tail(&[11], Some((105, 110))))), [11]);
+        assert!(ids(cursor.take_ready(tail(&[11], Some(100)))).is_empty());
+        take_horizon(&mut cursor, 105);
+        // xmin passed the horizon and 10 is still not visible: it was rolled back.
+        assert_eq!(ids(cursor.take_ready(tail(&[11], Some(105)))), [11]);
         assert_eq!(cursor.position, 11);
+    }
+
+    #[test]
+    fn on_postgres_a_gap_is_held_until_its_horizon_is_taken() {
+        // Two group commits interleaved: B took xid 100, A xid 101; A took outbox id 10, B id 11
+        // and committed. The read sees 11 but not 10, in a snapshot whose xmin is 101 (B's
+        // completion makes its xmax 101 too, and A, at 101, is in neither's view). Judged by
+        // that snapshot alone, 10 would look dead while A is still running.
+        let mut cursor = Cursor { position: 9, gap: None };
+        assert!(ids(cursor.take_ready(tail(&[11], Some(101)))).is_empty());
+        assert!(
+            ids(cursor.take_ready(tail(&[11], Some(101)))).is_empty(),
+            "no horizon yet: held"
+        );
+        // The horizon (a fresh xid, 102) is above A's; while A runs, xmin stays at 101.
+        take_horizon(&mut cursor, 102);
+        assert!(ids(cursor.take_ready(tail(&[11], Some(101)))).is_empty());
+        // A committed: 10 is visible.
+        assert_eq!(ids(cursor.take_ready(tail(&[10, 11], Some(103)))), [10, 11]);
     }
 
     #[test]
     fn on_postgres_the_first_sighting_of_a_gap_decides_how_long_to_wait() {
         let mut cursor = Cursor { position: 9, gap: None };
-        assert!(ids(cursor.take_ready(tail(&[13], Some((100, 105))))).is_empty());
+        assert!(ids(cursor.take_ready(tail(&[13], Some(100)))).is_empty());
+        take_horizon(&mut cursor, 105);
         // 10 arrived, 11 and 12 are still missing: they were taken before the first sighting,
-        // so its xmax (105) still bounds their transactions.
-        assert_eq!(ids(cursor.take_ready(tail(&[10, 13], Some((104, 120))))), [10]);
-        assert_eq!(ids(cursor.take_ready(tail(&[13], Some((105, 121))))), [13]);
+        // so its horizon (105) still bounds their transactions.
+        assert_eq!(ids(cursor.take_ready(tail(&[10, 13], Some(104)))), [10]);
+        assert!(!cursor.needs_horizon(), "the same gap, still bounded by its horizon");
+        assert_eq!(ids(cursor.take_ready(tail(&[13], Some(105)))), [13]);
     }
 
     #[test]
