@@ -54,8 +54,12 @@ type Week = Bounded<RawDay, 7>;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct RawDay {
+    /// 0 (Monday) to 6 (Sunday).
+    #[schema(minimum = 0, maximum = 6)]
     day_of_week: i64,
+    #[schema(example = "09:00")]
     open_time: String,
+    #[schema(example = "17:00")]
     close_time: String,
     #[serde(default)]
     is_closed: bool,
