@@ -36,7 +36,6 @@ use crate::auth::Access;
 
 use catalogue::Operation;
 pub use request_body::RequestBody;
-pub use schemas::{reservation_status, resource_status};
 
 /// Routes of the table deliberately left out of the document, by path prefix, with the reason.
 pub const EXCLUDED: &[(&str, &str)] = &[

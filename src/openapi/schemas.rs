@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 thread_local! {
     /// The schemas [`schema_of`] derived while the catalogue was built, by name; taken by
@@ -47,24 +46,6 @@ pub fn schema_of<T: ToSchema>() -> Value {
 /// The schemas registered by [`schema_of`] on this thread since the last call.
 fn take_derived() -> BTreeMap<String, Value> {
     DERIVED.with(|derived| std::mem::take(&mut *derived.borrow_mut()))
-}
-
-/// The schema of a resource's live `status` (`crate::resources::model::live_status`).
-pub fn resource_status() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(["available", "in_use", "unavailable"]))
-        .build()
-}
-
-/// The schema of a reservation's `status`: the statuses `reserver_actors` knows, as it spells
-/// them (for `#[schema(schema_with = …)]` on fields of that type, whose crate derives no schemas).
-pub fn reservation_status() -> Object {
-    use reserver_actors::resource::ReservationStatus;
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(ReservationStatus::ALL.map(ReservationStatus::as_str)))
-        .build()
 }
 
 /// A reference to the named schema `name`.
