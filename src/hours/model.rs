@@ -43,15 +43,23 @@ fn as_utc<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S
 }
 
 /// `PUT …/business-hours`: `{"hours": [{day_of_week, open_time, close_time, is_closed}]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct HoursInput {
-    hours: Bounded<RawDay, 7>,
+    #[schema(inline)]
+    hours: Week,
 }
 
-#[derive(Debug, Deserialize)]
+/// At most one entry per weekday (an alias: the schema derive reads no const argument).
+type Week = Bounded<RawDay, 7>;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct RawDay {
+    /// 0 (Monday) to 6 (Sunday).
+    #[schema(minimum = 0, maximum = 6)]
     day_of_week: i64,
+    #[schema(example = "09:00")]
     open_time: String,
+    #[schema(example = "17:00")]
     close_time: String,
     #[serde(default)]
     is_closed: bool,
@@ -152,8 +160,9 @@ impl HoursInput {
 }
 
 /// `POST …/blackout-dates`: `{"date": "YYYY-MM-DD", "reason": "…"}` (other fields ignored).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BlackoutInput {
+    #[schema(format = Date)]
     date: String,
     reason: Option<String>,
 }

@@ -5,20 +5,26 @@
 //! methods, the path parameters, the legacy aliases (marked deprecated), who may call each
 //! operation (its security requirements, and the permission of an `Access::Permission` rule in
 //! `x-permission` and in words), and the error answers its access rule and inputs can produce,
-//! in the shapes of `crate::error`. What the table does not know, the summary, the query
-//! parameters, the request body and the success answer of each operation, is in
-//! [`catalogue`], keyed by method and path; an answer a handler serialises from a Rust type is
-//! described by the schema derived from that type (`#[derive(utoipa::ToSchema)]` beside its
-//! `Serialize`, see [`schemas::schema_of`]), so that the two cannot drift apart.
+//! in the shapes of `crate::error`, and the request body, from the types of the handler's
+//! extractors ([`RequestBody`]: the schema derived from the type a `Json` or `Form` body is
+//! deserialised into). What the table does not know, the summary, the query parameters, a
+//! multipart body and the success answer of each operation, is in [`catalogue`], keyed by
+//! method and path; an answer a handler serialises from a Rust type is described by the schema
+//! derived from that type (`#[derive(utoipa::ToSchema)]` beside its `Serialize`, see
+//! [`schemas::schema_of`]), so that the two cannot drift apart.
 //!
 //! Invariants, held by `tests/api/openapi.rs`:
 //! - every route of the table is in the document, except the dashboard's and the documentation's
 //!   own, which [`EXCLUDED`] lists with the reason; a route without a catalogue entry is left out
 //!   of the document, so the coverage test fails until it is described;
 //! - a catalogue entry for a route that does not exist fails the same test;
+//! - every JSON and form request body is the schema derived from the handler's type (a `$ref`
+//!   to a derived component), and the bodies the API tests send and the API accepts validate
+//!   against it;
 //! - the answers the API really gives validate against the schemas given here.
 
 mod catalogue;
+mod request_body;
 mod schemas;
 
 use std::collections::BTreeMap;
@@ -29,7 +35,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Access;
 
 use catalogue::Operation;
-pub use schemas::{reservation_status, resource_status};
+pub use request_body::RequestBody;
 
 /// Routes of the table deliberately left out of the document, by path prefix, with the reason.
 pub const EXCLUDED: &[(&str, &str)] = &[
@@ -57,14 +63,14 @@ pub struct Endpoint<'a> {
     pub access: Access,
     /// A legacy unprefixed alias of the route declared just before it.
     pub alias: bool,
+    /// The request body its handler reads ([`RequestBody`] of its extractors).
+    pub body: fn() -> Option<Value>,
 }
 
 /// The OpenAPI document of `endpoints`: each one that is not [`excluded`] and has a catalogue
 /// entry becomes an operation (an alias a deprecated copy of its canonical operation).
 pub fn document<'a>(endpoints: impl Iterator<Item = Endpoint<'a>>) -> Value {
     let catalogue = catalogue::all();
-    // After the catalogue: the schemas it derived from the handlers' types are among these.
-    let components = schemas::components();
     let described: BTreeMap<(String, &str), &Operation> = catalogue
         .iter()
         .map(|operation| ((operation.method.to_string(), operation.path), operation))
@@ -103,6 +109,9 @@ pub fn document<'a>(endpoints: impl Iterator<Item = Endpoint<'a>>) -> Value {
             .or_default()
             .insert(endpoint.method.as_str().to_ascii_lowercase(), rendered);
     }
+    // After the catalogue and the request bodies: the schemas they derived from the handlers'
+    // types are among these.
+    let components = schemas::components();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -150,8 +159,8 @@ fn render(operation: &Operation, endpoint: &Endpoint<'_>) -> Value {
         "parameters": parameters,
         "responses": responses(operation, endpoint),
     });
-    if let Some(body) = &operation.body {
-        out["requestBody"] = body.clone();
+    if let Some(body) = (endpoint.body)().or_else(|| operation.body.clone()) {
+        out["requestBody"] = body;
     }
     match security(endpoint.access, endpoint.method) {
         Some(security) => out["security"] = security,
@@ -401,6 +410,7 @@ mod tests {
             path: &endpoint.path,
             access: endpoint.access,
             alias: endpoint.alias,
+            body: endpoint.body,
         }))
     }
 
@@ -431,6 +441,56 @@ mod tests {
                 .strip_prefix('#')
                 .unwrap_or_else(|| panic!("{target} is not local"));
             assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+        }
+    }
+
+    #[test]
+    fn every_json_and_form_body_is_the_schema_derived_from_the_handlers_type() {
+        let doc = served();
+        let written = schemas::written();
+        let mut bodies = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let content = operation["requestBody"]["content"].as_object().into_iter().flatten();
+                for (media_type, content) in content {
+                    if media_type == "multipart/form-data" {
+                        continue;
+                    }
+                    bodies += 1;
+                    let name = content["schema"]["$ref"]
+                        .as_str()
+                        .and_then(|target| target.strip_prefix("#/components/schemas/"))
+                        .unwrap_or_else(|| panic!("{method} {path} {media_type}: not a derived schema"));
+                    assert!(
+                        written[name].is_null(),
+                        "{method} {path} {media_type}: {name} is written by hand"
+                    );
+                }
+            }
+        }
+        assert!(bodies > 40, "{bodies}");
+    }
+
+    #[test]
+    fn the_catalogue_writes_only_bodies_no_handler_type_describes() {
+        let table = crate::routes::table();
+        let catalogue = catalogue::all();
+        for endpoint in table.endpoints().filter(|endpoint| !endpoint.alias) {
+            let Some(operation) = catalogue
+                .iter()
+                .find(|operation| operation.method == endpoint.method && operation.path == endpoint.path)
+            else {
+                continue;
+            };
+            let Some(written) = &operation.body else { continue };
+            assert!(
+                (endpoint.body)().is_none(),
+                "{} {}: the handler's type describes the body",
+                endpoint.method,
+                endpoint.path
+            );
+            let media_types: Vec<&String> = written["content"].as_object().unwrap().keys().collect();
+            assert_eq!(media_types, ["multipart/form-data"], "{}", endpoint.path);
         }
     }
 

@@ -1,9 +1,10 @@
 //! The named schemas of the document (`#/components/schemas`) and the error answers
 //! (`#/components/responses`), in the shapes `crate::error` writes.
 //!
-//! The schemas of the answers and bodies the handlers serialise from a Rust type are derived
-//! from that type (`#[derive(utoipa::ToSchema)]` next to its `Serialize`, which honours its serde
-//! attributes) and referenced with [`schema_of`], so they follow the type. The rest (answers a
+//! The schemas of the answers the handlers serialise from a Rust type, and of the request bodies
+//! they deserialise into one, are derived from that type (`#[derive(utoipa::ToSchema)]` next to
+//! its `Serialize` or `Deserialize`, which honours its serde attributes) and referenced with
+//! [`schema_of`], so they follow the type. The rest (answers a
 //! handler builds as a `json!` value, the error shapes) is written here and in the catalogue as
 //! JSON Schema (2020-12, as OpenAPI 3.1 uses it). Both are held to the real answers by the
 //! response-conformance test (`tests/api/openapi.rs`) and by the contract fuzzing run
@@ -14,7 +15,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 thread_local! {
     /// The schemas [`schema_of`] derived while the catalogue was built, by name; taken by
@@ -46,24 +46,6 @@ pub fn schema_of<T: ToSchema>() -> Value {
 /// The schemas registered by [`schema_of`] on this thread since the last call.
 fn take_derived() -> BTreeMap<String, Value> {
     DERIVED.with(|derived| std::mem::take(&mut *derived.borrow_mut()))
-}
-
-/// The schema of a resource's live `status` (`crate::resources::model::live_status`).
-pub fn resource_status() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(["available", "in_use", "unavailable"]))
-        .build()
-}
-
-/// The schema of a reservation's `status`: the statuses `reserver_actors` knows, as it spells
-/// them (for `#[schema(schema_with = …)]` on fields of that type, whose crate derives no schemas).
-pub fn reservation_status() -> Object {
-    use reserver_actors::resource::ReservationStatus;
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(ReservationStatus::ALL.map(ReservationStatus::as_str)))
-        .build()
 }
 
 /// A reference to the named schema `name`.
@@ -135,8 +117,20 @@ fn all_required(properties: Value) -> Value {
 /// values that several operations share), then those [`schema_of`] derived on this thread
 /// since the last call, so call it after building the catalogue.
 pub fn components() -> Value {
+    let mut components = written();
+    if let Some(components) = components.as_object_mut() {
+        for (name, schema) in take_derived() {
+            let previous = components.insert(name.clone(), schema);
+            debug_assert!(previous.is_none(), "{name} is both written and derived");
+        }
+    }
+    components
+}
+
+/// The named schemas written here rather than derived.
+pub fn written() -> Value {
     let group = schema_of::<crate::groups::GroupOut>();
-    let mut components = json!({
+    json!({
         "Error": object(&["detail"], json!({ "detail": string() })),
         "FieldError": object(&["type", "loc", "msg"], json!({
             "type": string(),
@@ -261,14 +255,7 @@ pub fn components() -> Value {
             "total_requests": integer(),
             "last_request_date": nullable(json!({ "type": "string", "format": "date" })),
         })),
-    });
-    if let Some(components) = components.as_object_mut() {
-        for (name, schema) in take_derived() {
-            let previous = components.insert(name.clone(), schema);
-            debug_assert!(previous.is_none(), "{name} is both written and derived");
-        }
-    }
-    components
+    })
 }
 
 /// The error statuses the API answers, with what each means.

@@ -18,7 +18,7 @@ pub struct ReservationOut {
     pub start_time: String,
     #[schema(format = DateTime)]
     pub end_time: String,
-    #[schema(schema_with = crate::openapi::reservation_status)]
+    #[schema(schema_with = status_schema)]
     pub status: ReservationStatus,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -31,6 +31,15 @@ pub struct ReservationOut {
     #[schema(required)]
     pub parent_reservation_id: Option<i64>,
     pub is_recurring_instance: bool,
+}
+
+/// The schema of a reservation's `status`: the statuses `reserver_actors` knows, as it spells
+/// them (its crate derives no schemas).
+fn status_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ReservationStatus::ALL.map(ReservationStatus::as_str)))
+        .build()
 }
 
 impl ReservationOut {

@@ -2,10 +2,15 @@
 
 use chrono_tz::Tz;
 use serde::Deserialize;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use crate::wire::bounded::Bounded;
 
-/// A resource name: trimmed, 1 to 200 characters.
+/// Longest resource name, in characters.
+const MAX_NAME_CHARS: usize = 200;
+
+/// A resource name: trimmed, 1 to [`MAX_NAME_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct ResourceName(String);
@@ -15,12 +20,25 @@ impl TryFrom<String> for ResourceName {
 
     fn try_from(raw: String) -> Result<Self, Self::Error> {
         let name = raw.trim();
-        if name.is_empty() || name.chars().count() > 200 {
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err("Resource name must be 1-200 characters".into());
         }
         Ok(ResourceName(name.to_owned()))
     }
 }
+
+/// The schemas of these fields state their limits from the constants the parsers use.
+impl utoipa::PartialSchema for ResourceName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_NAME_CHARS))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ResourceName {}
 
 impl ResourceName {
     pub fn into_inner(self) -> String {
@@ -44,7 +62,21 @@ impl TryFrom<String> for TimeZone {
     }
 }
 
-/// A check-in window: 1 to 1440 minutes after a booking's start.
+impl utoipa::PartialSchema for TimeZone {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An IANA time zone name, such as `Europe/Berlin`."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimeZone {}
+
+/// Longest check-in window, in minutes (a day).
+const MAX_CHECK_IN_MINUTES: i64 = 1440;
+
+/// A check-in window: 1 to [`MAX_CHECK_IN_MINUTES`] minutes after a booking's start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "i64")]
 pub struct CheckInWindow(pub i64);
@@ -53,13 +85,28 @@ impl TryFrom<i64> for CheckInWindow {
     type Error = String;
 
     fn try_from(minutes: i64) -> Result<Self, Self::Error> {
-        if (1..=1440).contains(&minutes) {
+        if (1..=MAX_CHECK_IN_MINUTES).contains(&minutes) {
             Ok(CheckInWindow(minutes))
         } else {
             Err("checkin_window_minutes must be between 1 and 1440".into())
         }
     }
 }
+
+impl utoipa::PartialSchema for CheckInWindow {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(MAX_CHECK_IN_MINUTES))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CheckInWindow {}
 
 impl CheckInWindow {
     pub fn duration(self) -> chrono::Duration {

@@ -22,6 +22,14 @@ pub fn live_status(resource: &ResourceInfo, in_use: bool, now: DateTime<Utc>) ->
     }
 }
 
+/// The schema of a [`live_status`], for `#[schema(schema_with = …)]` on fields that hold one.
+pub fn live_status_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["available", "in_use", "unavailable"]))
+        .build()
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceOut {
     pub id: i64,
@@ -31,7 +39,7 @@ pub struct ResourceOut {
     pub available: bool,
     #[schema(required)]
     pub current_availability: Option<bool>,
-    #[schema(schema_with = crate::openapi::resource_status)]
+    #[schema(schema_with = live_status_schema)]
     pub status: &'static str,
     #[schema(required)]
     pub current_user_name: Option<String>,

@@ -82,7 +82,7 @@ async fn list(state: web::Data<AppState>, Query(page): Query<Page>) -> Result<Ht
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Reset {
     username: String,
     new_password: String,

@@ -85,7 +85,8 @@ async fn get_one(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewApprovalRequest)]
 struct NewRequest {
     resource_id: i64,
     start_time: WireTime,
@@ -139,14 +140,16 @@ async fn request(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApprovalAction)]
 enum Action {
     Approve,
     Reject,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ApprovalResponse)]
 struct Response {
     action: Action,
     response_message: Option<String>,
@@ -238,7 +241,8 @@ async fn settings(state: web::Data<AppState>, Path(path): Path<ResourceId>) -> R
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ApprovalSettings)]
 struct Settings {
     requires_approval: bool,
     default_approver_id: Option<i64>,

@@ -295,7 +295,7 @@ async fn filters(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Retention {
     #[serde(default = "ninety")]
     retention_days: i64,

@@ -32,7 +32,7 @@ pub fn declare(table: &mut RouteTable) {
         .route(Method::POST, "/api/v1/logout", Access::Session, &[], logout);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Registration {
     username: String,
     password: String,
@@ -83,13 +83,22 @@ async fn register(
     Ok(HttpResponse::Created().json(json!({ "id": id, "username": username })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginForm {
     username: String,
     password: String,
+    #[schema(schema_with = password_grant)]
     grant_type: Option<String>,
     /// Sent by the web frontend once the server asks for MFA.
     mfa_code: Option<String>,
+}
+
+/// The schema of `LoginForm::grant_type`: the password grant is the only one this form takes.
+fn password_grant() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["password"]))
+        .build()
 }
 
 fn token_response(issued: Issued) -> HttpResponse {
@@ -219,7 +228,7 @@ pub(super) async fn sign_in(
     Ok(issued)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RefreshParams {
     refresh_token: Option<String>,
 }

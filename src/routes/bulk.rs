@@ -31,16 +31,23 @@ pub fn declare(table: &mut RouteTable) {
         .route(Method::GET, "/api/v1/bulk/reservations/export", Authenticated, &[], export_csv);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Item {
     resource_id: i64,
     start_time: WireTime,
     end_time: WireTime,
 }
 
-#[derive(Deserialize)]
+/// The items of a batch (an alias: the schema derive reads no const argument).
+type Items = Bounded<Item, MAX_ITEMS>;
+
+/// The ids of a batch.
+type Ids = Bounded<i64, MAX_ITEMS>;
+
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewBatch {
-    reservations: Bounded<Item, MAX_ITEMS>,
+    #[schema(inline)]
+    reservations: Items,
     #[serde(default)]
     dry_run: bool,
 }
@@ -118,9 +125,10 @@ async fn import_csv(
 /// Longest cancellation reason accepted.
 const MAX_REASON_CHARS: usize = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CancelBatch {
-    reservation_ids: Bounded<i64, MAX_ITEMS>,
+    #[schema(inline)]
+    reservation_ids: Ids,
     reason: Option<String>,
 }
 

@@ -53,6 +53,7 @@ fn served() -> &'static serde_json::Value {
             path: &endpoint.path,
             access: endpoint.access,
             alias: endpoint.alias,
+            body: endpoint.body,
         }))
     })
 }

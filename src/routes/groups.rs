@@ -66,7 +66,7 @@ fn optional(field: &str, value: Option<String>, max: usize) -> Result<Option<Str
         .filter(|value| !value.is_empty()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewGroup {
     name: String,
     description: Option<String>,
@@ -141,7 +141,7 @@ async fn get_one(state: web::Data<AppState>, Path(path): Path<GroupId>) -> Resul
     Ok(HttpResponse::Ok().json(groups::one(&state.db, path.group_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct GroupChanges {
     #[serde(default, deserialize_with = "present")]
     name: Option<Option<String>>,
@@ -220,7 +220,8 @@ async fn resources(
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupAssignment)]
 struct Assignment {
     resource_id: i64,
     /// Accepted and ignored, as in the original: the path names the group.
@@ -256,7 +257,7 @@ async fn unassign(state: web::Data<AppState>, Path(path): Path<GroupResource>) -
     Ok(HttpResponse::Ok().json(json!({ "message": message })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ParentChange {
     resource_id: i64,
     #[serde(default)]

@@ -58,7 +58,7 @@ fn hold_out(hold: &Booking, resource: i64) -> serde_json::Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewHold {
     resource_id: i64,
     start_time: WireTime,

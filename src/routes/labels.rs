@@ -20,6 +20,9 @@ use crate::wire::bounded::Bounded;
 /// Most label ids one request may name (a merge's sources, a resource's labels).
 const MAX_IDS: usize = 500;
 
+/// Label ids (an alias: the schema derive reads no const argument).
+type Ids = Bounded<i64, MAX_IDS>;
+
 #[rustfmt::skip] // one line per route: the table reads as a table
 pub fn declare(table: &mut RouteTable) {
     use Access::{Authenticated, Permission as Needs};
@@ -89,7 +92,7 @@ fn color(value: String) -> Result<String, ApiError> {
     Ok(value)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewLabel {
     category: String,
     value: String,
@@ -138,7 +141,7 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LabelChanges {
     category: Option<String>,
     value: Option<String>,
@@ -167,9 +170,10 @@ async fn delete(state: web::Data<AppState>, Path(path): Path<LabelId>) -> Result
     Ok(HttpResponse::Ok().json(json!({ "message": format!("Label '{name}' deleted successfully") })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Merge {
-    source_label_ids: Bounded<i64, MAX_IDS>,
+    #[schema(inline)]
+    source_label_ids: Ids,
     target_label_id: i64,
 }
 
@@ -198,9 +202,11 @@ async fn of_resource(state: web::Data<AppState>, Path(path): Path<ResourceId>) -
     Ok(HttpResponse::Ok().json(labels::of_resource(&state.db, path.resource_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = LabelAssignment)]
 struct Assignment {
-    label_ids: Bounded<i64, MAX_IDS>,
+    #[schema(inline)]
+    label_ids: Ids,
 }
 
 async fn replace(

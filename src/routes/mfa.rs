@@ -80,7 +80,8 @@ async fn setup(state: web::Data<AppState>, principal: Principal) -> Result<HttpR
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = MfaCode)]
 struct Code {
     code: String,
 }
@@ -116,7 +117,7 @@ async fn verify(
 
 /// Re-authentication for changes to the second factor: the password plus a current TOTP or backup
 /// code as `code` (or `mfa_code`, the name `/token` takes).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct Reauthentication {
     password: Option<String>,
     #[serde(alias = "mfa_code")]

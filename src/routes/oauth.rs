@@ -88,10 +88,14 @@ fn bad_request(message: impl Into<String>) -> ApiError {
 /// Most redirect URIs one client may register.
 const MAX_REDIRECT_URIS: usize = 10;
 
-#[derive(Deserialize)]
+/// A client's redirect URIs (an alias: the schema derive reads no const argument).
+type RedirectUris = Bounded<String, MAX_REDIRECT_URIS>;
+
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewClient {
     client_name: String,
-    redirect_uris: Bounded<String, MAX_REDIRECT_URIS>,
+    #[schema(inline)]
+    redirect_uris: RedirectUris,
     #[serde(default = "default_grants")]
     grant_types: String,
     #[serde(default = "default_scope")]
@@ -321,8 +325,9 @@ async fn authorize(
     Ok(HttpResponse::Ok().json(json!({ "redirect_uri": redirect.as_str(), "code": code, "state": query.state })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TokenRequest {
+    #[schema(schema_with = grant_types)]
     grant_type: String,
     client_id: String,
     client_secret: String,
@@ -331,6 +336,14 @@ struct TokenRequest {
     refresh_token: Option<String>,
     code_verifier: Option<String>,
     scope: Option<String>,
+}
+
+/// The schema of `TokenRequest::grant_type`: the grants the token endpoint knows.
+fn grant_types() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(oauth::KNOWN_GRANTS.iter().copied()))
+        .build()
 }
 
 fn grant_response(grant: Grant) -> HttpResponse {
@@ -466,7 +479,7 @@ async fn exchange_refresh_token(state: &AppState, client: &Client, form: &TokenR
     Ok(grant)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TokenQuery {
     token: String,
     client_id: String,

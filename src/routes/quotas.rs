@@ -208,7 +208,7 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> 
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct QuotaPatch {
     #[serde(default, deserialize_with = "nullable")]
     tier: Option<Option<String>>,

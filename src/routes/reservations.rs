@@ -51,7 +51,7 @@ struct ReservationId {
     reservation_id: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewReservation {
     resource_id: i64,
     start_time: WireTime,
@@ -166,7 +166,7 @@ async fn get_one(
     Ok(HttpResponse::Ok().json(reservation))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewSlot {
     start_time: WireTime,
     end_time: WireTime,
@@ -198,7 +198,7 @@ async fn reschedule(
     Ok(HttpResponse::Ok().json(reservation))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CancelBody {
     reason: Option<String>,
     /// `occurrence` (default) or `following`: this and every later booking of its series.

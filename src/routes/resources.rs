@@ -146,10 +146,11 @@ async fn search(
     Ok(HttpResponse::Ok().json(queries::page(&state.db, &filter, &page, now, &viewer).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewResource {
     name: ResourceName,
     description: Option<String>,
+    #[schema(inline)]
     tags: Option<TagList>,
     #[serde(default = "enabled_by_default")]
     available: bool,
@@ -198,10 +199,11 @@ async fn get_one(
     Ok(HttpResponse::Ok().json(resource))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ResourceChanges {
     name: Option<ResourceName>,
     description: Option<String>,
+    #[schema(inline)]
     tags: Option<TagList>,
     timezone: Option<TimeZone>,
     /// Minutes after the start by which bookings must be checked in; `0` turns check-in off.
@@ -504,7 +506,7 @@ async fn end_maintenance(state: web::Data<AppState>, Path(path): Path<ResourceId
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Availability {
     available: bool,
 }
@@ -549,7 +551,7 @@ async fn tag_details(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     Ok(HttpResponse::Ok().json(details))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TagRename {
     old_name: String,
     new_name: String,

@@ -60,7 +60,7 @@ async fn mine(state: web::Data<AppState>, principal: Principal) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(roles.iter().map(role_out).collect::<Vec<_>>()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewRole {
     name: String,
     description: Option<String>,
@@ -102,7 +102,8 @@ async fn create(
     Ok(HttpResponse::Ok().json(role_out(&role)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = RoleAssignment)]
 struct Assignment {
     user_id: Option<i64>,
     username: Option<String>,

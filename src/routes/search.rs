@@ -226,10 +226,11 @@ async fn saved(
     Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "saved_searches": list })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewSaved {
     name: String,
     search_type: SearchType,
+    #[schema(value_type = Object)]
     filters: serde_json::Map<String, Json>,
 }
 

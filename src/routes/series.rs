@@ -34,7 +34,7 @@ pub fn declare(table: &mut RouteTable) {
     );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewSeries {
     resource_id: i64,
     start_time: WireTime,
@@ -44,7 +44,7 @@ struct NewSeries {
     skip_conflicts: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum FrequencyName {
     Daily,
@@ -52,7 +52,7 @@ enum FrequencyName {
     Monthly,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum EndType {
     Never,
@@ -60,14 +60,18 @@ enum EndType {
     AfterCount,
 }
 
+/// Weekday numbers, 0 (Monday) to 6 (an alias: the schema derive reads no const argument).
+type Weekdays = Bounded<u8, 7>;
+
 /// The recurrence object.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Recurrence {
     frequency: FrequencyName,
     #[serde(default = "one")]
     interval: u32,
     #[serde(default)]
-    days_of_week: Bounded<u8, 7>,
+    #[schema(inline)]
+    days_of_week: Weekdays,
     #[serde(default = "after_count")]
     end_type: EndType,
     end_date: Option<String>,

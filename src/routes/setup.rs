@@ -98,7 +98,7 @@ enum Candidate {
     New(String, String),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Initialize {
     username: Option<String>,
     password: Option<String>,

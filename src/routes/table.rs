@@ -21,6 +21,7 @@ use crate::auth::{Access, guard};
 use crate::error::ApiError;
 use crate::events::EventWriter;
 use crate::http::middleware::catch_panics;
+use crate::openapi::RequestBody;
 use crate::rate_limit::{self, LimitedRoute};
 
 use super::idempotency;
@@ -33,6 +34,9 @@ pub struct Endpoint {
     pub access: Access,
     /// True for a legacy unprefixed alias of an `/api/v1` endpoint.
     pub alias: bool,
+    /// The request body the handler reads, for the OpenAPI document: what its extractors' types
+    /// say ([`RequestBody`]).
+    pub body: fn() -> Option<serde_json::Value>,
 }
 
 type RouteFactory = Box<dyn Fn() -> Route>;
@@ -58,7 +62,7 @@ impl RouteTable {
     ) -> &mut Self
     where
         F: Handler<Args>,
-        Args: FromRequest + 'static,
+        Args: FromRequest + RequestBody + 'static,
         F::Output: Responder + 'static,
     {
         // Limits follow the canonical path, so an alias shares its endpoint's limit.
@@ -78,7 +82,7 @@ impl RouteTable {
     ) -> &mut Self
     where
         F: Handler<Args>,
-        Args: FromRequest + 'static,
+        Args: FromRequest + RequestBody + 'static,
         F::Output: Responder + 'static,
     {
         self.declare(method, path, access, &[], LimitedRoute::like(path, counted_as), handler)
@@ -95,7 +99,7 @@ impl RouteTable {
     ) -> &mut Self
     where
         F: Handler<Args>,
-        Args: FromRequest + 'static,
+        Args: FromRequest + RequestBody + 'static,
         F::Output: Responder + 'static,
     {
         for (index, path) in std::iter::once(path).chain(aliases.iter().copied()).enumerate() {
@@ -104,6 +108,7 @@ impl RouteTable {
                 path: path.to_owned(),
                 access,
                 alias: index > 0,
+                body: Args::request_body,
             };
             let (method, handler, limited) = (method.clone(), handler.clone(), limited.clone());
             self.entries.push((
@@ -133,7 +138,7 @@ impl RouteTable {
     pub fn get<F, Args>(&mut self, path: &str, access: Access, handler: F) -> &mut Self
     where
         F: Handler<Args>,
-        Args: FromRequest + 'static,
+        Args: FromRequest + RequestBody + 'static,
         F::Output: Responder + 'static,
     {
         self.route(Method::GET, path, access, &[], handler)

@@ -69,7 +69,7 @@ pub(super) async fn own_details(
     Ok(out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Preferences {
     email_notifications: Option<bool>,
     reminder_hours: Option<i64>,
@@ -110,7 +110,7 @@ async fn update_preferences(
     Ok(HttpResponse::Ok().json(details(&state, principal.user_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct EmailIn {
     email: String,
 }
@@ -127,7 +127,7 @@ async fn set_email(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CodeIn {
     code: String,
 }

@@ -50,7 +50,7 @@ async fn visible(state: &AppState, principal: &Principal, id: i64) -> Result<(i6
     Ok((owner, resource, status))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewEntry {
     resource_id: i64,
     desired_start: WireTime,

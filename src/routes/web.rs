@@ -189,7 +189,9 @@ fn clearing(browser: &BrowserSessions, req: &HttpRequest, error: &ApiError) -> H
     response
 }
 
-#[derive(Deserialize)]
+/// Derives a schema as every body type does (`openapi::RequestBody`), though this route is left
+/// out of the document (`openapi::EXCLUDED`).
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SignIn {
     username: String,
     password: String,

@@ -88,7 +88,7 @@ async fn signature_example() -> HttpResponse {
     HttpResponse::Ok().json(signature::example())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewWebhookBody {
     url: WebhookUrl,
     events: EventNames,
@@ -147,7 +147,7 @@ async fn get_one(
 
 /// `null` or absent fields are left unchanged; an empty description
 /// removes it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PatchBody {
     url: Option<WebhookUrl>,
     events: Option<EventNames>,
@@ -236,7 +236,7 @@ fn delivered(settlement: &Settlement) -> bool {
     settlement.status == DeliveryStatus::Delivered
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct TestBody {
     event_type: Option<String>,
 }

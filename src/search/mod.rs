@@ -234,7 +234,7 @@ pub struct ResourceHit {
     pub id: i64,
     pub name: String,
     pub available: bool,
-    #[schema(schema_with = crate::openapi::resource_status)]
+    #[schema(schema_with = crate::resources::model::live_status_schema)]
     pub status: &'static str,
     pub tags: Vec<String>,
     pub requires_approval: bool,

@@ -42,6 +42,20 @@ impl<'de> Deserialize<'de> for WebhookUrl {
     }
 }
 
+impl utoipa::PartialSchema for WebhookUrl {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("uri".into())))
+            .max_length(Some(MAX_URL_CHARS))
+            .description(Some("An absolute `http` or `https` URL with a host."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for WebhookUrl {}
+
 /// A description of at most 255 characters; empty means none.
 #[derive(Debug, Clone)]
 pub struct Description(pub Option<String>);
@@ -53,6 +67,22 @@ impl<'de> Deserialize<'de> for Description {
             return Err(serde::de::Error::custom("String should have at most 255 characters"));
         }
         Ok(Description(Some(raw).filter(|d| !d.trim().is_empty())))
+    }
+}
+
+impl utoipa::PartialSchema for Description {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(MAX_DESCRIPTION_CHARS))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Description {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "WebhookDescription".into()
     }
 }
 
@@ -81,6 +111,20 @@ impl<'de> Deserialize<'de> for EventNames {
         Ok(EventNames(names))
     }
 }
+
+impl utoipa::PartialSchema for EventNames {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String))
+            .min_items(Some(1))
+            .max_items(Some(MAX_EVENT_NAMES))
+            .description(Some("Event names (`GET /api/v1/webhooks/events`)."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventNames {}
 
 impl EventNames {
     /// The names, or a 400 listing the unknown ones.

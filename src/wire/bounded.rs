@@ -55,6 +55,24 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for Bounded<T,
     }
 }
 
+/// An array of `T` with `maxItems` of `MAX`. A field of this type is documented `inline` (through
+/// a type alias, since the schema derive cannot read a const argument): the list is not a named
+/// schema of its own, its items' named schemas are.
+impl<T: utoipa::ToSchema, const MAX: usize> utoipa::PartialSchema for Bounded<T, MAX> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(T::schema())
+            .max_items(Some(MAX))
+            .into()
+    }
+}
+
+impl<T: utoipa::ToSchema, const MAX: usize> utoipa::ToSchema for Bounded<T, MAX> {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        T::schemas(schemas);
+    }
+}
+
 struct BoundedVisitor<T, const MAX: usize>(PhantomData<T>);
 
 impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for BoundedVisitor<T, MAX> {

@@ -105,6 +105,21 @@ impl TryFrom<String> for WireTime {
     }
 }
 
+/// Documented as an RFC 3339 instant, the form every client can send; the naive forms [`parse`]
+/// also reads are the original's leniency, not advertised.
+impl utoipa::PartialSchema for WireTime {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("An instant (RFC 3339); without an offset it is read as UTC."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for WireTime {}
+
 /// Parses the formats `/api/v1` clients send.
 pub fn parse(raw: &str) -> Option<DateTime<Utc>> {
     let raw = raw.trim();

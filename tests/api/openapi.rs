@@ -64,21 +64,7 @@ async fn conforms(doc: &Value, method: Method, template: &str, response: reqwest
         return Value::String(text);
     }
     let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {template}: not JSON: {text}"));
-    // The schema's `$ref`s point into the document: validate against a root that carries the
-    // document's components, so `#/components/schemas/…` resolves as it does in the document.
-    let schema = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "components": doc["components"],
-        "allOf": [described["schema"]],
-    });
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the documented schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&body)
-        .map(|error| format!("{} at {}", error, error.instance_path()))
-        .collect();
+    let errors = violations(doc, &described["schema"], &body);
     assert!(
         errors.is_empty(),
         "{method} {template} {status} does not match its schema: {errors:?}\nbody: {body}"
@@ -86,9 +72,44 @@ async fn conforms(doc: &Value, method: Method, template: &str, response: reqwest
     body
 }
 
+/// Where `instance` breaks the documented `schema`, in words (empty when it matches).
+fn violations(doc: &Value, schema: &Value, instance: &Value) -> Vec<String> {
+    // The schema's `$ref`s point into the document: validate against a root that carries the
+    // document's components, so `#/components/schemas/…` resolves as it does in the document.
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    });
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the documented schema compiles");
+    validator
+        .iter_errors(instance)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect()
+}
+
+/// Checks a request body the API accepted against the operation's documented request body of
+/// `media_type` (a form's fields as a JSON object of strings): the schema is derived from the
+/// handler's type, so one that drifted from what the type really accepts fails here.
+fn accepted(doc: &Value, (method, template): (&Method, &str), media_type: &str, body: &Value) {
+    let described = &operation(doc, method, template)["requestBody"]["content"][media_type]["schema"];
+    assert!(
+        described.is_object(),
+        "{method} {template} accepted a {media_type} body the document does not describe: {body}"
+    );
+    let errors = violations(doc, described, body);
+    assert!(
+        errors.is_empty(),
+        "{method} {template} accepted a body its documented schema refuses: {errors:?}\nbody: {body}"
+    );
+}
+
 /// Sends a request to `path` (an instance of the template `template`) as `user`, with a JSON body
-/// when given, and checks that it is answered with `status` and conforms to the document.
-/// Returns the body.
+/// when given, and checks that it is answered with `status` and conforms to the document, and
+/// that a body it accepted (a success) matches the documented request body. Returns the body.
 async fn expect(
     app: &TestApp,
     doc: &Value,
@@ -98,8 +119,9 @@ async fn expect(
     status: u16,
 ) -> Value {
     let mut request = app.request_as(user, method.clone(), path);
-    if let Some(body) = body {
-        request = request.json(&body);
+    let sent = body;
+    if let Some(body) = &sent {
+        request = request.json(body);
     }
     let response = request.send().await.expect("request failed");
     if response.status() != status {
@@ -108,6 +130,9 @@ async fn expect(
             "{method} {path}: {answered}, not {status}: {}",
             response.text().await.unwrap_or_default()
         );
+    }
+    if let (Some(body), true) = (&sent, response.status().is_success()) {
+        accepted(doc, (&method, template), "application/json", body);
     }
     conforms(doc, method, template, response).await
 }
@@ -222,13 +247,17 @@ both_backends! {
 
         // Accounts.
         let form = [("username", "dave"), ("password", crate::support::PASSWORD)];
-        let register = app.client.post(app.url("/api/v1/register")).json(&json!({"username": "dave", "password": crate::support::PASSWORD})).send().await.unwrap();
+        let account = json!({"username": "dave", "password": crate::support::PASSWORD});
+        let register = app.client.post(app.url("/api/v1/register")).json(&account).send().await.unwrap();
+        assert_eq!(register.status(), 201);
+        accepted(&doc, (&Method::POST, "/api/v1/register"), "application/json", &account);
         conforms(&doc, Method::POST, "/api/v1/register", register).await;
         let again = app.client.post(app.url("/api/v1/register")).json(&json!({"username": "dave", "password": crate::support::PASSWORD})).send().await.unwrap();
         assert!(again.status().is_client_error());
         conforms(&doc, Method::POST, "/api/v1/register", again).await;
         let token = app.client.post(app.url("/api/v1/token")).form(&form).send().await.unwrap();
         assert_eq!(token.status(), 200);
+        accepted(&doc, (&Method::POST, "/api/v1/token"), "application/x-www-form-urlencoded", &account);
         let tokens = conforms(&doc, Method::POST, "/api/v1/token", token).await;
         let wrong = app.client.post(app.url("/api/v1/token")).form(&[("username", "dave"), ("password", "wrong")]).send().await.unwrap();
         assert_eq!(wrong.status(), 401);
@@ -240,6 +269,7 @@ both_backends! {
         conforms(&doc, Method::GET, "/api/v1/users/me", app.get("/api/v1/users/me").await).await;
         let preferences = app.patch_json_as(&bob, "/api/v1/users/me/preferences", &json!({"reminder_hours": 2})).await;
         assert_eq!(preferences.status(), 200);
+        accepted(&doc, (&Method::PATCH, "/api/v1/users/me/preferences"), "application/json", &json!({"reminder_hours": 2}));
         conforms(&doc, Method::PATCH, "/api/v1/users/me/preferences", preferences).await;
         let invalid = app.patch_json_as(&bob, "/api/v1/users/me/preferences", &json!({"reminder_hours": 0})).await;
         assert_eq!(invalid.status(), 422);
@@ -248,6 +278,7 @@ both_backends! {
         // Resources.
         let created = app.post_json_as(&admin, "/api/v1/resources", &json!({"name": "Room 1", "tags": ["big"]})).await;
         assert_eq!(created.status(), 201);
+        accepted(&doc, (&Method::POST, "/api/v1/resources"), "application/json", &json!({"name": "Room 1", "tags": ["big"]}));
         let room = conforms(&doc, Method::POST, "/api/v1/resources", created).await["id"].as_i64().unwrap();
         let nameless = app.post_json_as(&admin, "/api/v1/resources", &json!({"name": ""})).await;
         assert_eq!(nameless.status(), 422);
@@ -256,6 +287,8 @@ both_backends! {
         assert_eq!(forbidden.status(), 403);
         conforms(&doc, Method::POST, "/api/v1/resources", forbidden).await;
         let updated = app.put_json_as(&admin, &format!("/api/v1/resources/{room}"), &json!({"description": "Big room"})).await;
+        assert_eq!(updated.status(), 200);
+        accepted(&doc, (&Method::PUT, "/api/v1/resources/{resource_id}"), "application/json", &json!({"description": "Big room"}));
         conforms(&doc, Method::PUT, "/api/v1/resources/{resource_id}", updated).await;
         for template in [
             "/api/v1/resources/{resource_id}",
@@ -289,14 +322,19 @@ both_backends! {
         let strangers = app.get_as(&carol, &one).await;
         assert_eq!(strangers.status(), 404);
         conforms(&doc, Method::GET, "/api/v1/reservations/{reservation_id}", strangers).await;
-        let moved = app.patch_json_as(&bob, &one, &json!({"start_time": at(12, 0), "end_time": at(13, 0)})).await;
+        let slot = json!({"start_time": at(12, 0), "end_time": at(13, 0)});
+        let moved = app.patch_json_as(&bob, &one, &slot).await;
+        assert_eq!(moved.status(), 200);
+        accepted(&doc, (&Method::PATCH, "/api/v1/reservations/{reservation_id}"), "application/json", &slot);
         conforms(&doc, Method::PATCH, "/api/v1/reservations/{reservation_id}", moved).await;
         conforms(&doc, Method::GET, "/api/v1/reservations/my", app.get_as(&bob, "/api/v1/reservations/my").await).await;
         conforms(&doc, Method::GET, "/api/v1/reservations/{reservation_id}/history", app.get_as(&bob, &format!("{one}/history")).await).await;
 
         // The waiting list for the booked slot.
-        let joined = app.post_json_as(&carol, "/api/v1/waitlist", &json!({"resource_id": room, "desired_start": at(12, 0), "desired_end": at(13, 0)})).await;
+        let wish = json!({"resource_id": room, "desired_start": at(12, 0), "desired_end": at(13, 0)});
+        let joined = app.post_json_as(&carol, "/api/v1/waitlist", &wish).await;
         assert_eq!(joined.status(), 201);
+        accepted(&doc, (&Method::POST, "/api/v1/waitlist"), "application/json", &wish);
         let entry = conforms(&doc, Method::POST, "/api/v1/waitlist", joined).await["id"].as_i64().unwrap();
         conforms(&doc, Method::GET, "/api/v1/waitlist", app.get_as(&carol, "/api/v1/waitlist").await).await;
         conforms(&doc, Method::GET, "/api/v1/waitlist/{waitlist_id}", app.get_as(&carol, &format!("/api/v1/waitlist/{entry}")).await).await;
@@ -306,6 +344,7 @@ both_backends! {
 
         let cancelled = app.post_json_as(&bob, &format!("{one}/cancel"), &json!({"reason": "plans changed"})).await;
         assert_eq!(cancelled.status(), 200);
+        accepted(&doc, (&Method::POST, "/api/v1/reservations/{reservation_id}/cancel"), "application/json", &json!({"reason": "plans changed"}));
         conforms(&doc, Method::POST, "/api/v1/reservations/{reservation_id}/cancel", cancelled).await;
         let cleanup = app.post_json_as(&admin, "/api/v1/admin/cleanup-expired", &json!({})).await;
         conforms(&doc, Method::POST, "/api/v1/admin/cleanup-expired", cleanup).await;
