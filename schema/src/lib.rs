@@ -59,6 +59,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     27 => "analytics_days",
     28 => "analytics_days_backfill",
     34 => "shared_rate_limits",
+    36 => "export_order_index",
 );
 
 /// Migrations for SQLite, in version order.
@@ -90,6 +91,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     27 => "analytics_days",
     28 => "analytics_days_backfill",
     34 => "shared_rate_limits",
+    36 => "export_order_index",
 );
 
 #[cfg(test)]

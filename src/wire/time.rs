@@ -50,14 +50,22 @@ impl OutputZone {
 /// some ninety times, and the formatter's machinery was a good share of the read's CPU. Times
 /// the fast path does not cover (a leap second, a year outside 0–9999) go through chrono.
 pub fn utc(time: DateTime<Utc>) -> String {
+    let mut text = String::with_capacity(30);
+    push_utc(&mut text, time);
+    text
+}
+
+/// Appends [`utc`]'s text of `time` to `text`: a long document (the CSV exports, three times a
+/// row) writes its times into one buffer instead of a `String` each.
+pub fn push_utc(text: &mut String, time: DateTime<Utc>) {
     let (date, clock) = (time.date_naive(), time.time());
     let nanos = clock.nanosecond();
     let year = date.year();
     if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
-        return OutputZone(Tz::UTC).format(time);
+        text.push_str(&OutputZone(Tz::UTC).format(time));
+        return;
     }
-    let mut text = String::with_capacity(30);
-    push_digits(&mut text, year as u32, 4);
+    push_digits(text, year as u32, 4);
     for (separator, value) in [
         ('-', date.month()),
         ('-', date.day()),
@@ -66,7 +74,7 @@ pub fn utc(time: DateTime<Utc>) -> String {
         (':', clock.second()),
     ] {
         text.push(separator);
-        push_digits(&mut text, value, 2);
+        push_digits(text, value, 2);
     }
     // AutoSi: no fraction when zero, else milli-, micro- or nanoseconds, the shortest exact.
     let fraction = match nanos {
@@ -77,10 +85,9 @@ pub fn utc(time: DateTime<Utc>) -> String {
     };
     if let Some((value, width)) = fraction {
         text.push('.');
-        push_digits(&mut text, value, width);
+        push_digits(text, value, width);
     }
     text.push('Z');
-    text
 }
 
 /// `value`'s last `width` decimal digits, zero-padded.
