@@ -60,6 +60,8 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     28 => "analytics_days_backfill",
     34 => "shared_rate_limits",
     36 => "export_order_index",
+    37 => "analytics_blocks",
+    38 => "analytics_blocks_backfill",
 );
 
 /// Migrations for SQLite, in version order.
@@ -92,6 +94,8 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     28 => "analytics_days_backfill",
     34 => "shared_rate_limits",
     36 => "export_order_index",
+    37 => "analytics_blocks",
+    38 => "analytics_blocks_backfill",
 );
 
 #[cfg(test)]
