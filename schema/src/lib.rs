@@ -59,6 +59,9 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     27 => "analytics_days",
     28 => "analytics_days_backfill",
     34 => "shared_rate_limits",
+    36 => "export_order_index",
+    37 => "analytics_blocks",
+    38 => "analytics_blocks_backfill",
 );
 
 /// Migrations for SQLite, in version order.
@@ -90,6 +93,9 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     27 => "analytics_days",
     28 => "analytics_days_backfill",
     34 => "shared_rate_limits",
+    36 => "export_order_index",
+    37 => "analytics_blocks",
+    38 => "analytics_blocks_backfill",
 );
 
 #[cfg(test)]

@@ -31,13 +31,13 @@ pub mod rollup;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use reserver_actors::domain::{Interval, OpeningHours};
 use serde::Serialize;
 
 use self::cells::{CELLS, Cells, Detail, OpenTime};
-use self::rollup::{HOUR_US, hour_of};
+use self::rollup::{BLOCK_DAYS, HOUR_US, hour_of};
 use crate::error::ApiError;
 use crate::hours::store;
 use crate::storage::{Binder, Db, Row, StorageError};
@@ -286,6 +286,113 @@ impl ZoneWindows {
             .collect();
         parts.join(" OR ")
     }
+}
+
+/// The whole days of a peak-times read split between the daily and the four-week level
+/// (`rollup::BLOCK_DAYS`): the whole blocks among them, read from the four-week level except, for
+/// each zone, the blocks in which its offset from UTC changes (there a UTC weekday and hour is
+/// not one local weekday and hour throughout); those and the days outside the whole blocks are
+/// read from the daily level.
+struct Blocks {
+    /// The whole days `[first, end)` (`None` when there is none).
+    days: Option<Span64>,
+    /// The whole blocks `[first, end)` among the days (empty when none).
+    blocks: Span64,
+    /// Per zone, the whole blocks in which its offset changes.
+    changing: BTreeMap<String, Vec<i64>>,
+}
+
+impl Blocks {
+    fn of(windows: &ZoneWindows) -> Blocks {
+        let days = windows.days_and_hours().0;
+        let (first_day, end_day) = days.unwrap_or((0, 0));
+        let first = (first_day + BLOCK_DAYS - 1).div_euclid(BLOCK_DAYS);
+        let end = end_day.div_euclid(BLOCK_DAYS).max(first);
+        let changing = windows
+            .starts
+            .keys()
+            .map(|name| {
+                let zone = zone_named(name);
+                let blocks: Vec<i64> = (first..end).filter(|block| !steady(zone, *block)).collect();
+                (name.clone(), blocks)
+            })
+            .filter(|(_, blocks)| !blocks.is_empty())
+            .collect();
+        Blocks {
+            days,
+            blocks: (first, end),
+            changing,
+        }
+    }
+
+    /// The condition on `analytics_resource_days` of alias `alias` (joined with its resource
+    /// `s`): the whole days the four-week level does not answer for.
+    fn days(&self, windows: &ZoneWindows, binder: &mut Binder, alias: &str) -> String {
+        let Some((first_day, end_day)) = self.days else {
+            return "1 = 0".into();
+        };
+        let (first, end) = self.blocks;
+        if first == end {
+            return windows.resource_days(binder, alias);
+        }
+        let mut parts = Vec::new();
+        for (from, to) in [(first_day, first * BLOCK_DAYS), (end * BLOCK_DAYS, end_day)] {
+            if from < to {
+                parts.push(format!(
+                    "({alias}.day >= {} AND {alias}.day < {})",
+                    binder.bind(from),
+                    binder.bind(to)
+                ));
+            }
+        }
+        for (zone, blocks) in &self.changing {
+            let zone = binder.bind(zone.clone());
+            for block in blocks {
+                parts.push(format!(
+                    "(s.timezone = {zone} AND {alias}.day >= {} AND {alias}.day < {})",
+                    binder.bind(block * BLOCK_DAYS),
+                    binder.bind((block + 1) * BLOCK_DAYS)
+                ));
+            }
+        }
+        if parts.is_empty() {
+            return "1 = 0".into();
+        }
+        format!("({})", parts.join(" OR "))
+    }
+
+    /// The condition on `analytics_resource_blocks` of alias `alias` (joined with its resource
+    /// `s`): the whole blocks, but not those in which the resource's zone changes its offset.
+    fn blocks(&self, binder: &mut Binder, alias: &str) -> String {
+        let (first, end) = self.blocks;
+        if first == end {
+            return "1 = 0".into();
+        }
+        let mut condition = format!(
+            "{alias}.block >= {} AND {alias}.block < {}",
+            binder.bind(first),
+            binder.bind(end)
+        );
+        for (zone, blocks) in &self.changing {
+            let marks: Vec<String> = blocks.iter().map(|block| binder.bind(*block)).collect();
+            condition.push_str(&format!(
+                " AND NOT (s.timezone = {} AND {alias}.block IN ({}))",
+                binder.bind(zone.clone()),
+                marks.join(", ")
+            ));
+        }
+        condition
+    }
+}
+
+/// Whether `zone` keeps one offset from UTC throughout `block` (checked at each UTC midnight of
+/// it and at its end: clocks change at most once a day).
+fn steady(zone: Tz, block: i64) -> bool {
+    let offset = |day: i64| {
+        DateTime::from_timestamp(day * 86_400, 0).map(|at| zone.offset_from_utc_datetime(&at.naive_utc()).fix())
+    };
+    let first = offset(block * BLOCK_DAYS);
+    (1..=BLOCK_DAYS).all(|k| offset(block * BLOCK_DAYS + k) == first)
 }
 
 fn round2(value: f64) -> f64 {
@@ -557,28 +664,41 @@ pub async fn peak_times(db: &Db, period: Period) -> Result<PeakTimes, StorageErr
          WHERE r.status IN {USED} AND {ends}
          GROUP BY s.timezone, {bucket}"
     );
-    // The whole days: starts by zone and UTC day, each hour of the day in a column.
-    let mut day_binder = Binder::new();
-    let whole_days = windows.resource_days(&mut day_binder, "d");
+    // The whole days: the four-week blocks among them in which a zone keeps one offset, by
+    // zone, block and UTC weekday; the other days by zone and UTC day; each hour in a column.
+    let blocks = Blocks::of(&windows);
     let sums: Vec<String> = (0..24)
         .map(|h| format!("CAST(SUM(d.s{h}) AS BIGINT) AS s{h}"))
         .collect();
+    let sums = sums.join(", ");
+    let mut day_binder = Binder::new();
+    let day_rows = blocks.days(&windows, &mut day_binder, "d");
     let day_sql = format!(
-        "SELECT s.timezone AS tz, d.day AS day, {}
+        "SELECT s.timezone AS tz, d.day AS day, {sums}
          FROM analytics_resource_days d JOIN resources s ON s.id = d.resource_id
-         WHERE {whole_days} AND d.started > 0
-         GROUP BY s.timezone, d.day",
-        sums.join(", ")
+         WHERE {day_rows} AND d.started > 0
+         GROUP BY s.timezone, d.day"
     );
-    let (by_instant, by_day) = futures::try_join!(
+    let mut block_binder = Binder::new();
+    let block_rows = blocks.blocks(&mut block_binder, "d");
+    // A block's days of one weekday are read as its first such day, `block * 28 + weekday`:
+    // with one offset throughout, the four are on the same local weekday and hours.
+    let block_sql = format!(
+        "SELECT s.timezone AS tz, d.block * {BLOCK_DAYS} + d.weekday AS day, {sums}
+         FROM analytics_resource_blocks d JOIN resources s ON s.id = d.resource_id
+         WHERE {block_rows}
+         GROUP BY s.timezone, d.block, d.weekday"
+    );
+    let (by_instant, by_day, by_block) = futures::try_join!(
         db.query(&sql, binder.into_values()),
-        db.query(&day_sql, day_binder.into_values())
+        db.query(&day_sql, day_binder.into_values()),
+        db.query(&block_sql, block_binder.into_values())
     )?;
     let mut starts: Vec<(String, i64, i64)> = Vec::new();
     for row in &by_instant {
         starts.push((row.get("tz")?, row.get("at")?, row.get("n")?));
     }
-    for row in &by_day {
+    for row in by_day.iter().chain(&by_block) {
         let (zone, day): (String, i64) = (row.get("tz")?, row.get("day")?);
         for h in 0..24 {
             let n: i64 = row.get(format!("s{h}").as_str())?;
@@ -839,15 +959,15 @@ pub async fn dashboard(db: &Db, period: Period) -> Result<Dashboard, AnalyticsEr
     })
 }
 
-/// One row of the reservations export.
-#[derive(Debug, Clone)]
-pub struct ExportedReservation {
+/// One row of the reservations export, borrowed from its page and the export.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportedReservation<'a> {
     pub id: i64,
-    pub resource_name: String,
-    pub username: String,
+    pub resource_name: &'a str,
+    pub username: &'a str,
     pub start_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
-    pub status: String,
+    pub status: &'a str,
     pub created_at: DateTime<Utc>,
 }
 
@@ -863,9 +983,11 @@ pub struct Export {
     resources: HashMap<i64, (String, String)>,
 }
 
-/// One page of the export: its rows, and where the next page starts unless this was the last.
+/// One page of the export as read ([`Export::rows`] gives its rows), and where the next page
+/// starts unless this was the last.
 pub struct ExportPage {
-    pub rows: Vec<ExportedReservation>,
+    read: Vec<Row>,
+    usernames: HashMap<i64, String>,
     pub next: Option<ExportCursor>,
 }
 
@@ -888,11 +1010,12 @@ impl Export {
     /// and stopped at the page's end, also as the generic plan PostgreSQL caches for a prepared
     /// statement (with joins, or the per-zone condition's `OR`, that plan read and sorted the
     /// rest of the window for every page). Each resource's own start (its zone's), its name and
-    /// the usernames are applied here.
+    /// the usernames are applied by [`Export::rows`].
     pub async fn page(&self, db: &Db, after: Option<ExportCursor>) -> Result<ExportPage, StorageError> {
         let Some(earliest) = self.windows.starts.values().min().copied() else {
             return Ok(ExportPage {
-                rows: Vec::new(),
+                read: Vec::new(),
+                usernames: HashMap::new(),
                 next: None,
             });
         };
@@ -920,45 +1043,56 @@ impl Export {
             Some(last) if read.len() as i64 == EXPORT_PAGE => Some((last.get("created_at")?, last.get("id")?)),
             _ => None,
         };
-        let users = self.usernames(db, &read).await?;
-        let mut rows = Vec::with_capacity(read.len());
-        for row in &read {
-            let (resource, user): (i64, i64) = (row.get("resource_id")?, row.get("user_id")?);
-            let (Some((name, zone)), Some(username)) = (self.resources.get(&resource), users.get(&user)) else {
-                continue;
-            };
-            let created_at: DateTime<Utc> = row.get("created_at")?;
-            if self.windows.starts.get(zone).is_some_and(|start| created_at < *start) {
-                continue;
-            }
-            rows.push(ExportedReservation {
-                id: row.get("id")?,
-                resource_name: name.clone(),
-                username: username.clone(),
-                start_time: row.get("start_time")?,
-                end_time: row.get("end_time")?,
-                status: row.get("status")?,
-                created_at,
-            });
-        }
-        Ok(ExportPage { rows, next })
+        let usernames = usernames(db, &read).await?;
+        Ok(ExportPage { read, usernames, next })
     }
 
-    /// The usernames of the users of `rows`.
-    async fn usernames(&self, db: &Db, rows: &[Row]) -> Result<HashMap<i64, String>, StorageError> {
-        let ids: BTreeSet<i64> = rows.iter().map(|row| row.get("user_id")).collect::<Result<_, _>>()?;
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let mut binder = Binder::new();
-        let marks: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
-        let sql = format!("SELECT id, username FROM users WHERE id IN ({})", marks.join(", "));
-        db.query(&sql, binder.into_values())
-            .await?
-            .iter()
-            .map(|row| Ok((row.get("id")?, row.get("username")?)))
-            .collect()
+    /// The rows of `page` that are in their resource's window, with the resource's name and
+    /// the user's, borrowed rather than copied (the export writes some 80,000 a request).
+    pub fn rows<'a>(
+        &'a self,
+        page: &'a ExportPage,
+    ) -> impl Iterator<Item = Result<ExportedReservation<'a>, StorageError>> + 'a {
+        page.read.iter().filter_map(move |row| {
+            let row = || -> Result<Option<ExportedReservation<'a>>, StorageError> {
+                let (resource, user): (i64, i64) = (row.get("resource_id")?, row.get("user_id")?);
+                let (Some((name, zone)), Some(username)) = (self.resources.get(&resource), page.usernames.get(&user))
+                else {
+                    return Ok(None);
+                };
+                let created_at: DateTime<Utc> = row.get("created_at")?;
+                if self.windows.starts.get(zone).is_some_and(|start| created_at < *start) {
+                    return Ok(None);
+                }
+                Ok(Some(ExportedReservation {
+                    id: row.get("id")?,
+                    resource_name: name,
+                    username,
+                    start_time: row.get("start_time")?,
+                    end_time: row.get("end_time")?,
+                    status: row.text("status")?,
+                    created_at,
+                }))
+            };
+            row().transpose()
+        })
     }
+}
+
+/// The usernames of the users of `rows`.
+async fn usernames(db: &Db, rows: &[Row]) -> Result<HashMap<i64, String>, StorageError> {
+    let ids: BTreeSet<i64> = rows.iter().map(|row| row.get("user_id")).collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut binder = Binder::new();
+    let marks: Vec<String> = ids.iter().map(|id| binder.bind(*id)).collect();
+    let sql = format!("SELECT id, username FROM users WHERE id IN ({})", marks.join(", "));
+    db.query(&sql, binder.into_values())
+        .await?
+        .iter()
+        .map(|row| Ok((row.get("id")?, row.get("username")?)))
+        .collect()
 }
 
 #[cfg(test)]

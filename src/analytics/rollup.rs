@@ -8,6 +8,10 @@
 //!   hour. Written with the hours from the same deltas (on PostgreSQL in the same statement), so
 //!   each day row is the sum of its 24 hour rows; hours are after 1970 (≥ 0), where SQL's
 //!   `hour / 24` and Rust's `div_euclid` agree;
+//! - `analytics_resource_blocks` (migration 37): per resource, block of 28 UTC days (`day / 28`)
+//!   and UTC weekday (`day % 7`), the used bookings starting in each UTC hour of those four
+//!   days, for year-long peak times. Written with the days from the same deltas (on PostgreSQL in
+//!   the same statement), so each block row is the sum of the `s<h>` of its four day rows;
 //! - `analytics_user_hours`: per user and UTC hour of creation, the bookings created and how many
 //!   of them are now `active` or `cancelled`;
 //! - `analytics_longest`: per resource, the longest booking counted (bounds the scan of the
@@ -24,8 +28,8 @@
 //! step, and a change that rolls back takes its rollup change with it. Hours are UTC hours
 //! since the epoch, so both backends compute the keys without a time-zone database, and the
 //! local reading is done by the reads. Reservations written behind the server's back (tests'
-//! fixtures, `loadtests/analytics-seed`) are counted by [`rebuild`], which runs migrations 25
-//! and 28.
+//! fixtures, `loadtests/analytics-seed`) are counted by [`rebuild`], which runs migrations 25,
+//! 28 and 38.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -132,14 +136,18 @@ pub async fn project(tx: &mut Box<dyn Transaction>, events: &[NewEvent]) -> Resu
 }
 
 /// Rebuilds every rollup from the reservations (migration 25's text, then 28's for the daily
-/// level), in one transaction.
+/// level and 38's for the four-week one), in one transaction.
 pub async fn rebuild(db: &Db) -> Result<(), StorageError> {
     let migrations = match db.kind() {
         BackendKind::Postgres => reserver_schema::POSTGRES,
         BackendKind::Sqlite => reserver_schema::SQLITE,
     };
     let mut tx = db.begin().await?;
-    for name in ["analytics_backfill", "analytics_days_backfill"] {
+    for name in [
+        "analytics_backfill",
+        "analytics_days_backfill",
+        "analytics_blocks_backfill",
+    ] {
         let backfill = migrations
             .iter()
             .find(|m| m.name == name)
@@ -292,6 +300,7 @@ async fn forget_resource(
         "analytics_counted",
         "analytics_resource_hours",
         "analytics_resource_days",
+        "analytics_resource_blocks",
         "analytics_longest",
     ] {
         tx.execute(
@@ -360,6 +369,28 @@ impl Deltas {
         days.into_values().collect()
     }
 
+    /// The four-week rows the day rows add up to: `[resource, block, weekday, s0..s23]`
+    /// (migration 37's columns, in order); none for days whose starts did not change.
+    fn blocks(days: &[[i64; DAY_VALUES]]) -> Vec<[i64; BLOCK_VALUES]> {
+        let mut blocks: BTreeMap<(i64, i64, i64), [i64; BLOCK_VALUES]> = BTreeMap::new();
+        for day in days {
+            let (resource, starts) = (day[0], &day[4..28]);
+            if starts.iter().all(|n| *n == 0) {
+                continue;
+            }
+            let key = (resource, day[1].div_euclid(BLOCK_DAYS), day[1].rem_euclid(7));
+            let row = blocks.entry(key).or_insert_with(|| {
+                let mut row = [0; BLOCK_VALUES];
+                (row[0], row[1], row[2]) = key;
+                row
+            });
+            for (cell, n) in row[3..].iter_mut().zip(starts) {
+                *cell += n;
+            }
+        }
+        blocks.into_values().collect()
+    }
+
     async fn write(self, tx: &mut Box<dyn Transaction>) -> Result<(), StorageError> {
         let users: Vec<[i64; 5]> = self
             .users
@@ -386,58 +417,121 @@ impl Deltas {
             .map(|((resource, hour), (s, b))| [resource, hour, s, b])
             .collect();
         let days = Deltas::days(&resources);
+        let blocks = Deltas::blocks(&days);
         let day_columns = day_columns();
         let day_into = format!("analytics_resource_days ({})", day_columns.join(", "));
         let day_sums: Vec<&str> = day_columns[2..].iter().map(String::as_str).collect();
-        let (mut hour_chunks, mut day_chunks) = (resources.chunks(CHUNK), days.chunks(CHUNK));
+        let block_columns = block_columns();
+        let block_into = format!("analytics_resource_blocks ({})", block_columns.join(", "));
+        let block_sums: Vec<&str> = block_columns[3..].iter().map(String::as_str).collect();
+        let mut hour_chunks = resources.chunks(CHUNK);
+        let mut day_chunks = days.chunks(CHUNK);
+        let mut block_chunks = blocks.chunks(CHUNK);
         loop {
-            let (hours, days) = (hour_chunks.next(), day_chunks.next());
-            if hours.is_none() && days.is_none() {
-                return Ok(());
-            }
-            let hour_upsert = |chunk: &[[i64; 4]], values: &mut Vec<Value>| {
-                upsert(
+            let mut batch = Batch::new(tx.kind());
+            if let Some(chunk) = hour_chunks.next() {
+                let sql = upsert(
                     "analytics_resource_hours (resource_id, hour, started, booked_us)",
                     "(resource_id, hour)",
                     &["started", "booked_us"],
                     "analytics_resource_hours",
                     chunk,
-                    values,
-                )
-            };
-            let day_upsert = |chunk: &[[i64; DAY_VALUES]], values: &mut Vec<Value>| {
-                upsert(
+                    &mut batch.values,
+                );
+                batch.add(tx, sql).await?;
+            }
+            if let Some(chunk) = day_chunks.next() {
+                let sql = upsert(
                     &day_into,
                     "(resource_id, day)",
                     &day_sums,
                     "analytics_resource_days",
                     chunk,
-                    values,
-                )
-            };
-            let mut values = Vec::new();
-            match (hours, days, tx.kind()) {
-                // One statement for both levels on PostgreSQL: the daily level costs a booking no
-                // round trip of its own.
-                (Some(hours), Some(days), BackendKind::Postgres) => {
-                    let hours = hour_upsert(hours, &mut values);
-                    let days = day_upsert(days, &mut values);
-                    tx.execute(&format!("WITH hours AS ({hours}) {days}"), values).await?;
-                }
-                // SQLite runs statements in-process, on its writer thread: no round trip to save.
-                (hours, days, _) => {
-                    if let Some(hours) = hours {
-                        let sql = hour_upsert(hours, &mut values);
-                        tx.execute(&sql, std::mem::take(&mut values)).await?;
-                    }
-                    if let Some(days) = days {
-                        let sql = day_upsert(days, &mut values);
-                        tx.execute(&sql, values).await?;
-                    }
-                }
+                    &mut batch.values,
+                );
+                batch.add(tx, sql).await?;
+            }
+            if let Some(chunk) = block_chunks.next() {
+                let sql = upsert(
+                    &block_into,
+                    "(resource_id, block, weekday)",
+                    &block_sums,
+                    "analytics_resource_blocks",
+                    chunk,
+                    &mut batch.values,
+                );
+                batch.add(tx, sql).await?;
+            }
+            if !batch.finish(tx).await? {
+                return Ok(());
             }
         }
     }
+}
+
+/// The upserts of one round of [`Deltas::write`]. On PostgreSQL they become one statement (all
+/// but the last as data-modifying `WITH` parts): the daily and four-week levels cost a booking
+/// no round trip of their own. SQLite runs statements in-process, on its writer thread, so each
+/// runs as it is added (with its own placeholders): there is no round trip to save.
+struct Batch {
+    postgres: bool,
+    values: Vec<Value>,
+    pending: Vec<String>,
+    ran: bool,
+}
+
+impl Batch {
+    fn new(kind: BackendKind) -> Batch {
+        Batch {
+            postgres: kind == BackendKind::Postgres,
+            values: Vec::new(),
+            pending: Vec::new(),
+            ran: false,
+        }
+    }
+
+    /// Adds `sql`, whose placeholders number `self.values`.
+    async fn add(&mut self, tx: &mut Box<dyn Transaction>, sql: String) -> Result<(), StorageError> {
+        self.ran = true;
+        if self.postgres {
+            self.pending.push(sql);
+            return Ok(());
+        }
+        tx.execute(&sql, std::mem::take(&mut self.values)).await?;
+        Ok(())
+    }
+
+    /// Runs what is pending; whether anything was added at all.
+    async fn finish(self, tx: &mut Box<dyn Transaction>) -> Result<bool, StorageError> {
+        if let Some((last, parts)) = self.pending.split_last() {
+            let parts: Vec<String> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| format!("w{i} AS ({part})"))
+                .collect();
+            let sql = if parts.is_empty() {
+                last.clone()
+            } else {
+                format!("WITH {} {last}", parts.join(", "))
+            };
+            tx.execute(&sql, self.values).await?;
+        }
+        Ok(self.ran)
+    }
+}
+
+/// Days per block of the four-week level: whole weeks, so a block's days of one weekday share
+/// their UTC weekday (1970-01-01, day 0, was a Thursday).
+pub const BLOCK_DAYS: i64 = 28;
+
+/// Values per row of `analytics_resource_blocks`: key, then 24 hours.
+const BLOCK_VALUES: usize = 3 + 24;
+
+/// The columns of `analytics_resource_blocks`, in the order of [`Deltas::blocks`]' rows.
+fn block_columns() -> Vec<String> {
+    let mut columns: Vec<String> = ["resource_id", "block", "weekday"].map(String::from).to_vec();
+    columns.extend((0..24).map(|h| format!("s{h}")));
+    columns
 }
 
 /// Values per row of `analytics_resource_days`: key, the two sums, 24 hours of each.
@@ -554,6 +648,26 @@ mod tests {
         );
         assert_eq!(second.iter().sum::<i64>(), 1 + 1 + 2 + 50 + 20 + 2 + 30);
         assert_eq!(day_columns().len(), DAY_VALUES);
+    }
+
+    #[test]
+    fn the_block_rows_are_the_sums_of_the_starts_of_their_days_of_one_weekday() {
+        // Days 28 and 35 (block 1, both weekday 0) and 29 (weekday 1); day 56 (block 2) only
+        // changed booked time.
+        let day = |day: i64, hour: usize, started: i64| {
+            let mut row = [0; DAY_VALUES];
+            (row[0], row[1], row[2], row[4 + hour]) = (7, day, started, started);
+            row
+        };
+        let mut booked_only = day(56, 0, 0);
+        booked_only[4 + 24] = 5;
+        let blocks = Deltas::blocks(&[day(28, 9, 1), day(35, 9, 2), day(29, 23, -1), booked_only]);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0][..3], [7, 1, 0]);
+        assert_eq!((blocks[0][3 + 9], blocks[0][3..].iter().sum::<i64>()), (3, 3));
+        assert_eq!(blocks[1][..3], [7, 1, 1]);
+        assert_eq!((blocks[1][3 + 23], blocks[1][3..].iter().sum::<i64>()), (-1, -1));
+        assert_eq!(block_columns().len(), BLOCK_VALUES);
     }
 
     #[test]

@@ -11,7 +11,6 @@ use crate::error::ApiError;
 use crate::http::csv::{Cell, CsvWriter};
 use crate::reservations::status;
 use crate::storage::{Binder, Db};
-use crate::wire::time::utc;
 
 /// The most rows one export holds; narrow the filters for more.
 pub const MAX_ROWS: i64 = 50_000;
@@ -71,18 +70,16 @@ pub async fn csv(db: &Db, filter: &ExportFilter) -> Result<CsvWriter, ApiError> 
     let rows = db.query(&sql, binder.into_values()).await?;
     let mut csv = CsvWriter::new(&COLUMNS)?;
     for row in &rows {
-        let name: String = row.get("resource_name")?;
-        let username: String = row.get("username")?;
         csv.row([
             Cell::Number(row.get::<i64>("id")?.into()),
             Cell::Number(row.get::<i64>("resource_id")?.into()),
-            Cell::Text(name.into()),
+            Cell::Text(row.text("resource_name")?.into()),
             Cell::Number(row.get::<i64>("user_id")?.into()),
-            Cell::Text(username.into()),
-            Cell::Text(utc(row.get("start_time")?).into()),
-            Cell::Text(utc(row.get("end_time")?).into()),
+            Cell::Text(row.text("username")?.into()),
+            Cell::Time(row.get("start_time")?),
+            Cell::Time(row.get("end_time")?),
             Cell::Text(status(row, "status")?.as_str().into()),
-            Cell::Text(utc(row.get("created_at")?).into()),
+            Cell::Time(row.get("created_at")?),
         ])?;
     }
     Ok(csv)

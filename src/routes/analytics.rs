@@ -22,7 +22,6 @@ use crate::error::ApiError;
 use crate::http::Query;
 use crate::http::csv::{Cell, CsvWriter, attachment};
 use crate::state::AppState;
-use crate::wire::time::utc;
 
 pub fn declare(table: &mut RouteTable) {
     let signed_in = Access::Authenticated;
@@ -261,7 +260,7 @@ async fn export_reservations(
         "status",
         "created_at",
     ])?;
-    write_page(&mut csv, &first)?;
+    write_page(&mut csv, &export, &first)?;
     let head = csv.take()?;
     let rest = futures::stream::try_unfold(
         (export, state.db.clone(), csv, first.next),
@@ -270,7 +269,7 @@ async fn export_reservations(
                 return Ok(None);
             };
             let page = export.page(&db, Some(after)).await?;
-            write_page(&mut csv, &page)?;
+            write_page(&mut csv, &export, &page)?;
             let chunk = csv.take()?;
             Ok::<_, ApiError>(Some((chunk, (export, db, csv, page.next))))
         },
@@ -282,16 +281,17 @@ async fn export_reservations(
 }
 
 /// Writes the rows of `page`.
-fn write_page(csv: &mut CsvWriter, page: &ExportPage) -> Result<(), ApiError> {
-    for row in &page.rows {
+fn write_page(csv: &mut CsvWriter, export: &Export, page: &ExportPage) -> Result<(), ApiError> {
+    for row in export.rows(page) {
+        let row = row?;
         csv.row([
             Cell::Number(row.id.into()),
-            Cell::Text(row.resource_name.as_str().into()),
-            Cell::Text(row.username.as_str().into()),
-            Cell::Text(utc(row.start_time).into()),
-            Cell::Text(utc(row.end_time).into()),
-            Cell::Text(row.status.as_str().into()),
-            Cell::Text(utc(row.created_at).into()),
+            Cell::Text(row.resource_name.into()),
+            Cell::Text(row.username.into()),
+            Cell::Time(row.start_time),
+            Cell::Time(row.end_time),
+            Cell::Text(row.status.into()),
+            Cell::Time(row.created_at),
         ])?;
     }
     Ok(())

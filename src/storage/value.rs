@@ -114,18 +114,30 @@ impl Row {
 
     /// The cell of column `name`, decoded as `T`.
     pub fn get<T: FromValue>(&self, name: &str) -> Result<T, StorageError> {
+        let value = self.value(name)?;
+        T::from_value(value).map_err(|expected| mismatch(name, expected, value))
+    }
+
+    /// The text cell of column `name`, borrowed (a long read need not copy every string).
+    pub fn text(&self, name: &str) -> Result<&str, StorageError> {
+        match self.value(name)? {
+            Value::Text(text) => Ok(text),
+            other => Err(mismatch(name, "text", other)),
+        }
+    }
+
+    fn value(&self, name: &str) -> Result<&Value, StorageError> {
         let index = self
             .columns
             .iter()
             .position(|c| c == name)
             .ok_or_else(|| StorageError::Decode(format!("no column `{name}` in the result")))?;
-        T::from_value(&self.values[index]).map_err(|expected| {
-            StorageError::Decode(format!(
-                "column `{name}`: expected {expected}, found {}",
-                self.values[index].kind()
-            ))
-        })
+        Ok(&self.values[index])
     }
+}
+
+fn mismatch(name: &str, expected: &str, found: &Value) -> StorageError {
+    StorageError::Decode(format!("column `{name}`: expected {expected}, found {}", found.kind()))
 }
 
 /// Decoding of a cell into a Rust type. The error is the name of the expected type.
@@ -228,5 +240,8 @@ mod tests {
         assert!(matches!(r.get::<i64>("c0"), Err(StorageError::Decode(_))));
         assert!(matches!(r.get::<i64>("missing"), Err(StorageError::Decode(_))));
         assert_eq!(r.get::<Option<i64>>("c1").unwrap(), None);
+        assert_eq!(r.text("c0").unwrap(), "x");
+        assert!(matches!(r.text("c1"), Err(StorageError::Decode(_))));
+        assert!(matches!(r.text("missing"), Err(StorageError::Decode(_))));
     }
 }

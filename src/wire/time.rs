@@ -50,43 +50,58 @@ impl OutputZone {
 /// some ninety times, and the formatter's machinery was a good share of the read's CPU. Times
 /// the fast path does not cover (a leap second, a year outside 0–9999) go through chrono.
 pub fn utc(time: DateTime<Utc>) -> String {
-    let (date, clock) = (time.date_naive(), time.time());
-    let nanos = clock.nanosecond();
-    let year = date.year();
-    if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
-        return OutputZone(Tz::UTC).format(time);
-    }
     let mut text = String::with_capacity(30);
-    push_digits(&mut text, year as u32, 4);
-    for (separator, value) in [
-        ('-', date.month()),
-        ('-', date.day()),
-        ('T', clock.hour()),
-        (':', clock.minute()),
-        (':', clock.second()),
-    ] {
-        text.push(separator);
-        push_digits(&mut text, value, 2);
-    }
-    // AutoSi: no fraction when zero, else milli-, micro- or nanoseconds, the shortest exact.
-    let fraction = match nanos {
-        0 => None,
-        n if n % 1_000_000 == 0 => Some((n / 1_000_000, 3)),
-        n if n % 1_000 == 0 => Some((n / 1_000, 6)),
-        n => Some((n, 9)),
-    };
-    if let Some((value, width)) = fraction {
-        text.push('.');
-        push_digits(&mut text, value, width);
-    }
-    text.push('Z');
+    push_utc(&mut text, time);
     text
 }
 
-/// `value`'s last `width` decimal digits, zero-padded.
-fn push_digits(text: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        text.push(char::from(b'0' + (value / 10_u32.pow(place) % 10) as u8));
+/// Appends [`utc`]'s text of `time` to `text`: a long document (the CSV exports, three times a
+/// row) writes its times into one buffer instead of a `String` each. The text is laid out in a
+/// fixed array and appended once (the reservations export writes 240,000 times a request: a
+/// `push` per character and a division by a power of ten per digit were 8 % of it).
+pub fn push_utc(text: &mut String, time: DateTime<Utc>) {
+    // The stored UTC reading: `date_naive`/`time` would add the (zero) offset first.
+    let naive = time.naive_utc();
+    let (date, clock) = (naive.date(), naive.time());
+    let nanos = clock.nanosecond();
+    let year = date.year();
+    if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
+        text.push_str(&OutputZone(Tz::UTC).format(time));
+        return;
+    }
+    let mut out = *b"0000-00-00T00:00:00.000000000Z";
+    put_digits(&mut out[0..4], year as u32);
+    put_digits(&mut out[5..7], date.month());
+    put_digits(&mut out[8..10], date.day());
+    put_digits(&mut out[11..13], clock.hour());
+    put_digits(&mut out[14..16], clock.minute());
+    put_digits(&mut out[17..19], clock.second());
+    // AutoSi: no fraction when zero, else milli-, micro- or nanoseconds, the shortest exact.
+    let width = match nanos {
+        0 => 0,
+        n if n % 1_000_000 == 0 => 3,
+        n if n % 1_000 == 0 => 6,
+        _ => 9,
+    };
+    let end = if width == 0 {
+        19
+    } else {
+        put_digits(&mut out[20..20 + width], nanos / 10_u32.pow(9 - width as u32));
+        20 + width
+    };
+    out[end] = b'Z';
+    match std::str::from_utf8(&out[..=end]) {
+        Ok(written) => text.push_str(written),
+        // Digits and ASCII separators only: cannot happen, and chrono would say the same.
+        Err(_) => text.push_str(&OutputZone(Tz::UTC).format(time)),
+    }
+}
+
+/// `value`'s last `out.len()` decimal digits into `out`, zero-padded.
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
@@ -183,5 +198,8 @@ mod tests {
         for time in times {
             assert_eq!(utc(time), time.to_rfc3339_opts(SecondsFormat::AutoSi, true), "{time:?}");
         }
+        let mut text = String::from("at ");
+        push_utc(&mut text, base);
+        assert_eq!(text, "at 2030-05-01T10:00:00Z");
     }
 }

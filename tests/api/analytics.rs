@@ -303,6 +303,46 @@ both_backends! {
     }
 
     #[app(clock, long_tokens)]
+    async fn year_long_peak_times_read_four_week_blocks_only_where_a_zone_keeps_its_offset(app: TestApp, clock: Arc<ManualClock>) {
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        let berlin = app.create_resource(&admin, json!({"name": "Berlin room", "timezone": "Europe/Berlin"})).await;
+        let kolkata = app.create_resource(&admin, json!({"name": "Kolkata desk", "timezone": "Asia/Kolkata"})).await;
+        clock.advance((t(NOW) - clock_now(&clock)).to_std().unwrap());
+        let (admin, bob) = (app.login_again(&admin).await, app.login_again(&bob).await);
+        // The window's whole four-week blocks (28 days from day 0, 1970-01-01) run from
+        // 2029-04-05 to 2030-03-07. Berlin's clocks go back on Sunday 2029-10-28 inside the block
+        // of 2029-10-18 to 11-15, so there a Saturday 08:00 UTC is 10:00 before and 09:00 after.
+        let made = "2029-03-01T08:00:00Z";
+        for (resource, start, status) in [
+            (berlin, "2029-03-02T08:00:00Z", "expired"),   // before the window
+            (berlin, "2029-10-27T08:00:00Z", "expired"),   // Sat 10:00 CEST (changing block)
+            (berlin, "2029-11-03T08:00:00Z", "expired"),   // Sat 09:00 CET (changing block)
+            (berlin, "2030-01-15T08:00:00Z", "expired"),   // Tue 09:00 CET (steady block)
+            (berlin, "2030-01-16T08:00:00Z", "cancelled"), // not counted
+            (berlin, "2030-01-22T08:00:00Z", "expired"),   // Tue 09:00 CET (the same block row)
+            (kolkata, "2030-02-05T20:00:00Z", "expired"),  // Wed 01:30 IST (steady block)
+            (berlin, "2030-03-31T08:00:00Z", "expired"),   // Sun 10:00 CEST (days after the blocks)
+        ] {
+            let end = (t(start) + chrono::Duration::minutes(45)).to_rfc3339();
+            stored(&app, &bob, resource, start, &end, status, made).await;
+        }
+        let peaks = json_of(&app, &admin, "/api/v1/analytics/peak-times?days=365").await;
+        assert_eq!(peaks["total_reservations"], 6);
+        let hourly: Vec<(i64, i64)> = peaks["hourly_distribution"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["count"] != 0)
+            .map(|h| (h["hour"].as_i64().unwrap(), h["count"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(hourly, vec![(1, 1), (9, 3), (10, 2)]);
+        let daily: Vec<i64> = peaks["daily_distribution"].as_array().unwrap().iter().map(|d| d["count"].as_i64().unwrap()).collect();
+        assert_eq!(daily, vec![0, 2, 1, 0, 0, 2, 1]);
+        assert_eq!((peaks["peak_hour"].clone(), peaks["peak_day"].clone()), (json!(9), json!("Tuesday")));
+    }
+
+    #[app(clock, long_tokens)]
     async fn user_patterns_and_the_reservations_export_show_an_ordinary_user_only_their_own(app: TestApp, clock: Arc<ManualClock>) {
         let f = fixture(&app, &clock).await;
         let everyone = json_of(&app, &f.admin, "/api/v1/analytics/user-patterns?days=7").await;
@@ -435,6 +475,13 @@ both_backends! {
         let today: Vec<&Value> = days["days"].as_array().unwrap().iter().filter(|d| d["created"] != 0).collect();
         assert_eq!(today.len(), 1);
         assert_eq!((today[0]["created"].clone(), today[0]["cancelled"].clone()), (json!(3), json!(1)));
+        // The four-week level the projection wrote is what a rebuild from the reservations makes.
+        let projected = block_rows(&app).await;
+        assert_eq!(projected.iter().map(|row| row[3..].iter().sum::<i64>()).sum::<i64>(), 2, "{projected:?}");
+        let db = app.database().connect().await;
+        rollup::rebuild(&db).await.unwrap();
+        db.close().await;
+        assert_eq!(block_rows(&app).await, projected);
 
         // Deleting a resource (once its booking is cancelled) takes its bookings out of every figure.
         let cancelled = app.post_json_as(&bob, &format!("/api/v1/reservations/{}/cancel", ids[2]), &json!({})).await;
@@ -527,6 +574,29 @@ both_backends! {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["detail"][0]["msg"], "Input should be less than or equal to 100");
     }
+}
+
+/// The rows of the four-week rollup level that count something, in key order.
+async fn block_rows(app: &TestApp) -> Vec<Vec<i64>> {
+    let db = app.database().connect().await;
+    let hours: Vec<String> = (0..24).map(|h| format!("s{h}")).collect();
+    let sql = format!(
+        "SELECT resource_id, block, weekday, {} FROM analytics_resource_blocks ORDER BY resource_id, block, weekday",
+        hours.join(", ")
+    );
+    let rows = db.query(&sql, vec![]).await.unwrap();
+    db.close().await;
+    rows.iter()
+        .map(|row| {
+            ["resource_id", "block", "weekday"]
+                .iter()
+                .map(|c| c.to_string())
+                .chain(hours.iter().cloned())
+                .map(|column| row.get::<i64>(&column).unwrap())
+                .collect::<Vec<i64>>()
+        })
+        .filter(|row| row[3..].iter().any(|n| *n != 0))
+        .collect()
 }
 
 /// `text` as the csv crate writes a field: quoted when it holds a quote, comma or line break.
