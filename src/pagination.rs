@@ -14,12 +14,15 @@ use crate::error::ApiError;
 use crate::storage::{Binder, Row, StorageError, Value};
 
 /// The query parameters every paginated list accepts.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     pub cursor: Option<String>,
     #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: i64,
     pub sort_by: Option<String>,
+    #[param(schema_with = sort_orders)]
     pub sort_order: Option<String>,
     #[serde(default)]
     pub include_total: bool,
@@ -27,6 +30,11 @@ pub struct PageParams {
 
 fn default_limit() -> i64 {
     20
+}
+
+/// The spellings [`Page::parse`] accepts for `sort_order`.
+fn sort_orders() -> utoipa::openapi::Object {
+    crate::http::extract::one_of(&["asc", "desc"])
 }
 
 /// How a sort value is typed, to bind the cursor's value back as the right SQL type.

@@ -195,8 +195,18 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
-/// The query string.
+/// The query string. Its parameters are documented from `T` (`#[derive(utoipa::IntoParams)]`,
+/// see `crate::openapi::Inputs`).
 pub struct Query<T>(pub T);
+
+/// The schema of a query parameter that takes one of `words`, for a `#[param(schema_with = …)]`
+/// where the field is read as a `String` and checked by the handler.
+pub fn one_of(words: &[&str]) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(words.iter().copied()))
+        .build()
+}
 
 impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Error = ApiError;

@@ -1,6 +1,7 @@
-//! What the route table does not know about each operation: its summary, query parameters,
-//! multipart body and success answer, keyed by method and canonical path (aliases share their
-//! canonical path's entry). A route of the table without an entry here is missing from the
+//! What the route table does not know about each operation: its summary, multipart body and
+//! success answer, keyed by method and canonical path (aliases share their canonical path's
+//! entry); its query parameters and JSON or form body are the handler's types'
+//! (`super::Inputs`). A route of the table without an entry here is missing from the
 //! document, and the coverage test (`tests/api/openapi.rs`) fails.
 //!
 //! Entries are written as data, one per route in the route table's order, so that adding a
@@ -35,10 +36,8 @@ pub struct Operation {
     pub summary: &'static str,
     /// Schemas of path parameters that are not integer ids.
     pub path_params: Vec<(&'static str, Value)>,
-    /// Query parameters: name, schema, required.
-    pub query: Vec<(&'static str, Value, bool)>,
     /// The OpenAPI request body object of a body no handler type describes (a multipart upload,
-    /// read from the stream); a JSON or form body is the handler's (`super::RequestBody`).
+    /// read from the stream); a JSON or form body is the handler's (`super::Inputs`).
     pub body: Option<Value>,
     /// Success answers by status: OpenAPI response objects.
     pub responses: Vec<(u16, Value)>,
@@ -65,7 +64,6 @@ fn op(method: Method, path: &'static str, summary: &'static str) -> Operation {
         path,
         summary,
         path_params: Vec::new(),
-        query: Vec::new(),
         body: None,
         responses: Vec::new(),
         errors,
@@ -80,28 +78,6 @@ impl Operation {
 
     fn multipart_body(self, schema: Value) -> Self {
         self.body("multipart/form-data", schema)
-    }
-
-    fn query(mut self, name: &'static str, schema: Value) -> Self {
-        self.query.push((name, schema, false));
-        self
-    }
-
-    fn required_query(mut self, name: &'static str, schema: Value) -> Self {
-        self.query.push((name, schema, true));
-        self
-    }
-
-    /// The keyset-pagination parameters of `/api/v1` lists (`crate::pagination`).
-    fn paged(self) -> Self {
-        self.query("cursor", string())
-            .query(
-                "limit",
-                json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
-            )
-            .query("sort_by", string())
-            .query("sort_order", json!({ "type": "string", "enum": ["asc", "desc"] }))
-            .query("include_total", boolean())
     }
 
     fn path_param(mut self, name: &'static str, schema: Value) -> Self {
@@ -553,20 +529,20 @@ pub fn all() -> Vec<Operation> {
     let audit_entries = || array_of(named("AuditEntry"));
     vec![
         // admin
-        op(GET, "/api/v1/auth/admin/users", "List users").query("skip", integer()).query("limit", integer()).returns(200, array_of(named("AdminUser"))),
+        op(GET, "/api/v1/auth/admin/users", "List users").returns(200, array_of(named("AdminUser"))),
         op(POST, "/api/v1/auth/admin/reset-password", "Reset a user's password").returns(200, message()),
         op(POST, "/api/v1/auth/admin/users/{user_id}/disable", "Disable an account").returns(200, all_required(json!({ "message": string(), "id": integer(), "username": string(), "is_active": boolean() }))),
         op(POST, "/api/v1/auth/admin/users/{user_id}/enable", "Enable an account").returns(200, all_required(json!({ "message": string(), "id": integer(), "username": string(), "is_active": boolean() }))),
         // analytics
-        op(GET, "/api/v1/analytics/dashboard", "Dashboard").query("days", integer()).returns(200, schema_of::<Dashboard>()),
-        op(GET, "/api/v1/analytics/utilization", "Utilization").errors(&[404]).query("days", integer()).query("resource_id", integer()).returns(200, all_required(json!({ "period": period(true), "utilization": array_of(schema_of::<Utilisation>()) }))),
-        op(GET, "/api/v1/analytics/popular-resources", "Popular resources").query("days", integer()).query("limit", integer()).returns(200, all_required(json!({ "period": period(true), "resources": array_of(schema_of::<Popular>()) }))),
-        op(GET, "/api/v1/analytics/peak-times", "Peak times").query("days", integer()).returns(200, schema_of::<PeakTimes>()),
-        op(GET, "/api/v1/analytics/user-patterns", "User patterns").query("days", integer()).query("limit", integer()).query("user_id", integer()).returns(200, all_required(json!({ "period": period(true), "users": array_of(schema_of::<UserPattern>()) }))),
-        op(GET, "/api/v1/analytics/heatmap", "Heatmap").query("days", integer()).query("resource_id", integer()).errors(&[404]).returns(200, all_required(json!({ "period": period(false), "resources": array_of(schema_of::<Heatmap>()) }))),
-        op(GET, "/api/v1/analytics/cancellations", "Cancellations").query("days", integer()).returns(200, all_required(json!({ "period": period(false), "days": array_of(schema_of::<CreatedDay>()) }))),
-        op(GET, "/api/v1/analytics/export/utilization.csv", "Export utilization").query("days", integer()).text(200, "text/csv"),
-        op(GET, "/api/v1/analytics/export/reservations.csv", "Export reservations").query("days", integer()).text(200, "text/csv"),
+        op(GET, "/api/v1/analytics/dashboard", "Dashboard").returns(200, schema_of::<Dashboard>()),
+        op(GET, "/api/v1/analytics/utilization", "Utilization").errors(&[404]).returns(200, all_required(json!({ "period": period(true), "utilization": array_of(schema_of::<Utilisation>()) }))),
+        op(GET, "/api/v1/analytics/popular-resources", "Popular resources").returns(200, all_required(json!({ "period": period(true), "resources": array_of(schema_of::<Popular>()) }))),
+        op(GET, "/api/v1/analytics/peak-times", "Peak times").returns(200, schema_of::<PeakTimes>()),
+        op(GET, "/api/v1/analytics/user-patterns", "User patterns").returns(200, all_required(json!({ "period": period(true), "users": array_of(schema_of::<UserPattern>()) }))),
+        op(GET, "/api/v1/analytics/heatmap", "Heatmap").errors(&[404]).returns(200, all_required(json!({ "period": period(false), "resources": array_of(schema_of::<Heatmap>()) }))),
+        op(GET, "/api/v1/analytics/cancellations", "Cancellations").returns(200, all_required(json!({ "period": period(false), "days": array_of(schema_of::<CreatedDay>()) }))),
+        op(GET, "/api/v1/analytics/export/utilization.csv", "Export utilization").text(200, "text/csv"),
+        op(GET, "/api/v1/analytics/export/reservations.csv", "Export reservations").text(200, "text/csv"),
         // approvals
         op(GET, "/api/v1/approvals/pending", "Pending").returns(200, all_required(json!({ "count": integer(), "pending_approvals": array_of(named("Approval")) }))),
         op(GET, "/api/v1/approvals/my-requests", "My requests").returns(200, all_required(json!({ "count": integer(), "my_requests": array_of(named("Approval")) }))),
@@ -577,38 +553,38 @@ pub fn all() -> Vec<Operation> {
         op(DELETE, "/api/v1/approvals/{approval_id}", "Withdraw").returns(200, success_and(json!({ "message": string(), "approval_id": integer() }))),
         op(POST, "/api/v1/approvals/{approval_id}/respond", "Approve or reject a request").returns(200, success_and(json!({ "message": string(), "approval_id": integer(), "status": one_of_strings(&["approved", "rejected"]) }))),
         // audit
-        op(GET, "/api/v1/audit/logs", "Audit log").query("user_id", integer()).query("action", string()).query("entity_type", string()).query("entity_id", integer()).query("start_date", string()).query("end_date", string()).query("success", boolean()).query("ip_address", string()).query("search", string()).query("skip", integer()).query("limit", integer()).returns(200, all_required(json!({ "logs": audit_entries(), "total": integer(), "skip": integer(), "limit": integer() }))),
+        op(GET, "/api/v1/audit/logs", "Audit log").returns(200, all_required(json!({ "logs": audit_entries(), "total": integer(), "skip": integer(), "limit": integer() }))),
         op(GET, "/api/v1/audit/logs/{log_id}", "Log").returns(200, named("AuditEntry")),
-        op(GET, "/api/v1/audit/entity/{entity_type}/{entity_id}", "An object's audit trail").query("limit", integer()).path_param("entity_type", string()).returns(200, audit_entries()),
-        op(GET, "/api/v1/audit/user/{user_id}/activity", "A user's activity").query("days", integer()).query("limit", integer()).returns(200, audit_entries()),
-        op(GET, "/api/v1/audit/my-activity", "My activity").query("days", integer()).query("limit", integer()).returns(200, audit_entries()),
-        op(GET, "/api/v1/audit/statistics", "Audit statistics").query("user_id", integer()).query("action", string()).query("entity_type", string()).query("entity_id", integer()).query("start_date", string()).query("end_date", string()).query("success", boolean()).query("ip_address", string()).query("search", string()).returns(200, audit_statistics()),
-        op(GET, "/api/v1/audit/export/csv", "Export the audit log as CSV").query("user_id", integer()).query("action", string()).query("entity_type", string()).query("entity_id", integer()).query("start_date", string()).query("end_date", string()).query("success", boolean()).query("ip_address", string()).query("search", string()).text(200, "text/csv"),
-        op(GET, "/api/v1/audit/export/json", "Export the audit log as JSON").query("user_id", integer()).query("action", string()).query("entity_type", string()).query("entity_id", integer()).query("start_date", string()).query("end_date", string()).query("success", boolean()).query("ip_address", string()).query("search", string()).returns(200, all_required(json!({ "total": integer(), "exported_at": date_time(), "logs": audit_entries() }))),
+        op(GET, "/api/v1/audit/entity/{entity_type}/{entity_id}", "An object's audit trail").path_param("entity_type", string()).returns(200, audit_entries()),
+        op(GET, "/api/v1/audit/user/{user_id}/activity", "A user's activity").returns(200, audit_entries()),
+        op(GET, "/api/v1/audit/my-activity", "My activity").returns(200, audit_entries()),
+        op(GET, "/api/v1/audit/statistics", "Audit statistics").returns(200, audit_statistics()),
+        op(GET, "/api/v1/audit/export/csv", "Export the audit log as CSV").text(200, "text/csv"),
+        op(GET, "/api/v1/audit/export/json", "Export the audit log as JSON").returns(200, all_required(json!({ "total": integer(), "exported_at": date_time(), "logs": audit_entries() }))),
         op(GET, "/api/v1/audit/filters", "Filters").returns(200, all_required(json!({ "actions": array_of(string()), "entity_types": array_of(string()) }))),
         op(POST, "/api/v1/audit/retention", "Delete audit entries older than the retention").returns(200, all_required(json!({ "deleted_count": integer(), "retention_days": integer(), "message": string() }))),
         // auth
         op(POST, "/api/v1/register", "Create an account").returns(201, all_required(json!({ "id": integer(), "username": string() }))),
         op(POST, "/api/v1/token", "Sign in with a password (OAuth2 password form)").returns(200, named("Token")).errors(&[401]),
-        op(POST, "/api/v1/token/refresh", "Exchange a refresh token for new tokens").query("refresh_token", string()).returns(200, named("Token")).errors(&[401]),
+        op(POST, "/api/v1/token/refresh", "Exchange a refresh token for new tokens").returns(200, named("Token")).errors(&[401]),
         op(POST, "/api/v1/logout", "Sign out everywhere (revokes the refresh tokens)").returns(200, object(&["message"], json!({ "message": string(), "revoked_tokens": integer() }))),
         // board
-        op(GET, "/api/v1/board", "The live board of resources").query("resources", string()).query("after", integer()).returns(200, schema_of::<Board>()),
+        op(GET, "/api/v1/board", "The live board of resources").returns(200, schema_of::<Board>()),
         // bulk
         op(POST, "/api/v1/bulk/reservations", "Book many slots, all or nothing").returns(200, bulk_outcome()),
         op(POST, "/api/v1/bulk/reservations/validate", "Check a batch without booking it").returns(200, all_required(json!({ "valid": boolean(), "total": integer(), "would_create": integer(), "errors": array_of(named("BulkItemError")) }))),
-        op(POST, "/api/v1/bulk/reservations/import", "Book a batch from CSV").query("dry_run", boolean()).multipart_body(csv_file()).returns(200, bulk_outcome()),
+        op(POST, "/api/v1/bulk/reservations/import", "Book a batch from CSV").multipart_body(csv_file()).returns(200, bulk_outcome()),
         op(POST, "/api/v1/bulk/reservations/cancel", "Cancel many reservations").returns(200, all_required(json!({ "total": integer(), "success": integer(), "failed": integer(), "cancelled": array_of(all_required(json!({ "reservation_id": integer(), "resource_id": integer() }))), "errors": array_of(all_required(json!({ "reservation_id": integer(), "error": string() }))) }))),
-        op(GET, "/api/v1/bulk/reservations/export", "Export reservations as CSV").query("user_id", integer()).query("resource_id", integer()).query("start_from", date_time()).query("start_until", date_time()).query("status", string()).text(200, "text/csv"),
+        op(GET, "/api/v1/bulk/reservations/export", "Export reservations as CSV").text(200, "text/csv"),
         // calendar
-        op(GET, "/api/v1/calendar/feed/{token}.ics", "The calendar feed of a feed token").query("days_back", integer()).query("days_ahead", integer()).path_param("token", string()).text(200, "text/calendar"),
+        op(GET, "/api/v1/calendar/feed/{token}.ics", "The calendar feed of a feed token").path_param("token", string()).text(200, "text/calendar"),
         op(GET, "/api/v1/calendar/subscription-url", "Subscription url").returns(200, all_required(json!({ "url": string(), "token": string() }))),
         op(POST, "/api/v1/calendar/regenerate-token", "A new calendar feed token").returns(200, all_required(json!({ "token": string(), "url": string() }))),
         op(GET, "/api/v1/calendar/export/{reservation_id}.ics", "Export").text(200, "text/calendar"),
-        op(GET, "/api/v1/calendar/my-feed", "My calendar feed").query("days_back", integer()).query("days_ahead", integer()).text(200, "text/calendar"),
+        op(GET, "/api/v1/calendar/my-feed", "My calendar feed").text(200, "text/calendar"),
         // groups
         op(POST, "/api/v1/resource-groups", "Create a resource group").returns(201, group()),
-        op(GET, "/api/v1/resource-groups", "List resource groups").query("parent_id", integer()).query("building", string()).query("include_children", boolean()).returns(200, array_of(group())),
+        op(GET, "/api/v1/resource-groups", "List resource groups").returns(200, array_of(group())),
         op(GET, "/api/v1/resource-groups/tree", "Tree").returns(200, all_required(json!({ "groups": array_of(named("GroupNode")), "total_groups": integer(), "total_resources": integer() }))),
         op(GET, "/api/v1/resource-groups/buildings", "Buildings").returns(200, all_required(json!({ "buildings": array_of(string()) }))),
         op(GET, "/api/v1/resource-groups/ungrouped", "Ungrouped").returns(200, grouped()),
@@ -616,8 +592,8 @@ pub fn all() -> Vec<Operation> {
         op(GET, "/api/v1/resource-groups/resources/{resource_id}/children", "Children").returns(200, grouped()),
         op(GET, "/api/v1/resource-groups/{group_id}", "Get one").returns(200, named("GroupNode")),
         op(PATCH, "/api/v1/resource-groups/{group_id}", "Change a resource group").returns(200, group()),
-        op(DELETE, "/api/v1/resource-groups/{group_id}", "Delete a resource group").query("cascade", boolean()).no_content(),
-        op(GET, "/api/v1/resource-groups/{group_id}/resources", "A group's resources").query("include_children", boolean()).returns(200, grouped()),
+        op(DELETE, "/api/v1/resource-groups/{group_id}", "Delete a resource group").no_content(),
+        op(GET, "/api/v1/resource-groups/{group_id}/resources", "A group's resources").returns(200, grouped()),
         op(POST, "/api/v1/resource-groups/{group_id}/resources", "Put a resource in a group").returns(200, message()),
         op(DELETE, "/api/v1/resource-groups/{group_id}/resources/{resource_id}", "Unassign").returns(200, message()),
         // health
@@ -636,15 +612,15 @@ pub fn all() -> Vec<Operation> {
         op(PUT, "/api/v1/resources/{resource_id}/business-hours", "Set a resource's opening hours").returns(200, hours()),
         op(GET, "/api/v1/business-hours/global", "Global hours").returns(200, hours()),
         op(PUT, "/api/v1/business-hours/global", "Set the global opening hours").returns(200, hours()),
-        op(GET, "/api/v1/resources/{resource_id}/available-slots", "Free slots on a day").required_query("date", string()).query("slot_duration", integer()).returns(200, available_slots()),
-        op(GET, "/api/v1/resources/{resource_id}/next-available", "The next free slot").query("slot_duration", integer()).query("days_ahead", integer()).returns(200, nullable(schema_of::<TimeSlot>())),
-        op(GET, "/api/v1/resources/{resource_id}/blackout-dates", "A resource's blackout dates").query("include_global", boolean()).returns(200, array_of(blackout())),
+        op(GET, "/api/v1/resources/{resource_id}/available-slots", "Free slots on a day").returns(200, available_slots()),
+        op(GET, "/api/v1/resources/{resource_id}/next-available", "The next free slot").returns(200, nullable(schema_of::<TimeSlot>())),
+        op(GET, "/api/v1/resources/{resource_id}/blackout-dates", "A resource's blackout dates").returns(200, array_of(blackout())),
         op(POST, "/api/v1/resources/{resource_id}/blackout-dates", "Add a blackout date to a resource").returns(201, blackout()),
         op(GET, "/api/v1/blackout-dates", "Global blackouts").returns(200, array_of(blackout())),
         op(POST, "/api/v1/blackout-dates", "Add a global blackout date").returns(201, blackout()),
         op(DELETE, "/api/v1/blackout-dates/{blackout_id}", "Delete blackout").no_content(),
         // labels
-        op(GET, "/api/v1/labels", "List labels").query("category", string()).query("search", string()).paged().returns(200, page_of(label())),
+        op(GET, "/api/v1/labels", "List labels").returns(200, page_of(label())),
         op(POST, "/api/v1/labels", "Create a label").returns(201, label()),
         op(GET, "/api/v1/labels/categories", "Categories").returns(200, array_of(all_required(json!({ "category": string(), "label_count": integer() })))),
         op(POST, "/api/v1/labels/merge", "Merge labels into one").returns(200, label()),
@@ -661,14 +637,14 @@ pub fn all() -> Vec<Operation> {
         op(POST, "/api/v1/auth/mfa/disable", "Turn MFA off").returns(200, message()),
         op(POST, "/api/v1/auth/mfa/backup-codes", "New backup codes").returns(200, all_required(json!({ "backup_codes": array_of(string()), "message": string() }))),
         // notifications
-        op(GET, "/api/v1/notifications", "My notifications").query("unread_only", boolean()).paged().returns(200, with(page_of(schema_of::<NotificationOut>()), json!({ "unread_count": integer() }))),
+        op(GET, "/api/v1/notifications", "My notifications").returns(200, with(page_of(schema_of::<NotificationOut>()), json!({ "unread_count": integer() }))),
         op(POST, "/api/v1/notifications/mark-all-read", "Mark all notifications read").returns(200, object(&["message", "updated"], json!({ "message": string(), "updated": integer() }))),
         op(POST, "/api/v1/notifications/{notification_id}/read", "Mark a notification read").returns(200, schema_of::<NotificationOut>()),
         // oauth
         op(POST, "/api/v1/oauth/clients", "Register an OAuth2 client").returns(200, new_oauth_client()),
         op(GET, "/api/v1/oauth/clients", "List clients").returns(200, array_of(oauth_client())),
         op(DELETE, "/api/v1/oauth/clients/{client_id}", "Delete client").path_param("client_id", string()).returns(200, message()),
-        op(GET, "/api/v1/oauth/authorize", "Authorise an OAuth2 client (authorization code with PKCE)").errors(&[404]).required_query("client_id", string()).required_query("redirect_uri", string()).query("response_type", json!({ "type": "string", "enum": ["code"] })).query("scope", string()).query("state", string()).required_query("code_challenge", string()).required_query("code_challenge_method", json!({ "type": "string", "enum": ["S256"] })).returns(200, object(&["redirect_uri", "code"], json!({ "redirect_uri": string(), "code": string(), "state": nullable(string()) }))),
+        op(GET, "/api/v1/oauth/authorize", "Authorise an OAuth2 client (authorization code with PKCE)").errors(&[404]).returns(200, object(&["redirect_uri", "code"], json!({ "redirect_uri": string(), "code": string(), "state": nullable(string()) }))),
         op(POST, "/api/v1/oauth/token", "Exchange an authorization code (or a refresh token) for tokens").returns(200, object(&["access_token", "token_type"], json!({ "access_token": string(), "token_type": string(), "expires_in": integer(), "refresh_token": string(), "scope": string() }))).errors(&[401]),
         op(POST, "/api/v1/oauth/revoke", "Revoke a token").returns(200, message()).errors(&[401]),
         op(POST, "/api/v1/oauth/introspect", "Introspect a token").returns(200, object(&["active", "client_id", "username", "scope", "exp", "iat"], json!({ "active": boolean(), "client_id": nullable(string()), "username": nullable(string()), "sub": string(), "scope": nullable(string()), "exp": nullable(integer()), "iat": nullable(integer()), "token_type": constant("Bearer") }))).errors(&[401]),
@@ -677,15 +653,15 @@ pub fn all() -> Vec<Operation> {
         op(GET, "/api/v1/quotas/config", "Config").returns(200, quota_config()),
         op(GET, "/api/v1/quotas/summary", "Summary").returns(200, all_required(json!({ "tier_limits": map_of(integer()), "daily_quotas": map_of(nullable(integer())), "endpoint_limits": map_of(integer()) }))),
         op(GET, "/api/v1/quotas/my-usage", "My usage").returns(200, my_usage()),
-        op(GET, "/api/v1/quotas/users", "Users and their quotas").query("skip", integer()).query("limit", integer()).query("tier", string()).returns(200, array_of(named("UserQuota"))),
+        op(GET, "/api/v1/quotas/users", "Users and their quotas").returns(200, array_of(named("UserQuota"))),
         op(GET, "/api/v1/quotas/users/{user_id}", "Get user").returns(200, named("UserQuota")),
         op(PATCH, "/api/v1/quotas/users/{user_id}", "Change a user's quota").returns(200, named("UserQuota")),
         op(GET, "/api/v1/quotas/stats", "Usage stats").returns(200, schema_of::<Stats>()),
-        op(GET, "/api/v1/quotas/alerts", "Users near their quota").query("threshold", number()).returns(200, array_of(quota_alert())),
+        op(GET, "/api/v1/quotas/alerts", "Users near their quota").returns(200, array_of(quota_alert())),
         op(POST, "/api/v1/quotas/reset-daily", "Reset the daily counts").returns(200, all_required(json!({ "message": string(), "reset_count": integer(), "timestamp": date_time() }))),
         // reservations
         op(POST, "/api/v1/reservations", "Book a slot").returns(201, reservation()),
-        op(GET, "/api/v1/reservations/my", "My reservations").query("include_cancelled", boolean()).query("upcoming", boolean()).paged().returns(200, page_or_list(reservation())),
+        op(GET, "/api/v1/reservations/my", "My reservations").returns(200, page_or_list(reservation())),
         op(GET, "/api/v1/reservations/{reservation_id}", "One reservation").returns(200, reservation()),
         op(PATCH, "/api/v1/reservations/{reservation_id}", "Move a reservation to another slot").returns(200, reservation()),
         op(POST, "/api/v1/reservations/{reservation_id}/cancel", "Cancel a reservation (or its series)").returns(200, object(&["message", "reservation_id", "cancelled_at"], json!({ "message": string(), "reservation_id": integer(), "cancelled_at": date_time(), "cancelled_reservation_ids": array_of(integer()) }))),
@@ -693,10 +669,10 @@ pub fn all() -> Vec<Operation> {
         op(POST, "/api/v1/reservations/{reservation_id}/check-in", "Check in to a booking").errors(&[410]).returns(200, object(&["message", "reservation_id", "checked_in_at"], json!({ "message": string(), "reservation_id": integer(), "checked_in_at": date_time() }))),
         op(POST, "/api/v1/admin/cleanup-expired", "Mark ended reservations expired").returns(200, object(&["message", "expired_count"], json!({ "message": string(), "expired_count": integer(), "timestamp": date_time() }))),
         // resources
-        op(GET, "/api/v1/resources", "List resources").paged().returns(200, page_or_list(resource())),
+        op(GET, "/api/v1/resources", "List resources").returns(200, page_or_list(resource())),
         op(POST, "/api/v1/resources", "Create a resource").returns(201, resource()),
-        op(GET, "/api/v1/resources/search", "Search resources").query("q", string()).query("status", string()).query("available_only", boolean()).query("available_from", date_time()).query("available_until", date_time()).query("tags", string()).query("label", string()).paged().returns(200, page_or_list(resource())),
-        op(POST, "/api/v1/resources/upload", "Import resources from CSV").query("preview", boolean()).multipart_body(csv_file()).returns(200, resource_import()),
+        op(GET, "/api/v1/resources/search", "Search resources").returns(200, page_or_list(resource())),
+        op(POST, "/api/v1/resources/upload", "Import resources from CSV").multipart_body(csv_file()).returns(200, resource_import()),
         op(GET, "/api/v1/resources/availability/summary", "Summary").returns(200, all_required(json!({ "total_resources": integer(), "available_now": integer(), "unavailable_now": integer(), "currently_in_use": integer(), "timestamp": date_time() }))),
         op(GET, "/api/v1/resources/tags", "Every tag in use").returns(200, array_of(string())),
         op(GET, "/api/v1/resources/tags/details", "Tag details").returns(200, array_of(all_required(json!({ "name": string(), "resource_count": integer() })))),
@@ -704,11 +680,11 @@ pub fn all() -> Vec<Operation> {
         op(DELETE, "/api/v1/resources/tags/{tag_name}", "Delete tag").path_param("tag_name", string()).returns(200, all_required(json!({ "message": string(), "deleted_tag": string(), "updated_resources": integer() }))),
         op(GET, "/api/v1/resources/{resource_id}", "One resource").returns(200, resource()),
         op(PUT, "/api/v1/resources/{resource_id}", "Change a resource").returns(200, resource()),
-        op(DELETE, "/api/v1/resources/{resource_id}", "Delete a resource").query("cancel_reservations", boolean()).returns(200, object(&["message", "resource_id"], json!({ "message": string(), "resource_id": integer(), "cancelled_reservations": array_of(integer()) }))),
-        op(GET, "/api/v1/resources/{resource_id}/availability", "A resource's schedule").query("days_ahead", integer()).returns(200, schedule()),
-        op(GET, "/api/v1/resources/{resource_id}/schedule", "A resource's schedule").query("days_ahead", integer()).returns(200, schedule()),
+        op(DELETE, "/api/v1/resources/{resource_id}", "Delete a resource").returns(200, object(&["message", "resource_id"], json!({ "message": string(), "resource_id": integer(), "cancelled_reservations": array_of(integer()) }))),
+        op(GET, "/api/v1/resources/{resource_id}/availability", "A resource's schedule").returns(200, schedule()),
+        op(GET, "/api/v1/resources/{resource_id}/schedule", "A resource's schedule").returns(200, schedule()),
         op(GET, "/api/v1/resources/{resource_id}/status", "A resource's live status").returns(200, resource_status()),
-        op(PUT, "/api/v1/resources/{resource_id}/status/unavailable", "Put a resource under maintenance").query("auto_reset_hours", json!({ "type": "integer", "minimum": 1, "maximum": 8760 })).returns(200, maintenance(json!({ "auto_reset_hours": integer(), "unavailable_since": nullable(date_time()) }))),
+        op(PUT, "/api/v1/resources/{resource_id}/status/unavailable", "Put a resource under maintenance").returns(200, maintenance(json!({ "auto_reset_hours": integer(), "unavailable_since": nullable(date_time()) }))),
         op(PUT, "/api/v1/resources/{resource_id}/status/available", "End maintenance").returns(200, maintenance(json!({}))),
         op(PUT, "/api/v1/resources/{resource_id}/availability", "Enable or disable a resource").returns(200, all_required(json!({ "message": string(), "resource": resource() }))),
         // roles
@@ -718,15 +694,15 @@ pub fn all() -> Vec<Operation> {
         op(DELETE, "/api/v1/roles/assign", "Take a role from a user").returns(200, message()),
         op(GET, "/api/v1/roles/my-roles", "Mine").returns(200, array_of(named("Role"))),
         // search
-        op(GET, "/api/v1/search/resources", "Search resources").query("query", string()).query("tags", string()).query("label", string()).query("status", string()).query("available_only", boolean()).query("available_from", string()).query("available_until", string()).query("requires_approval", boolean()).query("group_id", integer()).query("building", string()).query("limit", integer()).query("offset", integer()).returns(200, search_results(schema_of::<ResourceHit>())),
-        op(GET, "/api/v1/search/reservations", "Search reservations").query("user_id", integer()).query("resource_id", integer()).query("status", string()).query("start_from", string()).query("start_until", string()).query("created_from", string()).query("created_until", string()).query("include_cancelled", boolean()).query("limit", integer()).query("offset", integer()).returns(200, search_results(schema_of::<ReservationHit>())),
-        op(GET, "/api/v1/search/suggestions", "Search suggestions").required_query("query", string()).query("limit", integer()).returns(200, all_required(json!({ "resources": array_of(string()), "tags": array_of(string()) }))),
-        op(GET, "/api/v1/search/tags/popular", "Popular tags").query("limit", integer()).returns(200, all_required(json!({ "tags": array_of(all_required(json!({ "tag": string(), "count": integer() }))) }))),
-        op(GET, "/api/v1/search/resources/{resource_id}/availability", "A resource's availability").query("days_ahead", integer()).returns(200, search_availability()),
-        op(GET, "/api/v1/search/saved", "My saved searches").query("search_type", schema_of::<SearchType>()).returns(200, all_required(json!({ "count": integer(), "saved_searches": array_of(schema_of::<SavedSearch>()) }))),
+        op(GET, "/api/v1/search/resources", "Search resources").returns(200, search_results(schema_of::<ResourceHit>())),
+        op(GET, "/api/v1/search/reservations", "Search reservations").returns(200, search_results(schema_of::<ReservationHit>())),
+        op(GET, "/api/v1/search/suggestions", "Search suggestions").returns(200, all_required(json!({ "resources": array_of(string()), "tags": array_of(string()) }))),
+        op(GET, "/api/v1/search/tags/popular", "Popular tags").returns(200, all_required(json!({ "tags": array_of(all_required(json!({ "tag": string(), "count": integer() }))) }))),
+        op(GET, "/api/v1/search/resources/{resource_id}/availability", "A resource's availability").returns(200, search_availability()),
+        op(GET, "/api/v1/search/saved", "My saved searches").returns(200, all_required(json!({ "count": integer(), "saved_searches": array_of(schema_of::<SavedSearch>()) }))),
         op(POST, "/api/v1/search/saved", "Save a search").returns(200, success_and(json!({ "id": integer(), "name": string(), "search_type": schema_of::<SearchType>() }))),
         op(DELETE, "/api/v1/search/saved/{search_id}", "Delete saved").returns(200, success_and(json!({ "message": string() }))),
-        op(POST, "/api/v1/search/saved/{search_id}/execute", "Run a saved search").query("limit", integer()).query("offset", integer()).returns(200, saved_search_results()),
+        op(POST, "/api/v1/search/saved/{search_id}/execute", "Run a saved search").returns(200, saved_search_results()),
         // series
         op(POST, "/api/v1/reservations/recurring", "Book a recurring series").returns(201, recurring_answer()),
         // setup
@@ -740,7 +716,7 @@ pub fn all() -> Vec<Operation> {
         op(POST, "/api/v1/users/me/email/verify", "Confirm the e-mail address with the code").errors(&[501]).returns(200, named("UserDetails")),
         // waitlist
         op(POST, "/api/v1/waitlist", "Join a resource's waiting list").returns(201, waitlist()),
-        op(GET, "/api/v1/waitlist", "My waiting-list entries").query("include_completed", boolean()).paged().returns(200, page_or_list(waitlist())),
+        op(GET, "/api/v1/waitlist", "My waiting-list entries").returns(200, page_or_list(waitlist())),
         op(GET, "/api/v1/waitlist/resource/{resource_id}", "A resource's queue").returns(200, array_of(waitlist())),
         op(GET, "/api/v1/waitlist/{waitlist_id}", "One waiting-list entry").returns(200, waitlist()),
         op(DELETE, "/api/v1/waitlist/{waitlist_id}", "Leave the waiting list").returns(200, all_required(json!({ "message": string(), "waitlist_id": integer(), "status": constant("cancelled") }))),
@@ -749,16 +725,16 @@ pub fn all() -> Vec<Operation> {
         op(GET, "/api/v1/webhooks/events", "Events").returns(200, array_of(all_required(json!({ "type": string(), "description": string() })))),
         op(GET, "/api/v1/webhooks/signature-example", "Signature example").returns(200, signature_example()),
         op(POST, "/api/v1/webhooks", "Create a webhook").returns(201, webhook()),
-        op(GET, "/api/v1/webhooks", "List webhooks").query("all", boolean()).returns(200, array_of(webhook())),
+        op(GET, "/api/v1/webhooks", "List webhooks").returns(200, array_of(webhook())),
         op(GET, "/api/v1/webhooks/{webhook_id}", "Get one").returns(200, webhook()),
         op(PATCH, "/api/v1/webhooks/{webhook_id}", "Change a webhook").returns(200, webhook()),
         op(DELETE, "/api/v1/webhooks/{webhook_id}", "Delete").no_content(),
         op(POST, "/api/v1/webhooks/{webhook_id}/regenerate-secret", "A new signing secret").returns(200, webhook()),
-        op(GET, "/api/v1/webhooks/{webhook_id}/deliveries", "A webhook's deliveries").query("limit", integer()).returns(200, array_of(schema_of::<DeliveryOut>())),
+        op(GET, "/api/v1/webhooks/{webhook_id}/deliveries", "A webhook's deliveries").returns(200, array_of(schema_of::<DeliveryOut>())),
         op(POST, "/api/v1/webhooks/{webhook_id}/test", "Send a test event").returns(200, success_and(json!({ "message": string(), "delivery_id": integer() }))),
         op(GET, "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}", "Delivery").returns(200, schema_of::<DeliveryDetail>()),
         op(POST, "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", "Send a delivery again").returns(200, success_and(json!({ "message": string(), "status": string() }))),
         // ws
-        op(GET, "/ws", "Connect").required_query("token", string()).switching_protocols(),
+        op(GET, "/ws", "Connect").switching_protocols(),
     ]
 }

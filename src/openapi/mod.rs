@@ -5,10 +5,11 @@
 //! methods, the path parameters, the legacy aliases (marked deprecated), who may call each
 //! operation (its security requirements, and the permission of an `Access::Permission` rule in
 //! `x-permission` and in words), and the error answers its access rule and inputs can produce,
-//! in the shapes of `crate::error`, and the request body, from the types of the handler's
-//! extractors ([`RequestBody`]: the schema derived from the type a `Json` or `Form` body is
-//! deserialised into). What the table does not know, the summary, the query parameters, a
-//! multipart body and the success answer of each operation, is in [`catalogue`], keyed by
+//! in the shapes of `crate::error`, and the request body and query parameters, from the types of
+//! the handler's extractors ([`Inputs`]: the schema derived from the type a `Json` or `Form` body
+//! is deserialised into, the parameters derived from the struct a `Query` reads). What the table
+//! does not know, the summary, a multipart body and the success answer of each operation, is in
+//! [`catalogue`], keyed by
 //! method and path; an answer a handler serialises from a Rust type is described by the schema
 //! derived from that type (`#[derive(utoipa::ToSchema)]` beside its `Serialize`, see
 //! [`schemas::schema_of`]), so that the two cannot drift apart.
@@ -21,10 +22,12 @@
 //! - every JSON and form request body is the schema derived from the handler's type (a `$ref`
 //!   to a derived component), and the bodies the API tests send and the API accepts validate
 //!   against it;
+//! - every query parameter is one derived from the handler's `Query` types (the unit tests
+//!   below);
 //! - the answers the API really gives validate against the schemas given here.
 
 mod catalogue;
-mod request_body;
+mod inputs;
 mod schemas;
 
 use std::collections::BTreeMap;
@@ -35,7 +38,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Access;
 
 use catalogue::Operation;
-pub use request_body::RequestBody;
+pub use inputs::Inputs;
 
 /// Routes of the table deliberately left out of the document, by path prefix, with the reason.
 pub const EXCLUDED: &[(&str, &str)] = &[
@@ -63,8 +66,10 @@ pub struct Endpoint<'a> {
     pub access: Access,
     /// A legacy unprefixed alias of the route declared just before it.
     pub alias: bool,
-    /// The request body its handler reads ([`RequestBody`] of its extractors).
+    /// The request body its handler reads ([`Inputs`] of its extractors).
     pub body: fn() -> Option<Value>,
+    /// The query parameters its handler reads ([`Inputs`] of its extractors).
+    pub query: fn() -> Vec<Value>,
 }
 
 /// The OpenAPI document of `endpoints`: each one that is not [`excluded`] and has a catalogue
@@ -148,9 +153,7 @@ fn render(operation: &Operation, endpoint: &Endpoint<'_>) -> Value {
             json!({ "name": name, "in": "path", "required": true, "schema": schema })
         })
         .collect();
-    for (name, schema, required) in &operation.query {
-        parameters.push(json!({ "name": name, "in": "query", "required": required, "schema": schema }));
-    }
+    parameters.extend((endpoint.query)());
     let mut out = json!({
         "operationId": operation_id(endpoint.method, endpoint.path),
         "summary": operation.summary,
@@ -411,6 +414,7 @@ mod tests {
             access: endpoint.access,
             alias: endpoint.alias,
             body: endpoint.body,
+            query: endpoint.query,
         }))
     }
 
@@ -492,6 +496,79 @@ mod tests {
             let media_types: Vec<&String> = written["content"].as_object().unwrap().keys().collect();
             assert_eq!(media_types, ["multipart/form-data"], "{}", endpoint.path);
         }
+    }
+
+    #[test]
+    fn every_query_parameter_is_one_derived_from_the_handlers_types() {
+        let doc = served();
+        let table = crate::routes::table();
+        let mut documented = 0;
+        for endpoint in table.endpoints().filter(|endpoint| !excluded(&endpoint.path)) {
+            let method = endpoint.method.as_str().to_ascii_lowercase();
+            let Some(operation) = doc["paths"][endpoint.path.as_str()].get(&method) else {
+                continue;
+            };
+            let in_query: Vec<&Value> = operation["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|parameter| parameter["in"] == "query")
+                .collect();
+            let derived = (endpoint.query)();
+            assert_eq!(
+                in_query,
+                derived.iter().collect::<Vec<_>>(),
+                "{} {}: not the handler's query parameters",
+                endpoint.method,
+                endpoint.path
+            );
+            documented += in_query.len();
+        }
+        assert!(documented > 150, "{documented}");
+
+        // What serde reads, and what the wire accepts.
+        let parameter = |path: &str, method: &str, name: &str| -> Value {
+            let parameters = doc["paths"][path][method]["parameters"].as_array().unwrap();
+            let found = parameters.iter().find(|parameter| parameter["name"] == name);
+            found.cloned().unwrap_or_else(|| panic!("{method} {path}: no {name}"))
+        };
+        // Two `Query` extractors: the search's filters and the page's parameters.
+        let search = "/api/v1/resources/search";
+        assert_eq!(
+            parameter(search, "get", "label")["schema"]["type"],
+            "array",
+            "repeatable"
+        );
+        assert_eq!(parameter(search, "get", "label")["schema"]["maxItems"], 20);
+        assert_eq!(
+            parameter(search, "get", "available_from")["schema"]["format"],
+            "date-time"
+        );
+        assert_eq!(parameter(search, "get", "limit")["schema"]["maximum"], 100);
+        assert_eq!(
+            parameter(search, "get", "sort_order")["schema"]["enum"],
+            json!(["asc", "desc"])
+        );
+        // A field without a default is required, one with a serde default or an `Option` is not.
+        assert_eq!(
+            parameter("/api/v1/search/suggestions", "get", "query")["required"],
+            true
+        );
+        assert_eq!(
+            parameter("/api/v1/analytics/dashboard", "get", "days")["required"],
+            false
+        );
+        assert_eq!(parameter("/api/v1/board", "get", "after")["required"], false);
+        // Read as an `Option`, refused by the handler when absent.
+        assert_eq!(
+            parameter("/api/v1/oauth/authorize", "get", "code_challenge")["required"],
+            true
+        );
+        // An alias documents its canonical route's parameters.
+        assert_eq!(
+            parameter("/resources/search", "get", "label"),
+            parameter(search, "get", "label")
+        );
     }
 
     #[test]

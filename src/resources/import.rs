@@ -25,7 +25,8 @@ use crate::storage::Db;
 
 const MAX_FILE_BYTES: usize = 1 << 20;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     #[serde(default)]
     preview: bool,

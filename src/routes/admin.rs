@@ -40,7 +40,8 @@ pub fn declare(table: &mut RouteTable) {
         );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Page {
     #[serde(default)]
     skip: i64,

@@ -73,7 +73,8 @@ pub fn declare(table: &mut RouteTable) {
         );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Days {
     #[serde(default = "thirty")]
     days: i64,
@@ -107,7 +108,8 @@ async fn dashboard(state: web::Data<AppState>, Query(days): Query<Days>) -> Resu
     Ok(HttpResponse::Ok().json(analytics::dashboard(&state.db, period).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ResourceQuery {
     resource_id: Option<i64>,
 }
@@ -147,7 +149,8 @@ async fn cancellations(state: web::Data<AppState>, Query(days): Query<Days>) -> 
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Limit<const DEFAULT: i64> {
     limit: Option<i64>,
 }
@@ -177,7 +180,8 @@ async fn peak_times(state: web::Data<AppState>, Query(days): Query<Days>) -> Res
     Ok(HttpResponse::Ok().json(analytics::peak_times(&state.db, period).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UserQuery {
     user_id: Option<i64>,
 }

@@ -72,7 +72,8 @@ fn instant(name: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
 }
 
 /// The filters shared by the listing, statistics and export endpoints.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Filters {
     user_id: Option<i64>,
     action: Option<String>,
@@ -114,7 +115,8 @@ fn bounded(name: &str, value: i64, min: i64, max: i64) -> Result<i64, ApiError> 
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Page {
     #[serde(default)]
     skip: i64,
@@ -157,7 +159,8 @@ struct EntityPath {
     entity_id: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Limit {
     limit: Option<i64>,
 }
@@ -176,7 +179,8 @@ async fn entity(
     Ok(HttpResponse::Ok().json(audit_log::entries(&state.db, &filters.to_filter()?, limit, 0).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Activity {
     days: Option<i64>,
     limit: Option<i64>,

@@ -228,7 +228,8 @@ pub(super) async fn sign_in(
     Ok(issued)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RefreshParams {
     refresh_token: Option<String>,
 }

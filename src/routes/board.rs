@@ -20,7 +20,8 @@ pub fn declare(table: &mut RouteTable) {
     table.get("/api/v1/board", Access::Public, show);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Params {
     resources: Option<String>,
     after: Option<i64>,

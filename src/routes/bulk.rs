@@ -106,7 +106,8 @@ async fn validate(
     Ok(HttpResponse::Ok().json(outcome.validation()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportParams {
     #[serde(default)]
     dry_run: bool,
@@ -183,11 +184,14 @@ fn cancel_error(id: i64, error: &ApiError) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportParams {
     user_id: Option<i64>,
     resource_id: Option<i64>,
+    #[param(value_type = Option<String>, format = DateTime)]
     start_from: Option<WireTime>,
+    #[param(value_type = Option<String>, format = DateTime)]
     start_until: Option<WireTime>,
     status: Option<String>,
 }

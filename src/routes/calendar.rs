@@ -34,7 +34,8 @@ pub fn declare(table: &mut RouteTable) {
         .route(Method::GET, "/api/v1/calendar/my-feed", Needs(CalendarRead), &[], my_feed);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct WindowParams {
     #[serde(default = "default_days_back")]
     days_back: i64,

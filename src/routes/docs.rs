@@ -54,6 +54,7 @@ fn served() -> &'static serde_json::Value {
             access: endpoint.access,
             alias: endpoint.alias,
             body: endpoint.body,
+            query: endpoint.query,
         }))
     })
 }

@@ -89,7 +89,8 @@ async fn create(state: web::Data<AppState>, Json(body): Json<NewGroup>) -> Resul
     Ok(HttpResponse::Created().json(group))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     parent_id: Option<i64>,
     building: Option<String>,
@@ -183,7 +184,8 @@ async fn update(
     Ok(HttpResponse::Ok().json(group))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeleteParams {
     #[serde(default)]
     cascade: bool,
@@ -205,7 +207,8 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ResourcesParams {
     #[serde(default)]
     include_children: bool,

@@ -86,14 +86,16 @@ async fn replace_hours(state: &AppState, scope: Option<i64>, days: &[DayInput]) 
     Ok(HttpResponse::Ok().json(rows))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SlotParams {
     date: String,
     #[serde(default = "thirty")]
     slot_duration: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct NextParams {
     #[serde(default = "thirty")]
     slot_duration: i64,
@@ -166,7 +168,8 @@ async fn next_available(
     Ok(HttpResponse::Ok().json(slot))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IncludeGlobal {
     #[serde(default = "yes")]
     include_global: bool,

@@ -40,7 +40,8 @@ pub fn declare(table: &mut RouteTable) {
         .route(Method::DELETE, "/api/v1/labels/{label_id}", manage, &[], delete);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     category: Option<String>,
     search: Option<String>,

@@ -23,7 +23,8 @@ pub fn declare(table: &mut RouteTable) {
         .route(Method::POST, "/api/v1/notifications/{notification_id}/read", Authenticated, &[], mark_read);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     #[serde(default)]
     unread_only: bool,

@@ -235,17 +235,29 @@ async fn delete_client(
     Ok(HttpResponse::Ok().json(json!({ "message": "OAuth2 client deleted successfully" })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Authorization {
     client_id: String,
     redirect_uri: String,
     #[serde(default = "default_response_type")]
+    #[param(schema_with = response_types)]
     response_type: String,
     #[serde(default = "default_requested_scope")]
     scope: String,
     state: Option<String>,
+    /// Required (PKCE).
+    #[param(required = true)]
     code_challenge: Option<String>,
+    /// Required (PKCE), and only `S256`.
+    // A pattern rather than an enum (`schema_with`), which would drop the required flag.
+    #[param(required = true, pattern = "^S256$")]
     code_challenge_method: Option<String>,
+}
+
+/// The only `response_type` the handler serves.
+fn response_types() -> utoipa::openapi::Object {
+    crate::http::extract::one_of(&["code"])
 }
 
 fn default_response_type() -> String {

@@ -161,7 +161,8 @@ fn parse_tier(raw: &str) -> Result<Tier, ApiError> {
     Tier::parse(raw).ok_or_else(|| ApiError::BadRequest(Tier::invalid()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     #[serde(default)]
     skip: i64,
@@ -282,7 +283,8 @@ async fn usage_stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     Ok(HttpResponse::Ok().json(stats::stats(&state.db, state.clock.now()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AlertParams {
     #[serde(default = "default_threshold")]
     threshold: f64,

@@ -129,7 +129,8 @@ pub fn created(
 }
 
 /// Filters of `/my`; the pagination parameters are read separately.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MyParams {
     #[serde(default)]
     include_cancelled: bool,

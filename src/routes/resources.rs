@@ -95,15 +95,20 @@ async fn list(
 /// Longest `available_from`..`available_until` window a search accepts.
 const MAX_SEARCH_WINDOW_DAYS: i64 = 366;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchParams {
     q: Option<String>,
     status: Option<String>,
     available_only: Option<bool>,
+    #[param(value_type = Option<String>, format = DateTime)]
     available_from: Option<WireTime>,
+    #[param(value_type = Option<String>, format = DateTime)]
     available_until: Option<WireTime>,
+    #[param(inline)]
     tags: Option<TagList>,
     /// `category:value`, repeatable: resources carrying every one of them.
+    #[param(inline)]
     label: Option<crate::labels::LabelFilterList>,
 }
 
@@ -247,7 +252,8 @@ async fn update(
     Ok(HttpResponse::Ok().json(ResourceOut::from_snapshot(&snapshot, state.clock.now())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeleteParams {
     #[serde(default)]
     cancel_reservations: bool,
@@ -272,7 +278,8 @@ async fn delete(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ScheduleParams {
     #[serde(default = "default_days_ahead")]
     days_ahead: i64,
@@ -453,9 +460,11 @@ fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MaintenanceParams {
     #[serde(default = "default_auto_reset_hours")]
+    #[param(minimum = 1, maximum = 8760)]
     auto_reset_hours: i64,
 }
 

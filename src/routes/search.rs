@@ -33,7 +33,8 @@ fn default_limit() -> i64 {
     50
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Paging {
     #[serde(default = "default_limit")]
     limit: i64,
@@ -41,11 +42,13 @@ struct Paging {
     offset: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ResourceParams {
     query: Option<String>,
     tags: Option<String>,
     /// `category:value`, repeatable (or comma-separated).
+    #[param(inline)]
     label: Option<crate::labels::LabelFilterList>,
     status: Option<String>,
     available_only: Option<bool>,
@@ -91,7 +94,8 @@ async fn resources(
     Ok(HttpResponse::Ok().json(envelope(hits, total, window)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReservationParams {
     user_id: Option<i64>,
     resource_id: Option<i64>,
@@ -132,7 +136,8 @@ async fn reservations(
     Ok(HttpResponse::Ok().json(envelope(hits, total, window)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SuggestionParams {
     query: String,
     #[serde(default = "ten")]
@@ -164,7 +169,8 @@ async fn suggestions(
     Ok(HttpResponse::Ok().json(search::suggestions(&state.db, &params.query, params.limit).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PopularParams {
     #[serde(default = "twenty")]
     limit: i64,
@@ -185,7 +191,8 @@ struct ResourceId {
     resource_id: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AvailabilityParams {
     #[serde(default = "seven")]
     days_ahead: i64,
@@ -212,8 +219,10 @@ async fn availability(
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SavedParams {
+    #[param(inline)]
     search_type: Option<SearchType>,
 }
 

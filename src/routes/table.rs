@@ -21,7 +21,7 @@ use crate::auth::{Access, guard};
 use crate::error::ApiError;
 use crate::events::EventWriter;
 use crate::http::middleware::catch_panics;
-use crate::openapi::RequestBody;
+use crate::openapi::Inputs;
 use crate::rate_limit::{self, LimitedRoute};
 
 use super::idempotency;
@@ -35,8 +35,11 @@ pub struct Endpoint {
     /// True for a legacy unprefixed alias of an `/api/v1` endpoint.
     pub alias: bool,
     /// The request body the handler reads, for the OpenAPI document: what its extractors' types
-    /// say ([`RequestBody`]).
+    /// say ([`Inputs`]).
     pub body: fn() -> Option<serde_json::Value>,
+    /// The query parameters the handler reads, for the OpenAPI document: what its extractors'
+    /// types say ([`Inputs`]).
+    pub query: fn() -> Vec<serde_json::Value>,
 }
 
 type RouteFactory = Box<dyn Fn() -> Route>;
@@ -62,7 +65,7 @@ impl RouteTable {
     ) -> &mut Self
     where
         F: Handler<Args>,
-        Args: FromRequest + RequestBody + 'static,
+        Args: FromRequest + Inputs + 'static,
         F::Output: Responder + 'static,
     {
         // Limits follow the canonical path, so an alias shares its endpoint's limit.
@@ -82,7 +85,7 @@ impl RouteTable {
     ) -> &mut Self
     where
         F: Handler<Args>,
-        Args: FromRequest + RequestBody + 'static,
+        Args: FromRequest + Inputs + 'static,
         F::Output: Responder + 'static,
     {
         self.declare(method, path, access, &[], LimitedRoute::like(path, counted_as), handler)
@@ -99,7 +102,7 @@ impl RouteTable {
     ) -> &mut Self
     where
         F: Handler<Args>,
-        Args: FromRequest + RequestBody + 'static,
+        Args: FromRequest + Inputs + 'static,
         F::Output: Responder + 'static,
     {
         for (index, path) in std::iter::once(path).chain(aliases.iter().copied()).enumerate() {
@@ -109,6 +112,7 @@ impl RouteTable {
                 access,
                 alias: index > 0,
                 body: Args::request_body,
+                query: Args::query_parameters,
             };
             let (method, handler, limited) = (method.clone(), handler.clone(), limited.clone());
             self.entries.push((
@@ -138,7 +142,7 @@ impl RouteTable {
     pub fn get<F, Args>(&mut self, path: &str, access: Access, handler: F) -> &mut Self
     where
         F: Handler<Args>,
-        Args: FromRequest + RequestBody + 'static,
+        Args: FromRequest + Inputs + 'static,
         F::Output: Responder + 'static,
     {
         self.route(Method::GET, path, access, &[], handler)

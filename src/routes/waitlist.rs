@@ -89,7 +89,8 @@ async fn join(
     Ok(HttpResponse::Created().json(entry))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     #[serde(default)]
     include_completed: bool,

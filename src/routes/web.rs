@@ -189,7 +189,7 @@ fn clearing(browser: &BrowserSessions, req: &HttpRequest, error: &ApiError) -> H
     response
 }
 
-/// Derives a schema as every body type does (`openapi::RequestBody`), though this route is left
+/// Derives a schema as every body type does (`openapi::Inputs`), though this route is left
 /// out of the document (`openapi::EXCLUDED`).
 #[derive(Deserialize, utoipa::ToSchema)]
 struct SignIn {

@@ -116,7 +116,8 @@ async fn create(
     Ok(secret_json_with(StatusCode::CREATED, created))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// Everyone's webhooks (with `webhook:manage_any`).
     #[serde(default)]
@@ -197,7 +198,8 @@ async fn regenerate_secret(
     Ok(secret_json(regenerated))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeliveriesParams {
     limit: Option<i64>,
 }

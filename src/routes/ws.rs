@@ -33,9 +33,12 @@ pub fn declare(table: &mut RouteTable) {
     table.get("/ws", Access::QueryToken, connect);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Params {
-    /// Authenticated by the route guard already; without it, the session cookie was.
+    /// The access token; a browser signed in to the dashboard may leave it out, its session
+    /// cookie is read instead.
+    // Either was authenticated by the route guard already.
     token: Option<String>,
     since: Option<i64>,
     resources: Option<String>,
