@@ -246,7 +246,8 @@ fn notice(names: &Names, event: &Event, now: DateTime<Utc>) -> Option<Notice> {
         | Event::ResourceGroupChanged(_)
         | Event::ResourceHierarchyChanged(_)
         | Event::UserCreated(_)
-        | Event::SignInRevoked(_) => return None,
+        | Event::SignInRevoked(_)
+        | Event::WaitlistChanged(_) => return None,
     })
 }
 

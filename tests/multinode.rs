@@ -159,6 +159,68 @@ async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
     drop(nodes);
 }
 
+/// A waitlist joined through node A is offered a slot freed through node B. B's actor of the
+/// room was loaded (it served the booking) before the join, which it learns of from the
+/// outbox: without that, B would free the slot from a waitlist it thinks empty, and the waiting
+/// user would never be offered it.
+#[tokio::test]
+async fn a_waitlist_joined_on_one_node_is_offered_a_slot_freed_on_another() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let nodes = nodes(&database, 2, &[]);
+    let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
+    let admin = sign_up_at(&a, "admin").await;
+    let room = create_resource_at(&a, &admin, "Shared room").await;
+    let (holder, waiter) = (sign_up_at(&b, "holder").await, sign_up_at(&a, "waiter").await);
+    let client = http_client();
+    let at = chrono::Utc::now().date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc() + chrono::Duration::days(2);
+    let (start, end) = (at.to_rfc3339(), (at + chrono::Duration::hours(1)).to_rfc3339());
+    let booked: Value = client
+        .post(format!("{b}/api/v1/reservations"))
+        .bearer_auth(&holder)
+        .json(&json!({"resource_id": room, "start_time": start, "end_time": end}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let joined = client
+        .post(format!("{a}/api/v1/waitlist"))
+        .bearer_auth(&waiter)
+        .json(&json!({"resource_id": room, "desired_start": start, "desired_end": end}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 201);
+    let entry = joined.json::<Value>().await.unwrap()["id"].clone();
+    // B follows A's outbox within milliseconds (NOTIFY); the cancellation comes well after.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cancelled = client
+        .post(format!("{b}/api/v1/reservations/{}/cancel", booked["id"]))
+        .bearer_auth(&holder)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+    let status = client
+        .get(format!("{a}/api/v1/waitlist/{entry}"))
+        .bearer_auth(&waiter)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["status"]
+        .clone();
+    assert_eq!(
+        status, "offered",
+        "the cancellation and the offer are one step, on any node"
+    );
+}
+
 /// Three nodes on one database allow the configured limit in total: 30 registrations from one
 /// address, sent at once and spread over the three nodes, are admitted exactly 20 times (the
 /// limit of `/api/v1/register`), not 20 per node. (In memory, each node would have admitted its

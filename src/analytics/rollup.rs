@@ -102,7 +102,8 @@ fn touch(event: &Event) -> Touch {
         | Event::ResourceGroupChanged(_)
         | Event::ResourceHierarchyChanged(_)
         | Event::UserCreated(_)
-        | Event::SignInRevoked(_) => Touch::Nothing,
+        | Event::SignInRevoked(_)
+        | Event::WaitlistChanged(_) => Touch::Nothing,
     }
 }
 

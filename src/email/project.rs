@@ -40,7 +40,8 @@ pub fn is_mailed(event: &Event) -> bool {
         | Event::ResourceGroupChanged(_)
         | Event::ResourceHierarchyChanged(_)
         | Event::UserCreated(_)
-        | Event::SignInRevoked(_) => false,
+        | Event::SignInRevoked(_)
+        | Event::WaitlistChanged(_) => false,
     }
 }
 

@@ -67,6 +67,10 @@ pub enum Event {
     /// Not an announcement (no socket receives it, nothing derives from it): every process's
     /// tailer reads it and has its notifier close the sockets opened with those sign-ins.
     SignInRevoked(SignInRevoked),
+    /// Not an announcement either: someone joined or left a resource's waitlist. Other
+    /// processes' actors of that resource reload on it, so that a slot freed through any
+    /// process is offered to the whole waitlist.
+    WaitlistChanged(WaitlistChanged),
 }
 
 /// An outbox row's `kind` and `payload` that are no [`Event`] this release knows.
@@ -102,6 +106,15 @@ impl Event {
             Event::BusinessHoursUpdated(BusinessHoursUpdated { resource_id: None })
                 | Event::BlackoutDatesUpdated(BlackoutDatesUpdated { resource_id: None, .. })
         )
+    }
+
+    /// The resource an event that no socket receives concerns (a [`Event::WaitlistChanged`]):
+    /// other processes' actors of it must follow the change all the same.
+    pub fn unannounced_change_of(&self) -> Option<ResourceId> {
+        match self {
+            Event::WaitlistChanged(changed) => Some(changed.resource_id),
+            _ => None,
+        }
     }
 
     /// The revocation it carries, if it is a [`Event::SignInRevoked`].
@@ -519,6 +532,14 @@ impl NewEvent {
     }
 
     /// Sign-ins of `user` were revoked: all of them, or the one named `login`.
+    /// Someone joined or left `resource`'s waitlist (for the other processes' actors only).
+    pub fn waitlist_changed(resource: ResourceId) -> NewEvent {
+        NewEvent {
+            event: Event::WaitlistChanged(WaitlistChanged { resource_id: resource }),
+            audience: Audience::default(),
+        }
+    }
+
     pub fn sign_in_revoked(user: UserId, login: Option<&str>) -> NewEvent {
         NewEvent {
             event: Event::SignInRevoked(SignInRevoked {
@@ -836,6 +857,12 @@ pub struct UserCreated {
 pub struct SignInRevoked {
     pub user_id: UserId,
     pub session_id: Option<String>,
+}
+
+/// A resource's waitlist gained or lost an entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitlistChanged {
+    pub resource_id: ResourceId,
 }
 
 /// A field that is either absent or present, possibly `null` (`Some(None)`).

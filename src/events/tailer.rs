@@ -331,7 +331,13 @@ impl Tailer {
             react(&Stale::Every);
             return;
         }
-        let mut resources: Vec<i64> = foreign().filter_map(|e| e.audience.resource).collect();
+        let mut resources: Vec<i64> = foreign()
+            .filter_map(|e| {
+                e.audience
+                    .resource
+                    .or_else(|| e.event.as_ref().and_then(|e| e.unannounced_change_of()))
+            })
+            .collect();
         resources.sort_unstable();
         resources.dedup();
         if !resources.is_empty() {

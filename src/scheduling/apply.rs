@@ -326,6 +326,7 @@ pub async fn one(
                     params![resource, user.id, desired.start(), desired.end(), *flexible, now],
                 )
                 .await?;
+            out.events.push(NewEvent::waitlist_changed(resource));
             Ok(Applied::Waitlist(new_id(row, "waitlist entry")?))
         }
         Change::Offer { entry, hold, until } => {
@@ -370,7 +371,7 @@ pub async fn one(
                     resource,
                     row.get("offered_reservation_id")?,
                 )),
-                WaitlistClosed::Cancelled => {}
+                WaitlistClosed::Cancelled => out.events.push(NewEvent::waitlist_changed(resource)),
             }
             Ok(Applied::Done)
         }

@@ -116,7 +116,8 @@ fn topic_of(event: &Event) -> Option<(&'static str, Reach)> {
         | Event::TagDeleted(_)
         | Event::ResourceGroupChanged(_)
         | Event::ResourceHierarchyChanged(_)
-        | Event::SignInRevoked(_) => return None,
+        | Event::SignInRevoked(_)
+        | Event::WaitlistChanged(_) => return None,
     })
 }
 

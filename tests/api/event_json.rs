@@ -128,6 +128,7 @@ fn every_event() -> Vec<NewEvent> {
         NewEvent::resource_group_changed(5, "deleted", "Floor 3", Some(4)),
         NewEvent::resource_hierarchy_changed(3, Some(5), None),
         NewEvent::resource_hierarchy_changed(3, None, Some(2)),
+        NewEvent::waitlist_changed(3),
     ]
 }
 
@@ -479,5 +480,12 @@ audience: user=None resource=Some(3) everyone=true availability=false
 payload: {"group_id":null,"parent_id":2,"resource_id":3}
 frame: {"group_id":null,"parent_id":2,"resource_id":3,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_hierarchy_changed"}
 owner frame: {"group_id":null,"parent_id":2,"resource_id":3,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"resource_hierarchy_changed"}
+webhook: -
+
+kind: waitlist_changed
+audience: user=None resource=None everyone=false availability=false
+payload: {"resource_id":3}
+frame: {"resource_id":3,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"waitlist_changed"}
+owner frame: {"resource_id":3,"seq":42,"timestamp":"2030-01-02T12:04:05Z","type":"waitlist_changed"}
 webhook: -
 "#;
