@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::process::ServerProcess;
-use support::server::{create_resource_at, http_client, sign_up_at};
+use support::server::{create_resource_at, http_client, post_at, sign_up_at};
 use support::{Backend, TestDatabase};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -176,34 +176,20 @@ async fn a_waitlist_joined_on_one_node_is_offered_a_slot_freed_on_another() {
     let client = http_client();
     let at = chrono::Utc::now().date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc() + chrono::Duration::days(2);
     let (start, end) = (at.to_rfc3339(), (at + chrono::Duration::hours(1)).to_rfc3339());
-    let booked: Value = client
-        .post(format!("{b}/api/v1/reservations"))
-        .bearer_auth(&holder)
-        .json(&json!({"resource_id": room, "start_time": start, "end_time": end}))
-        .send()
+    let booking = json!({"resource_id": room, "start_time": start, "end_time": end});
+    let booked: Value = post_at(&b, &holder, "/api/v1/reservations", &booking)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
-    let joined = client
-        .post(format!("{a}/api/v1/waitlist"))
-        .bearer_auth(&waiter)
-        .json(&json!({"resource_id": room, "desired_start": start, "desired_end": end}))
-        .send()
-        .await
-        .unwrap();
+    let wish = json!({"resource_id": room, "desired_start": start, "desired_end": end});
+    let joined = post_at(&a, &waiter, "/api/v1/waitlist", &wish).await;
     assert_eq!(joined.status(), 201);
     let entry = joined.json::<Value>().await.unwrap()["id"].clone();
     // B follows A's outbox within milliseconds (NOTIFY); the cancellation comes well after.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let cancelled = client
-        .post(format!("{b}/api/v1/reservations/{}/cancel", booked["id"]))
-        .bearer_auth(&holder)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let cancel = format!("/api/v1/reservations/{}/cancel", booked["id"]);
+    let cancelled = post_at(&b, &holder, &cancel, &json!({})).await;
     assert_eq!(cancelled.status(), 200);
     let status = client
         .get(format!("{a}/api/v1/waitlist/{entry}"))

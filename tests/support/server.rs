@@ -77,17 +77,29 @@ pub async fn sign_up_at(address: &str, name: &str) -> String {
 /// Creates a resource named `name` through the server at `address` as the admin `token`; its
 /// id. For servers started as processes, like [`sign_up_at`].
 pub async fn create_resource_at(address: &str, token: &str, name: &str) -> i64 {
-    let room: serde_json::Value = http_client()
-        .post(format!("{address}/api/v1/resources"))
+    let room: serde_json::Value = post_at(
+        address,
+        token,
+        "/api/v1/resources",
+        &serde_json::json!({ "name": name }),
+    )
+    .await
+    .json()
+    .await
+    .expect("a resource");
+    room["id"].as_i64().expect("a resource id")
+}
+
+/// POSTs the JSON `body` to `path` of the server at `address` as `token`; its answer. For
+/// servers started as processes, like [`sign_up_at`].
+pub async fn post_at(address: &str, token: &str, path: &str, body: &serde_json::Value) -> reqwest::Response {
+    http_client()
+        .post(format!("{address}{path}"))
         .bearer_auth(token)
-        .json(&serde_json::json!({ "name": name }))
+        .json(body)
         .send()
         .await
-        .expect("creating a resource")
-        .json()
-        .await
-        .expect("a resource");
-    room["id"].as_i64().expect("a resource id")
+        .unwrap_or_else(|error| panic!("POST {path}: {error}"))
 }
 
 impl TestApp {
