@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 use reserver_actors::domain::Interval;
 
 use super::rollup::HOUR_US;
-use crate::storage::{Binder, Db, StorageError};
+use crate::storage::{Binder, Db, Row, StorageError};
 
 /// Cells in a week: `weekday (Monday 0) × 24 + local hour`.
 pub const CELLS: usize = 7 * 24;
@@ -162,18 +162,8 @@ impl OpenTime {
         days: &[(usize, i64, i64)],
         ids: &[i64],
     ) -> Result<Vec<(i64, usize, f64)>, StorageError> {
-        if days.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (binder, ranges, ids) = day_ranges(days, ids);
-        let sql = format!(
-            "WITH w (k, a, b) AS (VALUES {ranges})
-             SELECT d.resource_id AS resource_id, CAST(SUM(d.booked_us) AS BIGINT) AS booked
-             FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
-             WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
-             GROUP BY d.resource_id"
-        );
-        db.query(&sql, binder.into_values())
+        let select = "d.resource_id AS resource_id, CAST(SUM(d.booked_us) AS BIGINT) AS booked";
+        day_query(db, days, ids, select, "d.resource_id")
             .await?
             .iter()
             .map(|row| {
@@ -192,24 +182,16 @@ impl OpenTime {
         days: &[(usize, i64, i64)],
         ids: &[i64],
     ) -> Result<Vec<(i64, usize, f64)>, StorageError> {
-        if days.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (binder, ranges, ids) = day_ranges(days, ids);
         let sums: Vec<String> = (0..24)
             .map(|h| format!("CAST(SUM(d.b{h}) AS BIGINT) AS b{h}"))
             .collect();
         // The epoch's day 0 was a Thursday: (day + 3) % 7 is the weekday, Monday 0.
-        let sql = format!(
-            "WITH w (k, a, b) AS (VALUES {ranges})
-             SELECT d.resource_id AS resource_id, w.k AS k, (d.day + 3) % 7 AS weekday, {sums}
-             FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
-             WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
-             GROUP BY d.resource_id, w.k, (d.day + 3) % 7",
-            sums = sums.join(", "),
+        let select = format!(
+            "d.resource_id AS resource_id, w.k AS k, (d.day + 3) % 7 AS weekday, {}",
+            sums.join(", ")
         );
         let mut booked = Vec::new();
-        for row in db.query(&sql, binder.into_values()).await? {
+        for row in day_query(db, days, ids, &select, "d.resource_id, w.k, (d.day + 3) % 7").await? {
             let resource: i64 = row.get("resource_id")?;
             let k: i64 = row.get("k")?;
             let weekday: i64 = row.get("weekday")?;
@@ -338,6 +320,29 @@ impl OpenTime {
 
 /// The bound values of `days` (`(run, first day, end day)`) as the rows of `VALUES` for
 /// `w (k, a, b)`, and of `ids` as an `IN` list.
+/// `SELECT {select}` over the daily rows of `ids` with booked time in the runs' whole `days`
+/// (`w.k` is a row's run), grouped by `group_by`; no statement when there are no such days.
+async fn day_query(
+    db: &Db,
+    days: &[(usize, i64, i64)],
+    ids: &[i64],
+    select: &str,
+    group_by: &str,
+) -> Result<Vec<Row>, StorageError> {
+    if days.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (binder, ranges, ids) = day_ranges(days, ids);
+    let sql = format!(
+        "WITH w (k, a, b) AS (VALUES {ranges})
+         SELECT {select}
+         FROM w JOIN analytics_resource_days d ON d.day >= w.a AND d.day < w.b
+         WHERE d.resource_id IN ({ids}) AND d.booked_us > 0
+         GROUP BY {group_by}"
+    );
+    db.query(&sql, binder.into_values()).await
+}
+
 fn day_ranges(days: &[(usize, i64, i64)], ids: &[i64]) -> (Binder, String, String) {
     let mut binder = Binder::new();
     let ranges: Vec<String> = days
