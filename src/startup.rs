@@ -234,6 +234,7 @@ impl Application {
             Outside {
                 foreign: Box::new(move |stale| match stale {
                     Stale::Resources(changed) => supervisor.follow(changed),
+                    Stale::Bookings(changed) => supervisor.follow_bookings(changed),
                     Stale::Every => supervisor.refresh_all(),
                 }),
                 hierarchy: Arc::new(crate::groups::LiveStore { db: db.clone() }),

@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use memory_store::MemoryStore;
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::{
-    ActorConfig, Book, Cancel, CancelScope, Ready, ResourceSupervisor, ScheduleError, UserRef,
+    ActorConfig, Book, Booking, Cancel, CancelScope, Ready, ResourceSupervisor, ScheduleError, UserRef,
 };
 use reserver_actors::{Clock, ManualClock};
 
@@ -284,6 +284,58 @@ async fn opening_hours_are_enforced_from_memory_and_refreshed_hours_apply_to_the
         snapshot.hours,
         nine_to_five(10),
         "the snapshot is current once refreshed"
+    );
+    supervisor.shutdown();
+}
+
+#[actix::test]
+async fn bookings_changed_by_another_process_are_followed_without_reloading_the_resource() {
+    use reserver_actors::domain::{DayHours, OpeningHours, TimeOfDay};
+
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
+    let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
+    let book = |owner: i64, interval: Interval| Book {
+        user: user(owner),
+        interval,
+        message: None,
+        idempotency_key: None,
+    };
+    let first = supervisor.send(RESOURCE, book(1, slot(10, 11))).await.unwrap().bookings[0].id;
+    supervisor.send(RESOURCE, book(2, slot(11, 12))).await.unwrap();
+    let hours_before = supervisor.snapshot(RESOURCE).await.unwrap().hours.clone();
+
+    // Another process cancels the first booking and books 12–13; the hours change too, which
+    // only a whole reload would read.
+    let other = {
+        let mut data = store.data.lock().unwrap();
+        let row = data.rows.iter_mut().find(|r| r.booking.id == first).unwrap();
+        row.status = "cancelled";
+        data.next_id += 1;
+        let id = data.next_id;
+        data.rows.push(memory_store::Row {
+            booking: Booking::active(id, user(3), slot(12, 13), start()),
+            status: "active",
+        });
+        let (open, close) = (TimeOfDay::from_hms(12, 0, 0), TimeOfDay::from_hms(13, 0, 0));
+        data.hours = OpeningHours::weekly([(
+            chrono::Weekday::Mon,
+            DayHours::open(open.unwrap(), close.unwrap()).unwrap(),
+        )]);
+        id
+    };
+    supervisor.follow_bookings(&[(RESOURCE, first), (RESOURCE, other)]);
+    supervisor.send(RESOURCE, Ready).await.unwrap();
+
+    let snapshot = supervisor.snapshot(RESOURCE).await.unwrap();
+    let owners: Vec<i64> = snapshot.bookings.iter().map(|b| b.user.id).collect();
+    assert_eq!(owners, [2, 3], "the cancelled booking left, the new one came");
+    assert_eq!(snapshot.hours, hours_before, "only the bookings were read again");
+    assert!(
+        matches!(
+            supervisor.send(RESOURCE, book(4, slot(12, 13))).await,
+            Err(ScheduleError::Conflict { .. })
+        ),
+        "the followed booking is refused from memory"
     );
     supervisor.shutdown();
 }

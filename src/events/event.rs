@@ -117,6 +117,44 @@ impl Event {
         }
     }
 
+    /// The booking of the event's resource that it is about, when the event changes nothing
+    /// else that a resource's actor holds: another process's actor of the resource follows such
+    /// a change by reading that booking again. Every other change of a resource (waitlists,
+    /// offers, approvals, the resource itself) makes those actors reload the resource.
+    pub fn changed_booking(&self) -> Option<ReservationId> {
+        let slot = match self {
+            Event::ReservationCreated(ReservationCreated { slot, .. })
+            | Event::ReservationCancelled(ReservationCancelled { slot, .. })
+            | Event::ReservationUpdated(ReservationUpdated { slot, .. })
+            | Event::ReservationExpired(ReservationExpired { slot, .. })
+            | Event::ReservationReleased(ReservationReleased { slot, .. })
+            | Event::ReservationCheckedIn(ReservationCheckedIn { slot, .. })
+            | Event::ReservationApproved(ReservationApproved { slot, .. })
+            | Event::ReservationRejected(ReservationRejected { slot, .. })
+            | Event::HoldCreated(HoldChanged { slot, .. })
+            | Event::HoldExpired(HoldChanged { slot, .. })
+            | Event::HoldReleased(HoldChanged { slot, .. }) => slot,
+            Event::ApprovalRequest(_)
+            | Event::WaitlistOffer(_)
+            | Event::WaitlistOfferExpired(_)
+            | Event::WaitlistAccepted(_)
+            | Event::ResourceStatusChanged(_)
+            | Event::ResourceUpdated(_)
+            | Event::ResourceCreated(_)
+            | Event::ResourceDeleted(_)
+            | Event::BusinessHoursUpdated(_)
+            | Event::BlackoutDatesUpdated(_)
+            | Event::TagRenamed(_)
+            | Event::TagDeleted(_)
+            | Event::ResourceGroupChanged(_)
+            | Event::ResourceHierarchyChanged(_)
+            | Event::UserCreated(_)
+            | Event::SignInRevoked(_)
+            | Event::WaitlistChanged(_) => return None,
+        };
+        Some(slot.reservation_id)
+    }
+
     /// The revocation it carries, if it is a [`Event::SignInRevoked`].
     pub fn revocation(&self) -> Option<Revoke> {
         match self {

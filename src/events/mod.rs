@@ -232,6 +232,8 @@ impl EventWriter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stale {
     Resources(Vec<i64>),
+    /// Changes to these bookings (resource, reservation) only: their actors read them again.
+    Bookings(Vec<(i64, i64)>),
     /// A change that concerns every resource (the global opening hours).
     Every,
 }

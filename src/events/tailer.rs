@@ -40,10 +40,12 @@
 //! ([`start_position`]). No socket is served before, since the process listens only afterwards.
 //!
 //! **Other processes.** Every event carries the `origin` of the process whose actor made it. Events
-//! about a resource from another origin make the tailer ask the supervisor to reload that
-//! resource's live actor (every live actor for a change that concerns all resources, such as the
-//! global opening hours), so what actors read from memory follows other processes within the poll
-//! interval; the database's overlap guard keeps a stale cache harmless for writes. A process starts
+//! about a resource from another origin make the tailer ask the supervisor to bring that
+//! resource's actor up to date: an event about one booking only ([`Event::changed_booking`]) makes
+//! it read that booking again, any other change of the resource makes it reload the resource, and a
+//! change that concerns all resources (the global opening hours) reloads every live actor. So what
+//! actors read from memory follows other processes within milliseconds (the tailer is woken by
+//! `NOTIFY`); the database's overlap guard keeps a stale cache harmless for writes. A process starts
 //! tailing at the outbox's end. After publishing a batch it runs the reactions registered for
 //! committed events (waking the webhook dispatcher), so those follow every process's commits. Its
 //! loop also drives the pruner ([`crate::retention`]), telling it how far events were read.
@@ -65,7 +67,7 @@ use std::time::{Duration, Instant};
 
 use super::hierarchy::changes_hierarchy;
 use super::outbox::{self, Snapshot, StoredEvent, Tail};
-use super::{EventWriter, ForeignChanges, LiveConfig, LiveHierarchy, Stale};
+use super::{Event, EventWriter, ForeignChanges, LiveConfig, LiveHierarchy, Stale};
 use crate::retention::Pruner;
 use crate::storage::{Db, StorageError};
 use actix::Addr;
@@ -318,32 +320,43 @@ impl Tailer {
     }
 
     /// Changes made by another server process: the actors here that cache those resources
-    /// reload them (all of them after a change of the global opening hours), so their schedules
-    /// and rules (and what readers see) stay current.
+    /// read the changed bookings again, or reload the resource when more than bookings changed
+    /// (all of them after a change of the global opening hours), so their schedules and rules
+    /// (and what readers see) stay current.
     fn reload_foreign(&self, events: &[StoredEvent]) {
-        let react = &self.followers.foreign;
-        let foreign = || {
-            events
-                .iter()
-                .filter(|e| e.origin.as_deref() != Some(self.writer.origin()))
-        };
-        if foreign().any(|e| e.event.as_ref().is_some_and(|e| e.concerns_every_resource())) {
-            react(&Stale::Every);
-            return;
-        }
-        let mut resources: Vec<i64> = foreign()
-            .filter_map(|e| {
-                e.audience
-                    .resource
-                    .or_else(|| e.event.as_ref().and_then(|e| e.unannounced_change_of()))
-            })
-            .collect();
-        resources.sort_unstable();
-        resources.dedup();
-        if !resources.is_empty() {
-            react(&Stale::Resources(resources));
+        for stale in foreign_changes(events, self.writer.origin()) {
+            (self.followers.foreign)(&stale);
         }
     }
+}
+
+/// What the events of other origins than `origin` leave stale here: every resource after a
+/// change that concerns them all; otherwise the resources to reload, then the bookings to read
+/// again (of the other resources: a reload reads its bookings anyway).
+fn foreign_changes(events: &[StoredEvent], origin: &str) -> Vec<Stale> {
+    let foreign = || events.iter().filter(|e| e.origin.as_deref() != Some(origin));
+    if foreign().any(|e| e.event.as_ref().is_some_and(Event::concerns_every_resource)) {
+        return vec![Stale::Every];
+    }
+    let (mut resources, mut bookings) = (Vec::new(), Vec::new());
+    for stored in foreign() {
+        let event = stored.event.as_ref();
+        match (stored.audience.resource, event.and_then(Event::changed_booking)) {
+            (Some(resource), Some(reservation)) => bookings.push((resource, reservation)),
+            (resource, _) => resources.extend(resource.or_else(|| event.and_then(Event::unannounced_change_of))),
+        }
+    }
+    resources.sort_unstable();
+    resources.dedup();
+    bookings.retain(|(resource, _)| resources.binary_search(resource).is_err());
+    let mut stale = Vec::new();
+    if !resources.is_empty() {
+        stale.push(Stale::Resources(resources));
+    }
+    if !bookings.is_empty() {
+        stale.push(Stale::Bookings(bookings));
+    }
+    stale
 }
 
 #[cfg(test)]
@@ -367,6 +380,59 @@ mod tests {
                 .collect(),
             snapshot: xmin.map(|xmin| Snapshot { xmin }),
         }
+    }
+
+    /// An event of `origin` about `resource` (when given).
+    fn stored(origin: &str, resource: Option<i64>, event: Event) -> StoredEvent {
+        StoredEvent {
+            audience: reserver_actors::notifier::Audience {
+                resource,
+                ..Default::default()
+            },
+            origin: Some(origin.into()),
+            event: Some(event),
+            ..tail(&[1], None).events.remove(0)
+        }
+    }
+
+    fn created(resource: i64, reservation: i64) -> Event {
+        use super::super::event::{ReservationCreated, Slot};
+        Event::ReservationCreated(ReservationCreated {
+            slot: Slot {
+                reservation_id: reservation,
+                resource_id: resource,
+                start_time: "2030-01-07T10:00:00Z".into(),
+                end_time: "2030-01-07T11:00:00Z".into(),
+            },
+            status: None,
+        })
+    }
+
+    #[test]
+    fn another_nodes_booking_changes_are_followed_booking_by_booking_and_other_changes_reload() {
+        use super::super::event::{BusinessHoursUpdated, WaitlistChanged};
+        let waitlist = |resource| Event::WaitlistChanged(WaitlistChanged { resource_id: resource });
+        let events = [
+            stored("other", Some(1), created(1, 10)),
+            stored("here", Some(3), created(3, 30)),
+            stored("other", Some(2), created(2, 20)),
+            stored("other", None, waitlist(2)),
+            stored("other", Some(1), created(1, 11)),
+        ];
+        assert_eq!(
+            foreign_changes(&events, "here"),
+            [Stale::Resources(vec![2]), Stale::Bookings(vec![(1, 10), (1, 11)])],
+            "resource 2 reloads (its waitlist changed), so its booking is not read again; this node's own event is ignored"
+        );
+        assert!(foreign_changes(&events[1..2], "here").is_empty());
+        let hours = Event::BusinessHoursUpdated(BusinessHoursUpdated { resource_id: None });
+        assert_eq!(
+            foreign_changes(
+                &[stored("other", Some(1), created(1, 10)), stored("other", None, hours)],
+                "here"
+            ),
+            [Stale::Every]
+        );
     }
 
     fn ids(events: Vec<StoredEvent>) -> Vec<i64> {

@@ -10,14 +10,15 @@ use reserver_actors::domain::Interval;
 use reserver_actors::fault::Fault;
 use reserver_actors::resource::store::{Applied, Change, LoadedResource, StoreResult};
 use reserver_actors::resource::{
-    Booking, BookingStatus, Offer, ResourceId, ScheduleStore, SeriesLink, StoreError, UserRef, WaitlistEntry,
+    Booking, BookingStatus, Offer, ReservationId, ResourceId, ScheduleStore, SeriesLink, StoreError, UserRef,
+    WaitlistEntry,
 };
 
 use super::group_commit::{CommitMetrics, GroupCommit, Tuning};
 use crate::events::EventWriter;
 use crate::params;
 use crate::resources::record;
-use crate::storage::{Db, Row, StorageError};
+use crate::storage::{Binder, Db, Row, StorageError};
 
 pub struct SqlScheduleStore {
     db: Db,
@@ -83,23 +84,25 @@ fn booking(row: &Row) -> Result<Booking, StoreError> {
     })
 }
 
+/// The bookings of a resource that block time, as [`booking`] reads them; `{only}` narrows them.
+fn blocking_bookings_sql(only: &str) -> String {
+    format!(
+        "SELECT r.id, r.user_id, u.username, r.start_time, r.end_time, r.created_at, r.status,
+                r.recurrence_rule_id, r.parent_reservation_id, r.hold_expires_at, r.checkin_deadline,
+                r.checked_in_at, w.id AS offer_for
+         FROM reservations r
+         JOIN users u ON u.id = r.user_id
+         LEFT JOIN waitlist w ON w.offered_reservation_id = r.id AND w.status = 'offered'
+         WHERE r.resource_id = $1 AND r.status IN ('active', 'pending_approval', 'held') {only}
+         ORDER BY r.start_time"
+    )
+}
+
 async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, StoreError> {
     let Some(info) = record::fetch(&db, resource).await? else {
         return Ok(None);
     };
-    let rows = db
-        .query(
-            "SELECT r.id, r.user_id, u.username, r.start_time, r.end_time, r.created_at, r.status,
-                    r.recurrence_rule_id, r.parent_reservation_id, r.hold_expires_at, r.checkin_deadline,
-                    r.checked_in_at, w.id AS offer_for
-             FROM reservations r
-             JOIN users u ON u.id = r.user_id
-             LEFT JOIN waitlist w ON w.offered_reservation_id = r.id AND w.status = 'offered'
-             WHERE r.resource_id = $1 AND r.status IN ('active', 'pending_approval', 'held')
-             ORDER BY r.start_time",
-            params![resource],
-        )
-        .await?;
+    let rows = db.query(&blocking_bookings_sql(""), params![resource]).await?;
     let bookings = rows.iter().map(booking).collect::<Result<_, _>>()?;
     let rows = db
         .query(
@@ -146,6 +149,26 @@ async fn load(db: Db, resource: ResourceId) -> Result<Option<LoadedResource>, St
     }))
 }
 
+/// Those of `reservations` of `resource` that block time, as stored now.
+async fn load_bookings(
+    db: Db,
+    resource: ResourceId,
+    reservations: Vec<ReservationId>,
+) -> Result<Vec<Booking>, StoreError> {
+    if reservations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut binder = Binder::new();
+    binder.bind(resource); // $1 of the statement
+    let marks: Vec<String> = reservations.iter().map(|id| binder.bind(*id)).collect();
+    let sql = blocking_bookings_sql(&format!("AND r.id IN ({})", marks.join(", ")));
+    db.query(&sql, binder.into_values())
+        .await?
+        .iter()
+        .map(booking)
+        .collect()
+}
+
 /// Every resource's earliest deadline: a booking's end, a hold's lapse, a check-in deadline, a
 /// pending request's start, a maintenance end.
 async fn pending_deadlines(db: Db) -> Result<Vec<(ResourceId, DateTime<Utc>)>, StoreError> {
@@ -178,6 +201,10 @@ async fn pending_deadlines(db: Db) -> Result<Vec<(ResourceId, DateTime<Utc>)>, S
 impl ScheduleStore for SqlScheduleStore {
     fn load(&self, resource: ResourceId) -> StoreResult<Option<LoadedResource>> {
         Box::pin(load(self.db.clone(), resource))
+    }
+
+    fn load_bookings(&self, resource: ResourceId, reservations: Vec<ReservationId>) -> StoreResult<Vec<Booking>> {
+        Box::pin(load_bookings(self.db.clone(), resource, reservations))
     }
 
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>> {

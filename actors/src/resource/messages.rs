@@ -146,6 +146,13 @@ pub struct DeleteResource {
 #[rtype(result = "Result<(), ScheduleError>")]
 pub struct Refresh;
 
+/// Re-reads these bookings of the resource from the store and puts them in the state as they
+/// are stored now (after another server process changed them): one indexed read instead of the
+/// whole reload of [`Refresh`], which the actor falls back to when it cannot follow this way.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<(), ScheduleError>")]
+pub struct FollowBookings(pub Vec<ReservationId>);
+
 /// Joins the waitlist for a slot (exact) or any free part of a window (flexible). If the slot
 /// is free already, the answer carries an offer.
 #[derive(Debug, Clone, Message)]

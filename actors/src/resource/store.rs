@@ -289,6 +289,9 @@ pub trait ScheduleStore: Send + Sync + 'static {
     /// The resource, its blocking bookings (ended ones included until they are expired), its
     /// active waitlist and its opening hours; `None` if it does not exist.
     fn load(&self, resource: ResourceId) -> StoreResult<Option<LoadedResource>>;
+    /// Those of `reservations` of `resource` that block time (as [`load`](Self::load) counts
+    /// them), as stored now; the others (cancelled, expired, of another resource) are absent.
+    fn load_bookings(&self, resource: ResourceId, reservations: Vec<ReservationId>) -> StoreResult<Vec<Booking>>;
     /// Applies `changes` to `resource` atomically and durably, at `now`; one [`Applied`] per change.
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>>;
     /// Applies the changes of several resources atomically, at `now` (a batch over

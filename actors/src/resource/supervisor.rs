@@ -17,9 +17,10 @@
 //! exactly one of them takes effect and announces it. `refresh` and
 //! `refresh_all` make live actors reload their state (messages sent later are handled after the
 //! reload); `refreshed` also waits until they have, so their snapshots are current when it
-//! returns.
+//! returns. `follow_bookings` is the cheap form of `follow` for changes to bookings only: the
+//! actors re-read those bookings, not the whole resource.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -31,10 +32,10 @@ use tokio::sync::Notify;
 
 use super::actor::{ResourceActor, ResourceMessage};
 use super::error::ScheduleError;
-use super::messages::Ready;
+use super::messages::{FollowBookings, Ready};
 use super::shared::{ActorConfig, Shared, StopListener};
 use super::store::{ScheduleStore, StoreError};
-use super::types::{ResourceId, ScheduleSnapshot};
+use super::types::{ReservationId, ResourceId, ScheduleSnapshot};
 use crate::clock::Clock;
 use crate::request::Traced;
 
@@ -191,6 +192,21 @@ impl ResourceSupervisor {
             if !live.iter().any(|(id, _)| id == resource) {
                 self.entry(*resource);
             }
+        }
+    }
+
+    /// After other processes changed these bookings (resource, reservation): the actors of
+    /// their resources re-read just those bookings ([`FollowBookings`]), started first where
+    /// none is live (a started actor loads the whole resource and arms its timers, as in
+    /// [`follow`](Self::follow)).
+    pub fn follow_bookings(&self, changed: &[(ResourceId, ReservationId)]) {
+        let mut by_resource: BTreeMap<ResourceId, Vec<ReservationId>> = BTreeMap::new();
+        for (resource, reservation) in changed {
+            by_resource.entry(*resource).or_default().push(*reservation);
+        }
+        for (resource, reservations) in by_resource {
+            let (addr, ..) = self.entry(resource);
+            addr.do_send(FollowBookings(reservations));
         }
     }
 

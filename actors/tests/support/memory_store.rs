@@ -154,6 +154,18 @@ impl ScheduleStore for MemoryStore {
         })
     }
 
+    fn load_bookings(&self, _resource: ResourceId, reservations: Vec<ReservationId>) -> StoreResult<Vec<Booking>> {
+        let data = self.data.clone();
+        Box::pin(async move {
+            let d = data.lock().unwrap();
+            Ok(d.rows
+                .iter()
+                .filter(|r| r.status == "active" && reservations.contains(&r.booking.id))
+                .map(|r| r.booking.clone())
+                .collect())
+        })
+    }
+
     fn apply(&self, resource: ResourceId, now: DateTime<Utc>, changes: Vec<Change>) -> StoreResult<Vec<Applied>> {
         let (data, delay) = (self.data.clone(), self.write_delay);
         Box::pin(async move {

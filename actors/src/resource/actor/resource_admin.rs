@@ -129,3 +129,37 @@ impl Handler<Refresh> for ResourceActor {
         Ok(())
     }
 }
+
+impl Handler<FollowBookings> for ResourceActor {
+    type Result = Reply<()>;
+
+    /// Re-reads the bookings inside the atomic section, like a write, so that no message is
+    /// planned on the state between the read and its use. Falls back to a whole reload when the
+    /// resource has a waiting entry (a booking another process cancelled may free its slot, and
+    /// a reload is where such offers are planned), when the state is not loaded, when the read
+    /// fails, and when a stored booking does not fit the state (it missed another change).
+    fn handle(&mut self, FollowBookings(ids): FollowBookings, ctx: &mut Context<Self>) -> Self::Result {
+        self.last_message = std::time::Instant::now();
+        // Missing or failed: nothing to follow (a later start loads afresh).
+        let Ok(loaded) = self.loaded() else {
+            return reply(Ok(()));
+        };
+        if loaded.waitlist.iter().any(|entry| entry.offer.is_none()) {
+            self.reload(ctx);
+            return reply(Ok(()));
+        }
+        let read = self.with_timeout(self.shared.store.load_bookings(self.id, ids.clone()));
+        AtomicResponse::new(Box::pin(read.into_actor(self).map(move |stored, act, ctx| {
+            let followed = match (stored, act.loaded_mut()) {
+                (Ok(stored), Some(loaded)) => loaded.follow(&ids, stored),
+                _ => false,
+            };
+            if followed {
+                act.after_change(ctx);
+            } else {
+                act.reload(ctx);
+            }
+            Ok(())
+        })))
+    }
+}

@@ -45,16 +45,36 @@ impl Loaded {
     }
 
     pub fn add(&mut self, booking: Booking) {
-        self.starts.insert(booking.id, booking.interval.start());
-        if let Err((existing, _)) = self.schedule.insert(booking.interval, booking.clone()) {
+        let id = booking.id;
+        if let Err(existing) = self.insert(booking) {
             // Impossible with the database constraint in place; keep serving but say so.
             tracing::error!(
                 resource = self.resource.id,
-                booking = booking.id,
+                booking = id,
                 ?existing,
                 "stored bookings overlap"
             );
         }
+    }
+
+    /// Adds `booking` unless it overlaps one the state holds (whose interval is the error).
+    fn insert(&mut self, booking: Booking) -> Result<(), Interval> {
+        let (id, start) = (booking.id, booking.interval.start());
+        self.schedule
+            .insert(booking.interval, booking)
+            .map_err(|(existing, _)| existing)?;
+        self.starts.insert(id, start);
+        Ok(())
+    }
+
+    /// Puts what the store holds now of the bookings `ids` (`stored`: those of them that still
+    /// block time) in place of what the state held of them. `false` when a stored booking
+    /// overlaps one the state still holds: the state missed another change and must be reloaded.
+    pub fn follow(&mut self, ids: &[ReservationId], stored: Vec<Booking>) -> bool {
+        for id in ids {
+            self.remove(*id);
+        }
+        stored.into_iter().all(|booking| self.insert(booking).is_ok())
     }
 
     pub fn remove(&mut self, id: ReservationId) -> Option<Booking> {
