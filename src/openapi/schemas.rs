@@ -272,7 +272,7 @@ const ERRORS: &[(u16, &str, &str)] = &[
     (
         409,
         "Conflict",
-        "It conflicts with existing data (an overlapping booking, a taken name…).",
+        "It conflicts with existing data (an overlapping booking, a taken name…), or with a change another request made meanwhile (reload and try again).",
     ),
     (410, "Gone", "It existed but has expired."),
     (413, "PayloadTooLarge", "The body is larger than allowed."),

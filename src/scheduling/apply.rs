@@ -1,6 +1,13 @@
 //! One [`Change`] of a resource actor's batch, as SQL inside the batch's transaction, with the
 //! reservation history and the events (for `/ws`) it implies, gathered in [`Effects`] for the
 //! group commit to write.
+//!
+//! The actor planned the change on its cached state, which another process may have changed
+//! since. So every write to an existing row is conditional on the state it was planned from
+//! (`… WHERE status = …`), and one that finds the row changed or gone is refused with
+//! [`StoreError::Stale`] (the whole batch with it): never written over another process's change,
+//! never a fault. A row the batch itself has just written or checked that is missing is a fault
+//! ([`StoreError::Other`]).
 
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
@@ -10,7 +17,7 @@ use reserver_actors::resource::store::{
     Applied, ApprovalRequest, Change, NewBookings, Outcome, ResourcePatch, StoredBooking, WaitlistClosed,
 };
 use reserver_actors::resource::{
-    BookingStatus, ReservationId, ResourceId, ResourceInfo, SeriesLink, StoreError, UserId,
+    BookingStatus, ReservationId, ResourceId, ResourceInfo, SeriesLink, StaleRow, StoreError, UserId,
 };
 
 use crate::events::NewEvent;
@@ -216,30 +223,37 @@ pub async fn one(
         }
         Change::Move {
             reservation,
+            from: was,
             by,
             to,
             status,
         } => {
+            let changed = || StoreError::Stale(StaleRow::Reservation(*reservation));
             let before = tx
                 .query_opt(
                     "SELECT r.user_id, r.start_time, r.end_time, s.checkin_window_minutes FROM reservations r
-                     JOIN resources s ON s.id = r.resource_id WHERE r.id = $1 AND r.resource_id = $2",
-                    params![*reservation, resource],
+                     JOIN resources s ON s.id = r.resource_id WHERE r.id = $1 AND r.resource_id = $2 AND r.status = $3",
+                    params![*reservation, resource, was.as_str()],
                 )
                 .await?
-                .ok_or_else(|| StoreError::Other(format!("reservation {reservation} is gone").into()))?;
+                .ok_or_else(changed)?;
             let previous = event_ref(*reservation, resource, &before)?;
             // Only an active booking has a check-in deadline; a pending one gets it when approved.
             let deadline = before
                 .get::<Option<i64>>("checkin_window_minutes")?
                 .filter(|_| *status == BookingStatus::Active)
                 .map(|minutes| to.start() + chrono::Duration::minutes(minutes));
-            tx.execute(
-                "UPDATE reservations SET start_time = $1, end_time = $2, updated_at = $3, checkin_deadline = $4, status = $5
-                 WHERE id = $6",
-                params![to.start(), to.end(), now, deadline, status.as_str(), *reservation],
-            )
-            .await?;
+            // Guarded again: on PostgreSQL another transaction may change the row after the read.
+            let moved = tx
+                .execute(
+                    "UPDATE reservations SET start_time = $1, end_time = $2, updated_at = $3, checkin_deadline = $4, status = $5
+                     WHERE id = $6 AND status = $7",
+                    params![to.start(), to.end(), now, deadline, status.as_str(), *reservation, was.as_str()],
+                )
+                .await?;
+            if moved != 1 {
+                return Err(changed());
+            }
             let (from, until) = (previous.interval.start(), previous.interval.end());
             let waits = match status {
                 BookingStatus::PendingApproval => ", waiting for approval",
@@ -283,9 +297,7 @@ pub async fn one(
                 )
                 .await?;
             if changed != 1 {
-                return Err(StoreError::Other(
-                    format!("reservation {reservation} cannot be checked in").into(),
-                ));
+                return Err(StoreError::Stale(StaleRow::Reservation(*reservation)));
             }
             let checked = reservation_ref(tx, resource, *reservation).await?;
             out.history(
@@ -341,9 +353,7 @@ pub async fn one(
                 )
                 .await?;
             if changed != 1 {
-                return Err(StoreError::Other(
-                    format!("waitlist entry {entry} is not waiting").into(),
-                ));
+                return Err(StoreError::Stale(StaleRow::WaitlistEntry(entry)));
             }
             let held = reservation_ref(tx, resource, hold).await?;
             let name = resource_name(tx, resource).await?;
@@ -359,7 +369,7 @@ pub async fn one(
                     params![status.as_str(), *entry],
                 )
                 .await?
-                .ok_or_else(|| StoreError::Other(format!("waitlist entry {entry} is not active").into()))?;
+                .ok_or(StoreError::Stale(StaleRow::WaitlistEntry(*entry)))?;
             match status {
                 WaitlistClosed::Expired => {
                     out.events
@@ -395,8 +405,12 @@ pub async fn one(
             // resource's reservations, and their history, with it (written later, those rows
             // would point at nothing).
             out.write_history(tx).await?;
-            tx.execute("DELETE FROM resources WHERE id = $1", params![resource])
+            let deleted = tx
+                .execute("DELETE FROM resources WHERE id = $1", params![resource])
                 .await?;
+            if deleted != 1 {
+                return Err(StoreError::Stale(StaleRow::Resource(resource)));
+            }
             out.events.push(NewEvent::resource_deleted(resource));
             Ok(Applied::Done)
         }
@@ -610,9 +624,7 @@ impl Transition<'_> {
                 ],
             )
             .await?
-            .ok_or_else(|| {
-                StoreError::Other(format!("reservation {reservation} is no longer {}", from.as_str()).into())
-            })?;
+            .ok_or(StoreError::Stale(StaleRow::Reservation(reservation)))?;
         let moved = event_ref(reservation, resource, &row)?;
         let details = match (to, reason) {
             (Outcome::Cancelled, Some(reason)) => format!("Cancelled reservation (Reason: {reason})"),
@@ -732,5 +744,5 @@ async fn update_resource(
     }
     record::fetch_in(tx, resource)
         .await?
-        .ok_or_else(|| StoreError::Other(format!("resource {resource} vanished").into()))
+        .ok_or(StoreError::Stale(StaleRow::Resource(resource)))
 }

@@ -57,7 +57,10 @@ impl From<ScheduleError> for ApiError {
             | ScheduleError::NotOpen(_)
             | ScheduleError::NothingToBook
             | ScheduleError::DuplicateName(_)
-            | ScheduleError::HasUpcomingReservations(_) => ApiError::Conflict(message),
+            | ScheduleError::HasUpcomingReservations(_)
+            // Planned on this node's stale copy of a row another node changed: the actor has
+            // reloaded, so a retry gets the answer the stored state gives.
+            | ScheduleError::Stale(_) => ApiError::Conflict(message),
             ScheduleError::SeriesConflict { occurrences } => ApiError::ConflictWith {
                 detail: message,
                 conflicts: occurrences

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use resource_reserver::params;
+
 use crate::both_backends;
+use crate::support::response::status_and_detail;
 use crate::support::timers::eventually;
 
 const TEN: &str = "2030-01-01T10:00:00Z";
@@ -76,6 +79,25 @@ both_backends! {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let carols: Value = app.get_as(&carol, &format!("/api/v1/reservations/{}", kept["id"])).await.json().await.unwrap();
         assert_eq!(carols["status"], "active");
+    }
+
+    #[app(clock, long_tokens)]
+    async fn a_check_in_already_made_elsewhere_is_409_then_already_checked_in(app: TestApp, clock: Arc<ManualClock>) {
+        let admin = app.admin().await;
+        let alice = app.user("alice").await;
+        let room = app.create_resource(&admin, json!({"name": "Desk 1", "checkin_window_minutes": 10})).await;
+        let booked: Value = app.book(&alice, room, TEN, ELEVEN).await.json().await.unwrap();
+        let id = booked["id"].as_i64().unwrap();
+        clock.advance(Duration::from_secs(50 * 60)); // 09:50: check-in is open
+        // Alice checks in through another server: this one's actor has her not checked in.
+        let at: chrono::DateTime<chrono::Utc> = "2030-01-01T09:50:00Z".parse().unwrap();
+        app.behind_the_servers_back("UPDATE reservations SET checked_in_at = $1 WHERE id = $2", params![at, id]).await;
+
+        let path = format!("/api/v1/reservations/{id}/check-in");
+        let stale = status_and_detail(app.post_json_as(&alice, &path, &json!({})).await).await;
+        assert_eq!(stale, (409, "The reservation was changed by another request; reload and try again".to_owned()));
+        let again = status_and_detail(app.post_json_as(&alice, &path, &json!({})).await).await;
+        assert_eq!(again, (400, "Already checked in".to_owned()), "the actor has reloaded");
     }
 
     #[app(clock, long_tokens)]

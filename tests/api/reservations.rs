@@ -2,8 +2,11 @@
 
 use serde_json::{Value, json};
 
+use resource_reserver::params;
+
 use crate::both_backends;
 use crate::support::booking::at;
+use crate::support::response::{status_and_body, status_and_detail};
 
 both_backends! {
     async fn a_booking_is_201_with_the_resource_embedded(app: TestApp) {
@@ -203,6 +206,37 @@ both_backends! {
         assert_eq!(app.book(&bob, room, &at(9, 30), &at(10, 30)).await.status(), 201, "the old slot's start is free");
         let history: Value = app.get_as(&bob, &format!("{path}/history")).await.json().await.unwrap();
         assert_eq!(history[0]["action"], "modified");
+    }
+
+    async fn a_move_planned_on_a_stale_copy_never_undoes_a_cancellation(app: TestApp) {
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        let room = app.resource(&admin, "Room 1").await;
+        let later = json!({"start_time": at(12, 0), "end_time": at(13, 0)});
+        // What one server answers to a move of a booking it knows is cancelled.
+        let known: Value = app.book(&bob, room, &at(14, 0), &at(15, 0)).await.json().await.unwrap();
+        let known = format!("/api/v1/reservations/{}", known["id"]);
+        assert_eq!(app.post_json_as(&bob, &format!("{known}/cancel"), &json!({})).await.status(), 200);
+        let single_node = status_and_body(app.patch_json_as(&bob, &known, &later).await).await;
+        assert_eq!(single_node.0, 400, "{single_node:?}");
+
+        let booked: Value = app.book(&bob, room, &at(10, 0), &at(11, 0)).await.json().await.unwrap();
+        let id = booked["id"].as_i64().unwrap();
+        let path = format!("/api/v1/reservations/{id}");
+        // Cancelled through another server: this one's actor still holds it active.
+        app.behind_the_servers_back("UPDATE reservations SET status = 'cancelled' WHERE id = $1", params![id]).await;
+        let stored_before = app.stored_reservation(id).await;
+
+        let (status, body) = status_and_body(app.patch_json_as(&bob, &path, &later).await).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["detail"], "The reservation was changed by another request; reload and try again");
+        assert_eq!(app.stored_reservation(id).await, stored_before, "still cancelled, at its old times");
+        assert_eq!(stored_before.0, "cancelled");
+        assert_eq!(status_and_body(app.patch_json_as(&bob, &path, &later).await).await, single_node, "the actor has reloaded");
+        let again = status_and_detail(app.post_json_as(&bob, &format!("{path}/cancel"), &json!({})).await).await;
+        assert_eq!(again, (400, "Reservation is already cancelled".to_owned()));
+        assert_eq!(app.stored_reservation(id).await, stored_before);
+        assert_eq!(app.book(&bob, room, &at(10, 0), &at(11, 0)).await.status(), 201, "the slot is free");
     }
 
     async fn times_are_shown_in_the_requested_zone(app: TestApp) {

@@ -3,8 +3,11 @@
 
 use serde_json::{Value, json};
 
+use resource_reserver::params;
+
 use crate::both_backends;
 use crate::support::booking::at;
+use crate::support::response::status_and_detail;
 
 fn starts(body: &Value) -> Vec<String> {
     body.as_array()
@@ -126,5 +129,30 @@ both_backends! {
         let ids = following.json::<Value>().await.unwrap()["cancelled_reservation_ids"].clone();
         assert_eq!(ids, json!([created[2]["id"], created[3]["id"], created[4]["id"]]));
         assert_eq!(app.stored_reservations("active").await, 1, "only the first occurrence is left");
+    }
+
+    async fn cancelling_the_following_occurrences_after_one_was_cancelled_elsewhere_is_409_then_works(app: TestApp) {
+        let admin = app.admin().await;
+        let bob = app.user("bob").await;
+        let room = app.resource(&admin, "Room 1").await;
+        let body = json!({"resource_id": room, "start_time": at(10, 0), "end_time": at(11, 0),
+                          "recurrence": {"frequency": "daily", "occurrence_count": 3, "end_type": "after_count"}});
+        let created: Value = app.post_json_as(&bob, "/api/v1/reservations/recurring", &body).await.json().await.unwrap();
+        let ids: Vec<i64> = created.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids.len(), 3);
+        // The last occurrence is cancelled through another server: this one's actor still holds it.
+        app.behind_the_servers_back("UPDATE reservations SET status = 'cancelled' WHERE id = $1", params![ids[2]]).await;
+
+        let path = format!("/api/v1/reservations/{}/cancel", ids[0]);
+        let following = json!({"scope": "following"});
+        let stale = status_and_detail(app.post_json_as(&bob, &path, &following).await).await;
+        assert_eq!(stale, (409, "The reservation was changed by another request; reload and try again".to_owned()));
+        assert_eq!(app.stored_reservations("active").await, 2, "nothing was cancelled");
+        let retried = app.post_json_as(&bob, &path, &following).await;
+        assert_eq!(retried.status(), 200, "the actor has reloaded");
+        assert_eq!(retried.json::<Value>().await.unwrap()["cancelled_reservation_ids"], json!([ids[0], ids[1]]));
+        let again = status_and_detail(app.post_json_as(&bob, &format!("/api/v1/reservations/{}/cancel", ids[2]), &json!({})).await).await;
+        assert_eq!(again, (400, "Reservation is already cancelled".to_owned()));
+        assert_eq!(app.stored_reservations("active").await, 0);
     }
 }

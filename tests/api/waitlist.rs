@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use resource_reserver::params;
+
 use crate::both_backends;
 use crate::support::TestApp;
+use crate::support::response::status_and_detail;
 use crate::support::timers::eventually;
 
 const TEN: &str = "2030-01-01T10:00:00Z";
@@ -142,6 +145,27 @@ both_backends! {
         let queue: Value = app.get_as(&bob, &format!("/api/v1/waitlist/resource/{room}")).await.json().await.unwrap();
         assert_eq!(queue[0]["user_id"], Value::Null, "others' places show no user");
         let _ = clock;
+    }
+
+    async fn a_slot_freed_for_someone_who_left_elsewhere_is_409_then_freed(app: TestApp) {
+        let admin = app.admin().await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let room = app.resource(&admin, "Room 1").await;
+        let booked: Value = app.book(&alice, room, TEN, ELEVEN).await.json().await.unwrap();
+        let bobs = join(&app, &bob, room, false).await;
+        // Bob leaves through another server: this one's actor still has him waiting, and would
+        // offer him the slot Alice frees.
+        let entry_id = bobs["id"].as_i64().unwrap();
+        app.behind_the_servers_back("UPDATE waitlist SET status = 'cancelled' WHERE id = $1", params![entry_id]).await;
+
+        let path = format!("/api/v1/reservations/{}/cancel", booked["id"]);
+        let stale = status_and_detail(app.post_json_as(&alice, &path, &json!({})).await).await;
+        assert_eq!(stale, (409, "The waitlist was changed by another request; reload and try again".to_owned()));
+        assert_eq!(app.stored_reservations("active").await, 1, "nothing was cancelled");
+        assert_eq!(app.stored_reservations("held").await, 0, "nothing was offered");
+        assert_eq!(app.post_json_as(&alice, &path, &json!({})).await.status(), 200, "the actor has reloaded");
+        assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "cancelled", "not offered after leaving");
+        assert_eq!(app.stored_reservations("held").await, 0);
     }
 
     #[app(clock, long_tokens)]

@@ -1,5 +1,6 @@
 //! Resources and bookings for tests, made through the API.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::auth::TestUser;
@@ -47,6 +48,34 @@ impl TestApp {
             .expect("counting reservations");
         db.close().await;
         row.get("n").expect("a count")
+    }
+
+    /// Reservation `id` as the database holds it: its status, start and end.
+    pub async fn stored_reservation(&self, id: i64) -> (String, DateTime<Utc>, DateTime<Utc>) {
+        let db = self.database().connect().await;
+        let row = db
+            .query_one(
+                "SELECT status, start_time, end_time FROM reservations WHERE id = $1",
+                resource_reserver::params![id],
+            )
+            .await
+            .expect("reading the reservation");
+        db.close().await;
+        let column = |name: &str| row.get::<DateTime<Utc>>(name).expect("a time");
+        (
+            row.get("status").expect("a status"),
+            column("start_time"),
+            column("end_time"),
+        )
+    }
+
+    /// Runs `sql` on the database directly, as another server sharing it would, but without that
+    /// server's event: this server's actors keep their copy, now stale, until they reload.
+    pub async fn behind_the_servers_back(&self, sql: &str, params: Vec<resource_reserver::storage::Value>) {
+        let db = self.database().connect().await;
+        let changed = db.execute(sql, params).await.expect("writing behind the server's back");
+        assert_eq!(changed, 1, "{sql} changes one row");
+        db.close().await;
     }
 }
 

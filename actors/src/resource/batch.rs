@@ -309,10 +309,13 @@ impl ResourceSupervisor {
 }
 
 /// What a failed commit means to the caller: an overlap the database found (written by another
-/// process) is a conflict; anything else leaves the batch undone and may be retried.
+/// process) is a conflict, and so is a row another process changed under a part (a waitlist
+/// entry one of its offers was planned for); anything else leaves the batch undone and may be
+/// retried.
 fn store_failure(error: StoreError) -> ScheduleError {
     match error {
         StoreError::Overlap => ScheduleError::Conflict { existing: Vec::new() },
+        StoreError::Stale(row) => ScheduleError::Stale(row),
         StoreError::Unavailable(why) => ScheduleError::Unavailable(why),
         StoreError::DuplicateName => ScheduleError::Store("a batch of bookings renamed a resource".into()),
         StoreError::Other(fault) => ScheduleError::Store(fault),

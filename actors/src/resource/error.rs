@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 
+use super::store::StaleRow;
 use crate::domain::{Interval, NotOpen, RecurrenceError};
 use crate::fault::Fault;
 
@@ -27,6 +28,15 @@ fn slots(intervals: &[Interval]) -> String {
         .map(|i| format!("{} to {}", i.start().format("%H:%M"), i.end().format("%H:%M")))
         .collect();
     format!(": {}", slots.join(", "))
+}
+
+/// What a client is told when its change was planned on a row another request had changed.
+fn changed_meanwhile(row: &StaleRow) -> &'static str {
+    match row {
+        StaleRow::Reservation(_) => "The reservation was changed by another request; reload and try again",
+        StaleRow::WaitlistEntry(_) => "The waitlist was changed by another request; reload and try again",
+        StaleRow::Resource(_) => "The resource was changed by another request; reload and try again",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -101,6 +111,11 @@ pub enum ScheduleError {
     /// Upcoming reservations prevent deleting the resource.
     #[error("Resource has {0} upcoming reservation(s); cancel them first or delete with cancel_reservations=true")]
     HasUpcomingReservations(usize),
+    /// The change was planned on a row another process had changed meanwhile (see
+    /// [`StaleRow`]); nothing was stored, the actor has reloaded, and a retry is answered from
+    /// the stored state.
+    #[error("{}", changed_meanwhile(.0))]
+    Stale(StaleRow),
     /// The store did not answer in time or is unreachable; the request may be retried.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

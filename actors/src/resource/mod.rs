@@ -32,7 +32,7 @@ pub use messages::*;
 pub use rules::BookingRules;
 pub use shared::ActorConfig;
 pub use status::{NotBlocking, ReservationStatus, UnknownStatus};
-pub use store::{ScheduleStore, StoreError};
+pub use store::{ScheduleStore, StaleRow, StoreError};
 pub use supervisor::{ResourceSupervisor, SupervisorStats};
 pub use types::*;
 pub use vote::PartChecked;

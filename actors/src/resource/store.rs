@@ -7,6 +7,14 @@
 //! So a cancellation and the waitlist offer of the slot it frees, or an offer's expiry and the
 //! offer to the next person, are one atomic step. The store's constraints are the last guard: an
 //! overlapping booking is refused with [`StoreError::Overlap`] whatever the actor believed.
+//!
+//! The actor's state is a cache, and another process sharing the database may have changed a
+//! row since it was loaded (the actor reloads once it reads that process's event, a few
+//! milliseconds later). So every change to an existing row is conditional on the state the actor
+//! planned it from — a booking's status (`Transition`, `Move`, `CheckIn`), a waitlist entry's
+//! (`Offer`, `CloseWaitlist`), the resource's existence — and one that finds the row changed
+//! refuses the whole batch with [`StoreError::Stale`]: nothing is stored, never a change made
+//! over another process's.
 
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
@@ -30,9 +38,23 @@ pub enum StoreError {
     /// Another resource already has this name.
     #[error("duplicate resource name")]
     DuplicateName,
+    /// A row the batch was planned on was changed by another process since the actor loaded it.
+    #[error("{0:?} changed in the store since it was loaded")]
+    Stale(StaleRow),
     /// A fault of the store (a failed query, a row that should be there); logged, never shown.
     #[error(transparent)]
     Other(Fault),
+}
+
+/// The row a [`StoreError::Stale`] found changed. Only rows another process may legitimately
+/// change are reported so (a booking cancelled, moved, checked in or answered there, a waitlist
+/// entry left or offered there, the resource deleted there); a row missing for any other reason,
+/// such as one the same batch has just written, is a fault ([`StoreError::Other`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleRow {
+    Reservation(ReservationId),
+    WaitlistEntry(WaitlistId),
+    Resource(ResourceId),
 }
 
 /// A resource with its blocking bookings and its active waitlist, as loaded at actor start.
@@ -207,9 +229,11 @@ pub enum Change {
         checkin_deadline: Option<DateTime<Utc>>,
     },
     /// A booking that has not started moves to another slot, in `status` (pending approval on a
-    /// resource that requires it, with its [`Change::RequestApproval`]).
+    /// resource that requires it, with its [`Change::RequestApproval`]); refused unless it is
+    /// still in `from`.
     Move {
         reservation: ReservationId,
+        from: BookingStatus,
         by: UserId,
         to: Interval,
         status: BookingStatus,
@@ -220,9 +244,8 @@ pub enum Change {
         reservation: ReservationId,
         request: ApprovalRequest,
     },
-    CheckIn {
-        reservation: ReservationId,
-    },
+    /// Refused unless the booking is still active and not checked in.
+    CheckIn { reservation: ReservationId },
     /// Records the approver's answer to a pending booking (its `Transition` comes with it).
     Answer {
         reservation: ReservationId,
@@ -235,16 +258,15 @@ pub enum Change {
         desired: Interval,
         flexible: bool,
     },
-    /// The entry is offered the slot held by `hold` until `until`.
+    /// The entry is offered the slot held by `hold` until `until`; refused unless it is still
+    /// waiting.
     Offer {
         entry: WaitlistRef,
         hold: ReservationRef,
         until: DateTime<Utc>,
     },
-    CloseWaitlist {
-        entry: WaitlistId,
-        status: WaitlistClosed,
-    },
+    /// Refused unless the entry is still waiting or offered.
+    CloseWaitlist { entry: WaitlistId, status: WaitlistClosed },
     /// Changes the resource itself → [`Applied::Resource`].
     UpdateResource(ResourcePatch),
     /// Deletes the resource (after the batch's cancellations).

@@ -226,6 +226,7 @@ impl Handler<Reschedule> for ResourceActor {
             let admission = Admission::of(&loaded.resource, None)?;
             let mut changes = vec![Change::Move {
                 reservation: current.id,
+                from: current.status,
                 by: msg.by,
                 to: msg.to,
                 status: admission.status(),

@@ -5,7 +5,8 @@
 //! `ctx.wait`, so the mailbox (and the actor's timers) pause until the write has committed and
 //! the in-memory state is updated. A check-then-write race on one resource is therefore
 //! impossible inside a process; across processes the database's overlap constraint refuses the
-//! loser, which makes the actor reload its state.
+//! loser, and a change planned on a row another process has changed meanwhile is refused by the
+//! store ([`StoreError::Stale`], a 409 for the client); either makes the actor reload its state.
 //!
 //! Every change is a batch of [`Change`]s planned on the in-memory state ([`state`]), stored in
 //! one transaction by [`commit`](ResourceActor::commit), then applied to the state. A batch that
@@ -219,8 +220,9 @@ impl ResourceActor {
 
     /// Stores a batch of changes — with the waitlist offers for the slots it frees — inside the
     /// atomic section, applies it to the in-memory state and answers with `answer`. A batch the
-    /// database refused (an overlap from another process) or whose outcome is unknown (a
-    /// timeout) reloads the state from the store before the next message.
+    /// database refused (an overlap from another process, a row another process changed) or
+    /// whose outcome is unknown (a timeout) reloads the state from the store before the next
+    /// message.
     fn commit<R: 'static>(
         &mut self,
         mut changes: Vec<Change>,
@@ -264,6 +266,14 @@ impl ResourceActor {
                         StoreError::DuplicateName => ScheduleError::DuplicateName(
                             act.loaded().map(|l| l.resource.name.clone()).unwrap_or_default(),
                         ),
+                        StoreError::Stale(row) => {
+                            tracing::info!(
+                                resource = act.id,
+                                ?row,
+                                "changed by another process meanwhile; reloading"
+                            );
+                            ScheduleError::Stale(row)
+                        }
                         StoreError::Unavailable(why) => ScheduleError::Unavailable(why),
                         StoreError::Other(why) => ScheduleError::Store(why),
                     })
