@@ -38,35 +38,41 @@ impl TestApp {
 
     /// How many reservations with `status` the database holds, whatever the API says.
     pub async fn stored_reservations(&self, status: &str) -> i64 {
-        let db = self.database().connect().await;
-        let row = db
-            .query_one(
-                "SELECT COUNT(*) AS n FROM reservations WHERE status = $1",
-                resource_reserver::params![status],
-            )
-            .await
-            .expect("counting reservations");
-        db.close().await;
-        row.get("n").expect("a count")
+        self.stored_row(
+            "SELECT COUNT(*) AS n FROM reservations WHERE status = $1",
+            resource_reserver::params![status],
+        )
+        .await
+        .get("n")
+        .expect("a count")
     }
 
     /// Reservation `id` as the database holds it: its status, start and end.
     pub async fn stored_reservation(&self, id: i64) -> (String, DateTime<Utc>, DateTime<Utc>) {
-        let db = self.database().connect().await;
-        let row = db
-            .query_one(
+        let row = self
+            .stored_row(
                 "SELECT status, start_time, end_time FROM reservations WHERE id = $1",
                 resource_reserver::params![id],
             )
-            .await
-            .expect("reading the reservation");
-        db.close().await;
+            .await;
         let column = |name: &str| row.get::<DateTime<Utc>>(name).expect("a time");
         (
             row.get("status").expect("a status"),
             column("start_time"),
             column("end_time"),
         )
+    }
+
+    /// The one row `sql` reads from the database directly, whatever the API says.
+    async fn stored_row(
+        &self,
+        sql: &str,
+        params: Vec<resource_reserver::storage::Value>,
+    ) -> resource_reserver::storage::Row {
+        let db = self.database().connect().await;
+        let row = db.query_one(sql, params).await.expect("reading the database");
+        db.close().await;
+        row
     }
 
     /// Runs `sql` on the database directly, as another server sharing it would, but without that
