@@ -1,6 +1,7 @@
 //! Several server processes on one PostgreSQL database, as a scaled-out deployment runs them:
 //! live updates cross processes through `LISTEN/NOTIFY`, a socket resumes on another process
-//! with nothing lost or repeated, and rate limits hold in total across processes.
+//! with nothing lost or repeated, a waitlist entry is offered a slot freed on another process
+//! (even by a cancellation racing its join), and rate limits hold in total across processes.
 //!
 //! Every test here needs PostgreSQL (skipped loudly without it; `RR_REQUIRE_POSTGRES=1` fails).
 
@@ -13,6 +14,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use support::process::ServerProcess;
 use support::server::{create_resource_at, http_client, post_at, sign_up_at};
+use support::timers::eventually;
 use support::{Backend, TestDatabase};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -205,6 +207,68 @@ async fn a_waitlist_joined_on_one_node_is_offered_a_slot_freed_on_another() {
         status, "offered",
         "the cancellation and the offer are one step, on any node"
     );
+}
+
+/// The race [`a_waitlist_joined_on_one_node_is_offered_a_slot_freed_on_another`] leaves out: a
+/// join through node A and the cancellation of the slot through node B sent at once, round after
+/// round. When they commit within the milliseconds before either node has read the other's
+/// event, A records the join as waiting (its actor still sees the booking) and B frees the slot
+/// without offering it (its actor does not see the entry yet); each node then reloads on the
+/// other's event, and whichever loads last offers the free slot. Every round ends offered.
+#[tokio::test]
+async fn a_join_racing_a_cancellation_on_another_node_is_offered_the_slot() {
+    const ROUNDS: i64 = 20;
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let nodes = nodes(&database, 2, &[("RATE_LIMIT_ENABLED", "false")]);
+    let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
+    let admin = sign_up_at(&a, "admin").await;
+    let room = create_resource_at(&a, &admin, "Shared room").await;
+    let (holder, waiter) = (sign_up_at(&a, "holder").await, sign_up_at(&a, "waiter").await);
+    let first = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc() + chrono::Duration::days(2);
+    for round in 0..ROUNDS {
+        let start = first + chrono::Duration::hours(round);
+        let (start, end) = (start.to_rfc3339(), (start + chrono::Duration::hours(1)).to_rfc3339());
+        // Booked through A, so A's actor knows the booking when the join reaches it.
+        let booking = json!({"resource_id": room, "start_time": start, "end_time": end});
+        let booked = post_at(&a, &holder, "/api/v1/reservations", &booking).await;
+        assert_eq!(booked.status(), 201, "round {round}");
+        let booked = booked.json::<Value>().await.unwrap()["id"].clone();
+        // B's actor must know the booking to cancel it (it learns of it from A's event).
+        let client = http_client();
+        eventually(&format!("round {round}: node B knows booking {booked}"), || {
+            let request = client.get(format!("{b}/api/v1/resources/{room}/availability?days_ahead=4"));
+            let booked = &booked;
+            async move {
+                let schedule = request.send().await.ok()?.json::<Value>().await.ok()?;
+                let reservations = schedule["data"]["reservations"].as_array()?.clone();
+                reservations.iter().any(|r| r["id"] == *booked).then_some(())
+            }
+        })
+        .await;
+        let wish = json!({"resource_id": room, "desired_start": start, "desired_end": end});
+        let cancel = format!("/api/v1/reservations/{booked}/cancel");
+        let nothing = json!({});
+        let (joined, cancelled) = tokio::join!(
+            post_at(&a, &waiter, "/api/v1/waitlist", &wish),
+            post_at(&b, &holder, &cancel, &nothing),
+        );
+        assert_eq!(
+            (joined.status().as_u16(), cancelled.status().as_u16()),
+            (201, 200),
+            "round {round}"
+        );
+        let entry = joined.json::<Value>().await.unwrap()["id"].clone();
+        eventually(&format!("round {round}: entry {entry} offered"), || {
+            let request = client.get(format!("{a}/api/v1/waitlist/{entry}")).bearer_auth(&waiter);
+            async move {
+                let status = request.send().await.ok()?.json::<Value>().await.ok()?["status"].clone();
+                (status == "offered").then_some(())
+            }
+        })
+        .await;
+    }
 }
 
 /// Three nodes on one database allow the configured limit in total: 30 registrations from one

@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use memory_store::MemoryStore;
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::{
-    ActorConfig, Book, Booking, Cancel, CancelScope, Ready, ResourceSupervisor, ScheduleError, UserRef,
+    ActorConfig, Book, Booking, Cancel, CancelScope, Ready, ResourceSupervisor, ScheduleError, UserRef, WaitlistEntry,
 };
 use reserver_actors::{Clock, ManualClock};
 
@@ -337,5 +337,82 @@ async fn bookings_changed_by_another_process_are_followed_without_reloading_the_
         ),
         "the followed booking is refused from memory"
     );
+    supervisor.shutdown();
+}
+
+/// An entry waiting for `desired` since the start of the test.
+fn waiting(id: i64, user_id: i64, desired: Interval) -> WaitlistEntry {
+    WaitlistEntry {
+        id,
+        user: user(user_id),
+        desired,
+        flexible: false,
+        created_at: start(),
+        offer: None,
+    }
+}
+
+/// The store's load and offering-batch counts.
+fn loads_and_offers(store: &MemoryStore) -> (usize, usize) {
+    let data = store.data.lock().unwrap();
+    (data.loads, data.offering_batches)
+}
+
+/// A slot that is free when the actor loads is offered to the entry waiting for it, before the
+/// first message is answered: a cancellation the actor never saw (another process's) does not
+/// leave the entry waiting. A reload with nothing waiting writes nothing.
+#[actix::test]
+async fn loading_offers_a_free_slot_to_the_entry_waiting_for_it() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(2));
+    store.data.lock().unwrap().waitlist.push(waiting(1, 7, slot(10, 11)));
+    let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
+
+    let snapshot = supervisor.snapshot(RESOURCE).await.unwrap();
+    let offer = snapshot.waitlist[0].offer.expect("offered on load");
+    assert_eq!(
+        (offer.interval, offer.expires_at),
+        (slot(10, 11), start() + chrono::Duration::minutes(30))
+    );
+    assert_eq!(store.data.lock().unwrap().waitlist[0].offer, Some(offer), "stored");
+    assert!(
+        snapshot.bookings.iter().any(|b| b.id == offer.reservation),
+        "the held slot is in the schedule"
+    );
+    assert_eq!(loads_and_offers(&store), (1, 1));
+
+    supervisor.refreshed(Some(&[RESOURCE])).await;
+    assert_eq!(loads_and_offers(&store), (2, 1), "nothing waits any more");
+    supervisor.shutdown();
+}
+
+/// When the store refuses the offers made on load (another process made them first), the actor
+/// reloads once without offering: no loop. The next reload (on that process's event) offers again.
+#[actix::test]
+async fn offers_refused_on_load_are_not_retried_in_a_loop() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(2));
+    {
+        let mut data = store.data.lock().unwrap();
+        data.waitlist.push(waiting(1, 7, slot(10, 11)));
+        data.refuse_offers = true;
+    }
+    let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
+
+    // A loop of refused offers and reloads would never answer.
+    let snapshot = tokio::time::timeout(Duration::from_secs(5), supervisor.snapshot(RESOURCE))
+        .await
+        .expect("the actor answers: refused offers do not loop")
+        .unwrap();
+    assert_eq!(snapshot.waitlist[0].offer, None);
+    assert_eq!(loads_and_offers(&store), (2, 1), "one refused offer, one plain reload");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(loads_and_offers(&store), (2, 1), "and nothing more");
+
+    supervisor.refreshed(Some(&[RESOURCE])).await;
+    assert_eq!(loads_and_offers(&store), (4, 2), "a refresh tries once more");
+    store.data.lock().unwrap().refuse_offers = false;
+    supervisor.refreshed(Some(&[RESOURCE])).await;
+    assert_eq!(loads_and_offers(&store), (5, 3));
+    let snapshot = supervisor.snapshot(RESOURCE).await.unwrap();
+    assert_eq!(snapshot.waitlist[0].offer.map(|o| o.interval), Some(slot(10, 11)));
     supervisor.shutdown();
 }

@@ -1,5 +1,6 @@
 //! The waitlist: offers made by the resource's actor when a slot frees, held for their period,
-//! passed on at expiry, accepted without any possible conflict, re-armed after a restart.
+//! passed on at expiry, accepted without any possible conflict, re-armed after a restart; a slot
+//! freed out of the actor's sight is offered when the actor next loads.
 
 use std::time::Duration;
 
@@ -124,6 +125,47 @@ both_backends! {
         clock.advance(Duration::from_secs(2 * 60));
         wait_for_status(&app, &carol, &carols["id"], "offered").await;
         assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "expired");
+    }
+
+    #[app(clock, long_tokens)]
+    /// Another node's cancellation this server's actor never saw (changed in the database, no
+    /// outbox row): the waiting entry is offered the free slot once the actor loads again.
+    async fn a_slot_freed_out_of_the_actors_sight_is_offered_when_it_loads(app: TestApp, clock: Arc<ManualClock>) {
+        let admin = app.admin().await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let room = app.resource(&admin, "Room 1").await;
+        let booked: Value = app.book(&alice, room, TEN, ELEVEN).await.json().await.unwrap();
+        let bobs = join(&app, &bob, room, false).await;
+        assert_eq!(bobs["status"], "waiting");
+        let db = app.database().connect().await;
+        let cancelled = db
+            .execute("UPDATE reservations SET status = 'cancelled' WHERE id = $1", vec![booked["id"].as_i64().unwrap().into()])
+            .await
+            .unwrap();
+        assert_eq!(cancelled, 1);
+        db.close().await;
+        assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "waiting", "nothing has offered it yet");
+
+        // Restart: the room's actor loads afresh when the room is next read.
+        let database = app.stop().await;
+        let app = TestApp::builder(database.backend())
+            .database(database)
+            .manual_clock(clock.clone())
+            .settings(|args| args.access_token_expire_minutes = Some("1440".into()))
+            .spawn()
+            .await
+            .unwrap();
+        let mut bobs_socket = app.ws(&bob).await;
+        assert_eq!(app.get(&format!("/api/v1/resources/{room}/availability")).await.status(), 200);
+        let offered = entry(&app, &bob, &bobs["id"]).await;
+        assert_eq!(offered["status"], "offered", "loading offers what is free, before the first read is answered");
+        assert_eq!((offered["offered_start"].as_str(), offered["offered_end"].as_str()), (Some(TEN), Some(ELEVEN)));
+        assert_eq!(offered["offer_expires_at"], "2030-01-01T09:30:00Z");
+        let announced = bobs_socket.next_of("waitlist_offer").await;
+        assert_eq!(announced["waitlist_id"], bobs["id"]);
+        let accepted = app.post_json_as(&bob, &format!("/api/v1/waitlist/{}/accept", bobs["id"]), &json!({})).await;
+        assert_eq!(accepted.status(), 201);
+        assert_eq!(app.stored_reservations("active").await, 1);
     }
 
     #[app(clock, long_tokens)]

@@ -1,6 +1,8 @@
 //! An in-memory `ScheduleStore` for the actor tests. It deliberately does NOT refuse
 //! overlapping bookings (unlike the real databases), and every batch takes a few milliseconds,
 //! so any interleaving of two requests inside an actor would show up as a double booking.
+//! It keeps one waitlist, which every resource loads, and can refuse every batch that offers a
+//! slot (as the database refuses an offer another process made first).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +11,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reserver_actors::domain::OpeningHours;
 use reserver_actors::resource::store::{Applied, Change, LoadedResource, Outcome, StoreResult, StoredBooking};
-use reserver_actors::resource::{Booking, ReservationId, ResourceId, ResourceInfo, ScheduleStore, StoreError};
+use reserver_actors::resource::{
+    Booking, BookingStatus, Offer, ReservationId, ResourceId, ResourceInfo, ScheduleStore, StoreError, WaitlistEntry,
+};
 
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -29,6 +33,13 @@ pub struct Data {
     pub panic_next: bool,
     /// The opening hours every resource loads with.
     pub hours: OpeningHours,
+    /// The active waitlist every resource loads with.
+    pub waitlist: Vec<WaitlistEntry>,
+    /// Refuse (store nothing of) every batch that offers a slot.
+    pub refuse_offers: bool,
+    /// Loads so far, and batches that offered a slot (refused ones included).
+    pub loads: usize,
+    pub offering_batches: usize,
 }
 
 #[derive(Clone, Default)]
@@ -81,7 +92,35 @@ impl MemoryStore {
     }
 }
 
-fn apply_one(d: &mut Data, resource: ResourceId, now: DateTime<Utc>, change: &Change) -> Result<Applied, StoreError> {
+/// Applies a batch's changes in order (each may refer to what the earlier ones made); a batch
+/// that offers a slot while offers are refused stores nothing.
+fn apply_all(
+    d: &mut Data,
+    resource: ResourceId,
+    now: DateTime<Utc>,
+    changes: &[Change],
+) -> Result<Vec<Applied>, StoreError> {
+    if changes.iter().any(|c| matches!(c, Change::Offer { .. })) {
+        d.offering_batches += 1;
+        if d.refuse_offers {
+            return Err(StoreError::Other("the waitlist entry is not waiting".into()));
+        }
+    }
+    let mut applied = Vec::with_capacity(changes.len());
+    for change in changes {
+        let result = apply_one(d, resource, now, change, &applied)?;
+        applied.push(result);
+    }
+    Ok(applied)
+}
+
+fn apply_one(
+    d: &mut Data,
+    resource: ResourceId,
+    now: DateTime<Utc>,
+    change: &Change,
+    earlier: &[Applied],
+) -> Result<Applied, StoreError> {
     Ok(match change {
         Change::Book(new) => {
             let mut stored = Vec::new();
@@ -128,6 +167,47 @@ fn apply_one(d: &mut Data, resource: ResourceId, now: DateTime<Utc>, change: &Ch
             d.resources.retain(|r| r.id != resource);
             Applied::Done
         }
+        Change::Hold {
+            user, interval, until, ..
+        } => {
+            d.next_id += 1;
+            let booking = Booking {
+                status: BookingStatus::Held,
+                hold_expires_at: Some(*until),
+                ..Booking::active(d.next_id, user.clone(), *interval, now)
+            };
+            d.rows.push(Row {
+                booking,
+                status: "held",
+            });
+            Applied::Reservation(d.next_id)
+        }
+        Change::Offer { entry, hold, until } => {
+            let unresolved = || StoreError::Other("an offer refers to nothing in its batch".into());
+            let (entry, hold) = (
+                entry.resolve(earlier).ok_or_else(unresolved)?,
+                hold.resolve(earlier).ok_or_else(unresolved)?,
+            );
+            let interval = d
+                .rows
+                .iter()
+                .find(|r| r.booking.id == hold)
+                .ok_or_else(unresolved)?
+                .booking
+                .interval;
+            let waiting = d
+                .waitlist
+                .iter_mut()
+                .find(|e| e.id == entry && e.offer.is_none())
+                .ok_or_else(|| StoreError::Other("the waitlist entry is not waiting".into()))?;
+            waiting.offer = Some(Offer {
+                reservation: hold,
+                interval,
+                offered_at: now,
+                expires_at: *until,
+            });
+            Applied::Done
+        }
         _ => Applied::Done,
     })
 }
@@ -136,7 +216,8 @@ impl ScheduleStore for MemoryStore {
     fn load(&self, resource: ResourceId) -> StoreResult<Option<LoadedResource>> {
         let data = self.data.clone();
         Box::pin(async move {
-            let d = data.lock().unwrap();
+            let mut d = data.lock().unwrap();
+            d.loads += 1;
             Ok(d.resources
                 .iter()
                 .find(|r| r.id == resource)
@@ -145,10 +226,10 @@ impl ScheduleStore for MemoryStore {
                     bookings: d
                         .rows
                         .iter()
-                        .filter(|r| r.status == "active")
+                        .filter(|r| r.status == "active" || r.status == "held")
                         .map(|r| r.booking.clone())
                         .collect(),
-                    waitlist: Vec::new(),
+                    waitlist: d.waitlist.clone(),
                     hours: d.hours.clone(),
                 }))
         })
@@ -160,7 +241,7 @@ impl ScheduleStore for MemoryStore {
             let d = data.lock().unwrap();
             Ok(d.rows
                 .iter()
-                .filter(|r| r.status == "active" && reservations.contains(&r.booking.id))
+                .filter(|r| (r.status == "active" || r.status == "held") && reservations.contains(&r.booking.id))
                 .map(|r| r.booking.clone())
                 .collect())
         })
@@ -181,10 +262,7 @@ impl ScheduleStore for MemoryStore {
                 drop(d);
                 panic!("a bug in a store write");
             }
-            changes
-                .iter()
-                .map(|change| apply_one(&mut d, resource, now, change))
-                .collect()
+            apply_all(&mut d, resource, now, &changes)
         })
     }
 
@@ -194,7 +272,7 @@ impl ScheduleStore for MemoryStore {
             let mut d = data.lock().unwrap();
             parts
                 .iter()
-                .map(|(resource, changes)| changes.iter().map(|c| apply_one(&mut d, *resource, now, c)).collect())
+                .map(|(resource, changes)| apply_all(&mut d, *resource, now, changes))
                 .collect()
         })
     }

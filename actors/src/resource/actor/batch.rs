@@ -57,9 +57,7 @@ impl ResourceActor {
             idempotency_key: None,
         })];
         // As `commit` does for every batch of one actor.
-        let offers = loaded
-            .after(&changes, msg.now)
-            .offers(msg.now, &config.rules, &config.timings, changes.len());
+        let offers = self.offers_after(loaded, &changes, msg.now);
         changes.extend(offers);
         Ok((checked, changes))
     }

@@ -12,8 +12,17 @@
 //! one transaction by [`commit`](ResourceActor::commit), then applied to the state. A batch that
 //! frees a slot carries the waitlist offers for it, so freeing and offering are one step.
 //!
-//! The in-memory state is a cache of the store, rebuilt on (re)start. After every change the
-//! actor publishes an immutable [`ScheduleSnapshot`] that readers use without messaging it.
+//! The in-memory state is a cache of the store, rebuilt on (re)start and whenever another process
+//! changed the resource. **After every (re)load the actor offers the slots that are free to the
+//! waiting entries** ([`offer_free_slots`](ResourceActor::offer_free_slots)), in the same atomic
+//! section, as an ordinary batch: a slot freed by a change this actor did not see (another
+//! process's cancellation racing a join made here, a row changed behind the server's back) is
+//! offered by whichever actor loads last, so no waiting entry stays waiting for a free slot.
+//! Two processes doing it at once are kept apart by the store: the hold cannot overlap (the
+//! exclusion constraint), the entry is offered only while it is still waiting; the loser reloads
+//! without offering again (the winner's events reload it once more), so refusals never loop.
+//! When nothing waits this costs nothing. After every change the actor publishes an immutable
+//! [`ScheduleSnapshot`] that readers use without messaging it.
 //! A resource's part of a batch over several resources ([`crate::resource::batch`]) is the one
 //! message whose atomic section spans more than its own write: once prepared, the actor holds
 //! still until the coordinator has stored the whole batch (or given up), bounded by a timeout,
@@ -53,6 +62,17 @@ type Reply<T> = AtomicResponse<ResourceActor, Result<T, ScheduleError>>;
 
 fn reply<T: 'static>(result: Result<T, ScheduleError>) -> Reply<T> {
     AtomicResponse::new(Box::pin(fut::ready(result)))
+}
+
+/// What a (re)load does once the state is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnLoad {
+    /// Offers the slots that are free to the waiting entries: the invariant of every load.
+    OfferFreeSlots,
+    /// Only reads: the load after the store refused those offers (or left their outcome unknown).
+    /// The refusal was another process's concurrent write, whose events reload this actor again
+    /// (offering then), or a failing store, which a later load retries: never in a loop.
+    JustRead,
 }
 
 enum State {
@@ -129,10 +149,17 @@ impl ResourceActor {
         usable
     }
 
-    /// (Re)loads the state from the store; the mailbox waits meanwhile.
+    /// (Re)loads the state from the store and offers the slots that are free to the waiting
+    /// entries; the mailbox waits meanwhile.
     fn reload(&mut self, ctx: &mut Context<Self>) {
+        self.load(ctx, OnLoad::OfferFreeSlots);
+    }
+
+    /// (Re)loads the state from the store, then does what `then` says; the mailbox waits
+    /// meanwhile.
+    fn load(&mut self, ctx: &mut Context<Self>, then: OnLoad) {
         let load = self.with_timeout(self.shared.store.load(self.id));
-        ctx.wait(load.into_actor(self).map(|result, act, ctx| {
+        ctx.wait(load.into_actor(self).map(move |result, act, ctx| {
             act.state = match result {
                 Ok(Some(loaded)) => State::Ready(Box::new(Loaded::new(loaded))),
                 Ok(None) => State::Missing,
@@ -141,8 +168,46 @@ impl ResourceActor {
                     State::Failed(error.to_string())
                 }
             };
+            if then == OnLoad::OfferFreeSlots && act.offer_free_slots(ctx) {
+                // The write ends, like every write, with `after_change`.
+                return;
+            }
             act.after_change(ctx);
         }));
+    }
+
+    /// Offers the slots free now to the waiting entries, exactly as a batch freeing them would
+    /// have (see [`commit`](Self::commit)), and stores the offers inside the atomic section.
+    /// False, with nothing started, when there is nothing to offer (at once when nothing waits).
+    /// A refused write reloads without offering (see [`OnLoad::JustRead`]).
+    fn offer_free_slots(&mut self, ctx: &mut Context<Self>) -> bool {
+        let now = self.now();
+        let offers = match self.loaded() {
+            Ok(loaded) => self.offers_after(loaded, &[], now),
+            Err(_) => return false,
+        };
+        if offers.is_empty() {
+            return false;
+        }
+        let write = self.write(offers, now, OnLoad::JustRead, |_, _| Ok(()));
+        ctx.wait(write.map(|result, act, _| {
+            if let Err(error) = result {
+                tracing::info!(resource = act.id, %error, "offering free slots was refused; the state was reloaded");
+            }
+        }));
+        true
+    }
+
+    /// The waitlist offers of the slots free once `changes` are stored on `loaded`, numbered to
+    /// follow them in one batch.
+    fn offers_after(&self, loaded: &Loaded, changes: &[Change], now: DateTime<Utc>) -> Vec<Change> {
+        let config = &self.shared.config;
+        let plan = |state: &Loaded| state.offers(now, &config.rules, &config.timings, changes.len());
+        match changes {
+            // Nothing to apply first: no copy of the state.
+            [] => plan(loaded),
+            _ => plan(&loaded.after(changes, now)),
+        }
     }
 
     /// Publishes the new state to readers and re-arms the timer for the next deadline; work
@@ -232,12 +297,22 @@ impl ResourceActor {
         if let Ok(loaded) = self.loaded()
             && !changes.iter().any(|c| matches!(c, Change::DeleteResource))
         {
-            let config = &self.shared.config;
-            let offers = loaded
-                .after(&changes, now)
-                .offers(now, &config.rules, &config.timings, changes.len());
+            let offers = self.offers_after(loaded, &changes, now);
             changes.extend(offers);
         }
+        self.write(changes, now, OnLoad::OfferFreeSlots, answer)
+    }
+
+    /// Stores `changes` as they are (planned at `now`) inside the atomic section, applies them
+    /// to the in-memory state and answers with `answer`; a refused write, or one of unknown
+    /// outcome, reloads the state (then doing what `after_refusal` says) before the next message.
+    fn write<R: 'static>(
+        &mut self,
+        changes: Vec<Change>,
+        now: DateTime<Utc>,
+        after_refusal: OnLoad,
+        answer: impl FnOnce(&Loaded, &[Applied]) -> Result<R, ScheduleError> + 'static,
+    ) -> ResponseActFuture<Self, Result<R, ScheduleError>> {
         // The store call runs in the handler's span and for its request, so the commit is logged
         // under it and the events it appends record the request id.
         let future = RequestId::scope(
@@ -260,7 +335,7 @@ impl ResourceActor {
                     ))
                 }
                 (Err(error), _) => {
-                    act.reload(ctx);
+                    act.load(ctx, after_refusal);
                     Err(match error {
                         StoreError::Overlap => ScheduleError::Conflict { existing: Vec::new() },
                         StoreError::DuplicateName => ScheduleError::DuplicateName(

@@ -1,5 +1,6 @@
 //! Waitlist handlers: join, leave, accept an offer. The offers themselves are planned by every
-//! batch that frees a slot (see `ResourceActor::commit`) and expire by the actor's timer.
+//! batch that frees a slot (see `ResourceActor::commit`) and after every load (see
+//! `ResourceActor::offer_free_slots`), and expire by the actor's timer.
 
 use actix::prelude::*;
 
