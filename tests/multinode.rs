@@ -161,6 +161,21 @@ async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
     drop(nodes);
 }
 
+/// Waits until `node`'s actor of `room` shows reservation `booked` (it learns of bookings made
+/// through other nodes from their events).
+async fn until_node_knows(node: &str, room: i64, booked: &Value) {
+    let client = http_client();
+    eventually(&format!("node {node} knows booking {booked}"), || {
+        let request = client.get(format!("{node}/api/v1/resources/{room}/availability?days_ahead=4"));
+        async move {
+            let schedule = request.send().await.ok()?.json::<Value>().await.ok()?;
+            let reservations = schedule["data"]["reservations"].as_array()?.clone();
+            reservations.iter().any(|r| r["id"] == *booked).then_some(())
+        }
+    })
+    .await;
+}
+
 /// A waitlist joined through node A is offered a slot freed through node B. B's actor of the
 /// room was loaded (it served the booking) before the join, which it learns of from the
 /// outbox: without that, B would free the slot from a waitlist it thinks empty, and the waiting
@@ -184,6 +199,9 @@ async fn a_waitlist_joined_on_one_node_is_offered_a_slot_freed_on_another() {
         .json()
         .await
         .unwrap();
+    // A joins a waitlist of a slot it knows is taken (had the join come first, A would have
+    // offered the slot it thought free, and the database would have refused that offer: a 409).
+    until_node_knows(&a, room, &booked["id"]).await;
     let wish = json!({"resource_id": room, "desired_start": start, "desired_end": end});
     let joined = post_at(&a, &waiter, "/api/v1/waitlist", &wish).await;
     assert_eq!(joined.status(), 201);
@@ -236,17 +254,8 @@ async fn a_join_racing_a_cancellation_on_another_node_is_offered_the_slot() {
         assert_eq!(booked.status(), 201, "round {round}");
         let booked = booked.json::<Value>().await.unwrap()["id"].clone();
         // B's actor must know the booking to cancel it (it learns of it from A's event).
+        until_node_knows(&b, room, &booked).await;
         let client = http_client();
-        eventually(&format!("round {round}: node B knows booking {booked}"), || {
-            let request = client.get(format!("{b}/api/v1/resources/{room}/availability?days_ahead=4"));
-            let booked = &booked;
-            async move {
-                let schedule = request.send().await.ok()?.json::<Value>().await.ok()?;
-                let reservations = schedule["data"]["reservations"].as_array()?.clone();
-                reservations.iter().any(|r| r["id"] == *booked).then_some(())
-            }
-        })
-        .await;
         let wish = json!({"resource_id": room, "desired_start": start, "desired_end": end});
         let cancel = format!("/api/v1/reservations/{booked}/cancel");
         let nothing = json!({});
