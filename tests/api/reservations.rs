@@ -227,12 +227,12 @@ both_backends! {
         app.behind_the_servers_back("UPDATE reservations SET status = 'cancelled' WHERE id = $1", params![id]).await;
         let stored_before = app.stored_reservation(id).await;
 
-        let (status, body) = status_and_body(app.patch_json_as(&bob, &path, &later).await).await;
-        assert_eq!(status, 409, "{body}");
-        assert_eq!(body["detail"], "The reservation was changed by another request; reload and try again");
+        // The store refuses the move planned on the stale copy; the server reloads and answers
+        // what one server that knew of the cancellation answers.
+        let answer = status_and_body(app.patch_json_as(&bob, &path, &later).await).await;
+        assert_eq!(answer, single_node);
         assert_eq!(app.stored_reservation(id).await, stored_before, "still cancelled, at its old times");
         assert_eq!(stored_before.0, "cancelled");
-        assert_eq!(status_and_body(app.patch_json_as(&bob, &path, &later).await).await, single_node, "the actor has reloaded");
         let again = status_and_detail(app.post_json_as(&bob, &format!("{path}/cancel"), &json!({})).await).await;
         assert_eq!(again, (400, "Reservation is already cancelled".to_owned()));
         assert_eq!(app.stored_reservation(id).await, stored_before);

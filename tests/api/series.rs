@@ -131,7 +131,7 @@ both_backends! {
         assert_eq!(app.stored_reservations("active").await, 1, "only the first occurrence is left");
     }
 
-    async fn cancelling_the_following_occurrences_after_one_was_cancelled_elsewhere_is_409_then_works(app: TestApp) {
+    async fn cancelling_the_following_occurrences_after_one_was_cancelled_elsewhere_cancels_the_others(app: TestApp) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
         let room = app.resource(&admin, "Room 1").await;
@@ -145,12 +145,11 @@ both_backends! {
 
         let path = format!("/api/v1/reservations/{}/cancel", ids[0]);
         let following = json!({"scope": "following"});
-        let stale = status_and_detail(app.post_json_as(&bob, &path, &following).await).await;
-        assert_eq!(stale, (409, "The reservation was changed by another request; reload and try again".to_owned()));
-        assert_eq!(app.stored_reservations("active").await, 2, "nothing was cancelled");
-        let retried = app.post_json_as(&bob, &path, &following).await;
-        assert_eq!(retried.status(), 200, "the actor has reloaded");
-        assert_eq!(retried.json::<Value>().await.unwrap()["cancelled_reservation_ids"], json!([ids[0], ids[1]]));
+        // The store refuses the batch planned on the stale copy (it would cancel the third
+        // again); the server reloads and cancels what is still active.
+        let cancelled = app.post_json_as(&bob, &path, &following).await;
+        assert_eq!(cancelled.status(), 200);
+        assert_eq!(cancelled.json::<Value>().await.unwrap()["cancelled_reservation_ids"], json!([ids[0], ids[1]]));
         let again = status_and_detail(app.post_json_as(&bob, &format!("/api/v1/reservations/{}/cancel", ids[2]), &json!({})).await).await;
         assert_eq!(again, (400, "Reservation is already cancelled".to_owned()));
         assert_eq!(app.stored_reservations("active").await, 0);

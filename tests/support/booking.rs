@@ -64,7 +64,7 @@ impl TestApp {
     }
 
     /// The one row `sql` reads from the database directly, whatever the API says.
-    async fn stored_row(
+    pub async fn stored_row(
         &self,
         sql: &str,
         params: Vec<resource_reserver::storage::Value>,

@@ -124,6 +124,22 @@ pub enum ScheduleError {
     Store(#[source] Fault),
 }
 
+impl ScheduleError {
+    /// Whether the store refused the change because the actor's copy of the resource was stale:
+    /// another process had changed a row the change was planned on ([`ScheduleError::Stale`]),
+    /// or had booked time the copy showed free (a [`ScheduleError::Conflict`] the database found:
+    /// the actor's own check names the bookings in the way, the database's names none). Nothing
+    /// was stored, and the actor reloaded before its next message, so the same message sent
+    /// again is planned on the stored state.
+    pub fn refused_a_stale_copy(&self) -> bool {
+        match self {
+            ScheduleError::Stale(_) => true,
+            ScheduleError::Conflict { existing } => existing.is_empty(),
+            _ => false,
+        }
+    }
+}
+
 /// Why a slot cannot be booked, as the API names it (`reason` of each refused occurrence of a
 /// series). The rules are checked in the order single bookings check them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -136,26 +136,34 @@ impl ResourceSupervisor {
     }
 
     /// Sends `message` to the actor of `resource`, starting or replacing the actor as needed.
+    /// A message the store refused because the actor's copy was stale (another process had
+    /// changed the resource a moment before, see [`ScheduleError::refused_a_stale_copy`]) is sent
+    /// once more: nothing was stored, the actor has reloaded, and the client gets the answer the
+    /// stored state gives (its booking, or the refusal a single process would have made)
+    /// instead of a 409 that only asks it to try again.
     pub async fn send<M, T>(&self, resource: ResourceId, message: M) -> Result<T, ScheduleError>
     where
         M: ResourceMessage<Result = Result<T, ScheduleError>> + Clone + Send + 'static,
         T: Send + 'static,
         ResourceActor: Handler<Traced<M>>,
     {
-        for _attempt in 0..2 {
+        let (mut replaced, mut resent) = (false, false);
+        loop {
             let (addr, _, generation) = self.entry(resource);
             match addr.send(Traced::here(message.clone())).await {
                 Ok(Err(ScheduleError::ResourceNotFound)) => {
                     self.forget(resource, generation);
                     return Err(ScheduleError::ResourceNotFound);
                 }
+                Ok(Err(error)) if error.refused_a_stale_copy() && !resent => resent = true,
                 Ok(result) => return result,
                 // The actor died before handling the message (a crash, or it was stopping).
-                Err(MailboxError::Closed) => {
+                Err(MailboxError::Closed) if !replaced => {
+                    replaced = true;
                     self.replaced.fetch_add(1, Ordering::Relaxed);
                     self.forget(resource, generation);
                 }
-                Err(MailboxError::Timeout) => break,
+                Err(MailboxError::Closed | MailboxError::Timeout) => break,
             }
         }
         Err(ScheduleError::Unavailable(format!(
