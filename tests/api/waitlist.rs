@@ -2,11 +2,12 @@
 //! passed on at expiry, accepted without any possible conflict, re-armed after a restart; a slot
 //! freed out of the actor's sight is offered when the actor next loads.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
-
+use reserver_actors::ManualClock;
 use resource_reserver::params;
+use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::support::TestApp;
@@ -20,6 +21,18 @@ async fn join(app: &TestApp, user: &crate::support::TestUser, room: i64, flexibl
     let response = app.post_json_as(user, "/api/v1/waitlist", &body).await;
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
+}
+
+/// A new server on `app`'s database and clock, with nothing in memory (`app` is stopped).
+async fn restarted(app: TestApp, clock: &Arc<ManualClock>) -> TestApp {
+    let database = app.stop().await;
+    TestApp::builder(database.backend())
+        .database(database)
+        .manual_clock(clock.clone())
+        .settings(|args| args.access_token_expire_minutes = Some("1440".into()))
+        .spawn()
+        .await
+        .unwrap()
 }
 
 async fn entry(app: &TestApp, user: &crate::support::TestUser, id: &Value) -> Value {
@@ -110,14 +123,7 @@ both_backends! {
         assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "offered");
 
         // Restart: a new server on the same database and clock, nothing in memory.
-        let database = app.stop().await;
-        let app = TestApp::builder(database.backend())
-            .database(database)
-            .manual_clock(clock.clone())
-            .settings(|args| args.access_token_expire_minutes = Some("1440".into()))
-            .spawn()
-            .await
-            .unwrap();
+        let app = restarted(app, &clock).await;
         clock.advance(Duration::from_secs(29 * 60));
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "offered", "not before its time");
@@ -136,24 +142,12 @@ both_backends! {
         let booked: Value = app.book(&alice, room, TEN, ELEVEN).await.json().await.unwrap();
         let bobs = join(&app, &bob, room, false).await;
         assert_eq!(bobs["status"], "waiting");
-        let db = app.database().connect().await;
-        let cancelled = db
-            .execute("UPDATE reservations SET status = 'cancelled' WHERE id = $1", vec![booked["id"].as_i64().unwrap().into()])
-            .await
-            .unwrap();
-        assert_eq!(cancelled, 1);
-        db.close().await;
+        let cancel = "UPDATE reservations SET status = 'cancelled' WHERE id = $1";
+        app.behind_the_servers_back(cancel, params![booked["id"].as_i64().unwrap()]).await;
         assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "waiting", "nothing has offered it yet");
 
         // Restart: the room's actor loads afresh when the room is next read.
-        let database = app.stop().await;
-        let app = TestApp::builder(database.backend())
-            .database(database)
-            .manual_clock(clock.clone())
-            .settings(|args| args.access_token_expire_minutes = Some("1440".into()))
-            .spawn()
-            .await
-            .unwrap();
+        let app = restarted(app, &clock).await;
         let mut bobs_socket = app.ws(&bob).await;
         assert_eq!(app.get(&format!("/api/v1/resources/{room}/availability")).await.status(), 200);
         let offered = entry(&app, &bob, &bobs["id"]).await;
