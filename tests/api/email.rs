@@ -378,10 +378,23 @@ async fn two_servers_on_one_database_send_each_message_once() {
             201
         );
     }
-    eventually("ten first attempts refused", || async {
-        (smtp.refused() == 10).then_some(())
+    // Settled, not only refused: a failure recorded after the clock moves would be retried a
+    // minute after the moved clock, past the end of this test.
+    let db = first.database().connect().await;
+    eventually("ten first attempts refused and recorded", || async {
+        let row = db
+            .query_one(
+                "SELECT COUNT(*) AS settled FROM email_outbox
+                  WHERE subject = $1 AND status = 'pending' AND attempts = 1 AND claim IS NULL",
+                params!["Reservation confirmed"],
+            )
+            .await
+            .unwrap();
+        (row.get::<i64>("settled").unwrap() == 10).then_some(())
     })
     .await;
+    db.close().await;
+    assert_eq!(smtp.refused(), 10);
     clock.advance(Duration::from_secs(61));
     smtp.wait_for("bob@example.com", 11).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
