@@ -52,6 +52,7 @@ impl From<ScheduleError> for ApiError {
                 ApiError::Gone(message)
             }
             ScheduleError::Conflict { .. }
+            | ScheduleError::ConflictFoundByStore
             | ScheduleError::BatchConflict
             | ScheduleError::UnderMaintenance
             | ScheduleError::NotOpen(_)

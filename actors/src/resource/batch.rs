@@ -314,7 +314,7 @@ impl ResourceSupervisor {
 /// retried.
 fn store_failure(error: StoreError) -> ScheduleError {
     match error {
-        StoreError::Overlap => ScheduleError::Conflict { existing: Vec::new() },
+        StoreError::Overlap => ScheduleError::ConflictFoundByStore,
         StoreError::Stale(row) => ScheduleError::Stale(row),
         StoreError::Unavailable(why) => ScheduleError::Unavailable(why),
         StoreError::DuplicateName => ScheduleError::Store("a batch of bookings renamed a resource".into()),

@@ -57,6 +57,11 @@ pub enum ScheduleError {
     /// The slot overlaps these bookings.
     #[error("Time slot conflicts with existing reservations{}", slots(existing))]
     Conflict { existing: Vec<Interval> },
+    /// The database refused the slot as overlapping a booking the actor's copy did not show:
+    /// another process booked that time a moment before. Nothing was stored, and the actor
+    /// reloads before its next message.
+    #[error("Time slot conflicts with existing reservations")]
+    ConflictFoundByStore,
     /// The slot overlaps an earlier item of the same batch on the same resource.
     #[error("Time slot conflicts with another reservation in this batch")]
     BatchConflict,
@@ -127,16 +132,11 @@ pub enum ScheduleError {
 impl ScheduleError {
     /// Whether the store refused the change because the actor's copy of the resource was stale:
     /// another process had changed a row the change was planned on ([`ScheduleError::Stale`]),
-    /// or had booked time the copy showed free (a [`ScheduleError::Conflict`] the database found:
-    /// the actor's own check names the bookings in the way, the database's names none). Nothing
-    /// was stored, and the actor reloaded before its next message, so the same message sent
-    /// again is planned on the stored state.
+    /// or had booked time the copy showed free ([`ScheduleError::ConflictFoundByStore`]).
+    /// Nothing was stored, and the actor reloaded before its next message, so the same message
+    /// sent again is planned on the stored state.
     pub fn refused_a_stale_copy(&self) -> bool {
-        match self {
-            ScheduleError::Stale(_) => true,
-            ScheduleError::Conflict { existing } => existing.is_empty(),
-            _ => false,
-        }
+        matches!(self, ScheduleError::Stale(_) | ScheduleError::ConflictFoundByStore)
     }
 }
 

@@ -337,7 +337,7 @@ impl ResourceActor {
                 (Err(error), _) => {
                     act.load(ctx, after_refusal);
                     Err(match error {
-                        StoreError::Overlap => ScheduleError::Conflict { existing: Vec::new() },
+                        StoreError::Overlap => ScheduleError::ConflictFoundByStore,
                         StoreError::DuplicateName => ScheduleError::DuplicateName(
                             act.loaded().map(|l| l.resource.name.clone()).unwrap_or_default(),
                         ),
