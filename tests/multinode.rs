@@ -47,6 +47,29 @@ fn nodes(database: &TestDatabase, count: usize, extra: &[(&'static str, &str)]) 
     (0..count).map(|_| ServerProcess::start(&borrowed(&env))).collect()
 }
 
+/// Two nodes on one database and a room created through the first, as the tests of one
+/// resource served by two nodes begin.
+struct TwoNodes {
+    /// Kept for the processes' lifetime: dropping it stops them.
+    _nodes: Vec<ServerProcess>,
+    a: String,
+    b: String,
+    room: i64,
+}
+
+async fn two_nodes_with_a_room(database: &TestDatabase, extra: &[(&'static str, &str)]) -> TwoNodes {
+    let nodes = nodes(database, 2, extra);
+    let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
+    let admin = sign_up_at(&a, "admin").await;
+    let room = create_resource_at(&a, &admin, "Shared room").await;
+    TwoNodes {
+        _nodes: nodes,
+        a,
+        b,
+        room,
+    }
+}
+
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A socket to `/ws` of the node at `address` (`http://…`), with `query` appended.
@@ -109,10 +132,8 @@ async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
     let Some(database) = TestDatabase::create(Backend::Postgres).await else {
         return;
     };
-    let nodes = nodes(&database, 2, &[("EVENTS_POLL_MILLISECONDS", "60000")]);
-    let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
-    let admin = sign_up_at(&a, "admin").await;
-    let room = create_resource_at(&a, &admin, "Shared room").await;
+    let TwoNodes { _nodes, a, b, room } =
+        two_nodes_with_a_room(&database, &[("EVENTS_POLL_MILLISECONDS", "60000")]).await;
     let user = sign_up_at(&b, "walker").await;
 
     let mut on_b = socket(&b, &user, "").await;
@@ -158,7 +179,6 @@ async fn events_cross_nodes_at_once_and_a_socket_resumes_on_another_node() {
     // That the live events came at once through `LISTEN` (not the one-minute poll) is what the
     // 30-second patience above proves. Whether the relay had to open its connection twice is not
     // asserted: on a busy PostgreSQL (out of connections) it retries a second later, as designed.
-    drop(nodes);
 }
 
 /// Waits until `node`'s actor of `room` shows reservation `booked` (it learns of bookings made
@@ -185,10 +205,7 @@ async fn a_waitlist_joined_on_one_node_is_offered_a_slot_freed_on_another() {
     let Some(database) = TestDatabase::create(Backend::Postgres).await else {
         return;
     };
-    let nodes = nodes(&database, 2, &[]);
-    let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
-    let admin = sign_up_at(&a, "admin").await;
-    let room = create_resource_at(&a, &admin, "Shared room").await;
+    let TwoNodes { _nodes, a, b, room } = two_nodes_with_a_room(&database, &[]).await;
     let (holder, waiter) = (sign_up_at(&b, "holder").await, sign_up_at(&a, "waiter").await);
     let client = http_client();
     let at = chrono::Utc::now().date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc() + chrono::Duration::days(2);
@@ -239,10 +256,7 @@ async fn a_join_racing_a_cancellation_on_another_node_is_offered_the_slot() {
     let Some(database) = TestDatabase::create(Backend::Postgres).await else {
         return;
     };
-    let nodes = nodes(&database, 2, &[("RATE_LIMIT_ENABLED", "false")]);
-    let (a, b) = (nodes[0].address.clone(), nodes[1].address.clone());
-    let admin = sign_up_at(&a, "admin").await;
-    let room = create_resource_at(&a, &admin, "Shared room").await;
+    let TwoNodes { _nodes, a, b, room } = two_nodes_with_a_room(&database, &[("RATE_LIMIT_ENABLED", "false")]).await;
     let (holder, waiter) = (sign_up_at(&a, "holder").await, sign_up_at(&a, "waiter").await);
     let first = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc() + chrono::Duration::days(2);
     for round in 0..ROUNDS {
