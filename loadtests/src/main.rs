@@ -66,6 +66,11 @@ enum Command {
         /// Seconds each throughput workload runs
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// W1 sends at most this many bookings per second in total, evenly paced (default: each
+        /// client books again as soon as it is answered). Compares deployments at one offered
+        /// load below saturation, where CPU per booking measures work rather than contention
+        #[arg(long)]
+        booking_rate: Option<f64>,
         /// WebSocket subscribers of the fan-out workload
         #[arg(long, default_value_t = 10_000)]
         subscribers: usize,
@@ -157,6 +162,7 @@ async fn main() -> Result<()> {
             admin,
             clients,
             seconds,
+            booking_rate,
             subscribers,
             reservations,
             search_resources,
@@ -170,6 +176,7 @@ async fn main() -> Result<()> {
             let settings = Settings {
                 clients,
                 duration: Duration::from_secs(seconds),
+                booking_rate,
                 subscribers,
                 reservations,
                 search_resources,

@@ -13,7 +13,7 @@ const BUDGET_MB: f64 = 150.0;
 pub async fn run(ctx: &Context) -> Result<Row> {
     let resources = ctx.resources("mem", RESOURCES).await?;
     let measure = ctx.measure();
-    let (samples, elapsed) = book_spread(ctx, resources, Stop::Count(ctx.settings.reservations)).await;
+    let (samples, elapsed) = book_spread(ctx, resources, Stop::Count(ctx.settings.reservations), None).await;
     let summary = samples.summarize(elapsed);
     let budget = format!(
         "server RSS ≤ {BUDGET_MB} MB with {RESOURCES} resources, {} reservations",

@@ -54,6 +54,8 @@ pub const KNOWN: [&str; 9] = [
 pub struct Settings {
     pub clients: usize,
     pub duration: Duration,
+    /// W1's bookings per second in total, paced ([`Pace`]); `None`: as fast as answered.
+    pub booking_rate: Option<f64>,
     pub subscribers: usize,
     pub reservations: u64,
     /// Resources and reservations of the search workload.
@@ -246,6 +248,29 @@ where
         all.merge(worker.await.unwrap_or_default());
     }
     (all, started.elapsed())
+}
+
+/// An even pace of requests: request `n` (numbered from 0 across clients) is not sent before
+/// `n / per_second` seconds after the start.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    started: Instant,
+    per_second: f64,
+}
+
+impl Pace {
+    pub fn starting_now(per_second: f64) -> Pace {
+        Pace {
+            started: Instant::now(),
+            per_second,
+        }
+    }
+
+    /// Waits until request `n`'s turn.
+    pub async fn turn(&self, n: u64) {
+        let due = self.started + Duration::from_secs_f64(n as f64 / self.per_second);
+        tokio::time::sleep_until(due.into()).await;
+    }
 }
 
 /// Pairs of overlapping intervals in `bookings` (half-open, as the server defines them).

@@ -126,6 +126,7 @@ async fn set_up(ctx: &Context, count: usize) -> Result<DateTime<Utc>> {
         ctx,
         Arc::clone(&resources),
         Stop::Count(ctx.settings.search_reservations),
+        None,
     )
     .await;
     let booked = booking.summarize(std::time::Duration::from_secs(1));
