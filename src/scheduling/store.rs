@@ -170,7 +170,10 @@ async fn load_bookings(
 }
 
 /// Every resource's earliest deadline: a booking's end, a hold's lapse, a check-in deadline, a
-/// pending request's start, a maintenance end.
+/// pending request's start, a maintenance end; and a waiting waitlist entry's creation, which is
+/// past, so its resource loads at once (loading offers free slots to the waiting entries: a slot
+/// may have been freed while no process served the resource, or by another process at the very
+/// moment the entry joined).
 async fn pending_deadlines(db: Db) -> Result<Vec<(ResourceId, DateTime<Utc>)>, StoreError> {
     let rows = db
         .query(
@@ -183,7 +186,9 @@ async fn pending_deadlines(db: Db) -> Result<Vec<(ResourceId, DateTime<Utc>)>, S
              UNION ALL
              SELECT resource_id, MIN(start_time) FROM reservations WHERE status = 'pending_approval' GROUP BY resource_id
              UNION ALL
-             SELECT id, maintenance_until FROM resources WHERE maintenance_until IS NOT NULL",
+             SELECT id, maintenance_until FROM resources WHERE maintenance_until IS NOT NULL
+             UNION ALL
+             SELECT resource_id, MIN(created_at) FROM waitlist WHERE status = 'waiting' GROUP BY resource_id",
             vec![],
         )
         .await?;

@@ -134,8 +134,9 @@ both_backends! {
 
     #[app(clock, long_tokens)]
     /// Another node's cancellation this server's actor never saw (changed in the database, no
-    /// outbox row): the waiting entry is offered the free slot once the actor loads again.
-    async fn a_slot_freed_out_of_the_actors_sight_is_offered_when_it_loads(app: TestApp, clock: Arc<ManualClock>) {
+    /// outbox row): a server that starts loads the resources with someone waiting, and the
+    /// waiting entry is offered the free slot before any request touches the room.
+    async fn a_slot_freed_out_of_the_actors_sight_is_offered_when_the_server_starts(app: TestApp, clock: Arc<ManualClock>) {
         let admin = app.admin().await;
         let (alice, bob) = (app.user("alice").await, app.user("bob").await);
         let room = app.resource(&admin, "Room 1").await;
@@ -146,14 +147,21 @@ both_backends! {
         app.behind_the_servers_back(cancel, params![booked["id"].as_i64().unwrap()]).await;
         assert_eq!(entry(&app, &bob, &bobs["id"]).await["status"], "waiting", "nothing has offered it yet");
 
-        // Restart: the room's actor loads afresh when the room is next read.
+        // Restart: nobody reads the room, yet its actor loads and offers what is free.
         let app = restarted(app, &clock).await;
-        let mut bobs_socket = app.ws(&bob).await;
-        assert_eq!(app.get(&format!("/api/v1/resources/{room}/availability")).await.status(), 200);
+        let stored = "SELECT status FROM waitlist WHERE id = $1";
+        let entry_id = bobs["id"].as_i64().unwrap();
+        eventually("the entry offered in the database", || async {
+            let row = app.stored_row(stored, params![entry_id]).await;
+            (row.get::<String>("status").unwrap() == "offered").then_some(())
+        })
+        .await;
         let offered = entry(&app, &bob, &bobs["id"]).await;
-        assert_eq!(offered["status"], "offered", "loading offers what is free, before the first read is answered");
+        assert_eq!(offered["status"], "offered");
         assert_eq!((offered["offered_start"].as_str(), offered["offered_end"].as_str()), (Some(TEN), Some(ELEVEN)));
         assert_eq!(offered["offer_expires_at"], "2030-01-01T09:30:00Z");
+        // Announced: Bob's socket, opened afterwards, finds the offer in the replay.
+        let mut bobs_socket = app.ws_with(&bob, "since=0").await;
         let announced = bobs_socket.next_of("waitlist_offer").await;
         assert_eq!(announced["waitlist_id"], bobs["id"]);
         let accepted = app.post_json_as(&bob, &format!("/api/v1/waitlist/{}/accept", bobs["id"]), &json!({})).await;

@@ -320,8 +320,9 @@ pub trait ScheduleStore: Send + Sync + 'static {
     /// several resources, see [`super::batch`]): all of them or none. One list of [`Applied`]
     /// per resource, in the order given.
     fn apply_many(&self, now: DateTime<Utc>, parts: Vec<(ResourceId, Vec<Change>)>) -> StoreResult<Vec<Vec<Applied>>>;
-    /// For every resource with time-driven work pending, the earliest instant it is due. Read once
-    /// at start-up to re-arm the timers.
+    /// For every resource with time-driven work pending, the earliest instant it is due (a past
+    /// instant for a resource with someone waiting on its waitlist: its actor loads at once, and
+    /// loading offers what is free). Read once at start-up to re-arm the timers.
     fn pending_deadlines(&self) -> StoreResult<Vec<(ResourceId, DateTime<Utc>)>>;
 }
 
