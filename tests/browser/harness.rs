@@ -250,12 +250,22 @@ impl Browser {
 
     /// Polls `check` until it yields `Some`, for at most [`WAIT`]; fails naming `what` (and
     /// saving the screenshot, through `Drop`).
-    pub async fn wait_until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    pub async fn wait_until<T, F, Fut>(&self, what: &str, check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + WAIT;
+        self.wait_until_within(WAIT, what, check).await
+    }
+
+    /// [`Browser::wait_until`] with its own limit, for the few pages whose first render is
+    /// heavy work for a shared CPU (ReDoc lays out the whole API document at once).
+    pub async fn wait_until_within<T, F, Fut>(&self, limit: Duration, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(value) = check().await {
                 return value;
@@ -263,7 +273,7 @@ impl Browser {
             if Instant::now() > deadline {
                 let flash = self.flash_text().await;
                 panic!(
-                    "[{}] waited {WAIT:?} for {what}; page {}; flash: {flash:?}",
+                    "[{}] waited {limit:?} for {what}; page {}; flash: {flash:?}",
                     self.label,
                     self.client
                         .current_url()
