@@ -9,7 +9,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, SubsecRound, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -135,21 +135,24 @@ impl utoipa::PartialSchema for WireTime {
 
 impl utoipa::ToSchema for WireTime {}
 
-/// Parses the formats `/api/v1` clients send.
+/// Parses the formats `/api/v1` clients send, to the microsecond: what PostgreSQL stores (and
+/// the original's Python kept), so that an instant held in memory is the one stored. Finer
+/// digits are dropped.
 pub fn parse(raw: &str) -> Option<DateTime<Utc>> {
     let raw = raw.trim();
-    if let Ok(with_offset) = DateTime::parse_from_rfc3339(raw) {
-        return Some(with_offset.with_timezone(&Utc));
-    }
-    [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ]
-    .iter()
-    .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
-    .map(|naive| naive.and_utc())
+    let parsed = match DateTime::parse_from_rfc3339(raw) {
+        Ok(with_offset) => Some(with_offset.with_timezone(&Utc)),
+        Err(_) => [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+        ]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
+        .map(|naive| naive.and_utc()),
+    };
+    parsed.map(|time| time.trunc_subsecs(6))
 }
 
 #[cfg(test)]
@@ -166,6 +169,13 @@ mod tests {
         assert_eq!(parse("2030-05-01 10:00"), Some(ten));
         assert_eq!(parse("2030-05-01T10:00:00.000"), Some(ten));
         assert_eq!(parse("tomorrow"), None);
+        let micros = ten + chrono::Duration::microseconds(123_456);
+        assert_eq!(
+            parse("2030-05-01T10:00:00.123456789Z"),
+            Some(micros),
+            "to the microsecond"
+        );
+        assert_eq!(parse("2030-05-01T10:00:00.123456789"), Some(micros));
         assert_eq!(parse("2030-02-30T10:00:00"), None);
     }
 
