@@ -11,7 +11,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use memory_store::MemoryStore;
 use reserver_actors::domain::Interval;
 use reserver_actors::resource::{
-    ActorConfig, Book, Booking, Cancel, CancelScope, Ready, ResourceSupervisor, ScheduleError, UserRef, WaitlistEntry,
+    ActorConfig, Book, Booking, Cancel, CancelScope, Followed, Ready, ResourceSupervisor, ScheduleError, UserRef,
+    WaitlistEntry,
 };
 use reserver_actors::{Clock, ManualClock};
 
@@ -323,19 +324,86 @@ async fn bookings_changed_by_another_process_are_followed_without_reloading_the_
         )]);
         id
     };
-    supervisor.follow_bookings(&[(RESOURCE, first), (RESOURCE, other)]);
+    supervisor.follow_bookings(&[
+        (RESOURCE, Followed::Changed(first)),
+        (RESOURCE, Followed::Changed(other)),
+    ]);
     supervisor.send(RESOURCE, Ready).await.unwrap();
 
     let snapshot = supervisor.snapshot(RESOURCE).await.unwrap();
     let owners: Vec<i64> = snapshot.bookings.iter().map(|b| b.user.id).collect();
     assert_eq!(owners, [2, 3], "the cancelled booking left, the new one came");
     assert_eq!(snapshot.hours, hours_before, "only the bookings were read again");
+    assert_eq!(store.data.lock().unwrap().booking_reads, 1, "both in one read");
     assert!(
         matches!(
             supervisor.send(RESOURCE, book(4, slot(12, 13))).await,
             Err(ScheduleError::Conflict { .. })
         ),
         "the followed booking is refused from memory"
+    );
+    supervisor.shutdown();
+}
+
+#[actix::test]
+async fn bookings_whose_events_say_all_are_followed_without_reading_the_store() {
+    let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
+    let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
+    let first = supervisor
+        .send(
+            RESOURCE,
+            Book {
+                user: user(1),
+                interval: slot(10, 11),
+                message: None,
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap()
+        .bookings[0]
+        .id;
+    let loads = store.data.lock().unwrap().loads;
+
+    // Another process ended the first booking and made one at 12–13; their events say so, and
+    // carry the new booking. The store is left as it was, so a read would find neither change.
+    let made = Booking::active(first + 1, user(3), slot(12, 13), start());
+    supervisor.follow_bookings(&[
+        (RESOURCE, Followed::Ended(first)),
+        (RESOURCE, Followed::Now(made.clone())),
+    ]);
+    supervisor.send(RESOURCE, Ready).await.unwrap();
+
+    let snapshot = supervisor.snapshot(RESOURCE).await.unwrap();
+    assert_eq!(
+        snapshot.bookings,
+        [made],
+        "the ended booking left, the carried one came"
+    );
+    let reads = {
+        let data = store.data.lock().unwrap();
+        (data.booking_reads, data.loads)
+    };
+    assert_eq!(reads, (0, loads), "nothing was read");
+
+    // A carried booking that overlaps one the state holds means the state missed a change:
+    // the actor reloads (and so holds what the store holds).
+    let clash = Booking::active(first + 2, user(4), slot(12, 13), start());
+    supervisor.follow_bookings(&[(RESOURCE, Followed::Now(clash))]);
+    supervisor.send(RESOURCE, Ready).await.unwrap();
+    assert_eq!(store.data.lock().unwrap().loads, loads + 1, "it reloaded");
+    let owners: Vec<i64> = supervisor
+        .snapshot(RESOURCE)
+        .await
+        .unwrap()
+        .bookings
+        .iter()
+        .map(|b| b.user.id)
+        .collect();
+    assert_eq!(
+        owners,
+        [1],
+        "the store's state: the first booking, which it still holds"
     );
     supervisor.shutdown();
 }

@@ -62,6 +62,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     36 => "export_order_index",
     37 => "analytics_blocks",
     38 => "analytics_blocks_backfill",
+    39 => "event_booking_copies",
 );
 
 /// Migrations for SQLite, in version order.
@@ -96,6 +97,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     36 => "export_order_index",
     37 => "analytics_blocks",
     38 => "analytics_blocks_backfill",
+    39 => "event_booking_copies",
 );
 
 #[cfg(test)]

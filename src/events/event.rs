@@ -26,7 +26,7 @@
 use chrono::{DateTime, Utc};
 use reserver_actors::domain::Interval;
 use reserver_actors::notifier::{Audience, Revoke};
-use reserver_actors::resource::{ReservationId, ResourceId, ResourceInfo, UserId};
+use reserver_actors::resource::{Booking, Followed, ReservationId, ResourceId, ResourceInfo, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -117,23 +117,25 @@ impl Event {
         }
     }
 
-    /// The booking of the event's resource that it is about, when the event changes nothing
-    /// else that a resource's actor holds: another process's actor of the resource follows such
-    /// a change by reading that booking again. Every other change of a resource (waitlists,
-    /// offers, approvals, the resource itself) makes those actors reload the resource.
-    pub fn changed_booking(&self) -> Option<ReservationId> {
-        let slot = match self {
+    /// What another process's actor of the event's resource learns of the booking the event is
+    /// about, when the event changes nothing else that such an actor holds: that it ended, or
+    /// only that it changed (to be read again; the outbox row may carry the booking itself,
+    /// see [`NewEvent::with_booking`]). Every other change of a resource (waitlists, offers,
+    /// approvals, the resource itself) makes those actors reload the resource.
+    pub fn changed_booking(&self) -> Option<Followed> {
+        match self {
             Event::ReservationCreated(ReservationCreated { slot, .. })
-            | Event::ReservationCancelled(ReservationCancelled { slot, .. })
             | Event::ReservationUpdated(ReservationUpdated { slot, .. })
-            | Event::ReservationExpired(ReservationExpired { slot, .. })
-            | Event::ReservationReleased(ReservationReleased { slot, .. })
             | Event::ReservationCheckedIn(ReservationCheckedIn { slot, .. })
             | Event::ReservationApproved(ReservationApproved { slot, .. })
+            | Event::HoldCreated(HoldChanged { slot, .. }) => Some(Followed::Changed(slot.reservation_id)),
+            // Each of these leaves the booking in a state that no longer blocks, for good.
+            Event::ReservationCancelled(ReservationCancelled { slot, .. })
+            | Event::ReservationExpired(ReservationExpired { slot, .. })
+            | Event::ReservationReleased(ReservationReleased { slot, .. })
             | Event::ReservationRejected(ReservationRejected { slot, .. })
-            | Event::HoldCreated(HoldChanged { slot, .. })
             | Event::HoldExpired(HoldChanged { slot, .. })
-            | Event::HoldReleased(HoldChanged { slot, .. }) => slot,
+            | Event::HoldReleased(HoldChanged { slot, .. }) => Some(Followed::Ended(slot.reservation_id)),
             Event::ApprovalRequest(_)
             | Event::WaitlistOffer(_)
             | Event::WaitlistOfferExpired(_)
@@ -150,9 +152,8 @@ impl Event {
             | Event::ResourceHierarchyChanged(_)
             | Event::UserCreated(_)
             | Event::SignInRevoked(_)
-            | Event::WaitlistChanged(_) => return None,
-        };
-        Some(slot.reservation_id)
+            | Event::WaitlistChanged(_) => None,
+        }
     }
 
     /// The revocation it carries, if it is a [`Event::SignInRevoked`].
@@ -201,6 +202,10 @@ pub fn has_owner_only(payload: &Value) -> bool {
 pub struct NewEvent {
     pub event: Event,
     pub audience: Audience,
+    /// The booking the change made, as it stands after it (a new booking, a hold): stored
+    /// beside the event for other server processes' actors, never sent (see
+    /// [`NewEvent::with_booking`]).
+    pub booking: Option<Booking>,
 }
 
 fn reservation_audience(owner: UserId, resource: ResourceId) -> Audience {
@@ -245,6 +250,16 @@ fn rfc3339(time: DateTime<Utc>) -> String {
 }
 
 impl NewEvent {
+    /// The event with the booking its change made, which other server processes' actors then
+    /// take in from the outbox instead of reading it again
+    /// ([`reserver_actors::resource::Followed::Now`]).
+    pub fn with_booking(self, booking: Booking) -> NewEvent {
+        NewEvent {
+            booking: Some(booking),
+            ..self
+        }
+    }
+
     /// The payload as the user the event concerns sees it.
     pub fn owner_view(&self) -> Value {
         owner_view(&self.event.encode().1)
@@ -254,6 +269,7 @@ impl NewEvent {
         NewEvent {
             event,
             audience: reservation_audience(reservation.owner, reservation.resource),
+            booking: None,
         }
     }
 
@@ -380,6 +396,7 @@ impl NewEvent {
         NewEvent {
             event: Event::ResourceStatusChanged(changed),
             audience: everyone(Some(resource.id), true),
+            booking: None,
         }
     }
 
@@ -395,6 +412,7 @@ impl NewEvent {
         NewEvent {
             event: Event::ResourceUpdated(updated),
             audience: everyone(Some(resource.id), false),
+            booking: None,
         }
     }
 
@@ -418,6 +436,7 @@ impl NewEvent {
         NewEvent {
             event: Event::ResourceCreated(created),
             audience: everyone(Some(id), true),
+            booking: None,
         }
     }
 
@@ -425,6 +444,7 @@ impl NewEvent {
         NewEvent {
             event: Event::ResourceDeleted(ResourceDeleted { resource_id: id }),
             audience: everyone(Some(id), true),
+            booking: None,
         }
     }
 
@@ -433,6 +453,7 @@ impl NewEvent {
         NewEvent {
             event: Event::BusinessHoursUpdated(BusinessHoursUpdated { resource_id: resource }),
             audience: everyone(resource, true),
+            booking: None,
         }
     }
 
@@ -447,6 +468,7 @@ impl NewEvent {
         NewEvent {
             event: Event::BlackoutDatesUpdated(updated),
             audience: everyone(resource, true),
+            booking: None,
         }
     }
 
@@ -459,6 +481,7 @@ impl NewEvent {
         NewEvent {
             event: Event::TagRenamed(renamed),
             audience: everyone(None, false),
+            booking: None,
         }
     }
 
@@ -470,6 +493,7 @@ impl NewEvent {
         NewEvent {
             event: Event::TagDeleted(deleted),
             audience: everyone(None, false),
+            booking: None,
         }
     }
 
@@ -484,6 +508,7 @@ impl NewEvent {
         NewEvent {
             event: Event::ResourceGroupChanged(changed),
             audience: everyone(None, false),
+            booking: None,
         }
     }
 
@@ -501,6 +526,7 @@ impl NewEvent {
         NewEvent {
             event: Event::ResourceHierarchyChanged(changed),
             audience: everyone(Some(resource), false),
+            booking: None,
         }
     }
 
@@ -523,6 +549,7 @@ impl NewEvent {
         NewEvent {
             event: Event::WaitlistOffer(offered),
             audience: only(user, Some(hold.resource), true),
+            booking: None,
         }
     }
 
@@ -535,6 +562,7 @@ impl NewEvent {
         NewEvent {
             event: Event::WaitlistOfferExpired(expired),
             audience: only(user, None, false),
+            booking: None,
         }
     }
 
@@ -554,6 +582,7 @@ impl NewEvent {
         NewEvent {
             event: Event::WaitlistAccepted(accepted),
             audience: only(user, None, false),
+            booking: None,
         }
     }
 
@@ -566,6 +595,7 @@ impl NewEvent {
                 username: username.into(),
             }),
             audience: Audience::default(),
+            booking: None,
         }
     }
 
@@ -575,6 +605,7 @@ impl NewEvent {
         NewEvent {
             event: Event::WaitlistChanged(WaitlistChanged { resource_id: resource }),
             audience: Audience::default(),
+            booking: None,
         }
     }
 
@@ -585,6 +616,7 @@ impl NewEvent {
                 session_id: login.map(Into::into),
             }),
             audience: Audience::default(),
+            booking: None,
         }
     }
 
@@ -605,6 +637,7 @@ impl NewEvent {
         NewEvent {
             event: Event::ApprovalRequest(requested),
             audience: only(approver, None, false),
+            booking: None,
         }
     }
 

@@ -43,6 +43,7 @@ use chrono::{DateTime, Utc};
 use reserver_actors::Clock;
 use reserver_actors::notifier::{Notifier, Shutdown};
 use reserver_actors::request::RequestId;
+use reserver_actors::resource::Followed;
 use tokio::sync::Notify;
 
 pub use event::{Event, NewEvent};
@@ -232,8 +233,9 @@ impl EventWriter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stale {
     Resources(Vec<i64>),
-    /// Changes to these bookings (resource, reservation) only: their actors read them again.
-    Bookings(Vec<(i64, i64)>),
+    /// Changes to these bookings (with their resources, in event order) only: their actors take
+    /// them in as the events tell them, reading again only what the events did not carry.
+    Bookings(Vec<(i64, Followed)>),
     /// A change that concerns every resource (the global opening hours).
     Every,
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use reserver_actors::notifier::{self, Audience, GroupId};
 use reserver_actors::request::RequestId;
-use reserver_actors::resource::UserId;
+use reserver_actors::resource::{Booking, BookingCopy, UserId};
 use serde_json::Value as Json;
 
 use super::event::{self, Event, NewEvent};
@@ -33,10 +33,11 @@ pub async fn append(
     origin: Option<&str>,
 ) -> Result<(), StorageError> {
     let audience = event.audience;
+    let booking = event.booking.as_ref().and_then(booking_copy);
     let (kind, payload) = event.event.encode();
     tx.execute(
-        "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin, request_id, booking)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         params![
             kind,
             audience.user,
@@ -46,14 +47,32 @@ pub async fn append(
             payload,
             now,
             origin,
-            RequestId::current().as_ref().map(RequestId::as_str)
+            RequestId::current().as_ref().map(RequestId::as_str),
+            booking
         ],
     )
     .await
     .map(drop)
 }
 
-/// Most outbox rows written by one statement (9 parameters a row: within every backend's limit).
+/// The stored form of the booking a change made ([`BookingCopy`]); a struct of numbers,
+/// strings and instants, whose serialisation does not fail.
+fn booking_copy(booking: &Booking) -> Option<String> {
+    serde_json::to_string(&BookingCopy::from(booking)).ok()
+}
+
+/// The booking stored beside an event, if any; a copy this server cannot read is left out
+/// (with a warning), and other processes' actors then read the booking again.
+fn stored_booking(id: i64, copy: Option<String>) -> Option<Booking> {
+    let copy = copy?;
+    serde_json::from_str::<BookingCopy>(&copy)
+        .map_err(|e| e.to_string())
+        .and_then(|copy| Booking::try_from(copy).map_err(|e| e.to_string()))
+        .inspect_err(|error| tracing::warn!(id, %error, "an outbox row's booking copy is unreadable"))
+        .ok()
+}
+
+/// Most outbox rows written by one statement (10 parameters a row: within every backend's limit).
 const APPEND_CHUNK: usize = 100;
 
 /// Appends `events` to the outbox inside the caller's transaction, in order, a hundred rows a
@@ -70,6 +89,7 @@ pub async fn append_all(
         let mut rows = Vec::new();
         for (event, at, request_id) in events.by_ref().take(APPEND_CHUNK) {
             let audience = event.audience;
+            let booking = event.booking.as_ref().and_then(booking_copy);
             let (kind, payload) = event.event.encode();
             let cells = [
                 binder.bind(kind),
@@ -81,11 +101,12 @@ pub async fn append_all(
                 binder.bind(at),
                 binder.bind(origin),
                 binder.bind(request_id.as_ref().map(RequestId::as_str)),
+                binder.bind(booking),
             ];
             rows.push(format!("({})", cells.join(", ")));
         }
         let sql = format!(
-            "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin, request_id)
+            "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin, request_id, booking)
              VALUES {}",
             rows.join(", ")
         );
@@ -108,9 +129,11 @@ pub struct StoredEvent {
     /// The request whose change this event records, if any (for the logs; never sent).
     pub request_id: Option<String>,
     pub event: Option<Event>,
+    /// The booking the change made, as it stands after it, if the row carries it (never sent).
+    pub booking: Option<Booking>,
 }
 
-const COLUMNS: &str = "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin, e.request_id";
+const COLUMNS: &str = "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin, e.request_id, e.booking";
 
 impl StoredEvent {
     fn decode(row: &Row) -> Result<StoredEvent, StorageError> {
@@ -134,6 +157,7 @@ impl StoredEvent {
             origin: row.get("origin")?,
             request_id: row.get("request_id")?,
             event,
+            booking: stored_booking(id, row.get("booking")?),
         })
     }
 

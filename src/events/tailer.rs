@@ -41,9 +41,11 @@
 //!
 //! **Other processes.** Every event carries the `origin` of the process whose actor made it. Events
 //! about a resource from another origin make the tailer ask the supervisor to bring that
-//! resource's actor up to date: an event about one booking only ([`Event::changed_booking`]) makes
-//! it read that booking again, any other change of the resource makes it reload the resource, and a
-//! change that concerns all resources (the global opening hours) reloads every live actor. So what
+//! resource's actor up to date: an event about one booking only ([`Event::changed_booking`]) hands
+//! it that booking (as the outbox row carries it, for a booking or hold just made), or tells it
+//! the booking ended, or else makes it read that booking again; any other change of the resource
+//! makes it reload the resource, and a change that concerns all resources (the global opening
+//! hours) reloads every live actor. So what
 //! actors read from memory follows other processes within milliseconds (the tailer is woken by
 //! `NOTIFY`); the database's overlap guard keeps a stale cache harmless for writes. A process starts
 //! tailing at the outbox's end. After publishing a batch it runs the reactions registered for
@@ -72,6 +74,7 @@ use crate::retention::Pruner;
 use crate::storage::{Db, StorageError};
 use actix::Addr;
 use reserver_actors::notifier::{Notifier, Publish};
+use reserver_actors::resource::Followed;
 
 /// Rows read per `SELECT`.
 const BATCH: i64 = 1000;
@@ -342,7 +345,14 @@ fn foreign_changes(events: &[StoredEvent], origin: &str) -> Vec<Stale> {
     for stored in foreign() {
         let event = stored.event.as_ref();
         match (stored.audience.resource, event.and_then(Event::changed_booking)) {
-            (Some(resource), Some(reservation)) => bookings.push((resource, reservation)),
+            (Some(resource), Some(followed)) => {
+                // The booking the change made, when the row carries it: nothing to read again.
+                let followed = match (&stored.booking, followed) {
+                    (Some(booking), Followed::Changed(id)) if booking.id == id => Followed::Now(booking.clone()),
+                    (_, followed) => followed,
+                };
+                bookings.push((resource, followed));
+            }
             (resource, _) => resources.extend(resource.or_else(|| event.and_then(Event::unannounced_change_of))),
         }
     }
@@ -376,6 +386,7 @@ mod tests {
                     origin: None,
                     request_id: None,
                     event: None,
+                    booking: None,
                 })
                 .collect(),
             snapshot: xmin.map(|xmin| Snapshot { xmin }),
@@ -410,19 +421,58 @@ mod tests {
 
     #[test]
     fn another_nodes_booking_changes_are_followed_booking_by_booking_and_other_changes_reload() {
-        use super::super::event::{BusinessHoursUpdated, WaitlistChanged};
+        use super::super::event::{BusinessHoursUpdated, ReservationCancelled, Slot, WaitlistChanged};
         let waitlist = |resource| Event::WaitlistChanged(WaitlistChanged { resource_id: resource });
+        let cancelled = Event::ReservationCancelled(ReservationCancelled {
+            slot: Slot {
+                reservation_id: 12,
+                resource_id: 1,
+                start_time: "2030-01-07T12:00:00Z".into(),
+                end_time: "2030-01-07T13:00:00Z".into(),
+            },
+            status: "cancelled".into(),
+            cancelled_at: "2030-01-06T09:00:00Z".into(),
+        });
+        let made = reserver_actors::resource::Booking::active(
+            11,
+            reserver_actors::resource::UserRef {
+                id: 5,
+                name: "ana".into(),
+            },
+            reserver_actors::domain::Interval::new(
+                chrono::DateTime::parse_from_rfc3339("2030-01-07T11:00:00Z")
+                    .unwrap()
+                    .into(),
+                chrono::DateTime::parse_from_rfc3339("2030-01-07T12:00:00Z")
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap(),
+            chrono::DateTime::UNIX_EPOCH,
+        );
         let events = [
             stored("other", Some(1), created(1, 10)),
             stored("here", Some(3), created(3, 30)),
             stored("other", Some(2), created(2, 20)),
             stored("other", None, waitlist(2)),
-            stored("other", Some(1), created(1, 11)),
+            StoredEvent {
+                booking: Some(made.clone()),
+                ..stored("other", Some(1), created(1, 11))
+            },
+            stored("other", Some(1), cancelled),
         ];
         assert_eq!(
             foreign_changes(&events, "here"),
-            [Stale::Resources(vec![2]), Stale::Bookings(vec![(1, 10), (1, 11)])],
-            "resource 2 reloads (its waitlist changed), so its booking is not read again; this node's own event is ignored"
+            [
+                Stale::Resources(vec![2]),
+                Stale::Bookings(vec![
+                    (1, Followed::Changed(10)),
+                    (1, Followed::Now(made)),
+                    (1, Followed::Ended(12))
+                ])
+            ],
+            "resource 2 reloads (its waitlist changed), so its booking is not read again; this node's own event is \
+             ignored; a carried booking is taken as it is, an ended one needs no read"
         );
         assert!(foreign_changes(&events[1..2], "here").is_empty());
         let hours = Event::BusinessHoursUpdated(BusinessHoursUpdated { resource_id: None });

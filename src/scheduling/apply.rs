@@ -17,7 +17,7 @@ use reserver_actors::resource::store::{
     Applied, ApprovalRequest, Change, NewBookings, Outcome, ResourcePatch, StoredBooking, WaitlistClosed,
 };
 use reserver_actors::resource::{
-    BookingStatus, ReservationId, ResourceId, ResourceInfo, SeriesLink, StaleRow, StoreError, UserId,
+    Booking, BookingStatus, ReservationId, ResourceId, ResourceInfo, SeriesLink, StaleRow, StoreError, UserId,
 };
 
 use crate::events::NewEvent;
@@ -196,7 +196,13 @@ pub async fn one(
                     owner: user.id,
                     interval: *interval,
                 };
-                out.events.push(NewEvent::hold_created(&held, *until));
+                let booking = Booking {
+                    status: BookingStatus::Held,
+                    hold_expires_at: Some(*until),
+                    ..Booking::active(id, user.clone(), *interval, now)
+                };
+                out.events
+                    .push(NewEvent::hold_created(&held, *until).with_booking(booking));
             }
             Ok(Applied::Reservation(id))
         }
@@ -494,17 +500,28 @@ async fn book(
             owner: new.user.id,
             interval: *interval,
         };
+        let series = rule_id.map(|rule_id| SeriesLink { rule_id, parent });
+        // The booking as it is stored: other processes' actors take it from the event.
+        let booking = Booking {
+            series,
+            status: new.admission.status(),
+            checkin_deadline: deadline,
+            ..Booking::active(id, new.user.clone(), *interval, now)
+        };
         match &new.admission {
-            Admission::Active => out.events.push(NewEvent::reservation_created(&booked)),
+            Admission::Active => out
+                .events
+                .push(NewEvent::reservation_created(&booked).with_booking(booking)),
             Admission::Pending(request) => {
-                out.events.push(NewEvent::reservation_requested(&booked));
+                out.events
+                    .push(NewEvent::reservation_requested(&booked).with_booking(booking));
                 request_approval(tx, resource, id, request, &new.user.name, now, out).await?;
             }
         }
         stored.push(StoredBooking {
             id,
             created_at: now,
-            series: rule_id.map(|rule_id| SeriesLink { rule_id, parent }),
+            series,
         });
         if rule_id.is_some() && parent.is_none() {
             parent = Some(id);

@@ -254,8 +254,10 @@ async fn outbox_gaps_are_waited_for_or_stepped_over() {
     db.close().await;
 }
 
-/// Two servers on one PostgreSQL database: what one books, the other's actor learns from the
-/// outbox, so its schedule reads (served from memory) are current without a restart.
+/// Two servers on one PostgreSQL database: what one books or cancels, the other's actor learns
+/// from the outbox (the booking itself travels with its event), so its schedule reads (served
+/// from memory) are current without a restart, and the same as a process that read the
+/// database afresh.
 #[actix_web::test]
 async fn another_processs_bookings_reach_this_processs_schedules() {
     let Some(first) = TestApp::spawn(Backend::Postgres).await else {
@@ -270,20 +272,39 @@ async fn another_processs_bookings_reach_this_processs_schedules() {
         let client = app.client.clone();
         async move {
             let body: serde_json::Value = client.get(url).send().await.unwrap().json().await.unwrap();
-            body["data"]["reservations"].as_array().unwrap().len()
+            body["data"]["reservations"].as_array().unwrap().clone()
         }
     };
     assert_eq!(
         schedule(&second).await,
-        0,
+        [] as [serde_json::Value; 0],
         "the second process has the resource in memory, empty"
     );
     let start = chrono::Utc::now() + chrono::Duration::days(2);
     let (start, end) = (start.to_rfc3339(), (start + chrono::Duration::hours(1)).to_rfc3339());
-    booked_id(first.book(&bob, room, &start, &end).await).await;
-    assert_eq!(schedule(&first).await, 1);
+    let id = booked_id(first.book(&bob, room, &start, &end).await).await;
+    let booked = schedule(&first).await;
+    assert_eq!(booked.len(), 1);
     crate::support::timers::eventually("the second process to see the booking", || async {
-        (schedule(&second).await == 1).then_some(())
+        (schedule(&second).await.len() == 1).then_some(())
     })
     .await;
+    let fresh = first.sibling().await;
+    assert_eq!(schedule(&second).await, booked, "the followed booking is the one made");
+    assert_eq!(schedule(&fresh).await, booked, "and the one stored");
+
+    let cancelled = first
+        .post_json_as(
+            &bob,
+            &format!("/api/v1/reservations/{id}/cancel"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert!(cancelled.status().is_success(), "{}", cancelled.status());
+    for app in [&second, &fresh] {
+        crate::support::timers::eventually("the other processes to drop the cancelled booking", || async {
+            schedule(app).await.is_empty().then_some(())
+        })
+        .await;
+    }
 }

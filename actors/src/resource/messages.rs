@@ -4,6 +4,7 @@ use actix::Message;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
 use super::error::ScheduleError;
+use super::follow::Followed;
 use super::rules::Refused;
 use super::store::{ResourcePatch, SeriesRecord};
 use super::types::{Booking, ReservationId, ResourceInfo, UserId, UserRef, WaitlistEntry, WaitlistId};
@@ -146,12 +147,13 @@ pub struct DeleteResource {
 #[rtype(result = "Result<(), ScheduleError>")]
 pub struct Refresh;
 
-/// Re-reads these bookings of the resource from the store and puts them in the state as they
-/// are stored now (after another server process changed them): one indexed read instead of the
-/// whole reload of [`Refresh`], which the actor falls back to when it cannot follow this way.
+/// Takes in these bookings of the resource that another server process changed, in the order
+/// of their events: as the events carried them, or read again from the store where an event
+/// only said that a booking changed (one indexed read). The actor falls back to the whole
+/// reload of [`Refresh`] when it cannot follow this way.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<(), ScheduleError>")]
-pub struct FollowBookings(pub Vec<ReservationId>);
+pub struct FollowBookings(pub Vec<Followed>);
 
 /// Joins the waitlist for a slot (exact) or any free part of a window (flexible). If the slot
 /// is free already, the answer carries an offer.

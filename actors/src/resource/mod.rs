@@ -12,10 +12,12 @@
 //!   both, so that they do not depend on each other in a circle).
 //! - [`store`]: the persistence the actors need, implemented by the server.
 //! - [`error`]: why a request failed, in user-facing words.
+//! - [`follow`]: what an actor learns of bookings another server process changed.
 
 pub mod actor;
 pub mod batch;
 pub mod error;
+pub mod follow;
 pub mod messages;
 pub mod rules;
 mod shared;
@@ -28,6 +30,7 @@ pub mod vote;
 pub use actor::ResourceActor;
 pub use batch::{BatchError, BatchItem, Checked, Planned};
 pub use error::ScheduleError;
+pub use follow::{BookingCopy, Followed};
 pub use messages::*;
 pub use rules::BookingRules;
 pub use shared::ActorConfig;

@@ -32,10 +32,11 @@ use tokio::sync::Notify;
 
 use super::actor::{ResourceActor, ResourceMessage};
 use super::error::ScheduleError;
+use super::follow::Followed;
 use super::messages::{FollowBookings, Ready};
 use super::shared::{ActorConfig, Shared, StopListener};
 use super::store::{ScheduleStore, StoreError};
-use super::types::{ReservationId, ResourceId, ScheduleSnapshot};
+use super::types::{ResourceId, ScheduleSnapshot};
 use crate::clock::Clock;
 use crate::request::Traced;
 
@@ -203,14 +204,14 @@ impl ResourceSupervisor {
         }
     }
 
-    /// After other processes changed these bookings (resource, reservation): the actors of
-    /// their resources re-read just those bookings ([`FollowBookings`]), started first where
-    /// none is live (a started actor loads the whole resource and arms its timers, as in
-    /// [`follow`](Self::follow)).
-    pub fn follow_bookings(&self, changed: &[(ResourceId, ReservationId)]) {
-        let mut by_resource: BTreeMap<ResourceId, Vec<ReservationId>> = BTreeMap::new();
-        for (resource, reservation) in changed {
-            by_resource.entry(*resource).or_default().push(*reservation);
+    /// After other processes changed these bookings (with their resources, in event order):
+    /// the actors of their resources take in just those bookings ([`FollowBookings`]), started
+    /// first where none is live (a started actor loads the whole resource and arms its timers,
+    /// as in [`follow`](Self::follow)).
+    pub fn follow_bookings(&self, changed: &[(ResourceId, Followed)]) {
+        let mut by_resource: BTreeMap<ResourceId, Vec<Followed>> = BTreeMap::new();
+        for (resource, followed) in changed {
+            by_resource.entry(*resource).or_default().push(followed.clone());
         }
         for (resource, reservations) in by_resource {
             let (addr, ..) = self.entry(resource);

@@ -40,6 +40,8 @@ pub struct Data {
     /// Loads so far, and batches that offered a slot (refused ones included).
     pub loads: usize,
     pub offering_batches: usize,
+    /// Reads of single bookings (`load_bookings`) so far.
+    pub booking_reads: usize,
 }
 
 #[derive(Clone, Default)]
@@ -238,7 +240,8 @@ impl ScheduleStore for MemoryStore {
     fn load_bookings(&self, _resource: ResourceId, reservations: Vec<ReservationId>) -> StoreResult<Vec<Booking>> {
         let data = self.data.clone();
         Box::pin(async move {
-            let d = data.lock().unwrap();
+            let mut d = data.lock().unwrap();
+            d.booking_reads += 1;
             Ok(d.rows
                 .iter()
                 .filter(|r| (r.status == "active" || r.status == "held") && reservations.contains(&r.booking.id))

@@ -4,15 +4,26 @@ use actix::prelude::*;
 
 use super::{Reply, ResourceActor, reply};
 use crate::resource::error::ScheduleError;
+use crate::resource::follow::Followed;
 use crate::resource::messages::*;
 use crate::resource::store::{Change, Outcome, ResourcePatch};
-use crate::resource::types::{Maintenance, ResourceInfo};
+use crate::resource::types::{Maintenance, ReservationId, ResourceInfo};
 
 impl ResourceActor {
     fn update(&mut self, patch: ResourcePatch) -> Reply<ResourceInfo> {
         AtomicResponse::new(self.commit(vec![Change::UpdateResource(patch)], |loaded, _| {
             Ok(loaded.resource.clone())
         }))
+    }
+
+    /// After following another process's changes: publishes the new state, or reloads when
+    /// they did not fit it.
+    fn settle_follow(&mut self, fits: bool, ctx: &mut Context<Self>) {
+        if fits {
+            self.after_change(ctx);
+        } else {
+            self.reload(ctx);
+        }
     }
 }
 
@@ -133,12 +144,13 @@ impl Handler<Refresh> for ResourceActor {
 impl Handler<FollowBookings> for ResourceActor {
     type Result = Reply<()>;
 
-    /// Re-reads the bookings inside the atomic section, like a write, so that no message is
-    /// planned on the state between the read and its use. Falls back to a whole reload when the
-    /// resource has a waiting entry (a booking another process cancelled may free its slot, and
-    /// a reload is where such offers are planned), when the state is not loaded, when the read
-    /// fails, and when a stored booking does not fit the state (it missed another change).
-    fn handle(&mut self, FollowBookings(ids): FollowBookings, ctx: &mut Context<Self>) -> Self::Result {
+    /// Takes in what the events carried at once; the bookings they did not carry are read
+    /// again inside the atomic section, like a write, so that no message is planned on the
+    /// state between the read and its use. Falls back to a whole reload when the resource has a
+    /// waiting entry (a booking another process cancelled may free its slot, and a reload is
+    /// where such offers are planned), when the state is not loaded, when the read fails, and
+    /// when a booking does not fit the state (it missed another change).
+    fn handle(&mut self, FollowBookings(followed): FollowBookings, ctx: &mut Context<Self>) -> Self::Result {
         self.last_message = std::time::Instant::now();
         // Missing or failed: nothing to follow (a later start loads afresh).
         let Ok(loaded) = self.loaded() else {
@@ -148,17 +160,21 @@ impl Handler<FollowBookings> for ResourceActor {
             self.reload(ctx);
             return reply(Ok(()));
         }
-        let read = self.with_timeout(self.shared.store.load_bookings(self.id, ids.clone()));
+        let to_read: Vec<ReservationId> = followed.iter().filter_map(Followed::to_read).collect();
+        if to_read.is_empty() {
+            let fits = self
+                .loaded_mut()
+                .is_some_and(|loaded| loaded.follow(followed, Vec::new()));
+            self.settle_follow(fits, ctx);
+            return reply(Ok(()));
+        }
+        let read = self.with_timeout(self.shared.store.load_bookings(self.id, to_read));
         AtomicResponse::new(Box::pin(read.into_actor(self).map(move |stored, act, ctx| {
-            let followed = match (stored, act.loaded_mut()) {
-                (Ok(stored), Some(loaded)) => loaded.follow(&ids, stored),
+            let fits = match (stored, act.loaded_mut()) {
+                (Ok(stored), Some(loaded)) => loaded.follow(followed, stored),
                 _ => false,
             };
-            if followed {
-                act.after_change(ctx);
-            } else {
-                act.reload(ctx);
-            }
+            act.settle_follow(fits, ctx);
             Ok(())
         })))
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::super::follow::Followed;
 use super::super::rules::{BookingRules, check_when};
 use super::super::shared::Timings;
 use super::super::store::{
@@ -67,14 +68,30 @@ impl Loaded {
         Ok(())
     }
 
-    /// Puts what the store holds now of the bookings `ids` (`stored`: those of them that still
-    /// block time) in place of what the state held of them. `false` when a stored booking
-    /// overlaps one the state still holds: the state missed another change and must be reloaded.
-    pub fn follow(&mut self, ids: &[ReservationId], stored: Vec<Booking>) -> bool {
-        for id in ids {
-            self.remove(*id);
+    /// Puts what another process changed in place of what the state held: the bookings the
+    /// events carried or ended, in event order, then `stored`, what the store holds now of the
+    /// bookings read again (those of them that still block time; being read after the events
+    /// were, it is at least as new). `false` when a booking overlaps one the state still holds:
+    /// the state missed another change and must be reloaded.
+    pub fn follow(&mut self, followed: Vec<Followed>, stored: Vec<Booking>) -> bool {
+        let mut fits = true;
+        let mut read = Vec::new();
+        for change in followed {
+            match change {
+                Followed::Now(booking) => {
+                    self.remove(booking.id);
+                    fits &= self.insert(booking).is_ok();
+                }
+                Followed::Ended(id) => {
+                    self.remove(id);
+                }
+                Followed::Changed(id) => read.push(id),
+            }
         }
-        stored.into_iter().all(|booking| self.insert(booking).is_ok())
+        for id in read {
+            self.remove(id);
+        }
+        fits && stored.into_iter().all(|booking| self.insert(booking).is_ok())
     }
 
     pub fn remove(&mut self, id: ReservationId) -> Option<Booking> {
