@@ -208,6 +208,8 @@ impl From<StorageError> for ApiError {
         match error {
             StorageError::Unavailable(why) => ApiError::Unavailable(why),
             StorageError::TimedOut(why) => ApiError::TimedOut(why),
+            // Nothing was written; the client may try again at once.
+            StorageError::Deadlock(why) => ApiError::Unavailable(why),
             StorageError::Overlap => ApiError::Conflict("Time slot conflicts with existing reservations".into()),
             StorageError::UniqueViolation { constraint } => {
                 ApiError::Conflict(format!("Conflicts with an existing record ({constraint})"))

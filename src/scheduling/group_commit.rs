@@ -27,7 +27,8 @@
 //! - **A refused job does not abort the others**: each job runs in its own savepoint, and a job
 //!   whose changes fail (an overlap the database caught, a duplicate name, …) is rolled back to
 //!   it and answered with its error, while the group goes on. A batch over several resources is
-//!   one job, so it is still all or nothing.
+//!   one job, so it is still all or nothing. A job the database failed to break a deadlock (two
+//!   processes inserting overlapping slots at the same instant) is rolled back and run again.
 //! - The history rows and events of a job are written in the same transaction as its changes,
 //!   and only for the jobs that stood, so the outbox invariant (an event exists iff its change
 //!   committed) holds; a fault while writing them (not a refusal: those come from the changes)
@@ -282,8 +283,8 @@ async fn store_group(
     for (index, (now, parts, request_id)) in work.into_iter().enumerate() {
         tx.execute_batch(if index == 0 { FIRST_SAVEPOINT } else { NEXT_SAVEPOINT })
             .await?;
-        let mut own = Effects::default();
-        match apply_parts(&mut tx, now, &parts, &mut own).await {
+        let (result, mut own) = run_job(&mut tx, now, &parts).await?;
+        match result {
             Ok(applied) => {
                 recorded.extend(std::mem::take(&mut own.events).into_iter().map(|event| Recorded {
                     event,
@@ -294,12 +295,8 @@ async fn store_group(
                 latest = latest.max(Some(now));
                 answers.push(Ok(applied));
             }
-            Err(refused) => {
-                // If the database ended the whole transaction (it does so for some faults), the
-                // savepoint is gone and this fails: the group fails with it.
-                tx.execute_batch(UNDO_JOB).await?;
-                answers.push(Err(refused));
-            }
+            // Rolled back to its savepoint already.
+            Err(refused) => answers.push(Err(refused)),
         }
     }
     if let Some(now) = latest {
@@ -308,6 +305,39 @@ async fn store_group(
     }
     tx.commit().await?;
     Ok(answers)
+}
+
+/// Most runs of a job that the database keeps failing to break deadlocks.
+const DEADLOCK_RUNS: usize = 3;
+
+/// One job in its savepoint (open): its answer and what it implies. A job the database failed
+/// to break a deadlock is rolled back to the savepoint and run again: two processes inserting
+/// overlapping slots at the same instant each wait for the other's uncommitted row, and
+/// PostgreSQL fails one of them after `deadlock_timeout`. Run again, it waits for the other
+/// writer and then stands or is refused as an overlap, as if they had not met at once. A
+/// refused job is rolled back to the savepoint too. Fails for what fails the whole group.
+async fn run_job(
+    tx: &mut Box<dyn Transaction>,
+    now: DateTime<Utc>,
+    parts: &[(ResourceId, Vec<Change>)],
+) -> Result<(Answer, Effects), StoreError> {
+    let mut runs = 1;
+    loop {
+        let mut own = Effects::default();
+        let result = apply_parts(tx, now, parts, &mut own).await;
+        if result.is_err() {
+            // If the database ended the whole transaction (it does so for some faults), the
+            // savepoint is gone and this fails: the group fails with it.
+            tx.execute_batch(UNDO_JOB).await?;
+        }
+        match result {
+            Err(StoreError::Deadlock) if runs < DEADLOCK_RUNS => {
+                tracing::info!(runs, "the database broke a deadlock by failing a job; running it again");
+                runs += 1;
+            }
+            result => return Ok((result, own)),
+        }
+    }
 }
 
 /// One job's changes, resource by resource, with what they imply added to `out`.

@@ -38,6 +38,7 @@ impl From<StorageError> for StoreError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::Overlap => StoreError::Overlap,
+            StorageError::Deadlock(_) => StoreError::Deadlock,
             StorageError::Unavailable(why) | StorageError::TimedOut(why) => StoreError::Unavailable(why),
             error if error.is_unique_violation_of("name") => StoreError::DuplicateName,
             other => StoreError::Other(Fault::new(other)),

@@ -86,6 +86,13 @@ pub enum StorageError {
     /// A row could not be decoded into the expected type.
     #[error("cannot decode row: {0}")]
     Decode(String),
+    /// The database broke a deadlock by failing this statement (PostgreSQL's `40P01`): its
+    /// transaction, or the savepoint it ran in, is rolled back, and running it again may
+    /// succeed. Two writers inserting overlapping reservations at the same instant can each
+    /// wait for the other's uncommitted row, since an exclusion constraint is checked after
+    /// the row is inserted.
+    #[error("deadlock broken by the database: {0}")]
+    Deadlock(String),
     /// A statement ran past the statement timeout and was cancelled by the database
     /// (PostgreSQL's `statement_timeout`, SQLite's progress handler). Nothing it did remains.
     #[error("statement timed out: {0}")]

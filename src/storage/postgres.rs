@@ -455,6 +455,9 @@ fn map_error(error: tokio_postgres::Error) -> StorageError {
                 constraint: db.constraint().unwrap_or_default().to_owned(),
             };
         }
+        if *code == SqlState::T_R_DEADLOCK_DETECTED {
+            return StorageError::Deadlock(db.message().to_owned());
+        }
         // 57014: cancelled, here by `statement_timeout`.
         if *code == SqlState::QUERY_CANCELED {
             return StorageError::TimedOut(db.message().to_owned());

@@ -176,3 +176,89 @@ both_backends! {
         outside.close().await;
     }
 }
+
+/// Two writers inserting overlapping slots at the same instant can each wait for the other's
+/// uncommitted row (PostgreSQL checks an exclusion constraint after inserting the row), and the
+/// database breaks such a deadlock by failing one of them: here the booking, which waited
+/// first. The booking is run again in its group instead of being answered with an error: it
+/// waits for the other writer, and books once that one rolls back.
+#[actix_web::test]
+async fn a_booking_failed_to_break_a_deadlock_is_run_again() {
+    let Some(app) = TestApp::spawn(crate::support::Backend::Postgres).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let bob = app.user("bob").await;
+    let room = app.resource(&admin, "Room 1").await;
+    // Loaded now: the actor reads nothing while the other writer holds its rows.
+    assert_eq!(
+        app.get(&format!("/api/v1/resources/{room}/availability?days_ahead=1"))
+            .await
+            .status(),
+        200
+    );
+    let instant = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+    let insert = "INSERT INTO reservations (user_id, resource_id, start_time, end_time, status, created_at)
+                  VALUES ($1, $2, $3, $4, 'active', $5)";
+
+    let outside = app.database().connect().await;
+    let mut other = outside.begin().await.unwrap();
+    other
+        .execute(
+            insert,
+            params![
+                admin.id,
+                room,
+                instant(&at(10, 0)),
+                instant(&at(11, 0)),
+                chrono::Utc::now()
+            ],
+        )
+        .await
+        .unwrap();
+    // Bob's 10–12 waits for the other writer's uncommitted 10–11.
+    let (ten, noon) = (at(10, 0), at(12, 0));
+    let booking = app.book(&bob, room, &ten, &noon);
+    let other_writer = async {
+        let blocked = "SELECT COUNT(*) AS n FROM pg_stat_activity
+                       WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO reservations%'";
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while count(&app, blocked).await == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the booking never waited for the other writer"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The other writer's 11–12 now waits for bob's uncommitted 10–12: a deadlock, which the
+        // database breaks by failing bob's insert (its wait began first). Should the rerun meet
+        // this insert again, the database may fail this one instead; either way it ends.
+        let _ = other
+            .execute(
+                insert,
+                params![
+                    admin.id,
+                    room,
+                    instant(&at(11, 0)),
+                    instant(&at(12, 0)),
+                    chrono::Utc::now()
+                ],
+            )
+            .await;
+        drop(other); // rolls it back
+    };
+    let (response, ()) = futures::future::join(booking, other_writer).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        status, 201,
+        "the booking stands once the other writer rolled back: {body}"
+    );
+    let stored = count(
+        &app,
+        &format!("SELECT COUNT(*) AS n FROM reservations WHERE resource_id = {room}"),
+    )
+    .await;
+    assert_eq!(stored, 1, "bob's booking, once");
+    outside.close().await;
+}

@@ -317,6 +317,7 @@ fn store_failure(error: StoreError) -> ScheduleError {
         StoreError::Overlap => ScheduleError::ConflictFoundByStore,
         StoreError::Stale(row) => ScheduleError::Stale(row),
         StoreError::Unavailable(why) => ScheduleError::Unavailable(why),
+        StoreError::Deadlock => ScheduleError::Unavailable(StoreError::Deadlock.to_string()),
         StoreError::DuplicateName => ScheduleError::Store("a batch of bookings renamed a resource".into()),
         StoreError::Other(fault) => ScheduleError::Store(fault),
     }

@@ -38,6 +38,10 @@ pub enum StoreError {
     /// Another resource already has this name.
     #[error("duplicate resource name")]
     DuplicateName,
+    /// The database broke a deadlock between this write and a concurrent one by failing this
+    /// one; nothing of it was written, and running it again is safe.
+    #[error("deadlock with a concurrent write")]
+    Deadlock,
     /// A row the batch was planned on was changed by another process since the actor loaded it.
     #[error("{0:?} changed in the store since it was loaded")]
     Stale(StaleRow),

@@ -350,6 +350,7 @@ impl ResourceActor {
                             ScheduleError::Stale(row)
                         }
                         StoreError::Unavailable(why) => ScheduleError::Unavailable(why),
+                        StoreError::Deadlock => ScheduleError::Unavailable(StoreError::Deadlock.to_string()),
                         StoreError::Other(why) => ScheduleError::Store(why),
                     })
                 }
