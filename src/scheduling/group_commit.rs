@@ -308,13 +308,15 @@ async fn store_group(
 }
 
 /// Most runs of a job that the database keeps failing to break deadlocks.
-const DEADLOCK_RUNS: usize = 3;
+const DEADLOCK_RUNS: u32 = 5;
 
 /// One job in its savepoint (open): its answer and what it implies. A job the database failed
-/// to break a deadlock is rolled back to the savepoint and run again: two processes inserting
-/// overlapping slots at the same instant each wait for the other's uncommitted row, and
+/// to break a deadlock is rolled back to the savepoint and run again: processes inserting
+/// overlapping slots at the same instant each wait for the others' uncommitted rows, and
 /// PostgreSQL fails one of them after `deadlock_timeout`. Run again, it waits for the other
-/// writer and then stands or is refused as an overlap, as if they had not met at once. A
+/// writers and then stands or is refused as an overlap, as if they had not met at once. It is
+/// run again after a short random pause ([`rerun_pause`]): a row inserted again at once can
+/// meet a writer that is just checking its own row again, and the deadlock forms anew. A
 /// refused job is rolled back to the savepoint too. Fails for what fails the whole group.
 async fn run_job(
     tx: &mut Box<dyn Transaction>,
@@ -333,11 +335,19 @@ async fn run_job(
         match result {
             Err(StoreError::Deadlock) if runs < DEADLOCK_RUNS => {
                 tracing::info!(runs, "the database broke a deadlock by failing a job; running it again");
+                tokio::time::sleep(rerun_pause(runs)).await;
                 runs += 1;
             }
             result => return Ok((result, own)),
         }
     }
+}
+
+/// A random pause of up to 20 ms times `runs` before a job runs again after a deadlock, so that
+/// the writers that met do not insert again in step.
+fn rerun_pause(runs: u32) -> std::time::Duration {
+    let random = getrandom::u32().unwrap_or(runs);
+    std::time::Duration::from_micros(u64::from(random % 20_000) * u64::from(runs))
 }
 
 /// One job's changes, resource by resource, with what they imply added to `out`.
