@@ -34,6 +34,16 @@ fn user(id: i64) -> UserRef {
     }
 }
 
+/// `owner`'s booking of `interval`, with nothing else asked.
+fn book(owner: i64, interval: Interval) -> Book {
+    Book {
+        user: user(owner),
+        interval,
+        message: None,
+        idempotency_key: None,
+    }
+}
+
 fn supervisor(store: &MemoryStore, clock: Arc<ManualClock>, idle: Duration) -> Arc<ResourceSupervisor> {
     let config = ActorConfig {
         idle_timeout: idle,
@@ -295,12 +305,6 @@ async fn bookings_changed_by_another_process_are_followed_without_reloading_the_
 
     let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
     let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
-    let book = |owner: i64, interval: Interval| Book {
-        user: user(owner),
-        interval,
-        message: None,
-        idempotency_key: None,
-    };
     let first = supervisor.send(RESOURCE, book(1, slot(10, 11))).await.unwrap().bookings[0].id;
     supervisor.send(RESOURCE, book(2, slot(11, 12))).await.unwrap();
     let hours_before = supervisor.snapshot(RESOURCE).await.unwrap().hours.clone();
@@ -349,20 +353,7 @@ async fn bookings_changed_by_another_process_are_followed_without_reloading_the_
 async fn bookings_whose_events_say_all_are_followed_without_reading_the_store() {
     let store = MemoryStore::with_resource(RESOURCE, Duration::from_millis(1));
     let supervisor = supervisor(&store, Arc::new(ManualClock::new(start())), Duration::from_secs(600));
-    let first = supervisor
-        .send(
-            RESOURCE,
-            Book {
-                user: user(1),
-                interval: slot(10, 11),
-                message: None,
-                idempotency_key: None,
-            },
-        )
-        .await
-        .unwrap()
-        .bookings[0]
-        .id;
+    let first = supervisor.send(RESOURCE, book(1, slot(10, 11))).await.unwrap().bookings[0].id;
     let loads = store.data.lock().unwrap().loads;
 
     // Another process ended the first booking and made one at 12–13; their events say so, and

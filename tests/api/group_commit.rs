@@ -197,25 +197,21 @@ async fn a_booking_failed_to_break_a_deadlock_is_run_again() {
             .status(),
         200
     );
-    let instant = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
-    let insert = "INSERT INTO reservations (user_id, resource_id, start_time, end_time, status, created_at)
-                  VALUES ($1, $2, $3, $4, 'active', $5)";
+    // The admin's booking of `from`–`to` o'clock, as the other writer inserts it.
+    let insert = |from: i64, to: i64| {
+        let instant = |hour| chrono::DateTime::parse_from_rfc3339(&at(hour, 0)).unwrap().to_utc();
+        let sql = "INSERT INTO reservations (user_id, resource_id, start_time, end_time, status, created_at)
+                   VALUES ($1, $2, $3, $4, 'active', $5)";
+        (
+            sql,
+            params![admin.id, room, instant(from), instant(to), chrono::Utc::now()],
+        )
+    };
 
     let outside = app.database().connect().await;
     let mut other = outside.begin().await.unwrap();
-    other
-        .execute(
-            insert,
-            params![
-                admin.id,
-                room,
-                instant(&at(10, 0)),
-                instant(&at(11, 0)),
-                chrono::Utc::now()
-            ],
-        )
-        .await
-        .unwrap();
+    let (sql, values) = insert(10, 11);
+    other.execute(sql, values).await.unwrap();
     // Bob's 10–12 waits for the other writer's uncommitted 10–11.
     let (ten, noon) = (at(10, 0), at(12, 0));
     let booking = app.book(&bob, room, &ten, &noon);
@@ -233,18 +229,8 @@ async fn a_booking_failed_to_break_a_deadlock_is_run_again() {
         // The other writer's 11–12 now waits for bob's uncommitted 10–12: a deadlock, which the
         // database breaks by failing bob's insert (its wait began first). Should the rerun meet
         // this insert again, the database may fail this one instead; either way it ends.
-        let _ = other
-            .execute(
-                insert,
-                params![
-                    admin.id,
-                    room,
-                    instant(&at(11, 0)),
-                    instant(&at(12, 0)),
-                    chrono::Utc::now()
-                ],
-            )
-            .await;
+        let (sql, values) = insert(11, 12);
+        let _ = other.execute(sql, values).await;
         drop(other); // rolls it back
     };
     let (response, ()) = futures::future::join(booking, other_writer).await;
