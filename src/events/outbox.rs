@@ -61,17 +61,6 @@ fn booking_copy(booking: &Booking) -> Option<String> {
     serde_json::to_string(&BookingCopy::from(booking)).ok()
 }
 
-/// The booking stored beside an event, if any; a copy this server cannot read is left out
-/// (with a warning), and other processes' actors then read the booking again.
-fn stored_booking(id: i64, copy: Option<String>) -> Option<Booking> {
-    let copy = copy?;
-    serde_json::from_str::<BookingCopy>(&copy)
-        .map_err(|e| e.to_string())
-        .and_then(|copy| Booking::try_from(copy).map_err(|e| e.to_string()))
-        .inspect_err(|error| tracing::warn!(id, %error, "an outbox row's booking copy is unreadable"))
-        .ok()
-}
-
 /// Most outbox rows written by one statement (10 parameters a row: within every backend's limit).
 const APPEND_CHUNK: usize = 100;
 
@@ -129,8 +118,9 @@ pub struct StoredEvent {
     /// The request whose change this event records, if any (for the logs; never sent).
     pub request_id: Option<String>,
     pub event: Option<Event>,
-    /// The booking the change made, as it stands after it, if the row carries it (never sent).
-    pub booking: Option<Booking>,
+    /// The booking the change made, as stored beside the event (never sent): read only where
+    /// it is used ([`StoredEvent::booking`]), by other processes than the one that made it.
+    pub booking_copy: Option<String>,
 }
 
 const COLUMNS: &str = "e.id, e.kind, e.user_id, e.resource_id, e.broadcast, e.availability, e.payload, e.created_at, e.origin, e.request_id, e.booking";
@@ -157,8 +147,19 @@ impl StoredEvent {
             origin: row.get("origin")?,
             request_id: row.get("request_id")?,
             event,
-            booking: stored_booking(id, row.get("booking")?),
+            booking_copy: row.get("booking")?,
         })
+    }
+
+    /// The booking the change made, as it stands after it, if the row carries it; a copy this
+    /// server cannot read is left out (with a warning), and the booking is then read again.
+    pub fn booking(&self) -> Option<Booking> {
+        let copy = self.booking_copy.as_deref()?;
+        serde_json::from_str::<BookingCopy>(copy)
+            .map_err(|e| e.to_string())
+            .and_then(|copy| Booking::try_from(copy).map_err(|e| e.to_string()))
+            .inspect_err(|error| tracing::warn!(id = self.id, %error, "an outbox row's booking copy is unreadable"))
+            .ok()
     }
 
     /// The wire message for a recipient: the payload's fields (with the owner-only ones only

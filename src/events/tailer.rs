@@ -347,9 +347,12 @@ fn foreign_changes(events: &[StoredEvent], origin: &str) -> Vec<Stale> {
         match (stored.audience.resource, event.and_then(Event::changed_booking)) {
             (Some(resource), Some(followed)) => {
                 // The booking the change made, when the row carries it: nothing to read again.
-                let followed = match (&stored.booking, followed) {
-                    (Some(booking), Followed::Changed(id)) if booking.id == id => Followed::Now(booking.clone()),
-                    (_, followed) => followed,
+                let followed = match followed {
+                    Followed::Changed(id) => match stored.booking() {
+                        Some(booking) if booking.id == id => Followed::Now(booking),
+                        _ => Followed::Changed(id),
+                    },
+                    followed => followed,
                 };
                 bookings.push((resource, followed));
             }
@@ -386,7 +389,7 @@ mod tests {
                     origin: None,
                     request_id: None,
                     event: None,
-                    booking: None,
+                    booking_copy: None,
                 })
                 .collect(),
             snapshot: xmin.map(|xmin| Snapshot { xmin }),
@@ -456,7 +459,9 @@ mod tests {
             stored("other", Some(2), created(2, 20)),
             stored("other", None, waitlist(2)),
             StoredEvent {
-                booking: Some(made.clone()),
+                booking_copy: Some(
+                    serde_json::to_string(&reserver_actors::resource::BookingCopy::from(&made)).unwrap(),
+                ),
                 ..stored("other", Some(1), created(1, 11))
             },
             stored("other", Some(1), cancelled),

@@ -53,7 +53,7 @@ fn wire(event: NewEvent) -> String {
         origin: None,
         request_id: None,
         event: Some(event.event.clone()),
-        booking: None,
+        booking_copy: None,
     };
     let webhook = delivery_body(&event, at(12))
         .map(|(topic, body)| format!("{topic} {body}"))
