@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tokio::sync::watch;
 
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -22,7 +22,8 @@ pub trait Clock: Send + Sync + 'static {
     fn sleep_until(&self, deadline: DateTime<Utc>) -> Sleep;
 }
 
-/// The wall clock.
+/// The wall clock, read to the microsecond: what PostgreSQL stores, so that an instant an actor
+/// holds (a booking's creation, a hold's expiry) is the instant the database holds.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
@@ -32,7 +33,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 
     fn sleep_until(&self, deadline: DateTime<Utc>) -> Sleep {
@@ -97,6 +98,15 @@ impl Clock for ManualClock {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn the_wall_clock_reads_whole_microseconds() {
+        // Three reads: the wall clock's nanoseconds are a whole microsecond by chance one time
+        // in a thousand.
+        for _ in 0..3 {
+            assert_eq!(SystemClock.now().timestamp_subsec_nanos() % 1_000, 0);
+        }
+    }
 
     #[tokio::test]
     async fn manual_timers_fire_only_when_time_passes_their_deadline() {
