@@ -18,7 +18,8 @@
 //! `refresh_all` make live actors reload their state (messages sent later are handled after the
 //! reload); `refreshed` also waits until they have, so their snapshots are current when it
 //! returns. `follow_bookings` is the cheap form of `follow` for changes to bookings only: the
-//! actors re-read those bookings, not the whole resource.
+//! actors take in those bookings as their events tell them (re-reading only what the events did
+//! not carry), not the whole resource.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -213,9 +214,9 @@ impl ResourceSupervisor {
         for (resource, followed) in changed {
             by_resource.entry(*resource).or_default().push(followed.clone());
         }
-        for (resource, reservations) in by_resource {
+        for (resource, followed) in by_resource {
             let (addr, ..) = self.entry(resource);
-            addr.do_send(FollowBookings(reservations));
+            addr.do_send(FollowBookings(followed));
         }
     }
 
