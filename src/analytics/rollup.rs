@@ -32,6 +32,7 @@
 //! 28 and 38.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
@@ -528,24 +529,31 @@ pub const BLOCK_DAYS: i64 = 28;
 /// Values per row of `analytics_resource_blocks`: key, then 24 hours.
 const BLOCK_VALUES: usize = 3 + 24;
 
-/// The columns of `analytics_resource_blocks`, in the order of [`Deltas::blocks`]' rows.
-fn block_columns() -> Vec<String> {
-    let mut columns: Vec<String> = ["resource_id", "block", "weekday"].map(String::from).to_vec();
-    columns.extend((0..24).map(|h| format!("s{h}")));
-    columns
+/// The columns of `analytics_resource_blocks`, in the order of [`Deltas::blocks`]' rows (named
+/// once: every booking's rollup writes them).
+fn block_columns() -> &'static [String] {
+    static COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let mut columns: Vec<String> = ["resource_id", "block", "weekday"].map(String::from).to_vec();
+        columns.extend((0..24).map(|h| format!("s{h}")));
+        columns
+    });
+    &COLUMNS
 }
 
 /// Values per row of `analytics_resource_days`: key, the two sums, 24 hours of each.
 const DAY_VALUES: usize = 4 + 2 * 24;
 
-/// The columns of `analytics_resource_days`, in the order of [`Deltas::days`]' rows.
-fn day_columns() -> Vec<String> {
-    let mut columns: Vec<String> = ["resource_id", "day", "started", "booked_us"]
-        .map(String::from)
-        .to_vec();
-    columns.extend((0..24).map(|h| format!("s{h}")));
-    columns.extend((0..24).map(|h| format!("b{h}")));
-    columns
+/// The columns of `analytics_resource_days`, in the order of [`Deltas::days`]' rows (named once).
+fn day_columns() -> &'static [String] {
+    static COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let mut columns: Vec<String> = ["resource_id", "day", "started", "booked_us"]
+            .map(String::from)
+            .to_vec();
+        columns.extend((0..24).map(|h| format!("s{h}")));
+        columns.extend((0..24).map(|h| format!("b{h}")));
+        columns
+    });
+    &COLUMNS
 }
 
 /// The statement adding `rows` (key columns then `sums`) to `table`, inserting the rows that do
@@ -558,24 +566,39 @@ fn upsert<const N: usize>(
     rows: &[[i64; N]],
     values: &mut Vec<Value>,
 ) -> String {
-    use std::fmt::Write as _;
-
-    // Written into one string (a booking's day row alone has 52 values): a `String` per
-    // placeholder and per column was a tenth of a booking's instructions.
+    // Written into one string without `fmt` (a booking's day row alone has 52 values): a
+    // `String` per placeholder and per column was a tenth of a booking's instructions, `fmt`
+    // another twentieth.
     let mut sql = String::with_capacity(64 + rows.len() * N * 6 + sums.len() * (2 * table.len() + 40));
-    let _ = write!(sql, "INSERT INTO {into} VALUES ");
+    sql.push_str("INSERT INTO ");
+    sql.push_str(into);
+    sql.push_str(" VALUES ");
+    let mut number = itoa::Buffer::new();
     for (r, row) in rows.iter().enumerate() {
         sql.push_str(if r == 0 { "(" } else { ", (" });
         for (i, value) in row.iter().enumerate() {
             values.push(Value::Int(*value));
-            let _ = write!(sql, "{}${}", if i == 0 { "" } else { ", " }, values.len());
+            sql.push_str(if i == 0 { "$" } else { ", $" });
+            sql.push_str(number.format(values.len()));
         }
         sql.push(')');
     }
-    let _ = write!(sql, " ON CONFLICT {key} DO UPDATE SET ");
+    sql.push_str(" ON CONFLICT ");
+    sql.push_str(key);
+    sql.push_str(" DO UPDATE SET ");
     for (i, column) in sums.iter().enumerate() {
-        let separator = if i == 0 { "" } else { ", " };
-        let _ = write!(sql, "{separator}{column} = {table}.{column} + excluded.{column}");
+        for part in [
+            if i == 0 { "" } else { ", " },
+            column,
+            " = ",
+            table,
+            ".",
+            column,
+            " + excluded.",
+            column,
+        ] {
+            sql.push_str(part);
+        }
     }
     sql
 }

@@ -61,7 +61,7 @@ use tracing::Instrument;
 use super::apply::{self, Effects};
 use crate::events::{EventWriter, Recorded};
 use crate::metrics::Metrics;
-use crate::storage::{BackendKind, Db, Transaction};
+use crate::storage::{BackendKind, Db, StorageError, Transaction};
 
 /// How many groups may be in flight and how large one may be.
 #[derive(Debug, Clone, Copy)]
@@ -263,10 +263,25 @@ impl GroupCommit {
     }
 }
 
-const FIRST_SAVEPOINT: &str = "SAVEPOINT g";
-/// One round trip: the previous job's savepoint is kept (released), the next one opened.
-const NEXT_SAVEPOINT: &str = "RELEASE SAVEPOINT g; SAVEPOINT g";
-const UNDO_JOB: &str = "ROLLBACK TO SAVEPOINT g";
+const FIRST_SAVEPOINT: &[&str] = &["SAVEPOINT g"];
+/// The previous job's savepoint is kept (released), the next one opened.
+const NEXT_SAVEPOINT: &[&str] = &["RELEASE SAVEPOINT g", "SAVEPOINT g"];
+const UNDO_JOB: &[&str] = &["ROLLBACK TO SAVEPOINT g"];
+
+/// Runs savepoint `statements`, which every job of a group runs: on PostgreSQL as one batch,
+/// one round trip; on SQLite one by one, each from the connection's statement cache (a batch is
+/// parsed anew every time, which was 6 % of a booking's instructions).
+async fn savepoint(tx: &mut Box<dyn Transaction>, statements: &[&str]) -> Result<(), StorageError> {
+    match tx.kind() {
+        BackendKind::Postgres => tx.execute_batch(&statements.join("; ")).await,
+        BackendKind::Sqlite => {
+            for statement in statements {
+                tx.execute(statement, Vec::new()).await?;
+            }
+            Ok(())
+        }
+    }
+}
 
 /// The group's transaction: each job in its savepoint, then the events of those that stood,
 /// then the commit. Fails only for what fails the whole group.
@@ -281,8 +296,7 @@ async fn store_group(
     let mut recorded = Vec::new();
     let mut latest = None;
     for (index, (now, parts, request_id)) in work.into_iter().enumerate() {
-        tx.execute_batch(if index == 0 { FIRST_SAVEPOINT } else { NEXT_SAVEPOINT })
-            .await?;
+        savepoint(&mut tx, if index == 0 { FIRST_SAVEPOINT } else { NEXT_SAVEPOINT }).await?;
         let (result, mut own) = run_job(&mut tx, now, &parts).await?;
         match result {
             Ok(applied) => {
@@ -330,7 +344,7 @@ async fn run_job(
         if result.is_err() {
             // If the database ended the whole transaction (it does so for some faults), the
             // savepoint is gone and this fails: the group fails with it.
-            tx.execute_batch(UNDO_JOB).await?;
+            savepoint(tx, UNDO_JOB).await?;
         }
         match result {
             Err(StoreError::Deadlock) if runs < DEADLOCK_RUNS => {

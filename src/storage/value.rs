@@ -78,6 +78,16 @@ macro_rules! params {
     ($($p:expr),+ $(,)?) => { vec![$($crate::storage::Value::from($p)),+] };
 }
 
+/// `$n`, written without `fmt`: statements with many values write many of them.
+fn placeholder(n: usize) -> String {
+    let mut number = itoa::Buffer::new();
+    let digits = number.format(n);
+    let mut text = String::with_capacity(1 + digits.len());
+    text.push('$');
+    text.push_str(digits);
+    text
+}
+
 /// Collects parameters while a statement is assembled: `bind` returns the placeholder (`$n`)
 /// of the value it adds, so fragments only number the parameters they really use.
 #[derive(Debug, Default, Clone)]
@@ -92,7 +102,7 @@ impl Binder {
 
     pub fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
-        format!("${}", self.values.len())
+        placeholder(self.values.len())
     }
 
     pub fn into_values(self) -> Vec<Value> {
