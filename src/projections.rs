@@ -3,7 +3,8 @@
 //! of each change, the in-app notices of the users its events concern ([`notifications`]), the
 //! e-mail those notices give when `EMAIL_ENABLED` ([`crate::email::project`]) and the webhook
 //! deliveries ([`crate::webhooks::project`]); after commit, the webhook dispatcher and the mail
-//! sender are woken for the events they send; last, the analytics rollups
+//! sender are woken for the events they send (for another process's events, by a sweep a
+//! moment later: see [`crate::events::tailer`]); last, the analytics rollups
 //! ([`crate::analytics::rollup::project`]). Derived from the events, all of it follows every
 //! path that changes state, and exists if and only if the change committed.
 
@@ -57,5 +58,10 @@ impl Projection for Projections {
         if events.iter().any(|event| crate::email::project::is_mailed(event)) {
             self.email.wake();
         }
+    }
+
+    fn committed_elsewhere(&self) {
+        self.webhooks.wake();
+        self.email.wake();
     }
 }

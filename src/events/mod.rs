@@ -98,9 +98,14 @@ pub trait Projection: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StorageError>;
 
-    /// Called with every batch of committed events, whichever process made them, in order,
-    /// after the tailer read them (those of kinds this release does not know are left out).
+    /// Called with every batch of this process's committed events, in order, after the tailer
+    /// read them (those of kinds this release does not know are left out).
     fn committed(&self, events: &[&Event]);
+
+    /// Other processes committed events (at most [`tailer::FOREIGN_SWEEP`] ago): whatever they
+    /// give that any process may do and theirs has not claimed (their process may have died)
+    /// is looked for.
+    fn committed_elsewhere(&self);
 }
 
 /// An event of one change among several recorded together ([`EventWriter::record_all`]).

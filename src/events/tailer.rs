@@ -49,8 +49,13 @@
 //! actors read from memory follows other processes within milliseconds (the tailer is woken by
 //! `NOTIFY`); the database's overlap guard keeps a stale cache harmless for writes. A process starts
 //! tailing at the outbox's end. After publishing a batch it runs the reactions registered for
-//! committed events (waking the webhook dispatcher), so those follow every process's commits. Its
-//! loop also drives the pruner ([`crate::retention`]), telling it how far events were read.
+//! this process's committed events (waking the webhook dispatcher and the mail sender). Another
+//! process's events wake them only as a sweep, at most [`FOREIGN_SWEEP`] after the first such
+//! event and once for all that came meanwhile: the process that made them wakes its own
+//! senders, so waking every process's on every event only made each of them look for work
+//! another had already claimed (a query per node per booking); the sweep is for the deliveries
+//! of a process that died before it claimed them. Its loop also drives the pruner
+//! ([`crate::retention`]), telling it how far events were read.
 //!
 //! **Groups.** Each event is published with the groups its resource is under, from the process's
 //! [`LiveHierarchy`], which the tailer reads again before the events that follow a change of the
@@ -84,6 +89,9 @@ const GAP_RECHECK: Duration = Duration::from_millis(2);
 pub const MAX_GAP_WAIT: Duration = Duration::from_secs(10);
 /// Pause after a failed read (the database is away).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Longest time from another process's event to this process's senders looking for the work
+/// it gave (see the module doc).
+pub const FOREIGN_SWEEP: Duration = Duration::from_secs(1);
 
 /// A run of missing ids, with the horizon taken after the read that first saw it (`None` until
 /// the tailer has taken it: the gap is held meanwhile).
@@ -205,6 +213,8 @@ pub struct Tailer {
     cursor: Cursor,
     /// Prunes every table on a schedule (old events once read, among others).
     pruner: Pruner,
+    /// When the first of other processes' events not yet swept for was read.
+    sweep_owed: Option<Instant>,
 }
 
 impl Tailer {
@@ -226,6 +236,7 @@ impl Tailer {
             config,
             cursor: Cursor { position, gap: None },
             pruner,
+            sweep_owed: None,
         }
     }
 
@@ -245,7 +256,17 @@ impl Tailer {
                 tokio::time::sleep(RETRY_AFTER).await;
                 continue;
             }
+            self.sweep_if_due();
             self.pruner.prune_if_due(self.cursor.position).await;
+        }
+    }
+
+    /// Tells the projection that other processes committed events, once [`FOREIGN_SWEEP`] has
+    /// passed since the first of them.
+    fn sweep_if_due(&mut self) {
+        if self.sweep_owed.is_some_and(|since| since.elapsed() >= FOREIGN_SWEEP) {
+            self.sweep_owed = None;
+            self.writer.projection.committed_elsewhere();
         }
     }
 
@@ -264,8 +285,17 @@ impl Tailer {
             if !ready.is_empty() {
                 // Other processes' changes too: cached reads made before them are stale now.
                 self.writer.changed();
-                let committed: Vec<_> = ready.iter().filter_map(|e| e.event.as_ref()).collect();
-                self.writer.projection.committed(&committed);
+                let origin = self.writer.origin();
+                let (own, foreign): (Vec<_>, Vec<_>) = ready
+                    .iter()
+                    .partition(|e| e.origin.as_deref().is_none_or(|made_by| made_by == origin));
+                let committed: Vec<_> = own.iter().filter_map(|e| e.event.as_ref()).collect();
+                if !committed.is_empty() {
+                    self.writer.projection.committed(&committed);
+                }
+                if !foreign.is_empty() {
+                    self.sweep_owed.get_or_insert_with(Instant::now);
+                }
             }
             let advanced = !ready.is_empty();
             if !self.publish(ready).await {

@@ -347,6 +347,53 @@ both_backends! {
     }
 }
 
+/// A process that died between committing a booking and claiming its delivery leaves its event
+/// and a pending delivery behind. The process that reads that event (another origin's, so not
+/// one that wakes its dispatcher at once) looks for such work a moment later and sends it,
+/// without a change of its own to wake it.
+#[actix_web::test]
+async fn a_delivery_left_by_a_process_that_died_is_sent_by_another() {
+    let clock = Arc::new(ManualClock::new(clock_start()));
+    let Some(app) = hooked_app(Backend::Postgres, None, clock).await else {
+        return;
+    };
+    let receiver = WebhookReceiver::start().await;
+    let admin = app.admin().await;
+    let alice = app.user("alice").await;
+    let hook = webhook(&app, &alice, &receiver.url("/alice"), &["reservation.created"]).await;
+    let room = app.resource(&admin, "Room 1").await;
+    assert_eq!(app.book(&alice, room, TEN, ELEVEN).await.status(), 201);
+    let first = receiver.wait_for("/alice", 1).await.remove(0);
+
+    // What the dead process committed: a delivery and the event of another origin, copied
+    // from this process's (one transaction, as the process's group commit writes them).
+    let db = app.database().connect().await;
+    let mut tx = db.begin().await.unwrap();
+    tx.execute(
+        "INSERT INTO webhook_deliveries (webhook_id, event_type, payload, status, created_at, due_at)
+         SELECT webhook_id, event_type, payload, 'pending', created_at, created_at FROM webhook_deliveries",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tx.execute(
+        "INSERT INTO events (kind, user_id, resource_id, broadcast, availability, payload, created_at, origin)
+         SELECT kind, user_id, resource_id, broadcast, availability, payload, created_at, 'a-process-that-died'
+         FROM events WHERE kind = 'reservation_created'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    db.close().await;
+
+    let sent = receiver.wait_for("/alice", 2).await;
+    assert_eq!(sent[1].body, first.body, "the delivery the dead process left");
+    let recorded = deliveries(&app, &alice, &hook).await;
+    assert_eq!(recorded.len(), 2);
+    assert!(recorded.iter().all(|d| d["status"] == "delivered"), "{recorded:?}");
+}
+
 /// Two servers on one PostgreSQL database, both woken for every delivery and both timing the
 /// same retries: each attempt is made by exactly one of them.
 #[actix_web::test]
