@@ -39,6 +39,8 @@ pub enum Command {
     /// Delete a client: its tokens stop working
     Delete {
         /// Its client_id
+        // Client ids are base64url, so one in 32 starts with `-`: it is the id, not an option.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[command(flatten)]
         yes: Yes,
@@ -90,4 +92,26 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Harness {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    #[test]
+    fn a_client_id_that_starts_with_a_hyphen_is_the_id() {
+        let harness = Harness::try_parse_from(["oauth", "delete", "-wX2k_9", "-y"]).unwrap();
+        let Command::Delete { client_id, yes } = harness.command else {
+            panic!("not parsed as a delete");
+        };
+        assert_eq!(client_id, "-wX2k_9");
+        assert!(yes.yes, "the option after the id is still an option");
+    }
 }
