@@ -37,7 +37,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 
 use crate::events::{Event, NewEvent};
-use crate::storage::{BackendKind, Binder, Db, Row, StorageError, Transaction, Value};
+use crate::storage::{BackendKind, Binder, Db, Row, StorageError, Transaction, Value, push_placeholder};
 
 /// Microseconds in an hour: a rollup hour is `micros / HOUR_US`.
 pub const HOUR_US: i64 = 3_600_000_000;
@@ -573,13 +573,14 @@ fn upsert<const N: usize>(
     sql.push_str("INSERT INTO ");
     sql.push_str(into);
     sql.push_str(" VALUES ");
-    let mut number = itoa::Buffer::new();
     for (r, row) in rows.iter().enumerate() {
         sql.push_str(if r == 0 { "(" } else { ", (" });
         for (i, value) in row.iter().enumerate() {
             values.push(Value::Int(*value));
-            sql.push_str(if i == 0 { "$" } else { ", $" });
-            sql.push_str(number.format(values.len()));
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            push_placeholder(&mut sql, values.len());
         }
         sql.push(')');
     }

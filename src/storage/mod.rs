@@ -44,7 +44,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 pub use migrate::{MigrationError, MigrationReport};
-pub use value::{Binder, FromValue, Row, Value};
+pub use value::{Binder, FromValue, Row, Value, push_placeholder};
 
 /// Which database a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

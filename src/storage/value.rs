@@ -78,14 +78,11 @@ macro_rules! params {
     ($($p:expr),+ $(,)?) => { vec![$($crate::storage::Value::from($p)),+] };
 }
 
-/// `$n`, written without `fmt`: statements with many values write many of them.
-fn placeholder(n: usize) -> String {
-    let mut number = itoa::Buffer::new();
-    let digits = number.format(n);
-    let mut text = String::with_capacity(1 + digits.len());
-    text.push('$');
-    text.push_str(digits);
-    text
+/// Appends the placeholder `$n` to `sql`, without `fmt`: statements with many values (an
+/// analytics upsert has dozens) write many of them.
+pub fn push_placeholder(sql: &mut String, n: usize) {
+    sql.push('$');
+    sql.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Collects parameters while a statement is assembled: `bind` returns the placeholder (`$n`)
@@ -102,7 +99,9 @@ impl Binder {
 
     pub fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
-        placeholder(self.values.len())
+        let mut placeholder = String::with_capacity(4);
+        push_placeholder(&mut placeholder, self.values.len());
+        placeholder
     }
 
     pub fn into_values(self) -> Vec<Value> {
