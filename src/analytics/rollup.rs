@@ -112,12 +112,13 @@ fn touch(event: &Event) -> Touch {
 /// the change). Called last among the projections, so the rows it locks are held only until
 /// the commit; rows are written in key order, so concurrent changes never deadlock on them.
 pub async fn project(tx: &mut Box<dyn Transaction>, events: &[NewEvent]) -> Result<(), StorageError> {
-    let mut reservations = BTreeSet::new();
+    // Reservation → how it stands now, when the last event naming it carries that (else read).
+    let mut reservations: BTreeMap<i64, Option<Counted>> = BTreeMap::new();
     let mut gone = BTreeSet::new();
     for event in events {
         match touch(&event.event) {
             Touch::Reservation(id) => {
-                reservations.insert(id);
+                reservations.insert(id, carried(event));
             }
             Touch::ResourceGone(id) => {
                 gone.insert(id);
@@ -132,9 +133,30 @@ pub async fn project(tx: &mut Box<dyn Transaction>, events: &[NewEvent]) -> Resu
     for resource in gone {
         forget_resource(tx, resource, &mut deltas).await?;
     }
-    let reservations: Vec<i64> = reservations.into_iter().collect();
+    let reservations: Vec<(i64, Option<Counted>)> = reservations.into_iter().collect();
     resync_all(tx, &reservations, &mut deltas).await?;
     deltas.write(tx).await
+}
+
+/// The reservation as `event`'s change left it, when the event carries the booking it made (a
+/// booking made or requested, a hold: [`NewEvent::booking`]), so the rollups need not read back
+/// the row the change has just written. Every later change of the reservation appends an event
+/// of its own, so the copy of the *last* event naming a reservation is how it stands.
+fn carried(event: &NewEvent) -> Option<Counted> {
+    let booking = event.booking.as_ref()?;
+    let resource = match &event.event {
+        Event::ReservationCreated(e) => e.slot.resource_id,
+        Event::HoldCreated(e) => e.slot.resource_id,
+        _ => return None,
+    };
+    Some(Counted {
+        resource,
+        user: booking.user.id,
+        start_us: booking.interval.start().timestamp_micros(),
+        end_us: booking.interval.end().timestamp_micros(),
+        created_us: booking.created_at.timestamp_micros(),
+        status: booking.status.as_str().to_owned(),
+    })
 }
 
 /// Rebuilds every rollup from the reservations (migration 25's text, then 28's for the daily
@@ -177,41 +199,37 @@ fn id_list(binder: &mut Binder, ids: &[i64]) -> String {
     ids.iter().map(|id| binder.bind(*id)).collect::<Vec<_>>().join(", ")
 }
 
-/// Replaces the counted rows of reservations `ids` by the reservations as they are now: a few
-/// statements for the whole set (the events of a group commit name many reservations), the
-/// rows written in key order.
-async fn resync_all(tx: &mut Box<dyn Transaction>, ids: &[i64], deltas: &mut Deltas) -> Result<(), StorageError> {
-    for ids in ids.chunks(CHUNK) {
+/// Replaces the counted rows of `reservations` by the reservations as they are now (the copy
+/// an event carried, else the row read): a few statements for the whole set (the events of a
+/// group commit name many reservations), the rows written in key order.
+async fn resync_all(
+    tx: &mut Box<dyn Transaction>,
+    reservations: &[(i64, Option<Counted>)],
+    deltas: &mut Deltas,
+) -> Result<(), StorageError> {
+    for chunk in reservations.chunks(CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
         let mut binder = Binder::new();
-        let list = id_list(&mut binder, ids);
+        let list = id_list(&mut binder, &ids);
         let mut old: BTreeMap<i64, Counted> = BTreeMap::new();
         let sql =
             format!("SELECT reservation_id, {COUNTED_COLUMNS} FROM analytics_counted WHERE reservation_id IN ({list})");
-        for row in tx.query(&sql, binder.clone().into_values()).await? {
+        for row in tx.query(&sql, binder.into_values()).await? {
             old.insert(row.get("reservation_id")?, counted(&row)?);
         }
-        let mut new: BTreeMap<i64, Counted> = BTreeMap::new();
-        let sql = format!(
-            "SELECT id, resource_id, user_id, start_time, end_time, created_at, status FROM reservations WHERE id IN ({list})"
-        );
-        for row in tx.query(&sql, binder.into_values()).await? {
-            new.insert(
-                row.get("id")?,
-                Counted {
-                    resource: row.get("resource_id")?,
-                    user: row.get("user_id")?,
-                    start_us: row.get::<DateTime<Utc>>("start_time")?.timestamp_micros(),
-                    end_us: row.get::<DateTime<Utc>>("end_time")?.timestamp_micros(),
-                    created_us: row.get::<DateTime<Utc>>("created_at")?.timestamp_micros(),
-                    status: row.get("status")?,
-                },
-            );
+        let mut new: BTreeMap<i64, Counted> = chunk
+            .iter()
+            .filter_map(|(id, carried)| Some((*id, carried.clone()?)))
+            .collect();
+        let unknown: Vec<i64> = chunk.iter().filter(|(_, c)| c.is_none()).map(|(id, _)| *id).collect();
+        if !unknown.is_empty() {
+            read_reservations(tx, &unknown, &mut new).await?;
         }
         let mut upserts = Vec::new();
         let mut gone = Vec::new();
         // resource → longest booking among the new rows (one row per resource per statement).
         let mut longest: BTreeMap<i64, i64> = BTreeMap::new();
-        for id in ids {
+        for id in &ids {
             let (before, after) = (old.get(id), new.get(id));
             if before == after {
                 continue;
@@ -278,6 +296,33 @@ async fn resync_all(tx: &mut Box<dyn Transaction>, ids: &[i64], deltas: &mut Del
             )
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// Reads reservations `ids` as the rollups count them into `into` (a deleted one is absent).
+async fn read_reservations(
+    tx: &mut Box<dyn Transaction>,
+    ids: &[i64],
+    into: &mut BTreeMap<i64, Counted>,
+) -> Result<(), StorageError> {
+    let mut binder = Binder::new();
+    let list = id_list(&mut binder, ids);
+    let sql = format!(
+        "SELECT id, resource_id, user_id, start_time, end_time, created_at, status FROM reservations WHERE id IN ({list})"
+    );
+    for row in tx.query(&sql, binder.into_values()).await? {
+        into.insert(
+            row.get("id")?,
+            Counted {
+                resource: row.get("resource_id")?,
+                user: row.get("user_id")?,
+                start_us: row.get::<DateTime<Utc>>("start_time")?.timestamp_micros(),
+                end_us: row.get::<DateTime<Utc>>("end_time")?.timestamp_micros(),
+                created_us: row.get::<DateTime<Utc>>("created_at")?.timestamp_micros(),
+                status: row.get("status")?,
+            },
+        );
     }
     Ok(())
 }

@@ -503,6 +503,94 @@ both_backends! {
         assert_eq!(popular["resources"], json!([{"resource_id": room, "resource_name": "Room", "reservation_count": 1, "rank": 1}]));
     }
 
+    // The projection counts a booking made, requested or held from the copy its event carries,
+    // and every other change from the row it reads: either way each counted row is its
+    // reservation, and the rollups are what a rebuild from the reservations makes.
+    #[app(clock, long_tokens)]
+    async fn every_kind_of_change_leaves_the_rollups_as_a_rebuild_makes_them(app: TestApp, clock: Arc<ManualClock>) {
+        use reserver_actors::Clock;
+        let admin = app.admin().await;
+        let (bob, carol) = (app.user("bob").await, app.user("carol").await);
+        let room = app.create_resource(&admin, json!({"name": "Room"})).await;
+        let lab = app.create_resource(&admin, json!({"name": "Lab"})).await;
+        let settings = json!({"requires_approval": true, "default_approver_id": admin.id});
+        let path = format!("/api/v1/approvals/resources/{lab}/settings");
+        assert_eq!(app.put_json_as(&admin, &path, &settings).await.status(), 200);
+        let now = clock.now();
+        // Slots that cross UTC hours, so a booking spreads over several hour rows.
+        let slot = |hours: i64, minutes: i64| {
+            let start = now + chrono::Duration::hours(hours) + chrono::Duration::minutes(17);
+            let end = start + chrono::Duration::minutes(minutes);
+            json!({"start_time": start.to_rfc3339(), "end_time": end.to_rfc3339()})
+        };
+        let with = |resource: i64, slot: Value| {
+            let mut body = slot;
+            body["resource_id"] = json!(resource);
+            body
+        };
+        let post = |user: &TestUser, path: &str, body: Value| {
+            let (app, user, path) = (&app, user.clone(), path.to_owned());
+            async move {
+                let response = app.post_json_as(&user, &path, &body).await;
+                assert!(response.status().is_success(), "{path}: {}", response.status());
+                response.json::<Value>().await.unwrap()
+            }
+        };
+        let booked = post(&bob, "/api/v1/reservations", with(room, slot(2, 150))).await;
+        post(&carol, "/api/v1/reservations", with(room, slot(6, 45))).await;
+        let held = post(&bob, "/api/v1/holds", with(room, slot(9, 90))).await;
+        post(&bob, &format!("/api/v1/holds/{}/confirm", held["id"]), json!({})).await;
+        post(&carol, "/api/v1/holds", with(room, slot(12, 30))).await;
+        let requested = post(&bob, "/api/v1/approvals/reservations", with(lab, slot(3, 60))).await;
+        assert_eq!(requested["status"], "pending_approval");
+        let respond = format!("/api/v1/approvals/{}/respond", requested["approval_id"]);
+        post(&admin, &respond, json!({"action": "approve"})).await;
+        post(&carol, "/api/v1/reservations", with(lab, slot(5, 60))).await;
+        post(&bob, &format!("/api/v1/reservations/{}/cancel", booked["id"]), json!({})).await;
+
+        let db = app.database().connect().await;
+        let reservations = db
+            .query(
+                "SELECT id, resource_id, user_id, start_time, end_time, created_at, status FROM reservations ORDER BY id",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let reservations: Vec<(i64, i64, i64, i64, i64, i64, String)> = reservations
+            .iter()
+            .map(|row| {
+                let micros = |column: &str| row.get::<DateTime<Utc>>(column).unwrap().timestamp_micros();
+                (row.get("id").unwrap(), row.get("resource_id").unwrap(), row.get("user_id").unwrap(),
+                 micros("start_time"), micros("end_time"), micros("created_at"), row.get("status").unwrap())
+            })
+            .collect();
+        let statuses: Vec<&str> = reservations.iter().map(|r| r.6.as_str()).collect();
+        assert_eq!(statuses, ["cancelled", "active", "active", "held", "active", "pending_approval"]);
+        let counted = db
+            .query(
+                "SELECT reservation_id, resource_id, user_id, start_us, end_us, created_us, status
+                 FROM analytics_counted ORDER BY reservation_id",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let counted: Vec<(i64, i64, i64, i64, i64, i64, String)> = counted
+            .iter()
+            .map(|row| {
+                let n = |column: &str| row.get::<i64>(column).unwrap();
+                (n("reservation_id"), n("resource_id"), n("user_id"), n("start_us"), n("end_us"), n("created_us"),
+                 row.get("status").unwrap())
+            })
+            .collect();
+        assert_eq!(counted, reservations, "each counted row is its reservation");
+
+        let projected = rollup_rows(&app).await;
+        assert!(projected.iter().all(|rows| !rows.is_empty()), "{projected:?}");
+        rollup::rebuild(&db).await.unwrap();
+        db.close().await;
+        assert_eq!(rollup_rows(&app).await, projected);
+    }
+
     async fn csv_exports_neutralise_formula_cells(app: TestApp) {
         let admin = app.admin().await;
         let bob = app.user("bob").await;
@@ -578,24 +666,62 @@ both_backends! {
 
 /// The rows of the four-week rollup level that count something, in key order.
 async fn block_rows(app: &TestApp) -> Vec<Vec<i64>> {
-    let db = app.database().connect().await;
     let hours: Vec<String> = (0..24).map(|h| format!("s{h}")).collect();
+    let hours: Vec<&str> = hours.iter().map(String::as_str).collect();
+    counting_rows(
+        app,
+        "analytics_resource_blocks",
+        &["resource_id", "block", "weekday"],
+        &hours,
+    )
+    .await
+}
+
+/// The rows that count something of the hourly, daily, four-week and per-user rollups.
+async fn rollup_rows(app: &TestApp) -> Vec<Vec<Vec<i64>>> {
+    let day_hours: Vec<String> = (0..24).flat_map(|h| [format!("s{h}"), format!("b{h}")]).collect();
+    let mut day_counts = vec!["started", "booked_us"];
+    day_counts.extend(day_hours.iter().map(String::as_str));
+    vec![
+        counting_rows(
+            app,
+            "analytics_resource_hours",
+            &["resource_id", "hour"],
+            &["started", "booked_us"],
+        )
+        .await,
+        counting_rows(app, "analytics_resource_days", &["resource_id", "day"], &day_counts).await,
+        block_rows(app).await,
+        counting_rows(
+            app,
+            "analytics_user_hours",
+            &["user_id", "hour"],
+            &["created", "active", "cancelled"],
+        )
+        .await,
+    ]
+}
+
+/// The rows of `table` in key order, keys then counts, leaving out those whose counts are all
+/// zero (the projection keeps a row whose bookings were all taken back; a rebuild makes none).
+async fn counting_rows(app: &TestApp, table: &str, keys: &[&str], counts: &[&str]) -> Vec<Vec<i64>> {
+    let db = app.database().connect().await;
+    let columns: Vec<&str> = keys.iter().chain(counts).copied().collect();
     let sql = format!(
-        "SELECT resource_id, block, weekday, {} FROM analytics_resource_blocks ORDER BY resource_id, block, weekday",
-        hours.join(", ")
+        "SELECT {} FROM {table} ORDER BY {}",
+        columns.join(", "),
+        keys.join(", ")
     );
     let rows = db.query(&sql, vec![]).await.unwrap();
     db.close().await;
     rows.iter()
         .map(|row| {
-            ["resource_id", "block", "weekday"]
+            columns
                 .iter()
-                .map(|c| c.to_string())
-                .chain(hours.iter().cloned())
-                .map(|column| row.get::<i64>(&column).unwrap())
+                .map(|column| row.get::<i64>(column).unwrap())
                 .collect::<Vec<i64>>()
         })
-        .filter(|row| row[3..].iter().any(|n| *n != 0))
+        .filter(|row| row[keys.len()..].iter().any(|n| *n != 0))
         .collect()
 }
 
