@@ -63,6 +63,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     37 => "analytics_blocks",
     38 => "analytics_blocks_backfill",
     39 => "event_booking_copies",
+    40 => "overlap_probe",
 );
 
 /// Migrations for SQLite, in version order.
@@ -98,6 +99,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     37 => "analytics_blocks",
     38 => "analytics_blocks_backfill",
     39 => "event_booking_copies",
+    40 => "overlap_probe",
 );
 
 #[cfg(test)]

@@ -13,4 +13,5 @@ pub mod names;
 pub mod queries;
 mod status;
 
+pub(crate) use status::blocking_sql;
 pub use status::status;

@@ -31,6 +31,7 @@ use serde::Serialize;
 use super::record;
 use crate::auth::booking_names::Viewer;
 use crate::hours::{availability, store};
+use crate::reservations::blocking_sql;
 use crate::resource_columns;
 use crate::storage::{Binder, Db, Row, StorageError};
 use crate::wire::time::utc;
@@ -309,9 +310,10 @@ async fn bookings_of(
     let sql = format!(
         "SELECT x.id, x.resource_id, x.user_id, u.username, x.start_time, x.end_time, x.status, x.created_at
          FROM reservations x JOIN users u ON u.id = x.user_id
-         WHERE x.status IN ('active', 'pending_approval', 'held') AND x.end_time > {now_sql}
+         WHERE {blocking} AND x.end_time > {now_sql}
            AND x.start_time < {horizon_sql} AND {which}
-         ORDER BY x.resource_id, x.start_time"
+         ORDER BY x.resource_id, x.start_time",
+        blocking = blocking_sql!("x")
     );
     let mut by_resource: HashMap<i64, Vec<Booking>> = HashMap::new();
     for row in db.query(&sql, binder.into_values()).await? {

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::hours::closed::ClosedDuring;
 use crate::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
+use crate::reservations::blocking_sql;
 use crate::resource_columns;
 use crate::storage::{Binder, Db, StorageError};
 
@@ -254,17 +255,20 @@ fn no_blocking_booking_sql(db: &Db, window: &Interval, from: &str, until: &str, 
     ) {
         (Some(overlap), _) if short => format!(
             "r.id NOT IN (SELECT x.resource_id FROM reservations x \
-             WHERE x.status IN ('active', 'pending_approval', 'held') AND {overlap})"
+             WHERE {blocking} AND {overlap})",
+            blocking = blocking_sql!("x")
         ),
         (None, Some(earliest)) if short => format!(
             "r.id NOT IN (SELECT x.resource_id FROM reservations x \
-             WHERE x.status IN ('active', 'pending_approval', 'held') AND x.start_time >= {earliest} \
-             AND x.start_time < {until} AND x.end_time > {from})"
+             WHERE {blocking} AND x.start_time >= {earliest} \
+             AND x.start_time < {until} AND x.end_time > {from})",
+            blocking = blocking_sql!("x")
         ),
         _ => format!(
             "COALESCE((SELECT x.end_time FROM reservations x WHERE x.resource_id = r.id \
-             AND x.status IN ('active', 'pending_approval', 'held') AND x.start_time < {until} \
-             ORDER BY x.start_time DESC LIMIT 1), {from}) <= {from}"
+             AND {blocking} AND x.start_time < {until} \
+             ORDER BY x.start_time DESC LIMIT 1), {from}) <= {from}",
+            blocking = blocking_sql!("x")
         ),
     }
 }

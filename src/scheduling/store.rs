@@ -17,6 +17,7 @@ use reserver_actors::resource::{
 use super::group_commit::{CommitMetrics, GroupCommit, Tuning};
 use crate::events::EventWriter;
 use crate::params;
+use crate::reservations::blocking_sql;
 use crate::resources::record;
 use crate::storage::{Binder, Db, Row, StorageError};
 
@@ -94,8 +95,9 @@ fn blocking_bookings_sql(only: &str) -> String {
          FROM reservations r
          JOIN users u ON u.id = r.user_id
          LEFT JOIN waitlist w ON w.offered_reservation_id = r.id AND w.status = 'offered'
-         WHERE r.resource_id = $1 AND r.status IN ('active', 'pending_approval', 'held') {only}
-         ORDER BY r.start_time"
+         WHERE r.resource_id = $1 AND {blocking} {only}
+         ORDER BY r.start_time",
+        blocking = blocking_sql!("r")
     )
 }
 

@@ -28,6 +28,7 @@ use serde_json::{Value as Json, json};
 
 use crate::error::ApiError;
 use crate::params;
+use crate::reservations::blocking_sql;
 use crate::resource_columns;
 use crate::resources::model::live_status;
 use crate::resources::queries::{CURRENT_USER_SQL, ResourceFilter, StatusFilter};
@@ -478,9 +479,11 @@ pub async fn availability(db: &Db, resource: i64, days: i64, now: DateTime<Utc>)
     let end = now + Duration::days(days);
     let rows = db
         .query(
-            "SELECT id, start_time, end_time FROM reservations
-             WHERE resource_id = $1 AND status IN ('active', 'pending_approval', 'held') AND end_time > $2 AND start_time < $3
-             ORDER BY start_time",
+            concat!(
+                "SELECT id, start_time, end_time FROM reservations WHERE resource_id = $1 AND ",
+                blocking_sql!("reservations"),
+                " AND end_time > $2 AND start_time < $3 ORDER BY start_time"
+            ),
             params![resource, now, end],
         )
         .await?;

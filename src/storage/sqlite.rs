@@ -600,6 +600,41 @@ mod tests {
         assert_eq!(statement.get_status(StatementStatus::RePrepare), 0);
     }
 
+    /// Writing a blocking reservation builds no temporary b-tree and sorts nothing (migration
+    /// 40): the partial indexes' WHERE clauses and the overlap triggers are equalities, not an
+    /// `IN` list of three (for which SQLite builds a b-tree at every run), and the triggers'
+    /// probe reads the index in order. `EXPLAIN` lists the triggers' programs too.
+    #[test]
+    fn writing_a_reservation_builds_no_temporary_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_connection(&dir.path().join("plan.db"), false, Duration::from_secs(5)).unwrap();
+        for migration in reserver_schema::SQLITE {
+            conn.execute_batch(migration.sql).unwrap();
+        }
+        let writes = [
+            "INSERT INTO reservations (user_id, resource_id, start_time, end_time, status, created_at)
+             VALUES (1, 1, 10, 20, 'active', 5)",
+            "UPDATE reservations SET status = 'active', start_time = 30, end_time = 40 WHERE id = 1",
+        ];
+        for sql in writes {
+            let mut explain = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
+            let opcodes: Vec<String> = explain
+                .query_map([], |row| row.get("opcode"))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                opcodes.iter().any(|op| op == "Program"),
+                "the overlap trigger runs: {sql}"
+            );
+            let temporary: Vec<&String> = opcodes
+                .iter()
+                .filter(|op| matches!(op.as_str(), "OpenEphemeral" | "OpenAutoindex" | "SorterOpen"))
+                .collect();
+            assert!(temporary.is_empty(), "{sql}: {temporary:?}");
+        }
+    }
+
     #[test]
     fn placeholders_are_rewritten_outside_string_literals_only() {
         assert_eq!(

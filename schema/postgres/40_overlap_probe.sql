@@ -1,0 +1,7 @@
+-- Nothing to change on PostgreSQL. Its overlap guard is migration 1's exclusion constraint, whose
+-- GiST index finds an overlapping reservation without reading the resource's history, and it
+-- evaluates `status IN (…)` without building anything. Its partial indexes keep their
+-- `IN` text: the planner proves them from the OR form the server's queries now use
+-- (`reservations::blocking_sql`). The version exists so that both backends carry the same
+-- versions (see the crate's docs); the SQLite twin replaces that backend's overlap triggers
+-- and rewrites its partial indexes.
