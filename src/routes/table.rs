@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{HttpServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::web::{self, ServiceConfig};
@@ -155,25 +155,59 @@ impl RouteTable {
 
     /// Mounts the table: one actix resource per path, static paths before dynamic ones, each
     /// with its own panic guard (it must sit below routing: it keeps a handle on the request),
-    /// and each route behind the access guard of its [`Access`] rule.
+    /// and each route behind the access guard of its [`Access`] rule. The `/api/v1` paths are
+    /// grouped in one scope per area ([`area_scope`]): the router tries resources one by one,
+    /// matching each dynamic one with a regex, so it now tries the area prefixes, then only
+    /// that area's resources, not every one of the table's. A path matching no resource of its
+    /// scope falls through to the application's default (404) as before.
     pub fn mount(&self, cfg: &mut ServiceConfig) {
-        let mut by_path: BTreeMap<(Vec<bool>, &str), Vec<&RouteFactory>> = BTreeMap::new();
+        type Resources<'a> = BTreeMap<(Vec<bool>, &'a str), Vec<&'a RouteFactory>>;
+        let mut by_scope: BTreeMap<&str, Resources> = BTreeMap::new();
         for (endpoint, factory) in &self.entries {
             let dynamic_segments = endpoint.path.split('/').map(|segment| segment.contains('{')).collect();
-            by_path
+            by_scope
+                .entry(area_scope(&endpoint.path))
+                .or_default()
                 .entry((dynamic_segments, endpoint.path.as_str()))
                 .or_default()
                 .push(factory);
         }
-        for ((_, path), factories) in by_path {
-            let resource = factories
+        // The areas first: the paths outside them (probes, documents, the original's aliases)
+        // include catch-all patterns, which would otherwise be tried on every API request.
+        let unscoped = by_scope.remove("").unwrap_or_default();
+        for (scope, resources) in by_scope {
+            let resources = resources
                 .into_iter()
-                .fold(web::resource(path), |resource, factory| resource.route(factory()))
-                .default_service(web::to(method_not_allowed))
-                .wrap(from_fn(catch_panics));
-            cfg.service(resource);
+                .map(|((_, path), factories)| mounted(&path[scope.len()..], factories));
+            cfg.service(resources.fold(web::scope(scope), |scope, resource| scope.service(resource)));
+        }
+        for ((_, path), factories) in unscoped {
+            cfg.service(mounted(path, factories));
         }
     }
+}
+
+/// The scope `path` is mounted under: `/api/v1/<area>` when the area is a static segment (the
+/// whole path, when that is all it is), else none (`""`).
+fn area_scope(path: &str) -> &str {
+    const API: &str = "/api/v1/";
+    let Some(rest) = path.strip_prefix(API) else {
+        return "";
+    };
+    let area = rest.split('/').next().unwrap_or_default();
+    if area.is_empty() || area.contains('{') {
+        return "";
+    }
+    &path[..API.len() + area.len()]
+}
+
+/// The actix resource at `path` (relative to its scope) with `factories`' routes.
+fn mounted(path: &str, factories: Vec<&RouteFactory>) -> impl HttpServiceFactory + use<> {
+    factories
+        .into_iter()
+        .fold(web::resource(path), |resource, factory| resource.route(factory()))
+        .default_service(web::to(method_not_allowed))
+        .wrap(from_fn(catch_panics))
 }
 
 /// Around every write: once its handler is done (its transaction committed or not), and before
@@ -198,4 +232,20 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 /// The answer to a path that matches no route.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound("Not Found".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::area_scope;
+
+    #[test]
+    fn api_paths_are_scoped_by_their_static_area() {
+        assert_eq!(area_scope("/api/v1/resources/{id}/availability"), "/api/v1/resources");
+        assert_eq!(area_scope("/api/v1/resources"), "/api/v1/resources");
+        assert_eq!(area_scope("/api/v1/logout"), "/api/v1/logout");
+        assert_eq!(area_scope("/api/v1/{area}/x"), "");
+        assert_eq!(area_scope("/api/versions"), "");
+        assert_eq!(area_scope("/resources/search"), "");
+        assert_eq!(area_scope("/api/v1/"), "");
+    }
 }
