@@ -206,6 +206,9 @@ impl ResourceActor {
         match changes {
             // Nothing to apply first: no copy of the state.
             [] => plan(loaded),
+            // Nobody will be waiting (the usual case): nothing to offer, and no copy of the
+            // state, which costs a booking as much as the resource has bookings, to find out.
+            _ if !loaded.waits_after(changes) => Vec::new(),
             _ => plan(&loaded.after(changes, now)),
         }
     }

@@ -262,6 +262,16 @@ impl Loaded {
             .find_map(|open| gaps(open, &blocked, rules.max_duration).find(&fits))
     }
 
+    /// Whether a waitlist entry may be waiting once `changes` are applied: one waits now, or a
+    /// change adds one (joining is the only change that makes an entry wait; offers and closes
+    /// end waiting).
+    pub fn waits_after(&self, changes: &[Change]) -> bool {
+        self.waitlist.iter().any(|entry| entry.offer.is_none())
+            || changes
+                .iter()
+                .any(|change| matches!(change, Change::JoinWaitlist { .. }))
+    }
+
     /// The state after `changes`, as if stored now (with made-up ids, see [`made_up_id`]): used
     /// to plan the offers of the slots a batch frees, inside the same batch.
     pub fn after(&self, changes: &[Change], now: DateTime<Utc>) -> Loaded {
