@@ -2,6 +2,6 @@
 -- GiST index finds an overlapping reservation without reading the resource's history, and it
 -- evaluates `status IN (…)` without building anything. Its partial indexes keep their
 -- `IN` text: the planner proves them from the OR form the server's queries now use
--- (`reservations::blocking_sql`). The version exists so that both backends carry the same
+-- (`resources::blocking::blocking_sql`). The version exists so that both backends carry the same
 -- versions (see the crate's docs); the SQLite twin replaces that backend's overlap triggers
 -- and rewrites its partial indexes.

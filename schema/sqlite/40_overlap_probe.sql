@@ -14,7 +14,7 @@
 --    an IN list of more than two constants by building a temporary b-tree at every run of the
 --    statement, which for an INSERT meant one per partial index and one per trigger test,
 --    each costing more than the index probe itself. The two partial indexes are rebuilt with
---    the new text, which the server's queries use too (`reservations::blocking_sql`): SQLite
+--    the new text, which the server's queries use too (`resources::blocking::blocking_sql`): SQLite
 --    uses a partial index only for a query that carries its WHERE clause.
 DROP TRIGGER reservations_no_overlap_insert;
 DROP TRIGGER reservations_no_overlap_update;

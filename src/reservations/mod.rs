@@ -13,5 +13,4 @@ pub mod names;
 pub mod queries;
 mod status;
 
-pub(crate) use status::blocking_sql;
 pub use status::status;

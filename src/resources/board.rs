@@ -31,8 +31,8 @@ use serde::Serialize;
 use super::record;
 use crate::auth::booking_names::Viewer;
 use crate::hours::{availability, store};
-use crate::reservations::blocking_sql;
 use crate::resource_columns;
+use crate::resources::blocking::blocking_sql;
 use crate::storage::{Binder, Db, Row, StorageError};
 use crate::wire::time::utc;
 

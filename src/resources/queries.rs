@@ -12,8 +12,8 @@ use crate::error::ApiError;
 use crate::hours::closed::ClosedDuring;
 use crate::pagination::{Page, Paged, SortKey, SortKind};
 use crate::params;
-use crate::reservations::blocking_sql;
 use crate::resource_columns;
+use crate::resources::blocking::blocking_sql;
 use crate::storage::{Binder, Db, StorageError};
 
 /// Live status as SQL, with "now" bound as `$1` (list queries bind it first, so sort keys can

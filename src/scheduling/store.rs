@@ -17,7 +17,7 @@ use reserver_actors::resource::{
 use super::group_commit::{CommitMetrics, GroupCommit, Tuning};
 use crate::events::EventWriter;
 use crate::params;
-use crate::reservations::blocking_sql;
+use crate::resources::blocking::blocking_sql;
 use crate::resources::record;
 use crate::storage::{Binder, Db, Row, StorageError};
 

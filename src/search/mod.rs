@@ -28,8 +28,8 @@ use serde_json::{Value as Json, json};
 
 use crate::error::ApiError;
 use crate::params;
-use crate::reservations::blocking_sql;
 use crate::resource_columns;
+use crate::resources::blocking::blocking_sql;
 use crate::resources::model::live_status;
 use crate::resources::queries::{CURRENT_USER_SQL, ResourceFilter, StatusFilter};
 use crate::resources::record;
